@@ -1,0 +1,24 @@
+/**
+ * Least-privilege Vault policy text for a workload's declared KV v2 secrets. Pure.
+ */
+
+export type ExtraCapability = "create" | "update" | "patch" | "delete" | "list";
+
+/** The API path of a KV v2 secret: `<mount>/data/<path>`. */
+export function kvDataPath(mount: string, path: string): string {
+    return `${mount}/data/${path}`;
+}
+
+/**
+ * One `path` block per distinct secret path, `read` only. `list` (if asked) goes on the
+ * metadata path, which is where KV v2 answers LIST; other extra capabilities go on the data path.
+ */
+export function renderKvPolicy(mount: string, paths: readonly string[], extra: readonly ExtraCapability[] = []): string {
+    const unique = [...new Set(paths)].sort();
+    const dataCaps = ["read", ...extra.filter((c) => c !== "list")];
+    const blocks = unique.map((p) => `path "${kvDataPath(mount, p)}" {\n  capabilities = [${dataCaps.map((c) => `"${c}"`).join(", ")}]\n}\n`);
+    if (extra.includes("list")) {
+        for (const p of unique) blocks.push(`path "${mount}/metadata/${p}" {\n  capabilities = ["list"]\n}\n`);
+    }
+    return blocks.join("\n");
+}

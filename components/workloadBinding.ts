@@ -1,0 +1,165 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as random from "@pulumi/random";
+import * as vault from "@pulumi/vault";
+import { TYPE_PREFIX } from "./aksCluster";
+import { SecretFile, renderPodAnnotations } from "./annotations";
+import { ExtraCapability, renderKvPolicy } from "./vaultPolicy";
+
+/** Where a seeded value comes from. */
+export type SeedValueArgs =
+    | { value: pulumi.Input<string> }
+    | { random: { length: number; special: boolean } };
+
+export interface SeedArgs {
+    /** KV v2 path inside the mount, e.g. `devops`. */
+    path: string;
+    /** Key to value source. */
+    values: Record<string, SeedValueArgs>;
+}
+
+export interface WorkloadDeploymentArgs {
+    /** Container image. Default `busybox:1.36`. */
+    image: string;
+    /** Container command; default: list /vault/secrets (names and sizes, never contents) every 5 min. */
+    command?: string[];
+    /** Replicas. Default 1. */
+    replicas: number;
+}
+
+export interface WorkloadBindingArgs {
+    /** Kubernetes provider of the cluster (required). */
+    k8sProvider: k8s.Provider;
+    /** Vault provider (required). */
+    vaultProvider: vault.Provider;
+    /** Namespace of the workload. */
+    namespace: string;
+    /** Create the namespace. Default true. */
+    createNamespace: boolean;
+    /** Service account the workload's pods run as; the Vault role is bound to exactly it. */
+    serviceAccount: string;
+    /** Vault role name. */
+    role: string;
+    /** Kubernetes auth mount path without `auth/` (an output of VaultKubernetesAuth). */
+    authPath: pulumi.Input<string>;
+    /** KV v2 mount path (an output of VaultKv). */
+    kvMount: pulumi.Input<string>;
+    /** Vault token TTL, seconds. Default 3600. */
+    tokenTtl: number;
+    /** Vault token max TTL, seconds; default: the mount's. */
+    tokenMaxTtl?: number;
+    /** Policies attached besides the generated one. Default `["default"]`. */
+    policies: string[];
+    /** Files the injector renders; their paths make up the generated policy. */
+    secrets: SecretFile[];
+    /** KV v2 secrets to write. Default none. */
+    seed: SeedArgs[];
+    /** Capabilities beyond `read` on the declared paths. Default none. */
+    extraCapabilities: ExtraCapability[];
+    /** A Deployment carrying the injector annotations. Default none. */
+    deployment?: WorkloadDeploymentArgs;
+    /**
+     * What the Deployment waits for, typically the injector release: a pod created before the
+     * webhook is serving starts without its secrets (the webhook's failurePolicy is Ignore).
+     */
+    deploymentDependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/**
+ * One workload's identity and access: namespace, service account, least-privilege policy, a Vault
+ * role bound to exactly that service account and namespace, seeded secrets and, optionally, a
+ * Deployment whose pods get the secrets rendered into /vault/secrets.
+ */
+export class WorkloadBinding extends pulumi.ComponentResource {
+    public readonly namespace: pulumi.Output<string>;
+    public readonly serviceAccountName: pulumi.Output<string>;
+    public readonly roleName: pulumi.Output<string>;
+    public readonly policyName: pulumi.Output<string>;
+    /** The generated policy text. */
+    public readonly policyText: pulumi.Output<string>;
+    /** The pod template annotations (also set when no Deployment is made, for the user's own). */
+    public readonly podAnnotations: pulumi.Output<Record<string, string>>;
+
+    constructor(name: string, args: WorkloadBindingArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(`${TYPE_PREFIX}:WorkloadBinding`, name, {}, opts);
+        const k8sOpts = { parent: this, provider: args.k8sProvider };
+        const vaultOpts = { parent: this, provider: args.vaultProvider };
+
+        let namespace: pulumi.Output<string>;
+        if (args.createNamespace) {
+            const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: args.namespace } }, k8sOpts);
+            namespace = ns.metadata.name;
+        } else {
+            namespace = pulumi.output(args.namespace);
+        }
+        this.namespace = namespace;
+
+        const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, {
+            metadata: { name: args.serviceAccount, namespace },
+        }, k8sOpts);
+        this.serviceAccountName = sa.metadata.name;
+
+        this.policyText = pulumi.output(args.kvMount).apply((mount) =>
+            renderKvPolicy(mount, args.secrets.map((s) => s.path), args.extraCapabilities));
+        const policy = new vault.Policy(`${name}-policy`, { name, policy: this.policyText }, vaultOpts);
+        this.policyName = policy.name;
+
+        const role = new vault.kubernetes.AuthBackendRole(`${name}-role`, {
+            backend: args.authPath,
+            roleName: args.role,
+            // Bound to exactly this service account in exactly this namespace.
+            boundServiceAccountNames: [sa.metadata.name],
+            boundServiceAccountNamespaces: [namespace],
+            tokenTtl: args.tokenTtl,
+            tokenMaxTtl: args.tokenMaxTtl,
+            tokenPolicies: pulumi.output(policy.name).apply((p) => [...new Set([...args.policies, p])]),
+        }, vaultOpts);
+        this.roleName = role.roleName;
+
+        const seeds = args.seed.map((s, i) => {
+            const values = Object.entries(s.values).map(([key, source]) => {
+                if ("value" in source) return pulumi.output(source.value).apply((v) => [key, v] as const);
+                const generated = new random.RandomPassword(`${name}-seed-${i}-${key}`, {
+                    length: source.random.length,
+                    special: source.random.special,
+                }, { parent: this });
+                return generated.result.apply((v) => [key, v] as const);
+            });
+            const dataJson = pulumi.secret(pulumi.all(values).apply((pairs) => JSON.stringify(Object.fromEntries(pairs))));
+            return new vault.kv.SecretV2(`${name}-seed-${i}`, { mount: args.kvMount, name: s.path, dataJson }, vaultOpts);
+        });
+
+        this.podAnnotations = pulumi.all([args.authPath, args.kvMount, role.roleName]).apply(([authPath, kvMount, roleName]) =>
+            renderPodAnnotations({ role: roleName, authPath, kvMount, secrets: args.secrets }));
+
+        if (args.deployment !== undefined) {
+            const d = args.deployment;
+            const labels = { app: name };
+            // The default lists the rendered files without printing them: secrets stay out of logs.
+            const command = d.command ?? ["sh", "-c", "while true; do ls -l /vault/secrets; sleep 300; done"];
+            new k8s.apps.v1.Deployment(`${name}-deploy`, {
+                metadata: { name, namespace, labels },
+                spec: {
+                    replicas: d.replicas,
+                    selector: { matchLabels: labels },
+                    template: {
+                        metadata: { labels, annotations: this.podAnnotations },
+                        spec: {
+                            serviceAccountName: sa.metadata.name,
+                            containers: [{ name, image: d.image, command }],
+                        },
+                    },
+                },
+            }, { ...k8sOpts, dependsOn: pulumi.output(args.deploymentDependsOn ?? []).apply((deps) => [role, ...seeds, ...deps]) });
+        }
+
+        this.registerOutputs({
+            namespace: this.namespace,
+            serviceAccountName: this.serviceAccountName,
+            roleName: this.roleName,
+            policyName: this.policyName,
+            policyText: this.policyText,
+            podAnnotations: this.podAnnotations,
+        });
+    }
+}

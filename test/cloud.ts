@@ -1,0 +1,252 @@
+/**
+ * A mock of the three clouds this program talks to. It plays Azure, Kubernetes and Vault: it
+ * computes what they would compute (cluster FQDN, OIDC issuer URL, admin kubeconfig, the token
+ * controller's Secret data, an auth mount's accessor) and records every resource and invoke the
+ * program makes, so tests assert on what would really be sent.
+ *
+ * With `preview: true` it behaves like a first preview: nothing exists yet, so every value the
+ * cloud computes is unknown.
+ */
+import { createHash } from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { stringify } from "yaml";
+
+// The wire form of a secret, as `deserializeProperties` hands it to mocks.
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const UNKNOWN = pulumi.runtime.unknownValue;
+
+export function isWireSecret(v: unknown): v is { value: unknown } {
+    return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+}
+
+function wireSecret(value: unknown): Record<string, unknown> {
+    return { [SIG_KEY]: SECRET_SIG, value };
+}
+
+/** Deeply removes secret wrappers. */
+export function unwrap(v: unknown): unknown {
+    if (isWireSecret(v)) return unwrap(v.value);
+    if (Array.isArray(v)) return v.map(unwrap);
+    if (typeof v === "object" && v !== null) {
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrap(x)]));
+    }
+    return v;
+}
+
+/** The value at a dotted path of raw (wire) inputs, and whether any level on the way was secret. */
+export function secretAt(raw: unknown, path: string): { secret: boolean; value: unknown } {
+    let secret = false;
+    let cur: unknown = raw;
+    for (const part of path.split(".")) {
+        if (isWireSecret(cur)) { secret = true; cur = cur.value; }
+        if (typeof cur !== "object" || cur === null) return { secret, value: undefined };
+        cur = (cur as Record<string, unknown>)[part];
+    }
+    if (isWireSecret(cur)) { secret = true; cur = unwrap(cur.value); }
+    return { secret, value: cur };
+}
+
+export interface RecordedResource {
+    type: string;
+    name: string;
+    /** Inputs with secret wrappers removed. */
+    inputs: Record<string, unknown>;
+    /** Inputs as received, secret wrappers kept. */
+    rawInputs: Record<string, unknown>;
+    /** Provider reference `urn::id`, if any. */
+    provider?: string;
+    custom: boolean;
+}
+
+export interface ExistingCluster {
+    resourceGroupName: string;
+    location: string;
+    oidcIssuerEnabled: boolean;
+}
+
+export interface ClusterFacts {
+    name: string;
+    resourceGroupName: string;
+    location: string;
+    fqdn: string;
+    issuerUrl: string;
+    caCertPem: string;
+    kubeconfig: string;
+}
+
+const hex = (seed: string, n = 8) => createHash("sha256").update(seed).digest("hex").slice(0, n);
+const b64 = (s: string) => Buffer.from(s).toString("base64");
+const b64url = (s: string) => Buffer.from(s).toString("base64url");
+const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+
+/** A PEM-shaped CA as AKS issues one: unique per cluster. */
+function caPem(seed: string): string {
+    const body = createHash("sha512").update(`ca:${seed}`).digest("base64").repeat(6);
+    const lines = body.match(/.{1,64}/g) ?? [];
+    return `-----BEGIN CERTIFICATE-----\n${lines.join("\n")}\n-----END CERTIFICATE-----\n`;
+}
+
+export function clusterFacts(name: string, resourceGroupName: string, location: string, dnsPrefix = name): ClusterFacts {
+    const id = `${resourceGroupName}/${name}`;
+    const fqdn = `${dnsPrefix}-${hex(id)}.hcp.${location}.azmk8s.io`;
+    const issuerUrl = `https://${location}.oic.prod-aks.azure.com/${TENANT}/${hex(`oidc:${id}`, 8)}-${hex(`oidc2:${id}`, 4)}-4a1b-9c2d-${hex(`oidc3:${id}`, 12)}/`;
+    const ca = caPem(id);
+    const user = `clusterAdmin_${resourceGroupName}_${name}`;
+    const kubeconfig = stringify({
+        apiVersion: "v1",
+        clusters: [{ cluster: { "certificate-authority-data": b64(ca), server: `https://${fqdn}:443` }, name }],
+        contexts: [{ context: { cluster: name, user }, name: `${name}-admin` }],
+        "current-context": `${name}-admin`,
+        kind: "Config",
+        preferences: {},
+        users: [{ name: user, user: { "client-certificate-data": b64(`cert:${id}`), "client-key-data": b64(`key:${id}`), token: hex(`token:${id}`, 64) } }],
+    });
+    return { name, resourceGroupName, location, fqdn, issuerUrl, caCertPem: ca, kubeconfig };
+}
+
+/** The JWT the token controller writes into a legacy service-account-token Secret. */
+export function legacyServiceAccountJwt(namespace: string, secretName: string, serviceAccount: string, rotation = ""): string {
+    const header = b64url(JSON.stringify({ alg: "RS256", kid: hex(`kid:${namespace}`, 16) }));
+    const payload = b64url(JSON.stringify({
+        iss: "kubernetes/serviceaccount",
+        "kubernetes.io/serviceaccount/namespace": namespace,
+        "kubernetes.io/serviceaccount/secret.name": secretName,
+        "kubernetes.io/serviceaccount/service-account.name": serviceAccount,
+        "kubernetes.io/serviceaccount/service-account.uid": `${hex(`uid:${namespace}/${serviceAccount}`, 8)}-0000-4000-8000-${hex(`uid2:${serviceAccount}`, 12)}`,
+        sub: `system:serviceaccount:${namespace}:${serviceAccount}`,
+    }));
+    return `${header}.${payload}.${hex(`sig:${namespace}/${secretName}/${rotation}`, 64)}`;
+}
+
+export interface CloudMockOptions {
+    preview?: boolean;
+    existingClusters?: Record<string, ExistingCluster>;
+}
+
+export class CloudMock implements pulumi.runtime.Mocks {
+    public readonly resources: RecordedResource[] = [];
+    public readonly calls: Array<{ token: string; inputs: Record<string, unknown> }> = [];
+    /** Anything the program asked for that this mock does not know: a test failure. */
+    public readonly unexpected: string[] = [];
+    /** Clusters that exist (created in this run, or pre-existing), by name. */
+    public readonly clusters = new Map<string, ClusterFacts>();
+    /** Reviewer JWTs the token controller minted, by `namespace/secret`. */
+    public readonly minted = new Map<string, string>();
+    private readonly preview: boolean;
+    private readonly existing: Record<string, ExistingCluster>;
+
+    constructor(opts: CloudMockOptions = {}) {
+        this.preview = opts.preview ?? false;
+        this.existing = opts.existingClusters ?? {};
+        for (const [name, c] of Object.entries(this.existing)) {
+            this.clusters.set(name, clusterFacts(name, c.resourceGroupName, c.location));
+        }
+    }
+
+    /** Resources of a type, optionally narrowed by logical name. */
+    of(type: string, name?: string): RecordedResource[] {
+        return this.resources.filter((r) => r.type === type && (name === undefined || r.name === name));
+    }
+
+    one(type: string, name?: string): RecordedResource {
+        const found = this.of(type, name);
+        if (found.length !== 1) throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}`);
+        return found[0];
+    }
+
+    /** A value the cloud computes: unknown during a first preview. */
+    private computed<T>(value: T): T | string {
+        return this.preview ? UNKNOWN : value;
+    }
+
+    newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, unknown> } {
+        const inputs = unwrap(args.inputs) as Record<string, unknown>;
+        this.resources.push({ type: args.type, name: args.name, inputs, rawInputs: args.inputs, provider: args.provider, custom: args.custom ?? true });
+        const id = this.preview ? undefined : `${args.name}-id`;
+        const state: Record<string, unknown> = { ...args.inputs };
+
+        switch (args.type) {
+            case "azure-native:resources:ResourceGroup":
+                state.name = inputs.resourceGroupName ?? args.name;
+                break;
+            case "azure-native:containerservice:ManagedCluster": {
+                const name = String(inputs.resourceName ?? args.name);
+                const location = String(inputs.location);
+                const facts = clusterFacts(name, String(inputs.resourceGroupName), location, String(inputs.dnsPrefix ?? name));
+                if (!this.preview) this.clusters.set(name, facts);
+                const oidc = inputs.oidcIssuerProfile as { enabled?: boolean } | undefined;
+                state.name = name;
+                state.fqdn = this.computed(facts.fqdn);
+                // Azure only issues an issuer URL when the issuer is on.
+                state.oidcIssuerProfile = oidc?.enabled ? { enabled: true, issuerURL: this.computed(facts.issuerUrl) } : { enabled: false };
+                state.identityProfile = this.computed({ kubeletidentity: { objectId: `${hex(`kubelet:${name}`)}-1111-4222-8333-${hex(`k2:${name}`, 12)}`, clientId: hex(`client:${name}`, 32) } });
+                state.provisioningState = this.computed("Succeeded");
+                break;
+            }
+            case "kubernetes:core/v1:Secret": {
+                const meta = (inputs.metadata ?? {}) as { name?: string; namespace?: string; annotations?: Record<string, string> };
+                if (inputs.type === "kubernetes.io/service-account-token") {
+                    const sa = meta.annotations?.["kubernetes.io/service-account.name"];
+                    if (sa === undefined) {
+                        this.unexpected.push(`service-account-token Secret ${args.name} without kubernetes.io/service-account.name`);
+                        break;
+                    }
+                    const ns = String(meta.namespace);
+                    const secretName = String(meta.name);
+                    const jwt = legacyServiceAccountJwt(ns, secretName, sa, args.name);
+                    if (!this.preview) this.minted.set(`${ns}/${secretName}`, jwt);
+                    const cluster = [...this.clusters.values()][0];
+                    state.data = this.preview ? UNKNOWN : wireSecret({ token: b64(jwt), namespace: b64(ns), "ca.crt": b64(cluster?.caCertPem ?? "") });
+                }
+                break;
+            }
+            case "vault:index/authBackend:AuthBackend":
+                state.accessor = this.computed(`auth_${inputs.type}_${hex(`acc:${inputs.path}`)}`);
+                break;
+            case "random:index/randomPassword:RandomPassword":
+                state.result = this.preview ? UNKNOWN : wireSecret(hex(`pw:${args.name}`, Number(inputs.length ?? 16)));
+                break;
+            case "kubernetes:helm.sh/v3:Release":
+                state.status = this.computed({ name: inputs.name, namespace: inputs.namespace, chart: inputs.chart, version: inputs.version, revision: 1, status: "deployed" });
+                break;
+            default:
+                break;
+        }
+        return { id, state };
+    }
+
+    call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+        const inputs = unwrap(args.inputs) as Record<string, unknown>;
+        this.calls.push({ token: args.token, inputs });
+        switch (args.token) {
+            case "azure-native:containerservice:listManagedClusterAdminCredentials": {
+                const facts = this.clusters.get(String(inputs.resourceName));
+                if (facts === undefined || facts.resourceGroupName !== inputs.resourceGroupName) {
+                    // What Azure answers for a cluster that does not exist (yet).
+                    this.unexpected.push(`credentials asked for missing cluster ${String(inputs.resourceGroupName)}/${String(inputs.resourceName)}`);
+                    throw new Error("ResourceNotFound");
+                }
+                return { kubeconfigs: [{ name: "clusterAdmin", value: b64(facts.kubeconfig) }] };
+            }
+            case "azure-native:containerservice:getManagedCluster": {
+                const name = String(inputs.resourceName);
+                const c = this.existing[name];
+                const facts = this.clusters.get(name);
+                if (c === undefined || facts === undefined || c.resourceGroupName !== inputs.resourceGroupName) {
+                    throw new Error(`ResourceNotFound: managed cluster ${String(inputs.resourceGroupName)}/${name} was not found`);
+                }
+                return {
+                    name,
+                    location: c.location,
+                    fqdn: facts.fqdn,
+                    enableRBAC: true,
+                    oidcIssuerProfile: c.oidcIssuerEnabled ? { enabled: true, issuerURL: facts.issuerUrl } : { enabled: false },
+                };
+            }
+            default:
+                this.unexpected.push(`unknown invoke ${args.token}`);
+                throw new Error(`unknown invoke ${args.token}`);
+        }
+    }
+}
