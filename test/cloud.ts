@@ -105,6 +105,39 @@ export function clusterFacts(name: string, resourceGroupName: string, location: 
     return { name, resourceGroupName, location, fqdn, issuerUrl, caCertPem: ca, kubeconfig };
 }
 
+/**
+ * The user kubeconfig AKS returns for an Entra ID cluster (`format=exec`): no credential, an
+ * interactive devicecode kubelogin exec with the tenant and the AKS server ID.
+ */
+export function entraUserKubeconfig(facts: ClusterFacts): string {
+    const user = `clusterUser_${facts.resourceGroupName}_${facts.name}`;
+    return stringify({
+        apiVersion: "v1",
+        clusters: [{ cluster: { "certificate-authority-data": b64(facts.caCertPem), server: `https://${facts.fqdn}:443` }, name: facts.name }],
+        contexts: [{ context: { cluster: facts.name, user }, name: facts.name }],
+        "current-context": facts.name,
+        kind: "Config",
+        preferences: {},
+        users: [{
+            name: user,
+            user: {
+                exec: {
+                    apiVersion: "client.authentication.k8s.io/v1beta1",
+                    command: "kubelogin",
+                    args: ["get-token", "--environment", "AzurePublicCloud", "--server-id", "6dae42f8-4368-4678-94ff-3960e28e3630",
+                        "--client-id", "80faf920-1908-4b52-b5ef-a8e7bedfc67a", "--tenant-id", TENANT, "--login", "devicecode"],
+                    env: null,
+                    installHint: "kubelogin is not installed",
+                    interactiveMode: "IfAvailable",
+                    provideClusterInfo: false,
+                },
+            },
+        }],
+    });
+}
+
+export { TENANT };
+
 /** The JWT the token controller writes into a legacy service-account-token Secret. */
 export function legacyServiceAccountJwt(namespace: string, secretName: string, serviceAccount: string, rotation = ""): string {
     const header = b64url(JSON.stringify({ alg: "RS256", kid: hex(`kid:${namespace}`, 16) }));
@@ -207,6 +240,10 @@ export class CloudMock implements pulumi.runtime.Mocks {
             case "random:index/randomPassword:RandomPassword":
                 state.result = this.preview ? UNKNOWN : wireSecret(hex(`pw:${args.name}`, Number(inputs.length ?? 16)));
                 break;
+            case "random:index/randomId:RandomId":
+                // A new random value whenever the resource is (re)created, i.e. when its keepers change.
+                state.hex = this.preview ? UNKNOWN : hex(`id:${args.name}:${JSON.stringify(inputs.keepers ?? {})}`, Number(inputs.byteLength ?? 4) * 2);
+                break;
             case "kubernetes:helm.sh/v3:Release":
                 state.status = this.computed({ name: inputs.name, namespace: inputs.namespace, chart: inputs.chart, version: inputs.version, revision: 1, status: "deployed" });
                 break;
@@ -228,6 +265,14 @@ export class CloudMock implements pulumi.runtime.Mocks {
                     throw new Error("ResourceNotFound");
                 }
                 return { kubeconfigs: [{ name: "clusterAdmin", value: b64(facts.kubeconfig) }] };
+            }
+            case "azure-native:containerservice:listManagedClusterUserCredentials": {
+                const facts = this.clusters.get(String(inputs.resourceName));
+                if (facts === undefined || facts.resourceGroupName !== inputs.resourceGroupName) {
+                    this.unexpected.push(`user credentials asked for missing cluster ${String(inputs.resourceGroupName)}/${String(inputs.resourceName)}`);
+                    throw new Error("ResourceNotFound");
+                }
+                return { kubeconfigs: [{ name: "clusterUser", value: b64(entraUserKubeconfig(facts)) }] };
             }
             case "azure-native:containerservice:getManagedCluster": {
                 const name = String(inputs.resourceName);
