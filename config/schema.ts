@@ -218,7 +218,7 @@ const seedValue = z.union([
     z.object({ random: z.object({ length: z.number().int().min(8).max(256).default(32), special: z.boolean().default(false) }).strict() }).strict(),
     /** A literal value: for portal callers passing a value they hold; never put one in a YAML file. */
     z.object({ value: z.string() }).strict(),
-]);
+], { error: "one of {secretConfig: KEY}, {random: {length, special}} or {value: STRING}" });
 
 export const secretFileSchema = z
     .object({

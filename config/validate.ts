@@ -33,10 +33,13 @@ export class SettingsError extends Error {
     }
 }
 
+const PLAIN_KEY = /^[A-Za-z_$][\w$-]*$/;
+
 export function formatKey(path: ReadonlyArray<PropertyKey>): string {
     let out = "";
     for (const part of path) {
         if (typeof part === "number") out += `[${part}]`;
+        else if (!PLAIN_KEY.test(String(part))) out += `[${JSON.stringify(String(part))}]`;
         else out += out === "" ? String(part) : `.${String(part)}`;
     }
     return out || "(root)";
@@ -54,10 +57,27 @@ function valueAt(raw: unknown, path: ReadonlyArray<PropertyKey>): unknown {
 /** Keys under which a found value is never echoed. */
 const SECRET_KEY = /(^|\.)(values|value|token|password|secret)(\.|\[|$)/i;
 
+/** Property names whose values are never echoed, wherever they sit in a rendered value. */
+const SECRET_NAME = /^(values|value|token|password|secret)$/i;
+
+/** A copy with every secret-named property replaced, so a misplaced `{value: ...}` is not echoed either. */
+function redact(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(redact);
+    if (typeof value === "object" && value !== null) {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_NAME.test(k) ? "<secret>" : redact(v)]));
+    }
+    return value;
+}
+
 function render(key: string, value: unknown): string {
     if (SECRET_KEY.test(key)) return "<secret>";
     if (value === undefined) return "nothing";
-    const text = JSON.stringify(value);
+    let text: string;
+    try {
+        text = JSON.stringify(redact(value)) ?? typeof value;
+    } catch {
+        text = typeof value; // cycles, BigInt: not config a YAML file can hold
+    }
     return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
@@ -72,7 +92,7 @@ function asRecord(v: unknown): Record<string, unknown> {
 }
 
 function asArray(v: unknown): unknown[] {
-    return Array.isArray(v) ? v : [];
+    return Array.isArray(v) ? Array.from(v) : []; // Array.from: holes become undefined
 }
 
 /**
@@ -139,21 +159,34 @@ function crossFieldProblems(raw: unknown): SettingsProblem[] {
     const identities = new Set<string>();
     const createdNamespaces = new Set<string>();
     asArray(root.workloads).forEach((rawW, i) => {
+        const key = `workloads[${i}]`;
+        // Duplicates are checked on the identity fields alone, so a workload with an unrelated
+        // problem still counts (and is still counted against).
+        const r = asRecord(rawW);
+        const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+        const name = str(r.name);
+        const role = str(r.role) ?? name;
+        const identity = str(r.namespace) !== undefined && str(r.serviceAccount) !== undefined ? `${str(r.namespace)}/${str(r.serviceAccount)}` : undefined;
+        if (name !== undefined) {
+            if (names.has(name)) add(`${key}.name`, name, "a workload name used once");
+            names.add(name);
+        }
+        if (role !== undefined) {
+            if (roles.has(role)) add(`${key}.role`, role, "a Vault role name used once");
+            roles.add(role);
+        }
+        if (identity !== undefined) {
+            if (identities.has(identity)) add(`${key}.serviceAccount`, identity, "one workload per namespace and service account");
+            identities.add(identity);
+        }
+        const namespace = str(r.namespace);
+        if (r.createNamespace !== false && namespace !== undefined && namespace !== "*") {
+            if (createdNamespaces.has(namespace)) add(`${key}.createNamespace`, true, `false: namespace ${namespace} is already created by another workload`);
+            createdNamespaces.add(namespace);
+        }
+
         const w = part(workloadSchema, rawW);
         if (w === undefined) return;
-        const key = `workloads[${i}]`;
-        if (names.has(w.name)) add(`${key}.name`, w.name, "a workload name used once");
-        names.add(w.name);
-        const role = w.role ?? w.name;
-        if (roles.has(role)) add(`${key}.role`, role, "a Vault role name used once");
-        roles.add(role);
-        const identity = `${w.namespace}/${w.serviceAccount}`;
-        if (identities.has(identity)) add(`${key}.serviceAccount`, identity, "one workload per namespace and service account");
-        identities.add(identity);
-        if (w.createNamespace && w.namespace !== "*") {
-            if (createdNamespaces.has(w.namespace)) add(`${key}.createNamespace`, true, `false: namespace ${w.namespace} is already created by another workload`);
-            createdNamespaces.add(w.namespace);
-        }
         for (const field of ["namespace", "serviceAccount"] as const) {
             if (w[field] !== "*") continue;
             if (!w.allowWildcard) add(`${key}.${field}`, "*", "a DNS-1123 label; '*' lets any pod log in as this role, set allowWildcard: true if that is really meant");
@@ -204,10 +237,11 @@ export function parseSettings(raw: unknown): Settings {
 
 function toProblem(raw: unknown, issue: z.core.$ZodIssue): SettingsProblem {
     if (issue.code === "unrecognized_keys") {
-        const base = formatKey(issue.path);
-        const keys = issue.keys.map((k) => (base === "(root)" ? k : `${base}.${k}`));
+        const keys = issue.keys.map((k) => formatKey([...issue.path, k]));
         return { key: keys.join(", "), found: "an unknown key", expected: "only the keys documented in Pulumi.yaml (a typo?)" };
     }
     const key = formatKey(issue.path);
-    return { key, found: render(key, valueAt(raw, issue.path)), expected: issue.message };
+    const found = valueAt(raw, issue.path);
+    if (issue.code === "invalid_type" && found === undefined) return { key, found: "nothing", expected: `a ${issue.expected} (required)` };
+    return { key, found: render(key, found), expected: issue.message };
 }
