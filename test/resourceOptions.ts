@@ -47,9 +47,3 @@ export function recordResourceOptions(): SentOptions[] {
     sentOptions.length = 0;
     return sentOptions;
 }
-
-export function optionsOf(type: string, name?: string): SentOptions {
-    const found = sentOptions.filter((o) => o.type === type && (name === undefined || o.name === name));
-    if (found.length !== 1) throw new Error(`expected one registration of ${type}${name ? ` ${name}` : ""}, found ${found.length}`);
-    return found[0];
-}
