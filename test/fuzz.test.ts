@@ -107,6 +107,6 @@ describe("config fuzzing (fast-check)", function () {
             assert.deepEqual(failures, []);
             assert.equal(cloud.of("vault:kubernetes/authBackendRole:AuthBackendRole").length, settings.workloads.length, "one Vault role per workload");
             assert.equal(cloud.of("kubernetes:helm.sh/v3:Release").length, 1, "the injector is installed");
-        }), { numRuns: 6 * SCALE });
+        }), { numRuns: 4 * SCALE });
     });
 });
