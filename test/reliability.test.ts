@@ -172,4 +172,18 @@ describe("reliability", () => {
             assert.equal(run.cloud.of("kubernetes:core/v1:ServiceAccount").filter((s) => (s.inputs.metadata as { namespace: string }).namespace === "busybox").length, 0);
         });
     });
+
+    describe("first preview (nothing exists yet)", () => {
+        it("plans rotation, kubelogin and the CA without asking Azure for credentials of a cluster that does not exist", async () => {
+            const run = await runLab((raw) => {
+                setAt(raw, "injector.reviewerTokenRotation", "2026-01");
+                setAt(raw, "vault.caCertPem", TEST_CA);
+                setAt(raw, "cluster.credentials", { mode: "kubelogin", login: "azurecli" });
+            }, { preview: true });
+            assert.equal(run.cloud.calls.filter((c) => c.token.includes("Credentials")).length, 0);
+            assert.equal(run.cloud.of("random:index/randomId:RandomId").length, 1);
+            assert.equal(run.optionsOf(MC).protect, true);
+            assert.equal((run.cloud.one(RELEASE).inputs.values as Record<string, any>).injector.extraEnvironmentVars.AGENT_INJECT_VAULT_CACERT_BYTES, TEST_CA);
+        });
+    });
 });
