@@ -85,6 +85,10 @@ export interface AksCreateArgs {
     tags: Record<string, string>;
     /** Protect the resource group and the cluster (`protect`). Default true. */
     protect?: boolean;
+    /** AKS-managed Entra ID integration. Default: none. */
+    entraId?: { adminGroupObjectIds: string[]; azureRbac: boolean };
+    /** Turn off local accounts (admin credentials refused; use kubelogin credentials). Default false. */
+    disableLocalAccounts?: boolean;
     /** Credentials mode. Default `{ mode: "admin" }`. */
     credentials?: AksCredentialsArgs;
 }
@@ -108,6 +112,14 @@ export function oidcOffMessage(resourceGroupName: string, name: string): string 
         `Vault needs the issuer URL to validate service-account tokens. Turn it on with ` +
         `"az aks update --resource-group ${resourceGroupName} --name ${name} --enable-oidc-issuer" ` +
         `(it cannot be turned off again), then run this program again.`
+    );
+}
+
+/** The message for an adopted Entra ID-only cluster with admin credentials configured. */
+export function localAccountsOffMessage(resourceGroupName: string, name: string): string {
+    return (
+        `AKS cluster "${name}" in resource group "${resourceGroupName}" has local accounts disabled, so Azure refuses ` +
+        `admin credentials; set cluster.credentials to {mode: kubelogin, login: spn|msi|azurecli} (docs/security.md).`
     );
 }
 
@@ -197,6 +209,12 @@ export class AksCluster extends pulumi.ComponentResource {
                     loadBalancerSku: "standard",
                 },
                 addonProfiles: Object.keys(addonProfiles).length > 0 ? addonProfiles : undefined,
+                aadProfile: args.entraId === undefined ? undefined : {
+                    managed: true,
+                    enableAzureRBAC: args.entraId.azureRbac,
+                    adminGroupObjectIDs: args.entraId.adminGroupObjectIds.length > 0 ? args.entraId.adminGroupObjectIds : undefined,
+                },
+                disableLocalAccounts: args.disableLocalAccounts === true ? true : undefined,
                 tags: args.tags,
             // Protected: a destroy (or a config change that would replace the cluster) stops
             // instead of deleting it; see docs/security.md for tearing down on purpose.
@@ -232,6 +250,10 @@ export class AksCluster extends pulumi.ComponentResource {
             issuer = existing.apply((c) => {
                 if (c.oidcIssuerProfile?.enabled !== true || c.oidcIssuerProfile.issuerURL === undefined) {
                     throw new pulumi.RunError(oidcOffMessage(args.resourceGroupName, args.name));
+                }
+                // Fail before any Kubernetes resource waits on credentials Azure will refuse.
+                if (c.disableLocalAccounts === true && (args.credentials ?? { mode: "admin" }).mode === "admin") {
+                    throw new pulumi.RunError(localAccountsOffMessage(args.resourceGroupName, args.name));
                 }
                 return c.oidcIssuerProfile.issuerURL;
             });

@@ -109,6 +109,18 @@ const createCluster = z
         tags: z.record(z.string(), z.string()).default({}),
         /** Protect the resource group and the cluster from deletion (`protect`). Default true. */
         protect: z.boolean().default(true),
+        /** Entra ID (AKS-managed AAD) integration; omitted: none. */
+        entraId: z
+            .object({
+                /** Entra groups whose members are cluster admins. */
+                adminGroupObjectIds: z.array(z.string().regex(/^[0-9a-fA-F-]{36}$/, "adminGroupObjectIds must be GUIDs")).default([]),
+                /** Authorize with Azure RBAC role assignments instead of Kubernetes RBAC bindings. */
+                azureRbac: z.boolean().default(true),
+            })
+            .strict()
+            .optional(),
+        /** Turn off local accounts (admin credentials): Entra ID only; needs entraId and credentials.mode kubelogin. */
+        disableLocalAccounts: z.boolean().default(false),
         credentials: credentialsSchema.default({ mode: "admin" }),
     })
     .strict();

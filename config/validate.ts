@@ -126,7 +126,11 @@ function crossFieldProblems(raw: unknown): SettingsProblem[] {
         if (system !== undefined && system.minCount < 1) add("cluster.systemPool.minCount", system.minCount, "at least 1 (the system pool cannot scale to zero)");
     }
 
-    const credentials = part(credentialsSchema, rawCluster.credentials);
+    const credentials = part(credentialsSchema, rawCluster.credentials ?? { mode: "admin" });
+    if (rawCluster.mode === "create" && rawCluster.disableLocalAccounts === true) {
+        if (rawCluster.entraId === undefined) add("cluster.entraId", undefined, "Entra ID settings when disableLocalAccounts is true (no one could log in otherwise)");
+        if (credentials?.mode === "admin") add("cluster.credentials.mode", "admin", "kubelogin when disableLocalAccounts is true (Azure refuses admin credentials)");
+    }
     if (credentials?.mode === "kubelogin") {
         if (credentials.login === "spn") {
             if (credentials.clientId === undefined) add("cluster.credentials.clientId", undefined, "the service principal's client ID (a GUID) for login spn");

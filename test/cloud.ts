@@ -63,6 +63,8 @@ export interface ExistingCluster {
     resourceGroupName: string;
     location: string;
     oidcIssuerEnabled: boolean;
+    /** Entra ID only: Azure refuses admin credentials for it. */
+    localAccountsDisabled?: boolean;
 }
 
 export interface ClusterFacts {
@@ -166,6 +168,8 @@ export class CloudMock implements pulumi.runtime.Mocks {
     public readonly clusters = new Map<string, ClusterFacts>();
     /** Reviewer JWTs the token controller minted, by `namespace/secret`. */
     public readonly minted = new Map<string, string>();
+    /** Clusters created with local accounts disabled. */
+    private readonly localAccountsOff = new Set<string>();
     private readonly preview: boolean;
     private readonly existing: Record<string, ExistingCluster>;
 
@@ -208,6 +212,7 @@ export class CloudMock implements pulumi.runtime.Mocks {
                 const location = String(inputs.location);
                 const facts = clusterFacts(name, String(inputs.resourceGroupName), location, String(inputs.dnsPrefix ?? name));
                 if (!this.preview) this.clusters.set(name, facts);
+                if (inputs.disableLocalAccounts === true) this.localAccountsOff.add(name);
                 const oidc = inputs.oidcIssuerProfile as { enabled?: boolean } | undefined;
                 state.name = name;
                 state.fqdn = this.computed(facts.fqdn);
@@ -264,6 +269,10 @@ export class CloudMock implements pulumi.runtime.Mocks {
                     this.unexpected.push(`credentials asked for missing cluster ${String(inputs.resourceGroupName)}/${String(inputs.resourceName)}`);
                     throw new Error("ResourceNotFound");
                 }
+                if (this.existing[facts.name]?.localAccountsDisabled === true || this.localAccountsOff.has(facts.name)) {
+                    this.unexpected.push(`admin credentials asked for ${facts.name}, whose local accounts are disabled (Azure answers BadRequest)`);
+                    throw new Error("BadRequest: Getting static credential is not allowed because this cluster is set to disable local accounts.");
+                }
                 return { kubeconfigs: [{ name: "clusterAdmin", value: b64(facts.kubeconfig) }] };
             }
             case "azure-native:containerservice:listManagedClusterUserCredentials": {
@@ -287,6 +296,7 @@ export class CloudMock implements pulumi.runtime.Mocks {
                     fqdn: facts.fqdn,
                     enableRBAC: true,
                     oidcIssuerProfile: c.oidcIssuerEnabled ? { enabled: true, issuerURL: facts.issuerUrl } : { enabled: false },
+                    disableLocalAccounts: c.localAccountsDisabled ?? false,
                 };
             }
             default:

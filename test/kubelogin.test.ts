@@ -8,7 +8,11 @@ import { AKS_SERVER_ID, KubeloginError, toKubeloginKubeconfig } from "../compone
 import { parseKubeconfig } from "../components/kubeconfig";
 import { clusterFacts, entraUserKubeconfig, secretAt, TENANT } from "./cloud";
 import { setAt } from "./fixtures";
-import { stateOf } from "./harness";
+import { settle, stateOf, useCloud } from "./harness";
+import { parseSettings } from "../config/validate";
+import { buildProgram } from "../program";
+import { localAccountsOffMessage } from "../components/aksCluster";
+import { secretInputs } from "./run";
 import { runLab, SECRET_CONFIG } from "./run";
 
 const SPN_ID = "0b0e5a6e-1c1d-4f5e-9a8b-7c6d5e4f3a2b";
@@ -94,5 +98,40 @@ describe("the program on an Entra ID cluster (cluster.credentials.mode kubelogin
         assert.equal(cfg.kubernetesCaCert, facts.caCertPem);
         const out = await stateOf(run.outputs.kubeconfig as never);
         assert.equal(out.secret, true);
+    });
+
+    it("creates an Entra ID-only cluster: managed AAD, Azure RBAC, admin groups, local accounts off", async () => {
+        const group = "5b4a3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d";
+        const run = await runLab((raw) => {
+            setAt(raw, "cluster.entraId", { adminGroupObjectIds: [group] });
+            setAt(raw, "cluster.disableLocalAccounts", true);
+            setAt(raw, "cluster.credentials", { mode: "kubelogin", login: "azurecli" });
+        });
+        const mc = run.cloud.one("azure-native:containerservice:ManagedCluster").inputs;
+        assert.deepEqual(mc.aadProfile, { managed: true, enableAzureRBAC: true, adminGroupObjectIDs: [group] });
+        assert.equal(mc.disableLocalAccounts, true);
+        // The mock refuses admin credentials for this cluster, as Azure does: the run settled, so none were asked.
+        assert.ok(run.cloud.calls.some((c) => c.token.endsWith("listManagedClusterUserCredentials")));
+    });
+
+    it("an adopted cluster with local accounts off and admin credentials fails early, saying what to set", async () => {
+        const cloud = await useCloud({ existingClusters: { "aks-prod": { resourceGroupName: "rg-prod", location: "westeurope", oidcIssuerEnabled: true, localAccountsDisabled: true } } });
+        const settings = parseSettings({ cluster: { mode: "adopt", name: "aks-prod", resourceGroupName: "rg-prod" }, vault: { address: "https://vault:8200" } });
+        const failures: unknown[] = [];
+        const onRejection = (err: unknown) => failures.push(err);
+        process.on("unhandledRejection", onRejection);
+        let issuerError: unknown;
+        try {
+            const outputs = buildProgram(settings, secretInputs(), { stage: "cluster" });
+            await stateOf(outputs.oidcIssuerUrl as never).catch((err: unknown) => { issuerError = err; });
+            await settle(cloud).catch(() => undefined);
+        } finally {
+            process.off("unhandledRejection", onRejection);
+        }
+        const err = issuerError ?? failures[0];
+        assert.ok(err instanceof Error, "the program failed");
+        // The runtime prefixes the path through which the failure travelled; the message is ours.
+        assert.ok(err.message.endsWith(localAccountsOffMessage("rg-prod", "aks-prod")), err.message);
+        assert.ok(!cloud.calls.some((c) => c.token.endsWith("listManagedClusterAdminCredentials")), "admin credentials were never asked for");
     });
 });

@@ -69,6 +69,9 @@ const CORPUS: Array<[string, Mutation, string]> = [
     ["caCertPem that is not PEM", set("vault.caCertPem", "MIIB..."), "vault.caCertPem"],
     ["Spot system pool", all(set("cluster.systemPool.priority", "Spot")), "cluster.systemPool.priority"],
     ["missing cluster", set("cluster", undefined), "cluster"],
+    ["local accounts off with admin credentials", all(set("cluster.disableLocalAccounts", true), set("cluster.entraId", {})), "cluster.credentials.mode"],
+    ["local accounts off without Entra ID", all(set("cluster.disableLocalAccounts", true), set("cluster.credentials", { mode: "kubelogin", login: "azurecli" })), "cluster.entraId"],
+    ["Entra admin group that is not a GUID", set("cluster.entraId", { adminGroupObjectIds: ["aks-admins"] }), "cluster.entraId.adminGroupObjectIds[0]"],
 ];
 
 describe("config validation: a corpus of bad configs", () => {
