@@ -3,7 +3,7 @@
  * Everything it needs from outside (the stack's outputs, the environment, stdout) comes in
  * through `deps`, so the tests run it without Pulumi, a cluster or Vault.
  */
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { doctor, DoctorOptions } from "./index";
 import { ClusterReader, VaultReader } from "./gather";
 import { OutputMap } from "./outputs";
@@ -53,12 +53,12 @@ It only reads. It never prints a secret value; tokens and JWTs in log lines are 
 Exit code 1 when a check fails.
 
 Examples:
-  $ aks-vault doctor --stack dev
-  $ VAULT_ADDR=https://vault.example.com:8200 aks-vault doctor --stack dev --vault-token-env VAULT_TOKEN
-  $ aks-vault doctor --stack dev --json | jq '.checks[] | select(.status == "fail")'
+  $ npm start -- doctor --stack dev
+  $ VAULT_ADDR=https://vault.example.com:8200 VAULT_TOKEN=... npm start -- doctor --stack dev
+  $ npm start -- doctor --stack dev --json | jq '.checks[] | select(.status == "fail")'
 `;
 
-function collect(value: string, previous: string[]): string[] {
+function collect(value: string, previous: string[] = []): string[] {
     return [...previous, value];
 }
 
@@ -73,10 +73,10 @@ export function doctorCommand(deps: DoctorCommandDeps): Command {
         .option("--vault-namespace <ns>", "Vault Enterprise namespace (default: $VAULT_NAMESPACE)")
         .addOption(new Option("--tail <lines>", "agent log lines read per container").default(100).argParser((v) => {
             const n = Number(v);
-            if (!Number.isInteger(n) || n < 1 || n > 10000) throw new Error(`--tail must be an integer from 1 to 10000, got ${v}`);
+            if (!Number.isInteger(n) || n < 1 || n > 10000) throw new InvalidArgumentError(`--tail must be an integer from 1 to 10000, got ${v}`);
             return n;
         }))
-        .option("--init-only <workload>", "workload expected to run init-only (agent-pre-populate-only); repeatable; default: read from the pods", collect, [])
+        .addOption(new Option("--init-only <workload>", "workload expected to run init-only (agent-pre-populate-only); repeatable").argParser(collect).default([], "read from each pod's annotations"))
         .addHelpText("after", HELP)
         .action(async (flags: DoctorFlags) => {
             const env = deps.env ?? process.env;
