@@ -8,8 +8,8 @@ import * as http from "node:http";
 import { AddressInfo } from "node:net";
 import { Command, CommanderError } from "commander";
 import { doctorCommand } from "../src/doctor/command";
-import { gather, kubernetesReader, vaultReader } from "../src/doctor/gather";
-import { doctor } from "../src/doctor/index";
+import { ClusterReader, gather, kubernetesReader, vaultReader } from "../src/doctor/gather";
+import { doctor, verify, VerifyError } from "../src/doctor/index";
 import { DoctorInputError, expectationsFromOutputs } from "../src/doctor/outputs";
 import { Check } from "../src/doctor/types";
 import { deployments, fixture, labExpectations, labOutputs, logFixture, pod, RecordedReader, webhooks } from "./doctorFixtures";
@@ -229,5 +229,31 @@ describe("doctor: the command", () => {
         const r = run(["--stack", "dev", "--tail", "0"]);
         await assert.rejects(r.done);
         assert.match(r.output(), /--tail must be an integer from 1 to 10000, got 0/);
+    });
+});
+
+describe("doctor: verify after up", () => {
+    it("retries while the pod is still in Init, then resolves with the passing report", async () => {
+        let calls = 0;
+        const stuck = new RecordedReader({ deployments: deployments(), webhooks: webhooks(), pods: [pod("init-stuck")] });
+        const healthy = new RecordedReader({ deployments: deployments(), webhooks: webhooks(), pods: [pod("healthy")] });
+        const clusterReader: ClusterReader = {
+            listDeployments: (n, l) => (calls < 2 ? stuck : healthy).listDeployments(n, l),
+            listMutatingWebhookConfigurations: (l) => (calls < 2 ? stuck : healthy).listMutatingWebhookConfigurations(l),
+            listPods: async (n, l) => (calls++ < 2 ? stuck : healthy).listPods(n, l),
+            readLog: async () => "",
+        };
+        const slept: number[] = [];
+        const report = await verify({ outputs: async () => labOutputs() }, { clusterReader, intervalMs: 5, sleep: async (ms) => { slept.push(ms); } });
+        assert.equal(report.ok, true);
+        assert.deepEqual(slept, [5, 5]);
+    });
+
+    it("rejects with VerifyError carrying the last report when checks keep failing", async () => {
+        const clusterReader = new RecordedReader({ deployments: deployments(), webhooks: webhooks(), pods: [pod("uninjected")] });
+        await assert.rejects(
+            verify({ outputs: async () => labOutputs() }, { clusterReader, attempts: 2, sleep: async () => undefined }),
+            (e: unknown) => e instanceof VerifyError && e.report.checks.some((c) => c.id === "pod.injected" && c.status === "fail") && /pod\.injected busybox\/busybox-7d9c6b5f4d-h3j9k/.test(e.message),
+        );
     });
 });

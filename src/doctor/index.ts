@@ -49,6 +49,44 @@ export async function doctor(options: DoctorOptions): Promise<DoctorReport> {
     }]);
 }
 
+export interface VerifyOptions extends Omit<DoctorOptions, "outputs"> {
+    /** Checks are repeated until they pass or this many attempts ran. Default 10. */
+    attempts?: number;
+    /** Pause between attempts. Default 6000 ms: pods still in Init right after `up` get a minute. */
+    intervalMs?: number;
+    /** Injected in tests. */
+    sleep?: (ms: number) => Promise<void>;
+    /** Called with each failing report before the next attempt (progress output). */
+    onAttempt?: (attempt: number, report: DoctorReport) => void;
+}
+
+/** Thrown by `verify` when checks still fail after the last attempt; carries the report. */
+export class VerifyError extends Error {
+    constructor(public readonly report: DoctorReport) {
+        super(`verify: ${report.summary.fail} check(s) failed: ${report.checks.filter((c) => c.status === "fail").map((c) => `${c.id} ${c.target}`).join(", ")}`);
+        this.name = "VerifyError";
+    }
+}
+
+/**
+ * The `verify` step after `up`: the doctor's checks on the stack just deployed, retried while
+ * pods start (a pod still in Init right after `up` is not yet a failure). Resolves with the
+ * passing report; rejects with `VerifyError` carrying the last one.
+ */
+export async function verify(stack: { outputs(): Promise<OutputMap> }, options: VerifyOptions = {}): Promise<DoctorReport> {
+    const attempts = options.attempts ?? 10;
+    const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    const outputs = await stack.outputs();
+    let report: DoctorReport | undefined;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+        report = await doctor({ ...options, outputs });
+        if (report.ok) return report;
+        options.onAttempt?.(attempt, report);
+        if (attempt < attempts) await sleep(options.intervalMs ?? 6000);
+    }
+    throw new VerifyError(report as DoctorReport);
+}
+
 export { diagnose, globMatch, summarize } from "./diagnose";
 export { gather, kubernetesReader, vaultReader } from "./gather";
 export type { ClusterReader, VaultReader } from "./gather";
