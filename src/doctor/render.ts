@@ -25,7 +25,7 @@ export function renderText(report: DoctorReport, opts: TextOptions = {}): string
     for (const raw of report.checks) {
         if (raw.status === "pass" && opts.showPassing === false) continue;
         const c = clean(raw);
-        lines.push(`${MARK[c.status]}  ${c.id.padEnd(26)} ${c.target}: ${c.detail}`);
+        lines.push(`${MARK[c.status]}  ${c.id.padEnd(28)} ${c.target}: ${c.detail}`);
         if (c.status === "pass" || c.status === "skip") continue;
         if (c.cause !== undefined) lines.push(`      cause: ${c.cause}`);
         if (c.fix !== undefined) lines.push(`      fix:   ${c.fix}`);
