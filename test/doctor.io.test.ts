@@ -257,3 +257,19 @@ describe("doctor: verify after up", () => {
         );
     });
 });
+
+describe("doctor: a stack deployed only through the injector stage", () => {
+    it("checks the injector, skips the Vault side even with a token, and reports no workload", async () => {
+        const { vaultAuthPath: _a, kvMountPath: _k, workloads: _w, ...outputs } = labOutputs();
+        const reads: string[] = [];
+        const report = await doctor({
+            outputs,
+            clusterReader: new RecordedReader({ deployments: deployments(), webhooks: webhooks() }),
+            vault: { readAuthConfig: async (p) => { reads.push(p); return {}; }, readRole: async (p) => { reads.push(p); return {}; } },
+        });
+        assert.deepEqual(reads, []);
+        assert.equal(report.ok, true);
+        assert.deepEqual(report.checks.map((c) => `${c.status} ${c.id}`), ["pass injector.deployment", "pass injector.webhook", "pass injector.webhook-ca", "skip vault"]);
+        assert.match(report.checks[3].detail, /not deployed through the vault-auth stage/);
+    });
+});

@@ -264,7 +264,7 @@ function stripSlash(u: string): string {
 }
 
 function vaultChecks(expect: Expectations, v: VaultObservations): Check[] {
-    const path = expect.authPath ?? "kubernetes";
+    const path = expect.authPath ?? "?";
     const checks: Check[] = [];
     const cfgTarget = `vault:auth/${path}/config`;
     if (!v.config.ok) {

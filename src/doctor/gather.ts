@@ -87,12 +87,12 @@ export async function gather(expect: Expectations, k8s: ClusterReader, vault?: V
             : listed;
     }
     const obs: Observations = { injectorDeployments, webhooks, pods };
-    if (vault !== undefined) obs.vault = await gatherVault(expect, vault);
+    // Without the mount path (stack not deployed through vault-auth) there is nothing to read.
+    if (vault !== undefined && expect.authPath !== undefined) obs.vault = await gatherVault(expect, expect.authPath, vault);
     return obs;
 }
 
-async function gatherVault(expect: Expectations, vault: VaultReader): Promise<VaultObservations> {
-    const path = expect.authPath ?? "kubernetes";
+async function gatherVault(expect: Expectations, path: string, vault: VaultReader): Promise<VaultObservations> {
     const config = await observe(() => vault.readAuthConfig(path));
     const roles: Record<string, Observed<VaultRole>> = {};
     for (const role of new Set(expect.workloads.map((w) => w.role))) roles[role] = await observe(() => vault.readRole(path, role));

@@ -42,10 +42,13 @@ export async function doctor(options: DoctorOptions): Promise<DoctorReport> {
     const vault = options.vault === undefined ? undefined : isReader(options.vault) ? options.vault : vaultReader(options.vault);
     const observations = await gather(expectations, k8s, vault, { tailLines: options.tailLines });
     const report = diagnose(expectations, observations);
-    if (vault !== undefined) return report;
+    if (observations.vault !== undefined) return report;
+    const reason = vault === undefined
+        ? options.vaultSkipReason ?? "no Vault token given"
+        : "the stack has no vaultAuthPath output (not deployed through the vault-auth stage)";
     return summarize([...report.checks, {
-        id: "vault", target: `vault:auth/${expectations.authPath ?? "kubernetes"}`, status: "skip",
-        detail: `Vault side not checked: ${options.vaultSkipReason ?? "no Vault token given"}`,
+        id: "vault", target: `vault:auth/${expectations.authPath ?? "?"}`, status: "skip",
+        detail: `Vault side not checked: ${reason}`,
     }]);
 }
 
