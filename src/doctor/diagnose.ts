@@ -127,6 +127,13 @@ function initState(pod: V1Pod): InitState {
     return { kind: "running" };
 }
 
+/** Which containers hold the pod back, with the kubelet's reason (`busybox CrashLoopBackOff`). */
+function notReady(pod: V1Pod): string {
+    const held = (pod.status?.containerStatuses ?? []).filter((s) => !s.ready)
+        .map((s) => `${s.name} ${s.state?.waiting?.reason ?? (s.state?.terminated ? `exited ${s.state.terminated.exitCode}` : "not ready")}`);
+    return held.length > 0 ? held.join(", ") : `phase ${pod.status?.phase ?? "unknown"}`;
+}
+
 function excerpt(entry: string): string {
     const lines = entry.split("\n").map((l) => l.trim()).filter((l) => l.length > 0 && l !== "|");
     // The agent's own summary plus the line that carries the error text (`* ...`).
@@ -192,7 +199,7 @@ function podChecks(w: WorkloadExpectation, p: PodObservation, ctx: RuleContext):
     const ready = (pod.status?.conditions ?? []).find((c) => c.type === "Ready")?.status === "True";
     checks.push(ready
         ? { id: "pod.ready", target, status: "pass", detail: "Ready" }
-        : { id: "pod.ready", target, status: "fail", detail: state.kind === "done" ? `not Ready (phase ${pod.status?.phase ?? "unknown"})` : `not Ready: ${state.kind === "running" ? `${INIT_CONTAINER} still running` : state.detail}` });
+        : { id: "pod.ready", target, status: "fail", detail: state.kind === "done" ? `not Ready: ${notReady(pod)}` : `not Ready: ${state.kind === "running" ? `${INIT_CONTAINER} still running` : state.detail}` });
 
     // Logs: every known failure the agents logged, most specific first.
     const allLines: string[] = [];
