@@ -273,3 +273,19 @@ describe("doctor: a stack deployed only through the injector stage", () => {
         assert.match(report.checks[3].detail, /not deployed through the vault-auth stage/);
     });
 });
+
+describe("doctor: Vault unreachable", () => {
+    it("reports why fetch failed (the cause), not just `fetch failed`", async () => {
+        // A port that was just free: nothing listens there.
+        const probe = http.createServer();
+        await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+        const port = (probe.address() as AddressInfo).port;
+        await new Promise<void>((resolve) => probe.close(() => resolve()));
+        const v = vaultReader({ address: `https://127.0.0.1:${port}`, token: "hvs.secret-token-value-xyz" });
+        const obs = await gather(labExpectations(), new RecordedReader({}), v);
+        const config = obs.vault?.config;
+        assert.ok(config !== undefined && !config.ok);
+        assert.match(config.error, /^fetch failed \(.*ECONNREFUSED.*\)$/);
+        assert.ok(!config.error.includes("hvs."));
+    });
+});

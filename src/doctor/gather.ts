@@ -32,8 +32,10 @@ function statusOf(err: unknown): number | undefined {
 
 function firstLine(err: unknown): string {
     const msg = err instanceof Error ? err.message : String(err);
+    // `fetch failed` says nothing; its cause says why (ECONNREFUSED, a certificate error).
+    const cause = err instanceof Error && err.cause instanceof Error ? ` (${err.cause.message})` : "";
     // client-node puts the whole response body in the message; the first line says enough.
-    return msg.split("\n")[0].slice(0, 200);
+    return `${msg.split("\n")[0]}${cause}`.slice(0, 200);
 }
 
 export async function observe<T>(read: () => Promise<T>): Promise<Observed<T>> {
