@@ -77,17 +77,16 @@ export class VerifyError extends Error {
  * passing report; rejects with `VerifyError` carrying the last one.
  */
 export async function verify(stack: { outputs(): Promise<OutputMap> }, options: VerifyOptions = {}): Promise<DoctorReport> {
-    const attempts = options.attempts ?? 10;
+    const attempts = Math.max(1, options.attempts ?? 10);
     const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
     const outputs = await stack.outputs();
-    let report: DoctorReport | undefined;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-        report = await doctor({ ...options, outputs });
+    for (let attempt = 1; ; attempt++) {
+        const report = await doctor({ ...options, outputs });
         if (report.ok) return report;
         options.onAttempt?.(attempt, report);
-        if (attempt < attempts) await sleep(options.intervalMs ?? 6000);
+        if (attempt >= attempts) throw new VerifyError(report);
+        await sleep(options.intervalMs ?? 6000);
     }
-    throw new VerifyError(report as DoctorReport);
 }
 
 export { diagnose, globMatch, summarize } from "./diagnose";
