@@ -15,7 +15,7 @@ export function fixture<T>(name: string): T {
 }
 
 export function logFixture(name: string): string[] {
-    const lines = readFileSync(path.join(FIXTURES, "logs", `${name}.log`), "utf8").split("\n");
+    const lines = readFileSync(path.join(FIXTURES, "logs", `${name}.txt`), "utf8").split("\n");
     if (lines[lines.length - 1] === "") lines.pop();
     return lines;
 }
