@@ -136,7 +136,7 @@ describe("doctor: diagnosis of recorded objects", () => {
         ["tokenreview-io-timeout", "log.tokenreview-timeout"],
         ["login-permission-denied", "log.login-permission-denied"],
     ] as const) {
-        it(`reports ${id} for a stuck pod whose init log is ${log}.log`, () => {
+        it(`reports ${id} for a stuck pod whose init log is ${log}.txt`, () => {
             const r = diagnose(labExpectations(), observed([podObs(pod("init-stuck"), log)]));
             assert.deepEqual(failing(r.checks).sort(), [id, "pod.ready", "pod.secret-file"].sort());
         });

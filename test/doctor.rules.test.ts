@@ -28,7 +28,7 @@ describe("doctor: agent log rules", () => {
         ["read-permission-denied", ["log.read-permission-denied"]],
     ];
     for (const [log, expected] of cases) {
-        it(`${log}.log -> ${expected.length === 0 ? "no failure" : expected.join(", ")}`, () => {
+        it(`${log}.txt -> ${expected.length === 0 ? "no failure" : expected.join(", ")}`, () => {
             assert.deepEqual(ids(log), expected);
         });
     }
