@@ -95,6 +95,10 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
         token: secrets.vaultToken === undefined ? undefined : pulumi.secret(secrets.vaultToken),
         namespace: settings.vault.namespace,
         skipTlsVerify: settings.vault.skipTlsVerify,
+        // The provider works through a child token (default TTL 20 min) created when it is
+        // configured at the start of the run; Vault resources wait for AKS and the Helm release,
+        // which together can take longer than that.
+        maxLeaseTtlSeconds: 3600,
     });
 
     const auth = new VaultKubernetesAuth("vault-k8s-auth", {

@@ -20,7 +20,8 @@ export function unknownChartKeys(values: Tree, defaults: Tree, prefix = ""): str
     for (const [key, value] of Object.entries(values)) {
         const dotted = prefix === "" ? key : `${prefix}.${key}`;
         if (!Object.prototype.hasOwnProperty.call(defaults, key)) {
-            unknown.push(dotted);
+            // Report the full paths the user wrote, not just the first unknown segment.
+            unknown.push(...(isMap(value) && Object.keys(value).length > 0 ? leafPaths(value, dotted) : [dotted]));
             continue;
         }
         const d = defaults[key];

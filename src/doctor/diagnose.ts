@@ -1,0 +1,358 @@
+/**
+ * The diagnosis: compares what the stack says should exist with what the cluster (and optionally
+ * Vault) shows, and explains each difference. Pure: input is recorded objects, output is checks.
+ */
+import type { V1Container, V1ContainerStatus, V1Deployment, V1Pod } from "@kubernetes/client-node";
+import { LOG_RULES, fill, matchLogRules, renderedFiles, RuleContext } from "./logRules";
+import { redact } from "./redact";
+import {
+    Check, CheckStatus, DoctorReport, Expectations, InjectionMode, Observations, Observed, PodObservation,
+    VaultObservations, WorkloadExpectation,
+} from "./types";
+
+export const INIT_CONTAINER = "vault-agent-init";
+export const SIDECAR_CONTAINER = "vault-agent";
+export const INJECTOR_NAME_LABEL = "app.kubernetes.io/name=vault-agent-injector";
+/** The webhook the vault chart registers (templates/injector-mutating-webhook.yaml). */
+export const WEBHOOK_NAME = "vault.hashicorp.com";
+const A = "vault.hashicorp.com/";
+
+function unreadable(id: string, target: string, what: string, o: Observed<unknown> & { ok: false }): Check {
+    const forbidden = o.status === 403;
+    return {
+        id, target, status: "fail",
+        detail: redact(`could not read ${what}: ${o.error}`),
+        cause: forbidden ? "The kubeconfig's identity may not read this object." : undefined,
+        fix: forbidden ? "Run the doctor with a kubeconfig that can get/list it (the stack's admin kubeconfig can)." : undefined,
+    };
+}
+
+function injectorChecks(expect: Expectations, obs: Observations): Check[] {
+    const ns = expect.injectorNamespace;
+    const target = `${ns}/vault-agent-injector`;
+    if (!obs.injectorDeployments.ok) return [unreadable("injector.deployment", target, "the injector Deployment", obs.injectorDeployments)];
+    const deps = obs.injectorDeployments.value;
+    if (deps.length === 0) {
+        return [{
+            id: "injector.deployment", target, status: "fail",
+            detail: `no Deployment labelled ${INJECTOR_NAME_LABEL} in namespace ${ns}`,
+            cause: "The vault chart's injector is not installed in this namespace (or the release failed).",
+            fix: "Run `up` through the injector stage and check the Helm release status (`helm status -n " + ns + " <release>`).",
+        }];
+    }
+    return deps.map((d) => deploymentCheck(d, ns));
+}
+
+function deploymentCheck(d: V1Deployment, ns: string): Check {
+    const target = `${ns}/${d.metadata?.name ?? "vault-agent-injector"}`;
+    const want = d.spec?.replicas ?? 1;
+    const ready = d.status?.readyReplicas ?? 0;
+    const detail = `${ready}/${want} replicas ready`;
+    if (ready === 0) {
+        return {
+            id: "injector.deployment", target, status: "fail", detail,
+            cause: "No injector replica is ready: pods created now are not mutated (failurePolicy Ignore) or are rejected (Fail), so they start without secrets.",
+            fix: `kubectl -n ${ns} describe deployment ${d.metadata?.name ?? ""} and kubectl -n ${ns} logs deploy/${d.metadata?.name ?? ""}; then restart the workloads created while it was down.`,
+            ref: ["hashicorp/vault-k8s#258", "hashicorp/vault-helm#399"],
+        };
+    }
+    if (ready < want) return { id: "injector.deployment", target, status: "warn", detail, cause: "Some injector replicas are not ready; injection still works but without redundancy." };
+    return { id: "injector.deployment", target, status: "pass", detail };
+}
+
+function webhookChecks(obs: Observations): Check[] {
+    const target = "mutatingwebhookconfiguration";
+    if (!obs.webhooks.ok) return [unreadable("injector.webhook", target, "MutatingWebhookConfigurations", obs.webhooks)];
+    if (obs.webhooks.value.length === 0) {
+        return [{
+            id: "injector.webhook", target, status: "fail",
+            detail: `no MutatingWebhookConfiguration labelled ${INJECTOR_NAME_LABEL}`,
+            cause: "Without the webhook the API server never asks the injector to mutate pods: no agent, no secrets.",
+            fix: "Run `up` through the injector stage (injector.enabled=true renders <release>-agent-injector-cfg).",
+        }];
+    }
+    const checks: Check[] = [];
+    for (const cfg of obs.webhooks.value) {
+        const name = cfg.metadata?.name ?? "?";
+        const hooks = (cfg.webhooks ?? []).filter((w) => w.name === WEBHOOK_NAME);
+        if (hooks.length === 0) {
+            checks.push({ id: "injector.webhook", target: name, status: "fail", detail: `no webhook named ${WEBHOOK_NAME} in ${name}` });
+            continue;
+        }
+        checks.push({ id: "injector.webhook", target: name, status: "pass", detail: `webhook ${WEBHOOK_NAME} registered (failurePolicy ${hooks[0].failurePolicy ?? "Fail"})` });
+        const empty = hooks.some((w) => (w.clientConfig?.caBundle ?? "").length === 0);
+        checks.push(empty
+            ? {
+                id: "injector.webhook-ca", target: name, status: "fail",
+                detail: "clientConfig.caBundle is empty",
+                cause: "The injector writes its auto-generated CA into the webhook when it starts (AGENT_INJECT_TLS_AUTO); an empty bundle means it never did, so the API server cannot call it over TLS.",
+                fix: "Check the injector logs for TLS/leader-election errors and that its ClusterRole may patch mutatingwebhookconfigurations; with injector.certs.secretName set, also set injector.certs.caBundle.",
+            }
+            : { id: "injector.webhook-ca", target: name, status: "pass", detail: "clientConfig.caBundle is set" });
+    }
+    return checks;
+}
+
+function expectedMode(w: WorkloadExpectation, pod: V1Pod): InjectionMode {
+    if (w.mode !== undefined) return w.mode;
+    return pod.metadata?.annotations?.[`${A}agent-pre-populate-only`] === "true" ? "init-only" : "sidecar";
+}
+
+function statusOf(pod: V1Pod, name: string, init: boolean): V1ContainerStatus | undefined {
+    const list = init ? pod.status?.initContainerStatuses : pod.status?.containerStatuses;
+    return list?.find((s) => s.name === name);
+}
+
+function has(list: V1Container[] | undefined, name: string): boolean {
+    return (list ?? []).some((c) => c.name === name);
+}
+
+/** Where the init container stands, as the API shows it. */
+type InitState = { kind: "done" } | { kind: "running" } | { kind: "failed"; detail: string } | { kind: "pending"; detail: string };
+
+function initState(pod: V1Pod): InitState {
+    const s = statusOf(pod, INIT_CONTAINER, true);
+    if (s === undefined) return { kind: "pending", detail: `pod phase ${pod.status?.phase ?? "unknown"}, no status for ${INIT_CONTAINER} yet` };
+    const t = s.state?.terminated;
+    if (t !== undefined) {
+        if (t.exitCode === 0) return { kind: "done" };
+        return { kind: "failed", detail: `${INIT_CONTAINER} exited with code ${t.exitCode}${t.reason ? ` (${t.reason})` : ""}, ${s.restartCount} restarts` };
+    }
+    const w = s.state?.waiting;
+    if (w !== undefined) {
+        const last = s.lastState?.terminated;
+        if (last !== undefined && last.exitCode !== 0) return { kind: "failed", detail: `${INIT_CONTAINER} ${w.reason ?? "waiting"} after exiting with code ${last.exitCode}, ${s.restartCount} restarts` };
+        return { kind: "pending", detail: `${INIT_CONTAINER} waiting${w.reason ? ` (${w.reason})` : ""}` };
+    }
+    return { kind: "running" };
+}
+
+/** Which containers hold the pod back, with the kubelet's reason (`busybox CrashLoopBackOff`). */
+function notReady(pod: V1Pod): string {
+    const held = (pod.status?.containerStatuses ?? []).filter((s) => !s.ready)
+        .map((s) => `${s.name} ${s.state?.waiting?.reason ?? (s.state?.terminated ? `exited ${s.state.terminated.exitCode}` : "not ready")}`);
+    return held.length > 0 ? held.join(", ") : `phase ${pod.status?.phase ?? "unknown"}`;
+}
+
+function excerpt(entry: string): string {
+    const lines = entry.split("\n").map((l) => l.trim()).filter((l) => l.length > 0 && l !== "|");
+    // The agent's own summary plus the line that carries the error text (`* ...`).
+    const key = lines.find((l) => /^\|?\s*\*/.test(l) && !/error occurred/.test(l)) ?? lines[lines.length - 1];
+    const text = redact(lines[0] === key ? key : `${lines[0]} … ${key}`);
+    return text.length > 300 ? `${text.slice(0, 297)}...` : text;
+}
+
+function podChecks(w: WorkloadExpectation, p: PodObservation, ctx: RuleContext): Check[] {
+    const pod = p.pod;
+    const target = `${w.namespace}/${pod.metadata?.name ?? "?"}`;
+    const ann = pod.metadata?.annotations ?? {};
+    const checks: Check[] = [];
+    const mode = expectedMode(w, pod);
+
+    const injected = ann[`${A}agent-inject-status`] === "injected" && has(pod.spec?.initContainers, INIT_CONTAINER);
+    if (!injected) {
+        checks.push({
+            id: "pod.injected", target, status: "fail",
+            detail: `no ${INIT_CONTAINER} container (agent-inject-status: ${ann[`${A}agent-inject-status`] ?? "absent"}, agent-inject: ${ann[`${A}agent-inject`] ?? "absent"})`,
+            cause: ann[`${A}agent-inject`] === "true"
+                ? "The pod was created while the injector webhook was unavailable (failurePolicy Ignore lets it start unmutated)."
+                : "The pod template lacks `vault.hashicorp.com/agent-inject: \"true\"`.",
+            fix: `Once the injector is ready: kubectl -n ${w.namespace} rollout restart deployment/${w.name}`,
+            ref: ["hashicorp/vault-helm#399", "hashicorp/vault-k8s#258"],
+        });
+        return checks; // nothing below applies to an unmutated pod
+    }
+    const sidecar = has(pod.spec?.containers, SIDECAR_CONTAINER);
+    const modeOk = mode === "sidecar" ? sidecar : !sidecar;
+    checks.push({
+        id: "pod.injected", target, status: modeOk ? "pass" : "fail",
+        detail: `${INIT_CONTAINER}${sidecar ? ` + ${SIDECAR_CONTAINER}` : " only"} (expected ${mode})`,
+        fix: modeOk ? undefined : mode === "sidecar"
+            ? "Remove `vault.hashicorp.com/agent-pre-populate-only` (or set it to \"false\") to keep the agent running and secrets renewed."
+            : "Set `vault.hashicorp.com/agent-pre-populate-only: \"true\"` for an init-only agent.",
+    });
+
+    const sa = pod.spec?.serviceAccountName ?? "default";
+    checks.push(sa === w.serviceAccount
+        ? { id: "pod.service-account", target, status: "pass", detail: `runs as ${sa}` }
+        : {
+            id: "pod.service-account", target, status: "fail",
+            detail: `runs as ${sa}, role ${w.role} is bound to ${w.serviceAccount}`,
+            cause: "Vault will answer the login with `service account name not authorized`.",
+            fix: `Set spec.template.spec.serviceAccountName: ${w.serviceAccount} on deployment/${w.name}.`,
+            ref: ["hashicorp/vault-plugin-auth-kubernetes#79"],
+        });
+
+    const role = ann[`${A}role`];
+    const authPath = ann[`${A}auth-path`];
+    const wrong: string[] = [];
+    if (role !== w.role) wrong.push(`role is ${role ?? "absent"}, expected ${w.role}`);
+    if (ctx.authPath !== "" && authPath !== undefined && authPath.replace(/\/+$/, "") !== `auth/${ctx.authPath}`) wrong.push(`auth-path is ${authPath}, expected auth/${ctx.authPath}`);
+    const files = w.files.map((f) => f.replace(/^\/vault\/secrets\//, ""));
+    const missing = files.filter((f) => ann[`${A}agent-inject-secret-${f}`] === undefined);
+    if (missing.length > 0) wrong.push(`no agent-inject-secret annotation for ${missing.join(", ")}`);
+    checks.push(wrong.length === 0
+        ? { id: "pod.annotations", target, status: "pass", detail: `role ${w.role}, ${files.length} secret file(s) annotated` }
+        : { id: "pod.annotations", target, status: "fail", detail: wrong.join("; "), fix: "Run `up` again: the Deployment's pod template carries the annotations the stack renders; a manual edit or an older ReplicaSet may be running." });
+
+    const state = initState(pod);
+    const ready = (pod.status?.conditions ?? []).find((c) => c.type === "Ready")?.status === "True";
+    checks.push(ready
+        ? { id: "pod.ready", target, status: "pass", detail: "Ready" }
+        : { id: "pod.ready", target, status: "fail", detail: state.kind === "done" ? `not Ready: ${notReady(pod)}` : `not Ready: ${state.kind === "running" ? `${INIT_CONTAINER} still running` : state.detail}` });
+
+    // Logs: every known failure the agents logged, most specific first.
+    const allLines: string[] = [];
+    const logProblems: string[] = [];
+    for (const [container, o] of Object.entries(p.logs)) {
+        if (!o.ok) { logProblems.push(`${container}: ${o.error}`); continue; }
+        allLines.push(...o.value);
+        for (const m of matchLogRules(o.value, LOG_RULES)) {
+            checks.push({
+                id: m.rule.id, target: `${target}/${container}`, status: "fail",
+                detail: `${m.count}× ${excerpt(m.entry)}`,
+                cause: fill(m.rule.cause, ctx), fix: fill(m.rule.fix, ctx), ref: m.rule.ref,
+            });
+        }
+    }
+    if (logProblems.length > 0) checks.push({ id: "pod.logs", target, status: "warn", detail: redact(`could not read agent logs: ${logProblems.join("; ")}`) });
+
+    // Files. The API cannot show a file's content (that needs exec); what it shows is whether the
+    // init agent exited 0 — it exits only after rendering every template once — and the agent's
+    // `(runner) rendered ... => <file>` lines.
+    const rendered = renderedFiles(allLines);
+    for (const f of w.files) {
+        const seen = rendered.has(f);
+        const status: CheckStatus = seen || state.kind === "done" ? "pass" : "fail";
+        checks.push({
+            id: "pod.secret-file", target: `${target}:${f}`, status,
+            detail: seen ? "rendered (agent log)" : state.kind === "done" ? `${INIT_CONTAINER} completed (exit 0): rendered` : `not rendered: ${state.kind === "running" ? `${INIT_CONTAINER} still running` : state.detail}`,
+            cause: status === "fail" ? "The init agent has not finished: it is still retrying the login or a template (see the log checks above)." : undefined,
+            fix: status === "fail" && !checks.some((c) => c.id.startsWith("log.")) ? `kubectl -n ${w.namespace} logs ${pod.metadata?.name ?? ""} -c ${INIT_CONTAINER} (no known failure was recognised in the last lines)` : undefined,
+            ref: status === "fail" ? ["hashicorp/vault#24253"] : undefined,
+        });
+    }
+    return checks;
+}
+
+function workloadChecks(expect: Expectations, w: WorkloadExpectation, o: Observed<PodObservation[]> | undefined): Check[] {
+    const target = `${w.namespace}/${w.name}`;
+    if (o === undefined) return [{ id: "workload.pods", target, status: "skip", detail: "pods were not read" }];
+    if (!o.ok) return [unreadable("workload.pods", target, "pods", o)];
+    if (o.value.length === 0) {
+        return [{
+            id: "workload.pods", target, status: "fail", detail: `no pods labelled app=${w.name} in namespace ${w.namespace}`,
+            fix: `kubectl -n ${w.namespace} describe deployment ${w.name} (replicas 0, or pods rejected by the webhook: see events).`,
+        }];
+    }
+    const ctx: RuleContext = { namespace: w.namespace, serviceAccount: w.serviceAccount, role: w.role, authPath: expect.authPath ?? "" };
+    return [
+        { id: "workload.pods", target, status: "pass", detail: `${o.value.length} pod(s)` },
+        ...o.value.flatMap((p) => podChecks(w, p, ctx)),
+    ];
+}
+
+/** Vault's glob matching for bound names/namespaces: `*`, `prefix*`, `*suffix`, `*contains*`. */
+export function globMatch(patterns: readonly string[], value: string): boolean {
+    return patterns.some((p) => {
+        if (p === "*") return true;
+        const lead = p.startsWith("*");
+        const trail = p.endsWith("*") && p.length > 1;
+        const core = p.slice(lead ? 1 : 0, trail ? -1 : undefined);
+        if (lead && trail) return value.includes(core);
+        if (lead) return value.endsWith(core);
+        if (trail) return value.startsWith(core);
+        return value === p;
+    });
+}
+
+function stripSlash(u: string): string {
+    return u.replace(/\/+$/, "");
+}
+
+function vaultChecks(expect: Expectations, v: VaultObservations): Check[] {
+    const path = expect.authPath ?? "?";
+    const checks: Check[] = [];
+    const cfgTarget = `vault:auth/${path}/config`;
+    if (!v.config.ok) {
+        checks.push({
+            ...unreadable("vault.auth-config", cfgTarget, "the auth mount's config", v.config),
+            cause: v.config.status === 403 ? "The Vault token may not read auth/" + path + "/config." : v.config.status === 404 ? `No Kubernetes auth is mounted at auth/${path}.` : undefined,
+            fix: v.config.status === 404 ? "Run `up` through the vault-auth stage." : v.config.status === 403 ? "Use a token whose policy grants read on auth/" + path + "/config and auth/" + path + "/role/*." : undefined,
+        });
+    } else {
+        const c = v.config.value;
+        const host = c.kubernetes_host ?? "";
+        if (host === "") checks.push({ id: "vault.auth-config", target: cfgTarget, status: "fail", detail: "kubernetes_host is not set", fix: "Run `up` through the vault-auth stage." });
+        else if (expect.apiServerUrl !== undefined && stripSlash(host) !== stripSlash(expect.apiServerUrl)) {
+            checks.push({
+                id: "vault.auth-config", target: cfgTarget, status: "fail",
+                detail: `kubernetes_host is ${host}, the cluster's API server is ${expect.apiServerUrl}`,
+                cause: "Vault sends TokenReview to another cluster (or an old address): every login is denied.",
+                fix: "Run `up` through the vault-auth stage to rewrite the mount's config.",
+            });
+        } else checks.push({ id: "vault.auth-config", target: cfgTarget, status: "pass", detail: `kubernetes_host ${host}` });
+
+        checks.push(c.token_reviewer_jwt_set === true
+            ? { id: "vault.reviewer-jwt", target: cfgTarget, status: "pass", detail: "token_reviewer_jwt is set" }
+            : {
+                id: "vault.reviewer-jwt", target: cfgTarget, status: "warn",
+                detail: "token_reviewer_jwt is not set",
+                cause: "With Vault outside the cluster, each workload's own JWT is then used as reviewer, which needs system:auth-delegator on every workload service account.",
+                fix: "Configure the reviewer service account's long-lived token (run `up` through the vault-auth stage).",
+                ref: ["hashicorp/vault#12855", "hashicorp/vault-helm#376"],
+            });
+
+        const validates = c.disable_iss_validation === false && (c.issuer ?? "") !== "";
+        if (validates && expect.oidcIssuerUrl !== undefined && stripSlash(c.issuer ?? "") !== stripSlash(expect.oidcIssuerUrl)) {
+            checks.push({
+                id: "vault.issuer", target: cfgTarget, status: "fail",
+                detail: `issuer is ${c.issuer}, the cluster's OIDC issuer is ${expect.oidcIssuerUrl}`,
+                cause: "Logins fail with claim \"iss\" is invalid.",
+                fix: "Run `up` through the vault-auth stage, or set kubernetesAuth.validateIssuer=false.",
+                ref: ["Azure/AKS#2523"],
+            });
+        } else checks.push({ id: "vault.issuer", target: cfgTarget, status: "pass", detail: validates ? `issuer validated against ${c.issuer}` : "iss validation off" });
+    }
+
+    for (const w of expect.workloads) {
+        const target = `vault:auth/${path}/role/${w.role}`;
+        const o = v.roles[w.role];
+        if (o === undefined) continue;
+        if (!o.ok) {
+            checks.push({
+                ...unreadable("vault.role", target, `role ${w.role}`, o),
+                cause: o.status === 404 ? `Role ${w.role} does not exist: logins fail with \`invalid role name\`.` : undefined,
+                fix: o.status === 404 ? "Run `up` through the workloads stage." : undefined,
+            });
+            continue;
+        }
+        const names = o.value.bound_service_account_names ?? [];
+        const spaces = o.value.bound_service_account_namespaces ?? [];
+        const problems: string[] = [];
+        const refs: string[] = [];
+        if (!globMatch(names, w.serviceAccount)) { problems.push(`bound_service_account_names [${names.join(", ")}] does not include ${w.serviceAccount}`); refs.push("hashicorp/vault-plugin-auth-kubernetes#79"); }
+        if (!globMatch(spaces, w.namespace) && (o.value.bound_service_account_namespace_selector ?? "") === "") { problems.push(`bound_service_account_namespaces [${spaces.join(", ")}] does not include ${w.namespace}`); refs.push("hashicorp/vault-plugin-auth-kubernetes#89"); }
+        checks.push(problems.length === 0
+            ? { id: "vault.role", target, status: "pass", detail: `bound to ${w.namespace}/${w.serviceAccount}, policies [${(o.value.token_policies ?? []).join(", ")}]` }
+            : { id: "vault.role", target, status: "fail", detail: problems.join("; "), fix: "Run `up` through the workloads stage to restore the role's bindings.", ref: refs });
+    }
+    return checks;
+}
+
+export function summarize(checks: Check[]): DoctorReport {
+    const summary: Record<CheckStatus, number> = { pass: 0, fail: 0, warn: 0, skip: 0 };
+    for (const c of checks) summary[c.status]++;
+    return { ok: summary.fail === 0, summary, checks };
+}
+
+/** Every check, in report order: injector, webhook, each workload's pods, then Vault. */
+export function diagnose(expect: Expectations, obs: Observations): DoctorReport {
+    const checks = [
+        ...injectorChecks(expect, obs),
+        ...webhookChecks(obs),
+        ...expect.workloads.flatMap((w) => workloadChecks(expect, w, obs.pods[w.name])),
+        ...(obs.vault === undefined ? [] : vaultChecks(expect, obs.vault)),
+    ];
+    return summarize(checks);
+}

@@ -1,0 +1,157 @@
+/**
+ * Reading the live objects. The diagnosis never talks to a cluster or to Vault: it gets what
+ * `gather` collected through two small interfaces, which the tests implement with recorded JSON.
+ */
+import type { V1Deployment, V1MutatingWebhookConfiguration, V1Pod } from "@kubernetes/client-node";
+import { INIT_CONTAINER, INJECTOR_NAME_LABEL, SIDECAR_CONTAINER } from "./diagnose";
+import { Expectations, Observations, Observed, PodObservation, VaultAuthConfig, VaultObservations, VaultRole } from "./types";
+
+/** The Kubernetes reads the doctor makes; nothing here writes. */
+export interface ClusterReader {
+    listDeployments(namespace: string, labelSelector: string): Promise<V1Deployment[]>;
+    listMutatingWebhookConfigurations(labelSelector: string): Promise<V1MutatingWebhookConfiguration[]>;
+    listPods(namespace: string, labelSelector: string): Promise<V1Pod[]>;
+    /** The last `tailLines` lines of one container's log. */
+    readLog(namespace: string, pod: string, container: string, tailLines: number): Promise<string>;
+}
+
+/** The Vault reads (both need only `read` on the auth mount's paths). */
+export interface VaultReader {
+    readAuthConfig(authPath: string): Promise<VaultAuthConfig>;
+    readRole(authPath: string, role: string): Promise<VaultRole>;
+}
+
+/** An error that knows its HTTP status (Kubernetes `ApiException.code`, Vault's response status). */
+function statusOf(err: unknown): number | undefined {
+    if (typeof err !== "object" || err === null) return undefined;
+    const e = err as { code?: unknown; status?: unknown };
+    if (typeof e.code === "number") return e.code;
+    if (typeof e.status === "number") return e.status;
+    return undefined;
+}
+
+function firstLine(err: unknown): string {
+    const msg = err instanceof Error ? err.message : String(err);
+    // `fetch failed` says nothing; its cause says why (ECONNREFUSED, a certificate error).
+    const cause = err instanceof Error && err.cause instanceof Error ? ` (${err.cause.message})` : "";
+    // client-node puts the whole response body in the message; the first line says enough.
+    return `${msg.split("\n")[0]}${cause}`.slice(0, 200);
+}
+
+export async function observe<T>(read: () => Promise<T>): Promise<Observed<T>> {
+    try {
+        return { ok: true, value: await read() };
+    } catch (err) {
+        const status = statusOf(err);
+        return status === undefined ? { ok: false, error: firstLine(err) } : { ok: false, error: firstLine(err), status };
+    }
+}
+
+export interface GatherOptions {
+    /** Log lines read per agent container. Default 100. */
+    tailLines?: number;
+}
+
+function splitLines(text: string): string[] {
+    const lines = text.split(/\r?\n/);
+    if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+    return lines;
+}
+
+async function observePod(k8s: ClusterReader, pod: V1Pod, tailLines: number): Promise<PodObservation> {
+    const ns = pod.metadata?.namespace ?? "";
+    const name = pod.metadata?.name ?? "";
+    const present = new Set([...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c) => c.name));
+    const started = new Set([...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]
+        .filter((s) => s.state?.running !== undefined || s.state?.terminated !== undefined || s.lastState?.terminated !== undefined)
+        .map((s) => s.name));
+    const logs: Record<string, Observed<string[]>> = {};
+    for (const c of [INIT_CONTAINER, SIDECAR_CONTAINER]) {
+        // A container that never started has no log; asking would only return a 400.
+        if (!present.has(c) || !started.has(c)) continue;
+        logs[c] = await observe(async () => splitLines(await k8s.readLog(ns, name, c, tailLines)));
+    }
+    return { pod, logs };
+}
+
+/** Reads everything the diagnosis needs; a failed read becomes an `Observed` error, never a throw. */
+export async function gather(expect: Expectations, k8s: ClusterReader, vault?: VaultReader, opts: GatherOptions = {}): Promise<Observations> {
+    const tailLines = opts.tailLines ?? 100;
+    const [injectorDeployments, webhooks] = await Promise.all([
+        observe(() => k8s.listDeployments(expect.injectorNamespace, INJECTOR_NAME_LABEL)),
+        observe(() => k8s.listMutatingWebhookConfigurations(INJECTOR_NAME_LABEL)),
+    ]);
+    const pods: Record<string, Observed<PodObservation[]>> = {};
+    for (const w of expect.workloads) {
+        const listed = await observe(() => k8s.listPods(w.namespace, `app=${w.name}`));
+        pods[w.name] = listed.ok
+            ? { ok: true, value: await Promise.all(listed.value.map((p) => observePod(k8s, p, tailLines))) }
+            : listed;
+    }
+    const obs: Observations = { injectorDeployments, webhooks, pods };
+    // Without the mount path (stack not deployed through vault-auth) there is nothing to read.
+    if (vault !== undefined && expect.authPath !== undefined) obs.vault = await gatherVault(expect, expect.authPath, vault);
+    return obs;
+}
+
+async function gatherVault(expect: Expectations, path: string, vault: VaultReader): Promise<VaultObservations> {
+    const config = await observe(() => vault.readAuthConfig(path));
+    const roles: Record<string, Observed<VaultRole>> = {};
+    for (const role of new Set(expect.workloads.map((w) => w.role))) roles[role] = await observe(() => vault.readRole(path, role));
+    return { config, roles };
+}
+
+/**
+ * A `ClusterReader` over `@kubernetes/client-node` from a kubeconfig string (the stack's secret
+ * output). The client is loaded here only, so the diagnosis and its tests never pay for it.
+ */
+export async function kubernetesReader(kubeconfig: string): Promise<ClusterReader> {
+    const k = await import("@kubernetes/client-node");
+    const kc = new k.KubeConfig();
+    kc.loadFromString(kubeconfig);
+    const apps = kc.makeApiClient(k.AppsV1Api);
+    const admission = kc.makeApiClient(k.AdmissionregistrationV1Api);
+    const core = kc.makeApiClient(k.CoreV1Api);
+    return {
+        listDeployments: async (namespace, labelSelector) => (await apps.listNamespacedDeployment({ namespace, labelSelector })).items,
+        listMutatingWebhookConfigurations: async (labelSelector) => (await admission.listMutatingWebhookConfiguration({ labelSelector })).items,
+        listPods: async (namespace, labelSelector) => (await core.listNamespacedPod({ namespace, labelSelector })).items,
+        readLog: (namespace, name, container, tailLines) => core.readNamespacedPodLog({ namespace, name, container, tailLines }),
+    };
+}
+
+export class VaultHttpError extends Error {
+    constructor(public readonly status: number, message: string) {
+        super(message);
+        this.name = "VaultHttpError";
+    }
+}
+
+export interface VaultReaderOptions {
+    address: string;
+    /** Secret: sent only as the `X-Vault-Token` header, never logged. */
+    token: string;
+    /** Vault Enterprise namespace. */
+    namespace?: string;
+    /** Injected in tests. Default: the global `fetch`. */
+    fetch?: typeof fetch;
+}
+
+/** A `VaultReader` over Vault's HTTP API. */
+export function vaultReader(opts: VaultReaderOptions): VaultReader {
+    const doFetch = opts.fetch ?? fetch;
+    const base = opts.address.replace(/\/+$/, "");
+    const get = async <T>(path: string): Promise<T> => {
+        const headers: Record<string, string> = { "X-Vault-Token": opts.token };
+        if (opts.namespace !== undefined) headers["X-Vault-Namespace"] = opts.namespace;
+        const res = await doFetch(`${base}/v1/${path}`, { headers });
+        const body = (await res.json().catch(() => ({}))) as { data?: T; errors?: string[] };
+        if (!res.ok) throw new VaultHttpError(res.status, `GET /v1/${path}: ${res.status}${body.errors?.length ? ` ${body.errors.join("; ")}` : ""}`);
+        if (body.data === undefined) throw new VaultHttpError(res.status, `GET /v1/${path}: response has no data`);
+        return body.data;
+    };
+    return {
+        readAuthConfig: (authPath) => get<VaultAuthConfig>(`auth/${authPath}/config`),
+        readRole: (authPath, role) => get<VaultRole>(`auth/${authPath}/role/${encodeURIComponent(role)}`),
+    };
+}

@@ -1,0 +1,159 @@
+/**
+ * Known Vault Agent failures, as they appear in `vault-agent-init` / `vault-agent` logs, mapped to
+ * a cause and a fix. Every rule cites the upstream threads where the line was reported; the test
+ * fixtures quote those lines.
+ *
+ * Vault hides most login failures behind a bare `permission denied` (the reason is only in the
+ * Vault server's log), so a login `permission denied` names the usual suspects instead of one
+ * cause; the Vault-side checks (`--vault-token-env`) narrow it down.
+ */
+
+export interface LogRule {
+    id: string;
+    /** Matched against one log entry (a line plus its continuation lines, joined with `\n`). */
+    pattern: RegExp;
+    cause: string;
+    fix: string;
+    ref: string[];
+}
+
+/** Values the fix texts are rendered with. */
+export interface RuleContext {
+    namespace: string;
+    serviceAccount: string;
+    role: string;
+    authPath: string;
+}
+
+/** `{{name}}` placeholders in a rule's cause/fix, filled from the workload's expected facts. */
+export function fill(text: string, ctx: RuleContext): string {
+    return text.replace(/\{\{(\w+)\}\}/g, (_, k: string) => String((ctx as unknown as Record<string, string>)[k] ?? `<${k}>`));
+}
+
+/** Order matters: the first rule that matches an entry wins, so specific rules come first. */
+export const LOG_RULES: readonly LogRule[] = [
+    {
+        id: "log.sa-not-authorized",
+        pattern: /service account name not authorized/i,
+        cause: "The pod's service account is not in the role's bound_service_account_names (often `default`, because the pod spec names no serviceAccountName).",
+        fix: "Run the pod as `{{serviceAccount}}` (spec.serviceAccountName), or bind that name in Vault role `{{role}}`: vault write auth/{{authPath}}/role/{{role}} bound_service_account_names={{serviceAccount}} ...",
+        ref: ["hashicorp/vault-plugin-auth-kubernetes#79", "hashicorp/vault-plugin-auth-kubernetes#49"],
+    },
+    {
+        id: "log.namespace-not-authorized",
+        pattern: /namespace not authorized/i,
+        cause: "The pod's namespace is not in the role's bound_service_account_namespaces. This is Vault configuration; Kubernetes RBAC plays no part.",
+        fix: "Bind namespace `{{namespace}}` in Vault role `{{role}}` (bound_service_account_namespaces), or deploy the workload into the bound namespace.",
+        ref: ["hashicorp/vault-plugin-auth-kubernetes#89"],
+    },
+    {
+        id: "log.iss-invalid",
+        pattern: /claim "iss" is invalid/i,
+        cause: "Vault validates the token's `iss` claim and it does not match the configured issuer; AKS clusters of the 1.21 era mint a double-quoted issuer.",
+        fix: "Set kubernetesAuth.validateIssuer=false (disable_iss_validation=true, the Vault default), or set the mount's issuer to the exact `iss` string of a workload token; then run `up` again.",
+        ref: ["Azure/AKS#2523", "Azure/AKS#4321"],
+    },
+    {
+        id: "log.aud-invalid",
+        pattern: /claim "aud" is invalid/i,
+        cause: "Role `{{role}}` sets an audience that is not among the token's `aud` values.",
+        fix: "Leave the role's audience unset, or set it to an audience the workload token carries (on AKS with the OIDC issuer on, the issuer URL).",
+        ref: ["hashicorp/vault-plugin-auth-kubernetes#102"],
+    },
+    {
+        id: "log.tokenreview-timeout",
+        pattern: /tokenreviews[\s\S]*i\/o timeout/i,
+        cause: "Vault cannot reach the AKS API server to call TokenReview: the connection times out.",
+        fix: "Open a network path from Vault to kubernetes_host: add Vault's egress IP to the cluster's API server authorized IP ranges; a private cluster needs VNet connectivity and private DNS.",
+        ref: ["hashicorp/vault-k8s#69", "hashicorp/vault-k8s#263"],
+    },
+    {
+        id: "log.tokenreview-forbidden",
+        pattern: /tokenreviews(\.authentication\.k8s\.io)? is forbidden/i,
+        cause: "The token_reviewer_jwt Vault uses belongs to a service account without `create tokenreviews` (no system:auth-delegator ClusterRoleBinding), e.g. the injector's own service account.",
+        fix: "Configure the mount with the reviewer service account's long-lived token (bound to system:auth-delegator): run `up` through the vault-auth stage; do not reuse the injector's token.",
+        ref: ["hashicorp/vault-helm#376", "hashicorp/vault-k8s#143", "hashicorp/vault-helm#906"],
+    },
+    {
+        id: "log.x509-unknown-authority",
+        pattern: /x509: certificate signed by unknown authority/i,
+        cause: "The agent does not trust the certificate of the external Vault's TLS listener (a private CA).",
+        fix: "Give the agent the CA: `vault.hashicorp.com/tls-secret` + `vault.hashicorp.com/ca-cert=/vault/tls/<ca>` annotations, or injector.extraEnvironmentVars.AGENT_INJECT_VAULT_CACERT_BYTES. tls-skip-verify is for tests only.",
+        ref: ["hashicorp/vault-k8s#151", "hashicorp/vault-helm#339"],
+    },
+    {
+        id: "log.vault-unreachable",
+        pattern: /dial tcp \S+: (i\/o timeout|connect: connection refused)/i,
+        cause: "The agent cannot open a connection to the Vault address (timeout or refused): a firewall, NSG, route or DNS between the pod and Vault, or Vault's listener is down.",
+        fix: "Check from a pod in namespace `{{namespace}}` that the Vault address answers (the same address as global.externalVaultAddr); open egress from the AKS node subnet to Vault's port.",
+        ref: ["jweissig/vault-k8s-sidecar-demo#1", "hashicorp/vault-k8s#69"],
+    },
+    {
+        id: "log.no-secret",
+        pattern: /no secret exists at/i,
+        cause: "The template reads a KV path that holds no secret (not seeded, wrong mount, or a KV v2 path without `data/`).",
+        fix: "Seed the secret at that path (workloads[].seed) or correct workloads[].secrets[].path; KV v2 reads go to `<mount>/data/<path>`.",
+        ref: ["hashicorp/vault#20772"],
+    },
+    {
+        id: "log.login-permission-denied",
+        // The login call: `URL: PUT .../v1/auth/<path>/login` (or the auth handler's message) then `* permission denied`.
+        pattern: /(\/login|auth\.handler)[\s\S]*permission denied/i,
+        cause: "Vault rejected the login with a bare `permission denied`; it names the reason only in its own log. Usual causes with an external Vault: the reviewer JWT lacks system:auth-delegator, Vault cannot reach the API server, or the configured reviewer JWT expired (a copied pod token).",
+        fix: "Read the Vault server log for `login unauthorized due to`, or run `doctor --vault-token-env VAULT_TOKEN` to check the mount's config (kubernetes_host, reviewer JWT set) and role `{{role}}`.",
+        ref: ["hashicorp/vault-helm#376", "hashicorp/vault-k8s#69", "hashicorp/vault#12855"],
+    },
+    {
+        id: "log.read-permission-denied",
+        // After a successful login: `vault.read(...)` / `URL: GET .../v1/<mount>/data/...` then `permission denied`.
+        pattern: /(vault\.read|URL: GET)[\s\S]*permission denied/i,
+        cause: "Login worked but the token's policies do not grant `read` on the secret path (KV v2 policies need `<mount>/data/<path>`).",
+        fix: "Grant read on the path in the policy attached to role `{{role}}` (workloads[].secrets[].path drives the generated policy; extra policies go in workloads[].policies).",
+        ref: ["hashicorp/vault#20772", "hashicorp/vault-k8s#477"],
+    },
+];
+
+const TIMESTAMP = /^(\d{4}-\d\d-\d\dT|\d{4}\/\d\d\/\d\d |==> )/;
+
+/**
+ * Groups raw log lines into entries: Vault Agent writes multi-line errors (`error=` then `| ...`
+ * lines, or a quoted value with embedded newlines); a new entry starts at a timestamp or `==>`.
+ */
+export function logEntries(lines: readonly string[]): string[] {
+    const entries: string[] = [];
+    for (const line of lines) {
+        if (entries.length === 0 || TIMESTAMP.test(line)) entries.push(line);
+        else entries[entries.length - 1] += `\n${line}`;
+    }
+    return entries;
+}
+
+export interface RuleMatch {
+    rule: LogRule;
+    /** How many entries matched. */
+    count: number;
+    /** The last matching entry (not yet redacted). */
+    entry: string;
+}
+
+/** The rules the log lines match, in rule order, each with its last matching entry. */
+export function matchLogRules(lines: readonly string[], rules: readonly LogRule[] = LOG_RULES): RuleMatch[] {
+    const found = new Map<string, RuleMatch>();
+    for (const entry of logEntries(lines)) {
+        const rule = rules.find((r) => r.pattern.test(entry));
+        if (rule === undefined) continue;
+        const prev = found.get(rule.id);
+        found.set(rule.id, { rule, count: (prev?.count ?? 0) + 1, entry });
+    }
+    return rules.flatMap((r) => found.get(r.id) ?? []);
+}
+
+/** Consul Template's line for a written file: `(runner) rendered "(dynamic)" => "/vault/secrets/x"`. */
+export function renderedFiles(lines: readonly string[]): Set<string> {
+    const files = new Set<string>();
+    for (const line of lines) {
+        const m = /\(runner\) rendered "[^"]*" => "([^"]+)"/.exec(line);
+        if (m) files.add(m[1]);
+    }
+    return files;
+}

@@ -1,0 +1,78 @@
+/**
+ * The doctor's input: a stack's outputs, as `program.ts` exports them and as the Automation API's
+ * `stack.outputs()` returns them (`{ value, secret }` per key). Plain values are accepted too.
+ */
+import { z } from "zod";
+import { Expectations, InjectionMode } from "./types";
+
+const workload = z.object({
+    namespace: z.string().min(1),
+    serviceAccount: z.string().min(1),
+    role: z.string().min(1),
+    policy: z.string().optional(),
+    files: z.array(z.string()).default([]),
+});
+
+const outputsSchema = z.object({
+    kubeconfig: z.string().min(1),
+    injectorNamespace: z.string().min(1),
+    vaultAuthPath: z.string().min(1).optional(),
+    apiServerUrl: z.string().optional(),
+    oidcIssuerUrl: z.string().optional(),
+    workloads: z.record(z.string(), workload).default({}),
+});
+
+/** One output as the Automation API returns it. */
+export interface OutputValue {
+    value: unknown;
+    secret?: boolean;
+}
+export type OutputMap = Record<string, OutputValue | unknown>;
+
+export class DoctorInputError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "DoctorInputError";
+    }
+}
+
+function unwrap(outputs: OutputMap): Record<string, unknown> {
+    return Object.fromEntries(Object.entries(outputs).map(([k, v]) => {
+        const wrapped = typeof v === "object" && v !== null && "value" in v && Object.keys(v).every((key) => key === "value" || key === "secret");
+        return [k, wrapped ? (v as OutputValue).value : v];
+    }));
+}
+
+export interface DoctorInput {
+    /** Secret: only ever handed to the Kubernetes client. */
+    kubeconfig: string;
+    expectations: Expectations;
+}
+
+/**
+ * Reads the outputs the doctor needs. A stack deployed only up to an earlier stage lacks some of
+ * them; the error names the output and the stage that creates it, never a value.
+ */
+export function expectationsFromOutputs(outputs: OutputMap, modes: Record<string, InjectionMode> = {}): DoctorInput {
+    const parsed = outputsSchema.safeParse(unwrap(outputs));
+    if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const key = issue.path.map(String).join(".");
+        const stage: Record<string, string> = { kubeconfig: "cluster", injectorNamespace: "injector" };
+        const hint = stage[key] !== undefined ? ` (run \`up\` through the ${stage[key]} stage)` : "";
+        throw new DoctorInputError(`stack output \`${key}\`: ${issue.message}${hint}`);
+    }
+    const o = parsed.data;
+    return {
+        kubeconfig: o.kubeconfig,
+        expectations: {
+            injectorNamespace: o.injectorNamespace,
+            authPath: o.vaultAuthPath,
+            apiServerUrl: o.apiServerUrl,
+            oidcIssuerUrl: o.oidcIssuerUrl,
+            workloads: Object.entries(o.workloads).map(([name, w]) => ({
+                name, namespace: w.namespace, serviceAccount: w.serviceAccount, role: w.role, files: w.files, mode: modes[name],
+            })),
+        },
+    };
+}

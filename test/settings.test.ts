@@ -1,0 +1,62 @@
+/** Settings validation at the edge: bad values stop the program before any resource, naming the key. */
+import assert from "node:assert/strict";
+import { parseSettings, SettingsError } from "../config/validate";
+import { stackConfig } from "./harness";
+
+const dev = () => JSON.parse(JSON.stringify(stackConfig())) as Record<string, any>;
+
+function problems(raw: unknown): string[] {
+    try {
+        parseSettings(raw);
+    } catch (e) {
+        if (e instanceof SettingsError) return e.problems.map((p) => `${p.key}: found ${p.found}; expected ${p.expected}`);
+        throw e;
+    }
+    return [];
+}
+
+describe("settings", () => {
+    it("accepts the dev stack and fills the documented defaults", () => {
+        const s = parseSettings(stackConfig());
+        assert.equal(s.injector.chartVersion, "0.34.1");
+        assert.equal(s.injector.replicas, 3);
+        assert.equal(s.injector.reviewerServiceAccount, "vault-token-reviewer");
+        assert.equal(s.kubernetesAuth.path, "aks");
+        assert.equal(s.kubernetesAuth.validateIssuer, true);
+        assert.equal(s.kv.path, "secret");
+        assert.equal(s.workloads[0].createNamespace, true);
+    });
+
+    it("names the key, the value found and what is expected", () => {
+        const raw = dev();
+        raw.injector.chartVersion = "^0.34";
+        assert.deepEqual(problems(raw), ['injector.chartVersion: found "^0.34"; expected injector.chartVersion must be an exact version such as 0.34.1']);
+    });
+
+    it("flags the blog's style of typo as an unknown key", () => {
+        const raw = dev();
+        raw.injector.leaderElector = { enable: true };
+        assert.match(problems(raw)[0], /^injector\.leaderElector: found an unknown key/);
+    });
+
+    it("refuses a workload namespace that is not a DNS-1123 label", () => {
+        const raw = dev();
+        raw.workloads[0].namespace = "Busy_Box";
+        assert.match(problems(raw)[0], /^workloads\[0\]\.namespace: found "Busy_Box"; expected workload namespace must be a DNS-1123 label/);
+    });
+
+    it("refuses min above max in a pool", () => {
+        const raw = dev();
+        raw.cluster.userPools[0].minCount = 6;
+        assert.deepEqual(problems(raw), ["cluster.userPools[0].minCount: found 6; expected at most maxCount (5)"]);
+    });
+
+    it("never echoes a literal seed value", () => {
+        const raw = dev();
+        raw.workloads[0].seed[0].values.token = { value: 42 };
+        const found = problems(raw);
+        assert.equal(found.length, 1);
+        assert.ok(!found[0].includes("42"), found[0]);
+        assert.match(found[0], /<secret>/);
+    });
+});
