@@ -90,15 +90,23 @@ export const credentialsSchema = z.discriminatedUnion("mode", [
         .strict(),
 ]);
 
+/** Azure's rules for a managed cluster name. */
+const aksName = z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$/, "cluster.name must be 1-63 letters, digits, '-' or '_', starting and ending with a letter or digit");
+/** Azure's rules for a resource group name. */
+const resourceGroupName = z
+    .string()
+    .max(90, "cluster.resourceGroupName must be at most 90 characters")
+    .regex(/^[-\p{L}\p{N}_.()]*[-\p{L}\p{N}_()]$/u, "cluster.resourceGroupName must be letters, digits, '_', '-', '.', '(', ')', not ending in '.'");
+
 const createCluster = z
     .object({
         mode: z.literal("create"),
-        name: z.string().min(1).max(63),
-        resourceGroupName: z.string().min(1).max(90),
+        name: aksName,
+        resourceGroupName: resourceGroupName,
         location: z.string().min(1),
         /** `major.minor` or `major.minor.patch`; omitted: the AKS default. */
         kubernetesVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, "kubernetesVersion must be major.minor or major.minor.patch").optional(),
-        dnsPrefix: z.string().optional(),
+        dnsPrefix: z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9-]{0,52}[A-Za-z0-9])?$/, "cluster.dnsPrefix must be 1-54 letters, digits or '-', starting and ending with a letter or digit").optional(),
         systemPool: poolSchema.default({ name: "system" } as never),
         userPools: z.array(poolSchema).default([]),
         network: networkSchema.default({} as never),
@@ -128,8 +136,8 @@ const createCluster = z
 const adoptCluster = z
     .object({
         mode: z.literal("adopt"),
-        name: z.string().min(1),
-        resourceGroupName: z.string().min(1),
+        name: aksName,
+        resourceGroupName: resourceGroupName,
         credentials: credentialsSchema.default({ mode: "admin" }),
     })
     .strict();
@@ -141,7 +149,7 @@ export const vaultSchema = z
         /** The external Vault's address, as the injector's agents and this program reach it. */
         address: z.string().url().regex(/^https?:\/\//, "vault.address must be an https:// URL"),
         /** Vault Enterprise namespace; omitted: the root namespace. */
-        namespace: z.string().optional(),
+        namespace: vaultPath("vault.namespace").optional(),
         skipTlsVerify: z.boolean().default(false),
         /** Accept an `http://` address (a lab Vault without TLS): tokens then cross the network in clear. */
         allowHttp: z.boolean().default(false),
@@ -162,7 +170,8 @@ export const injectorSchema = z
         namespace: dns1123("injector.namespace").default("vault"),
         releaseName: dns1123("injector.releaseName").default("vault"),
         chartVersion: z.string().regex(EXACT_SEMVER, "injector.chartVersion must be an exact version such as 0.34.1").default("0.34.1"),
-        chartRepository: z.string().url().default("https://helm.releases.hashicorp.com"),
+        // https or an OCI registry: a chart fetched over plain http could be swapped on the way.
+        chartRepository: z.string().url().regex(/^(https|oci):\/\//, "injector.chartRepository must be an https:// or oci:// URL").default("https://helm.releases.hashicorp.com"),
         replicas: z.number().int().min(1).max(10).default(2),
         logLevel: z.enum(["trace", "debug", "info", "warn", "error"]).default("info"),
         logFormat: z.enum(["standard", "json"]).default("standard"),
