@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { Settings, SeedValue } from "./config/schema";
 import { SecretInputs } from "./config/load";
-import { AksCluster } from "./components/aksCluster";
+import { AksCluster, AksCredentialsArgs } from "./components/aksCluster";
 import { VaultInjector } from "./components/vaultInjector";
 import { VaultKubernetesAuth } from "./components/vaultKubernetesAuth";
 import { VaultKv } from "./components/vaultKv";
@@ -36,12 +36,23 @@ function seedSource(value: SeedValue, secrets: SecretInputs): SeedValueArgs {
     return { value: value.value };
 }
 
+function credentialsArgs(c: Settings["cluster"]["credentials"], secrets: SecretInputs): AksCredentialsArgs {
+    if (c.mode === "admin") return c;
+    return {
+        mode: "kubelogin",
+        login: c.login,
+        clientId: c.clientId,
+        clientSecret: c.clientSecretConfig === undefined ? undefined : secrets.secretConfig(c.clientSecretConfig),
+        tenantId: c.tenantId,
+    };
+}
+
 /** Registers the resources for `settings` and returns the stack outputs. */
 export function buildProgram(settings: Settings, secrets: SecretInputs, options: ProgramOptions = {}): ProgramOutputs {
     const stage = options.stage ?? "workloads";
     const c = settings.cluster;
 
-    const cluster = new AksCluster(c.name, c);
+    const cluster = new AksCluster(c.name, { ...c, credentials: credentialsArgs(c.credentials, secrets) });
     const outputs: ProgramOutputs = {
         clusterName: cluster.clusterName,
         resourceGroupName: cluster.resourceGroupName,
@@ -68,6 +79,10 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
         nodeSelector: inj.nodeSelector,
         resources: inj.resources,
         reviewerServiceAccount: inj.reviewerServiceAccount,
+        reviewer: settings.kubernetesAuth.reviewer,
+        reviewerTokenRotation: inj.reviewerTokenRotation,
+        failurePolicy: inj.failurePolicy,
+        vaultCaCertPem: settings.vault.caCertPem,
     });
     outputs.injectorNamespace = injector.namespace;
     outputs.injectorChartVersion = inj.chartVersion;
@@ -101,6 +116,7 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
         path: settings.kv.path,
         description: settings.kv.description,
         existing: settings.kv.existing,
+        protect: settings.kv.protect,
     });
     outputs.vaultAuthPath = auth.path;
     outputs.vaultAuthAccessor = auth.accessor;
@@ -124,11 +140,13 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
             secrets: w.secrets,
             seed: w.seed.map((s) => ({
                 path: s.path,
+                writeOnce: s.writeOnce,
                 values: Object.fromEntries(Object.entries(s.values).map(([k, v]) => [k, seedSource(v, secrets)])),
             })),
             extraCapabilities: w.extraCapabilities,
             deployment: w.deployment,
             deploymentDependsOn: [injector.release],
+            authDelegator: settings.kubernetesAuth.reviewer === "clientJwt",
         });
         workloads[w.name] = {
             namespace: binding.namespace,

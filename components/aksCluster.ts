@@ -5,6 +5,7 @@ import * as resources from "@pulumi/azure-native/resources";
 import type * as azureInputs from "@pulumi/azure-native/types/input";
 import * as k8s from "@pulumi/kubernetes";
 import { decodeBase64, parseKubeconfig } from "./kubeconfig";
+import { KubeloginLogin, toKubeloginKubeconfig } from "./kubelogin";
 
 export const TYPE_PREFIX = "aksvault:index";
 
@@ -38,6 +39,24 @@ export interface AksPoolArgs {
     osDiskSizeGB?: number;
 }
 
+/**
+ * How the program gets Kubernetes credentials. `admin` (default): the admin kubeconfig, refused by
+ * Azure on clusters with local accounts disabled. `kubelogin`: the Entra ID user kubeconfig with a
+ * non-interactive `kubelogin get-token` exec (`kubelogin` must be on the PATH of `pulumi`).
+ */
+export type AksCredentialsArgs =
+    | { mode: "admin" }
+    | {
+          mode: "kubelogin";
+          login: KubeloginLogin;
+          /** spn: the application (client) ID; msi: a user-assigned identity's client ID. */
+          clientId?: string;
+          /** spn: the client secret; wrapped as a secret here. */
+          clientSecret?: pulumi.Input<string>;
+          /** Tenant ID; default: the one in the kubeconfig AKS returns. */
+          tenantId?: string;
+      };
+
 export interface AksCreateArgs {
     mode: "create";
     /** AKS cluster name. */
@@ -64,6 +83,14 @@ export interface AksCreateArgs {
     workloadIdentity: boolean;
     /** Resource tags. */
     tags: Record<string, string>;
+    /** Protect the resource group and the cluster (`protect`). Default true. */
+    protect?: boolean;
+    /** AKS-managed Entra ID integration. Default: none. */
+    entraId?: { adminGroupObjectIds: string[]; azureRbac: boolean };
+    /** Turn off local accounts (admin credentials refused; use kubelogin credentials). Default false. */
+    disableLocalAccounts?: boolean;
+    /** Credentials mode. Default `{ mode: "admin" }`. */
+    credentials?: AksCredentialsArgs;
 }
 
 export interface AksAdoptArgs {
@@ -72,6 +99,8 @@ export interface AksAdoptArgs {
     name: string;
     /** Its resource group. */
     resourceGroupName: string;
+    /** Credentials mode. Default `{ mode: "admin" }`. */
+    credentials?: AksCredentialsArgs;
 }
 
 export type AksClusterArgs = AksCreateArgs | AksAdoptArgs;
@@ -83,6 +112,14 @@ export function oidcOffMessage(resourceGroupName: string, name: string): string 
         `Vault needs the issuer URL to validate service-account tokens. Turn it on with ` +
         `"az aks update --resource-group ${resourceGroupName} --name ${name} --enable-oidc-issuer" ` +
         `(it cannot be turned off again), then run this program again.`
+    );
+}
+
+/** The message for an adopted Entra ID-only cluster with admin credentials configured. */
+export function localAccountsOffMessage(resourceGroupName: string, name: string): string {
+    return (
+        `AKS cluster "${name}" in resource group "${resourceGroupName}" has local accounts disabled, so Azure refuses ` +
+        `admin credentials; set cluster.credentials to {mode: kubelogin, login: spn|msi|azurecli} (docs/security.md).`
     );
 }
 
@@ -114,7 +151,7 @@ function poolProfile(pool: AksPoolArgs, mode: "System" | "User", subnetId: strin
  * An AKS cluster with the OIDC issuer on, created or adopted, and a Kubernetes provider for it.
  */
 export class AksCluster extends pulumi.ComponentResource {
-    /** Admin kubeconfig (secret). */
+    /** Kubeconfig this program uses (secret): admin, or Entra ID user with a kubelogin exec. */
     public readonly kubeconfig: pulumi.Output<string>;
     /** API server URL, `https://<fqdn>:443`. */
     public readonly apiServerUrl: pulumi.Output<string>;
@@ -142,7 +179,7 @@ export class AksCluster extends pulumi.ComponentResource {
                 resourceGroupName: args.resourceGroupName,
                 location: args.location,
                 tags: args.tags,
-            }, { parent: this });
+            }, { parent: this, protect: args.protect ?? true });
 
             const addonProfiles: Record<string, azureInputs.containerservice.ManagedClusterAddonProfileArgs> = {};
             if (args.logAnalyticsWorkspaceId !== undefined) {
@@ -172,8 +209,16 @@ export class AksCluster extends pulumi.ComponentResource {
                     loadBalancerSku: "standard",
                 },
                 addonProfiles: Object.keys(addonProfiles).length > 0 ? addonProfiles : undefined,
+                aadProfile: args.entraId === undefined ? undefined : {
+                    managed: true,
+                    enableAzureRBAC: args.entraId.azureRbac,
+                    adminGroupObjectIDs: args.entraId.adminGroupObjectIds.length > 0 ? args.entraId.adminGroupObjectIds : undefined,
+                },
+                disableLocalAccounts: args.disableLocalAccounts === true ? true : undefined,
                 tags: args.tags,
-            }, { parent: this });
+            // Protected: a destroy (or a config change that would replace the cluster) stops
+            // instead of deleting it; see docs/security.md for tearing down on purpose.
+            }, { parent: this, protect: args.protect ?? true });
 
             if (args.acrId !== undefined) {
                 const acrId = args.acrId;
@@ -206,18 +251,40 @@ export class AksCluster extends pulumi.ComponentResource {
                 if (c.oidcIssuerProfile?.enabled !== true || c.oidcIssuerProfile.issuerURL === undefined) {
                     throw new pulumi.RunError(oidcOffMessage(args.resourceGroupName, args.name));
                 }
+                // Fail before any Kubernetes resource waits on credentials Azure will refuse.
+                if (c.disableLocalAccounts === true && (args.credentials ?? { mode: "admin" }).mode === "admin") {
+                    throw new pulumi.RunError(localAccountsOffMessage(args.resourceGroupName, args.name));
+                }
                 return c.oidcIssuerProfile.issuerURL;
             });
             // Adoption fails fast on an OIDC-less cluster: nothing downstream is built on it.
             ready = pulumi.all([issuer, existing.name]).apply(([, n]) => n);
         }
 
-        const creds = containerservice.listManagedClusterAdminCredentialsOutput({ resourceGroupName: rgName, resourceName: ready }, { parent: this });
-        this.kubeconfig = pulumi.secret(creds.apply((c) => {
-            const value = c.kubeconfigs[0]?.value;
-            if (value === undefined) throw new pulumi.RunError(`AKS returned no admin kubeconfig for cluster "${args.name}"`);
-            return decodeBase64(value);
-        }));
+        const credentials = args.credentials ?? { mode: "admin" };
+        if (credentials.mode === "admin") {
+            const creds = containerservice.listManagedClusterAdminCredentialsOutput({ resourceGroupName: rgName, resourceName: ready }, { parent: this });
+            this.kubeconfig = pulumi.secret(creds.apply((c) => {
+                const value = c.kubeconfigs[0]?.value;
+                if (value === undefined) throw new pulumi.RunError(`AKS returned no admin kubeconfig for cluster "${args.name}"`);
+                return decodeBase64(value);
+            }));
+        } else {
+            // Entra ID clusters with local accounts disabled refuse admin credentials; the user
+            // kubeconfig with a non-interactive kubelogin works with or without local accounts.
+            const creds = containerservice.listManagedClusterUserCredentialsOutput({ resourceGroupName: rgName, resourceName: ready, format: "exec" }, { parent: this });
+            const { login, clientId, tenantId } = credentials;
+            this.kubeconfig = pulumi.secret(pulumi.all([creds, credentials.clientSecret]).apply(([c, clientSecret]) => {
+                const value = c.kubeconfigs[0]?.value;
+                if (value === undefined) throw new pulumi.RunError(`AKS returned no user kubeconfig for cluster "${args.name}"`);
+                try {
+                    return toKubeloginKubeconfig(decodeBase64(value), { login, clientId, clientSecret, tenantId });
+                } catch (err) {
+                    // The helper's messages name settings only, never a credential.
+                    throw new pulumi.RunError(`cluster "${args.name}": ${(err as Error).message}`);
+                }
+            }));
+        }
         // Server and CA are public facts of the cluster, so they are unwrapped from the secret.
         const facts = pulumi.unsecret(this.kubeconfig).apply(parseKubeconfig);
         this.apiServerUrl = facts.server;

@@ -19,6 +19,19 @@ export interface InjectorValuesArgs {
         requests?: { cpu?: string; memory?: string };
         limits?: { cpu?: string; memory?: string };
     };
+    /** The injector's own namespace: kept out of its webhook, with kube-system. Default: not excluded. */
+    namespace?: string;
+    /** Helm release name (the injector pods' `app.kubernetes.io/instance` label). Default `vault`. */
+    releaseName?: string;
+    /** `injector.webhook.failurePolicy`. Default: the chart's (`Ignore`). */
+    failurePolicy?: "Fail" | "Ignore";
+    /** PEM CA bundle of a Vault behind a private CA; reaches the injector and every agent. */
+    vaultCaCertPem?: string;
+}
+
+/** Namespaces the webhook never sees: control plane, and the injector itself (hashicorp/vault-k8s#258). */
+export function excludedNamespaces(injectorNamespace: string | undefined): string[] {
+    return [...new Set(["kube-system", ...(injectorNamespace === undefined ? [] : [injectorNamespace])])];
 }
 
 export type ChartValues = { [key: string]: unknown };
@@ -38,6 +51,29 @@ export function renderInjectorValues(args: InjectorValuesArgs): ChartValues {
     if (args.imageTag !== undefined) injector.image = { tag: args.imageTag };
     if (args.agentImageTag !== undefined) injector.agentImage = { tag: args.agentImageTag };
     if (Object.keys(args.nodeSelector).length > 0) injector.nodeSelector = args.nodeSelector;
+
+    // The chart's default `affinity` already requires one injector pod per node (hostname
+    // anti-affinity); spread across zones as well, softly, so a zone outage leaves a replica.
+    const podLabels = { "app.kubernetes.io/name": "vault-agent-injector", "app.kubernetes.io/instance": args.releaseName ?? "vault", component: "webhook" };
+    injector.topologySpreadConstraints = [
+        { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: podLabels } },
+    ];
+    // Rendered only when non-empty; maxUnavailable (not minAvailable) so a one-replica injector
+    // never blocks a node drain.
+    injector.podDisruptionBudget = { maxUnavailable: 1 };
+    // `webhook.*`, not the deprecated `injector.failurePolicy`/`injector.namespaceSelector`: the
+    // non-empty `webhook.failurePolicy` default overrides the old key.
+    const webhook: ChartValues = {
+        namespaceSelector: {
+            matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "NotIn", values: excludedNamespaces(args.namespace) }],
+        },
+    };
+    if (args.failurePolicy !== undefined) webhook.failurePolicy = args.failurePolicy;
+    injector.webhook = webhook;
+    if (args.vaultCaCertPem !== undefined) {
+        // The injector passes it to every agent it injects (hashicorp/vault-k8s#151).
+        injector.extraEnvironmentVars = { AGENT_INJECT_VAULT_CACERT_BYTES: args.vaultCaCertPem };
+    }
     return {
         // `global.externalVaultAddr` puts the chart in external mode (no Vault server); the older
         // `injector.externalVaultAddr` is deprecated.

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import * as random from "@pulumi/random";
 import { TYPE_PREFIX } from "./aksCluster";
 import { decodeBase64 } from "./kubeconfig";
 import { ChartValues, renderInjectorValues } from "./injectorValues";
@@ -35,6 +36,17 @@ export interface VaultInjectorArgs {
     resources: InjectorValuesResources;
     /** Name of the token reviewer service account. Default `vault-token-reviewer`. */
     reviewerServiceAccount: string;
+    /**
+     * `serviceAccountToken` (default): create the reviewer identity and its long-lived token.
+     * `clientJwt`: create none; Vault reviews each workload's JWT with that JWT itself.
+     */
+    reviewer?: "serviceAccountToken" | "clientJwt";
+    /** Changing it replaces the reviewer token (new Secret before the old one is deleted). Default: never rotated. */
+    reviewerTokenRotation?: string | number;
+    /** Webhook failure policy. Default `Fail` (see docs/security.md). */
+    failurePolicy?: "Fail" | "Ignore";
+    /** PEM CA bundle of a Vault behind a private CA. Default: system roots. */
+    vaultCaCertPem?: string;
 }
 
 type InjectorValuesResources = Parameters<typeof renderInjectorValues>[0]["resources"];
@@ -48,9 +60,12 @@ export class VaultInjector extends pulumi.ComponentResource {
     /** The chart values sent to Helm. */
     public readonly values: ChartValues;
     public readonly release: k8s.helm.v3.Release;
-    public readonly reviewerServiceAccountName: pulumi.Output<string>;
-    /** Long-lived reviewer JWT from the service-account-token Secret (secret). */
-    public readonly reviewerJwt: pulumi.Output<string>;
+    /** The reviewer service account; undefined with `reviewer: clientJwt`. */
+    public readonly reviewerServiceAccountName: pulumi.Output<string> | undefined;
+    /** Long-lived reviewer JWT from the service-account-token Secret (secret); undefined with `reviewer: clientJwt`. */
+    public readonly reviewerJwt: pulumi.Output<string> | undefined;
+    /** Name of the Secret holding the current reviewer token; undefined with `reviewer: clientJwt`. */
+    public readonly reviewerTokenSecretName: pulumi.Output<string> | undefined;
 
     constructor(name: string, args: VaultInjectorArgs, opts?: pulumi.ComponentResourceOptions) {
         super(`${TYPE_PREFIX}:VaultInjector`, name, {}, opts);
@@ -71,6 +86,10 @@ export class VaultInjector extends pulumi.ComponentResource {
             agentImageTag: args.agentImageTag,
             nodeSelector: args.nodeSelector,
             resources: args.resources,
+            namespace: args.namespace,
+            releaseName: args.releaseName,
+            failurePolicy: args.failurePolicy ?? "Fail",
+            vaultCaCertPem: args.vaultCaCertPem,
         });
 
         // helm.v3.Release, not helm.v4.Chart: the injector rewrites its own webhook's caBundle at
@@ -89,37 +108,56 @@ export class VaultInjector extends pulumi.ComponentResource {
             timeout: 600,
         }, k8sOpts);
 
-        const sa = new k8s.core.v1.ServiceAccount(`${name}-reviewer`, {
-            metadata: { name: args.reviewerServiceAccount, namespace: this.namespace },
-            // The reviewer's token is only ever used by Vault, never mounted in a pod.
-            automountServiceAccountToken: false,
-        }, k8sOpts);
-        this.reviewerServiceAccountName = sa.metadata.name;
+        if ((args.reviewer ?? "serviceAccountToken") === "clientJwt") {
+            // No long-lived token anywhere: Vault reviews each workload's JWT with that JWT, and
+            // each WorkloadBinding grants its own service account system:auth-delegator.
+            this.reviewerServiceAccountName = undefined;
+            this.reviewerJwt = undefined;
+            this.reviewerTokenSecretName = undefined;
+        } else {
+            const sa = new k8s.core.v1.ServiceAccount(`${name}-reviewer`, {
+                metadata: { name: args.reviewerServiceAccount, namespace: this.namespace },
+                // The reviewer's token is only ever used by Vault, never mounted in a pod.
+                automountServiceAccountToken: false,
+            }, k8sOpts);
+            this.reviewerServiceAccountName = sa.metadata.name;
 
-        // TokenReview is cluster-scoped, so the reviewer needs a ClusterRoleBinding
-        // (hashicorp/vault-helm#376, hashicorp/vault-k8s#143).
-        new k8s.rbac.v1.ClusterRoleBinding(`${name}-reviewer-auth-delegator`, {
-            metadata: { name: pulumi.interpolate`${this.namespace}-${sa.metadata.name}-auth-delegator` },
-            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:auth-delegator" },
-            subjects: [{ kind: "ServiceAccount", name: sa.metadata.name, namespace: this.namespace }],
-        }, k8sOpts);
+            // TokenReview is cluster-scoped, so the reviewer needs a ClusterRoleBinding
+            // (hashicorp/vault-helm#376, hashicorp/vault-k8s#143).
+            new k8s.rbac.v1.ClusterRoleBinding(`${name}-reviewer-auth-delegator`, {
+                metadata: { name: pulumi.interpolate`${this.namespace}-${sa.metadata.name}-auth-delegator` },
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:auth-delegator" },
+                subjects: [{ kind: "ServiceAccount", name: sa.metadata.name, namespace: this.namespace }],
+            }, k8sOpts);
 
-        // A long-lived token: a pod's projected token expires and dies with the pod
-        // (hashicorp/vault#12855), which would break every login once it did.
-        const tokenSecret = new k8s.core.v1.Secret(`${name}-reviewer-token`, {
-            metadata: {
-                name: pulumi.interpolate`${sa.metadata.name}-token`,
-                namespace: this.namespace,
-                annotations: { "kubernetes.io/service-account.name": sa.metadata.name },
-            },
-            type: "kubernetes.io/service-account-token",
-        }, { ...k8sOpts, dependsOn: [sa] });
+            // Rotation: the keeper's change makes a new random suffix, so a new Secret (new name, new
+            // JWT) is created, Vault's config is updated from it, and only then is the old Secret
+            // deleted (create-before-delete): logins never see a dead reviewer token.
+            const suffix = args.reviewerTokenRotation === undefined
+                ? undefined
+                : new random.RandomId(`${name}-reviewer-token-id`, { byteLength: 4, keepers: { rotation: String(args.reviewerTokenRotation) } }, { parent: this }).hex;
+            const secretName = suffix === undefined
+                ? pulumi.interpolate`${sa.metadata.name}-token`
+                : pulumi.interpolate`${sa.metadata.name}-token-${suffix}`;
 
-        this.reviewerJwt = pulumi.secret(tokenSecret.data.apply((data) => {
-            const token = data?.token;
-            if (token === undefined) throw new pulumi.RunError(`the token controller did not populate Secret ${args.namespace}/${args.reviewerServiceAccount}-token`);
-            return decodeBase64(token);
-        }));
+            // A long-lived token: a pod's projected token expires and dies with the pod
+            // (hashicorp/vault#12855), which would break every login once it did.
+            const tokenSecret = new k8s.core.v1.Secret(`${name}-reviewer-token`, {
+                metadata: {
+                    name: secretName,
+                    namespace: this.namespace,
+                    annotations: { "kubernetes.io/service-account.name": sa.metadata.name },
+                },
+                type: "kubernetes.io/service-account-token",
+            }, { ...k8sOpts, dependsOn: [sa], deleteBeforeReplace: false });
+            this.reviewerTokenSecretName = tokenSecret.metadata.name;
+
+            this.reviewerJwt = pulumi.secret(tokenSecret.data.apply((data) => {
+                const token = data?.token;
+                if (token === undefined) throw new pulumi.RunError(`the token controller did not populate the reviewer token Secret in namespace ${args.namespace}`);
+                return decodeBase64(token);
+            }));
+        }
 
         this.registerOutputs({
             namespace: this.namespace,

@@ -13,8 +13,12 @@ export interface VaultKubernetesAuthArgs {
     kubernetesHost: pulumi.Input<string>;
     /** Cluster CA, PEM (from `AksCluster.caCertPem`). */
     kubernetesCaCert: pulumi.Input<string>;
-    /** Reviewer JWT (from `VaultInjector.reviewerJwt`); wrapped as a secret here. */
-    tokenReviewerJwt: pulumi.Input<string>;
+    /**
+     * Reviewer JWT (from `VaultInjector.reviewerJwt`); wrapped as a secret here. Omitted: Vault
+     * uses each client's own JWT as reviewer (every bound service account then needs
+     * `system:auth-delegator`).
+     */
+    tokenReviewerJwt?: pulumi.Input<string>;
     /** The cluster's OIDC issuer URL (from `AksCluster.oidcIssuerUrl`). */
     issuer: pulumi.Input<string>;
     /** Enforce the `iss` claim. Default true; see Azure/AKS#2523 before turning it off. */
@@ -41,7 +45,7 @@ export class VaultKubernetesAuth extends pulumi.ComponentResource {
             backend: backend.path,
             kubernetesHost: args.kubernetesHost,
             kubernetesCaCert: args.kubernetesCaCert,
-            tokenReviewerJwt: pulumi.secret(args.tokenReviewerJwt),
+            tokenReviewerJwt: args.tokenReviewerJwt === undefined ? undefined : pulumi.secret(args.tokenReviewerJwt),
             issuer: args.issuer,
             disableIssValidation: !args.validateIssuer,
             // Vault runs outside the cluster: there is no local service-account file to fall back on.

@@ -11,6 +11,11 @@ export interface VaultKvArgs {
     description?: string;
     /** The mount already exists (adopt it, do not create it). Default false. */
     existing: boolean;
+    /**
+     * Protect the mount (`protect`): deleting a KV mount deletes every secret in it, with no undo.
+     * Default true. `pulumi destroy` then stops at the mount until it is unprotected on purpose.
+     */
+    protect?: boolean;
 }
 
 /**
@@ -31,7 +36,7 @@ export class VaultKv extends pulumi.ComponentResource {
                 type: "kv",
                 options: { version: "2" },
                 description: args.description,
-            }, { parent: this, provider: args.provider });
+            }, { parent: this, provider: args.provider, protect: args.protect ?? true });
             this.path = mount.path;
         }
         this.registerOutputs({ path: this.path });

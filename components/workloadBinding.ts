@@ -16,6 +16,8 @@ export interface SeedArgs {
     path: string;
     /** Key to value source. */
     values: Record<string, SeedValueArgs>;
+    /** Write once, then leave the values alone (`ignoreChanges`) so a rotation in Vault is kept. Default true. */
+    writeOnce?: boolean;
 }
 
 export interface WorkloadDeploymentArgs {
@@ -56,6 +58,11 @@ export interface WorkloadBindingArgs {
     seed: SeedArgs[];
     /** Capabilities beyond `read` on the declared paths. Default none. */
     extraCapabilities: ExtraCapability[];
+    /**
+     * Grant the service account `system:auth-delegator`: needed when Vault reviews each client's
+     * JWT with that JWT (no long-lived reviewer token). Default false.
+     */
+    authDelegator?: boolean;
     /** A Deployment carrying the injector annotations. Default none. */
     deployment?: WorkloadDeploymentArgs;
     /**
@@ -94,10 +101,19 @@ export class WorkloadBinding extends pulumi.ComponentResource {
         }
         this.namespace = namespace;
 
-        const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, {
+        // A `*` (allowed only with allowWildcard) names no one service account to create.
+        const sa = args.serviceAccount === "*" || args.namespace === "*" ? undefined : new k8s.core.v1.ServiceAccount(`${name}-sa`, {
             metadata: { name: args.serviceAccount, namespace },
         }, k8sOpts);
-        this.serviceAccountName = sa.metadata.name;
+        this.serviceAccountName = sa === undefined ? pulumi.output(args.serviceAccount) : sa.metadata.name;
+
+        if (args.authDelegator && sa !== undefined) {
+            new k8s.rbac.v1.ClusterRoleBinding(`${name}-auth-delegator`, {
+                metadata: { name: pulumi.interpolate`${namespace}-${sa.metadata.name}-auth-delegator` },
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:auth-delegator" },
+                subjects: [{ kind: "ServiceAccount", name: sa.metadata.name, namespace }],
+            }, k8sOpts);
+        }
 
         this.policyText = pulumi.output(args.kvMount).apply((mount) =>
             renderKvPolicy(mount, args.secrets.map((s) => s.path), args.extraCapabilities));
@@ -108,7 +124,7 @@ export class WorkloadBinding extends pulumi.ComponentResource {
             backend: args.authPath,
             roleName: args.role,
             // Bound to exactly this service account in exactly this namespace.
-            boundServiceAccountNames: [sa.metadata.name],
+            boundServiceAccountNames: [this.serviceAccountName],
             boundServiceAccountNamespaces: [namespace],
             tokenTtl: args.tokenTtl,
             tokenMaxTtl: args.tokenMaxTtl,
@@ -126,7 +142,8 @@ export class WorkloadBinding extends pulumi.ComponentResource {
                 return generated.result.apply((v) => [key, v] as const);
             });
             const dataJson = pulumi.secret(pulumi.all(values).apply((pairs) => JSON.stringify(Object.fromEntries(pairs))));
-            return new vault.kv.SecretV2(`${name}-seed-${i}`, { mount: args.kvMount, name: s.path, dataJson }, vaultOpts);
+            return new vault.kv.SecretV2(`${name}-seed-${i}`, { mount: args.kvMount, name: s.path, dataJson },
+                { ...vaultOpts, ignoreChanges: (s.writeOnce ?? true) ? ["dataJson"] : [] });
         });
 
         this.podAnnotations = pulumi.all([args.authPath, args.kvMount, role.roleName]).apply(([authPath, kvMount, roleName]) =>
@@ -145,7 +162,7 @@ export class WorkloadBinding extends pulumi.ComponentResource {
                     template: {
                         metadata: { labels, annotations: this.podAnnotations },
                         spec: {
-                            serviceAccountName: sa.metadata.name,
+                            serviceAccountName: this.serviceAccountName,
                             containers: [{ name, image: d.image, command }],
                         },
                     },

@@ -27,6 +27,13 @@ const dns1123 = (what: string) =>
         .max(63, `${what} must be at most 63 characters`)
         .regex(DNS1123_LABEL, `${what} must be a DNS-1123 label (lower-case letters, digits, '-')`);
 
+/** A DNS-1123 label, or `*` (accepted only with `allowWildcard`, checked across fields). */
+const dns1123OrWildcard = (what: string) =>
+    z
+        .string()
+        .max(63, `${what} must be at most 63 characters`)
+        .refine((v) => v === "*" || DNS1123_LABEL.test(v), `${what} must be a DNS-1123 label (lower-case letters, digits, '-'), or '*' with allowWildcard`);
+
 const vaultPath = (what: string) =>
     z.string().regex(VAULT_PATH, `${what} must be a Vault path without leading or trailing '/'`);
 
@@ -60,15 +67,46 @@ const networkSchema = z
     })
     .strict();
 
+/**
+ * How this program gets its Kubernetes credentials. `admin`: the cluster's admin kubeconfig
+ * (`listClusterAdminCredential`); Azure refuses it on clusters with local accounts disabled
+ * (Entra ID only). `kubelogin`: the user kubeconfig with a non-interactive `kubelogin get-token`
+ * exec, logging in as a service principal (`spn`), a managed identity (`msi`) or the Azure CLI
+ * session (`azurecli`); the `kubelogin` binary must be on the PATH of whoever runs `pulumi`.
+ */
+export const credentialsSchema = z.discriminatedUnion("mode", [
+    z.object({ mode: z.literal("admin") }).strict(),
+    z
+        .object({
+            mode: z.literal("kubelogin"),
+            login: z.enum(["spn", "msi", "azurecli"]),
+            /** spn: the application (client) ID; msi: a user-assigned identity's client ID (optional). */
+            clientId: z.string().regex(/^[0-9a-fA-F-]{36}$/, "clientId must be a GUID").optional(),
+            /** spn only: the secret config key holding the client secret (`pulumi config set --secret KEY`). */
+            clientSecretConfig: z.string().min(1).optional(),
+            /** Entra tenant ID; default: the tenant in the kubeconfig Azure returns. */
+            tenantId: z.string().regex(/^[0-9a-fA-F-]{36}$/, "tenantId must be a GUID").optional(),
+        })
+        .strict(),
+]);
+
+/** Azure's rules for a managed cluster name. */
+const aksName = z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$/, "cluster.name must be 1-63 letters, digits, '-' or '_', starting and ending with a letter or digit");
+/** Azure's rules for a resource group name. */
+const resourceGroupName = z
+    .string()
+    .max(90, "cluster.resourceGroupName must be at most 90 characters")
+    .regex(/^[-\p{L}\p{N}_.()]*[-\p{L}\p{N}_()]$/u, "cluster.resourceGroupName must be letters, digits, '_', '-', '.', '(', ')', not ending in '.'");
+
 const createCluster = z
     .object({
         mode: z.literal("create"),
-        name: z.string().min(1).max(63),
-        resourceGroupName: z.string().min(1).max(90),
+        name: aksName,
+        resourceGroupName: resourceGroupName,
         location: z.string().min(1),
         /** `major.minor` or `major.minor.patch`; omitted: the AKS default. */
         kubernetesVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, "kubernetesVersion must be major.minor or major.minor.patch").optional(),
-        dnsPrefix: z.string().optional(),
+        dnsPrefix: z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9-]{0,52}[A-Za-z0-9])?$/, "cluster.dnsPrefix must be 1-54 letters, digits or '-', starting and ending with a letter or digit").optional(),
         systemPool: poolSchema.default({ name: "system" } as never),
         userPools: z.array(poolSchema).default([]),
         network: networkSchema.default({} as never),
@@ -77,14 +115,30 @@ const createCluster = z
         acrId: z.string().optional(),
         workloadIdentity: z.boolean().default(false),
         tags: z.record(z.string(), z.string()).default({}),
+        /** Protect the resource group and the cluster from deletion (`protect`). Default true. */
+        protect: z.boolean().default(true),
+        /** Entra ID (AKS-managed AAD) integration; omitted: none. */
+        entraId: z
+            .object({
+                /** Entra groups whose members are cluster admins. */
+                adminGroupObjectIds: z.array(z.string().regex(/^[0-9a-fA-F-]{36}$/, "adminGroupObjectIds must be GUIDs")).default([]),
+                /** Authorize with Azure RBAC role assignments instead of Kubernetes RBAC bindings. */
+                azureRbac: z.boolean().default(true),
+            })
+            .strict()
+            .optional(),
+        /** Turn off local accounts (admin credentials): Entra ID only; needs entraId and credentials.mode kubelogin. */
+        disableLocalAccounts: z.boolean().default(false),
+        credentials: credentialsSchema.default({ mode: "admin" }),
     })
     .strict();
 
 const adoptCluster = z
     .object({
         mode: z.literal("adopt"),
-        name: z.string().min(1),
-        resourceGroupName: z.string().min(1),
+        name: aksName,
+        resourceGroupName: resourceGroupName,
+        credentials: credentialsSchema.default({ mode: "admin" }),
     })
     .strict();
 
@@ -93,10 +147,21 @@ export const clusterSchema = z.discriminatedUnion("mode", [createCluster, adoptC
 export const vaultSchema = z
     .object({
         /** The external Vault's address, as the injector's agents and this program reach it. */
-        address: z.string().url(),
+        address: z.string().url().regex(/^https?:\/\//, "vault.address must be an https:// URL"),
         /** Vault Enterprise namespace; omitted: the root namespace. */
-        namespace: z.string().optional(),
+        namespace: vaultPath("vault.namespace").optional(),
         skipTlsVerify: z.boolean().default(false),
+        /** Accept an `http://` address (a lab Vault without TLS): tokens then cross the network in clear. */
+        allowHttp: z.boolean().default(false),
+        /**
+         * PEM bundle of the CA that signed Vault's certificate, for a Vault behind a private CA.
+         * Given to the injector (`AGENT_INJECT_VAULT_CACERT_BYTES`), which hands it to every agent
+         * (hashicorp/vault-k8s#151). Default: the system roots.
+         */
+        caCertPem: z
+            .string()
+            .regex(/^\s*-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/, "caCertPem must be one or more PEM certificates")
+            .optional(),
     })
     .strict();
 
@@ -105,7 +170,8 @@ export const injectorSchema = z
         namespace: dns1123("injector.namespace").default("vault"),
         releaseName: dns1123("injector.releaseName").default("vault"),
         chartVersion: z.string().regex(EXACT_SEMVER, "injector.chartVersion must be an exact version such as 0.34.1").default("0.34.1"),
-        chartRepository: z.string().url().default("https://helm.releases.hashicorp.com"),
+        // https or an OCI registry: a chart fetched over plain http could be swapped on the way.
+        chartRepository: z.string().url().regex(/^(https|oci):\/\//, "injector.chartRepository must be an https:// or oci:// URL").default("https://helm.releases.hashicorp.com"),
         replicas: z.number().int().min(1).max(10).default(2),
         logLevel: z.enum(["trace", "debug", "info", "warn", "error"]).default("info"),
         logFormat: z.enum(["standard", "json"]).default("standard"),
@@ -122,6 +188,18 @@ export const injectorSchema = z
             .strict()
             .default({ requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } }),
         reviewerServiceAccount: dns1123("injector.reviewerServiceAccount").default("vault-token-reviewer"),
+        /**
+         * Change this value (a date, a counter) to rotate the reviewer token: a new token Secret is
+         * created, Vault is given its JWT, then the old Secret is deleted, in one `up`. Default:
+         * unset (one token, never rotated).
+         */
+        reviewerTokenRotation: z.union([z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, "reviewerTokenRotation must be 1-64 letters, digits, '.', '_', ':', '-'"), z.number().int().nonnegative()]).optional(),
+        /**
+         * What the API server does with a pod when the injector cannot answer: `Fail` (default)
+         * refuses the pod, so it is retried rather than started without its secrets; `Ignore`
+         * starts it without the agent. See docs/security.md.
+         */
+        failurePolicy: z.enum(["Fail", "Ignore"]).default("Fail"),
     })
     .strict();
 
@@ -134,6 +212,12 @@ export const kubernetesAuthSchema = z
          * issuer on; turn off only for clusters that still mint quoted issuers (Azure/AKS#2523).
          */
         validateIssuer: z.boolean().default(true),
+        /**
+         * Who Vault calls TokenReview as. `serviceAccountToken` (default): a dedicated reviewer with
+         * a long-lived token Secret. `clientJwt`: no long-lived token; Vault uses each workload's
+         * own JWT, so every bound service account gets `system:auth-delegator`.
+         */
+        reviewer: z.enum(["serviceAccountToken", "clientJwt"]).default("serviceAccountToken"),
     })
     .strict();
 
@@ -143,6 +227,8 @@ export const kvSchema = z
         description: z.string().default("KV v2 secrets for AKS workloads"),
         /** Adopt a KV v2 mount that already exists instead of creating it. */
         existing: z.boolean().default(false),
+        /** Protect the KV v2 mount from deletion (`protect`): deleting a mount deletes every secret in it. Default true. */
+        protect: z.boolean().default(true),
     })
     .strict();
 
@@ -153,7 +239,7 @@ const seedValue = z.union([
     z.object({ random: z.object({ length: z.number().int().min(8).max(256).default(32), special: z.boolean().default(false) }).strict() }).strict(),
     /** A literal value: for portal callers passing a value they hold; never put one in a YAML file. */
     z.object({ value: z.string() }).strict(),
-]);
+], { error: "one of {secretConfig: KEY}, {random: {length, special}} or {value: STRING}" });
 
 export const secretFileSchema = z
     .object({
@@ -177,6 +263,11 @@ export const seedSchema = z
     .object({
         path: vaultPath("seed path"),
         values: z.record(z.string().min(1), seedValue),
+        /**
+         * Write the values once and leave them alone afterwards (`ignoreChanges`), so a rotation
+         * done in Vault is not reverted by the next `up`. Default true.
+         */
+        writeOnce: z.boolean().default(true),
     })
     .strict();
 
@@ -191,8 +282,10 @@ export const deploymentSchema = z
 export const workloadSchema = z
     .object({
         name: dns1123("workload name"),
-        namespace: dns1123("workload namespace"),
-        serviceAccount: dns1123("workload serviceAccount"),
+        namespace: dns1123OrWildcard("workload namespace"),
+        serviceAccount: dns1123OrWildcard("workload serviceAccount"),
+        /** Accept `*` as namespace or service account (the role then admits any). Default false. */
+        allowWildcard: z.boolean().default(false),
         /** Vault role name; default: the workload name. */
         role: vaultPath("workload role").optional(),
         /** Token TTL in seconds. */

@@ -3,7 +3,16 @@
  * every problem at once, each naming the key, the value found and what is expected.
  */
 import { z } from "zod";
-import { Settings, settingsSchema } from "./schema";
+import {
+    credentialsSchema,
+    injectorSchema,
+    kubernetesAuthSchema,
+    poolSchema,
+    Settings,
+    settingsSchema,
+    vaultSchema,
+    workloadSchema,
+} from "./schema";
 
 export interface SettingsProblem {
     /** Dotted key, as in the stack config: `workloads[0].secrets[1].file`. */
@@ -24,10 +33,13 @@ export class SettingsError extends Error {
     }
 }
 
+const PLAIN_KEY = /^[A-Za-z_$][\w$-]*$/;
+
 export function formatKey(path: ReadonlyArray<PropertyKey>): string {
     let out = "";
     for (const part of path) {
         if (typeof part === "number") out += `[${part}]`;
+        else if (!PLAIN_KEY.test(String(part))) out += `[${JSON.stringify(String(part))}]`;
         else out += out === "" ? String(part) : `.${String(part)}`;
     }
     return out || "(root)";
@@ -45,48 +57,151 @@ function valueAt(raw: unknown, path: ReadonlyArray<PropertyKey>): unknown {
 /** Keys under which a found value is never echoed. */
 const SECRET_KEY = /(^|\.)(values|value|token|password|secret)(\.|\[|$)/i;
 
+/** Property names whose values are never echoed, wherever they sit in a rendered value. */
+const SECRET_NAME = /^(values|value|token|password|secret)$/i;
+
+/** A copy with every secret-named property replaced, so a misplaced `{value: ...}` is not echoed either. */
+function redact(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(redact);
+    if (typeof value === "object" && value !== null) {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_NAME.test(k) ? "<secret>" : redact(v)]));
+    }
+    return value;
+}
+
 function render(key: string, value: unknown): string {
     if (SECRET_KEY.test(key)) return "<secret>";
     if (value === undefined) return "nothing";
-    const text = JSON.stringify(value);
+    let text: string;
+    try {
+        text = JSON.stringify(redact(value)) ?? typeof value;
+    } catch {
+        text = typeof value; // cycles, BigInt: not config a YAML file can hold
+    }
     return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-/** Cross-field rules the per-field schema cannot express. */
-function crossFieldProblems(s: Settings): SettingsProblem[] {
+/** Parses one part on its own: the cross-field rules run on every part that is valid by itself. */
+function part<S extends z.ZodType>(schema: S, value: unknown): z.output<S> | undefined {
+    const r = schema.safeParse(value);
+    return r.success ? r.data : undefined;
+}
+
+function asRecord(v: unknown): Record<string, unknown> {
+    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+function asArray(v: unknown): unknown[] {
+    return Array.isArray(v) ? Array.from(v) : []; // Array.from: holes become undefined
+}
+
+/**
+ * Cross-field rules the per-field schema cannot express. They run on the raw input, each part
+ * parsed on its own, so a typo in one place does not hide a duplicate or a range error elsewhere:
+ * every problem is reported in one run.
+ */
+function crossFieldProblems(raw: unknown): SettingsProblem[] {
     const problems: SettingsProblem[] = [];
     const add = (key: string, found: unknown, expected: string) => problems.push({ key, found: render(key, found), expected });
+    const root = asRecord(raw);
+    const rawCluster = asRecord(root.cluster);
 
-    if (s.cluster.mode === "create") {
-        const pools = [s.cluster.systemPool, ...s.cluster.userPools];
-        pools.forEach((p, i) => {
-            const key = i === 0 ? "cluster.systemPool" : `cluster.userPools[${i - 1}]`;
+    if (rawCluster.mode === "create") {
+        const rawPools: Array<[string, unknown]> = [
+            ["cluster.systemPool", rawCluster.systemPool ?? { name: "system" }],
+            ...asArray(rawCluster.userPools).map((p, i): [string, unknown] => [`cluster.userPools[${i}]`, p]),
+        ];
+        const pools = rawPools.map(([key, p]) => [key, part(poolSchema, p)] as const);
+        const seen = new Set<string>();
+        for (const [key, p] of pools) {
+            if (p === undefined) continue;
             if (p.minCount > p.maxCount) add(`${key}.minCount`, p.minCount, `at most maxCount (${p.maxCount})`);
             if (p.priority !== "Spot" && p.evictionPolicy !== undefined) add(`${key}.evictionPolicy`, p.evictionPolicy, "unset unless priority is Spot");
             if (p.priority !== "Spot" && p.spotMaxPrice !== undefined) add(`${key}.spotMaxPrice`, p.spotMaxPrice, "unset unless priority is Spot");
-        });
-        if (s.cluster.systemPool.priority === "Spot") add("cluster.systemPool.priority", "Spot", "Regular (AKS refuses Spot system pools)");
-        if (s.cluster.systemPool.minCount < 1) add("cluster.systemPool.minCount", s.cluster.systemPool.minCount, "at least 1 (the system pool cannot scale to zero)");
-        const seen = new Set<string>();
-        pools.forEach((p, i) => {
-            if (seen.has(p.name)) add(i === 0 ? "cluster.systemPool.name" : `cluster.userPools[${i - 1}].name`, p.name, "a pool name used once");
+            if (seen.has(p.name)) add(`${key}.name`, p.name, "a pool name used once");
             seen.add(p.name);
-        });
+        }
+        const system = pools[0][1];
+        if (system?.priority === "Spot") add("cluster.systemPool.priority", "Spot", "Regular (AKS refuses Spot system pools)");
+        if (system !== undefined && system.minCount < 1) add("cluster.systemPool.minCount", system.minCount, "at least 1 (the system pool cannot scale to zero)");
+    }
+
+    const credentials = part(credentialsSchema, rawCluster.credentials ?? { mode: "admin" });
+    if (rawCluster.mode === "create" && rawCluster.disableLocalAccounts === true) {
+        if (rawCluster.entraId === undefined) add("cluster.entraId", undefined, "Entra ID settings when disableLocalAccounts is true (no one could log in otherwise)");
+        if (credentials?.mode === "admin") add("cluster.credentials.mode", "admin", "kubelogin when disableLocalAccounts is true (Azure refuses admin credentials)");
+    }
+    if (credentials?.mode === "kubelogin") {
+        if (credentials.login === "spn") {
+            if (credentials.clientId === undefined) add("cluster.credentials.clientId", undefined, "the service principal's client ID (a GUID) for login spn");
+            if (credentials.clientSecretConfig === undefined) add("cluster.credentials.clientSecretConfig", undefined, "the secret config key holding the service principal's secret, for login spn");
+        } else {
+            if (credentials.clientSecretConfig !== undefined) add("cluster.credentials.clientSecretConfig", credentials.clientSecretConfig, `unset for login ${credentials.login} (only spn uses a client secret)`);
+            if (credentials.login === "azurecli" && credentials.clientId !== undefined) add("cluster.credentials.clientId", credentials.clientId, "unset for login azurecli (the CLI's signed-in identity is used)");
+        }
+    }
+
+    const v = part(vaultSchema, root.vault);
+    if (v !== undefined && v.address.startsWith("http://") && !v.allowHttp) {
+        add("vault.address", v.address, "an https:// URL (set vault.allowHttp: true to accept http:// for a lab)");
+    }
+    if (v !== undefined && v.caCertPem !== undefined && v.skipTlsVerify) {
+        add("vault.skipTlsVerify", true, "false when vault.caCertPem is given (verify against the CA instead)");
+    }
+
+    const inj = part(injectorSchema, root.injector ?? {});
+    if (inj !== undefined && inj.failurePolicy === "Fail" && inj.replicas < 2) {
+        add("injector.replicas", inj.replicas, "at least 2 with injector.failurePolicy Fail (one replica down would block every pod), or failurePolicy Ignore");
+    }
+    const auth = part(kubernetesAuthSchema, root.kubernetesAuth ?? {});
+    if (inj !== undefined && auth?.reviewer === "clientJwt" && inj.reviewerTokenRotation !== undefined) {
+        add("injector.reviewerTokenRotation", inj.reviewerTokenRotation, "unset with kubernetesAuth.reviewer clientJwt (there is no reviewer token to rotate)");
     }
 
     const names = new Set<string>();
     const roles = new Set<string>();
     const identities = new Set<string>();
-    s.workloads.forEach((w, i) => {
+    const createdNamespaces = new Set<string>();
+    asArray(root.workloads).forEach((rawW, i) => {
         const key = `workloads[${i}]`;
-        if (names.has(w.name)) add(`${key}.name`, w.name, "a workload name used once");
-        names.add(w.name);
-        const role = w.role ?? w.name;
-        if (roles.has(role)) add(`${key}.role`, role, "a Vault role name used once");
-        roles.add(role);
-        const identity = `${w.namespace}/${w.serviceAccount}`;
-        if (identities.has(identity)) add(`${key}.serviceAccount`, identity, "one workload per namespace and service account");
-        identities.add(identity);
+        // Duplicates are checked on the identity fields alone, so a workload with an unrelated
+        // problem still counts (and is still counted against).
+        const r = asRecord(rawW);
+        const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+        const name = str(r.name);
+        const role = str(r.role) ?? name;
+        const identity = str(r.namespace) !== undefined && str(r.serviceAccount) !== undefined ? `${str(r.namespace)}/${str(r.serviceAccount)}` : undefined;
+        if (name !== undefined) {
+            if (names.has(name)) add(`${key}.name`, name, "a workload name used once");
+            names.add(name);
+        }
+        if (role !== undefined) {
+            if (roles.has(role)) add(`${key}.role`, role, "a Vault role name used once");
+            roles.add(role);
+        }
+        if (identity !== undefined) {
+            if (identities.has(identity)) add(`${key}.serviceAccount`, identity, "one workload per namespace and service account");
+            identities.add(identity);
+        }
+        const namespace = str(r.namespace);
+        if (r.createNamespace !== false && namespace !== undefined && namespace !== "*") {
+            if (createdNamespaces.has(namespace)) add(`${key}.createNamespace`, true, `false: namespace ${namespace} is already created by another workload`);
+            createdNamespaces.add(namespace);
+        }
+
+        const w = part(workloadSchema, rawW);
+        if (w === undefined) return;
+        for (const field of ["namespace", "serviceAccount"] as const) {
+            if (w[field] !== "*") continue;
+            if (!w.allowWildcard) add(`${key}.${field}`, "*", "a DNS-1123 label; '*' lets any pod log in as this role, set allowWildcard: true if that is really meant");
+        }
+        if (w.namespace === "*" && w.createNamespace) add(`${key}.createNamespace`, true, "false when namespace is '*'");
+        if ((w.namespace === "*" || w.serviceAccount === "*") && w.deployment !== undefined) {
+            add(`${key}.deployment`, "a deployment", "no deployment when namespace or serviceAccount is '*' (it needs one concrete identity)");
+        }
+        if (auth?.reviewer === "clientJwt" && (w.namespace === "*" || w.serviceAccount === "*")) {
+            add(`${key}.serviceAccount`, identity, "a concrete namespace and service account with kubernetesAuth.reviewer clientJwt (each gets system:auth-delegator)");
+        }
         if (w.tokenMaxTtl !== undefined && w.tokenMaxTtl < w.tokenTtl) add(`${key}.tokenMaxTtl`, w.tokenMaxTtl, `at least tokenTtl (${w.tokenTtl})`);
         const files = new Set<string>();
         w.secrets.forEach((f, j) => {
@@ -115,23 +230,22 @@ function crossFieldProblems(s: Settings): SettingsProblem[] {
     return problems;
 }
 
-/** Parses and validates; throws `SettingsError` listing every problem. */
+/** Parses and validates; throws `SettingsError` listing every problem, schema and cross-field alike. */
 export function parseSettings(raw: unknown): Settings {
     const result = settingsSchema.safeParse(raw);
-    if (!result.success) {
-        throw new SettingsError(result.error.issues.map((issue) => toProblem(raw, issue)));
-    }
-    const problems = crossFieldProblems(result.data);
-    if (problems.length > 0) throw new SettingsError(problems);
+    const problems = result.success ? [] : result.error.issues.map((issue) => toProblem(raw, issue));
+    problems.push(...crossFieldProblems(raw));
+    if (problems.length > 0 || !result.success) throw new SettingsError(problems);
     return result.data;
 }
 
 function toProblem(raw: unknown, issue: z.core.$ZodIssue): SettingsProblem {
     if (issue.code === "unrecognized_keys") {
-        const base = formatKey(issue.path);
-        const keys = issue.keys.map((k) => (base === "(root)" ? k : `${base}.${k}`));
+        const keys = issue.keys.map((k) => formatKey([...issue.path, k]));
         return { key: keys.join(", "), found: "an unknown key", expected: "only the keys documented in Pulumi.yaml (a typo?)" };
     }
     const key = formatKey(issue.path);
-    return { key, found: render(key, valueAt(raw, issue.path)), expected: issue.message };
+    const found = valueAt(raw, issue.path);
+    if (issue.code === "invalid_type" && found === undefined) return { key, found: "nothing", expected: `a ${issue.expected} (required)` };
+    return { key, found: render(key, found), expected: issue.message };
 }

@@ -63,6 +63,8 @@ export interface ExistingCluster {
     resourceGroupName: string;
     location: string;
     oidcIssuerEnabled: boolean;
+    /** Entra ID only: Azure refuses admin credentials for it. */
+    localAccountsDisabled?: boolean;
 }
 
 export interface ClusterFacts {
@@ -105,6 +107,39 @@ export function clusterFacts(name: string, resourceGroupName: string, location: 
     return { name, resourceGroupName, location, fqdn, issuerUrl, caCertPem: ca, kubeconfig };
 }
 
+/**
+ * The user kubeconfig AKS returns for an Entra ID cluster (`format=exec`): no credential, an
+ * interactive devicecode kubelogin exec with the tenant and the AKS server ID.
+ */
+export function entraUserKubeconfig(facts: ClusterFacts): string {
+    const user = `clusterUser_${facts.resourceGroupName}_${facts.name}`;
+    return stringify({
+        apiVersion: "v1",
+        clusters: [{ cluster: { "certificate-authority-data": b64(facts.caCertPem), server: `https://${facts.fqdn}:443` }, name: facts.name }],
+        contexts: [{ context: { cluster: facts.name, user }, name: facts.name }],
+        "current-context": facts.name,
+        kind: "Config",
+        preferences: {},
+        users: [{
+            name: user,
+            user: {
+                exec: {
+                    apiVersion: "client.authentication.k8s.io/v1beta1",
+                    command: "kubelogin",
+                    args: ["get-token", "--environment", "AzurePublicCloud", "--server-id", "6dae42f8-4368-4678-94ff-3960e28e3630",
+                        "--client-id", "80faf920-1908-4b52-b5ef-a8e7bedfc67a", "--tenant-id", TENANT, "--login", "devicecode"],
+                    env: null,
+                    installHint: "kubelogin is not installed",
+                    interactiveMode: "IfAvailable",
+                    provideClusterInfo: false,
+                },
+            },
+        }],
+    });
+}
+
+export { TENANT };
+
 /** The JWT the token controller writes into a legacy service-account-token Secret. */
 export function legacyServiceAccountJwt(namespace: string, secretName: string, serviceAccount: string, rotation = ""): string {
     const header = b64url(JSON.stringify({ alg: "RS256", kid: hex(`kid:${namespace}`, 16) }));
@@ -133,6 +168,8 @@ export class CloudMock implements pulumi.runtime.Mocks {
     public readonly clusters = new Map<string, ClusterFacts>();
     /** Reviewer JWTs the token controller minted, by `namespace/secret`. */
     public readonly minted = new Map<string, string>();
+    /** Clusters created with local accounts disabled. */
+    private readonly localAccountsOff = new Set<string>();
     private readonly preview: boolean;
     private readonly existing: Record<string, ExistingCluster>;
 
@@ -175,6 +212,7 @@ export class CloudMock implements pulumi.runtime.Mocks {
                 const location = String(inputs.location);
                 const facts = clusterFacts(name, String(inputs.resourceGroupName), location, String(inputs.dnsPrefix ?? name));
                 if (!this.preview) this.clusters.set(name, facts);
+                if (inputs.disableLocalAccounts === true) this.localAccountsOff.add(name);
                 const oidc = inputs.oidcIssuerProfile as { enabled?: boolean } | undefined;
                 state.name = name;
                 state.fqdn = this.computed(facts.fqdn);
@@ -207,6 +245,10 @@ export class CloudMock implements pulumi.runtime.Mocks {
             case "random:index/randomPassword:RandomPassword":
                 state.result = this.preview ? UNKNOWN : wireSecret(hex(`pw:${args.name}`, Number(inputs.length ?? 16)));
                 break;
+            case "random:index/randomId:RandomId":
+                // A new random value whenever the resource is (re)created, i.e. when its keepers change.
+                state.hex = this.preview ? UNKNOWN : hex(`id:${args.name}:${JSON.stringify(inputs.keepers ?? {})}`, Number(inputs.byteLength ?? 4) * 2);
+                break;
             case "kubernetes:helm.sh/v3:Release":
                 state.status = this.computed({ name: inputs.name, namespace: inputs.namespace, chart: inputs.chart, version: inputs.version, revision: 1, status: "deployed" });
                 break;
@@ -227,7 +269,19 @@ export class CloudMock implements pulumi.runtime.Mocks {
                     this.unexpected.push(`credentials asked for missing cluster ${String(inputs.resourceGroupName)}/${String(inputs.resourceName)}`);
                     throw new Error("ResourceNotFound");
                 }
+                if (this.existing[facts.name]?.localAccountsDisabled === true || this.localAccountsOff.has(facts.name)) {
+                    this.unexpected.push(`admin credentials asked for ${facts.name}, whose local accounts are disabled (Azure answers BadRequest)`);
+                    throw new Error("BadRequest: Getting static credential is not allowed because this cluster is set to disable local accounts.");
+                }
                 return { kubeconfigs: [{ name: "clusterAdmin", value: b64(facts.kubeconfig) }] };
+            }
+            case "azure-native:containerservice:listManagedClusterUserCredentials": {
+                const facts = this.clusters.get(String(inputs.resourceName));
+                if (facts === undefined || facts.resourceGroupName !== inputs.resourceGroupName) {
+                    this.unexpected.push(`user credentials asked for missing cluster ${String(inputs.resourceGroupName)}/${String(inputs.resourceName)}`);
+                    throw new Error("ResourceNotFound");
+                }
+                return { kubeconfigs: [{ name: "clusterUser", value: b64(entraUserKubeconfig(facts)) }] };
             }
             case "azure-native:containerservice:getManagedCluster": {
                 const name = String(inputs.resourceName);
@@ -242,6 +296,7 @@ export class CloudMock implements pulumi.runtime.Mocks {
                     fqdn: facts.fqdn,
                     enableRBAC: true,
                     oidcIssuerProfile: c.oidcIssuerEnabled ? { enabled: true, issuerURL: facts.issuerUrl } : { enabled: false },
+                    disableLocalAccounts: c.localAccountsDisabled ?? false,
                 };
             }
             default:

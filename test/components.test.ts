@@ -166,6 +166,7 @@ describe("VaultInjector", () => {
                 cloud = await useCloud();
                 const cluster = new AksCluster("c", createArgs());
                 injector = new VaultInjector("inj", injectorArgs(cluster.provider, { chartVersion }));
+                assert.ok(injector.reviewerJwt, "the default reviewer mode has a reviewer JWT");
                 await stateOf(injector.reviewerJwt);
                 await settle(cloud);
             });
@@ -192,6 +193,7 @@ describe("VaultInjector", () => {
                 assert.equal(secret.type, "kubernetes.io/service-account-token");
                 assert.equal(secret.metadata.namespace, "vault-system");
                 assert.equal(secret.metadata.annotations["kubernetes.io/service-account.name"], "vault-token-reviewer");
+                assert.ok(injector.reviewerJwt);
                 const jwt = await stateOf(injector.reviewerJwt);
                 assert.equal(jwt.secret, true);
                 assert.equal(jwt.value, cloud.minted.get("vault-system/vault-token-reviewer-token"));
