@@ -29,6 +29,14 @@ export interface InjectorValuesArgs {
     vaultCaCertPem?: string;
 }
 
+/**
+ * The label that opts a namespace into injection. The webhook only sees pods in namespaces that
+ * carry it (WorkloadBinding labels its namespaces), so with `failurePolicy: Fail` an injector
+ * outage blocks pod creation only where Vault secrets are expected, never cluster-wide.
+ */
+export const INJECTION_LABEL = "aks-vault.io/vault-injection";
+export const INJECTION_LABEL_VALUE = "enabled";
+
 /** Namespaces the webhook never sees: control plane, and the injector itself (hashicorp/vault-k8s#258). */
 export function excludedNamespaces(injectorNamespace: string | undefined): string[] {
     return [...new Set(["kube-system", ...(injectorNamespace === undefined ? [] : [injectorNamespace])])];
@@ -65,6 +73,8 @@ export function renderInjectorValues(args: InjectorValuesArgs): ChartValues {
     // non-empty `webhook.failurePolicy` default overrides the old key.
     const webhook: ChartValues = {
         namespaceSelector: {
+            matchLabels: { [INJECTION_LABEL]: INJECTION_LABEL_VALUE },
+            // Kept even with the opt-in label, in case someone labels kube-system by mistake.
             matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "NotIn", values: excludedNamespaces(args.namespace) }],
         },
     };

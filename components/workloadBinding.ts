@@ -4,6 +4,7 @@ import * as random from "@pulumi/random";
 import * as vault from "@pulumi/vault";
 import { TYPE_PREFIX } from "./aksCluster";
 import { SecretFile, renderPodAnnotations } from "./annotations";
+import { INJECTION_LABEL, INJECTION_LABEL_VALUE } from "./injectorValues";
 import { ExtraCapability, renderKvPolicy } from "./vaultPolicy";
 
 /** Where a seeded value comes from. */
@@ -93,11 +94,15 @@ export class WorkloadBinding extends pulumi.ComponentResource {
         const vaultOpts = { parent: this, provider: args.vaultProvider };
 
         let namespace: pulumi.Output<string>;
+        // The injector's webhook only sees namespaces with the opt-in label (see INJECTION_LABEL).
+        const injectionLabels = { [INJECTION_LABEL]: INJECTION_LABEL_VALUE };
         if (args.createNamespace) {
-            const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: args.namespace } }, k8sOpts);
+            const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: args.namespace, labels: injectionLabels } }, k8sOpts);
             namespace = ns.metadata.name;
         } else {
-            namespace = pulumi.output(args.namespace);
+            // Not ours: add just the label (server-side apply), leaving everything else alone.
+            const patch = new k8s.core.v1.NamespacePatch(`${name}-ns-label`, { metadata: { name: args.namespace, labels: injectionLabels } }, k8sOpts);
+            namespace = patch.metadata.apply((m) => m?.name ?? args.namespace);
         }
         this.namespace = namespace;
 

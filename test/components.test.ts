@@ -234,7 +234,10 @@ describe("WorkloadBinding", () => {
     });
 
     it("creates the namespace and the service account the role is bound to", () => {
-        assert.equal((cloud.one("kubernetes:core/v1:Namespace").inputs as Record<string, any>).metadata.name, "payments");
+        const ns = (cloud.one("kubernetes:core/v1:Namespace").inputs as Record<string, any>).metadata;
+        assert.equal(ns.name, "payments");
+        // The webhook only sees opted-in namespaces (components/injectorValues.ts).
+        assert.deepEqual(ns.labels, { "aks-vault.io/vault-injection": "enabled" });
         assert.deepEqual((cloud.one("kubernetes:core/v1:ServiceAccount").inputs as Record<string, any>).metadata, { name: "payments-api", namespace: "payments" });
     });
 
@@ -284,7 +287,7 @@ describe("WorkloadBinding", () => {
         for (const r of cloud.resources.filter((x) => x.type.startsWith("vault:"))) assert.equal(providerName(r.provider, "vault"), "vault", `${r.type} ${r.name}`);
     });
 
-    it("makes no Deployment and no namespace when not asked", async () => {
+    it("makes no Deployment and no namespace when not asked, but opts the existing namespace into injection", async () => {
         const c2 = await useCloud();
         const cluster = new AksCluster("c", createArgs());
         const vp = new vault.Provider("vault", { address: "https://vault.example.com:8200" });
@@ -293,6 +296,8 @@ describe("WorkloadBinding", () => {
         await settle(c2);
         assert.equal(c2.of("kubernetes:apps/v1:Deployment").length, 0);
         assert.equal(c2.of("kubernetes:core/v1:Namespace").length, 0);
+        const patch = c2.one("kubernetes:core/v1:NamespacePatch").inputs as Record<string, any>;
+        assert.deepEqual(patch.metadata, { name: "shared", labels: { "aks-vault.io/vault-injection": "enabled" } });
         assert.deepEqual(c2.one("vault:kubernetes/authBackendRole:AuthBackendRole").inputs.boundServiceAccountNamespaces, ["shared"]);
     });
 });

@@ -131,6 +131,7 @@ describe("reliability", () => {
             assert.equal(spread[0].topologyKey, "topology.kubernetes.io/zone");
             assert.deepEqual(spread[0].labelSelector.matchLabels, { "app.kubernetes.io/name": "vault-agent-injector", "app.kubernetes.io/instance": "vault", component: "webhook" });
             assert.deepEqual(v.injector.webhook.namespaceSelector, {
+                matchLabels: { "aks-vault.io/vault-injection": "enabled" },
                 matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "NotIn", values: ["kube-system", "vault"] }],
             });
             assert.equal(v.injector.webhook.failurePolicy, "Fail");
