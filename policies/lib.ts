@@ -48,9 +48,14 @@ export function at(props: unknown, path: string): unknown {
     return cur;
 }
 
+/** Whether a Release's `chart` is the vault chart: `vault`, `hashicorp/vault` or an OCI/URL ending in it. */
+export function isVaultChart(chart: unknown): boolean {
+    return typeof chart === "string" && chart.replace(/\/+$/, "").split("/").pop() === VAULT_CHART;
+}
+
 /** A Helm release of the vault chart (the injector). */
 export function isVaultRelease(r: { type: string; props: Props }): boolean {
-    return r.type === TYPES.helmRelease && r.props.chart === VAULT_CHART;
+    return r.type === TYPES.helmRelease && isVaultChart(r.props.chart);
 }
 
 /** Pod template annotations of a Deployment, or `{}`. */

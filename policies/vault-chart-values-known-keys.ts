@@ -1,7 +1,7 @@
 import { Release } from "@pulumi/kubernetes/helm/v3";
 import { validateResourceOfType } from "@pulumi/policy";
 import { unknownChartKeys } from "../components/chartKeys";
-import { ResourcePolicyFactory, VAULT_CHART, isRecord } from "./lib";
+import { ResourcePolicyFactory, isVaultChart, isRecord } from "./lib";
 import chartKeys from "./chartKeys.generated.json";
 
 export const NAME = "vault-chart-values-known-keys";
@@ -20,7 +20,7 @@ export const vaultChartValuesKnownKeys: ResourcePolicyFactory = (enforcementLeve
     enforcementLevel,
     severity: "medium",
     validateResource: validateResourceOfType(Release, (release, _args, reportViolation) => {
-        if (release.chart !== VAULT_CHART) return;
+        if (!isVaultChart(release.chart)) return;
         const version = release.version ?? "";
         const tree = KEY_TREES[version];
         if (tree === undefined) {

@@ -1,6 +1,6 @@
 import { Release } from "@pulumi/kubernetes/helm/v3";
 import { validateResourceOfType } from "@pulumi/policy";
-import { ResourcePolicyFactory, VAULT_CHART } from "./lib";
+import { ResourcePolicyFactory, isVaultChart } from "./lib";
 
 export const NAME = "vault-chart-version-pinned";
 
@@ -16,7 +16,7 @@ export const vaultChartVersionPinned: ResourcePolicyFactory = (enforcementLevel 
     enforcementLevel,
     severity: "high",
     validateResource: validateResourceOfType(Release, (release, _args, reportViolation) => {
-        if (release.chart !== VAULT_CHART) return;
+        if (!isVaultChart(release.chart)) return;
         const version = release.version;
         if (version === undefined || version === "") {
             reportViolation("The vault chart has no version, so Helm installs whatever is newest. Set `version` to an exact chart version such as 0.34.1 (`injector.chartVersion`).");

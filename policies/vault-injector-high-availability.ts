@@ -1,6 +1,6 @@
 import { Release } from "@pulumi/kubernetes/helm/v3";
 import { validateResourceOfType } from "@pulumi/policy";
-import { ResourcePolicyFactory, VAULT_CHART, at, withDefaults } from "./lib";
+import { ResourcePolicyFactory, isVaultChart, at, withDefaults } from "./lib";
 
 export const NAME = "vault-injector-high-availability";
 
@@ -27,7 +27,7 @@ export const vaultInjectorHighAvailability: ResourcePolicyFactory = (enforcement
         },
     },
     validateResource: validateResourceOfType(Release, (release, args, reportViolation) => {
-        if (release.chart !== VAULT_CHART) return;
+        if (!isVaultChart(release.chart)) return;
         const { minReplicas } = withDefaults(args.getConfig<Partial<InjectorHaConfig>>(), DEFAULTS);
         const values = release.values;
         // The chart's own default is 1 replica.

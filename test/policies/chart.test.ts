@@ -41,6 +41,15 @@ describe("policy vault-chart-version-pinned", () => {
         });
     }
 
+    it("recognises the chart as hashicorp/vault or an OCI reference too", async () => {
+        for (const chart of ["hashicorp/vault", "oci://registry.example.com/charts/vault"]) {
+            const r = clone(vaultRelease());
+            r.props.chart = chart;
+            r.props.version = "0.34";
+            assert.equal((await resourceViolations(policy, r)).length, 1, chart);
+        }
+    });
+
     it("leaves other charts alone", async () => {
         const r = clone(vaultRelease());
         r.props.chart = "ingress-nginx";

@@ -3,9 +3,10 @@
  * passes every policy, and a stack broken in one place fails exactly the policy that guards it.
  */
 import assert from "node:assert/strict";
-import { readdirSync } from "fs";
+import { readFileSync, readdirSync } from "fs";
 import * as path from "path";
 import type { Policies } from "@pulumi/policy";
+import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import { guardrailPolicies } from "../../policies/policies";
 import { TYPES } from "../../policies/lib";
 import { parseSettings } from "../../config/validate";
@@ -120,5 +121,26 @@ describe("the guardrail pack on the dev stack", () => {
         const rs = fresh();
         only(rs, TYPES.authBackendRole).props.tokenTtl = 30 * 86400;
         assert.deepEqual(await runPack(policies, rs, { "vault-role-token-ttl": { maxTtlSeconds: 31 * 86400 } }), {});
+    });
+});
+
+describe("policies/config.example.json", () => {
+    it("configures only policies and keys the pack declares, with values their schema accepts", () => {
+        const example = JSON.parse(readFileSync(path.join(ROOT, "policies", "config.example.json"), "utf8")) as Record<string, unknown>;
+        const byName = new Map(guardrailPolicies().map((p) => [p.name, p]));
+        for (const [name, value] of Object.entries(example)) {
+            const policy = byName.get(name);
+            assert.ok(policy, `${name} is not a policy of the pack`);
+            if (typeof value === "string") {
+                assert.ok(["advisory", "mandatory", "disabled"].includes(value), `${name}: ${value}`);
+                continue;
+            }
+            for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+                if (key === "enforcementLevel") continue;
+                const schema: PolicyConfigJSONSchema | undefined = policy.configSchema?.properties[key];
+                assert.ok(schema, `${name} has no config key ${key}`);
+                assert.equal(schema.type === "integer" ? "number" : schema.type, typeof v, `${name}.${key}`);
+            }
+        }
     });
 });
