@@ -52,6 +52,10 @@ describe("GitHub workflows", () => {
         const pulumi = action(wf, "pulumi/actions");
         assert.equal(pulumi.with?.command, "preview");
         assert.equal(pulumi.with?.policyPacks, "policies");
+        // The pack config derived from the stack's config (allowWildcard roles) goes with it.
+        const configStep = steps(wf).find((st) => st.run?.startsWith("npm run -s policy:config"));
+        assert.equal(configStep?.run, 'npm run -s policy:config -- "$STACK" > "$RUNNER_TEMP/policy-config.json"');
+        assert.equal(pulumi.with?.policyPackConfigs, "${{ runner.temp }}/policy-config.json");
         assert.equal(pulumi.with?.["comment-on-pr"], true);
         // The pack runs from the program's own install: npm ci comes before the preview.
         const order = steps(wf).map((s) => s.uses ?? s.run ?? "");

@@ -75,7 +75,7 @@ describe("the guardrail pack on the dev stack", () => {
             "vault-chart-values-known-keys": ['No key list for vault chart version "^0.34.0" (known: 0.25.0, 0.34.1). Pin a known version, or add its values.yaml to the reference and run `npm run generate:chart-keys`.'],
         }],
         ["a role bound to every service account", (rs) => { only(rs, TYPES.authBackendRole).props.boundServiceAccountNames = ["*"]; }, {
-            "vault-role-bound-service-accounts": ['Role "busybox" binds `boundServiceAccountNames` to "*" (every service account name). Bind it to the workload\'s explicit service account name.'],
+            "vault-role-bound-service-accounts": ['Role "busybox" binds `boundServiceAccountNames` to "*" (every service account name). Bind it to the workload\'s explicit service account name, or, if that is really meant, set `allowWildcard: true` on the workload and pass the pack config from `npm run policy:config`.'],
         }],
         ["a 30-day token TTL", (rs) => { only(rs, TYPES.authBackendRole).props.tokenTtl = 30 * 86400; }, {
             "vault-role-token-ttl": ['Role "busybox" sets `tokenTtl` to 2592000 seconds, above the allowed 86400. Lower it, or raise `maxTtlSeconds` for policy vault-role-token-ttl in the policy pack config.'],
@@ -139,7 +139,8 @@ describe("policies/config.example.json", () => {
                 if (key === "enforcementLevel") continue;
                 const schema: PolicyConfigJSONSchema | undefined = policy.configSchema?.properties[key];
                 assert.ok(schema, `${name} has no config key ${key}`);
-                assert.equal(schema.type === "integer" ? "number" : schema.type, typeof v, `${name}.${key}`);
+                const actual = Array.isArray(v) ? "array" : Number.isInteger(v) ? "integer" : typeof v;
+                assert.equal(actual, schema.type, `${name}.${key}`);
             }
         }
     });
