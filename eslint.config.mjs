@@ -15,6 +15,9 @@ export default defineConfig(
         },
         plugins: { "@pulumi": pulumi },
         rules: {
+            // `_`-prefixed names and rest siblings: the project's idiom for "unused on purpose"
+            // (`const { secret: _, ...rest } = x`), as tsc's noUnusedLocals/Parameters accept.
+            "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", ignoreRestSiblings: true }],
             "@pulumi/no-output-in-template-literal": "error",
             "@pulumi/no-output-instance-in-template-literal": "error",
         },
