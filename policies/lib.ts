@@ -15,17 +15,16 @@ export const TYPES = {
     vaultPolicy: "vault:index/policy:Policy",
     secret: "kubernetes:core/v1:Secret",
     deployment: "kubernetes:apps/v1:Deployment",
-    clusterRoleBinding: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
     kubernetesProvider: "pulumi:providers:kubernetes",
 } as const;
 
 /** The chart this project installs; other Helm releases are not the injector. */
-export const VAULT_CHART = "vault";
+const VAULT_CHART = "vault";
 
 export type ResourcePolicyFactory = (enforcementLevel?: EnforcementLevel) => ResourceValidationPolicy;
 export type StackPolicyFactory = (enforcementLevel?: EnforcementLevel) => StackValidationPolicy;
 
-/** Policy config with defaults applied (the engine passes only what the pack config sets). */
+/** Policy config with defaults applied, whether or not the engine filled in the schema defaults. */
 export function withDefaults<T extends object>(given: Partial<T>, defaults: T): T {
     const out = { ...defaults };
     for (const [k, v] of Object.entries(given)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
@@ -64,7 +63,7 @@ export function podAnnotations(deployment: PolicyResource | { props: Props }): R
     return isRecord(a) ? Object.fromEntries(Object.entries(a).map(([k, v]) => [k, String(v)])) : {};
 }
 
-export const INJECT_ANNOTATION = "vault.hashicorp.com/agent-inject";
+const INJECT_ANNOTATION = "vault.hashicorp.com/agent-inject";
 export const ROLE_ANNOTATION = "vault.hashicorp.com/role";
 export const SECRET_ANNOTATION_PREFIX = "vault.hashicorp.com/agent-inject-secret-";
 
