@@ -12,15 +12,15 @@ import { TYPES } from "../../policies/lib";
 import { parseSettings } from "../../config/validate";
 import { buildProgram } from "../../program";
 import { ROOT, settle, stackConfig, useCloud } from "../harness";
-import { Fixture, defaultProvider, fromRecording, resourceViolations, stackViolations } from "./harness";
+import { Fixture, RunNotes, defaultProvider, fromRecording, resourceViolations, stackViolations } from "./harness";
 
 /** Policy name -> violation messages, over a whole stack; policies without violations omitted. */
-async function runPack(policies: Policies, resources: Fixture[], config: Record<string, object> = {}): Promise<Record<string, string[]>> {
+async function runPack(policies: Policies, resources: Fixture[], config: Record<string, object> = {}, notes?: RunNotes): Promise<Record<string, string[]>> {
     const out: Record<string, string[]> = {};
     for (const p of policies) {
         const messages = "validateStack" in p
-            ? (await stackViolations(p, resources, config[p.name])).map((v) => v.message)
-            : (await Promise.all(resources.map((r) => resourceViolations(p, r, config[p.name])))).flat();
+            ? (await stackViolations(p, resources, config[p.name], notes)).map((v) => v.message)
+            : (await Promise.all(resources.map((r) => resourceViolations(p, r, config[p.name], notes)))).flat();
         if (messages.length > 0) out[p.name] = messages;
     }
     return out;
@@ -121,6 +121,26 @@ describe("the guardrail pack on the dev stack", () => {
         const rs = fresh();
         only(rs, TYPES.authBackendRole).props.tokenTtl = 30 * 86400;
         assert.deepEqual(await runPack(policies, rs, { "vault-role-token-ttl": { maxTtlSeconds: 31 * 86400 } }), {});
+    });
+});
+
+describe("the guardrail pack on a first preview of the dev stack (nothing exists yet)", () => {
+    it("runs every policy but the CA check (the cluster CA is unknown), and all pass", async () => {
+        const cloud = await useCloud({ config: stackConfig(), preview: true });
+        buildProgram(parseSettings(stackConfig()), { secretConfig: () => "unused" });
+        await settle(cloud);
+        const notes: RunNotes = { skipped: [] };
+        assert.deepEqual(await runPack(guardrailPolicies(), fromRecording(cloud.resources), {}, notes), {});
+        assert.deepEqual(notes.skipped, ["vault-auth-config-ca-certificate on vault-k8s-auth-config"]);
+    });
+
+    it("still catches a broken property the program sets", async () => {
+        const cloud = await useCloud({ config: stackConfig(), preview: true });
+        buildProgram(parseSettings(stackConfig()), { secretConfig: () => "unused" });
+        await settle(cloud);
+        const rs = fromRecording(cloud.resources);
+        only(rs, TYPES.authBackendRole).props.boundServiceAccountNamespaces = ["*"];
+        assert.deepEqual(Object.keys(await runPack(guardrailPolicies(), rs)), ["vault-role-bound-service-accounts"]);
     });
 });
 

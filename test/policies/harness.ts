@@ -28,6 +28,34 @@ export interface Fixture {
 
 class NotApplicable extends Error {}
 
+/** Thrown on reading a value unknown during preview; the policy server then skips the check. */
+export class UnknownValue extends Error {}
+
+// How the mock runtime hands an unknown (preview) value to the CloudMock's recording.
+function isUnknown(v: unknown): boolean {
+    return typeof v === "object" && v !== null && (v as Record<string, unknown>).__pulumiUnknown === true;
+}
+
+/**
+ * Props as the policy server presents them: reading an unknown value throws (the server's
+ * `unknownCheckingProxy`), and the server skips that policy for that resource (or stack).
+ */
+export function unknownChecking<T>(v: T): T {
+    if (typeof v !== "object" || v === null) return v;
+    return new Proxy(v, {
+        get(target, prop, receiver) {
+            const x: unknown = Reflect.get(target, prop, receiver);
+            if (isUnknown(x)) throw new UnknownValue(`unknown value at ${String(prop)}`);
+            return unknownChecking(x);
+        },
+    });
+}
+
+/** What the runners report besides violations: policies skipped for unknown values. */
+export interface RunNotes {
+    skipped: string[];
+}
+
 const OPTS: PolicyResourceOptions = {
     protect: false,
     ignoreChanges: [],
@@ -53,11 +81,11 @@ function typeOf(resourceClass: unknown): string | undefined {
 }
 
 /** Violation messages of one resource policy on one resource. */
-export async function resourceViolations(policy: ResourceValidationPolicy, r: Fixture, config: object = {}): Promise<string[]> {
+export async function resourceViolations(policy: ResourceValidationPolicy, r: Fixture, config: object = {}, notes?: RunNotes): Promise<string[]> {
     const messages: string[] = [];
     const args: ResourceValidationArgs = {
         type: r.type,
-        props: r.props,
+        props: unknownChecking(r.props),
         urn: urnOf(r.type, r.name),
         name: r.name,
         opts: OPTS,
@@ -75,7 +103,8 @@ export async function resourceViolations(policy: ResourceValidationPolicy, r: Fi
         try {
             await validate(args, (message) => messages.push(message));
         } catch (e) {
-            if (!(e instanceof NotApplicable)) throw e;
+            if (e instanceof UnknownValue) notes?.skipped.push(`${policy.name} on ${r.name}`);
+            else if (!(e instanceof NotApplicable)) throw e;
         }
     }
     return messages;
@@ -86,7 +115,7 @@ export function policyResource(r: Fixture): PolicyResource {
         type: r.type,
         name: r.name,
         urn: urnOf(r.type, r.name),
-        props: r.props,
+        props: unknownChecking(r.props),
         opts: OPTS,
         provider: r.type.startsWith("pulumi:providers:") ? undefined : (r.provider ?? defaultProvider(r.type)),
         dependencies: [],
@@ -98,7 +127,7 @@ export function policyResource(r: Fixture): PolicyResource {
 }
 
 /** Violations of one stack policy over a set of resources. */
-export async function stackViolations(policy: StackValidationPolicy, resources: ReadonlyArray<Fixture | PolicyResource>, config: object = {}): Promise<Violation[]> {
+export async function stackViolations(policy: StackValidationPolicy, resources: ReadonlyArray<Fixture | PolicyResource>, config: object = {}, notes?: RunNotes): Promise<Violation[]> {
     const violations: Violation[] = [];
     const all = resources.map((r) => ("dependencies" in r ? r : policyResource(r)));
     try {
@@ -114,7 +143,8 @@ export async function stackViolations(policy: StackValidationPolicy, resources: 
             (message, urn) => violations.push({ message, urn }),
         );
     } catch (e) {
-        if (!(e instanceof NotApplicable)) throw e;
+        if (e instanceof UnknownValue) notes?.skipped.push(policy.name);
+        else if (!(e instanceof NotApplicable)) throw e;
     }
     return violations;
 }
