@@ -1,0 +1,30 @@
+// ESLint flat config: typescript-eslint's recommended rules, plus @pulumi/eslint-plugin, whose
+// rules need type information (they ask the checker whether a template literal's expression is an
+// Output: it would render as a warning string, not the value; use pulumi.interpolate).
+import { defineConfig } from "eslint/config";
+import tseslint from "typescript-eslint";
+import pulumi from "@pulumi/eslint-plugin";
+
+export default defineConfig(
+    { ignores: ["node_modules/**", "bin/**", "**/*.js"] },
+    tseslint.configs.recommended,
+    {
+        files: ["**/*.ts"],
+        languageOptions: {
+            parserOptions: { project: "./tsconfig.json", tsconfigRootDir: import.meta.dirname },
+        },
+        plugins: { "@pulumi": pulumi },
+        rules: {
+            // `_`-prefixed names and rest siblings: the project's idiom for "unused on purpose"
+            // (`const { secret: _, ...rest } = x`), as tsc's noUnusedLocals/Parameters accept.
+            "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", ignoreRestSiblings: true }],
+            "@pulumi/no-output-in-template-literal": "error",
+            "@pulumi/no-output-instance-in-template-literal": "error",
+        },
+    },
+    {
+        // Tests reach into recorded inputs (`Record<string, any>`); the cast stays inside the test.
+        files: ["test/**/*.ts"],
+        rules: { "@typescript-eslint/no-explicit-any": "off" },
+    },
+);

@@ -1,0 +1,73 @@
+/**
+ * Shared pieces of the guardrail policies: resource type tokens, the factory shape, config
+ * defaults and small readers. Every policy module exports one factory taking the enforcement
+ * level; `policies/index.ts` only assembles them (it starts the policy gRPC server, so it is never
+ * imported by a test).
+ */
+import type { EnforcementLevel, PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+
+/** Type tokens exactly as the program registers them (see `test/cloud.ts` recordings). */
+export const TYPES = {
+    managedCluster: "azure-native:containerservice:ManagedCluster",
+    helmRelease: "kubernetes:helm.sh/v3:Release",
+    authBackendRole: "vault:kubernetes/authBackendRole:AuthBackendRole",
+    authBackendConfig: "vault:kubernetes/authBackendConfig:AuthBackendConfig",
+    vaultPolicy: "vault:index/policy:Policy",
+    secret: "kubernetes:core/v1:Secret",
+    deployment: "kubernetes:apps/v1:Deployment",
+    kubernetesProvider: "pulumi:providers:kubernetes",
+} as const;
+
+/** The chart this project installs; other Helm releases are not the injector. */
+const VAULT_CHART = "vault";
+
+export type ResourcePolicyFactory = (enforcementLevel?: EnforcementLevel) => ResourceValidationPolicy;
+export type StackPolicyFactory = (enforcementLevel?: EnforcementLevel) => StackValidationPolicy;
+
+/** Policy config with defaults applied, whether or not the engine filled in the schema defaults. */
+export function withDefaults<T extends object>(given: Partial<T>, defaults: T): T {
+    const out = { ...defaults };
+    for (const [k, v] of Object.entries(given)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+    return out;
+}
+
+export type Props = Record<string, unknown>;
+
+export function isRecord(v: unknown): v is Props {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** The value at a dotted path of a props object, or undefined. */
+export function at(props: unknown, path: string): unknown {
+    let cur: unknown = props;
+    for (const part of path.split(".")) {
+        if (!isRecord(cur)) return undefined;
+        cur = cur[part];
+    }
+    return cur;
+}
+
+/** Whether a Release's `chart` is the vault chart: `vault`, `hashicorp/vault` or an OCI/URL ending in it. */
+export function isVaultChart(chart: unknown): boolean {
+    return typeof chart === "string" && chart.replace(/\/+$/, "").split("/").pop() === VAULT_CHART;
+}
+
+/** A Helm release of the vault chart (the injector). */
+export function isVaultRelease(r: { type: string; props: Props }): boolean {
+    return r.type === TYPES.helmRelease && isVaultChart(r.props.chart);
+}
+
+/** Pod template annotations of a Deployment, or `{}`. */
+export function podAnnotations(deployment: PolicyResource | { props: Props }): Record<string, string> {
+    const a = at(deployment.props, "spec.template.metadata.annotations");
+    return isRecord(a) ? Object.fromEntries(Object.entries(a).map(([k, v]) => [k, String(v)])) : {};
+}
+
+const INJECT_ANNOTATION = "vault.hashicorp.com/agent-inject";
+export const ROLE_ANNOTATION = "vault.hashicorp.com/role";
+export const SECRET_ANNOTATION_PREFIX = "vault.hashicorp.com/agent-inject-secret-";
+
+/** A Deployment whose pods the injector mutates (`agent-inject: "true"`). */
+export function isInjected(deployment: { props: Props }): boolean {
+    return podAnnotations(deployment)[INJECT_ANNOTATION] === "true";
+}

@@ -1,0 +1,17 @@
+/**
+ * Writes policies/chartKeys.generated.json from ../shared/reference/vault-helm/<version>/values.yaml.
+ * The policy pack embeds the result because it runs in CI and on operator machines, where the
+ * reference checkout is not available. `test/policies/chartKeys.test.ts` fails when it is stale.
+ *
+ *   npm run generate:chart-keys
+ */
+import { writeFileSync } from "fs";
+import * as path from "path";
+import { chartKeysFromReference, renderChartKeys } from "./chartKeyTree";
+
+const root = path.resolve(__dirname, "..");
+const reference = path.resolve(root, "..", "shared", "reference", "vault-helm");
+const target = path.join(root, "policies", "chartKeys.generated.json");
+const file = chartKeysFromReference(reference);
+writeFileSync(target, renderChartKeys(file));
+console.log(`wrote ${path.relative(root, target)}: chart versions ${Object.keys(file.versions).join(", ")}`);
