@@ -125,6 +125,7 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
             extraCapabilities: w.extraCapabilities,
             deployment: w.deployment,
             deploymentDependsOn: [injector.release],
+            injection: w.injection,
         });
         workloads[w.name] = {
             namespace: binding.namespace,

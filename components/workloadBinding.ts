@@ -4,6 +4,7 @@ import * as random from "@pulumi/random";
 import * as vault from "@pulumi/vault";
 import { TYPE_PREFIX } from "./aksCluster";
 import { SecretFile, renderPodAnnotations } from "./annotations";
+import { InjectionArgs } from "./agentInjection";
 import { ExtraCapability, renderKvPolicy } from "./vaultPolicy";
 
 /** Where a seeded value comes from. */
@@ -63,6 +64,8 @@ export interface WorkloadBindingArgs {
      * webhook is serving starts without its secrets (the webhook's failurePolicy is Ignore).
      */
     deploymentDependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** How the Vault Agent runs in the pods. Default `{ mode: "init-only" }`. */
+    injection?: InjectionArgs;
 }
 
 /**
@@ -130,7 +133,7 @@ export class WorkloadBinding extends pulumi.ComponentResource {
         });
 
         this.podAnnotations = pulumi.all([args.authPath, args.kvMount, role.roleName]).apply(([authPath, kvMount, roleName]) =>
-            renderPodAnnotations({ role: roleName, authPath, kvMount, secrets: args.secrets }));
+            renderPodAnnotations({ role: roleName, authPath, kvMount, secrets: args.secrets, injection: args.injection }));
 
         if (args.deployment !== undefined) {
             const d = args.deployment;

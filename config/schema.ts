@@ -5,6 +5,7 @@
  * Automation API. Components never read config themselves.
  */
 import { z } from "zod";
+import { injectionSchema } from "./injection";
 
 /** DNS-1123 label: Kubernetes namespaces and service account names. */
 export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -206,6 +207,8 @@ export const workloadSchema = z
         /** Extra policy capabilities beyond `read`, only when a workload really needs them. */
         extraCapabilities: z.array(z.enum(["create", "update", "patch", "delete", "list"])).default([]),
         deployment: deploymentSchema.optional(),
+        /** How the Vault Agent runs; default `{mode: init-only}` (`prefault`: zod 4's `default` skips inner defaults). */
+        injection: injectionSchema.prefault({}),
     })
     .strict();
 
