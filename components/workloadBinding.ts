@@ -140,9 +140,9 @@ export class WorkloadBinding extends pulumi.ComponentResource {
             const labels = { app: name };
             // The default lists the rendered files without printing them: secrets stay out of logs.
             const command = d.command ?? ["sh", "-c", "while true; do ls -l /vault/secrets; sleep 300; done"];
-            // A plain array, not an Output: an Output whose value holds Resources makes the runtime
-            // walk each Resource's whole object graph (parent, children, every Output) looking for
-            // unknowns, once per workload: quadratic in the number of workloads (BENCHMARKS.md).
+            // A plain array, not an Output: when an Output's value holds Resources, the runtime
+            // walks each Resource's object graph (parent, provider, every Output field) looking for
+            // unknowns. That walk was a quarter of the program's CPU per workload (BENCHMARKS.md).
             const dependsOn = [role, ...seeds, ...(args.deploymentDependsOn ?? [])];
             new k8s.apps.v1.Deployment(`${name}-deploy`, {
                 metadata: { name, namespace, labels },
