@@ -142,7 +142,7 @@ export class WorkloadBinding extends pulumi.ComponentResource {
             const command = d.command ?? ["sh", "-c", "while true; do ls -l /vault/secrets; sleep 300; done"];
             // A plain array, not an Output: when an Output's value holds Resources, the runtime
             // walks each Resource's object graph (parent, provider, every Output field) looking for
-            // unknowns. That walk was a quarter of the program's CPU per workload (BENCHMARKS.md).
+            // unknowns: about 15% of the program's CPU per workload before this (BENCHMARKS.md).
             const dependsOn = [role, ...seeds, ...(args.deploymentDependsOn ?? [])];
             new k8s.apps.v1.Deployment(`${name}-deploy`, {
                 metadata: { name, namespace, labels },
