@@ -147,6 +147,7 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
             deployment: w.deployment,
             deploymentDependsOn: [injector.release],
             authDelegator: settings.kubernetesAuth.reviewer === "clientJwt",
+            injection: w.injection,
         });
         workloads[w.name] = {
             namespace: binding.namespace,

@@ -3,6 +3,7 @@
  * Pure: every name it produces is checked against vault-k8s's own list in the tests.
  */
 import { kvDataPath } from "./vaultPolicy";
+import { DEFAULT_INJECTION, InjectionArgs, resolveAgentResources } from "./agentInjection";
 
 export const ANNOTATION_PREFIX = "vault.hashicorp.com/";
 
@@ -22,6 +23,8 @@ export interface AnnotationArgs {
     authPath: string;
     kvMount: string;
     secrets: readonly SecretFile[];
+    /** How the agent runs and what it requests. Default `init-only` with its right-sized resources. */
+    injection?: InjectionArgs;
 }
 
 const GO_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -43,11 +46,22 @@ export function renderTemplate(kvMount: string, s: SecretFile): string | undefin
 }
 
 export function renderPodAnnotations(args: AnnotationArgs): Record<string, string> {
+    const injection = args.injection ?? DEFAULT_INJECTION;
+    const resources = resolveAgentResources(injection);
     const a: Record<string, string> = {
         [`${ANNOTATION_PREFIX}agent-inject`]: "true",
         [`${ANNOTATION_PREFIX}role`]: args.role,
         [`${ANNOTATION_PREFIX}auth-path`]: `auth/${args.authPath}`,
+        // Always explicit: the injector would otherwise fill in its own (chart-wide) defaults, and
+        // the init container and the sidecar both take these values.
+        [`${ANNOTATION_PREFIX}agent-requests-cpu`]: resources.requests.cpu,
+        [`${ANNOTATION_PREFIX}agent-requests-mem`]: resources.requests.memory,
+        [`${ANNOTATION_PREFIX}agent-limits-cpu`]: resources.limits.cpu,
+        [`${ANNOTATION_PREFIX}agent-limits-mem`]: resources.limits.memory,
     };
+    // Only the init container: the files are rendered once before the app starts, and no sidecar
+    // stays behind holding resources. `agent-pre-populate` (the init container) stays at its default, true.
+    if (injection.mode === "init-only") a[`${ANNOTATION_PREFIX}agent-pre-populate-only`] = "true";
     for (const s of args.secrets) {
         a[`${ANNOTATION_PREFIX}agent-inject-secret-${s.file}`] = kvDataPath(args.kvMount, s.path);
         const template = renderTemplate(args.kvMount, s);

@@ -5,6 +5,7 @@ import * as vault from "@pulumi/vault";
 import { TYPE_PREFIX } from "./aksCluster";
 import { SecretFile, renderPodAnnotations } from "./annotations";
 import { INJECTION_LABEL, INJECTION_LABEL_VALUE } from "./injectorValues";
+import { InjectionArgs } from "./agentInjection";
 import { ExtraCapability, renderKvPolicy } from "./vaultPolicy";
 
 /** Where a seeded value comes from. */
@@ -71,6 +72,8 @@ export interface WorkloadBindingArgs {
      * webhook is serving starts without its secrets (the webhook's failurePolicy is Ignore).
      */
     deploymentDependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** How the Vault Agent runs in the pods. Default `{ mode: "init-only" }`. */
+    injection?: InjectionArgs;
 }
 
 /**
@@ -152,13 +155,17 @@ export class WorkloadBinding extends pulumi.ComponentResource {
         });
 
         this.podAnnotations = pulumi.all([args.authPath, args.kvMount, role.roleName]).apply(([authPath, kvMount, roleName]) =>
-            renderPodAnnotations({ role: roleName, authPath, kvMount, secrets: args.secrets }));
+            renderPodAnnotations({ role: roleName, authPath, kvMount, secrets: args.secrets, injection: args.injection }));
 
         if (args.deployment !== undefined) {
             const d = args.deployment;
             const labels = { app: name };
             // The default lists the rendered files without printing them: secrets stay out of logs.
             const command = d.command ?? ["sh", "-c", "while true; do ls -l /vault/secrets; sleep 300; done"];
+            // A plain array, not an Output: when an Output's value holds Resources, the runtime
+            // walks each Resource's object graph (parent, provider, every Output field) looking for
+            // unknowns: about 15% of the program's CPU per workload before this (BENCHMARKS.md).
+            const dependsOn = [role, ...seeds, ...(args.deploymentDependsOn ?? [])];
             new k8s.apps.v1.Deployment(`${name}-deploy`, {
                 metadata: { name, namespace, labels },
                 spec: {
@@ -172,7 +179,7 @@ export class WorkloadBinding extends pulumi.ComponentResource {
                         },
                     },
                 },
-            }, { ...k8sOpts, dependsOn: pulumi.output(args.deploymentDependsOn ?? []).apply((deps) => [role, ...seeds, ...deps]) });
+            }, { ...k8sOpts, dependsOn });
         }
 
         this.registerOutputs({

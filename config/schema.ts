@@ -5,6 +5,7 @@
  * Automation API. Components never read config themselves.
  */
 import { z } from "zod";
+import { injectionSchema } from "./injection";
 
 /** DNS-1123 label: Kubernetes namespaces and service account names. */
 export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -107,9 +108,9 @@ const createCluster = z
         /** `major.minor` or `major.minor.patch`; omitted: the AKS default. */
         kubernetesVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, "kubernetesVersion must be major.minor or major.minor.patch").optional(),
         dnsPrefix: z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9-]{0,52}[A-Za-z0-9])?$/, "cluster.dnsPrefix must be 1-54 letters, digits or '-', starting and ending with a letter or digit").optional(),
-        systemPool: poolSchema.default({ name: "system" } as never),
+        systemPool: poolSchema.prefault({ name: "system" }),
         userPools: z.array(poolSchema).default([]),
-        network: networkSchema.default({} as never),
+        network: networkSchema.prefault({}),
         logAnalyticsWorkspaceId: z.string().optional(),
         /** Resource ID of an Azure Container Registry the kubelet identity may pull from (AcrPull). */
         acrId: z.string().optional(),
@@ -299,6 +300,8 @@ export const workloadSchema = z
         /** Extra policy capabilities beyond `read`, only when a workload really needs them. */
         extraCapabilities: z.array(z.enum(["create", "update", "patch", "delete", "list"])).default([]),
         deployment: deploymentSchema.optional(),
+        /** How the Vault Agent runs; default `{mode: init-only}` (`prefault`: zod 4's `default` skips inner defaults). */
+        injection: injectionSchema.prefault({}),
     })
     .strict();
 
@@ -306,9 +309,9 @@ export const settingsSchema = z
     .object({
         cluster: clusterSchema,
         vault: vaultSchema,
-        injector: injectorSchema.default({} as never),
-        kubernetesAuth: kubernetesAuthSchema.default({} as never),
-        kv: kvSchema.default({} as never),
+        injector: injectorSchema.prefault({}),
+        kubernetesAuth: kubernetesAuthSchema.prefault({}),
+        kv: kvSchema.prefault({}),
         workloads: z.array(workloadSchema).default([]),
     })
     .strict();

@@ -60,3 +60,32 @@ describe("settings", () => {
         assert.match(found[0], /<secret>/);
     });
 });
+
+describe("settings defaults for a minimal stack", () => {
+    // zod 4's `.default({})` returns the literal without applying inner defaults; the schema uses
+    // `.prefault`, and this proves a stack that omits whole sections gets every documented default.
+    const minimal = {
+        cluster: { mode: "create", name: "c1", resourceGroupName: "rg1", location: "westeurope" },
+        vault: { address: "https://vault.example.com:8200" },
+    };
+
+    it("fills the injector, auth, KV and pool defaults documented in Pulumi.yaml", () => {
+        const s = parseSettings(minimal);
+        assert.equal(s.injector.namespace, "vault");
+        assert.equal(s.injector.chartVersion, "0.34.1");
+        assert.equal(s.injector.replicas, 2);
+        assert.equal(s.injector.reviewerServiceAccount, "vault-token-reviewer");
+        assert.equal(s.kubernetesAuth.path, "kubernetes");
+        assert.equal(s.kubernetesAuth.validateIssuer, true);
+        assert.equal(s.kv.path, "secret");
+        assert.equal(s.kv.protect, true);
+        assert.equal(s.cluster.mode, "create");
+        if (s.cluster.mode !== "create") return;
+        assert.equal(s.cluster.systemPool.name, "system");
+        assert.equal(s.cluster.systemPool.vmSize, "Standard_D2s_v3");
+        assert.equal(s.cluster.systemPool.minCount, 1);
+        assert.equal(s.cluster.systemPool.maxCount, 5);
+        assert.equal(s.cluster.network.podCidr, "10.244.0.0/16");
+        assert.equal(s.cluster.network.dnsServiceIp, "10.0.0.10");
+    });
+});
