@@ -12,9 +12,11 @@ export interface InjectorHaConfig {
 const DEFAULTS: InjectorHaConfig = { minReplicas: 2 };
 
 /**
- * The injector's webhook has `failurePolicy: Ignore`: while the only replica restarts, pods start
- * without their secrets and nobody is told. Two or more replicas need leader election so only one
- * of them rotates the webhook certificate.
+ * A lone injector is a single point of failure either way: with `failurePolicy: Ignore` (the
+ * chart's default) pods created while it restarts start without their secrets and nobody is told;
+ * with `Fail` (this program's default) pod creation in the opted-in namespaces stops until it is
+ * back. Two or more replicas need leader election so only one of them rotates the webhook
+ * certificate.
  */
 export const vaultInjectorHighAvailability: ResourcePolicyFactory = (enforcementLevel = "mandatory") => ({
     name: NAME,
