@@ -8,7 +8,7 @@
  * settings are the same typed object `index.ts` builds from stack config; they are validated
  * before Pulumi is touched, and secrets travel in-process (never on a command line).
  */
-import * as path from "path";
+import { PROJECT_DIR } from "./projectDir";
 import * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
 import { buildProgram } from "../../program";
@@ -20,6 +20,7 @@ import { RetryPolicy, RunEvent, RunResult, Operation, runOperation } from "./run
 import { Stage } from "./stages";
 
 export { OPERATIONS, DEFAULT_RETRY, runOperation } from "./runner";
+export { PROJECT_DIR } from "./projectDir";
 export type { Operation, RunEvent, RunResult, StageReport, RetryPolicy, RunRequest, Phase, StageStatus } from "./runner";
 export { STAGES, parseStage, deployedStage, stageOfUrn } from "./stages";
 export type { Stage } from "./stages";
@@ -29,8 +30,6 @@ export { PulumiEngine, findPulumi, pluginVersions } from "./pulumiEngine";
 export { SettingsError } from "../../config/validate";
 export type { SettingsInput, Settings } from "../../config/schema";
 
-/** The folder with Pulumi.yaml and package.json. */
-export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
 
 export interface RunOptions {
     operation: Operation;
@@ -68,6 +67,8 @@ export interface RunOptions {
     envVars?: Record<string, string>;
     /** Default: this package's folder. */
     projectDir?: string;
+    /** Environment in which `pulumi` and the passphrase are looked up. Default: process.env. */
+    env?: NodeJS.ProcessEnv;
 }
 
 function secretInputs(secrets: RunOptions["secrets"]): SecretInputs {
@@ -110,6 +111,7 @@ export async function run(options: RunOptions): Promise<RunResult> {
         backendUrl: options.backendUrl,
         secretsProvider: options.secretsProvider,
         envVars: options.envVars,
+        env: options.env,
     });
     return runOperation(engine, {
         operation: options.operation,
