@@ -267,11 +267,11 @@ export function buildCli(io: CliIO, runOperationFn: (o: RunOptions) => Promise<R
 }
 
 /** Runs the CLI; resolves to the exit code. Errors are printed as one message, no stack trace. */
-export async function main(argv: string[] = process.argv, io?: Partial<CliIO>): Promise<number> {
+export async function main(argv: string[] = process.argv, io?: Partial<CliIO>, runOperationFn: (o: RunOptions) => Promise<RunResult> = run): Promise<number> {
     const full: CliIO = { stdout: process.stdout, stderr: process.stderr, env: process.env, projectDir: PROJECT_DIR, ...io };
     const json = argv.includes("--json");
     try {
-        await buildCli(full).parseAsync(argv);
+        await buildCli(full, runOperationFn).parseAsync(argv);
         return EXIT.ok;
     } catch (err) {
         if (err instanceof CommanderError) {
