@@ -90,6 +90,8 @@ function summary(changes: Record<string, number> | undefined): string {
 /** Deferred completion of one stage, for its listr task. */
 interface StageSlot {
     task?: ListrTaskWrapper<unknown, never, never>;
+    /** Latest title, kept for a task that has not started rendering yet. */
+    title?: string;
     settle: Promise<string | undefined>;
     resolve: (skipReason?: string) => void;
     reject: (err: Error) => void;
@@ -124,8 +126,10 @@ function progress(io: CliIO, json: boolean): { onEvent: (e: RunEvent) => void; f
                     task: async (_ctx: unknown, task: ListrTaskWrapper<unknown, never, never>) => {
                         const s = slot(stage);
                         s.task = task;
+                        if (s.title !== undefined) task.title = s.title;
                         const skip = await s.settle;
-                        if (skip !== undefined) task.skip(`stage ${stage}: skipped (${skip})`);
+                        if (s.title !== undefined) task.title = s.title;
+                        if (skip !== undefined) task.skip(skip);
                     },
                 })), {
                     concurrent: false, exitOnError: true, registerSignalListeners: false,
@@ -137,14 +141,10 @@ function progress(io: CliIO, json: boolean): { onEvent: (e: RunEvent) => void; f
             }
             case "stage": {
                 const s = slot(e.stage);
-                if (e.status === "done") {
-                    if (s.task) s.task.title = `stage ${e.stage}: ${summary(e.changes)}`;
-                    s.resolve();
-                } else if (e.status === "failed") {
-                    s.reject(new Error(`stage ${e.stage} failed`));
-                } else if (s.task) {
-                    s.task.title = `stage ${e.stage}: ${e.status}`;
-                }
+                s.title = e.status === "done" ? `stage ${e.stage}: ${summary(e.changes)}` : `stage ${e.stage}: ${e.status}`;
+                if (s.task) s.task.title = s.title;
+                if (e.status === "done") s.resolve();
+                else if (e.status === "failed") s.reject(new Error(`stage ${e.stage} failed${e.reason ? `: ${e.reason.split("\n")[0]}` : ""}`));
                 break;
             }
             case "resource": {
