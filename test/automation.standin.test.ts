@@ -87,8 +87,6 @@ describe("Automation API against a stand-in pulumi CLI", function () {
             "stack output --json --stack dev",
             "stack output --json --show-secrets --stack dev",
             "stack history --json --show-secrets --page-size 1 --page 1 --stack dev",
-            "stack output --json --stack dev",
-            "stack output --json --show-secrets --stack dev",
         ]);
         const all = calls();
         // Inline program: the CLI is pointed at this process's language server.

@@ -90,6 +90,8 @@ export class PulumiEngine implements StackEngine {
     readonly stackName: string;
     private stack?: Stack;
     private pluginsInstalled = false;
+    /** Outputs the last `up` already fetched (the Automation API reads them after every update). */
+    private freshOutputs?: Record<string, { value: unknown; secret: boolean }>;
 
     constructor(private readonly opts: PulumiEngineOptions) {
         this.stackName = opts.stackName;
@@ -153,6 +155,7 @@ export class PulumiEngine implements StackEngine {
         const res = await mapped(() => this.selected.up({
             program: this.opts.programFor(call.stage), policyPacks: call.policyPacks, onEvent: call.onEvent, signal: call.signal,
         }));
+        this.freshOutputs = res.outputs;
         return counts(res.summary?.resourceChanges);
     }
 
@@ -169,7 +172,8 @@ export class PulumiEngine implements StackEngine {
     }
 
     async outputs(): Promise<Record<string, StackOutput>> {
-        const outs = await mapped(() => this.selected.outputs());
+        const outs = this.freshOutputs ?? (await mapped(() => this.selected.outputs()));
+        this.freshOutputs = undefined;
         return Object.fromEntries(Object.entries(outs).map(([k, v]) => [k, { value: v.secret ? "[secret]" : v.value, secret: v.secret }]));
     }
 }
