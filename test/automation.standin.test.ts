@@ -129,6 +129,24 @@ describe("Automation API against a stand-in pulumi CLI", function () {
         assert.ok(!commands().some((c) => c.startsWith("cancel")), "never cancels someone else's update");
     });
 
+    it("preview, refresh and destroy: the commands each sends on an existing stack", async () => {
+        mkdirSync(path.join(work, "stacks"), { recursive: true });
+        writeFileSync(path.join(work, "stacks", "dev"), "");
+        writeFileSync(path.join(work, "state.json"), JSON.stringify(FakeEngine.through("workloads")));
+        const settings = stackConfig() as RunOptions["settings"];
+        await runWith({ operation: "preview", settings, policyPacks: ["/p"] });
+        await runWith({ operation: "refresh", settings });
+        await runWith({ operation: "destroy", settings, singleUpdate: true });
+        const ops = commands().filter((c) => /^(preview|up|refresh|destroy) /.test(c));
+        assert.deepEqual(ops, [
+            "preview --policy-pack /p --exec-kind auto.inline --event-log --stack dev",
+            "refresh --skip-preview --yes --event-log --exec-kind auto.inline --stack dev",
+            "destroy --yes --skip-preview --event-log --exec-kind auto.inline --stack dev",
+        ]);
+        // refresh and destroy never create a stack: they select it.
+        assert.ok(!commands().some((c) => c.startsWith("stack init")));
+    });
+
     it("outputs of a missing stack is StackNotFoundError, without creating it; a deployed later stage blocks a lower cut", async () => {
         const missing = await runWith({ operation: "outputs", stack: "prod" }).then(() => undefined, (e: unknown) => e);
         assert.ok(missing instanceof StackNotFoundError, String(missing));

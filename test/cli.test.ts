@@ -3,6 +3,9 @@
  * clear line (no stack trace), `--json` is machine-readable, Ctrl-C cancels and exits 130.
  */
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
 import { Writable } from "stream";
 import { main } from "../src/cli";
 import {
@@ -80,6 +83,24 @@ describe("CLI", () => {
         const res = await cli(["plan", "--stack", "does-not-exist"]);
         assert.equal(res.code, EXIT.settings);
         assert.match(res.stderr, /no stack config Pulumi\.does-not-exist\.yaml/);
+    });
+
+    it("invalid settings in the stack file name the key; a missing passphrase is named too (exit 3, before Pulumi runs)", async () => {
+        const dir = mkdtempSync(path.join(tmpdir(), "cli-"));
+        try {
+            writeFileSync(path.join(dir, "Pulumi.bad.yaml"), "config:\n  aks-vault:vault:\n    address: not-a-url\n  aks-vault:cluster:\n    mode: adopt\n    name: x\n    resourceGroupName: rg\n");
+            const stdout = new Capture();
+            const stderr = new Capture();
+            const code = await main(["node", "aks-vault", "preview", "--stack", "bad"], { stdout, stderr, projectDir: dir, env: { PATH: "" } }, run);
+            assert.equal(code, EXIT.settings);
+            assert.match(stderr.text, /vault\.address: found "not-a-url"/);
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+        const standin = path.join(ROOT, "test", "fixtures", "standin");
+        const res = await cli(["outputs"], run, { env: { PATH: standin } });
+        assert.equal(res.code, EXIT.settings);
+        assert.match(res.stderr, /PULUMI_CONFIG_PASSPHRASE/);
     });
 
     it("without pulumi on PATH says so in one line with the install link (exit 4)", async () => {
