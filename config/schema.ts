@@ -69,9 +69,9 @@ const createCluster = z
         /** `major.minor` or `major.minor.patch`; omitted: the AKS default. */
         kubernetesVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, "kubernetesVersion must be major.minor or major.minor.patch").optional(),
         dnsPrefix: z.string().optional(),
-        systemPool: poolSchema.default({ name: "system" } as never),
+        systemPool: poolSchema.prefault({ name: "system" }),
         userPools: z.array(poolSchema).default([]),
-        network: networkSchema.default({} as never),
+        network: networkSchema.prefault({}),
         logAnalyticsWorkspaceId: z.string().optional(),
         /** Resource ID of an Azure Container Registry the kubelet identity may pull from (AcrPull). */
         acrId: z.string().optional(),
@@ -213,9 +213,9 @@ export const settingsSchema = z
     .object({
         cluster: clusterSchema,
         vault: vaultSchema,
-        injector: injectorSchema.default({} as never),
-        kubernetesAuth: kubernetesAuthSchema.default({} as never),
-        kv: kvSchema.default({} as never),
+        injector: injectorSchema.prefault({}),
+        kubernetesAuth: kubernetesAuthSchema.prefault({}),
+        kv: kvSchema.prefault({}),
         workloads: z.array(workloadSchema).default([]),
     })
     .strict();
