@@ -57,6 +57,21 @@ describe("offline plan", function () {
         assert.match(text, /RandomPassword {2}busybox-seed-0-token: result\n {4}→ vault:kv\/secretV2:SecretV2 {2}busybox-seed-0 {2}\.dataJson = \[secret\]/);
     });
 
+    it("plans a portal's minimal object (adopted cluster, every default) with the schema's defaults applied", async () => {
+        const plan = await evaluatePlan(parseSettings({
+            cluster: { mode: "adopt", name: "aks-shared", resourceGroupName: "rg-aks-shared" },
+            vault: { address: "https://vault.example.com:8200" },
+            workloads: [{ name: "payments", namespace: "payments", serviceAccount: "payments", secrets: [{ file: "db", path: "payments/db", key: "password" }] }],
+        }), "portal");
+        const out = renderPlan(plan);
+        assert.match(out, /chartVersion|externalVaultAddr: https:\/\/vault\.example\.com:8200/);
+        assert.match(out, /replicas: 2\n/);
+        assert.match(out, /vault\.hashicorp\.com\/auth-path: auth\/kubernetes/);
+        assert.match(out, /path "secret\/data\/payments\/db" \{/);
+        assert.match(out, /\.kubernetesHost = https:\/\/⟨ManagedCluster aks-shared: fqdn⟩:443/);
+        assert.ok(!plan.nodes.some((n) => n.type === "azure-native:containerservice:ManagedCluster"), "an adopted cluster is not created");
+    });
+
     it("every resource belongs to the stage the runner attributes it to, and each cut holds exactly its stages", async () => {
         const settings = readStackFile(ROOT, "dev").settings;
         for (const [k, stage] of STAGES.entries()) {
