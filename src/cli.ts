@@ -129,7 +129,7 @@ function progress(io: CliIO, json: boolean): { onEvent: (e: RunEvent) => void; f
                         if (s.title !== undefined) task.title = s.title;
                         const skip = await s.settle;
                         if (s.title !== undefined) task.title = s.title;
-                        if (skip !== undefined) task.skip(skip);
+                        if (skip !== undefined) task.skip(`stage ${stage} (skipped: ${skip})`);
                     },
                 })), {
                     concurrent: false, exitOnError: true, registerSignalListeners: false,
