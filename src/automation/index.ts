@@ -1,0 +1,125 @@
+/**
+ * The library API a portal back end imports:
+ *
+ *     import { run } from "aks-vault-injector/src/automation";
+ *     await run({ operation: "up", stack: "team-a", settings, onEvent, signal });
+ *
+ * One function runs an operation over the ordered stages (see runner.ts for the semantics). The
+ * settings are the same typed object `index.ts` builds from stack config; they are validated
+ * before Pulumi is touched, and secrets travel in-process (never on a command line).
+ */
+import { PROJECT_DIR } from "./projectDir";
+import * as pulumi from "@pulumi/pulumi";
+import type { PulumiFn } from "@pulumi/pulumi/automation";
+import { buildProgram } from "../../program";
+import { loadFromConfig, SecretInputs } from "../../config/load";
+import { parseSettings, SettingsError } from "../../config/validate";
+import { Settings, SettingsInput } from "../../config/schema";
+import { PulumiEngine } from "./pulumiEngine";
+import { RetryPolicy, RunEvent, RunResult, Operation, runOperation } from "./runner";
+import { Stage } from "./stages";
+
+export { OPERATIONS, DEFAULT_RETRY, runOperation } from "./runner";
+export { PROJECT_DIR } from "./projectDir";
+export type { Operation, RunEvent, RunResult, StageReport, RetryPolicy, RunRequest, Phase, StageStatus } from "./runner";
+export { STAGES, parseStage, deployedStage, stageOfUrn } from "./stages";
+export type { Stage } from "./stages";
+export * from "./errors";
+export type { StackEngine, EngineCall, ChangeSummary, StackOutput } from "./engine";
+export { PulumiEngine, findPulumi, pluginVersions } from "./pulumiEngine";
+export { SettingsError } from "../../config/validate";
+export type { SettingsInput, Settings } from "../../config/schema";
+
+
+export interface RunOptions {
+    operation: Operation;
+    /** Stack name, e.g. `dev` or `team-a`. */
+    stack: string;
+    /**
+     * The stack's settings, the shape of `Pulumi.<stack>.yaml`'s `aks-vault:*` keys (without the
+     * prefix). Omitted: the program reads them from the stack's config file, as `pulumi up` would.
+     */
+    settings?: SettingsInput;
+    /** Secret inputs, kept in this process and wrapped as Pulumi secrets. */
+    secrets?: {
+        /** Vault token for the program; default: VAULT_TOKEN in the environment of the run. */
+        vaultToken?: string;
+        /** Values for seeds declared as `{ secretConfig: KEY }`; missing keys are read from stack config. */
+        values?: Record<string, string>;
+    };
+    /** Up to (up, preview) or down to (destroy) this stage. Default: every stage. */
+    stage?: Stage;
+    /** One update for the whole requested graph instead of one per stage. Default false. */
+    singleUpdate?: boolean;
+    /** Any Pulumi backend URL. Default: PULUMI_BACKEND_URL, else a file backend in `<project>/.pulumi-state`. */
+    backendUrl?: string;
+    /** Default `passphrase` (PULUMI_CONFIG_PASSPHRASE[_FILE]); e.g. `azurekeyvault://<vault>.vault.azure.net/keys/<key>`. */
+    secretsProvider?: string;
+    /** Policy pack folders enforced by every preview (the gate) and update. Default none. */
+    policyPacks?: string[];
+    /** Progress: stages, resources, diagnostics, policy results, retries. */
+    onEvent?: (event: RunEvent) => void;
+    /** Aborting cancels the running update cleanly (the CLI gets SIGINT) and rejects with `CancelledError`. */
+    signal?: AbortSignal;
+    /** Waits on a stack locked by someone else's update. Default 5 attempts, 2 s doubling, 30 s at most. */
+    retry?: Partial<RetryPolicy>;
+    /** Extra environment for the Pulumi CLI (e.g. ARM_* or AZURE_* credentials). */
+    envVars?: Record<string, string>;
+    /** Default: this package's folder. */
+    projectDir?: string;
+    /** Environment in which `pulumi` and the passphrase are looked up. Default: process.env. */
+    env?: NodeJS.ProcessEnv;
+}
+
+function secretInputs(secrets: RunOptions["secrets"]): SecretInputs {
+    const values = secrets?.values ?? {};
+    return {
+        vaultToken: secrets?.vaultToken,
+        secretConfig: (key: string) => {
+            const value = values[key];
+            return value !== undefined ? pulumi.secret(value) : new pulumi.Config().requireSecret(key);
+        },
+    };
+}
+
+/** The program cut after `stage`, for the inline Automation API program. */
+export function programFactory(settings: Settings | undefined, secrets: RunOptions["secrets"]): (stage: Stage) => PulumiFn {
+    return (stage) => async () => {
+        if (settings !== undefined) return buildProgram(settings, secretInputs(secrets), { stage });
+        try {
+            const loaded = loadFromConfig(new pulumi.Config());
+            return buildProgram(loaded.settings, secrets === undefined ? loaded.secrets : { ...loaded.secrets, ...secretInputs(secrets) }, { stage });
+        } catch (err) {
+            if (err instanceof SettingsError) throw new pulumi.RunError(err.message);
+            throw err;
+        }
+    };
+}
+
+/**
+ * Runs one operation. Rejects with a typed error (`SettingsError`, `PulumiNotInstalledError`,
+ * `StackNotFoundError`, `ConcurrentUpdateError`, `GateError`, `StageFailedError`,
+ * `UnsafeStageError`, `CancelledError`); each carries `exitCode`.
+ */
+export async function run(options: RunOptions): Promise<RunResult> {
+    // Validate before touching Pulumi: a bad object fails here with every key named.
+    const settings = options.settings === undefined ? undefined : parseSettings(options.settings);
+    const engine = new PulumiEngine({
+        projectDir: options.projectDir ?? PROJECT_DIR,
+        stackName: options.stack,
+        programFor: programFactory(settings, options.secrets),
+        backendUrl: options.backendUrl,
+        secretsProvider: options.secretsProvider,
+        envVars: options.envVars,
+        env: options.env,
+    });
+    return runOperation(engine, {
+        operation: options.operation,
+        stage: options.stage,
+        singleUpdate: options.singleUpdate,
+        policyPacks: options.policyPacks,
+        onEvent: options.onEvent,
+        signal: options.signal,
+        retry: options.retry,
+    });
+}

@@ -1,0 +1,179 @@
+/**
+ * `StackEngine` over the Pulumi Automation API (`LocalWorkspace`, inline programs). Thin on
+ * purpose: it builds the workspace, passes each call through, and turns the Automation API's
+ * typed errors into the engine's. The stand-in CLI test (test/automation.cli.test.ts) proves the
+ * commands and flags it makes the real CLI run.
+ */
+import { accessSync, constants, mkdirSync, readFileSync } from "fs";
+import * as path from "path";
+import {
+    CommandError, ConcurrentUpdateError, LocalWorkspace, PulumiFn, Stack, StackNotFoundError,
+} from "@pulumi/pulumi/automation";
+import { ChangeSummary, EngineCall, StackEngine, StackOutput } from "./engine";
+import { EngineConflict, EngineFailure, EngineStackMissing, PulumiNotInstalledError, RunConfigurationError } from "./errors";
+import { STAGES, Stage } from "./stages";
+
+/** The provider packages whose plugins the workspace installs, at the versions in package.json. */
+export const PROVIDER_PACKAGES = ["@pulumi/azure-native", "@pulumi/kubernetes", "@pulumi/random", "@pulumi/vault"] as const;
+
+export interface PulumiEngineOptions {
+    /** Folder with Pulumi.yaml and package.json (the workspace's workDir). */
+    projectDir: string;
+    stackName: string;
+    /** Program cut after a stage. */
+    programFor: (stage: Stage) => PulumiFn;
+    /** Any Pulumi backend URL. Default: `PULUMI_BACKEND_URL`, else `file://<projectDir>/.pulumi-state`. */
+    backendUrl?: string;
+    /** `passphrase` (default; PULUMI_CONFIG_PASSPHRASE or _FILE), `azurekeyvault://...`, any provider Pulumi accepts. */
+    secretsProvider?: string;
+    /** Extra environment for the CLI. */
+    envVars?: Record<string, string>;
+    /** Environment to look `pulumi` and the passphrase up in. Default: process.env. */
+    env?: NodeJS.ProcessEnv;
+}
+
+/** Finds an executable `pulumi` on PATH, as `execa` would. */
+export function findPulumi(env: NodeJS.ProcessEnv = process.env): string | undefined {
+    for (const dir of (env.PATH ?? "").split(path.delimiter)) {
+        if (dir === "") continue;
+        const candidate = path.join(dir, process.platform === "win32" ? "pulumi.exe" : "pulumi");
+        try {
+            accessSync(candidate, constants.X_OK);
+            return candidate;
+        } catch {
+            // not here
+        }
+    }
+    return undefined;
+}
+
+/** `{ "azure-native": "v3.28.0", ... }` from the project's package.json. */
+export function pluginVersions(projectDir: string): Record<string, string> {
+    const pkg = JSON.parse(readFileSync(path.join(projectDir, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
+    const out: Record<string, string> = {};
+    for (const name of PROVIDER_PACKAGES) {
+        const spec = pkg.dependencies?.[name];
+        if (spec === undefined || !/^\d+\.\d+\.\d+$/.test(spec)) {
+            throw new RunConfigurationError(`package.json must pin ${name} to an exact version (found ${spec ?? "nothing"}): the provider plugin is installed at that version`);
+        }
+        out[name.replace("@pulumi/", "")] = `v${spec}`;
+    }
+    return out;
+}
+
+/** The `error:` lines of a failed command, without the wrapper the Automation API adds. */
+function condense(err: CommandError): string {
+    const lines = err.message.split("\n").map((l) => l.trim()).filter((l) => /^error:/i.test(l));
+    return lines.length > 0 ? lines.join("\n") : err.message.split("\n").slice(0, 6).join("\n");
+}
+
+function mapError(err: unknown): unknown {
+    if (err instanceof ConcurrentUpdateError) return new EngineConflict();
+    if (err instanceof StackNotFoundError) return new EngineStackMissing();
+    if (err instanceof CommandError) return new EngineFailure(condense(err));
+    return err;
+}
+
+async function mapped<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+        return await fn();
+    } catch (err) {
+        throw mapError(err);
+    }
+}
+
+function counts(summary: Record<string, number | undefined> | undefined): ChangeSummary {
+    return Object.fromEntries(Object.entries(summary ?? {}).filter((e): e is [string, number] => typeof e[1] === "number"));
+}
+
+export class PulumiEngine implements StackEngine {
+    readonly stackName: string;
+    private stack?: Stack;
+    private pluginsInstalled = false;
+    /** Outputs the last `up` already fetched (the Automation API reads them after every update). */
+    private freshOutputs?: Record<string, { value: unknown; secret: boolean }>;
+
+    constructor(private readonly opts: PulumiEngineOptions) {
+        this.stackName = opts.stackName;
+    }
+
+    async open(create: boolean): Promise<void> {
+        const env = this.opts.env ?? process.env;
+        if (findPulumi(env) === undefined) throw new PulumiNotInstalledError();
+        const secretsProvider = this.opts.secretsProvider ?? "passphrase";
+        const extra = this.opts.envVars ?? {};
+        if (secretsProvider === "passphrase" && [env.PULUMI_CONFIG_PASSPHRASE, env.PULUMI_CONFIG_PASSPHRASE_FILE, extra.PULUMI_CONFIG_PASSPHRASE, extra.PULUMI_CONFIG_PASSPHRASE_FILE].every((v) => v === undefined)) {
+            throw new RunConfigurationError("the passphrase secrets provider needs PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE in the environment (or choose another secrets provider)");
+        }
+        let backendUrl = this.opts.backendUrl ?? env.PULUMI_BACKEND_URL;
+        if (backendUrl === undefined) {
+            const dir = path.join(this.opts.projectDir, ".pulumi-state");
+            mkdirSync(dir, { recursive: true });
+            backendUrl = `file://${dir}`;
+        }
+        const workspace = await mapped(() => LocalWorkspace.create({
+            workDir: this.opts.projectDir,
+            // destroy and refresh take no per-call program; they get the whole graph (which they
+            // do not run unless asked to) so the CLI talks to this process, not to index.ts.
+            program: this.opts.programFor(STAGES[STAGES.length - 1]),
+            secretsProvider,
+            envVars: { PULUMI_BACKEND_URL: backendUrl, PULUMI_SKIP_UPDATE_CHECK: "true", ...extra },
+        }));
+        this.stack = await mapped(() => (create ? Stack.createOrSelect(this.stackName, workspace) : Stack.select(this.stackName, workspace)));
+    }
+
+    private get selected(): Stack {
+        if (this.stack === undefined) throw new Error("PulumiEngine: open() first");
+        return this.stack;
+    }
+
+    /** Provider plugins at exactly the versions package.json pins, before the first engine run. */
+    private async ensurePlugins(): Promise<void> {
+        if (this.pluginsInstalled) return;
+        for (const [name, version] of Object.entries(pluginVersions(this.opts.projectDir))) {
+            await mapped(() => this.selected.workspace.installPlugin(name, version));
+        }
+        this.pluginsInstalled = true;
+    }
+
+    async stateUrns(): Promise<string[]> {
+        const exported = await mapped(() => this.selected.exportStack());
+        const resources = (exported.deployment as { resources?: Array<{ urn?: string }> } | undefined)?.resources ?? [];
+        return resources.map((r) => r.urn).filter((u): u is string => typeof u === "string");
+    }
+
+    async preview(call: EngineCall): Promise<ChangeSummary> {
+        await this.ensurePlugins();
+        const res = await mapped(() => this.selected.preview({
+            program: this.opts.programFor(call.stage), policyPacks: call.policyPacks, onEvent: call.onEvent, signal: call.signal,
+        }));
+        return counts(res.changeSummary);
+    }
+
+    async up(call: EngineCall): Promise<ChangeSummary> {
+        await this.ensurePlugins();
+        const res = await mapped(() => this.selected.up({
+            program: this.opts.programFor(call.stage), policyPacks: call.policyPacks, onEvent: call.onEvent, signal: call.signal,
+        }));
+        this.freshOutputs = res.outputs;
+        return counts(res.summary?.resourceChanges);
+    }
+
+    async destroy(call: Omit<EngineCall, "policyPacks">): Promise<ChangeSummary> {
+        await this.ensurePlugins();
+        const res = await mapped(() => this.selected.destroy({ onEvent: call.onEvent, signal: call.signal }));
+        return counts(res.summary?.resourceChanges);
+    }
+
+    async refresh(call: Omit<EngineCall, "policyPacks">): Promise<ChangeSummary> {
+        await this.ensurePlugins();
+        const res = await mapped(() => this.selected.refresh({ onEvent: call.onEvent, signal: call.signal }));
+        return counts(res.summary?.resourceChanges);
+    }
+
+    async outputs(): Promise<Record<string, StackOutput>> {
+        const outs = this.freshOutputs ?? (await mapped(() => this.selected.outputs()));
+        this.freshOutputs = undefined;
+        return Object.fromEntries(Object.entries(outs).map(([k, v]) => [k, { value: v.secret ? "[secret]" : v.value, secret: v.secret }]));
+    }
+}

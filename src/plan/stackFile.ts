@@ -1,0 +1,67 @@
+/**
+ * Reads a stack's settings from `Pulumi.<stack>.yaml` without the Pulumi CLI (for the offline
+ * plan and for failing fast before a real run). Secret keys (`secure:` values) cannot be
+ * decrypted offline; the plan only needs to know they are there.
+ */
+import { existsSync, readFileSync } from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { SETTINGS_KEYS } from "../../config/load";
+import { parseSettings } from "../../config/validate";
+import { Settings } from "../../config/schema";
+import { STAGES, Stage, parseStage } from "../automation/stages";
+
+export const PROJECT_NAME = "aks-vault";
+
+export class StackFileError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "StackFileError";
+    }
+}
+
+export interface StackFile {
+    file: string;
+    settings: Settings;
+    /** `stage` from the file, if set. */
+    stage?: Stage;
+    /** Keys holding `secure:` values (names only). */
+    secretKeys: string[];
+}
+
+export function stackFilePath(projectDir: string, stack: string): string {
+    return path.join(projectDir, `Pulumi.${stack}.yaml`);
+}
+
+/** Throws `StackFileError` (no such file, not YAML) or `SettingsError` (names every bad key). */
+export function readStackFile(projectDir: string, stack: string): StackFile {
+    const file = stackFilePath(projectDir, stack);
+    if (!existsSync(file)) throw new StackFileError(`no stack config ${path.basename(file)} in ${projectDir} (stacks are Pulumi.<stack>.yaml files; pass --stack)`);
+    let doc: { config?: Record<string, unknown> } | null;
+    try {
+        doc = parse(readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
+    } catch (err) {
+        throw new StackFileError(`${path.basename(file)} is not valid YAML: ${(err as Error).message.split("\n")[0]}`);
+    }
+    const config = doc?.config ?? {};
+    const raw: Record<string, unknown> = {};
+    const secretKeys: string[] = [];
+    let stage: Stage | undefined;
+    for (const [fullKey, value] of Object.entries(config)) {
+        const [ns, key] = fullKey.includes(":") ? fullKey.split(":", 2) : [PROJECT_NAME, fullKey];
+        if (ns !== PROJECT_NAME) continue;
+        if (typeof value === "object" && value !== null && "secure" in value) {
+            secretKeys.push(key);
+            continue;
+        }
+        if ((SETTINGS_KEYS as readonly string[]).includes(key)) raw[key] = value;
+        if (key === "stage") {
+            try {
+                stage = parseStage(String(value));
+            } catch {
+                throw new StackFileError(`${PROJECT_NAME}:stage in ${path.basename(file)}: found ${JSON.stringify(value)}; expected one of ${STAGES.join(", ")}`);
+            }
+        }
+    }
+    return { file, settings: parseSettings(raw), stage, secretKeys };
+}
