@@ -8,8 +8,12 @@ import * as path from "path";
 import { Command, CommanderError, Option } from "commander";
 import { Listr, ListrTaskWrapper } from "listr2";
 import {
-    AutomationError, EXIT, OPERATIONS, Operation, PROJECT_DIR, RunEvent, RunOptions, RunResult, STAGES, Stage, parseStage, run,
+    AutomationError, EXIT, OPERATIONS, Operation, PROJECT_DIR, RunEvent, RunOptions, RunResult, STAGES, Stage, parseStage, readStackOutputs, run,
 } from "./automation";
+import { doctorCommand } from "./doctor/command";
+import { DoctorInputError } from "./doctor/outputs";
+import { VerifyError, verify } from "./doctor";
+import { renderJson, renderText } from "./doctor/render";
 import { SettingsError } from "../config/validate";
 import { StackFileError, readStackFile } from "./plan/stackFile";
 import { evaluatePlan, planJson, renderPlan } from "./plan/plan";
@@ -43,7 +47,7 @@ const MUTATING: readonly Operation[] = ["up", "destroy", "refresh"];
 
 export function exitCodeOf(err: unknown): number {
     if (err instanceof AutomationError) return err.exitCode;
-    if (err instanceof SettingsError || err instanceof StackFileError) return EXIT.settings;
+    if (err instanceof SettingsError || err instanceof StackFileError || err instanceof DoctorInputError) return EXIT.settings;
     if (err instanceof CommanderError || err instanceof UsageError) return EXIT.usage;
     return EXIT.internal;
 }
@@ -76,6 +80,7 @@ interface OperationFlags {
     policies?: boolean;
     backendUrl?: string;
     secretsProvider?: string;
+    verify?: boolean;
 }
 
 function line(stream: NodeJS.WritableStream, text: string) {
@@ -189,7 +194,12 @@ function printResult(io: CliIO, result: RunResult, json: boolean) {
     }
 }
 
-export function buildCli(io: CliIO, runOperationFn: (o: RunOptions) => Promise<RunResult> = run): Command {
+/** What a command asks the process to exit with, when it finishes without throwing (doctor). */
+export interface CliOutcome {
+    exitCode: number;
+}
+
+export function buildCli(io: CliIO, runOperationFn: (o: RunOptions) => Promise<RunResult> = run, outcome: CliOutcome = { exitCode: EXIT.ok }): Command {
     const program = new Command("aks-vault")
         .description("AKS + Vault Agent Injector + Vault Kubernetes auth, in ordered stages")
         .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
@@ -218,6 +228,7 @@ export function buildCli(io: CliIO, runOperationFn: (o: RunOptions) => Promise<R
         if (operation !== "outputs") cmd.addOption(stageOption());
         if (MUTATING.includes(operation)) cmd.option("--yes", "confirm: this changes resources");
         if (operation === "up" || operation === "destroy") cmd.option("--single-update", "one update for the whole requested graph, not one per stage");
+        if (operation === "up") cmd.option("--verify", "after a successful up, run the doctor's checks on the live deployment (retried while pods start)");
         if (operation === "up" || operation === "preview" || operation === "destroy") {
             cmd.option("--policy-pack <dir...>", "policy pack folder(s) to enforce (default: policies/ if it holds a pack)")
                 .option("--no-policies", "enforce no policy pack");
@@ -253,6 +264,19 @@ export function buildCli(io: CliIO, runOperationFn: (o: RunOptions) => Promise<R
                 });
                 await view.finish();
                 printResult(io, result, flags.json === true);
+                if (operation === "up" && flags.verify) {
+                    try {
+                        const report = await verify(
+                            { outputs: () => readStackOutputs({ stack: flags.stack, projectDir: io.projectDir, env: io.env, backendUrl: flags.backendUrl, secretsProvider: flags.secretsProvider }) },
+                            { onAttempt: (n, r) => line(io.stderr, `verify: attempt ${n}: ${r.summary.fail} check(s) failing; retrying while pods start`) },
+                        );
+                        io.stdout.write(flags.json ? `${renderJson(report)}\n` : renderText(report, { showPassing: false }));
+                    } catch (err) {
+                        if (!(err instanceof VerifyError)) throw err;
+                        io.stdout.write(flags.json ? `${renderJson(err.report)}\n` : renderText(err.report, { showPassing: false }));
+                        outcome.exitCode = EXIT.checksFailed;
+                    }
+                }
             } catch (err) {
                 await view.finish(err);
                 throw err;
@@ -262,7 +286,17 @@ export function buildCli(io: CliIO, runOperationFn: (o: RunOptions) => Promise<R
         });
     }
 
-    for (const extra of extraCommands) program.addCommand(extra);
+    // addCommand (unlike .command) inherits nothing: copy the output streams and exitOverride, or
+    // `--help` would write to the real stdout and exit the process.
+    const inherit = (cmd: Command) => program.addCommand(cmd.copyInheritedSettings(program));
+    inherit(doctorCommand({
+        // The kubeconfig is a secret output: read in clear, handed only to the Kubernetes client.
+        loadOutputs: (stack) => readStackOutputs({ stack, projectDir: io.projectDir, env: io.env }),
+        env: io.env,
+        write: (text) => io.stdout.write(text),
+        setExitCode: (code) => { outcome.exitCode = code; },
+    }));
+    for (const extra of extraCommands) inherit(extra);
     return program;
 }
 
@@ -271,8 +305,9 @@ export async function main(argv: string[] = process.argv, io?: Partial<CliIO>, r
     const full: CliIO = { stdout: process.stdout, stderr: process.stderr, env: process.env, projectDir: PROJECT_DIR, ...io };
     const json = argv.includes("--json");
     try {
-        await buildCli(full, runOperationFn).parseAsync(argv);
-        return EXIT.ok;
+        const outcome: CliOutcome = { exitCode: EXIT.ok };
+        await buildCli(full, runOperationFn, outcome).parseAsync(argv);
+        return outcome.exitCode;
     } catch (err) {
         if (err instanceof CommanderError) {
             // Help and version exit 0; commander already printed its message.

@@ -33,6 +33,25 @@ async function cli(args: string[], run: (o: RunOptions) => Promise<RunResult> = 
 }
 
 describe("CLI", () => {
+    it("registers doctor; without pulumi it fails in one line before reading any output", async () => {
+        const help = await cli(["doctor", "--help"]);
+        assert.equal(help.code, EXIT.ok);
+        assert.match(help.stdout, /Usage: aks-vault doctor/);
+        assert.match(help.stdout, /never prints a secret value/);
+        const res = await cli(["doctor", "--stack", "dev"]);
+        assert.equal(res.code, EXIT.pulumiMissing);
+        assert.equal(res.stderr.trim().split("\n").length, 1, res.stderr);
+        assert.ok(res.stderr.includes(PULUMI_INSTALL_URL));
+    });
+
+    it("up --verify runs the doctor after a successful up (here: reading the outputs needs pulumi)", async () => {
+        let ran = false;
+        const res = await cli(["up", "--yes", "--verify"], async () => { ran = true; return OK; });
+        assert.equal(ran, true, "the up itself ran first");
+        assert.equal(res.code, EXIT.pulumiMissing, res.stderr);
+        assert.ok(res.stderr.includes(PULUMI_INSTALL_URL));
+    });
+
     it("passes stack, stage, policy packs and single-update through to the library API", async () => {
         let seen: RunOptions | undefined;
         const res = await cli(["up", "--stack", "dev", "--stage", "vault-auth", "--yes", "--single-update", "--policy-pack", "policies", "--json"], async (o) => { seen = o; return OK; });

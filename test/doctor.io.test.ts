@@ -186,7 +186,7 @@ describe("doctor: the command", () => {
     it("documents itself in --help", async () => {
         const r = run(["--help"]);
         await assert.rejects(r.done, (e: unknown) => e instanceof CommanderError && e.code === "commander.helpDisplayed");
-        for (const s of ["--stack <name>", "--json", "--vault-token-env <name>", "--vault-addr <url>", "--tail <lines>", "--init-only <workload>", "never prints a secret value", "Exit code 1"]) {
+        for (const s of ["--stack <name>", "--json", "--vault-token-env <name>", "--vault-addr <url>", "--tail <lines>", "--init-only <workload>", "never prints a secret value", "Exit code 10"]) {
             assert.ok(r.output().includes(s), `help lacks ${s}`);
         }
     });
@@ -199,13 +199,13 @@ describe("doctor: the command", () => {
         assert.equal(r.code(), 0);
     });
 
-    it("--json prints the report as JSON; a failure sets exit code 1", async () => {
+    it("--json prints the report as JSON; a failure sets exit code 10", async () => {
         const r = run(["--stack", "dev", "--json", "--init-only", "busybox"]);
         await r.done;
         const j = JSON.parse(r.output()) as { ok: boolean; checks: Check[] };
         assert.equal(j.ok, false);
         assert.equal(j.checks.find((c) => c.id === "pod.injected")?.status, "fail", "healthy pod has a sidecar, init-only was expected");
-        assert.equal(r.code(), 1);
+        assert.equal(r.code(), 10);
     });
 
     it("checks the Vault side when the named token variable is set, and requires an address for it", async () => {

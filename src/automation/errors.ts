@@ -25,6 +25,8 @@ export const EXIT = {
     stageFailed: 8,
     /** The request would delete resources of a later stage; refused. */
     unsafeStage: 9,
+    /** `doctor` (or the verify step) found a failing check on the live deployment. */
+    checksFailed: 10,
     /** Cancelled (Ctrl-C / AbortSignal). 128 + SIGINT, as shells report it. */
     cancelled: 130,
 } as const;

@@ -16,6 +16,8 @@ import { loadFromConfig, SecretInputs } from "../../config/load";
 import { parseSettings, SettingsError } from "../../config/validate";
 import { Settings, SettingsInput } from "../../config/schema";
 import { PulumiEngine } from "./pulumiEngine";
+import type { StackOutput } from "./engine";
+import { EngineStackMissing, StackNotFoundError } from "./errors";
 import { RetryPolicy, RunEvent, RunResult, Operation, runOperation } from "./runner";
 import { Stage } from "./stages";
 
@@ -28,6 +30,9 @@ export * from "./errors";
 export type { StackEngine, EngineCall, ChangeSummary, StackOutput } from "./engine";
 export { PulumiEngine, findPulumi, pluginVersions } from "./pulumiEngine";
 export { SettingsError } from "../../config/validate";
+// The doctor, for a portal's own verify step after `up` (see docs/doctor.md).
+export { doctor, verify, VerifyError } from "../doctor";
+export type { DoctorReport } from "../doctor/types";
 export type { SettingsInput, Settings } from "../../config/schema";
 
 
@@ -122,4 +127,28 @@ export async function run(options: RunOptions): Promise<RunResult> {
         signal: options.signal,
         retry: options.retry,
     });
+}
+
+/**
+ * A stack's outputs with secret values in clear, for in-process consumers that need a credential
+ * (`doctor` needs the kubeconfig). Unlike `run({ operation: "outputs" })`, nothing is masked:
+ * never print or log what this returns.
+ */
+export async function readStackOutputs(options: Pick<RunOptions, "stack" | "backendUrl" | "secretsProvider" | "envVars" | "env" | "projectDir">): Promise<Record<string, StackOutput>> {
+    const engine = new PulumiEngine({
+        projectDir: options.projectDir ?? PROJECT_DIR,
+        stackName: options.stack,
+        programFor: programFactory(undefined, undefined),
+        backendUrl: options.backendUrl,
+        secretsProvider: options.secretsProvider,
+        envVars: options.envVars,
+        env: options.env,
+    });
+    try {
+        await engine.open(false);
+        return await engine.revealedOutputs();
+    } catch (err) {
+        if (err instanceof EngineStackMissing) throw new StackNotFoundError(options.stack);
+        throw err;
+    }
 }

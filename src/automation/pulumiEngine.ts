@@ -171,6 +171,15 @@ export class PulumiEngine implements StackEngine {
         return counts(res.summary?.resourceChanges);
     }
 
+    /**
+     * The outputs with secrets in clear, for in-process tools that need a credential (the doctor
+     * hands the kubeconfig to the Kubernetes client). Never print what this returns.
+     */
+    async revealedOutputs(): Promise<Record<string, StackOutput>> {
+        const outs = await mapped(() => this.selected.outputs());
+        return Object.fromEntries(Object.entries(outs).map(([k, v]) => [k, { value: v.value, secret: v.secret }]));
+    }
+
     async outputs(): Promise<Record<string, StackOutput>> {
         const outs = this.freshOutputs ?? (await mapped(() => this.selected.outputs()));
         this.freshOutputs = undefined;

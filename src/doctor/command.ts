@@ -4,6 +4,7 @@
  * through `deps`, so the tests run it without Pulumi, a cluster or Vault.
  */
 import { Command, InvalidArgumentError, Option } from "commander";
+import { EXIT } from "../automation/errors";
 import { doctor, DoctorOptions } from "./index";
 import { ClusterReader, VaultReader } from "./gather";
 import { OutputMap } from "./outputs";
@@ -50,7 +51,7 @@ Checks a deployed stack and explains what is wrong:
     role is bound to its workload's namespace and service account.
 
 It only reads. It never prints a secret value; tokens and JWTs in log lines are redacted.
-Exit code 1 when a check fails.
+Exit code 10 when a check fails (the CLI's other codes: see docs/automation.md).
 
 Examples:
   $ npm start -- doctor --stack dev
@@ -99,7 +100,7 @@ export function doctorCommand(deps: DoctorCommandDeps): Command {
                 vaultSkipReason: vault === undefined ? `no Vault token in $${flags.vaultTokenEnv}` : undefined,
             });
             write(flags.json ? renderJson(report) : renderText(report, { showPassing: !flags.failuresOnly }));
-            if (!report.ok) setExitCode(1);
+            if (!report.ok) setExitCode(EXIT.checksFailed);
         });
     return cmd;
 }
