@@ -40,6 +40,7 @@ export interface Call {
     stage?: Stage;
     create?: boolean;
     policyPacks?: string[];
+    policyPackConfigs?: string[];
 }
 
 export interface Fault {
@@ -127,14 +128,14 @@ export class FakeEngine implements StackEngine {
     }
 
     async preview(call: EngineCall): Promise<ChangeSummary> {
-        this.calls.push({ op: "preview", stage: call.stage, policyPacks: call.policyPacks });
+        this.calls.push({ op: "preview", stage: call.stage, policyPacks: call.policyPacks, policyPackConfigs: call.policyPackConfigs });
         await this.faultFor("preview", call);
         const want = new Set(FakeEngine.through(call.stage));
         return { create: [...want].filter((u) => !this.state.has(u)).length, delete: [...this.state].filter((u) => !want.has(u)).length };
     }
 
     async up(call: EngineCall): Promise<ChangeSummary> {
-        this.calls.push({ op: "up", stage: call.stage, policyPacks: call.policyPacks });
+        this.calls.push({ op: "up", stage: call.stage, policyPacks: call.policyPacks, policyPackConfigs: call.policyPackConfigs });
         await this.faultFor("up", call);
         const want = FakeEngine.through(call.stage);
         for (const u of want) call.onEvent(ev({ resOutputsEvent: { metadata: meta(this.state.has(u) ? "same" : "create", u) } }));

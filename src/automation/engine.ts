@@ -14,6 +14,8 @@ export interface EngineCall {
     stage: Stage;
     /** Policy pack folders to enforce (preview and up). */
     policyPacks: string[];
+    /** JSON files configuring those packs (`--policy-pack-config`). */
+    policyPackConfigs?: string[];
     /** Every engine event, as it happens. */
     onEvent: (event: EngineEvent) => void;
     /** Cancels the running command (the CLI receives SIGINT and stops the update cleanly). */

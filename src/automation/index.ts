@@ -8,7 +8,11 @@
  * settings are the same typed object `index.ts` builds from stack config; they are validated
  * before Pulumi is touched, and secrets travel in-process (never on a command line).
  */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
 import { PROJECT_DIR } from "./projectDir";
+import { readStackFile, stackFilePath } from "../plan/stackFile";
 import * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
 import { buildProgram } from "../../program";
@@ -62,6 +66,12 @@ export interface RunOptions {
     secretsProvider?: string;
     /** Policy pack folders enforced by every preview (the gate) and update. Default none. */
     policyPacks?: string[];
+    /**
+     * JSON files configuring the packs. Default: what the settings allow explicitly (roles of
+     * workloads with `allowWildcard: true` become the bound-service-accounts policy's
+     * `wildcardRoles`), so an exemption the stack declares does not fail the gate.
+     */
+    policyPackConfigs?: string[];
     /** Progress: stages, resources, diagnostics, policy results, retries. */
     onEvent?: (event: RunEvent) => void;
     /** Aborting cancels the running update cleanly (the CLI gets SIGINT) and rejects with `CancelledError`. */
@@ -118,15 +128,44 @@ export async function run(options: RunOptions): Promise<RunResult> {
         envVars: options.envVars,
         env: options.env,
     });
-    return runOperation(engine, {
-        operation: options.operation,
-        stage: options.stage,
-        singleUpdate: options.singleUpdate,
-        policyPacks: options.policyPacks,
-        onEvent: options.onEvent,
-        signal: options.signal,
-        retry: options.retry,
-    });
+    const derived = options.policyPackConfigs === undefined && (options.policyPacks ?? []).length > 0
+        ? await derivedPackConfig(settings ?? stackFileSettings(options))
+        : undefined;
+    try {
+        return await runOperation(engine, {
+            operation: options.operation,
+            stage: options.stage,
+            singleUpdate: options.singleUpdate,
+            policyPacks: options.policyPacks,
+            policyPackConfigs: options.policyPackConfigs ?? (derived === undefined ? undefined : [derived.file]),
+            onEvent: options.onEvent,
+            signal: options.signal,
+            retry: options.retry,
+        });
+    } finally {
+        derived?.cleanup();
+    }
+}
+
+/** The stack file's settings when there is one (the program reads the same file). */
+function stackFileSettings(options: RunOptions): Settings | undefined {
+    const dir = options.projectDir ?? PROJECT_DIR;
+    return existsSync(stackFilePath(dir, options.stack)) ? readStackFile(dir, options.stack).settings : undefined;
+}
+
+/**
+ * The pack config the settings imply, written to a temporary file for `--policy-pack-config`;
+ * undefined when they exempt nothing (the pack's strict defaults apply).
+ */
+export async function derivedPackConfig(settings: Settings | undefined): Promise<{ file: string; config: Record<string, unknown>; cleanup(): void } | undefined> {
+    if (settings === undefined || !settings.workloads.some((w) => w.allowWildcard)) return undefined;
+    // Loaded only when a pack is applied: the policy modules pull in @pulumi/policy.
+    const { packConfigFromStack } = await import("../../policies/stackPackConfig");
+    const config = packConfigFromStack({ workloads: settings.workloads });
+    const dir = mkdtempSync(path.join(tmpdir(), "aks-vault-policy-"));
+    const file = path.join(dir, "policy-pack-config.json");
+    writeFileSync(file, JSON.stringify(config, null, 2));
+    return { file, config, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /**

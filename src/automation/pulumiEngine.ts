@@ -145,7 +145,7 @@ export class PulumiEngine implements StackEngine {
     async preview(call: EngineCall): Promise<ChangeSummary> {
         await this.ensurePlugins();
         const res = await mapped(() => this.selected.preview({
-            program: this.opts.programFor(call.stage), policyPacks: call.policyPacks, onEvent: call.onEvent, signal: call.signal,
+            program: this.opts.programFor(call.stage), policyPacks: call.policyPacks, policyPackConfigs: call.policyPackConfigs, onEvent: call.onEvent, signal: call.signal,
         }));
         return counts(res.changeSummary);
     }
@@ -153,7 +153,7 @@ export class PulumiEngine implements StackEngine {
     async up(call: EngineCall): Promise<ChangeSummary> {
         await this.ensurePlugins();
         const res = await mapped(() => this.selected.up({
-            program: this.opts.programFor(call.stage), policyPacks: call.policyPacks, onEvent: call.onEvent, signal: call.signal,
+            program: this.opts.programFor(call.stage), policyPacks: call.policyPacks, policyPackConfigs: call.policyPackConfigs, onEvent: call.onEvent, signal: call.signal,
         }));
         this.freshOutputs = res.outputs;
         return counts(res.summary?.resourceChanges);

@@ -37,6 +37,8 @@ export interface RunRequest {
     /** One update for the whole requested graph instead of one per stage. */
     singleUpdate?: boolean;
     policyPacks?: string[];
+    /** JSON files configuring the policy packs. */
+    policyPackConfigs?: string[];
     onEvent?: (event: RunEvent) => void;
     signal?: AbortSignal;
     retry?: Partial<RetryPolicy>;
@@ -135,7 +137,7 @@ export async function runOperation(engine: StackEngine, req: RunRequest): Promis
             checkCancelled(stage);
             const tracker = new Tracker(stage, phase, emit);
             try {
-                const changes = await run({ stage, policyPacks, onEvent: tracker.onEvent, signal: req.signal });
+                const changes = await run({ stage, policyPacks, policyPackConfigs: req.policyPackConfigs, onEvent: tracker.onEvent, signal: req.signal });
                 checkCancelled(stage);
                 return { changes, violations: tracker.violations };
             } catch (err) {
