@@ -34,11 +34,17 @@ async function settle(): Promise<void> {
     await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
 }
 
-async function program(n: number): Promise<void> {
+/** A fresh bench mock installed as the Pulumi runtime's monitor. */
+async function mocked() {
     const pulumi = await import("@pulumi/pulumi");
     const { BenchMock } = await import("./mock");
     const mock = new BenchMock();
     await pulumi.runtime.setMocks(mock, "aks-vault", "bench", false);
+    return { pulumi, mock };
+}
+
+async function program(n: number): Promise<void> {
+    const { pulumi, mock } = await mocked();
     // Loaded before the clock starts: module loading is the cold-start measurement's business.
     const { buildProgram } = await import("../program");
     const { parseSettings } = await import("../config/validate");
@@ -58,10 +64,7 @@ async function program(n: number): Promise<void> {
 }
 
 async function baseline(types: TypeCounts): Promise<void> {
-    const pulumi = await import("@pulumi/pulumi");
-    const { BenchMock } = await import("./mock");
-    const mock = new BenchMock();
-    await pulumi.runtime.setMocks(mock, "aks-vault", "bench", false);
+    const { mock } = await mocked();
 
     const { registerBaseline } = await import("./baseline");
 
@@ -74,10 +77,7 @@ async function baseline(types: TypeCounts): Promise<void> {
 }
 
 async function footprint(): Promise<void> {
-    const pulumi = await import("@pulumi/pulumi");
-    const { BenchMock } = await import("./mock");
-    const mock = new BenchMock();
-    await pulumi.runtime.setMocks(mock, "aks-vault", "bench", false);
+    const { pulumi, mock } = await mocked();
     const { buildProgram } = await import("../program");
     const { parseSettings } = await import("../config/validate");
     const { benchSettings } = await import("./workloads");
