@@ -2,7 +2,7 @@
  * Shared test plumbing: install the cloud mock, wait for the program to finish registering,
  * read Outputs (value, known, secret), and load a stack config file into the runtime.
  */
-import { readFileSync } from "fs";
+import { existsSync, readFileSync } from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
@@ -10,7 +10,11 @@ import { CloudMock, CloudMockOptions } from "./cloud";
 
 export const PROJECT = "aks-vault";
 export const ROOT = path.resolve(__dirname, "..");
-export const REFERENCE = path.resolve(ROOT, "..", "shared", "reference");
+/** The upstream facts beside the project (what CI here lays out); the source of truth. */
+export const SHARED_REFERENCE = path.resolve(ROOT, "..", "shared", "reference");
+/** A snapshot of them in the repository, for runners without ../shared (GitHub Actions). */
+export const VENDORED_REFERENCE = path.resolve(ROOT, "test", "reference");
+export const REFERENCE = existsSync(SHARED_REFERENCE) ? SHARED_REFERENCE : VENDORED_REFERENCE;
 
 // `waitForRPCs` is how the Pulumi runtime itself knows a program has finished registering.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
