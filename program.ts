@@ -124,7 +124,11 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
     if (!includes(stage, "workloads")) return outputs;
 
     const workloads: Record<string, unknown> = {};
-    for (const w of settings.workloads) {
+    // Bindings that create their namespace go first, so those sharing it can wait for it (a patch
+    // on a namespace that does not exist yet fails).
+    const createdNamespaces = new Map<string, pulumi.Output<string>>();
+    const ordered = [...settings.workloads.filter((w) => w.createNamespace), ...settings.workloads.filter((w) => !w.createNamespace)];
+    for (const w of ordered) {
         const binding = new WorkloadBinding(w.name, {
             k8sProvider: cluster.provider,
             vaultProvider,
@@ -148,13 +152,17 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
             deploymentDependsOn: [injector.release],
             authDelegator: settings.kubernetesAuth.reviewer === "clientJwt",
             injection: w.injection,
+            vaultNamespace: settings.vault.namespace,
+            sharedNamespace: w.createNamespace ? undefined : createdNamespaces.get(w.namespace),
         });
+        if (w.createNamespace) createdNamespaces.set(w.namespace, binding.namespace);
         workloads[w.name] = {
             namespace: binding.namespace,
             serviceAccount: binding.serviceAccountName,
             role: binding.roleName,
             policy: binding.policyName,
-            files: w.secrets.map((s) => `/vault/secrets/${s.file}`),
+            // The injector lower-cases file names (no preserve-secret-case annotation is set).
+            files: w.secrets.map((s) => `/vault/secrets/${s.file.toLowerCase()}`),
         };
     }
     outputs.workloads = workloads;

@@ -25,6 +25,11 @@ export interface AnnotationArgs {
     secrets: readonly SecretFile[];
     /** How the agent runs and what it requests. Default `init-only` with its right-sized resources. */
     injection?: InjectionArgs;
+    /**
+     * Vault Enterprise namespace of the auth mount and the secrets; omitted: the root namespace.
+     * Without it the agents log in at the root namespace, where the mount does not exist.
+     */
+    vaultNamespace?: string;
 }
 
 const GO_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -52,6 +57,7 @@ export function renderPodAnnotations(args: AnnotationArgs): Record<string, strin
         [`${ANNOTATION_PREFIX}agent-inject`]: "true",
         [`${ANNOTATION_PREFIX}role`]: args.role,
         [`${ANNOTATION_PREFIX}auth-path`]: `auth/${args.authPath}`,
+        ...(args.vaultNamespace === undefined ? {} : { [`${ANNOTATION_PREFIX}namespace`]: args.vaultNamespace }),
         // Always explicit: the injector would otherwise fill in its own (chart-wide) defaults, and
         // the init container and the sidecar both take these values.
         [`${ANNOTATION_PREFIX}agent-requests-cpu`]: resources.requests.cpu,

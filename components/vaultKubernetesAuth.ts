@@ -41,7 +41,7 @@ export class VaultKubernetesAuth extends pulumi.ComponentResource {
             description: args.description,
         }, vaultOpts);
 
-        new vault.kubernetes.AuthBackendConfig(`${name}-config`, {
+        const config = new vault.kubernetes.AuthBackendConfig(`${name}-config`, {
             backend: backend.path,
             kubernetesHost: args.kubernetesHost,
             kubernetesCaCert: args.kubernetesCaCert,
@@ -52,7 +52,9 @@ export class VaultKubernetesAuth extends pulumi.ComponentResource {
             disableLocalCaJwt: true,
         }, vaultOpts);
 
-        this.path = backend.path;
+        // From the config, not the mount: roles and Deployments built on this path then wait for
+        // host, CA and reviewer JWT to be written, so a first pod never logs in to a bare mount.
+        this.path = pulumi.all([config.backend, backend.path]).apply(([configured, mounted]) => configured ?? mounted);
         this.accessor = backend.accessor;
         this.registerOutputs({ path: this.path, accessor: this.accessor });
     }

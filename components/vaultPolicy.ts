@@ -18,7 +18,8 @@ export function renderKvPolicy(mount: string, paths: readonly string[], extra: r
     const dataCaps = ["read", ...extra.filter((c) => c !== "list")];
     const blocks = unique.map((p) => `path "${kvDataPath(mount, p)}" {\n  capabilities = [${dataCaps.map((c) => `"${c}"`).join(", ")}]\n}\n`);
     if (extra.includes("list")) {
-        for (const p of unique) blocks.push(`path "${mount}/metadata/${p}" {\n  capabilities = ["list"]\n}\n`);
+        // Vault checks a LIST against the path with a trailing '/' (the keys under it).
+        for (const p of unique) blocks.push(`path "${mount}/metadata/${p}/" {\n  capabilities = ["list"]\n}\n`);
     }
     return blocks.join("\n");
 }

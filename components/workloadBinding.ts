@@ -65,11 +65,18 @@ export interface WorkloadBindingArgs {
      * JWT with that JWT (no long-lived reviewer token). Default false.
      */
     authDelegator?: boolean;
+    /** Vault Enterprise namespace the agents log in to (`vault.hashicorp.com/namespace`). Default: root. */
+    vaultNamespace?: string;
+    /**
+     * The namespace when another binding of this stack creates it: its label is set at creation,
+     * so no patch is made, and this binding waits for it.
+     */
+    sharedNamespace?: pulumi.Output<string>;
     /** A Deployment carrying the injector annotations. Default none. */
     deployment?: WorkloadDeploymentArgs;
     /**
      * What the Deployment waits for, typically the injector release: a pod created before the
-     * webhook is serving starts without its secrets (the webhook's failurePolicy is Ignore).
+     * webhook is serving is refused (failurePolicy Fail) or starts without its secrets (Ignore).
      */
     deploymentDependsOn?: pulumi.Input<pulumi.Resource>[];
     /** How the Vault Agent runs in the pods. Default `{ mode: "init-only" }`. */
@@ -102,6 +109,11 @@ export class WorkloadBinding extends pulumi.ComponentResource {
         if (args.createNamespace) {
             const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: args.namespace, labels: injectionLabels } }, k8sOpts);
             namespace = ns.metadata.name;
+        } else if (args.sharedNamespace !== undefined) {
+            namespace = args.sharedNamespace;
+        } else if (args.namespace === "*") {
+            // A role bound to every namespace (allowWildcard): there is no one namespace to label.
+            namespace = pulumi.output(args.namespace);
         } else {
             // Not ours: add just the label (server-side apply), leaving everything else alone.
             const patch = new k8s.core.v1.NamespacePatch(`${name}-ns-label`, { metadata: { name: args.namespace, labels: injectionLabels } }, k8sOpts);
@@ -140,22 +152,24 @@ export class WorkloadBinding extends pulumi.ComponentResource {
         }, vaultOpts);
         this.roleName = role.roleName;
 
-        const seeds = args.seed.map((s, i) => {
+        // Named by path, not list position: reordering or removing an entry must not rename (and so
+        // replace, or rotate) the others.
+        const seeds = args.seed.map((s) => {
             const values = Object.entries(s.values).map(([key, source]) => {
                 if ("value" in source) return pulumi.output(source.value).apply((v) => [key, v] as const);
-                const generated = new random.RandomPassword(`${name}-seed-${i}-${key}`, {
+                const generated = new random.RandomPassword(`${name}-seed-${s.path}-${key}`, {
                     length: source.random.length,
                     special: source.random.special,
                 }, { parent: this });
                 return generated.result.apply((v) => [key, v] as const);
             });
             const dataJson = pulumi.secret(pulumi.all(values).apply((pairs) => JSON.stringify(Object.fromEntries(pairs))));
-            return new vault.kv.SecretV2(`${name}-seed-${i}`, { mount: args.kvMount, name: s.path, dataJson },
+            return new vault.kv.SecretV2(`${name}-seed-${s.path}`, { mount: args.kvMount, name: s.path, dataJson },
                 { ...vaultOpts, ignoreChanges: (s.writeOnce ?? true) ? ["dataJson"] : [] });
         });
 
         this.podAnnotations = pulumi.all([args.authPath, args.kvMount, role.roleName]).apply(([authPath, kvMount, roleName]) =>
-            renderPodAnnotations({ role: roleName, authPath, kvMount, secrets: args.secrets, injection: args.injection }));
+            renderPodAnnotations({ role: roleName, authPath, kvMount, secrets: args.secrets, injection: args.injection, vaultNamespace: args.vaultNamespace }));
 
         if (args.deployment !== undefined) {
             const d = args.deployment;

@@ -58,7 +58,7 @@ export const poolSchema = z
     })
     .strict();
 
-const networkSchema = z
+export const networkSchema = z
     .object({
         podCidr: z.string().default("10.244.0.0/16"),
         serviceCidr: z.string().default("10.0.0.0/16"),
@@ -288,7 +288,7 @@ export const workloadSchema = z
         /** Accept `*` as namespace or service account (the role then admits any). Default false. */
         allowWildcard: z.boolean().default(false),
         /** Vault role name; default: the workload name. */
-        role: vaultPath("workload role").optional(),
+        role: z.string().regex(/^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/, "workload role must be letters, digits, '_', '.' or '-' (a Vault role name has no '/')").optional(),
         /** Token TTL in seconds. */
         tokenTtl: z.number().int().positive().max(31 * 24 * 3600).default(3600),
         tokenMaxTtl: z.number().int().positive().max(31 * 24 * 3600).optional(),

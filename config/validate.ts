@@ -2,9 +2,11 @@
  * Turns raw settings (stack config or a portal's object) into typed `Settings`, or fails with
  * every problem at once, each naming the key, the value found and what is expected.
  */
+import { BlockList, isIPv4 } from "net";
 import { z } from "zod";
 import {
     credentialsSchema,
+    networkSchema,
     injectorSchema,
     kubernetesAuthSchema,
     poolSchema,
@@ -121,9 +123,25 @@ function crossFieldProblems(raw: unknown): SettingsProblem[] {
             if (seen.has(p.name)) add(`${key}.name`, p.name, "a pool name used once");
             seen.add(p.name);
         }
+        for (const [key, p] of pools) {
+            if (p?.spotMaxPrice !== undefined && p.spotMaxPrice !== -1 && p.spotMaxPrice <= 0) {
+                add(`${key}.spotMaxPrice`, p.spotMaxPrice, "-1 (the on-demand price) or a price above 0");
+            }
+        }
         const system = pools[0][1];
         if (system?.priority === "Spot") add("cluster.systemPool.priority", "Spot", "Regular (AKS refuses Spot system pools)");
         if (system !== undefined && system.minCount < 1) add("cluster.systemPool.minCount", system.minCount, "at least 1 (the system pool cannot scale to zero)");
+        if (system !== undefined && system.maxPods < 30) add("cluster.systemPool.maxPods", system.maxPods, "at least 30 (AKS requires it of system pools)");
+
+        // The DNS prefix defaults to the cluster name, which allows characters a prefix does not.
+        if (rawCluster.dnsPrefix === undefined && typeof rawCluster.name === "string" && !DNS_PREFIX.test(rawCluster.name)) {
+            add("cluster.dnsPrefix", undefined, `a DNS prefix (1-54 letters, digits or '-'): the default, the cluster name "${rawCluster.name}", is not one`);
+        }
+        const net = part(networkSchema, rawCluster.network ?? {});
+        if (net !== undefined) problems.push(...networkProblems(net));
+        if (asRecord(rawCluster.credentials).mode === "kubelogin" && rawCluster.entraId === undefined) {
+            add("cluster.entraId", undefined, "Entra ID settings when credentials.mode is kubelogin (without Entra ID, AKS hands out no kubelogin credentials)");
+        }
     }
 
     const credentials = part(credentialsSchema, rawCluster.credentials ?? { mode: "admin" });
@@ -196,6 +214,13 @@ function crossFieldProblems(raw: unknown): SettingsProblem[] {
             if (!w.allowWildcard) add(`${key}.${field}`, "*", "a DNS-1123 label; '*' lets any pod log in as this role, set allowWildcard: true if that is really meant");
         }
         if (w.namespace === "*" && w.createNamespace) add(`${key}.createNamespace`, true, "false when namespace is '*'");
+        if (RESERVED_NAMESPACES.includes(w.namespace) || (inj !== undefined && w.namespace === inj.namespace)) {
+            add(`${key}.namespace`, w.namespace, "a namespace of its own: the injector's webhook never sees kube-system or its own namespace, so pods there get no secrets");
+        }
+        if (RESERVED_POLICIES.includes(w.name)) add(`${key}.name`, w.name, `another name: the workload's policy is named after it, and Vault's "${w.name}" policy must not be replaced`);
+        w.policies.forEach((pol, j) => {
+            if (pol === "root") add(`${key}.policies[${j}]`, pol, "not root (Vault refuses to issue root tokens through an auth method)");
+        });
         if ((w.namespace === "*" || w.serviceAccount === "*") && w.deployment !== undefined) {
             add(`${key}.deployment`, "a deployment", "no deployment when namespace or serviceAccount is '*' (it needs one concrete identity)");
         }
@@ -227,6 +252,42 @@ function crossFieldProblems(raw: unknown): SettingsProblem[] {
             add(`${key}.secrets`, [], "at least one secret file for a workload with a deployment");
         }
     });
+    return problems;
+}
+
+const DNS_PREFIX = /^[A-Za-z0-9]([A-Za-z0-9-]{0,52}[A-Za-z0-9])?$/;
+const RESERVED_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease"];
+const RESERVED_POLICIES = ["default", "root"];
+
+/** IPv4 CIDR `a.b.c.d/n`, checked with node's own address parser; undefined when it is not one. */
+function cidr(value: string): { address: string; prefix: number } | undefined {
+    const [address, bits, ...rest] = value.split("/");
+    if (rest.length > 0 || bits === undefined || !isIPv4(address) || !/^\d{1,2}$/.test(bits) || Number(bits) > 32) return undefined;
+    return { address, prefix: Number(bits) };
+}
+
+/** Azure CNI overlay addressing: valid CIDRs, the DNS IP inside the service CIDR, no overlap. */
+function networkProblems(net: { podCidr: string; serviceCidr: string; dnsServiceIp: string }): SettingsProblem[] {
+    const problems: SettingsProblem[] = [];
+    const add = (key: string, found: unknown, expected: string) => problems.push({ key, found: render(key, found), expected });
+    const pod = cidr(net.podCidr);
+    const service = cidr(net.serviceCidr);
+    if (pod === undefined) add("cluster.network.podCidr", net.podCidr, "an IPv4 CIDR such as 10.244.0.0/16");
+    if (service === undefined) add("cluster.network.serviceCidr", net.serviceCidr, "an IPv4 CIDR such as 10.0.0.0/16");
+    if (!isIPv4(net.dnsServiceIp)) add("cluster.network.dnsServiceIp", net.dnsServiceIp, "an IPv4 address inside serviceCidr");
+    if (pod === undefined || service === undefined) return problems;
+    const within = (range: { address: string; prefix: number }, ip: string) => {
+        const list = new BlockList();
+        list.addSubnet(range.address, range.prefix, "ipv4");
+        return list.check(ip, "ipv4");
+    };
+    if (isIPv4(net.dnsServiceIp) && !within(service, net.dnsServiceIp)) {
+        add("cluster.network.dnsServiceIp", net.dnsServiceIp, `an address inside serviceCidr ${net.serviceCidr}`);
+    }
+    // Two CIDRs overlap exactly when one contains the other's network address.
+    if (within(pod, service.address) || within(service, pod.address)) {
+        add("cluster.network.serviceCidr", net.serviceCidr, `a range that does not overlap podCidr ${net.podCidr}`);
+    }
     return problems;
 }
 

@@ -78,7 +78,10 @@ describe("kubelogin kubeconfig rewriting (pure)", () => {
 
 describe("the program on an Entra ID cluster (cluster.credentials.mode kubelogin)", () => {
     it("asks Azure for user credentials, never admin ones, and hands the provider a secret kubelogin kubeconfig", async () => {
-        const run = await runLab((raw) => setAt(raw, "cluster.credentials", { mode: "kubelogin", login: "spn", clientId: SPN_ID, clientSecretConfig: "spnSecret" }));
+        const run = await runLab((raw) => {
+            setAt(raw, "cluster.credentials", { mode: "kubelogin", login: "spn", clientId: SPN_ID, clientSecretConfig: "spnSecret" });
+            setAt(raw, "cluster.entraId", {});
+        });
         const tokens = run.cloud.calls.map((c) => c.token);
         assert.ok(tokens.includes("azure-native:containerservice:listManagedClusterUserCredentials"));
         assert.ok(!tokens.includes("azure-native:containerservice:listManagedClusterAdminCredentials"));

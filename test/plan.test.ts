@@ -54,7 +54,7 @@ describe("offline plan", function () {
         const seed = (planJson(plan) as { resources: Array<{ type: string; inputs?: Record<string, unknown> }> }).resources.find((r) => r.type === "vault:kv/secretV2:SecretV2");
         assert.equal(seed?.inputs?.dataJson, "[secret]");
         // Generated seeds show where they come from, still as a secret.
-        assert.match(text, /RandomPassword {2}busybox-seed-0-token: result\n {4}→ vault:kv\/secretV2:SecretV2 {2}busybox-seed-0 {2}\.dataJson = \[secret\]/);
+        assert.match(text, /RandomPassword {2}busybox-seed-devops-token: result\n {4}→ vault:kv\/secretV2:SecretV2 {2}busybox-seed-devops {2}\.dataJson = \[secret\]/);
     });
 
     it("plans a portal's minimal object (adopted cluster, every default) with the schema's defaults applied", async () => {

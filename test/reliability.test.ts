@@ -180,6 +180,7 @@ describe("reliability", () => {
                 setAt(raw, "injector.reviewerTokenRotation", "2026-01");
                 setAt(raw, "vault.caCertPem", TEST_CA);
                 setAt(raw, "cluster.credentials", { mode: "kubelogin", login: "azurecli" });
+                setAt(raw, "cluster.entraId", {});
             }, { preview: true });
             assert.equal(run.cloud.calls.filter((c) => c.token.includes("Credentials")).length, 0);
             assert.equal(run.cloud.of("random:index/randomId:RandomId").length, 1);

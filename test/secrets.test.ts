@@ -112,6 +112,7 @@ describe("secrets sealed", () => {
         const run = await runLab((raw) => {
             everything(raw);
             setAt(raw, "cluster.credentials", { mode: "kubelogin", login: "spn", clientId: "0b0e5a6e-1c1d-4f5e-9a8b-7c6d5e4f3a2b", clientSecretConfig: "spnSecret" });
+            setAt(raw, "cluster.entraId", {});
         });
         const creds = credentialsOf(run);
         assertSealed(run.cloud.resources, creds);

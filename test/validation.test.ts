@@ -76,6 +76,19 @@ const CORPUS: Array<[string, Mutation, string]> = [
     ["local accounts off with admin credentials", all(set("cluster.disableLocalAccounts", true), set("cluster.entraId", {})), "cluster.credentials.mode"],
     ["local accounts off without Entra ID", all(set("cluster.disableLocalAccounts", true), set("cluster.credentials", { mode: "kubelogin", login: "azurecli" })), "cluster.entraId"],
     ["Entra admin group that is not a GUID", set("cluster.entraId", { adminGroupObjectIds: ["aks-admins"] }), "cluster.entraId.adminGroupObjectIds[0]"],
+    // Found in review: accepted here, refused later by Azure, Vault or the injector.
+    ["kubelogin credentials on a created cluster without Entra ID", set("cluster.credentials", { mode: "kubelogin", login: "azurecli" }), "cluster.entraId"],
+    ["a workload in kube-system (the webhook never sees it)", all(set("workloads[0].namespace", "kube-system"), set("workloads[0].createNamespace", false)), "workloads[0].namespace"],
+    ["a workload in the injector's namespace", all(set("workloads[0].namespace", "vault"), set("workloads[0].createNamespace", false)), "workloads[0].namespace"],
+    ["a workload named default (its policy would replace Vault's default)", set("workloads[0].name", "default"), "workloads[0].name"],
+    ["the root policy on a role", set("workloads[0].policies", ["default", "root"]), "workloads[0].policies[1]"],
+    ["a role name with '/'", set("workloads[0].role", "team/busybox"), "workloads[0].role"],
+    ["a cluster name that is no DNS prefix, and no dnsPrefix", set("cluster.name", "aks_vault_dev"), "cluster.dnsPrefix"],
+    ["a pod CIDR that is not a CIDR", set("cluster.network.podCidr", "10.244.0.0"), "cluster.network.podCidr"],
+    ["a DNS service IP outside the service CIDR", set("cluster.network.dnsServiceIp", "10.1.0.10"), "cluster.network.dnsServiceIp"],
+    ["overlapping pod and service CIDRs", set("cluster.network.serviceCidr", "10.244.128.0/17"), "cluster.network.serviceCidr"],
+    ["a system pool with fewer than 30 max pods", set("cluster.systemPool.maxPods", 20), "cluster.systemPool.maxPods"],
+    ["a Spot max price of 0", all(set("cluster.userPools[0].priority", "Spot"), set("cluster.userPools[0].spotMaxPrice", 0)), "cluster.userPools[0].spotMaxPrice"],
 ];
 
 describe("config validation: a corpus of bad configs", () => {

@@ -145,8 +145,8 @@ describe("Vault policy rules reader", () => {
         assert.deepEqual(pathRules(renderKvPolicy("secret", ["devops", "app/db"], ["list", "update"])), [
             { path: "secret/data/app/db", capabilities: ["read", "update"] },
             { path: "secret/data/devops", capabilities: ["read", "update"] },
-            { path: "secret/metadata/app/db", capabilities: ["list"] },
-            { path: "secret/metadata/devops", capabilities: ["list"] },
+            { path: "secret/metadata/app/db/", capabilities: ["list"] },
+            { path: "secret/metadata/devops/", capabilities: ["list"] },
         ]);
     });
 
