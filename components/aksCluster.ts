@@ -123,10 +123,10 @@ export function localAccountsOffMessage(resourceGroupName: string, name: string)
     );
 }
 
-function poolProfile(pool: AksPoolArgs, mode: "System" | "User", subnetId: string | undefined): azureInputs.containerservice.ManagedClusterAgentPoolProfileArgs {
+/** The fields a pool has whether it is inline in the cluster (system) or an AgentPool (user). */
+function poolSpec(pool: AksPoolArgs, mode: "System" | "User", subnetId: string | undefined) {
     const spot = pool.priority === "Spot";
     return {
-        name: pool.name,
         mode,
         vmSize: pool.vmSize,
         osType: "Linux",
@@ -144,7 +144,7 @@ function poolProfile(pool: AksPoolArgs, mode: "System" | "User", subnetId: strin
         availabilityZones: pool.availabilityZones,
         osDiskSizeGB: pool.osDiskSizeGB,
         vnetSubnetID: subnetId,
-    };
+    } satisfies Omit<azureInputs.containerservice.ManagedClusterAgentPoolProfileArgs, "name">;
 }
 
 /**
@@ -196,10 +196,9 @@ export class AksCluster extends pulumi.ComponentResource {
                 enableRBAC: true,
                 oidcIssuerProfile: { enabled: true },
                 securityProfile: args.workloadIdentity ? { workloadIdentity: { enabled: true } } : undefined,
-                agentPoolProfiles: [
-                    poolProfile(args.systemPool, "System", args.network.subnetId),
-                    ...args.userPools.map((p) => poolProfile(p, "User", args.network.subnetId)),
-                ],
+                // Only the system pool inline: Azure does not update agentPoolProfiles through the
+                // cluster, so user pools are AgentPool resources below, which can change on day 2.
+                agentPoolProfiles: [{ name: args.systemPool.name, ...poolSpec(args.systemPool, "System", args.network.subnetId) }],
                 networkProfile: {
                     networkPlugin: "azure",
                     networkPluginMode: "overlay",
@@ -218,7 +217,20 @@ export class AksCluster extends pulumi.ComponentResource {
                 tags: args.tags,
             // Protected: a destroy (or a config change that would replace the cluster) stops
             // instead of deleting it; see docs/security.md for tearing down on purpose.
-            }, { parent: this, protect: args.protect ?? true });
+            // agentPoolProfiles is ignored after creation: changing it through the cluster fails, and
+            // the user pools (AgentPool resources) are not in it. The system pool's settings apply at
+            // creation (scale it with `az aks nodepool update`; keep capacity in user pools).
+            }, { parent: this, protect: args.protect ?? true, ignoreChanges: ["agentPoolProfiles"] });
+
+            for (const pool of args.userPools) {
+                new containerservice.AgentPool(`${name}-pool-${pool.name}`, {
+                    resourceGroupName: rg.name,
+                    resourceName: cluster.name,
+                    agentPoolName: pool.name,
+                    orchestratorVersion: args.kubernetesVersion,
+                    ...poolSpec(pool, "User", args.network.subnetId),
+                }, { parent: this });
+            }
 
             if (args.acrId !== undefined) {
                 const acrId = args.acrId;

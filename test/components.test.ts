@@ -65,7 +65,12 @@ describe("AksCluster (create)", () => {
     });
 
     it("sends Spot priority with its eviction policy, taints and labels; Regular pools carry none", () => {
-        const [system, spot] = (cloud.one("azure-native:containerservice:ManagedCluster").inputs.agentPoolProfiles as Array<Record<string, unknown>>);
+        const profiles = cloud.one("azure-native:containerservice:ManagedCluster").inputs.agentPoolProfiles as Array<Record<string, unknown>>;
+        assert.equal(profiles.length, 1, "only the system pool is inline");
+        const system = profiles[0];
+        const spot = cloud.one("azure-native:containerservice:AgentPool").inputs;
+        assert.equal(spot.agentPoolName, "spot");
+        assert.equal(spot.resourceName, "prod-aks");
         assert.equal(system.mode, "System");
         assert.equal(system.scaleSetPriority, "Regular");
         assert.equal(system.scaleSetEvictionPolicy, undefined);

@@ -29,9 +29,13 @@ describe("index.ts with Pulumi.dev.yaml (the blog's lab)", () => {
         assert.equal(mc.resourceGroupName, "rg-aks-vault-dev");
         assert.deepEqual(mc.oidcIssuerProfile, { enabled: true });
         assert.equal(mc.enableRBAC, true);
-        const pools = mc.agentPoolProfiles as Array<Record<string, unknown>>;
-        assert.deepEqual(pools.map((p) => [p.name, p.mode]), [["system", "System"], ["user", "User"]]);
-        for (const p of pools) {
+        // The system pool inline (AKS needs one at creation), user pools as AgentPool resources
+        // (Azure does not update agentPoolProfiles through the cluster).
+        const system = (mc.agentPoolProfiles as Array<Record<string, unknown>>);
+        assert.deepEqual(system.map((p) => [p.name, p.mode]), [["system", "System"]]);
+        const user = cloud.one("azure-native:containerservice:AgentPool").inputs;
+        assert.deepEqual([user.agentPoolName, user.mode, user.resourceName, user.resourceGroupName], ["user", "User", "aks-vault-dev", "rg-aks-vault-dev"]);
+        for (const p of [system[0], user]) {
             assert.equal(p.vmSize, "Standard_D2s_v3");
             assert.equal(p.enableAutoScaling, true);
             assert.equal(p.minCount, 1);

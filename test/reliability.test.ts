@@ -48,6 +48,9 @@ describe("reliability", () => {
             assert.equal(run.optionsOf(RG).protect, true);
             assert.equal(run.optionsOf(MC).protect, true);
             assert.equal(run.optionsOf(MOUNT).protect, true);
+            // User pools are AgentPool resources; the inline profile (the system pool) is not
+            // updated through the cluster, where Azure refuses it.
+            assert.deepEqual(run.optionsOf(MC).ignoreChanges, ["agentPoolProfiles"]);
             // Protection, not retainOnDelete: a destroy must stop loudly, not orphan silently.
             assert.equal(run.optionsOf(MOUNT).retainOnDelete, false);
         });
