@@ -161,7 +161,7 @@ function progress(io: CliIO, json: boolean): { onEvent: (e: RunEvent) => void; f
                 line(io.stderr, `stack locked by another update; retry ${e.attempt} in ${Math.round(e.delayMs / 1000)}s (not cancelling it)`);
                 break;
             case "policy":
-                if (e.level === "warning") line(io.stderr, `policy warning ${e.violation.policyPack}/${e.violation.policy}: ${e.violation.message}`);
+                if (e.level !== "mandatory") line(io.stderr, `policy warning ${e.violation.policyPack}/${e.violation.policy}: ${e.violation.message}`);
                 break;
             default:
                 break;

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { FakeEngine, STAGE_URNS } from "./fakeEngine";
 import { RunEvent, runOperation } from "../src/automation/runner";
 import {
-    CancelledError, ConcurrentUpdateError, EXIT, GateError, StackNotFoundError, StageFailedError, UnsafeStageError,
+    CancelledError, ConcurrentUpdateError, EXIT, EngineConflict, GateError, StackNotFoundError, StageFailedError, UnsafeStageError,
 } from "../src/automation/errors";
 import { deployedStage, stageOfUrn } from "../src/automation/stages";
 
@@ -113,7 +113,9 @@ describe("automation runner: stages over the engine seam", () => {
         const engine = new FakeEngine("dev", { exists: false }).fault({ op: "up", stage: "cluster", kind: "conflict", times: 2 });
         await runOperation(engine, { operation: "up", stage: "cluster", sleep });
         assert.deepEqual(sleeps, [2000, 4000]);
-        assert.deepEqual(engine.commands, ["preview:cluster", "up:cluster", "up:cluster", "up:cluster"]);
+        // After waiting out a lock, the stage is previewed again: the other update may have changed
+        // the stack, and what is applied must be what was just previewed (and checked).
+        assert.deepEqual(engine.commands, ["preview:cluster", "up:cluster", "preview:cluster", "up:cluster", "preview:cluster", "up:cluster"]);
 
         sleeps.length = 0;
         const locked = new FakeEngine("dev", { exists: false }).fault({ op: "preview", kind: "conflict" });
@@ -123,6 +125,26 @@ describe("automation runner: stages over the engine seam", () => {
         assert.equal(err.exitCode, EXIT.concurrentUpdate);
         assert.deepEqual(sleeps, [1000, 2000, 3000]);
         assert.match(err.message, /was not cancelled/);
+    });
+
+    it("never deletes a later stage that another update deployed while this run waited for the lock", async () => {
+        const engine = new FakeEngine("dev", { exists: true, deployed: "cluster" });
+        const plainUp = engine.up.bind(engine);
+        let first = true;
+        engine.up = async (call) => {
+            if (first) {
+                first = false;
+                // Someone else's update holds the lock and deploys everything meanwhile.
+                engine.calls.push({ op: "up", stage: call.stage });
+                engine.state = new Set(FakeEngine.through("workloads"));
+                throw new EngineConflict();
+            }
+            return plainUp(call);
+        };
+        const err = await runOperation(engine, { operation: "up", stage: "cluster", sleep: async () => undefined }).then(() => undefined, (e: unknown) => e);
+        assert.ok(err instanceof UnsafeStageError, String(err));
+        assert.equal(deployedStage([...engine.state]), "workloads", "nothing of the later stages was deleted");
+        assert.deepEqual(engine.commands, ["preview:cluster", "up:cluster", "preview:cluster"], "no update after the re-check");
     });
 
     it("a missing stack is its own error for outputs, refresh and destroy (never created by them)", async () => {

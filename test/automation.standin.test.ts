@@ -78,11 +78,15 @@ describe("Automation API against a stand-in pulumi CLI", function () {
             `plugin install resource random v${pkg.dependencies["@pulumi/random"]}`,
             `plugin install resource vault v${pkg.dependencies["@pulumi/vault"]}`,
             `preview ${packs} --exec-kind auto.inline --event-log --stack dev`,
+            // Re-read before every update: a later stage deployed meanwhile must not be deleted.
+            "stack export --show-secrets --stack dev",
             `up --yes --skip-preview ${packs} --exec-kind auto.inline --event-log --stack dev`,
             "stack output --json --stack dev",
             "stack output --json --show-secrets --stack dev",
             "stack history --json --show-secrets --page-size 1 --page 1 --stack dev",
             `preview ${packs} --exec-kind auto.inline --event-log --stack dev`,
+            // Re-read before every update: a later stage deployed meanwhile must not be deleted.
+            "stack export --show-secrets --stack dev",
             `up --yes --skip-preview ${packs} --exec-kind auto.inline --event-log --stack dev`,
             "stack output --json --stack dev",
             "stack output --json --show-secrets --stack dev",

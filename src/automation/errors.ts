@@ -102,7 +102,7 @@ export class StageFailedError extends AutomationError {
         public readonly appliedStages: Stage[],
     ) {
         super(`stage ${stage} failed during ${operation}${resource ? ` at ${resource}` : ""}: ${detail}\n` +
-            (appliedStages.length > 0 ? `stages applied: ${appliedStages.join(", ")}; ` : "") +
+            (appliedStages.length > 0 ? `stages ${operation === "destroy" ? "removed" : "applied"}: ${appliedStages.join(", ")}; ` : "") +
             "rerun the same command to continue from this stage.");
     }
 }

@@ -53,7 +53,8 @@ export type RunEvent =
     | { type: "stage"; stage: Stage; status: StageStatus; changes?: ChangeSummary; reason?: string }
     | { type: "resource"; stage: Stage; phase: Phase; op: string; urn: string; resourceType: string; name: string; status: "started" | "done" | "failed" }
     | { type: "diagnostic"; stage: Stage; severity: string; message: string; urn?: string }
-    | { type: "policy"; stage: Stage; level: "warning" | "mandatory"; violation: PolicyViolation }
+    /** `mandatory` stops the run; anything else (the engine says `advisory`) is a warning. */
+    | { type: "policy"; stage: Stage; level: "advisory" | "mandatory" | (string & Record<never, never>); violation: PolicyViolation }
     | { type: "retry"; stage: Stage; phase: Phase; attempt: number; delayMs: number };
 
 export interface StageReport {
@@ -131,45 +132,69 @@ export async function runOperation(engine: StackEngine, req: RunRequest): Promis
         if (req.signal?.aborted) throw new CancelledError(stage);
     };
 
-    /** One engine command with retries on a lock; errors become the runner's typed errors. */
-    async function step(stage: Stage, phase: Phase, run: (call: EngineCall) => Promise<ChangeSummary>): Promise<{ changes: ChangeSummary; violations: PolicyViolation[] }> {
+    /** Waits out someone else's update (never cancels it); gives up after the retry budget. */
+    async function waitForLock(stage: Stage, phase: Phase, attempt: number): Promise<void> {
+        if (attempt >= retry.attempts) throw new ConcurrentUpdateError(engine.stackName, attempt);
+        const delayMs = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
+        emit({ type: "retry", stage, phase, attempt, delayMs });
+        await sleep(delayMs, req.signal);
+    }
+
+    /**
+     * One engine command; errors become the runner's typed errors. A locked stack is waited out
+     * and retried here, unless `onConflict` is "throw" (the caller must redo more than this step).
+     */
+    async function step(stage: Stage, phase: Phase, run: (call: EngineCall) => Promise<ChangeSummary>, onConflict: "retry" | "throw" = "retry"): Promise<{ changes: ChangeSummary; violations: PolicyViolation[] }> {
         for (let attempt = 1; ; attempt++) {
             checkCancelled(stage);
             const tracker = new Tracker(stage, phase, emit);
             try {
                 const changes = await run({ stage, policyPacks, policyPackConfigs: req.policyPackConfigs, onEvent: tracker.onEvent, signal: req.signal });
-                checkCancelled(stage);
+                // A cancel that arrives after the command finished stops the next step, not this one.
                 return { changes, violations: tracker.violations };
             } catch (err) {
                 checkCancelled(stage);
                 if (err instanceof EngineConflict) {
-                    // Never cancel the other update: wait for it, then give up with a clear message.
-                    if (attempt >= retry.attempts) throw new ConcurrentUpdateError(engine.stackName, attempt);
-                    const delayMs = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
-                    emit({ type: "retry", stage, phase, attempt, delayMs });
-                    await sleep(delayMs, req.signal);
+                    if (onConflict === "throw") throw err;
+                    await waitForLock(stage, phase, attempt);
                     continue;
                 }
                 if (err instanceof EngineStackMissing) throw new StackNotFoundError(engine.stackName);
                 const detail = tracker.errorMessage ?? (err instanceof Error ? err.message : String(err));
                 emit({ type: "stage", stage, status: "failed", reason: detail });
                 if (phase === "preview") throw new GateError(stage, tracker.violations, tracker.failedUrn, detail);
-                throw new StageFailedError(stage, phase, tracker.failedUrn, detail, [...applied]);
+                throw new StageFailedError(stage, req.operation === "destroy" ? "destroy" : phase, tracker.failedUrn, detail, [...applied]);
             }
         }
     }
 
-    /** Preview (the gate), then apply, the program cut after `cut`; reported under `stage`. */
+    /**
+     * Preview (the gate), then apply, the program cut after `cut`; reported under `stage`. If the
+     * stack is locked when applying, the other update may have changed it: wait, then start again
+     * from the preview, so what is applied is always what was just previewed and checked.
+     */
     async function gatedUp(stage: Stage, cut: Stage, applying: "updating" | "destroying"): Promise<ChangeSummary> {
-        emit({ type: "stage", stage, status: "previewing" });
-        const gate = await step(stage, "preview", (call) => engine.preview({ ...call, stage: cut }));
-        if (gate.violations.length > 0) {
-            emit({ type: "stage", stage, status: "failed", reason: "policy" });
-            throw new GateError(stage, gate.violations, undefined, "mandatory policy violations");
+        for (let attempt = 1; ; attempt++) {
+            emit({ type: "stage", stage, status: "previewing" });
+            const gate = await step(stage, "preview", (call) => engine.preview({ ...call, stage: cut }));
+            if (gate.violations.length > 0) {
+                emit({ type: "stage", stage, status: "failed", reason: "policy" });
+                throw new GateError(stage, gate.violations, undefined, "mandatory policy violations");
+            }
+            if (applying === "updating") {
+                // Someone may have deployed a later stage since this run read the state: an update
+                // of the graph cut after `cut` would delete it.
+                const deployedNow = deployedStage(await engine.stateUrns());
+                if (deployedNow !== undefined && stageIndex(deployedNow) > stageIndex(cut)) throw new UnsafeStageError(cut, deployedNow, "up");
+            }
+            emit({ type: "stage", stage, status: applying });
+            try {
+                return (await step(stage, "up", (call) => engine.up({ ...call, stage: cut }), "throw")).changes;
+            } catch (err) {
+                if (!(err instanceof EngineConflict)) throw err;
+                await waitForLock(stage, "up", attempt);
+            }
         }
-        emit({ type: "stage", stage, status: applying });
-        const done = await step(stage, "up", (call) => engine.up({ ...call, stage: cut }));
-        return done.changes;
     }
 
     async function open(create: boolean) {
