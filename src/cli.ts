@@ -8,7 +8,7 @@ import * as path from "path";
 import { Command, CommanderError, Option } from "commander";
 import { Listr, ListrTaskWrapper } from "listr2";
 import {
-    AutomationError, EXIT, OPERATIONS, Operation, PROJECT_DIR, RunEvent, RunOptions, RunResult, STAGES, Stage, parseStage, readStackOutputs, run,
+    AutomationError, CancelledError, EXIT, OPERATIONS, Operation, PROJECT_DIR, RunEvent, RunOptions, RunResult, STAGES, Stage, parseStage, readStackOutputs, run,
 } from "./automation";
 import { doctorCommand } from "./doctor/command";
 import { DoctorInputError } from "./doctor/outputs";
@@ -26,6 +26,11 @@ export interface CliIO {
     projectDir: string;
     /** Installs Ctrl-C handling; returns a remover. Default: process SIGINT. */
     onInterrupt?: (handler: () => void) => () => void;
+    /**
+     * Whether a SIGINT this process gets also reaches the `pulumi` child (Ctrl-C on a terminal
+     * signals the whole foreground process group). Default: standard input is a terminal.
+     */
+    interruptReachesChildren?: boolean;
 }
 
 /**
@@ -65,6 +70,11 @@ function stageOption(): Option {
 }
 
 /** `policies/` when it holds a policy pack, else none. */
+function stageOf(err: AutomationError): Stage | undefined {
+    const stage = (err as Partial<{ stage: unknown }>).stage;
+    return typeof stage === "string" && (STAGES as readonly string[]).includes(stage) ? (stage as Stage) : undefined;
+}
+
 function defaultPolicyPacks(projectDir: string): string[] {
     const dir = path.join(projectDir, "policies");
     return existsSync(path.join(dir, "PulumiPolicy.yaml")) ? [dir] : [];
@@ -225,7 +235,8 @@ export function buildCli(io: CliIO, runOperationFn: (o: RunOptions) => Promise<R
             .description(DESCRIPTIONS[operation])
             .option("--stack <name>", "stack name", "dev")
             .option("--json", "one JSON object per line (events, then the result or the error)");
-        if (operation !== "outputs") cmd.addOption(stageOption());
+        // refresh reads every resource in the state; a stage would mean nothing to it.
+        if (operation !== "outputs" && operation !== "refresh") cmd.addOption(stageOption());
         if (MUTATING.includes(operation)) cmd.option("--yes", "confirm: this changes resources");
         if (operation === "up" || operation === "destroy") cmd.option("--single-update", "one update for the whole requested graph, not one per stage");
         if (operation === "up") cmd.option("--verify", "after a successful up, run the doctor's checks on the live deployment (retried while pods start)");
@@ -239,11 +250,24 @@ export function buildCli(io: CliIO, runOperationFn: (o: RunOptions) => Promise<R
             if (MUTATING.includes(operation) && !flags.yes) {
                 throw new UsageError(`${operation} changes resources of stack "${flags.stack}"; pass --yes to confirm (run \`preview\` first to see what would change)`);
             }
-            // Fail on bad settings before Pulumi starts; the program itself reads the same file.
-            if (operation === "up" || operation === "preview") readStackFile(io.projectDir, flags.stack);
-            const policyPacks = flags.policies === false ? [] : (flags.policyPack ?? defaultPolicyPacks(io.projectDir)).map((p) => path.resolve(io.projectDir, p));
+            // Fail on bad settings before Pulumi starts; the program itself reads the same file. Its
+            // `stage` key is the default --stage, as for `plan`, so both build the same graph.
+            const stage = operation === "up" || operation === "preview" ? flags.stage ?? readStackFile(io.projectDir, flags.stack).stage : flags.stage;
+            // A pack the user names is relative to where they run the command; the default is ours.
+            const policyPacks = flags.policies === false ? [] : flags.policyPack?.map((p) => path.resolve(p)) ?? defaultPolicyPacks(io.projectDir);
             const controller = new AbortController();
-            const removeInterrupt = (io.onInterrupt ?? ((h) => { process.once("SIGINT", h); return () => process.removeListener("SIGINT", h); }))(() => {
+            let interrupted = false;
+            const reachesChildren = io.interruptReachesChildren ?? process.stdin.isTTY === true;
+            const removeInterrupt = (io.onInterrupt ?? ((h) => { process.on("SIGINT", h); return () => process.removeListener("SIGINT", h); }))(() => {
+                if (!interrupted && reachesChildren) {
+                    // Ctrl-C on a terminal already reached pulumi, which is stopping cleanly. A
+                    // second SIGINT from us would make it terminate at once, leaving pending
+                    // operations (and a lock) behind; only a second Ctrl-C forces it.
+                    interrupted = true;
+                    line(io.stderr, "cancelling: pulumi is stopping the update cleanly (Ctrl-C again to force; rerun to continue)...");
+                    return;
+                }
+                interrupted = true;
                 line(io.stderr, "cancelling the running update (it stops cleanly; rerun to continue)...");
                 controller.abort();
             });
@@ -252,7 +276,7 @@ export function buildCli(io: CliIO, runOperationFn: (o: RunOptions) => Promise<R
                 const result = await runOperationFn({
                     operation,
                     stack: flags.stack,
-                    stage: flags.stage,
+                    stage,
                     singleUpdate: flags.singleUpdate,
                     policyPacks,
                     backendUrl: flags.backendUrl,
@@ -270,16 +294,19 @@ export function buildCli(io: CliIO, runOperationFn: (o: RunOptions) => Promise<R
                             { outputs: () => readStackOutputs({ stack: flags.stack, projectDir: io.projectDir, env: io.env, backendUrl: flags.backendUrl, secretsProvider: flags.secretsProvider }) },
                             { onAttempt: (n, r) => line(io.stderr, `verify: attempt ${n}: ${r.summary.fail} check(s) failing; retrying while pods start`) },
                         );
-                        io.stdout.write(flags.json ? `${renderJson(report)}\n` : renderText(report, { showPassing: false }));
+                        io.stdout.write(flags.json ? `${JSON.stringify({ type: "verify", ...JSON.parse(renderJson(report)) })}\n` : renderText(report, { showPassing: false }));
                     } catch (err) {
                         if (!(err instanceof VerifyError)) throw err;
-                        io.stdout.write(flags.json ? `${renderJson(err.report)}\n` : renderText(err.report, { showPassing: false }));
+                        io.stdout.write(flags.json ? `${JSON.stringify({ type: "verify", ...JSON.parse(renderJson(err.report)) })}\n` : renderText(err.report, { showPassing: false }));
                         outcome.exitCode = EXIT.checksFailed;
                     }
                 }
             } catch (err) {
-                await view.finish(err);
-                throw err;
+                // Cancelled through the terminal: pulumi stopped on its own signal and failed the
+                // step; report the cancel, not the failure.
+                const reported = interrupted && !(err instanceof CancelledError) && err instanceof AutomationError ? new CancelledError(stageOf(err)) : err;
+                await view.finish(reported);
+                throw reported;
             } finally {
                 removeInterrupt();
             }
@@ -291,7 +318,7 @@ export function buildCli(io: CliIO, runOperationFn: (o: RunOptions) => Promise<R
     const inherit = (cmd: Command) => program.addCommand(cmd.copyInheritedSettings(program));
     inherit(doctorCommand({
         // The kubeconfig is a secret output: read in clear, handed only to the Kubernetes client.
-        loadOutputs: (stack) => readStackOutputs({ stack, projectDir: io.projectDir, env: io.env }),
+        loadOutputs: (stack, where) => readStackOutputs({ stack, projectDir: io.projectDir, env: io.env, ...where }),
         env: io.env,
         write: (text) => io.stdout.write(text),
         setExitCode: (code) => { outcome.exitCode = code; },

@@ -24,6 +24,8 @@ describe("policy pack config from the settings", () => {
         assert.ok(derived);
         assert.deepEqual(derived.config, { "vault-role-bound-service-accounts": { wildcardRoles: ["legacy"] } });
         assert.deepEqual(JSON.parse(readFileSync(derived.file, "utf8")), derived.config);
+        // The CLI pairs configs with packs by position: other packs get an empty config.
+        assert.deepEqual(JSON.parse(readFileSync(derived.empty, "utf8")), {});
         derived.cleanup();
         assert.equal(existsSync(derived.file), false, "the temporary file is removed after the run");
     });

@@ -28,7 +28,7 @@ const OK: RunResult = { operation: "up", stack: "dev", stages: [{ stage: "cluste
 async function cli(args: string[], run: (o: RunOptions) => Promise<RunResult> = async () => OK, extra: { onInterrupt?: (h: () => void) => () => void; env?: NodeJS.ProcessEnv } = {}) {
     const stdout = new Capture();
     const stderr = new Capture();
-    const code = await main(["node", "aks-vault", ...args], { stdout, stderr, projectDir: ROOT, env: extra.env ?? { PATH: "" }, onInterrupt: extra.onInterrupt ?? (() => () => undefined) }, run);
+    const code = await main(["node", "aks-vault", ...args], { stdout, stderr, projectDir: ROOT, env: extra.env ?? { PATH: "" }, onInterrupt: extra.onInterrupt ?? (() => () => undefined), interruptReachesChildren: false }, run);
     return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
@@ -116,10 +116,20 @@ describe("CLI", () => {
         } finally {
             rmSync(dir, { recursive: true, force: true });
         }
+        // A passphrase stack (its file holds the salt) without the passphrase: named before Pulumi
+        // runs. A stack made with another secrets provider needs none.
         const standin = path.join(ROOT, "test", "fixtures", "standin");
-        const res = await cli(["outputs"], run, { env: { PATH: standin } });
-        assert.equal(res.code, EXIT.settings);
-        assert.match(res.stderr, /PULUMI_CONFIG_PASSPHRASE/);
+        const project = mkdtempSync(path.join(tmpdir(), "cli-"));
+        try {
+            writeFileSync(path.join(project, "Pulumi.pp.yaml"), "encryptionsalt: v1:c2FsdA==:v1:aGFzaA==\nconfig: {}\n");
+            const stdout = new Capture();
+            const stderr = new Capture();
+            const code = await main(["node", "aks-vault", "outputs", "--stack", "pp"], { stdout, stderr, projectDir: project, env: { PATH: standin }, interruptReachesChildren: false }, run);
+            assert.equal(code, EXIT.settings, stderr.text);
+            assert.match(stderr.text, /PULUMI_CONFIG_PASSPHRASE/);
+        } finally {
+            rmSync(project, { recursive: true, force: true });
+        }
     });
 
     it("without pulumi on PATH says so in one line with the install link (exit 4)", async () => {
@@ -129,6 +139,25 @@ describe("CLI", () => {
         assert.ok(res.stderr.includes(PULUMI_INSTALL_URL));
         const err = JSON.parse(res.stdout.trim().split("\n").pop() ?? "{}") as { type: string; kind: string; exitCode: number };
         assert.deepEqual([err.type, err.kind, err.exitCode], ["error", "PulumiNotInstalledError", EXIT.pulumiMissing]);
+    });
+
+    it("on a terminal, Ctrl-C leaves the stop to pulumi (which got the signal too): no second SIGINT, exit 130", async () => {
+        let interrupt: (() => void) | undefined;
+        let aborted = false;
+        const stdout = new Capture();
+        const stderr = new Capture();
+        const code = await main(["node", "aks-vault", "up", "--yes"], {
+            stdout, stderr, projectDir: ROOT, env: { PATH: "" }, interruptReachesChildren: true,
+            onInterrupt: (h) => { interrupt = h; return () => { interrupt = undefined; }; },
+        }, (o) => new Promise((_, reject) => {
+            o.signal?.addEventListener("abort", () => { aborted = true; });
+            // pulumi, interrupted by the terminal, stops the update and the step fails.
+            setImmediate(() => { interrupt?.(); setImmediate(() => reject(new StageFailedError("injector", "up", undefined, "update canceled", ["cluster"]))); });
+        }));
+        assert.equal(aborted, false, "a second SIGINT would make pulumi terminate without cleanup");
+        assert.equal(code, EXIT.cancelled, stderr.text);
+        assert.match(stderr.text, /pulumi is stopping the update cleanly/);
+        assert.match(stderr.text, /cancelled during stage injector/);
     });
 
     it("Ctrl-C aborts the running operation and exits 130", async () => {

@@ -89,7 +89,8 @@ export interface RunOptions {
 function secretInputs(secrets: RunOptions["secrets"]): SecretInputs {
     const values = secrets?.values ?? {};
     return {
-        vaultToken: secrets?.vaultToken,
+        // Only when given: an explicit undefined would hide the stack's own vaultToken config.
+        ...(secrets?.vaultToken === undefined ? {} : { vaultToken: secrets.vaultToken }),
         secretConfig: (key: string) => {
             const value = values[key];
             return value !== undefined ? pulumi.secret(value) : new pulumi.Config().requireSecret(key);
@@ -128,16 +129,21 @@ export async function run(options: RunOptions): Promise<RunResult> {
         envVars: options.envVars,
         env: options.env,
     });
-    const derived = options.policyPackConfigs === undefined && (options.policyPacks ?? []).length > 0
+    const packs = options.policyPacks ?? [];
+    const derived = options.policyPackConfigs === undefined && packs.length > 0
         ? await derivedPackConfig(settings ?? stackFileSettings(options))
         : undefined;
+    // The CLI pairs --policy-pack-config with --policy-pack by position: the derived config goes
+    // to this project's pack, an empty one to any other.
+    const ours = path.join(options.projectDir ?? PROJECT_DIR, "policies");
+    const derivedConfigs = derived === undefined ? undefined : packs.map((p) => (path.resolve(p) === path.resolve(ours) ? derived.file : derived.empty));
     try {
         return await runOperation(engine, {
             operation: options.operation,
             stage: options.stage,
             singleUpdate: options.singleUpdate,
             policyPacks: options.policyPacks,
-            policyPackConfigs: options.policyPackConfigs ?? (derived === undefined ? undefined : [derived.file]),
+            policyPackConfigs: options.policyPackConfigs ?? derivedConfigs,
             onEvent: options.onEvent,
             signal: options.signal,
             retry: options.retry,
@@ -157,7 +163,7 @@ function stackFileSettings(options: RunOptions): Settings | undefined {
  * The pack config the settings imply, written to a temporary file for `--policy-pack-config`;
  * undefined when they exempt nothing (the pack's strict defaults apply).
  */
-export async function derivedPackConfig(settings: Settings | undefined): Promise<{ file: string; config: Record<string, unknown>; cleanup(): void } | undefined> {
+export async function derivedPackConfig(settings: Settings | undefined): Promise<{ file: string; empty: string; config: Record<string, unknown>; cleanup(): void } | undefined> {
     if (settings === undefined || !settings.workloads.some((w) => w.allowWildcard)) return undefined;
     // Loaded only when a pack is applied: the policy modules pull in @pulumi/policy.
     const { packConfigFromStack } = await import("../../policies/stackPackConfig");
@@ -165,7 +171,9 @@ export async function derivedPackConfig(settings: Settings | undefined): Promise
     const dir = mkdtempSync(path.join(tmpdir(), "aks-vault-policy-"));
     const file = path.join(dir, "policy-pack-config.json");
     writeFileSync(file, JSON.stringify(config, null, 2));
-    return { file, config, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+    const empty = path.join(dir, "empty-policy-pack-config.json");
+    writeFileSync(empty, "{}\n");
+    return { file, empty, config, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /**

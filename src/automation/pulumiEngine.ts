@@ -4,10 +4,10 @@
  * typed errors into the engine's. The stand-in CLI test (test/automation.cli.test.ts) proves the
  * commands and flags it makes the real CLI run.
  */
-import { accessSync, constants, mkdirSync, readFileSync } from "fs";
+import { accessSync, constants, existsSync, mkdirSync, readFileSync } from "fs";
 import * as path from "path";
 import {
-    CommandError, ConcurrentUpdateError, LocalWorkspace, PulumiFn, Stack, StackNotFoundError,
+    CommandError, ConcurrentUpdateError, LocalWorkspace, PulumiCommand, PulumiFn, Stack, StackNotFoundError,
 } from "@pulumi/pulumi/automation";
 import { ChangeSummary, EngineCall, StackEngine, StackOutput } from "./engine";
 import { EngineConflict, EngineFailure, EngineStackMissing, PulumiNotInstalledError, RunConfigurationError } from "./errors";
@@ -67,19 +67,26 @@ function condense(err: CommandError): string {
     return lines.length > 0 ? lines.join("\n") : err.message.split("\n").slice(0, 6).join("\n");
 }
 
-function mapError(err: unknown): unknown {
+/** `opening`: a CLI failure while selecting the stack (backend login, passphrase) is the run's configuration, not an update's failure. */
+function mapError(err: unknown, opening = false): unknown {
     if (err instanceof ConcurrentUpdateError) return new EngineConflict();
     if (err instanceof StackNotFoundError) return new EngineStackMissing();
-    if (err instanceof CommandError) return new EngineFailure(condense(err));
+    if (err instanceof CommandError) return opening ? new RunConfigurationError(`opening the stack failed: ${condense(err)}`) : new EngineFailure(condense(err));
     return err;
 }
 
-async function mapped<T>(fn: () => Promise<T>): Promise<T> {
+async function mapped<T>(fn: () => Promise<T>, opening = false): Promise<T> {
     try {
         return await fn();
     } catch (err) {
-        throw mapError(err);
+        throw mapError(err, opening);
     }
+}
+
+/** A passphrase-encrypted stack's file holds its salt (`encryptionsalt:`); a new stack has no file yet. */
+function usesPassphrase(projectDir: string, stack: string): boolean {
+    const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
+    return existsSync(file) && /^encryptionsalt:/m.test(readFileSync(file, "utf8"));
 }
 
 function counts(summary: Record<string, number | undefined> | undefined): ChangeSummary {
@@ -101,25 +108,41 @@ export class PulumiEngine implements StackEngine {
         const env = this.opts.env ?? process.env;
         if (findPulumi(env) === undefined) throw new PulumiNotInstalledError();
         const secretsProvider = this.opts.secretsProvider ?? "passphrase";
-        const extra = this.opts.envVars ?? {};
-        if (secretsProvider === "passphrase" && [env.PULUMI_CONFIG_PASSPHRASE, env.PULUMI_CONFIG_PASSPHRASE_FILE, extra.PULUMI_CONFIG_PASSPHRASE, extra.PULUMI_CONFIG_PASSPHRASE_FILE].every((v) => v === undefined)) {
-            throw new RunConfigurationError("the passphrase secrets provider needs PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE in the environment (or choose another secrets provider)");
-        }
+        // An explicitly given environment reaches the CLI too (not only these checks).
+        const given = this.opts.env === undefined ? {} : Object.fromEntries(Object.entries(this.opts.env).filter((e): e is [string, string] => e[1] !== undefined));
+        const extra = { ...given, ...(this.opts.envVars ?? {}) };
+        const passphraseMissing = [env.PULUMI_CONFIG_PASSPHRASE, env.PULUMI_CONFIG_PASSPHRASE_FILE, extra.PULUMI_CONFIG_PASSPHRASE, extra.PULUMI_CONFIG_PASSPHRASE_FILE].every((v) => v === undefined);
+        const passphraseError = () => new RunConfigurationError("the passphrase secrets provider needs PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE in the environment (or choose another secrets provider)");
+        // An existing stack keeps the secrets provider it was created with: only a passphrase
+        // stack (its stack file holds an encryption salt) needs the passphrase.
+        if (passphraseMissing && usesPassphrase(this.opts.projectDir, this.stackName)) throw passphraseError();
         let backendUrl = this.opts.backendUrl ?? env.PULUMI_BACKEND_URL;
         if (backendUrl === undefined) {
             const dir = path.join(this.opts.projectDir, ".pulumi-state");
             mkdirSync(dir, { recursive: true });
             backendUrl = `file://${dir}`;
         }
+        // Use the pulumi found on the given PATH (the Automation API would look on this process's
+        // PATH); it can only be pointed at an installation root, i.e. <root>/bin/pulumi.
+        const found = findPulumi(env);
+        const root = found !== undefined && path.basename(path.dirname(found)) === "bin" ? path.dirname(path.dirname(found)) : undefined;
+        const pulumiCommand = root === undefined ? undefined : await mapped(() => PulumiCommand.get({ root }), true);
         const workspace = await mapped(() => LocalWorkspace.create({
             workDir: this.opts.projectDir,
+            pulumiCommand,
             // destroy and refresh take no per-call program; they get the whole graph (which they
             // do not run unless asked to) so the CLI talks to this process, not to index.ts.
             program: this.opts.programFor(STAGES[STAGES.length - 1]),
             secretsProvider,
             envVars: { PULUMI_BACKEND_URL: backendUrl, PULUMI_SKIP_UPDATE_CHECK: "true", ...extra },
-        }));
-        this.stack = await mapped(() => (create ? Stack.createOrSelect(this.stackName, workspace) : Stack.select(this.stackName, workspace)));
+        }), true);
+        try {
+            this.stack = await Stack.select(this.stackName, workspace);
+        } catch (err) {
+            if (!(err instanceof StackNotFoundError) || !create) throw mapError(err, true);
+            if (secretsProvider === "passphrase" && passphraseMissing) throw passphraseError();
+            this.stack = await mapped(() => Stack.create(this.stackName, workspace), true);
+        }
     }
 
     private get selected(): Stack {

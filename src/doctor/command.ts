@@ -7,13 +7,13 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { EXIT } from "../automation/errors";
 import { doctor, DoctorOptions } from "./index";
 import { ClusterReader, VaultReader } from "./gather";
-import { OutputMap } from "./outputs";
+import { DoctorInputError, OutputMap } from "./outputs";
 import { renderJson, renderText } from "./render";
 import { InjectionMode } from "./types";
 
 export interface DoctorCommandDeps {
     /** The outputs of stack `name` (the CLI: Automation API `selectStack(...).outputs()`). */
-    loadOutputs(stack: string): Promise<OutputMap>;
+    loadOutputs(stack: string, where?: { backendUrl?: string; secretsProvider?: string }): Promise<OutputMap>;
     /** Default: `process.env`. */
     env?: NodeJS.ProcessEnv;
     /** Default: `process.stdout.write`. */
@@ -27,6 +27,8 @@ export interface DoctorCommandDeps {
 
 interface DoctorFlags {
     stack: string;
+    backendUrl?: string;
+    secretsProvider?: string;
     json?: boolean;
     vaultTokenEnv: string;
     vaultAddr?: string;
@@ -69,6 +71,8 @@ export function doctorCommand(deps: DoctorCommandDeps): Command {
         .requiredOption("-s, --stack <name>", "stack whose outputs describe the deployment")
         .option("--json", "print the report as JSON")
         .option("--failures-only", "print only checks that did not pass")
+        .option("--backend-url <url>", "Pulumi backend holding the stack (default: PULUMI_BACKEND_URL, else the project's file backend)")
+        .option("--secrets-provider <provider>", "the stack's secrets provider, if not passphrase")
         .addOption(new Option("--vault-token-env <name>", "environment variable holding a Vault token; when it is set, also check the Vault side").default("VAULT_TOKEN"))
         .option("--vault-addr <url>", "Vault address for the Vault checks (default: $VAULT_ADDR)")
         .option("--vault-namespace <ns>", "Vault Enterprise namespace (default: $VAULT_NAMESPACE)")
@@ -83,12 +87,12 @@ export function doctorCommand(deps: DoctorCommandDeps): Command {
             const env = deps.env ?? process.env;
             const write = deps.write ?? ((t: string) => void process.stdout.write(t));
             const setExitCode = deps.setExitCode ?? ((c: number) => { process.exitCode = c; });
-            const outputs = await deps.loadOutputs(flags.stack);
+            const outputs = await deps.loadOutputs(flags.stack, { backendUrl: flags.backendUrl, secretsProvider: flags.secretsProvider });
             const token = env[flags.vaultTokenEnv];
             const address = flags.vaultAddr ?? env.VAULT_ADDR;
             let vault: DoctorOptions["vault"] = deps.vaultReader;
             if (vault === undefined && token !== undefined && token !== "") {
-                if (address === undefined || address === "") throw new Error(`--vault-token-env ${flags.vaultTokenEnv} is set but there is no Vault address: pass --vault-addr or set VAULT_ADDR`);
+                if (address === undefined || address === "") throw new DoctorInputError(`--vault-token-env ${flags.vaultTokenEnv} is set but there is no Vault address: pass --vault-addr or set VAULT_ADDR`);
                 vault = { address, token, namespace: flags.vaultNamespace ?? env.VAULT_NAMESPACE };
             }
             const report = await doctor({
