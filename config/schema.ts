@@ -166,6 +166,9 @@ export const vaultSchema = z
     })
     .strict();
 
+/** The injector pods' own requests and limits (the chart sets none). */
+export const INJECTOR_RESOURCES = { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } } as const;
+
 export const injectorSchema = z
     .object({
         namespace: dns1123("injector.namespace").default("vault"),
@@ -181,13 +184,18 @@ export const injectorSchema = z
         /** Vault Agent image tag; omitted: the chart's default for its version. */
         agentImageTag: z.string().optional(),
         nodeSelector: z.record(z.string(), z.string()).default({}),
+        /** Injector pod resources, field by field over 50m/64Mi requests and 250m/256Mi limits. */
         resources: z
             .object({
                 requests: z.object({ cpu: z.string(), memory: z.string() }).partial().strict().optional(),
                 limits: z.object({ cpu: z.string(), memory: z.string() }).partial().strict().optional(),
             })
             .strict()
-            .default({ requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } }),
+            .transform((r) => ({
+                requests: { ...INJECTOR_RESOURCES.requests, ...r.requests },
+                limits: { ...INJECTOR_RESOURCES.limits, ...r.limits },
+            }))
+            .prefault({}),
         reviewerServiceAccount: dns1123("injector.reviewerServiceAccount").default("vault-token-reviewer"),
         /**
          * Change this value (a date, a counter) to rotate the reviewer token: a new token Secret is

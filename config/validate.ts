@@ -156,6 +156,7 @@ function crossFieldProblems(raw: unknown): SettingsProblem[] {
         } else {
             if (credentials.clientSecretConfig !== undefined) add("cluster.credentials.clientSecretConfig", credentials.clientSecretConfig, `unset for login ${credentials.login} (only spn uses a client secret)`);
             if (credentials.login === "azurecli" && credentials.clientId !== undefined) add("cluster.credentials.clientId", credentials.clientId, "unset for login azurecli (the CLI's signed-in identity is used)");
+            if (credentials.tenantId !== undefined) add("cluster.credentials.tenantId", credentials.tenantId, `unset for login ${credentials.login} (only spn takes a tenant; the others use their identity's)`);
         }
     }
 

@@ -89,3 +89,11 @@ describe("settings defaults for a minimal stack", () => {
         assert.equal(s.cluster.network.dnsServiceIp, "10.0.0.10");
     });
 });
+
+describe("injector resources", () => {
+    it("override the documented defaults field by field, not as a whole", () => {
+        const raw = JSON.parse(JSON.stringify(stackConfig())) as Record<string, any>;
+        raw.injector.resources = { requests: { cpu: "100m" } };
+        assert.deepEqual(parseSettings(raw).injector.resources, { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } });
+    });
+});

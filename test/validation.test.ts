@@ -88,6 +88,7 @@ const CORPUS: Array<[string, Mutation, string]> = [
     ["a DNS service IP outside the service CIDR", set("cluster.network.dnsServiceIp", "10.1.0.10"), "cluster.network.dnsServiceIp"],
     ["overlapping pod and service CIDRs", set("cluster.network.serviceCidr", "10.244.128.0/17"), "cluster.network.serviceCidr"],
     ["a system pool with fewer than 30 max pods", set("cluster.systemPool.maxPods", 20), "cluster.systemPool.maxPods"],
+    ["a tenant for login msi (only spn takes one)", all(set("cluster.entraId", {}), set("cluster.credentials", { mode: "kubelogin", login: "msi", tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47" })), "cluster.credentials.tenantId"],
     ["a Spot max price of 0", all(set("cluster.userPools[0].priority", "Spot"), set("cluster.userPools[0].spotMaxPrice", 0)), "cluster.userPools[0].spotMaxPrice"],
 ];
 
