@@ -91,6 +91,7 @@ interface OperationFlags {
     backendUrl?: string;
     secretsProvider?: string;
     verify?: boolean;
+    createStack?: boolean;
 }
 
 function line(stream: NodeJS.WritableStream, text: string) {
@@ -239,6 +240,7 @@ export function buildCli(io: CliIO, runOperationFn: (o: RunOptions) => Promise<R
         if (operation !== "outputs" && operation !== "refresh") cmd.addOption(stageOption());
         if (MUTATING.includes(operation)) cmd.option("--yes", "confirm: this changes resources");
         if (operation === "up" || operation === "destroy") cmd.option("--single-update", "one update for the whole requested graph, not one per stage");
+        if (operation === "preview") cmd.option("--create-stack", "create the stack if it does not exist yet (default: a missing stack is an error)");
         if (operation === "up") cmd.option("--verify", "after a successful up, run the doctor's checks on the live deployment (retried while pods start)");
         if (operation === "up" || operation === "preview" || operation === "destroy") {
             cmd.option("--policy-pack <dir...>", "policy pack folder(s) to enforce (default: policies/ if it holds a pack)")
@@ -278,6 +280,7 @@ export function buildCli(io: CliIO, runOperationFn: (o: RunOptions) => Promise<R
                     stack: flags.stack,
                     stage,
                     singleUpdate: flags.singleUpdate,
+                    createStack: flags.createStack,
                     policyPacks,
                     backendUrl: flags.backendUrl,
                     secretsProvider: flags.secretsProvider,

@@ -80,6 +80,19 @@ describe("automation runner: stages over the engine seam", () => {
         assert.deepEqual(result.stages.filter((s) => s.status === "skipped").map((s) => s.stage), ["cluster", "injector"]);
     });
 
+    it("preview never creates a missing stack unless asked; up does", async () => {
+        const missing = new FakeEngine("typo", { exists: false });
+        const err = await runOperation(missing, { operation: "preview" }).then(() => undefined, (e: unknown) => e);
+        assert.ok(err instanceof StackNotFoundError, String(err));
+        assert.deepEqual(missing.calls, [{ op: "open", create: false }]);
+        const asked = new FakeEngine("new", { exists: false });
+        await runOperation(asked, { operation: "preview", createStack: true });
+        assert.deepEqual(asked.calls[0], { op: "open", create: true });
+        const up = new FakeEngine("new", { exists: false });
+        await runOperation(up, { operation: "up", stage: "cluster" });
+        assert.deepEqual(up.calls[0], { op: "open", create: true });
+    });
+
     it("refuses a cut below a deployed stage instead of deleting it (up and preview), before any engine command", async () => {
         for (const operation of ["up", "preview"] as const) {
             const engine = new FakeEngine("dev", { deployed: "workloads" });

@@ -72,6 +72,8 @@ export interface RunOptions {
      * `wildcardRoles`), so an exemption the stack declares does not fail the gate.
      */
     policyPackConfigs?: string[];
+    /** Create the stack if it does not exist. Default: true for `up`, false for everything else. */
+    createStack?: boolean;
     /** Progress: stages, resources, diagnostics, policy results, retries. */
     onEvent?: (event: RunEvent) => void;
     /** Aborting cancels the running update cleanly (the CLI gets SIGINT) and rejects with `CancelledError`. */
@@ -144,6 +146,7 @@ export async function run(options: RunOptions): Promise<RunResult> {
             singleUpdate: options.singleUpdate,
             policyPacks: options.policyPacks,
             policyPackConfigs: options.policyPackConfigs ?? derivedConfigs,
+            createStack: options.createStack,
             onEvent: options.onEvent,
             signal: options.signal,
             retry: options.retry,

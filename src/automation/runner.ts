@@ -39,6 +39,8 @@ export interface RunRequest {
     policyPacks?: string[];
     /** JSON files configuring the policy packs. */
     policyPackConfigs?: string[];
+    /** Create the stack if it does not exist. Default: true for `up`, false otherwise (as `pulumi preview`). */
+    createStack?: boolean;
     onEvent?: (event: RunEvent) => void;
     signal?: AbortSignal;
     retry?: Partial<RetryPolicy>;
@@ -225,7 +227,9 @@ export async function runOperation(engine: StackEngine, req: RunRequest): Promis
         }
         case "preview":
         case "up": {
-            await open(true);
+            // A preview of a stack that does not exist fails (a mistyped --stack in CI must not
+            // create an empty stack), unless the caller asks for it.
+            await open(req.createStack ?? req.operation === "up");
             const target = req.stage ?? last;
             const deployed = deployedStage(await engine.stateUrns());
             if (deployed !== undefined && stageIndex(deployed) > stageIndex(target)) throw new UnsafeStageError(target, deployed, req.operation);
