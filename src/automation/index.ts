@@ -22,7 +22,7 @@ import { Settings, SettingsInput } from "../../config/schema";
 import { PulumiEngine } from "./pulumiEngine";
 import type { StackOutput } from "./engine";
 import { EngineStackMissing, StackNotFoundError } from "./errors";
-import { RetryPolicy, RunEvent, RunResult, Operation, runOperation } from "./runner";
+import { RunRequest, RunResult, runOperation } from "./runner";
 import { Stage } from "./stages";
 
 export { OPERATIONS, DEFAULT_RETRY, runOperation } from "./runner";
@@ -40,8 +40,8 @@ export type { DoctorReport } from "../doctor/types";
 export type { SettingsInput, Settings } from "../../config/schema";
 
 
-export interface RunOptions {
-    operation: Operation;
+/** What `run` takes: the stage runner's request (see runner.ts) plus where the stack lives. */
+export interface RunOptions extends Omit<RunRequest, "sleep"> {
     /** Stack name, e.g. `dev` or `team-a`. */
     stack: string;
     /**
@@ -56,30 +56,16 @@ export interface RunOptions {
         /** Values for seeds declared as `{ secretConfig: KEY }`; missing keys are read from stack config. */
         values?: Record<string, string>;
     };
-    /** Up to (up, preview) or down to (destroy) this stage. Default: every stage. */
-    stage?: Stage;
-    /** One update for the whole requested graph instead of one per stage. Default false. */
-    singleUpdate?: boolean;
     /** Any Pulumi backend URL. Default: PULUMI_BACKEND_URL, else a file backend in `<project>/.pulumi-state`. */
     backendUrl?: string;
     /** Default `passphrase` (PULUMI_CONFIG_PASSPHRASE[_FILE]); e.g. `azurekeyvault://<vault>.vault.azure.net/keys/<key>`. */
     secretsProvider?: string;
-    /** Policy pack folders enforced by every preview (the gate) and update. Default none. */
-    policyPacks?: string[];
     /**
      * JSON files configuring the packs. Default: what the settings allow explicitly (roles of
      * workloads with `allowWildcard: true` become the bound-service-accounts policy's
      * `wildcardRoles`), so an exemption the stack declares does not fail the gate.
      */
     policyPackConfigs?: string[];
-    /** Create the stack if it does not exist. Default: true for `up`, false for everything else. */
-    createStack?: boolean;
-    /** Progress: stages, resources, diagnostics, policy results, retries. */
-    onEvent?: (event: RunEvent) => void;
-    /** Aborting cancels the running update cleanly (the CLI gets SIGINT) and rejects with `CancelledError`. */
-    signal?: AbortSignal;
-    /** Waits on a stack locked by someone else's update. Default 5 attempts, 2 s doubling, 30 s at most. */
-    retry?: Partial<RetryPolicy>;
     /** Extra environment for the Pulumi CLI (e.g. ARM_* or AZURE_* credentials). */
     envVars?: Record<string, string>;
     /** Default: this package's folder. */

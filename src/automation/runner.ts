@@ -34,15 +34,19 @@ export interface RunRequest {
     operation: Operation;
     /** Up to (up, preview) or down to (destroy) this stage. Default: every stage. */
     stage?: Stage;
-    /** One update for the whole requested graph instead of one per stage. */
+    /** One update for the whole requested graph instead of one per stage. Default false. */
     singleUpdate?: boolean;
+    /** Policy pack folders enforced by every preview (the gate) and update. Default none. */
     policyPacks?: string[];
-    /** JSON files configuring the policy packs. */
+    /** JSON files configuring the policy packs, paired with them by position. */
     policyPackConfigs?: string[];
     /** Create the stack if it does not exist. Default: true for `up`, false otherwise (as `pulumi preview`). */
     createStack?: boolean;
+    /** Progress: stages, resources, diagnostics, policy results, retries. */
     onEvent?: (event: RunEvent) => void;
+    /** Aborting cancels the running update cleanly (the CLI gets SIGINT) and rejects with `CancelledError`. */
     signal?: AbortSignal;
+    /** Waits on a stack locked by someone else's update. Default 5 attempts, 2 s doubling, 30 s at most. */
     retry?: Partial<RetryPolicy>;
     /** Injected in tests; default: a timer that the signal interrupts. */
     sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
