@@ -77,20 +77,16 @@ describe("Automation API against a stand-in pulumi CLI", function () {
             `plugin install resource kubernetes v${pkg.dependencies["@pulumi/kubernetes"]}`,
             `plugin install resource random v${pkg.dependencies["@pulumi/random"]}`,
             `plugin install resource vault v${pkg.dependencies["@pulumi/vault"]}`,
-            `preview ${packs} --exec-kind auto.inline --event-log --stack dev`,
-            // Re-read before every update: a later stage deployed meanwhile must not be deleted.
-            "stack export --show-secrets --stack dev",
-            `up --yes --skip-preview ${packs} --exec-kind auto.inline --event-log --stack dev`,
-            "stack output --json --stack dev",
-            "stack output --json --show-secrets --stack dev",
-            "stack history --json --show-secrets --page-size 1 --page 1 --stack dev",
-            `preview ${packs} --exec-kind auto.inline --event-log --stack dev`,
-            // Re-read before every update: a later stage deployed meanwhile must not be deleted.
-            "stack export --show-secrets --stack dev",
-            `up --yes --skip-preview ${packs} --exec-kind auto.inline --event-log --stack dev`,
-            "stack output --json --stack dev",
-            "stack output --json --show-secrets --stack dev",
-            "stack history --json --show-secrets --page-size 1 --page 1 --stack dev",
+            // Stages cluster and injector, each: the gate, a re-read of the state (a later stage
+            // deployed meanwhile must not be deleted), the update.
+            ...[1, 2].flatMap(() => [
+                `preview ${packs} --exec-kind auto.inline --event-log --stack dev`,
+                "stack export --show-secrets --stack dev",
+                `up --yes --skip-preview ${packs} --exec-kind auto.inline --event-log --stack dev`,
+                "stack output --json --stack dev",
+                "stack output --json --show-secrets --stack dev",
+                "stack history --json --show-secrets --page-size 1 --page 1 --stack dev",
+            ]),
         ]);
         const all = calls();
         // Inline program: the CLI is pointed at this process's language server.
