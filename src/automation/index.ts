@@ -108,15 +108,7 @@ export function programFactory(settings: Settings | undefined, secrets: RunOptio
 export async function run(options: RunOptions): Promise<RunResult> {
     // Validate before touching Pulumi: a bad object fails here with every key named.
     const settings = options.settings === undefined ? undefined : parseSettings(options.settings);
-    const engine = new PulumiEngine({
-        projectDir: options.projectDir ?? PROJECT_DIR,
-        stackName: options.stack,
-        programFor: programFactory(settings, options.secrets),
-        backendUrl: options.backendUrl,
-        secretsProvider: options.secretsProvider,
-        envVars: options.envVars,
-        env: options.env,
-    });
+    const engine = engineFor(options, programFactory(settings, options.secrets));
     const packs = options.policyPacks ?? [];
     const derived = options.policyPackConfigs === undefined && packs.length > 0
         ? await derivedPackConfig(settings ?? stackFileSettings(options))
@@ -140,6 +132,21 @@ export async function run(options: RunOptions): Promise<RunResult> {
     } finally {
         derived?.cleanup();
     }
+}
+
+type StackLocation = Pick<RunOptions, "stack" | "backendUrl" | "secretsProvider" | "envVars" | "env" | "projectDir">;
+
+/** The Automation API engine for the stack these options locate. */
+function engineFor(options: StackLocation, programFor: (stage: Stage) => PulumiFn): PulumiEngine {
+    return new PulumiEngine({
+        projectDir: options.projectDir ?? PROJECT_DIR,
+        stackName: options.stack,
+        programFor,
+        backendUrl: options.backendUrl,
+        secretsProvider: options.secretsProvider,
+        envVars: options.envVars,
+        env: options.env,
+    });
 }
 
 /** The stack file's settings when there is one (the program reads the same file). */
@@ -170,16 +177,8 @@ export async function derivedPackConfig(settings: Settings | undefined): Promise
  * (`doctor` needs the kubeconfig). Unlike `run({ operation: "outputs" })`, nothing is masked:
  * never print or log what this returns.
  */
-export async function readStackOutputs(options: Pick<RunOptions, "stack" | "backendUrl" | "secretsProvider" | "envVars" | "env" | "projectDir">): Promise<Record<string, StackOutput>> {
-    const engine = new PulumiEngine({
-        projectDir: options.projectDir ?? PROJECT_DIR,
-        stackName: options.stack,
-        programFor: programFactory(undefined, undefined),
-        backendUrl: options.backendUrl,
-        secretsProvider: options.secretsProvider,
-        envVars: options.envVars,
-        env: options.env,
-    });
+export async function readStackOutputs(options: StackLocation): Promise<Record<string, StackOutput>> {
+    const engine = engineFor(options, programFactory(undefined, undefined));
     try {
         await engine.open(false);
         return await engine.revealedOutputs();
