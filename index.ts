@@ -1,11 +1,11 @@
 /**
  * The Pulumi program entry (`pulumi up`/`pulumi preview`): read the stack config once, build the
- * graph, export the outputs. All logic lives in `program.ts`.
+ * graph, export the outputs. All logic lives in `src/program/program.ts`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { loadFromConfig } from "./config/load";
-import { SettingsError } from "./config/validate";
-import { buildProgram, Stage, STAGES } from "./program";
+import { loadFromConfig } from "./src/config/load";
+import { SettingsError } from "./src/config/validate";
+import { buildProgram, Stage, STAGES } from "./src/program/program";
 
 function main() {
     const config = new pulumi.Config();

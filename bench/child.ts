@@ -46,8 +46,8 @@ async function mocked() {
 async function program(n: number): Promise<void> {
     const { pulumi, mock } = await mocked();
     // Loaded before the clock starts: module loading is the cold-start measurement's business.
-    const { buildProgram } = await import("../program");
-    const { parseSettings } = await import("../config/validate");
+    const { buildProgram } = await import("../src/program/program");
+    const { parseSettings } = await import("../src/config/validate");
     const { benchSettings } = await import("./workloads");
     const raw = benchSettings(n);
 
@@ -78,8 +78,8 @@ async function baseline(types: TypeCounts): Promise<void> {
 
 async function footprint(): Promise<void> {
     const { pulumi, mock } = await mocked();
-    const { buildProgram } = await import("../program");
-    const { parseSettings } = await import("../config/validate");
+    const { buildProgram } = await import("../src/program/program");
+    const { parseSettings } = await import("../src/config/validate");
     const { benchSettings } = await import("./workloads");
     // Workloads 0-2 keep the default (init-only), workload 3 asks for a sidecar.
     buildProgram(parseSettings(benchSettings(4)), { secretConfig: () => pulumi.secret("unused") });

@@ -2,7 +2,7 @@
  * The smallest Pulumi mock that lets the whole program evaluate: it echoes inputs as state and
  * computes only the few values the program reads back (cluster issuer, admin kubeconfig, the
  * reviewer token Secret's data, a generated password). It records nothing but counts by type, so
- * it costs the benchmark as little as possible. Tests use test/cloud.ts, which plays the clouds.
+ * it costs the benchmark as little as possible. Tests use test/support/cloud.ts, which plays the clouds.
  */
 import * as pulumi from "@pulumi/pulumi";
 

@@ -6,7 +6,7 @@
  */
 import type { EnforcementLevel, PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 
-/** Type tokens exactly as the program registers them (see `test/cloud.ts` recordings). */
+/** Type tokens exactly as the program registers them (see `test/support/cloud.ts` recordings). */
 export const TYPES = {
     managedCluster: "azure-native:containerservice:ManagedCluster",
     helmRelease: "kubernetes:helm.sh/v3:Release",

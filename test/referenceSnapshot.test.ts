@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, statSync } from "fs";
 import * as path from "path";
-import { REFERENCE, SHARED_REFERENCE, VENDORED_REFERENCE } from "./harness";
+import { REFERENCE, SHARED_REFERENCE, VENDORED_REFERENCE } from "./support/harness";
 
 function files(dir: string, base = dir): string[] {
     return readdirSync(dir).flatMap((name) => {

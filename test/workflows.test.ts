@@ -7,7 +7,7 @@ import { readFileSync } from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { validateWorkflow } from "@action-validator/core";
-import { ROOT } from "./harness";
+import { ROOT } from "./support/harness";
 
 type Step = { uses?: string; run?: string; with?: Record<string, unknown> };
 type Workflow = {

@@ -2,7 +2,7 @@
  * Typed failures of an operation. The CLI maps each to its own exit code; a portal branches on
  * the class (`instanceof`), never on message text.
  */
-import { Stage } from "./stages";
+import { Stage } from "../program/stages";
 
 /** Exit codes of the CLI, one per failure kind. */
 export const EXIT = {

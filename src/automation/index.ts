@@ -15,29 +15,29 @@ import { PROJECT_DIR } from "./projectDir";
 import { readStackFile, stackFilePath } from "../plan/stackFile";
 import * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
-import { buildProgram } from "../../program";
-import { loadFromConfig, SecretInputs } from "../../config/load";
-import { parseSettings, SettingsError } from "../../config/validate";
-import { Settings, SettingsInput } from "../../config/schema";
+import { buildProgram } from "../program/program";
+import { loadFromConfig, SecretInputs } from "../config/load";
+import { parseSettings, SettingsError } from "../config/validate";
+import { Settings, SettingsInput } from "../config/schema";
 import { PulumiEngine } from "./pulumiEngine";
 import type { StackOutput } from "./engine";
 import { EngineStackMissing, StackNotFoundError } from "./errors";
 import { RunRequest, RunResult, runOperation } from "./runner";
-import { Stage } from "./stages";
+import { Stage } from "../program/stages";
 
 export { OPERATIONS, DEFAULT_RETRY, runOperation } from "./runner";
 export { PROJECT_DIR } from "./projectDir";
 export type { Operation, RunEvent, RunResult, StageReport, RetryPolicy, RunRequest, Phase, StageStatus } from "./runner";
-export { STAGES, parseStage, deployedStage, stageOfUrn } from "./stages";
-export type { Stage } from "./stages";
+export { STAGES, parseStage, deployedStage, stageOfUrn } from "../program/stages";
+export type { Stage } from "../program/stages";
 export * from "./errors";
 export type { StackEngine, EngineCall, ChangeSummary, StackOutput } from "./engine";
 export { PulumiEngine, findPulumi, pluginVersions } from "./pulumiEngine";
-export { SettingsError } from "../../config/validate";
+export { SettingsError } from "../config/validate";
 // The doctor, for a portal's own verify step after `up` (see docs/doctor.md).
 export { doctor, verify, VerifyError } from "../doctor";
 export type { DoctorReport } from "../doctor/types";
-export type { SettingsInput, Settings } from "../../config/schema";
+export type { SettingsInput, Settings } from "../config/schema";
 
 
 /** What `run` takes: the stage runner's request (see runner.ts) plus where the stack lives. */

@@ -11,7 +11,7 @@ import {
 } from "@pulumi/pulumi/automation";
 import { ChangeSummary, EngineCall, StackEngine, StackOutput } from "./engine";
 import { EngineConflict, EngineFailure, EngineStackMissing, PulumiNotInstalledError, RunConfigurationError } from "./errors";
-import { STAGES, Stage } from "./stages";
+import { STAGES, Stage } from "../program/stages";
 
 /** The provider packages whose plugins the workspace installs, at the versions in package.json. */
 export const PROVIDER_PACKAGES = ["@pulumi/azure-native", "@pulumi/kubernetes", "@pulumi/random", "@pulumi/vault"] as const;

@@ -13,7 +13,7 @@ import {
     StackNotFoundError, StageFailedError, UnsafeStageError,
 } from "./errors";
 import { ChangeSummary, EngineCall, EngineEvent, StackEngine, StackOutput } from "./engine";
-import { STAGES, Stage, deployedStage, stageIndex } from "./stages";
+import { STAGES, Stage, deployedStage, stageIndex } from "../program/stages";
 
 export const OPERATIONS = ["preview", "up", "destroy", "refresh", "outputs"] as const;
 export type Operation = (typeof OPERATIONS)[number];

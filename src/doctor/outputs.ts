@@ -1,5 +1,5 @@
 /**
- * The doctor's input: a stack's outputs, as `program.ts` exports them and as the Automation API's
+ * The doctor's input: a stack's outputs, as `src/program/program.ts` exports them and as the Automation API's
  * `stack.outputs()` returns them (`{ value, secret }` per key). Plain values are accepted too.
  */
 import { z } from "zod";

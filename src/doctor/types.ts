@@ -33,7 +33,7 @@ export interface Check {
 export type InjectionMode = "init-only" | "sidecar";
 
 export interface WorkloadExpectation {
-    /** Workload name; also the pods' `app` label (components/workloadBinding.ts). */
+    /** Workload name; also the pods' `app` label (src/components/workload/workloadBinding.ts). */
     name: string;
     namespace: string;
     serviceAccount: string;

@@ -6,7 +6,7 @@
  * aks-vault-dev: fqdn⟩:443`. Secrets the cloud returns (kubeconfig, token Secret data, random
  * passwords) are placeholders too, and stay wrapped as secrets.
  *
- * Production code: `plan` runs it. (test/cloud.ts is the test suite's cloud, with real-looking values.)
+ * Production code: `plan` runs it. (test/support/cloud.ts is the test suite's cloud, with real-looking values.)
  */
 import * as pulumi from "@pulumi/pulumi";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";

@@ -5,10 +5,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
-import { buildProgram } from "../../program";
-import { SecretInputs } from "../../config/load";
-import { Settings } from "../../config/schema";
-import { STAGES, STAGE_ROOT_TYPES, Stage } from "../automation/stages";
+import { buildProgram } from "../program/program";
+import { SecretInputs } from "../config/load";
+import { Settings } from "../config/schema";
+import { STAGES, STAGE_ROOT_TYPES, Stage } from "../program/stages";
 import { PLACEHOLDER, PlaceholderCloud, Source, isSecretWire } from "./placeholderCloud";
 import { PROJECT_NAME } from "./stackFile";
 

@@ -6,10 +6,10 @@
 import { existsSync, readFileSync } from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { SETTINGS_KEYS } from "../../config/load";
-import { parseSettings } from "../../config/validate";
-import { Settings } from "../../config/schema";
-import { STAGES, Stage, parseStage } from "../automation/stages";
+import { SETTINGS_KEYS } from "../config/load";
+import { parseSettings } from "../config/validate";
+import { Settings } from "../config/schema";
+import { STAGES, Stage, parseStage } from "../program/stages";
 
 export const PROJECT_NAME = "aks-vault";
 

@@ -4,7 +4,7 @@ import { aksOidcIssuerEnabled } from "../../policies/aks-oidc-issuer-enabled";
 import { aksRbacEnabled } from "../../policies/aks-rbac-enabled";
 import { aksLocalAccountsAdminCredentials, usesLocalAccount } from "../../policies/aks-local-accounts-admin-credentials";
 import { TYPES } from "../../policies/lib";
-import { clusterFacts } from "../cloud";
+import { clusterFacts } from "../support/cloud";
 import { resourceViolations, stackViolations, urnOf } from "./harness";
 import { clone, managedCluster } from "./fixtures";
 

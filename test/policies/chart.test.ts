@@ -7,9 +7,9 @@ import { vaultChartVersionPinned } from "../../policies/vault-chart-version-pinn
 import { vaultInjectorHighAvailability } from "../../policies/vault-injector-high-availability";
 import { vaultChartValuesKnownKeys } from "../../policies/vault-chart-values-known-keys";
 import { chartKeysFromReference, renderChartKeys } from "../../scripts/chartKeyTree";
-import { unknownChartKeys } from "../../components/chartKeys";
-import { renderInjectorValues } from "../../components/injectorValues";
-import { REFERENCE, ROOT } from "../harness";
+import { unknownChartKeys } from "../../src/components/injector/chartKeys";
+import { renderInjectorValues } from "../../src/components/injector/injectorValues";
+import { REFERENCE, ROOT } from "../support/harness";
 import { resourceViolations } from "./harness";
 import { clone, vaultRelease } from "./fixtures";
 

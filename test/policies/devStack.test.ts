@@ -9,9 +9,9 @@ import type { Policies } from "@pulumi/policy";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import { guardrailPolicies } from "../../policies/policies";
 import { TYPES } from "../../policies/lib";
-import { parseSettings } from "../../config/validate";
-import { buildProgram } from "../../program";
-import { ROOT, settle, stackConfig, useCloud } from "../harness";
+import { parseSettings } from "../../src/config/validate";
+import { buildProgram } from "../../src/program/program";
+import { ROOT, settle, stackConfig, useCloud } from "../support/harness";
 import { Fixture, RunNotes, defaultProvider, fromRecording, resourceViolations, stackViolations } from "./harness";
 
 /** Policy name -> violation messages, over a whole stack; policies without violations omitted. */

@@ -1,6 +1,6 @@
 /**
  * Valid resources, one per type the policies look at, shaped as the program sends them (compare
- * `test/cloud.ts` recordings of the dev stack). Each test breaks one property of a fresh copy.
+ * `test/support/cloud.ts` recordings of the dev stack). Each test breaks one property of a fresh copy.
  */
 import type { Unwrap } from "@pulumi/pulumi";
 import type { ManagedClusterArgs } from "@pulumi/azure-native/containerservice";

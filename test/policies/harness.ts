@@ -11,7 +11,7 @@ import type {
     ResourceValidationPolicy,
     StackValidationPolicy,
 } from "@pulumi/policy";
-import type { RecordedResource } from "../cloud";
+import type { RecordedResource } from "../support/cloud";
 
 export interface Violation {
     message: string;

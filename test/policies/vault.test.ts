@@ -6,7 +6,7 @@ import { vaultAuthConfigCaCertificate } from "../../policies/vault-auth-config-c
 import { vaultPolicyLeastPrivilege } from "../../policies/vault-policy-least-privilege";
 import { pathMatches, pathRules } from "../../policies/vaultPolicyRules";
 import { packConfigFromStack } from "../../policies/stackPackConfig";
-import { renderKvPolicy } from "../../components/vaultPolicy";
+import { renderKvPolicy } from "../../src/components/vault/vaultPolicy";
 import { TYPES } from "../../policies/lib";
 import { resourceViolations, stackViolations, urnOf } from "./harness";
 import { authConfig, clone, injectedDeployment, role, vaultPolicy } from "./fixtures";

@@ -1,0 +1,355 @@
+/**
+ * The `aks-vault` command line: `plan` (the offline default), `preview`, `up`, `destroy`,
+ * `refresh`, `outputs`. A thin shell over the library API (src/automation) and the offline plan
+ * (src/plan); every failure kind has its own exit code (src/automation/errors.ts `EXIT`).
+ */
+import { existsSync } from "fs";
+import * as path from "path";
+import { Command, CommanderError, Option } from "commander";
+import { Listr, ListrTaskWrapper } from "listr2";
+import {
+    AutomationError, CancelledError, EXIT, OPERATIONS, Operation, PROJECT_DIR, RunEvent, RunOptions, RunResult, STAGES, Stage, parseStage, readStackOutputs, run,
+} from "../automation";
+import { doctorCommand } from "../doctor/command";
+import { DoctorInputError } from "../doctor/outputs";
+import { VerifyError, verify } from "../doctor";
+import { renderJson, renderText } from "../doctor/render";
+import { SettingsError } from "../config/validate";
+import { StackFileError, readStackFile } from "../plan/stackFile";
+import { evaluatePlan, planJson, renderPlan } from "../plan/plan";
+
+export interface CliIO {
+    stdout: NodeJS.WritableStream & { isTTY?: boolean };
+    stderr: NodeJS.WritableStream;
+    env: NodeJS.ProcessEnv;
+    /** Folder with Pulumi.yaml and the stack files. */
+    projectDir: string;
+    /** Installs Ctrl-C handling; returns a remover. Default: process SIGINT. */
+    onInterrupt?: (handler: () => void) => () => void;
+    /**
+     * Whether a SIGINT this process gets also reaches the `pulumi` child (Ctrl-C on a terminal
+     * signals the whole foreground process group). Default: standard input is a terminal.
+     */
+    interruptReachesChildren?: boolean;
+}
+
+/**
+ * Subcommands other modules contribute (e.g. `doctor`). Each is a configured commander
+ * `Command`; `buildCli` adds them after the built-in ones.
+ */
+export const extraCommands: Command[] = [];
+
+const DESCRIPTIONS: Record<Operation, string> = {
+    preview: "preview the changes (one preview of the graph up to --stage; policy packs enforced)",
+    up: "apply the stages in order, each previewed first (the gate); resumes where a failed run stopped",
+    destroy: "remove stages from the highest deployed one down to --stage (default: everything)",
+    refresh: "read the real state of every resource in the stack",
+    outputs: "print the stack outputs (secrets shown as [secret])",
+};
+
+/** Operations that change resources and need --yes. */
+const MUTATING: readonly Operation[] = ["up", "destroy", "refresh"];
+
+export function exitCodeOf(err: unknown): number {
+    if (err instanceof AutomationError) return err.exitCode;
+    if (err instanceof SettingsError || err instanceof StackFileError || err instanceof DoctorInputError) return EXIT.settings;
+    if (err instanceof CommanderError || err instanceof UsageError) return EXIT.usage;
+    return EXIT.internal;
+}
+
+class UsageError extends Error {}
+
+function stageOption(): Option {
+    return new Option("--stage <stage>", `limit to a stage: ${STAGES.join(", ")}`).argParser((v: string) => {
+        try {
+            return parseStage(v);
+        } catch (err) {
+            throw new UsageError((err as Error).message);
+        }
+    });
+}
+
+/** `policies/` when it holds a policy pack, else none. */
+function stageOf(err: AutomationError): Stage | undefined {
+    const stage = (err as Partial<{ stage: unknown }>).stage;
+    return typeof stage === "string" && (STAGES as readonly string[]).includes(stage) ? (stage as Stage) : undefined;
+}
+
+function defaultPolicyPacks(projectDir: string): string[] {
+    const dir = path.join(projectDir, "policies");
+    return existsSync(path.join(dir, "PulumiPolicy.yaml")) ? [dir] : [];
+}
+
+interface OperationFlags {
+    stack: string;
+    stage?: Stage;
+    yes?: boolean;
+    json?: boolean;
+    singleUpdate?: boolean;
+    policyPack?: string[];
+    policies?: boolean;
+    backendUrl?: string;
+    secretsProvider?: string;
+    verify?: boolean;
+    createStack?: boolean;
+}
+
+function line(stream: NodeJS.WritableStream, text: string) {
+    stream.write(text.endsWith("\n") ? text : `${text}\n`);
+}
+
+function summary(changes: Record<string, number> | undefined): string {
+    const parts = Object.entries(changes ?? {}).filter(([, n]) => n > 0).map(([op, n]) => `${n} ${op}`);
+    return parts.length > 0 ? parts.join(", ") : "no changes";
+}
+
+/** Deferred completion of one stage, for its listr task. */
+interface StageSlot {
+    task?: ListrTaskWrapper<unknown, never, never>;
+    /** Latest title, kept for a task that has not started rendering yet. */
+    title?: string;
+    settle: Promise<string | undefined>;
+    resolve: (skipReason?: string) => void;
+    reject: (err: Error) => void;
+}
+
+/**
+ * Progress on a terminal: one listr2 task per stage, the resource being worked on underneath.
+ * Not a terminal: listr2's plain-line renderer. `--json`: one JSON object per event.
+ */
+function progress(io: CliIO, json: boolean): { onEvent: (e: RunEvent) => void; finish: (err?: unknown) => Promise<void> } {
+    if (json) return { onEvent: (e) => line(io.stdout, JSON.stringify(e)), finish: async () => undefined };
+    const slots = new Map<Stage, StageSlot>();
+    let listr: Promise<unknown> | undefined;
+    const slot = (stage: Stage): StageSlot => {
+        let s = slots.get(stage);
+        if (s === undefined) {
+            let resolve!: StageSlot["resolve"];
+            let reject!: StageSlot["reject"];
+            const settle = new Promise<string | undefined>((res, rej) => { resolve = res; reject = rej; });
+            settle.catch(() => undefined);
+            s = { settle, resolve, reject };
+            slots.set(stage, s);
+        }
+        return s;
+    };
+    const onEvent = (e: RunEvent) => {
+        switch (e.type) {
+            case "plan": {
+                const order = e.stages.map((p) => p.stage);
+                const runner = new Listr(order.map((stage) => ({
+                    title: `stage ${stage}`,
+                    task: async (_ctx: unknown, task: ListrTaskWrapper<unknown, never, never>) => {
+                        const s = slot(stage);
+                        s.task = task;
+                        if (s.title !== undefined) task.title = s.title;
+                        const skip = await s.settle;
+                        if (s.title !== undefined) task.title = s.title;
+                        if (skip !== undefined) task.skip(`stage ${stage} (skipped: ${skip})`);
+                    },
+                })), {
+                    concurrent: false, exitOnError: true, registerSignalListeners: false,
+                    fallbackRendererCondition: !io.stdout.isTTY, renderer: "default", fallbackRenderer: "simple",
+                } as never);
+                for (const p of e.stages) if (!p.run) slot(p.stage).resolve(p.reason ?? "not requested");
+                listr = runner.run().catch(() => undefined);
+                break;
+            }
+            case "stage": {
+                const s = slot(e.stage);
+                s.title = e.status === "done" ? `stage ${e.stage}: ${summary(e.changes)}` : `stage ${e.stage}: ${e.status}`;
+                if (s.task) s.task.title = s.title;
+                if (e.status === "done") s.resolve();
+                else if (e.status === "failed") s.reject(new Error(`stage ${e.stage} failed${e.reason ? `: ${e.reason.split("\n")[0]}` : ""}`));
+                break;
+            }
+            case "resource": {
+                const task = slots.get(e.stage)?.task;
+                if (task && e.op !== "same") task.output = `${e.status === "failed" ? "FAILED " : ""}${e.op} ${e.resourceType} ${e.name}`;
+                break;
+            }
+            case "retry":
+                line(io.stderr, `stack locked by another update; retry ${e.attempt} in ${Math.round(e.delayMs / 1000)}s (not cancelling it)`);
+                break;
+            case "policy":
+                if (e.level !== "mandatory") line(io.stderr, `policy warning ${e.violation.policyPack}/${e.violation.policy}: ${e.violation.message}`);
+                break;
+            default:
+                break;
+        }
+    };
+    return {
+        onEvent,
+        finish: async (err) => {
+            for (const s of slots.values()) {
+                if (err === undefined) s.resolve();
+                else s.reject(err instanceof Error ? err : new Error(String(err)));
+            }
+            await listr;
+        },
+    };
+}
+
+function printResult(io: CliIO, result: RunResult, json: boolean) {
+    if (json) {
+        line(io.stdout, JSON.stringify({ type: "result", ...result }));
+        return;
+    }
+    for (const s of result.stages) {
+        if (s.status === "done") line(io.stdout, `${s.stage}: ${s.phase} ${summary(s.changes)}`);
+    }
+    if (result.outputs !== undefined) {
+        for (const [k, v] of Object.entries(result.outputs)) {
+            line(io.stdout, `${k} = ${typeof v.value === "string" ? v.value : JSON.stringify(v.value)}`);
+        }
+    }
+}
+
+/** What a command asks the process to exit with, when it finishes without throwing (doctor). */
+export interface CliOutcome {
+    exitCode: number;
+}
+
+export function buildCli(io: CliIO, runOperationFn: (o: RunOptions) => Promise<RunResult> = run, outcome: CliOutcome = { exitCode: EXIT.ok }): Command {
+    const program = new Command("aks-vault")
+        .description("AKS + Vault Agent Injector + Vault Kubernetes auth, in ordered stages")
+        .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+        .exitOverride()
+        .showHelpAfterError();
+
+    program
+        .command("plan", { isDefault: true })
+        .description("offline plan (the default): evaluate the program under Pulumi's mock runtime; no CLI, cloud or credentials")
+        .option("--stack <name>", "stack config Pulumi.<name>.yaml", "dev")
+        .addOption(stageOption())
+        .option("--json", "machine-readable output")
+        .action(async (flags: { stack: string; stage?: Stage; json?: boolean }) => {
+            const file = readStackFile(io.projectDir, flags.stack);
+            const plan = await evaluatePlan(file.settings, flags.stack, flags.stage ?? file.stage);
+            if (flags.json) line(io.stdout, JSON.stringify(planJson(plan)));
+            else io.stdout.write(renderPlan(plan));
+        });
+
+    for (const operation of OPERATIONS) {
+        const cmd = program
+            .command(operation)
+            .description(DESCRIPTIONS[operation])
+            .option("--stack <name>", "stack name", "dev")
+            .option("--json", "one JSON object per line (events, then the result or the error)");
+        // refresh reads every resource in the state; a stage would mean nothing to it.
+        if (operation !== "outputs" && operation !== "refresh") cmd.addOption(stageOption());
+        if (MUTATING.includes(operation)) cmd.option("--yes", "confirm: this changes resources");
+        if (operation === "up" || operation === "destroy") cmd.option("--single-update", "one update for the whole requested graph, not one per stage");
+        if (operation === "preview") cmd.option("--create-stack", "create the stack if it does not exist yet (default: a missing stack is an error)");
+        if (operation === "up") cmd.option("--verify", "after a successful up, run the doctor's checks on the live deployment (retried while pods start)");
+        if (operation === "up" || operation === "preview" || operation === "destroy") {
+            cmd.option("--policy-pack <dir...>", "policy pack folder(s) to enforce (default: policies/ if it holds a pack)")
+                .option("--no-policies", "enforce no policy pack");
+        }
+        cmd.option("--backend-url <url>", "Pulumi backend (default: PULUMI_BACKEND_URL, else a file backend in .pulumi-state/)")
+            .option("--secrets-provider <provider>", "passphrase (default) or e.g. azurekeyvault://<vault>.vault.azure.net/keys/<key>");
+        cmd.action(async (flags: OperationFlags) => {
+            if (MUTATING.includes(operation) && !flags.yes) {
+                throw new UsageError(`${operation} changes resources of stack "${flags.stack}"; pass --yes to confirm (run \`preview\` first to see what would change)`);
+            }
+            // Fail on bad settings before Pulumi starts; the program itself reads the same file. Its
+            // `stage` key is the default --stage, as for `plan`, so both build the same graph.
+            const stage = operation === "up" || operation === "preview" ? flags.stage ?? readStackFile(io.projectDir, flags.stack).stage : flags.stage;
+            // A pack the user names is relative to where they run the command; the default is ours.
+            const policyPacks = flags.policies === false ? [] : flags.policyPack?.map((p) => path.resolve(p)) ?? defaultPolicyPacks(io.projectDir);
+            const controller = new AbortController();
+            let interrupted = false;
+            const reachesChildren = io.interruptReachesChildren ?? process.stdin.isTTY === true;
+            const removeInterrupt = (io.onInterrupt ?? ((h) => { process.on("SIGINT", h); return () => process.removeListener("SIGINT", h); }))(() => {
+                if (!interrupted && reachesChildren) {
+                    // Ctrl-C on a terminal already reached pulumi, which is stopping cleanly. A
+                    // second SIGINT from us would make it terminate at once, leaving pending
+                    // operations (and a lock) behind; only a second Ctrl-C forces it.
+                    interrupted = true;
+                    line(io.stderr, "cancelling: pulumi is stopping the update cleanly (Ctrl-C again to force; rerun to continue)...");
+                    return;
+                }
+                interrupted = true;
+                line(io.stderr, "cancelling the running update (it stops cleanly; rerun to continue)...");
+                controller.abort();
+            });
+            const view = progress(io, flags.json === true);
+            try {
+                const result = await runOperationFn({
+                    operation,
+                    stack: flags.stack,
+                    stage,
+                    singleUpdate: flags.singleUpdate,
+                    createStack: flags.createStack,
+                    policyPacks,
+                    backendUrl: flags.backendUrl,
+                    secretsProvider: flags.secretsProvider,
+                    onEvent: view.onEvent,
+                    signal: controller.signal,
+                    projectDir: io.projectDir,
+                    env: io.env,
+                });
+                await view.finish();
+                printResult(io, result, flags.json === true);
+                if (operation === "up" && flags.verify) {
+                    try {
+                        const report = await verify(
+                            { outputs: () => readStackOutputs({ stack: flags.stack, projectDir: io.projectDir, env: io.env, backendUrl: flags.backendUrl, secretsProvider: flags.secretsProvider }) },
+                            { onAttempt: (n, r) => line(io.stderr, `verify: attempt ${n}: ${r.summary.fail} check(s) failing; retrying while pods start`) },
+                        );
+                        io.stdout.write(flags.json ? `${JSON.stringify({ type: "verify", ...JSON.parse(renderJson(report)) })}\n` : renderText(report, { showPassing: false }));
+                    } catch (err) {
+                        if (!(err instanceof VerifyError)) throw err;
+                        io.stdout.write(flags.json ? `${JSON.stringify({ type: "verify", ...JSON.parse(renderJson(err.report)) })}\n` : renderText(err.report, { showPassing: false }));
+                        outcome.exitCode = EXIT.checksFailed;
+                    }
+                }
+            } catch (err) {
+                // Cancelled through the terminal: pulumi stopped on its own signal and failed the
+                // step; report the cancel, not the failure.
+                const reported = interrupted && !(err instanceof CancelledError) && err instanceof AutomationError ? new CancelledError(stageOf(err)) : err;
+                await view.finish(reported);
+                throw reported;
+            } finally {
+                removeInterrupt();
+            }
+        });
+    }
+
+    // addCommand (unlike .command) inherits nothing: copy the output streams and exitOverride, or
+    // `--help` would write to the real stdout and exit the process.
+    const inherit = (cmd: Command) => program.addCommand(cmd.copyInheritedSettings(program));
+    inherit(doctorCommand({
+        // The kubeconfig is a secret output: read in clear, handed only to the Kubernetes client.
+        loadOutputs: (stack, where) => readStackOutputs({ stack, projectDir: io.projectDir, env: io.env, ...where }),
+        env: io.env,
+        write: (text) => io.stdout.write(text),
+        setExitCode: (code) => { outcome.exitCode = code; },
+    }));
+    for (const extra of extraCommands) inherit(extra);
+    return program;
+}
+
+/** Runs the CLI; resolves to the exit code. Errors are printed as one message, no stack trace. */
+export async function main(argv: string[] = process.argv, io?: Partial<CliIO>, runOperationFn: (o: RunOptions) => Promise<RunResult> = run): Promise<number> {
+    const full: CliIO = { stdout: process.stdout, stderr: process.stderr, env: process.env, projectDir: PROJECT_DIR, ...io };
+    const json = argv.includes("--json");
+    try {
+        const outcome: CliOutcome = { exitCode: EXIT.ok };
+        await buildCli(full, runOperationFn, outcome).parseAsync(argv);
+        return outcome.exitCode;
+    } catch (err) {
+        if (err instanceof CommanderError) {
+            // Help and version exit 0; commander already printed its message.
+            return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+        }
+        const code = exitCodeOf(err);
+        const message = err instanceof Error ? err.message : String(err);
+        if (json) {
+            const e = err as Partial<{ stage: string; resource: string; name: string }>;
+            line(full.stdout, JSON.stringify({ type: "error", kind: e.name ?? "Error", exitCode: code, message, stage: e.stage, resource: e.resource }));
+        }
+        line(full.stderr, code === EXIT.internal && full.env.AKS_VAULT_DEBUG ? String((err as Error).stack) : `error: ${message}`);
+        return code;
+    }
+}

@@ -1,0 +1,168 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as random from "@pulumi/random";
+import { TYPE_PREFIX } from "../cluster/aksCluster";
+import { decodeBase64 } from "../cluster/kubeconfig";
+import { ChartValues, renderInjectorValues } from "./injectorValues";
+
+export interface VaultInjectorArgs {
+    /** Kubernetes provider of the target cluster (required: never the ambient kubeconfig). */
+    provider: k8s.Provider;
+    /** Namespace for the injector and the token reviewer, created here. Default `vault`. */
+    namespace: string;
+    /** Helm release name. Default `vault`. */
+    releaseName: string;
+    /** Exact vault chart version. Default `0.34.1`; the blog's `0.25.0` works too. */
+    chartVersion: string;
+    /** Chart repository. Default `https://helm.releases.hashicorp.com`. */
+    chartRepository: string;
+    /** External Vault address the agents talk to (`global.externalVaultAddr`). */
+    externalVaultAddr: string;
+    /** Injector replicas (leader election is on). Default 2. */
+    replicas: number;
+    /** Kubernetes auth mount path, without `auth/`. */
+    authPath: string;
+    /** Injector log level. Default `info`. */
+    logLevel: string;
+    /** Injector log format. Default `standard`. */
+    logFormat: string;
+    /** vault-k8s image tag; default: the chart's. */
+    imageTag?: string;
+    /** Vault Agent image tag; default: the chart's. */
+    agentImageTag?: string;
+    /** Node selector for the injector pods. Default none. */
+    nodeSelector: Record<string, string>;
+    /** Injector pod resources. */
+    resources: InjectorValuesResources;
+    /** Name of the token reviewer service account. Default `vault-token-reviewer`. */
+    reviewerServiceAccount: string;
+    /**
+     * `serviceAccountToken` (default): create the reviewer identity and its long-lived token.
+     * `clientJwt`: create none; Vault reviews each workload's JWT with that JWT itself.
+     */
+    reviewer?: "serviceAccountToken" | "clientJwt";
+    /** Changing it replaces the reviewer token (new Secret before the old one is deleted). Default: never rotated. */
+    reviewerTokenRotation?: string | number;
+    /** Webhook failure policy. Default `Fail` (see docs/security.md). */
+    failurePolicy?: "Fail" | "Ignore";
+    /** PEM CA bundle of a Vault behind a private CA. Default: system roots. */
+    vaultCaCertPem?: string;
+}
+
+type InjectorValuesResources = Parameters<typeof renderInjectorValues>[0]["resources"];
+
+/**
+ * The Vault Agent Injector (vault chart, injector only, external Vault) and the token reviewer
+ * identity that Vault uses to call the TokenReview API.
+ */
+export class VaultInjector extends pulumi.ComponentResource {
+    public readonly namespace: pulumi.Output<string>;
+    /** The chart values sent to Helm. */
+    public readonly values: ChartValues;
+    public readonly release: k8s.helm.v3.Release;
+    /** The reviewer service account; undefined with `reviewer: clientJwt`. */
+    public readonly reviewerServiceAccountName: pulumi.Output<string> | undefined;
+    /** Long-lived reviewer JWT from the service-account-token Secret (secret); undefined with `reviewer: clientJwt`. */
+    public readonly reviewerJwt: pulumi.Output<string> | undefined;
+    /** Name of the Secret holding the current reviewer token; undefined with `reviewer: clientJwt`. */
+    public readonly reviewerTokenSecretName: pulumi.Output<string> | undefined;
+
+    constructor(name: string, args: VaultInjectorArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(`${TYPE_PREFIX}:VaultInjector`, name, {}, opts);
+        const k8sOpts = { parent: this, provider: args.provider };
+
+        const ns = new k8s.core.v1.Namespace(`${name}-ns`, {
+            metadata: { name: args.namespace, labels: { "app.kubernetes.io/part-of": "vault-injector" } },
+        }, k8sOpts);
+        this.namespace = ns.metadata.name;
+
+        this.values = renderInjectorValues({
+            externalVaultAddr: args.externalVaultAddr,
+            replicas: args.replicas,
+            authPath: args.authPath,
+            logLevel: args.logLevel,
+            logFormat: args.logFormat,
+            imageTag: args.imageTag,
+            agentImageTag: args.agentImageTag,
+            nodeSelector: args.nodeSelector,
+            resources: args.resources,
+            namespace: args.namespace,
+            releaseName: args.releaseName,
+            failurePolicy: args.failurePolicy ?? "Fail",
+            vaultCaCertPem: args.vaultCaCertPem,
+        });
+
+        // helm.v3.Release, not helm.v4.Chart: the injector rewrites its own webhook's caBundle at
+        // run time, which a Chart-rendered MutatingWebhookConfiguration would report as drift on
+        // every refresh; a Release also keeps `helm history` and rollback for operators.
+        this.release = new k8s.helm.v3.Release(`${name}-chart`, {
+            name: args.releaseName,
+            chart: "vault",
+            version: args.chartVersion,
+            repositoryOpts: { repo: args.chartRepository },
+            namespace: this.namespace,
+            values: this.values,
+            atomic: true,
+            cleanupOnFail: true,
+            maxHistory: 10,
+            timeout: 600,
+        }, k8sOpts);
+
+        if ((args.reviewer ?? "serviceAccountToken") === "clientJwt") {
+            // No long-lived token anywhere: Vault reviews each workload's JWT with that JWT, and
+            // each WorkloadBinding grants its own service account system:auth-delegator.
+            this.reviewerServiceAccountName = undefined;
+            this.reviewerJwt = undefined;
+            this.reviewerTokenSecretName = undefined;
+        } else {
+            const sa = new k8s.core.v1.ServiceAccount(`${name}-reviewer`, {
+                metadata: { name: args.reviewerServiceAccount, namespace: this.namespace },
+                // The reviewer's token is only ever used by Vault, never mounted in a pod.
+                automountServiceAccountToken: false,
+            }, k8sOpts);
+            this.reviewerServiceAccountName = sa.metadata.name;
+
+            // TokenReview is cluster-scoped, so the reviewer needs a ClusterRoleBinding
+            // (hashicorp/vault-helm#376, hashicorp/vault-k8s#143).
+            new k8s.rbac.v1.ClusterRoleBinding(`${name}-reviewer-auth-delegator`, {
+                metadata: { name: pulumi.interpolate`${this.namespace}-${sa.metadata.name}-auth-delegator` },
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:auth-delegator" },
+                subjects: [{ kind: "ServiceAccount", name: sa.metadata.name, namespace: this.namespace }],
+            }, k8sOpts);
+
+            // Rotation: the keeper's change makes a new random suffix, so a new Secret (new name, new
+            // JWT) is created, Vault's config is updated from it, and only then is the old Secret
+            // deleted (create-before-delete): logins never see a dead reviewer token.
+            const suffix = args.reviewerTokenRotation === undefined
+                ? undefined
+                : new random.RandomId(`${name}-reviewer-token-id`, { byteLength: 4, keepers: { rotation: String(args.reviewerTokenRotation) } }, { parent: this }).hex;
+            const secretName = suffix === undefined
+                ? pulumi.interpolate`${sa.metadata.name}-token`
+                : pulumi.interpolate`${sa.metadata.name}-token-${suffix}`;
+
+            // A long-lived token: a pod's projected token expires and dies with the pod
+            // (hashicorp/vault#12855), which would break every login once it did.
+            const tokenSecret = new k8s.core.v1.Secret(`${name}-reviewer-token`, {
+                metadata: {
+                    name: secretName,
+                    namespace: this.namespace,
+                    annotations: { "kubernetes.io/service-account.name": sa.metadata.name },
+                },
+                type: "kubernetes.io/service-account-token",
+            }, { ...k8sOpts, dependsOn: [sa], deleteBeforeReplace: false });
+            this.reviewerTokenSecretName = tokenSecret.metadata.name;
+
+            this.reviewerJwt = pulumi.secret(tokenSecret.data.apply((data) => {
+                const token = data?.token;
+                if (token === undefined) throw new pulumi.RunError(`the token controller did not populate the reviewer token Secret in namespace ${args.namespace}`);
+                return decodeBase64(token);
+            }));
+        }
+
+        this.registerOutputs({
+            namespace: this.namespace,
+            reviewerServiceAccountName: this.reviewerServiceAccountName,
+            reviewerJwt: this.reviewerJwt,
+        });
+    }
+}

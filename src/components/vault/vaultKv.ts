@@ -1,0 +1,44 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as vault from "@pulumi/vault";
+import { TYPE_PREFIX } from "../cluster/aksCluster";
+
+export interface VaultKvArgs {
+    /** Vault provider (required). */
+    provider: vault.Provider;
+    /** Mount path, e.g. `secret`. */
+    path: string;
+    /** Mount description. */
+    description?: string;
+    /** The mount already exists (adopt it, do not create it). Default false. */
+    existing: boolean;
+    /**
+     * Protect the mount (`protect`): deleting a KV mount deletes every secret in it, with no undo.
+     * Default true. `pulumi destroy` then stops at the mount until it is unprotected on purpose.
+     */
+    protect?: boolean;
+}
+
+/**
+ * The KV v2 mount that all workloads' static secrets live in: shared by every WorkloadBinding,
+ * so it has its own component rather than belonging to any one workload.
+ */
+export class VaultKv extends pulumi.ComponentResource {
+    /** Mount path, e.g. `secret`. */
+    public readonly path: pulumi.Output<string>;
+
+    constructor(name: string, args: VaultKvArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(`${TYPE_PREFIX}:VaultKv`, name, {}, opts);
+        if (args.existing) {
+            this.path = pulumi.output(args.path);
+        } else {
+            const mount = new vault.Mount(`${name}-mount`, {
+                path: args.path,
+                type: "kv",
+                options: { version: "2" },
+                description: args.description,
+            }, { parent: this, provider: args.provider, protect: args.protect ?? true });
+            this.path = mount.path;
+        }
+        this.registerOutputs({ path: this.path });
+    }
+}

@@ -1,0 +1,77 @@
+/**
+ * The `vault.hashicorp.com/*` pod annotations that make the injector render a workload's secrets.
+ * Pure: every name it produces is checked against vault-k8s's own list in the tests.
+ */
+import { kvDataPath } from "../vault/vaultPolicy";
+import { DEFAULT_INJECTION, InjectionArgs, resolveAgentResources } from "./agentInjection";
+
+export const ANNOTATION_PREFIX = "vault.hashicorp.com/";
+
+export interface SecretFile {
+    /** File under /vault/secrets. */
+    file: string;
+    /** KV v2 path inside the mount. */
+    path: string;
+    key?: string;
+    prefix?: string;
+    template?: string;
+}
+
+export interface AnnotationArgs {
+    role: string;
+    /** Auth mount path without `auth/` (e.g. `aks`). */
+    authPath: string;
+    kvMount: string;
+    secrets: readonly SecretFile[];
+    /** How the agent runs and what it requests. Default `init-only` with its right-sized resources. */
+    injection?: InjectionArgs;
+    /**
+     * Vault Enterprise namespace of the auth mount and the secrets; omitted: the root namespace.
+     * Without it the agents log in at the root namespace, where the mount does not exist.
+     */
+    vaultNamespace?: string;
+}
+
+const GO_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A Go template expression that reads one key of a KV v2 secret's data. */
+export function keyExpression(key: string): string {
+    return GO_IDENTIFIER.test(key) ? `.Data.data.${key}` : `index .Data.data ${JSON.stringify(key)}`;
+}
+
+/**
+ * The Consul Template for one file. KV v2 wraps the secret in `.Data.data`; `.Data` alone would
+ * print the version metadata map instead of the value.
+ */
+export function renderTemplate(kvMount: string, s: SecretFile): string | undefined {
+    if (s.template !== undefined) return s.template;
+    if (s.key === undefined) return undefined;
+    const dataPath = kvDataPath(kvMount, s.path);
+    return `{{- with secret ${JSON.stringify(dataPath)} -}}\n${s.prefix ?? ""}{{ ${keyExpression(s.key)} }}\n{{- end }}\n`;
+}
+
+export function renderPodAnnotations(args: AnnotationArgs): Record<string, string> {
+    const injection = args.injection ?? DEFAULT_INJECTION;
+    const resources = resolveAgentResources(injection);
+    const a: Record<string, string> = {
+        [`${ANNOTATION_PREFIX}agent-inject`]: "true",
+        [`${ANNOTATION_PREFIX}role`]: args.role,
+        [`${ANNOTATION_PREFIX}auth-path`]: `auth/${args.authPath}`,
+        ...(args.vaultNamespace === undefined ? {} : { [`${ANNOTATION_PREFIX}namespace`]: args.vaultNamespace }),
+        // Always explicit: the injector would otherwise fill in its own (chart-wide) defaults, and
+        // the init container and the sidecar both take these values.
+        [`${ANNOTATION_PREFIX}agent-requests-cpu`]: resources.requests.cpu,
+        [`${ANNOTATION_PREFIX}agent-requests-mem`]: resources.requests.memory,
+        [`${ANNOTATION_PREFIX}agent-limits-cpu`]: resources.limits.cpu,
+        [`${ANNOTATION_PREFIX}agent-limits-mem`]: resources.limits.memory,
+    };
+    // Only the init container: the files are rendered once before the app starts, and no sidecar
+    // stays behind holding resources. `agent-pre-populate` (the init container) stays at its default, true.
+    if (injection.mode === "init-only") a[`${ANNOTATION_PREFIX}agent-pre-populate-only`] = "true";
+    for (const s of args.secrets) {
+        a[`${ANNOTATION_PREFIX}agent-inject-secret-${s.file}`] = kvDataPath(args.kvMount, s.path);
+        const template = renderTemplate(args.kvMount, s);
+        if (template !== undefined) a[`${ANNOTATION_PREFIX}agent-inject-template-${s.file}`] = template;
+    }
+    return a;
+}

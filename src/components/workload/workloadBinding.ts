@@ -1,0 +1,208 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as random from "@pulumi/random";
+import * as vault from "@pulumi/vault";
+import { TYPE_PREFIX } from "../cluster/aksCluster";
+import { SecretFile, renderPodAnnotations } from "./annotations";
+import { INJECTION_LABEL, INJECTION_LABEL_VALUE } from "../injector/injectorValues";
+import { InjectionArgs } from "./agentInjection";
+import { ExtraCapability, renderKvPolicy } from "../vault/vaultPolicy";
+
+/** Where a seeded value comes from. */
+export type SeedValueArgs =
+    | { value: pulumi.Input<string> }
+    | { random: { length: number; special: boolean } };
+
+export interface SeedArgs {
+    /** KV v2 path inside the mount, e.g. `devops`. */
+    path: string;
+    /** Key to value source. */
+    values: Record<string, SeedValueArgs>;
+    /** Write once, then leave the values alone (`ignoreChanges`) so a rotation in Vault is kept. Default true. */
+    writeOnce?: boolean;
+}
+
+export interface WorkloadDeploymentArgs {
+    /** Container image. Default `busybox:1.36`. */
+    image: string;
+    /** Container command; default: list /vault/secrets (names and sizes, never contents) every 5 min. */
+    command?: string[];
+    /** Replicas. Default 1. */
+    replicas: number;
+}
+
+export interface WorkloadBindingArgs {
+    /** Kubernetes provider of the cluster (required). */
+    k8sProvider: k8s.Provider;
+    /** Vault provider (required). */
+    vaultProvider: vault.Provider;
+    /** Namespace of the workload. */
+    namespace: string;
+    /** Create the namespace. Default true. */
+    createNamespace: boolean;
+    /** Service account the workload's pods run as; the Vault role is bound to exactly it. */
+    serviceAccount: string;
+    /** Vault role name. */
+    role: string;
+    /** Kubernetes auth mount path without `auth/` (an output of VaultKubernetesAuth). */
+    authPath: pulumi.Input<string>;
+    /** KV v2 mount path (an output of VaultKv). */
+    kvMount: pulumi.Input<string>;
+    /** Vault token TTL, seconds. Default 3600. */
+    tokenTtl: number;
+    /** Vault token max TTL, seconds; default: the mount's. */
+    tokenMaxTtl?: number;
+    /** Policies attached besides the generated one. Default `["default"]`. */
+    policies: string[];
+    /** Files the injector renders; their paths make up the generated policy. */
+    secrets: SecretFile[];
+    /** KV v2 secrets to write. Default none. */
+    seed: SeedArgs[];
+    /** Capabilities beyond `read` on the declared paths. Default none. */
+    extraCapabilities: ExtraCapability[];
+    /**
+     * Grant the service account `system:auth-delegator`: needed when Vault reviews each client's
+     * JWT with that JWT (no long-lived reviewer token). Default false.
+     */
+    authDelegator?: boolean;
+    /** Vault Enterprise namespace the agents log in to (`vault.hashicorp.com/namespace`). Default: root. */
+    vaultNamespace?: string;
+    /**
+     * The namespace when another binding of this stack creates it: its label is set at creation,
+     * so no patch is made, and this binding waits for it.
+     */
+    sharedNamespace?: pulumi.Output<string>;
+    /** A Deployment carrying the injector annotations. Default none. */
+    deployment?: WorkloadDeploymentArgs;
+    /**
+     * What the Deployment waits for, typically the injector release: a pod created before the
+     * webhook is serving is refused (failurePolicy Fail) or starts without its secrets (Ignore).
+     */
+    deploymentDependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** How the Vault Agent runs in the pods. Default `{ mode: "init-only" }`. */
+    injection?: InjectionArgs;
+}
+
+/**
+ * One workload's identity and access: namespace, service account, least-privilege policy, a Vault
+ * role bound to exactly that service account and namespace, seeded secrets and, optionally, a
+ * Deployment whose pods get the secrets rendered into /vault/secrets.
+ */
+export class WorkloadBinding extends pulumi.ComponentResource {
+    public readonly namespace: pulumi.Output<string>;
+    public readonly serviceAccountName: pulumi.Output<string>;
+    public readonly roleName: pulumi.Output<string>;
+    public readonly policyName: pulumi.Output<string>;
+    /** The generated policy text. */
+    public readonly policyText: pulumi.Output<string>;
+    /** The pod template annotations (also set when no Deployment is made, for the user's own). */
+    public readonly podAnnotations: pulumi.Output<Record<string, string>>;
+
+    constructor(name: string, args: WorkloadBindingArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(`${TYPE_PREFIX}:WorkloadBinding`, name, {}, opts);
+        const k8sOpts = { parent: this, provider: args.k8sProvider };
+        const vaultOpts = { parent: this, provider: args.vaultProvider };
+
+        let namespace: pulumi.Output<string>;
+        // The injector's webhook only sees namespaces with the opt-in label (see INJECTION_LABEL).
+        const injectionLabels = { [INJECTION_LABEL]: INJECTION_LABEL_VALUE };
+        if (args.createNamespace) {
+            const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: args.namespace, labels: injectionLabels } }, k8sOpts);
+            namespace = ns.metadata.name;
+        } else if (args.sharedNamespace !== undefined) {
+            namespace = args.sharedNamespace;
+        } else if (args.namespace === "*") {
+            // A role bound to every namespace (allowWildcard): there is no one namespace to label.
+            namespace = pulumi.output(args.namespace);
+        } else {
+            // Not ours: add just the label (server-side apply), leaving everything else alone.
+            const patch = new k8s.core.v1.NamespacePatch(`${name}-ns-label`, { metadata: { name: args.namespace, labels: injectionLabels } }, k8sOpts);
+            namespace = patch.metadata.apply((m) => m?.name ?? args.namespace);
+        }
+        this.namespace = namespace;
+
+        // A `*` (allowed only with allowWildcard) names no one service account to create.
+        const sa = args.serviceAccount === "*" || args.namespace === "*" ? undefined : new k8s.core.v1.ServiceAccount(`${name}-sa`, {
+            metadata: { name: args.serviceAccount, namespace },
+        }, k8sOpts);
+        this.serviceAccountName = sa === undefined ? pulumi.output(args.serviceAccount) : sa.metadata.name;
+
+        if (args.authDelegator && sa !== undefined) {
+            new k8s.rbac.v1.ClusterRoleBinding(`${name}-auth-delegator`, {
+                metadata: { name: pulumi.interpolate`${namespace}-${sa.metadata.name}-auth-delegator` },
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:auth-delegator" },
+                subjects: [{ kind: "ServiceAccount", name: sa.metadata.name, namespace }],
+            }, k8sOpts);
+        }
+
+        this.policyText = pulumi.output(args.kvMount).apply((mount) =>
+            renderKvPolicy(mount, args.secrets.map((s) => s.path), args.extraCapabilities));
+        const policy = new vault.Policy(`${name}-policy`, { name, policy: this.policyText }, vaultOpts);
+        this.policyName = policy.name;
+
+        const role = new vault.kubernetes.AuthBackendRole(`${name}-role`, {
+            backend: args.authPath,
+            roleName: args.role,
+            // Bound to exactly this service account in exactly this namespace.
+            boundServiceAccountNames: [this.serviceAccountName],
+            boundServiceAccountNamespaces: [namespace],
+            tokenTtl: args.tokenTtl,
+            tokenMaxTtl: args.tokenMaxTtl,
+            tokenPolicies: pulumi.output(policy.name).apply((p) => [...new Set([...args.policies, p])]),
+        }, vaultOpts);
+        this.roleName = role.roleName;
+
+        // Named by path, not list position: reordering or removing an entry must not rename (and so
+        // replace, or rotate) the others.
+        const seeds = args.seed.map((s) => {
+            const values = Object.entries(s.values).map(([key, source]) => {
+                if ("value" in source) return pulumi.output(source.value).apply((v) => [key, v] as const);
+                const generated = new random.RandomPassword(`${name}-seed-${s.path}-${key}`, {
+                    length: source.random.length,
+                    special: source.random.special,
+                }, { parent: this });
+                return generated.result.apply((v) => [key, v] as const);
+            });
+            const dataJson = pulumi.secret(pulumi.all(values).apply((pairs) => JSON.stringify(Object.fromEntries(pairs))));
+            return new vault.kv.SecretV2(`${name}-seed-${s.path}`, { mount: args.kvMount, name: s.path, dataJson },
+                { ...vaultOpts, ignoreChanges: (s.writeOnce ?? true) ? ["dataJson"] : [] });
+        });
+
+        this.podAnnotations = pulumi.all([args.authPath, args.kvMount, role.roleName]).apply(([authPath, kvMount, roleName]) =>
+            renderPodAnnotations({ role: roleName, authPath, kvMount, secrets: args.secrets, injection: args.injection, vaultNamespace: args.vaultNamespace }));
+
+        if (args.deployment !== undefined) {
+            const d = args.deployment;
+            const labels = { app: name };
+            // The default lists the rendered files without printing them: secrets stay out of logs.
+            const command = d.command ?? ["sh", "-c", "while true; do ls -l /vault/secrets; sleep 300; done"];
+            // A plain array, not an Output: when an Output's value holds Resources, the runtime
+            // walks each Resource's object graph (parent, provider, every Output field) looking for
+            // unknowns: about 15% of the program's CPU per workload before this (BENCHMARKS.md).
+            const dependsOn = [role, ...seeds, ...(args.deploymentDependsOn ?? [])];
+            new k8s.apps.v1.Deployment(`${name}-deploy`, {
+                metadata: { name, namespace, labels },
+                spec: {
+                    replicas: d.replicas,
+                    selector: { matchLabels: labels },
+                    template: {
+                        metadata: { labels, annotations: this.podAnnotations },
+                        spec: {
+                            serviceAccountName: this.serviceAccountName,
+                            containers: [{ name, image: d.image, command }],
+                        },
+                    },
+                },
+            }, { ...k8sOpts, dependsOn });
+        }
+
+        this.registerOutputs({
+            namespace: this.namespace,
+            serviceAccountName: this.serviceAccountName,
+            roleName: this.roleName,
+            policyName: this.policyName,
+            policyText: this.policyText,
+            podAnnotations: this.podAnnotations,
+        });
+    }
+}

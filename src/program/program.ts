@@ -1,0 +1,170 @@
+/**
+ * The whole graph as one plain function: AKS -> injector + token reviewer -> Vault Kubernetes auth
+ * + KV v2 -> workloads. `index.ts` calls it with settings read from stack config; the Automation
+ * API calls it inline; the tests call it under Pulumi's mocks.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as vault from "@pulumi/vault";
+import { Settings, SeedValue } from "../config/schema";
+import { SecretInputs } from "../config/load";
+import { AksCluster, AksCredentialsArgs } from "../components/cluster/aksCluster";
+import { VaultInjector } from "../components/injector/vaultInjector";
+import { VaultKubernetesAuth } from "../components/vault/vaultKubernetesAuth";
+import { VaultKv } from "../components/vault/vaultKv";
+import { SeedValueArgs, WorkloadBinding } from "../components/workload/workloadBinding";
+import { STAGES, Stage } from "./stages";
+
+export { STAGES, Stage };
+
+
+export interface ProgramOptions {
+    /** Build the graph only up to this stage (inclusive). Default: `workloads` (everything). */
+    stage?: Stage;
+}
+
+export interface ProgramOutputs {
+    [key: string]: unknown;
+}
+
+function includes(stage: Stage, wanted: Stage): boolean {
+    return STAGES.indexOf(wanted) <= STAGES.indexOf(stage);
+}
+
+function seedSource(value: SeedValue, secrets: SecretInputs): SeedValueArgs {
+    if ("secretConfig" in value) return { value: secrets.secretConfig(value.secretConfig) };
+    if ("random" in value) return { random: value.random };
+    return { value: value.value };
+}
+
+function credentialsArgs(c: Settings["cluster"]["credentials"], secrets: SecretInputs): AksCredentialsArgs {
+    if (c.mode === "admin") return c;
+    return {
+        mode: "kubelogin",
+        login: c.login,
+        clientId: c.clientId,
+        clientSecret: c.clientSecretConfig === undefined ? undefined : secrets.secretConfig(c.clientSecretConfig),
+        tenantId: c.tenantId,
+    };
+}
+
+/** Registers the resources for `settings` and returns the stack outputs. */
+export function buildProgram(settings: Settings, secrets: SecretInputs, options: ProgramOptions = {}): ProgramOutputs {
+    const stage = options.stage ?? "workloads";
+    const c = settings.cluster;
+
+    const cluster = new AksCluster(c.name, { ...c, credentials: credentialsArgs(c.credentials, secrets) });
+    const outputs: ProgramOutputs = {
+        clusterName: cluster.clusterName,
+        resourceGroupName: cluster.resourceGroupName,
+        apiServerUrl: cluster.apiServerUrl,
+        oidcIssuerUrl: cluster.oidcIssuerUrl,
+        kubeconfig: cluster.kubeconfig,
+    };
+    if (!includes(stage, "injector")) return outputs;
+
+    const inj = settings.injector;
+    const injector = new VaultInjector("vault-injector", {
+        provider: cluster.provider,
+        namespace: inj.namespace,
+        releaseName: inj.releaseName,
+        chartVersion: inj.chartVersion,
+        chartRepository: inj.chartRepository,
+        externalVaultAddr: settings.vault.address,
+        replicas: inj.replicas,
+        authPath: settings.kubernetesAuth.path,
+        logLevel: inj.logLevel,
+        logFormat: inj.logFormat,
+        imageTag: inj.imageTag,
+        agentImageTag: inj.agentImageTag,
+        nodeSelector: inj.nodeSelector,
+        resources: inj.resources,
+        reviewerServiceAccount: inj.reviewerServiceAccount,
+        reviewer: settings.kubernetesAuth.reviewer,
+        reviewerTokenRotation: inj.reviewerTokenRotation,
+        failurePolicy: inj.failurePolicy,
+        vaultCaCertPem: settings.vault.caCertPem,
+    });
+    outputs.injectorNamespace = injector.namespace;
+    outputs.injectorChartVersion = inj.chartVersion;
+    outputs.reviewerServiceAccount = injector.reviewerServiceAccountName;
+    if (!includes(stage, "vault-auth")) return outputs;
+
+    const vaultProvider = new vault.Provider("vault", {
+        address: settings.vault.address,
+        // Absent: the provider reads VAULT_TOKEN from its environment. Never a literal in code.
+        token: secrets.vaultToken === undefined ? undefined : pulumi.secret(secrets.vaultToken),
+        namespace: settings.vault.namespace,
+        skipTlsVerify: settings.vault.skipTlsVerify,
+        // The provider works through a child token (default TTL 20 min) created when it is
+        // configured at the start of the run; Vault resources wait for AKS and the Helm release,
+        // which together can take longer than that.
+        maxLeaseTtlSeconds: 3600,
+    });
+
+    const auth = new VaultKubernetesAuth("vault-k8s-auth", {
+        provider: vaultProvider,
+        path: settings.kubernetesAuth.path,
+        description: settings.kubernetesAuth.description,
+        kubernetesHost: cluster.apiServerUrl,
+        kubernetesCaCert: cluster.caCertPem,
+        tokenReviewerJwt: injector.reviewerJwt,
+        issuer: cluster.oidcIssuerUrl,
+        validateIssuer: settings.kubernetesAuth.validateIssuer,
+    });
+    const kv = new VaultKv("vault-kv", {
+        provider: vaultProvider,
+        path: settings.kv.path,
+        description: settings.kv.description,
+        existing: settings.kv.existing,
+        protect: settings.kv.protect,
+    });
+    outputs.vaultAuthPath = auth.path;
+    outputs.vaultAuthAccessor = auth.accessor;
+    outputs.kvMountPath = kv.path;
+    if (!includes(stage, "workloads")) return outputs;
+
+    const workloads: Record<string, unknown> = {};
+    // Bindings that create their namespace go first, so those sharing it can wait for it (a patch
+    // on a namespace that does not exist yet fails).
+    const createdNamespaces = new Map<string, pulumi.Output<string>>();
+    const ordered = [...settings.workloads.filter((w) => w.createNamespace), ...settings.workloads.filter((w) => !w.createNamespace)];
+    for (const w of ordered) {
+        const binding = new WorkloadBinding(w.name, {
+            k8sProvider: cluster.provider,
+            vaultProvider,
+            namespace: w.namespace,
+            createNamespace: w.createNamespace,
+            serviceAccount: w.serviceAccount,
+            role: w.role ?? w.name,
+            authPath: auth.path,
+            kvMount: kv.path,
+            tokenTtl: w.tokenTtl,
+            tokenMaxTtl: w.tokenMaxTtl,
+            policies: w.policies,
+            secrets: w.secrets,
+            seed: w.seed.map((s) => ({
+                path: s.path,
+                writeOnce: s.writeOnce,
+                values: Object.fromEntries(Object.entries(s.values).map(([k, v]) => [k, seedSource(v, secrets)])),
+            })),
+            extraCapabilities: w.extraCapabilities,
+            deployment: w.deployment,
+            deploymentDependsOn: [injector.release],
+            authDelegator: settings.kubernetesAuth.reviewer === "clientJwt",
+            injection: w.injection,
+            vaultNamespace: settings.vault.namespace,
+            sharedNamespace: w.createNamespace ? undefined : createdNamespaces.get(w.namespace),
+        });
+        if (w.createNamespace) createdNamespaces.set(w.namespace, binding.namespace);
+        workloads[w.name] = {
+            namespace: binding.namespace,
+            serviceAccount: binding.serviceAccountName,
+            role: binding.roleName,
+            policy: binding.policyName,
+            // The injector lower-cases file names (no preserve-secret-case annotation is set).
+            files: w.secrets.map((s) => `/vault/secrets/${s.file.toLowerCase()}`),
+        };
+    }
+    outputs.workloads = workloads;
+    return outputs;
+}

@@ -1,0 +1,186 @@
+/**
+ * The CLI in-process: flags reach the library API, each failure kind has its exit code and one
+ * clear line (no stack trace), `--json` is machine-readable, Ctrl-C cancels and exits 130.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
+import { Writable } from "stream";
+import { main } from "../../src/cli";
+import {
+    CancelledError, ConcurrentUpdateError, EXIT, GateError, PULUMI_INSTALL_URL, RunOptions, RunResult, StackNotFoundError,
+    StageFailedError, UnsafeStageError, run,
+} from "../../src/automation";
+import { ROOT } from "../support/harness";
+
+class Capture extends Writable {
+    text = "";
+    isTTY = false;
+    _write(chunk: Buffer, _enc: string, cb: () => void) {
+        this.text += chunk.toString();
+        cb();
+    }
+}
+
+const OK: RunResult = { operation: "up", stack: "dev", stages: [{ stage: "cluster", status: "done", phase: "up", changes: { create: 3 } }], outputs: { kubeconfig: { value: "[secret]", secret: true } } };
+
+async function cli(args: string[], run: (o: RunOptions) => Promise<RunResult> = async () => OK, extra: { onInterrupt?: (h: () => void) => () => void; env?: NodeJS.ProcessEnv } = {}) {
+    const stdout = new Capture();
+    const stderr = new Capture();
+    const code = await main(["node", "aks-vault", ...args], { stdout, stderr, projectDir: ROOT, env: extra.env ?? { PATH: "" }, onInterrupt: extra.onInterrupt ?? (() => () => undefined), interruptReachesChildren: false }, run);
+    return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+describe("CLI", () => {
+    it("registers doctor; without pulumi it fails in one line before reading any output", async () => {
+        const help = await cli(["doctor", "--help"]);
+        assert.equal(help.code, EXIT.ok);
+        assert.match(help.stdout, /Usage: aks-vault doctor/);
+        assert.match(help.stdout, /never prints a secret value/);
+        const res = await cli(["doctor", "--stack", "dev"]);
+        assert.equal(res.code, EXIT.pulumiMissing);
+        assert.equal(res.stderr.trim().split("\n").length, 1, res.stderr);
+        assert.ok(res.stderr.includes(PULUMI_INSTALL_URL));
+    });
+
+    it("up --verify runs the doctor after a successful up (here: reading the outputs needs pulumi)", async () => {
+        let ran = false;
+        const res = await cli(["up", "--yes", "--verify"], async () => { ran = true; return OK; });
+        assert.equal(ran, true, "the up itself ran first");
+        assert.equal(res.code, EXIT.pulumiMissing, res.stderr);
+        assert.ok(res.stderr.includes(PULUMI_INSTALL_URL));
+    });
+
+    it("passes stack, stage, policy packs and single-update through to the library API", async () => {
+        let seen: RunOptions | undefined;
+        const res = await cli(["up", "--stack", "dev", "--stage", "vault-auth", "--yes", "--single-update", "--policy-pack", "policies", "--json"], async (o) => { seen = o; return OK; });
+        assert.equal(res.code, EXIT.ok, res.stderr);
+        assert.equal(seen?.operation, "up");
+        assert.equal(seen?.stack, "dev");
+        assert.equal(seen?.stage, "vault-auth");
+        assert.equal(seen?.singleUpdate, true);
+        assert.deepEqual(seen?.policyPacks, [`${ROOT}/policies`]);
+        const last = JSON.parse(res.stdout.trim().split("\n").pop() ?? "{}") as { type: string; outputs: unknown };
+        assert.equal(last.type, "result");
+        assert.deepEqual(last.outputs, OK.outputs);
+    });
+
+    it("refuses to change resources without --yes, and rejects an unknown stage (exit 2)", async () => {
+        let called = false;
+        const noYes = await cli(["destroy"], async () => { called = true; return OK; });
+        assert.equal(noYes.code, EXIT.usage);
+        assert.match(noYes.stderr, /pass --yes/);
+        const badStage = await cli(["up", "--yes", "--stage", "vault"]);
+        assert.equal(badStage.code, EXIT.usage);
+        assert.match(badStage.stderr, /unknown stage "vault"; expected one of cluster, injector, vault-auth, workloads/);
+        assert.equal(called, false);
+    });
+
+    it("maps every failure kind to its own exit code with one message and no stack trace", async () => {
+        const cases: Array<[Error, number]> = [
+            [new StackNotFoundError("dev"), EXIT.stackMissing],
+            [new ConcurrentUpdateError("dev", 5), EXIT.concurrentUpdate],
+            [new GateError("injector", [], undefined, "error: boom"), EXIT.gate],
+            [new StageFailedError("vault-auth", "up", "urn:x", "error: 403", ["cluster", "injector"]), EXIT.stageFailed],
+            [new UnsafeStageError("cluster", "workloads", "up"), EXIT.unsafeStage],
+            [new CancelledError("injector"), EXIT.cancelled],
+            [new Error("unexpected"), EXIT.internal],
+        ];
+        const codes = new Set<number>();
+        for (const [err, code] of cases) {
+            const res = await cli(["up", "--yes"], async () => { throw err; });
+            assert.equal(res.code, code, err.name);
+            assert.equal(res.stderr, `error: ${err.message}\n`);
+            assert.ok(!/\n\s+at /.test(res.stderr), "no stack trace");
+            codes.add(code);
+        }
+        assert.equal(codes.size, cases.length, "exit codes tell the kinds apart");
+    });
+
+    it("bad settings in the stack file stop before Pulumi, naming the key (exit 3)", async () => {
+        const res = await cli(["plan", "--stack", "does-not-exist"]);
+        assert.equal(res.code, EXIT.settings);
+        assert.match(res.stderr, /no stack config Pulumi\.does-not-exist\.yaml/);
+    });
+
+    it("invalid settings in the stack file name the key; a missing passphrase is named too (exit 3, before Pulumi runs)", async () => {
+        const dir = mkdtempSync(path.join(tmpdir(), "cli-"));
+        try {
+            writeFileSync(path.join(dir, "Pulumi.bad.yaml"), "config:\n  aks-vault:vault:\n    address: not-a-url\n  aks-vault:cluster:\n    mode: adopt\n    name: x\n    resourceGroupName: rg\n");
+            const stdout = new Capture();
+            const stderr = new Capture();
+            const code = await main(["node", "aks-vault", "preview", "--stack", "bad"], { stdout, stderr, projectDir: dir, env: { PATH: "" } }, run);
+            assert.equal(code, EXIT.settings);
+            assert.match(stderr.text, /vault\.address: found "not-a-url"/);
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+        // A passphrase stack (its file holds the salt) without the passphrase: named before Pulumi
+        // runs. A stack made with another secrets provider needs none.
+        const standin = path.join(ROOT, "test", "fixtures", "standin");
+        const project = mkdtempSync(path.join(tmpdir(), "cli-"));
+        try {
+            writeFileSync(path.join(project, "Pulumi.pp.yaml"), "encryptionsalt: v1:c2FsdA==:v1:aGFzaA==\nconfig: {}\n");
+            const stdout = new Capture();
+            const stderr = new Capture();
+            const code = await main(["node", "aks-vault", "outputs", "--stack", "pp"], { stdout, stderr, projectDir: project, env: { PATH: standin }, interruptReachesChildren: false }, run);
+            assert.equal(code, EXIT.settings, stderr.text);
+            assert.match(stderr.text, /PULUMI_CONFIG_PASSPHRASE/);
+        } finally {
+            rmSync(project, { recursive: true, force: true });
+        }
+    });
+
+    it("without pulumi on PATH says so in one line with the install link (exit 4)", async () => {
+        const res = await cli(["preview", "--json"], run, { env: { PATH: "/nonexistent", PULUMI_CONFIG_PASSPHRASE: "x" } });
+        assert.equal(res.code, EXIT.pulumiMissing);
+        assert.equal(res.stderr.trim().split("\n").length, 1);
+        assert.ok(res.stderr.includes(PULUMI_INSTALL_URL));
+        const err = JSON.parse(res.stdout.trim().split("\n").pop() ?? "{}") as { type: string; kind: string; exitCode: number };
+        assert.deepEqual([err.type, err.kind, err.exitCode], ["error", "PulumiNotInstalledError", EXIT.pulumiMissing]);
+    });
+
+    it("on a terminal, Ctrl-C leaves the stop to pulumi (which got the signal too): no second SIGINT, exit 130", async () => {
+        let interrupt: (() => void) | undefined;
+        let aborted = false;
+        const stdout = new Capture();
+        const stderr = new Capture();
+        const code = await main(["node", "aks-vault", "up", "--yes"], {
+            stdout, stderr, projectDir: ROOT, env: { PATH: "" }, interruptReachesChildren: true,
+            onInterrupt: (h) => { interrupt = h; return () => { interrupt = undefined; }; },
+        }, (o) => new Promise((_, reject) => {
+            o.signal?.addEventListener("abort", () => { aborted = true; });
+            // pulumi, interrupted by the terminal, stops the update and the step fails.
+            setImmediate(() => { interrupt?.(); setImmediate(() => reject(new StageFailedError("injector", "up", undefined, "update canceled", ["cluster"]))); });
+        }));
+        assert.equal(aborted, false, "a second SIGINT would make pulumi terminate without cleanup");
+        assert.equal(code, EXIT.cancelled, stderr.text);
+        assert.match(stderr.text, /pulumi is stopping the update cleanly/);
+        assert.match(stderr.text, /cancelled during stage injector/);
+    });
+
+    it("Ctrl-C aborts the running operation and exits 130", async () => {
+        let interrupt: (() => void) | undefined;
+        const res = await cli(["up", "--yes"], (o) => new Promise((_, reject) => {
+            o.signal?.addEventListener("abort", () => reject(new CancelledError("cluster")));
+            setImmediate(() => interrupt?.());
+        }), { onInterrupt: (h) => { interrupt = h; return () => { interrupt = undefined; }; } });
+        assert.equal(res.code, EXIT.cancelled);
+        assert.match(res.stderr, /cancelling the running update/);
+    });
+
+    it("has a place for extra subcommands", async () => {
+        const { Command } = await import("commander");
+        const { extraCommands } = await import("../../src/cli");
+        let ran = false;
+        extraCommands.push(new Command("doctor-test").action(() => { ran = true; }));
+        try {
+            const res = await cli(["doctor-test"]);
+            assert.equal(res.code, EXIT.ok);
+            assert.ok(ran);
+        } finally {
+            extraCommands.pop();
+        }
+    });
+});

@@ -1,0 +1,291 @@
+/**
+ * The doctor's edges: reading the cluster through `@kubernetes/client-node` (against a local
+ * stand-in API server serving the recorded objects), reading Vault over HTTP, the stack outputs
+ * it starts from, and the `doctor` command.
+ */
+import assert from "node:assert/strict";
+import * as http from "node:http";
+import { AddressInfo } from "node:net";
+import { Command, CommanderError } from "commander";
+import { doctorCommand } from "../../src/doctor/command";
+import { ClusterReader, gather, kubernetesReader, vaultReader } from "../../src/doctor/gather";
+import { doctor, verify, VerifyError } from "../../src/doctor/index";
+import { DoctorInputError, expectationsFromOutputs } from "../../src/doctor/outputs";
+import { Check } from "../../src/doctor/types";
+import { deployments, fixture, labExpectations, labOutputs, logFixture, pod, RecordedReader, webhooks } from "../support/doctorFixtures";
+
+const kubeconfigFor = (server: string) => `apiVersion: v1
+kind: Config
+clusters:
+- name: lab
+  cluster:
+    server: ${server}
+    # client-node refuses plain HTTP unless told to skip TLS checks: only ever for this local stand-in.
+    insecure-skip-tls-verify: true
+contexts:
+- name: lab
+  context: { cluster: lab, user: admin }
+current-context: lab
+users:
+- name: admin
+  user:
+    token: kubeconfig-secret-token-value
+`;
+
+describe("doctor: stack outputs", () => {
+    it("reads the Automation API's { value, secret } map into expectations", () => {
+        const { kubeconfig, expectations } = expectationsFromOutputs(labOutputs());
+        assert.match(kubeconfig, /kubeconfig-secret-token-value/);
+        assert.deepEqual(expectations, { ...labExpectations(), workloads: [{ ...labExpectations().workloads[0], mode: undefined }] });
+    });
+
+    it("accepts plain values and per-workload modes", () => {
+        const plain = Object.fromEntries(Object.entries(labOutputs()).map(([k, v]) => [k, v.value]));
+        assert.equal(expectationsFromOutputs(plain, { busybox: "init-only" }).expectations.workloads[0].mode, "init-only");
+    });
+
+    it("names a missing output and the stage that creates it, without printing any value", () => {
+        const { injectorNamespace: _, ...rest } = labOutputs();
+        assert.throws(() => expectationsFromOutputs(rest), (e: unknown) => {
+            assert.ok(e instanceof DoctorInputError);
+            assert.match(e.message, /^stack output `injectorNamespace`: .*\(run `up` through the injector stage\)$/);
+            assert.ok(!e.message.includes("kubeconfig-secret-token-value"));
+            return true;
+        });
+    });
+});
+
+describe("doctor: gathering", () => {
+    it("lists by the chart's labels, reads logs only of agent containers that started, with tailLines", async () => {
+        const reader = new RecordedReader({
+            deployments: deployments(), webhooks: webhooks(), pods: [pod("init-stuck")],
+            logs: { "busybox-7d9c6b5f4d-q8r7t/vault-agent-init": logFixture("sa-not-authorized") },
+        });
+        const obs = await gather(labExpectations(), reader, undefined, { tailLines: 50 });
+        assert.deepEqual(reader.calls, [
+            "listDeployments vault app.kubernetes.io/name=vault-agent-injector",
+            "listMutatingWebhookConfigurations app.kubernetes.io/name=vault-agent-injector",
+            "listPods busybox app=busybox",
+            // vault-agent is still PodInitializing: it has no log to read.
+            "readLog busybox busybox-7d9c6b5f4d-q8r7t vault-agent-init 50",
+        ]);
+        const pods = obs.pods.busybox;
+        assert.ok(pods.ok);
+        assert.deepEqual(Object.keys(pods.value[0].logs), ["vault-agent-init"]);
+    });
+
+    it("turns a failed read into an observation with its HTTP status, not a throw", async () => {
+        const forbidden = Object.assign(new Error("HTTP-Code: 403\nMessage: Unknown API Status Code!\nBody: {...}"), { code: 403 });
+        const reader = new RecordedReader({ errors: { listMutatingWebhookConfigurations: forbidden } });
+        const obs = await gather(labExpectations(), reader);
+        assert.deepEqual(obs.webhooks, { ok: false, error: "HTTP-Code: 403", status: 403 });
+    });
+});
+
+describe("doctor: @kubernetes/client-node against a stand-in API server", () => {
+    let server: http.Server;
+    let url: string;
+    const requests: { path: string; auth?: string }[] = [];
+
+    before(async () => {
+        const routes: Record<string, () => { type: string; body: string }> = {
+            "/apis/apps/v1/namespaces/vault/deployments?labelSelector=app.kubernetes.io%2Fname%3Dvault-agent-injector": () => ({ type: "application/json", body: JSON.stringify(fixture("deployments.json")) }),
+            "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations?labelSelector=app.kubernetes.io%2Fname%3Dvault-agent-injector": () => ({ type: "application/json", body: JSON.stringify(fixture("webhooks.json")) }),
+            "/api/v1/namespaces/busybox/pods?labelSelector=app%3Dbusybox": () => ({ type: "application/json", body: JSON.stringify({ apiVersion: "v1", kind: "PodList", metadata: {}, items: [pod("init-stuck")] }) }),
+            "/api/v1/namespaces/busybox/pods/busybox-7d9c6b5f4d-q8r7t/log?container=vault-agent-init&tailLines=100": () => ({ type: "text/plain", body: `${logFixture("namespace-not-authorized").join("\n")}\n` }),
+        };
+        server = http.createServer((req, res) => {
+            requests.push({ path: req.url ?? "", auth: req.headers.authorization });
+            const route = routes[req.url ?? ""];
+            if (route === undefined) {
+                res.writeHead(404, { "content-type": "application/json" });
+                res.end(JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", reason: "NotFound", code: 404, message: `no route ${req.url}` }));
+                return;
+            }
+            const { type, body } = route();
+            res.writeHead(200, { "content-type": type });
+            res.end(body);
+        });
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+
+    after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+    it("reads the injector, webhook, pods and agent log the way the API serves them", async () => {
+        requests.length = 0;
+        const reader = await kubernetesReader(kubeconfigFor(url));
+        const [dep] = await reader.listDeployments("vault", "app.kubernetes.io/name=vault-agent-injector");
+        assert.equal(dep.status?.readyReplicas, 3);
+        const [wh] = await reader.listMutatingWebhookConfigurations("app.kubernetes.io/name=vault-agent-injector");
+        assert.ok((wh.webhooks?.[0].clientConfig.caBundle ?? "").length > 0);
+        const log = await reader.readLog("busybox", "busybox-7d9c6b5f4d-q8r7t", "vault-agent-init", 100);
+        assert.match(log, /\* namespace not authorized/);
+        assert.ok(requests.every((r) => r.auth === "Bearer kubeconfig-secret-token-value"), "the kubeconfig's credentials are used");
+    });
+
+    it("runs doctor() end to end from the stack outputs and explains the failure", async () => {
+        const outputs = labOutputs();
+        outputs.kubeconfig = { value: kubeconfigFor(url), secret: true };
+        const report = await doctor({ outputs });
+        const ids = report.checks.filter((c) => c.status === "fail").map((c) => c.id);
+        assert.deepEqual(ids.sort(), ["log.namespace-not-authorized", "pod.ready", "pod.secret-file"]);
+        assert.equal(report.ok, false);
+        const skipped = report.checks.find((c) => c.id === "vault");
+        assert.equal(skipped?.status, "skip");
+    });
+
+    it("reports an API error on one object and still checks the rest", async () => {
+        const reader = await kubernetesReader(kubeconfigFor(url));
+        await assert.rejects(reader.listPods("other", "app=x"), (e: { code?: number }) => e.code === 404);
+    });
+});
+
+describe("doctor: Vault reads", () => {
+    it("sends the token as X-Vault-Token to /v1/auth/<path>/config and /role/<name>", async () => {
+        const seen: { url: string; headers: Record<string, string> }[] = [];
+        const fakeFetch = (async (input: string | URL | Request, init?: RequestInit) => {
+            seen.push({ url: String(input), headers: init?.headers as Record<string, string> });
+            const body = String(input).endsWith("/config")
+                ? { request_id: "1", data: { kubernetes_host: "https://aks.example:443", token_reviewer_jwt_set: true, disable_iss_validation: true } }
+                : { errors: [] };
+            return new Response(JSON.stringify(body), { status: String(input).endsWith("/config") ? 200 : 404, headers: { "content-type": "application/json" } });
+        }) as typeof fetch;
+        const v = vaultReader({ address: "https://vault.example.com:8200/", token: "hvs.test-token", namespace: "admin", fetch: fakeFetch });
+        assert.equal((await v.readAuthConfig("aks")).kubernetes_host, "https://aks.example:443");
+        await assert.rejects(v.readRole("aks", "busybox"), (e: { status?: number; message: string }) => e.status === 404 && !e.message.includes("hvs."));
+        assert.deepEqual(seen.map((s) => s.url), ["https://vault.example.com:8200/v1/auth/aks/config", "https://vault.example.com:8200/v1/auth/aks/role/busybox"]);
+        assert.deepEqual(seen[0].headers, { "X-Vault-Token": "hvs.test-token", "X-Vault-Namespace": "admin" });
+    });
+});
+
+describe("doctor: the command", () => {
+    function run(args: string[], extra: Partial<Parameters<typeof doctorCommand>[0]> = {}) {
+        let out = "";
+        let code = 0;
+        const cmd = doctorCommand({
+            loadOutputs: async (stack) => {
+                assert.equal(stack, "dev");
+                return labOutputs();
+            },
+            env: {},
+            write: (t) => { out += t; },
+            setExitCode: (c) => { code = c; },
+            clusterReader: new RecordedReader({
+                deployments: deployments(), webhooks: webhooks(), pods: [pod("healthy")],
+                logs: { "busybox-7d9c6b5f4d-x2k4f/vault-agent-init": logFixture("healthy-init") },
+            }),
+            ...extra,
+        });
+        const output = { writeOut: (t: string) => { out += t; }, writeErr: (t: string) => { out += t; } };
+        const program = new Command("aks-vault").exitOverride().configureOutput(output);
+        program.addCommand(cmd.exitOverride().configureOutput(output));
+        return { done: program.parseAsync(["node", "aks-vault", "doctor", ...args]), output: () => out, code: () => code };
+    }
+
+    it("documents itself in --help", async () => {
+        const r = run(["--help"]);
+        await assert.rejects(r.done, (e: unknown) => e instanceof CommanderError && e.code === "commander.helpDisplayed");
+        for (const s of ["--stack <name>", "--json", "--vault-token-env <name>", "--vault-addr <url>", "--tail <lines>", "--init-only <workload>", "never prints a secret value", "Exit code 10"]) {
+            assert.ok(r.output().includes(s), `help lacks ${s}`);
+        }
+    });
+
+    it("prints the text report and leaves the exit code at 0 when everything passes", async () => {
+        const r = run(["--stack", "dev"]);
+        await r.done;
+        assert.match(r.output(), /^PASS {2}injector\.deployment/m);
+        assert.match(r.output(), /SKIP {2}vault .*no Vault token in \$VAULT_TOKEN/);
+        assert.equal(r.code(), 0);
+    });
+
+    it("--json prints the report as JSON; a failure sets exit code 10", async () => {
+        const r = run(["--stack", "dev", "--json", "--init-only", "busybox"]);
+        await r.done;
+        const j = JSON.parse(r.output()) as { ok: boolean; checks: Check[] };
+        assert.equal(j.ok, false);
+        assert.equal(j.checks.find((c) => c.id === "pod.injected")?.status, "fail", "healthy pod has a sidecar, init-only was expected");
+        assert.equal(r.code(), 10);
+    });
+
+    it("checks the Vault side when the named token variable is set, and requires an address for it", async () => {
+        const r = run(["--stack", "dev", "--vault-token-env", "MY_TOKEN"], { env: { MY_TOKEN: "hvs.x" } });
+        await assert.rejects(r.done, /--vault-token-env MY_TOKEN is set but there is no Vault address/);
+
+        const reads: string[] = [];
+        const ok = run(["--stack", "dev"], {
+            vaultReader: {
+                readAuthConfig: async (p) => { reads.push(`config ${p}`); return { kubernetes_host: "https://aks-vault-dev-4f1c2e.hcp.francecentral.azmk8s.io:443", token_reviewer_jwt_set: true }; },
+                readRole: async (p, role) => { reads.push(`role ${p} ${role}`); return { bound_service_account_names: ["busybox"], bound_service_account_namespaces: ["busybox"] }; },
+            },
+        });
+        await ok.done;
+        assert.deepEqual(reads, ["config aks", "role aks busybox"]);
+        assert.match(ok.output(), /PASS {2}vault\.role/);
+        assert.equal(ok.code(), 0);
+    });
+
+    it("rejects a bad --tail with a message naming the option", async () => {
+        const r = run(["--stack", "dev", "--tail", "0"]);
+        await assert.rejects(r.done);
+        assert.match(r.output(), /--tail must be an integer from 1 to 10000, got 0/);
+    });
+});
+
+describe("doctor: verify after up", () => {
+    it("retries while the pod is still in Init, then resolves with the passing report", async () => {
+        let calls = 0;
+        const stuck = new RecordedReader({ deployments: deployments(), webhooks: webhooks(), pods: [pod("init-stuck")] });
+        const healthy = new RecordedReader({ deployments: deployments(), webhooks: webhooks(), pods: [pod("healthy")] });
+        const clusterReader: ClusterReader = {
+            listDeployments: (n, l) => (calls < 2 ? stuck : healthy).listDeployments(n, l),
+            listMutatingWebhookConfigurations: (l) => (calls < 2 ? stuck : healthy).listMutatingWebhookConfigurations(l),
+            listPods: async (n, l) => (calls++ < 2 ? stuck : healthy).listPods(n, l),
+            readLog: async () => "",
+        };
+        const slept: number[] = [];
+        const report = await verify({ outputs: async () => labOutputs() }, { clusterReader, intervalMs: 5, sleep: async (ms) => { slept.push(ms); } });
+        assert.equal(report.ok, true);
+        assert.deepEqual(slept, [5, 5]);
+    });
+
+    it("rejects with VerifyError carrying the last report when checks keep failing", async () => {
+        const clusterReader = new RecordedReader({ deployments: deployments(), webhooks: webhooks(), pods: [pod("uninjected")] });
+        await assert.rejects(
+            verify({ outputs: async () => labOutputs() }, { clusterReader, attempts: 2, sleep: async () => undefined }),
+            (e: unknown) => e instanceof VerifyError && e.report.checks.some((c) => c.id === "pod.injected" && c.status === "fail") && /pod\.injected busybox\/busybox-7d9c6b5f4d-h3j9k/.test(e.message),
+        );
+    });
+});
+
+describe("doctor: a stack deployed only through the injector stage", () => {
+    it("checks the injector, skips the Vault side even with a token, and reports no workload", async () => {
+        const { vaultAuthPath: _a, kvMountPath: _k, workloads: _w, ...outputs } = labOutputs();
+        const reads: string[] = [];
+        const report = await doctor({
+            outputs,
+            clusterReader: new RecordedReader({ deployments: deployments(), webhooks: webhooks() }),
+            vault: { readAuthConfig: async (p) => { reads.push(p); return {}; }, readRole: async (p) => { reads.push(p); return {}; } },
+        });
+        assert.deepEqual(reads, []);
+        assert.equal(report.ok, true);
+        assert.deepEqual(report.checks.map((c) => `${c.status} ${c.id}`), ["pass injector.deployment", "pass injector.webhook", "pass injector.webhook-ca", "skip vault"]);
+        assert.match(report.checks[3].detail, /not deployed through the vault-auth stage/);
+    });
+});
+
+describe("doctor: Vault unreachable", () => {
+    it("reports why fetch failed (the cause), not just `fetch failed`", async () => {
+        // A port that was just free: nothing listens there.
+        const probe = http.createServer();
+        await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+        const port = (probe.address() as AddressInfo).port;
+        await new Promise<void>((resolve) => probe.close(() => resolve()));
+        const v = vaultReader({ address: `https://127.0.0.1:${port}`, token: "hvs.secret-token-value-xyz" });
+        const obs = await gather(labExpectations(), new RecordedReader({}), v);
+        const config = obs.vault?.config;
+        assert.ok(config !== undefined && !config.ok);
+        assert.match(config.error, /^fetch failed \(.*ECONNREFUSED.*\)$/);
+        assert.ok(!config.error.includes("hvs."));
+    });
+});
