@@ -35,8 +35,14 @@ const dns1123OrWildcard = (what: string) =>
         .max(63, `${what} must be at most 63 characters`)
         .refine((v) => v === "*" || DNS1123_LABEL.test(v), `${what} must be a DNS-1123 label (lower-case letters, digits, '-'), or '*' with allowWildcard`);
 
+/** A path segment `.` or `..`: Vault and the agents would resolve it to another path than the one reviewed. */
+export const DOT_SEGMENT = /(^|\/)\.\.?(\/|$)/;
+
 const vaultPath = (what: string) =>
-    z.string().regex(VAULT_PATH, `${what} must be a Vault path without leading or trailing '/'`);
+    z
+        .string()
+        .regex(VAULT_PATH, `${what} must be a Vault path without leading or trailing '/'`)
+        .refine((v) => !DOT_SEGMENT.test(v), `${what} must not have '.' or '..' segments (they name another path than the one written)`);
 
 export const poolSchema = z
     .object({
@@ -163,8 +169,21 @@ export const vaultSchema = z
             .string()
             .regex(/^\s*-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/, "caCertPem must be one or more PEM certificates")
             .optional(),
+        policyPrefix: z
+            .string()
+            .regex(POLICY_PREFIX, "vault.policyPrefix must be lower-case letters, digits, '-', '_' or '.', starting with a letter or digit (Vault stores policy names lower-cased)")
+            .max(64)
+            .optional()
+            .describe("Prefix of every Vault policy this stack generates (`<prefix><workload>`), so stacks sharing one Vault and policies made outside this program never collide. Default: `<project>-<stack>-`, lower-cased. Changing it renames, so replaces, every generated policy (docs/data-safety.md)."),
+        allowedPolicies: z
+            .array(z.string().min(1))
+            .default(["default"])
+            .describe("The only policies a workload's `policies` may name besides its generated one, compared after trimming and lower-casing (as Vault stores names). `root` is never allowed. Default: [default]."),
     })
     .strict();
+
+/** A Vault policy name prefix: what Vault keeps unchanged (it trims and lower-cases policy names). */
+export const POLICY_PREFIX = /^[a-z0-9][a-z0-9_.-]*$/;
 
 /** The injector pods' own requests and limits (the chart sets none). */
 export const INJECTOR_RESOURCES = { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } } as const;
@@ -238,6 +257,17 @@ export const kvSchema = z
         existing: z.boolean().default(false),
         /** Protect the KV v2 mount from deletion (`protect`): deleting a mount deletes every secret in it. Default true. */
         protect: z.boolean().default(true),
+        external: z
+            .array(
+                z
+                    .object({
+                        path: vaultPath("kv.external path"),
+                        readers: z.array(dns1123("kv.external reader")).min(1, "kv.external readers must name at least one workload"),
+                    })
+                    .strict(),
+            )
+            .default([])
+            .describe("KV paths that exist outside this program (written by hand or by another system), each named once with the workloads that may read it. A workload reads only its own paths, paths another workload shares with it, and these. Default: none."),
     })
     .strict();
 
@@ -264,7 +294,14 @@ export const secretFileSchema = z
         /** Text put before the key's value, e.g. `token value stored on path secret/devops is `. */
         prefix: z.string().optional(),
         /** A full Consul Template body, for experts; excludes `key` and `prefix`. */
-        template: z.string().optional(),
+        template: z.string().optional().describe("A full Consul Template body, for experts; excludes `key` and `prefix`. It may read only the workload's own or granted paths with `secret`, and use a small set of functions (docs/security.md)."),
+        from: dns1123("secrets from")
+            .optional()
+            .describe("The workload that owns `path`, when it is not this one: the owner must list this workload in `sharedWith` on its own secret or seed for the path. Default: this workload owns the path."),
+        sharedWith: z
+            .array(dns1123("secrets sharedWith"))
+            .default([])
+            .describe("Workloads allowed to read this path (they name it with `from: <this workload>`). Only the path's owner may share it. Default: none."),
     })
     .strict();
 
@@ -277,6 +314,10 @@ export const seedSchema = z
          * done in Vault is not reverted by the next `up`. Default true.
          */
         writeOnce: z.boolean().default(true),
+        sharedWith: z
+            .array(dns1123("seed sharedWith"))
+            .default([])
+            .describe("Workloads allowed to read this seeded path (they name it in `secrets` with `from: <this workload>`). Default: none."),
     })
     .strict();
 
@@ -291,6 +332,9 @@ export const deploymentSchema = z
 export const workloadSchema = z
     .object({
         name: dns1123("workload name"),
+        formerName: dns1123("workload formerName")
+            .optional()
+            .describe("The workload's previous name, after a rename: its resources are aliased to the new name, so the namespace, service account, seeded secrets and generated random values are kept (the policy, role and Deployment get new names). Remove it after one `up`. Default: none."),
         namespace: dns1123OrWildcard("workload namespace"),
         serviceAccount: dns1123OrWildcard("workload serviceAccount"),
         /** Accept `*` as namespace or service account (the role then admits any). Default false. */
@@ -301,7 +345,10 @@ export const workloadSchema = z
         tokenTtl: z.number().int().positive().max(31 * 24 * 3600).default(3600),
         tokenMaxTtl: z.number().int().positive().max(31 * 24 * 3600).optional(),
         /** Policies attached besides the generated one (`default` is usual). */
-        policies: z.array(z.string().min(1)).default(["default"]),
+        policies: z
+            .array(z.string().min(1))
+            .default(["default"])
+            .describe("Policies the role carries besides the workload's generated one; each must be in `vault.allowedPolicies`. Default: [default]."),
         createNamespace: z.boolean().default(true),
         secrets: z.array(secretFileSchema).default([]),
         seed: z.array(seedSchema).default([]),
