@@ -35,6 +35,9 @@ const dns1123OrWildcard = (what: string) =>
         .max(63, `${what} must be at most 63 characters`)
         .refine((v) => v === "*" || DNS1123_LABEL.test(v), `${what} must be a DNS-1123 label (lower-case letters, digits, '-'), or '*' with allowWildcard`);
 
+/** A Vault policy name prefix: what Vault keeps unchanged (it trims and lower-cases policy names). */
+export const POLICY_PREFIX = /^[a-z0-9][a-z0-9_.-]*$/;
+
 /** A path segment `.` or `..`: Vault and the agents would resolve it to another path than the one reviewed. */
 export const DOT_SEGMENT = /(^|\/)\.\.?(\/|$)/;
 
@@ -181,9 +184,6 @@ export const vaultSchema = z
             .describe("The only policies a workload's `policies` may name besides its generated one, compared after trimming and lower-casing (as Vault stores names). `root` is never allowed. Default: [default]."),
     })
     .strict();
-
-/** A Vault policy name prefix: what Vault keeps unchanged (it trims and lower-cases policy names). */
-export const POLICY_PREFIX = /^[a-z0-9][a-z0-9_.-]*$/;
 
 /** The injector pods' own requests and limits (the chart sets none). */
 export const INJECTOR_RESOURCES = { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } } as const;

@@ -198,7 +198,9 @@ export function policyProblems(root: Record<string, unknown>): Finding[] {
     const allowedRaw = vault?.allowedPolicies ?? (Array.isArray(rawVault.allowedPolicies) ? [] : ["default"]);
     const ws = workloadsOf(root);
     const prefix = vault?.policyPrefix;
-    const generated = new Set(ws.flatMap(({ w }) => (prefix === undefined ? [w.name] : [`${prefix}${w.name}`, w.name])));
+    // With the default prefix (`<project>-<stack>-`) the stack name is not known here; the program
+    // and the policy pack check the generated names then.
+    const generated = new Set(prefix === undefined ? [] : ws.map(({ w }) => `${prefix}${w.name}`));
     const allowed = new Set<string>();
     allowedRaw.forEach((p, k) => {
         const n = normalizePolicy(p);
@@ -211,6 +213,7 @@ export function policyProblems(root: Record<string, unknown>): Finding[] {
             const n = normalizePolicy(p);
             const key = `workloads[${i}].policies[${j}]`;
             if (n === "root") out.push({ key, found: p, expected: "not root (compared as Vault does, ignoring case and spaces): a workload never holds root" });
+            else if (allowed.has(n)) return;
             else if (n === w.name || (prefix !== undefined && n === `${prefix}${w.name}`)) {
                 out.push({ key, found: p, expected: `no entry for the workload's own policy: the generated policy (${prefix ?? "<project>-<stack>-"}${w.name}) is always attached; remove it` });
             } else if (!allowed.has(n)) {

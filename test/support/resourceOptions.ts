@@ -13,6 +13,10 @@ export interface SentOptions {
     ignoreChanges: string[];
     deleteBeforeReplace: boolean;
     retainOnDelete: boolean;
+    /** URN of the parent ("" for the stack). */
+    parent: string;
+    /** Aliases as sent: `{ urn }` or `{ spec: { name, type, parenturn, ... } }` (the engine expands specs). */
+    aliases: Array<{ urn?: string; spec?: { name?: string; type?: string; parenturn?: string } }>;
 }
 
 interface RegisterRequest {
@@ -22,6 +26,8 @@ interface RegisterRequest {
     getIgnorechangesList(): string[];
     getDeletebeforereplace(): boolean;
     getRetainondelete(): boolean;
+    getParent(): string;
+    getAliasesList(): Array<{ toObject(): { urn?: string; spec?: { name?: string; type?: string; parenturn?: string } } }>;
 }
 
 export const sentOptions: SentOptions[] = [];
@@ -39,6 +45,8 @@ export function recordResourceOptions(): SentOptions[] {
                 ignoreChanges: req.getIgnorechangesList(),
                 deleteBeforeReplace: req.getDeletebeforereplace(),
                 retainOnDelete: req.getRetainondelete(),
+                parent: req.getParent(),
+                aliases: req.getAliasesList().map((a) => a.toObject()),
             });
             return original.call(this, req, cb);
         };
