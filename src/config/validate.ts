@@ -173,7 +173,7 @@ function crossFieldProblems(raw: unknown): SettingsProblem[] {
         add("injector.replicas", inj.replicas, "at least 2 with injector.failurePolicy Fail (one replica down would block every pod), or failurePolicy Ignore");
     }
     const auth = part(kubernetesAuthSchema, root.kubernetesAuth ?? {});
-    if (inj !== undefined && auth?.reviewer === "clientJwt" && inj.reviewerTokenRotation !== undefined) {
+    if (inj !== undefined && reviewerOf(auth) === "clientJwt" && inj.reviewerTokenRotation !== undefined) {
         add("injector.reviewerTokenRotation", inj.reviewerTokenRotation, "unset with kubernetesAuth.reviewer clientJwt (there is no reviewer token to rotate)");
     }
 
@@ -225,7 +225,7 @@ function crossFieldProblems(raw: unknown): SettingsProblem[] {
         if ((w.namespace === "*" || w.serviceAccount === "*") && w.deployment !== undefined) {
             add(`${key}.deployment`, "a deployment", "no deployment when namespace or serviceAccount is '*' (it needs one concrete identity)");
         }
-        if (auth?.reviewer === "clientJwt" && (w.namespace === "*" || w.serviceAccount === "*")) {
+        if (reviewerOf(auth) === "clientJwt" && (w.namespace === "*" || w.serviceAccount === "*")) {
             add(`${key}.serviceAccount`, identity, "a concrete namespace and service account with kubernetesAuth.reviewer clientJwt (each gets system:auth-delegator)");
         }
         if (w.tokenMaxTtl !== undefined && w.tokenMaxTtl < w.tokenTtl) add(`${key}.tokenMaxTtl`, w.tokenMaxTtl, `at least tokenTtl (${w.tokenTtl})`);
@@ -253,6 +253,52 @@ function crossFieldProblems(raw: unknown): SettingsProblem[] {
             add(`${key}.secrets`, [], "at least one secret file for a workload with a deployment");
         }
     });
+    return problems;
+}
+
+/** The TokenReview reviewer mode; undefined for method jwt (which has none). */
+function reviewerOf(auth: Settings["kubernetesAuth"] | undefined): string | undefined {
+    return auth?.method === "kubernetes" ? auth.reviewer : undefined;
+}
+
+/** Settings that only Kubernetes auth uses (the TokenReview path), by config key. */
+const KUBERNETES_ONLY: ReadonlyArray<readonly [section: "kubernetesAuth" | "injector", key: string, why: string]> = [
+    ["kubernetesAuth", "validateIssuer", "the JWT backend always checks iss against the issuer URL (bound_issuer)"],
+    ["kubernetesAuth", "reviewer", "Vault checks tokens against the issuer's published keys and calls no TokenReview"],
+    ["injector", "reviewerServiceAccount", "no token reviewer is created"],
+    ["injector", "reviewerTokenRotation", "there is no reviewer token to rotate"],
+];
+const JWT_ONLY = ["audience", "tokenExpirationSeconds"] as const;
+
+/**
+ * `kubernetesAuth.method`: settings that belong to the other method are refused (not ignored: a
+ * reviewer rotation that silently does nothing is worse than an error), and with `jwt` every role
+ * binds one exact `sub`, so wildcards have no meaning.
+ */
+function jwtProblems(raw: unknown): SettingsProblem[] {
+    const problems: SettingsProblem[] = [];
+    const add = (key: string, found: unknown, expected: string) => problems.push({ key, found: render(key, found), expected });
+    const root = asRecord(raw);
+    const rawAuth = asRecord(root.kubernetesAuth);
+    const method = rawAuth.method ?? "kubernetes";
+    if (method === "jwt") {
+        for (const [section, key, why] of KUBERNETES_ONLY) {
+            const value = asRecord(root[section])[key];
+            if (value !== undefined) add(`${section}.${key}`, value, `unset with kubernetesAuth.method jwt (${why}); it applies to method kubernetes only`);
+        }
+        asArray(root.workloads).forEach((rawW, i) => {
+            const w = asRecord(rawW);
+            for (const field of ["namespace", "serviceAccount"] as const) {
+                if (w[field] === "*") {
+                    add(`workloads[${i}].${field}`, "*", "a DNS-1123 label with kubernetesAuth.method jwt: each JWT role is bound to one exact subject, system:serviceaccount:<namespace>:<serviceAccount>");
+                }
+            }
+        });
+    } else if (method === "kubernetes") {
+        for (const key of JWT_ONLY) {
+            if (rawAuth[key] !== undefined) add(`kubernetesAuth.${key}`, rawAuth[key], "unset with kubernetesAuth.method kubernetes, or set kubernetesAuth.method: jwt (it applies to JWT auth only)");
+        }
+    }
     return problems;
 }
 
@@ -297,6 +343,7 @@ export function parseSettings(raw: unknown): Settings {
     const result = settingsSchema.safeParse(raw);
     const problems = result.success ? [] : result.error.issues.map((issue) => toProblem(raw, issue));
     problems.push(...crossFieldProblems(raw));
+    problems.push(...jwtProblems(raw));
     if (problems.length > 0 || !result.success) throw new SettingsError(problems);
     return result.data;
 }
