@@ -17,6 +17,8 @@ export interface SentOptions {
     parent: string;
     /** Aliases as sent: `{ urn }` or `{ spec: { name, type, parenturn, ... } }` (the engine expands specs). */
     aliases: Array<{ urn?: string; spec?: { name?: string; type?: string; parenturn?: string } }>;
+    /** URNs the registration depends on (explicit dependsOn and Input dependencies). */
+    dependencies: string[];
 }
 
 interface RegisterRequest {
@@ -28,6 +30,7 @@ interface RegisterRequest {
     getRetainondelete(): boolean;
     getParent(): string;
     getAliasesList(): Array<{ toObject(): { urn?: string; spec?: { name?: string; type?: string; parenturn?: string } } }>;
+    getDependenciesList(): string[];
 }
 
 export const sentOptions: SentOptions[] = [];
@@ -47,6 +50,7 @@ export function recordResourceOptions(): SentOptions[] {
                 retainOnDelete: req.getRetainondelete(),
                 parent: req.getParent(),
                 aliases: req.getAliasesList().map((a) => a.toObject()),
+                dependencies: req.getDependenciesList(),
             });
             return original.call(this, req, cb);
         };
