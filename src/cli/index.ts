@@ -10,6 +10,8 @@ import { Listr, ListrTaskWrapper } from "listr2";
 import {
     AutomationError, CancelledError, EXIT, OPERATIONS, Operation, PROJECT_DIR, RunEvent, RunOptions, RunResult, STAGES, Stage, parseStage, readStackOutputs, run,
 } from "../automation";
+import { BackendLookup, displayUrl, resolveBackend } from "../automation/backend";
+import { findPulumi } from "../automation/pulumiEngine";
 import { doctorCommand } from "../doctor/command";
 import { DoctorInputError, plannedOutputs } from "../doctor/outputs";
 import { VerifyError, verify } from "../doctor";
@@ -207,6 +209,18 @@ function printResult(io: CliIO, result: RunResult, json: boolean) {
     }
 }
 
+/**
+ * Says which backend the stack is read from (the Pulumi CLI's login, PULUMI_BACKEND_URL, or the
+ * local default): on stderr, and under --json also as a `backend` event on stdout.
+ */
+function announceBackend(io: CliIO, lookup: BackendLookup, json: boolean): void {
+    // Without the Pulumi CLI no backend is used: the run stops at that error alone.
+    if (findPulumi(io.env) === undefined) return;
+    const b = resolveBackend(lookup);
+    if (json) line(io.stdout, JSON.stringify({ type: "backend", url: displayUrl(b.url), source: b.source }));
+    else line(io.stderr, `backend: ${displayUrl(b.url)} (${b.from})`);
+}
+
 /** What a command asks the process to exit with, when it finishes without throwing (doctor). */
 export interface CliOutcome {
     exitCode: number;
@@ -249,7 +263,7 @@ export function buildCli(io: CliIO, runOperationFn: (o: RunOptions) => Promise<R
             cmd.option("--policy-pack <dir...>", "policy pack folder(s) to enforce (default: policies/ if it holds a pack)")
                 .option("--no-policies", "enforce no policy pack");
         }
-        cmd.option("--backend-url <url>", "Pulumi backend (default: PULUMI_BACKEND_URL, else a file backend in .pulumi-state/)")
+        cmd.option("--backend-url <url>", "Pulumi backend (default: the one the Pulumi CLI uses: PULUMI_BACKEND_URL, Pulumi.yaml backend.url or `pulumi login`; not logged in: a file backend in .pulumi-state/)")
             .option("--secrets-provider <provider>", "passphrase (default) or e.g. azurekeyvault://<vault>.vault.azure.net/keys/<key>");
         cmd.action(async (flags: OperationFlags) => {
             if (MUTATING.includes(operation) && !flags.yes) {
@@ -276,6 +290,7 @@ export function buildCli(io: CliIO, runOperationFn: (o: RunOptions) => Promise<R
                 line(io.stderr, "cancelling the running update (it stops cleanly; rerun to continue)...");
                 controller.abort();
             });
+            announceBackend(io, { backendUrl: flags.backendUrl, env: io.env, projectDir: io.projectDir }, flags.json === true);
             const view = progress(io, flags.json === true);
             try {
                 const result = await runOperationFn({
@@ -324,7 +339,10 @@ export function buildCli(io: CliIO, runOperationFn: (o: RunOptions) => Promise<R
     const inherit = (cmd: Command) => program.addCommand(cmd.copyInheritedSettings(program));
     inherit(doctorCommand({
         // The kubeconfig is a secret output: read in clear, handed only to the Kubernetes client.
-        loadOutputs: (stack, where) => readStackOutputs({ stack, projectDir: io.projectDir, env: io.env, ...where }),
+        loadOutputs: (stack, where) => {
+            announceBackend(io, { backendUrl: where?.backendUrl, env: io.env, projectDir: io.projectDir }, false);
+            return readStackOutputs({ stack, projectDir: io.projectDir, env: io.env, ...where });
+        },
         loadPlannedOutputs: async (stack) => {
             const file = readStackFile(io.projectDir, stack);
             return plannedOutputs((await evaluatePlan(file.settings, stack, file.stage)).outputs);

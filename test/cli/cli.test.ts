@@ -3,7 +3,7 @@
  * clear line (no stack trace), `--json` is machine-readable, Ctrl-C cancels and exits 130.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { Writable } from "stream";
@@ -195,6 +195,26 @@ describe("CLI", () => {
         // Known commands and `help` still dispatch; an extra operand to plan is still plan's error.
         assert.equal((await cli(["help", "plan"])).code, EXIT.ok);
         assert.match((await cli(["plan", "extra"])).stderr, /too many arguments for 'plan'/);
+    });
+
+    it("says which backend it uses: the Pulumi CLI's login, else the local default (fake HOME)", async () => {
+        const home = mkdtempSync(path.join(tmpdir(), "cli-home-"));
+        try {
+            const env = { PATH: path.join(ROOT, "test", "fixtures", "standin"), HOME: home };
+            const local = await cli(["outputs"], async () => OK, { env });
+            assert.match(local.stderr, new RegExp(`^backend: file://${path.join(ROOT, ".pulumi-state").replace(/[.]/g, "\\.")} \\(not logged in: the project's local file backend\\)$`, "m"));
+            mkdirSync(path.join(home, ".pulumi"));
+            writeFileSync(path.join(home, ".pulumi", "credentials.json"), JSON.stringify({ current: "https://api.pulumi.com", accessTokens: { "https://api.pulumi.com": "pul-x" } }));
+            const seen: RunOptions[] = [];
+            const res = await cli(["outputs", "--json"], async (o) => { seen.push(o); return OK; }, { env });
+            assert.deepEqual(JSON.parse(res.stdout.split("\n")[0]), { type: "backend", url: "https://api.pulumi.com", source: "login" });
+            const text = await cli(["outputs"], async () => OK, { env });
+            assert.match(text.stderr, /^backend: https:\/\/api\.pulumi\.com \(pulumi login \(.*\.pulumi\/credentials\.json\)\)$/m);
+            // The library resolves the same default itself; the CLI passes no URL of its own.
+            assert.equal(seen[0].backendUrl, undefined);
+        } finally {
+            rmSync(home, { recursive: true, force: true });
+        }
     });
 
     it("--version prints the package version", async () => {
