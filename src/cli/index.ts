@@ -11,7 +11,7 @@ import {
     AutomationError, CancelledError, EXIT, OPERATIONS, Operation, PROJECT_DIR, RunEvent, RunOptions, RunResult, STAGES, Stage, parseStage, readStackOutputs, run,
 } from "../automation";
 import { doctorCommand } from "../doctor/command";
-import { DoctorInputError } from "../doctor/outputs";
+import { DoctorInputError, plannedOutputs } from "../doctor/outputs";
 import { VerifyError, verify } from "../doctor";
 import { renderJson, renderText } from "../doctor/render";
 import { SettingsError } from "../config/validate";
@@ -51,8 +51,9 @@ const DESCRIPTIONS: Record<Operation, string> = {
 const MUTATING: readonly Operation[] = ["up", "destroy", "refresh"];
 
 export function exitCodeOf(err: unknown): number {
-    if (err instanceof AutomationError) return err.exitCode;
-    if (err instanceof SettingsError || err instanceof StackFileError || err instanceof DoctorInputError) return EXIT.settings;
+    if (err instanceof AutomationError || err instanceof SettingsError || err instanceof StackFileError || err instanceof DoctorInputError || err instanceof VerifyError) {
+        return err.exitCode;
+    }
     if (err instanceof CommanderError || err instanceof UsageError) return EXIT.usage;
     return EXIT.internal;
 }
@@ -301,7 +302,7 @@ export function buildCli(io: CliIO, runOperationFn: (o: RunOptions) => Promise<R
                     } catch (err) {
                         if (!(err instanceof VerifyError)) throw err;
                         io.stdout.write(flags.json ? `${JSON.stringify({ type: "verify", ...JSON.parse(renderJson(err.report)) })}\n` : renderText(err.report, { showPassing: false }));
-                        outcome.exitCode = EXIT.checksFailed;
+                        outcome.exitCode = err.exitCode;
                     }
                 }
             } catch (err) {
@@ -322,6 +323,10 @@ export function buildCli(io: CliIO, runOperationFn: (o: RunOptions) => Promise<R
     inherit(doctorCommand({
         // The kubeconfig is a secret output: read in clear, handed only to the Kubernetes client.
         loadOutputs: (stack, where) => readStackOutputs({ stack, projectDir: io.projectDir, env: io.env, ...where }),
+        loadPlannedOutputs: async (stack) => {
+            const file = readStackFile(io.projectDir, stack);
+            return plannedOutputs((await evaluatePlan(file.settings, stack, file.stage)).outputs);
+        },
         env: io.env,
         write: (text) => io.stdout.write(text),
         setExitCode: (code) => { outcome.exitCode = code; },
