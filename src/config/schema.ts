@@ -217,7 +217,9 @@ export const injectorSchema = z
             }))
             .prefault({})
             .describe("Injector pod resources, field by field over requests 50m CPU / 64Mi and limits 250m CPU / 256Mi (the chart sets none)."),
-        reviewerServiceAccount: dns1123().default("vault-token-reviewer").describe("Service account Vault calls TokenReview as (reviewer serviceAccountToken)."),
+        reviewerServiceAccount: dns1123()
+            .optional()
+            .describe("kubernetesAuth.method kubernetes only: the service account Vault calls TokenReview as. Omitted: `vault-token-reviewer`."),
         reviewerTokenRotation: z
             .union([z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/), z.number().int().nonnegative()], { error: "1-64 letters, digits, '.', '_', ':' or '-' (a date, say), or a whole number (a counter)" })
             .optional()
@@ -236,24 +238,98 @@ export const injectorSchema = z
     .strict()
     .describe("The Vault Agent Injector (vault Helm chart, injector only).");
 
+/** How pods log in to Vault. See docs/private-clusters.md for when to choose which. */
+export const AUTH_METHODS = ["kubernetes", "jwt"] as const;
+export type AuthMethod = (typeof AUTH_METHODS)[number];
+
+/** The mount path when none is set. Different per method: see `kubernetesAuth.path`. */
+export const DEFAULT_AUTH_PATH: Readonly<Record<AuthMethod, string>> = { kubernetes: "kubernetes", jwt: "jwt" };
+const DEFAULT_AUTH_DESCRIPTION: Readonly<Record<AuthMethod, string>> = {
+    kubernetes: "Kubernetes auth for AKS workloads",
+    jwt: "JWT auth for AKS workloads (service-account tokens checked against the cluster's OIDC issuer)",
+};
+
+/** Kubernetes' floor for a projected token's `expirationSeconds` (10 minutes). */
+export const MIN_PROJECTED_TOKEN_SECONDS = 600;
+
 export const kubernetesAuthSchema = z
     .object({
-        path: vaultPath().default("kubernetes").describe("Mount path of the Kubernetes auth method, without `auth/`."),
-        description: z.string().default("Kubernetes auth for AKS workloads").describe("Description of the auth mount."),
+        method: z
+            .enum(AUTH_METHODS)
+            .default("kubernetes")
+            .describe(
+                "`kubernetes`: Vault's Kubernetes auth, which calls the cluster's TokenReview API. `jwt`: Vault's JWT auth, which checks the pods' " +
+                    "projected service-account tokens against the AKS OIDC issuer's published keys: no reviewer token, no path from Vault to the API server " +
+                    "(docs/private-clusters.md).",
+            ),
+        path: vaultPath()
+            .optional()
+            .describe(
+                "Mount path without `auth/`. Omitted: `kubernetes` (method kubernetes) or `jwt` (method jwt): switching methods creates the new mount " +
+                    "before deleting the old one, and Vault refuses two mounts at one path.",
+            ),
+        description: z.string().optional().describe("Description of the auth mount. Omitted: one per method."),
         validateIssuer: z
             .boolean()
-            .default(true)
-            .describe("Check tokens' `iss` claim against the cluster's OIDC issuer URL; turn off only for clusters that still mint quoted issuers (Azure/AKS#2523)."),
+            .optional()
+            .describe(
+                "Method kubernetes only: check tokens' `iss` claim against the cluster's OIDC issuer URL; turn off only for clusters that still mint " +
+                    "quoted issuers (Azure/AKS#2523). Omitted: true.",
+            ),
         reviewer: z
             .enum(["serviceAccountToken", "clientJwt"])
-            .default("serviceAccountToken")
+            .optional()
             .describe(
-                "Who Vault calls TokenReview as: `serviceAccountToken`, a dedicated reviewer with a long-lived token Secret; `clientJwt`, " +
-                    "each workload's own JWT (no long-lived token; every bound service account gets `system:auth-delegator`).",
+                "Method kubernetes only: who Vault calls TokenReview as. `serviceAccountToken`: a dedicated reviewer with a long-lived token Secret; " +
+                    "`clientJwt`: each workload's own JWT (no long-lived token; every bound service account gets `system:auth-delegator`). " +
+                    "Omitted: serviceAccountToken.",
             ),
+        audience: z
+            .string()
+            .min(1)
+            .max(256)
+            .refine((v) => v !== "*" && !v.includes(",") && v.trim() === v, "one audience: not '*', no commas, no surrounding spaces")
+            .optional()
+            .describe(
+                "Method jwt only: the audience (`aud`) of the pods' projected tokens and the roles' `bound_audiences`; never `*`, no commas " +
+                    "(Vault splits `bound_audiences` on them). Omitted: `<vault.address>/v1/[<vault.namespace>/]auth/<path>`, the login URL's prefix, " +
+                    "so a token minted for this mount is accepted by no other relying party.",
+            ),
+        tokenExpirationSeconds: z
+            .number()
+            .int()
+            .min(MIN_PROJECTED_TOKEN_SECONDS)
+            .max(86400)
+            .optional()
+            .describe("Method jwt only: lifetime of the pods' projected token in seconds; the kubelet replaces it at 80% of that, and the agent re-reads it (sidecar mode). Omitted: 3600."),
     })
     .strict()
-    .describe("Vault's Kubernetes auth method for the cluster.");
+    // Typed by method: each carries only its own settings, with their defaults.
+    .transform((a): KubernetesAuthMethodSettings | JwtAuthMethodSettings => {
+        const common = { path: a.path ?? DEFAULT_AUTH_PATH[a.method], description: a.description ?? DEFAULT_AUTH_DESCRIPTION[a.method] };
+        if (a.method === "jwt") {
+            return { method: "jwt", ...common, ...(a.audience === undefined ? {} : { audience: a.audience }), tokenExpirationSeconds: a.tokenExpirationSeconds ?? 3600 };
+        }
+        return { method: "kubernetes", ...common, validateIssuer: a.validateIssuer ?? true, reviewer: a.reviewer ?? "serviceAccountToken" };
+    })
+    .describe("How pods log in to Vault: its Kubernetes or JWT auth method for the cluster.");
+
+export interface KubernetesAuthMethodSettings {
+    method: "kubernetes";
+    path: string;
+    description: string;
+    validateIssuer: boolean;
+    reviewer: "serviceAccountToken" | "clientJwt";
+}
+
+export interface JwtAuthMethodSettings {
+    method: "jwt";
+    path: string;
+    description: string;
+    /** Unset: `defaultJwtAudience` of the Vault address, namespace and path. */
+    audience?: string;
+    tokenExpirationSeconds: number;
+}
 
 export const kvSchema = z
     .object({
@@ -358,6 +434,7 @@ export const settingsSchema = z
 export type SettingsInput = z.input<typeof settingsSchema>;
 export type Settings = z.output<typeof settingsSchema>;
 export type ClusterSettings = Settings["cluster"];
+export type KubernetesAuthSettings = Settings["kubernetesAuth"];
 export type PoolSettings = z.output<typeof poolSchema>;
 export type InjectorSettings = Settings["injector"];
 export type WorkloadSettings = z.output<typeof workloadSchema>;
