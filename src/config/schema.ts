@@ -334,7 +334,7 @@ export const secretFileSchema = z
             .max(ANNOTATION_NAME_MAX - SECRET_ANNOTATION_PREFIX.length, `at most ${ANNOTATION_NAME_MAX - SECRET_ANNOTATION_PREFIX.length} characters (the file name ends an annotation name)`),
         /** Path of the secret inside the KV v2 mount (without the mount and without `data/`). */
         path: vaultPath(),
-        /** Render only this key's value; omitted (and no template): the injector's default rendering. */
+        /** Render only this key's value; omitted (and no template): every key of the secret, one `key: value` line each. */
         key: z.string().min(1).optional(),
         /** Text put before the key's value, e.g. `token value stored on path secret/devops is `. */
         prefix: z.string().optional(),
