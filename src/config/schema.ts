@@ -175,6 +175,8 @@ export const injectorSchema = z
         releaseName: dns1123("injector.releaseName").default("vault"),
         chartVersion: z.string().regex(EXACT_SEMVER, "injector.chartVersion must be an exact version such as 0.34.1").default("0.34.1"),
         // https or an OCI registry: a chart fetched over plain http could be swapped on the way.
+        // An https index holds `vault`; an OCI path is the registry path without the chart name
+        // (the chart reference becomes `oci://<path>/vault`).
         chartRepository: z.string().url().regex(/^(https|oci):\/\//, "injector.chartRepository must be an https:// or oci:// URL").default("https://helm.releases.hashicorp.com"),
         replicas: z.number().int().min(1).max(10).default(2),
         logLevel: z.enum(["trace", "debug", "info", "warn", "error"]).default("info"),
