@@ -14,6 +14,7 @@ import {
     settingsSchema,
     vaultSchema,
     workloadSchema,
+    WorkloadSettings,
 } from "./schema";
 
 export interface SettingsProblem {
@@ -97,99 +98,170 @@ function asArray(v: unknown): unknown[] {
     return Array.isArray(v) ? Array.from(v) : []; // Array.from: holes become undefined
 }
 
-/**
- * Cross-field rules the per-field schema cannot express. They run on the raw input, each part
- * parsed on its own, so a typo in one place does not hide a duplicate or a range error elsewhere:
- * every problem is reported in one run.
- */
-function crossFieldProblems(raw: unknown): SettingsProblem[] {
+/** The raw input as the cross-field rules see it: the parts several rules share, parsed on their own. */
+interface RawSettings {
+    root: Record<string, unknown>;
+    cluster: Record<string, unknown>;
+    injector: z.output<typeof injectorSchema> | undefined;
+    kubernetesAuth: z.output<typeof kubernetesAuthSchema> | undefined;
+}
+
+/** Collects problems, rendering each found value (never a secret one). */
+function problemList(): { problems: SettingsProblem[]; add: (key: string, found: unknown, expected: string) => void } {
     const problems: SettingsProblem[] = [];
-    const add = (key: string, found: unknown, expected: string) => problems.push({ key, found: render(key, found), expected });
-    const root = asRecord(raw);
-    const rawCluster = asRecord(root.cluster);
+    return { problems, add: (key, found, expected) => problems.push({ key, found: render(key, found), expected }) };
+}
 
-    if (rawCluster.mode === "create") {
-        const rawPools: Array<[string, unknown]> = [
-            ["cluster.systemPool", rawCluster.systemPool ?? { name: "system" }],
-            ...asArray(rawCluster.userPools).map((p, i): [string, unknown] => [`cluster.userPools[${i}]`, p]),
-        ];
-        const pools = rawPools.map(([key, p]) => [key, part(poolSchema, p)] as const);
-        const seen = new Set<string>();
-        for (const [key, p] of pools) {
-            if (p === undefined) continue;
-            if (p.minCount > p.maxCount) add(`${key}.minCount`, p.minCount, `at most maxCount (${p.maxCount})`);
-            if (p.priority !== "Spot" && p.evictionPolicy !== undefined) add(`${key}.evictionPolicy`, p.evictionPolicy, "unset unless priority is Spot");
-            if (p.priority !== "Spot" && p.spotMaxPrice !== undefined) add(`${key}.spotMaxPrice`, p.spotMaxPrice, "unset unless priority is Spot");
-            if (seen.has(p.name)) add(`${key}.name`, p.name, "a pool name used once");
-            seen.add(p.name);
-        }
-        for (const [key, p] of pools) {
-            if (p?.spotMaxPrice !== undefined && p.spotMaxPrice !== -1 && p.spotMaxPrice <= 0) {
-                add(`${key}.spotMaxPrice`, p.spotMaxPrice, "-1 (the on-demand price) or a price above 0");
-            }
-        }
-        const system = pools[0][1];
-        if (system?.priority === "Spot") add("cluster.systemPool.priority", "Spot", "Regular (AKS refuses Spot system pools)");
-        if (system !== undefined && system.minCount < 1) add("cluster.systemPool.minCount", system.minCount, "at least 1 (the system pool cannot scale to zero)");
-        if (system !== undefined && system.maxPods < 30) add("cluster.systemPool.maxPods", system.maxPods, "at least 30 (AKS requires it of system pools)");
+/**
+ * Cross-field rules the per-field schema cannot express, one function per part of the settings.
+ * They run on the raw input, each part parsed on its own, so a typo in one place does not hide a
+ * duplicate or a range error elsewhere: every problem is reported in one run. A new rule is a new
+ * function here, listed in CROSS_FIELD_RULES.
+ */
+const CROSS_FIELD_RULES: ReadonlyArray<(raw: RawSettings) => SettingsProblem[]> = [
+    poolProblems,
+    clusterProblems,
+    credentialProblems,
+    vaultProblems,
+    injectorProblems,
+    workloadProblems,
+];
 
-        // The DNS prefix defaults to the cluster name, which allows characters a prefix does not.
-        if (rawCluster.dnsPrefix === undefined && typeof rawCluster.name === "string" && !DNS_PREFIX.test(rawCluster.name)) {
-            add("cluster.dnsPrefix", undefined, `a DNS prefix (1-54 letters, digits or '-'): the default, the cluster name "${rawCluster.name}", is not one`);
-        }
-        const net = part(networkSchema, rawCluster.network ?? {});
-        if (net !== undefined) problems.push(...networkProblems(net));
-        if (asRecord(rawCluster.credentials).mode === "kubelogin" && rawCluster.entraId === undefined) {
-            add("cluster.entraId", undefined, "Entra ID settings when credentials.mode is kubelogin (without Entra ID, AKS hands out no kubelogin credentials)");
+function crossFieldProblems(input: unknown): SettingsProblem[] {
+    const root = asRecord(input);
+    const raw: RawSettings = {
+        root,
+        cluster: asRecord(root.cluster),
+        injector: part(injectorSchema, root.injector ?? {}),
+        kubernetesAuth: part(kubernetesAuthSchema, root.kubernetesAuth ?? {}),
+    };
+    return CROSS_FIELD_RULES.flatMap((rule) => rule(raw));
+}
+
+/** Node pools of a created cluster: autoscaling ranges, Spot-only fields, unique names, AKS's system pool rules. */
+function poolProblems({ cluster }: RawSettings): SettingsProblem[] {
+    const { problems, add } = problemList();
+    if (cluster.mode !== "create") return problems;
+    const rawPools: Array<[string, unknown]> = [
+        ["cluster.systemPool", cluster.systemPool ?? { name: "system" }],
+        ...asArray(cluster.userPools).map((p, i): [string, unknown] => [`cluster.userPools[${i}]`, p]),
+    ];
+    const pools = rawPools.map(([key, p]) => [key, part(poolSchema, p)] as const);
+    const seen = new Set<string>();
+    for (const [key, p] of pools) {
+        if (p === undefined) continue;
+        if (p.minCount > p.maxCount) add(`${key}.minCount`, p.minCount, `at most maxCount (${p.maxCount})`);
+        if (p.priority !== "Spot" && p.evictionPolicy !== undefined) add(`${key}.evictionPolicy`, p.evictionPolicy, "unset unless priority is Spot");
+        if (p.priority !== "Spot" && p.spotMaxPrice !== undefined) add(`${key}.spotMaxPrice`, p.spotMaxPrice, "unset unless priority is Spot");
+        if (seen.has(p.name)) add(`${key}.name`, p.name, "a pool name used once");
+        seen.add(p.name);
+    }
+    for (const [key, p] of pools) {
+        if (p?.spotMaxPrice !== undefined && p.spotMaxPrice !== -1 && p.spotMaxPrice <= 0) {
+            add(`${key}.spotMaxPrice`, p.spotMaxPrice, "-1 (the on-demand price) or a price above 0");
         }
     }
+    const system = pools[0][1];
+    if (system?.priority === "Spot") add("cluster.systemPool.priority", "Spot", "Regular (AKS refuses Spot system pools)");
+    if (system !== undefined && system.minCount < 1) add("cluster.systemPool.minCount", system.minCount, "at least 1 (the system pool cannot scale to zero)");
+    if (system !== undefined && system.maxPods < 30) add("cluster.systemPool.maxPods", system.maxPods, "at least 30 (AKS requires it of system pools)");
+    return problems;
+}
 
-    const credentials = part(credentialsSchema, rawCluster.credentials ?? { mode: "admin" });
-    if (rawCluster.mode === "create" && rawCluster.disableLocalAccounts === true) {
-        if (rawCluster.entraId === undefined) add("cluster.entraId", undefined, "Entra ID settings when disableLocalAccounts is true (no one could log in otherwise)");
+/** A created cluster's own fields: the DNS prefix it defaults to, its network, Entra ID for kubelogin. */
+function clusterProblems({ cluster }: RawSettings): SettingsProblem[] {
+    const { problems, add } = problemList();
+    if (cluster.mode !== "create") return problems;
+    // The DNS prefix defaults to the cluster name, which allows characters a prefix does not.
+    if (cluster.dnsPrefix === undefined && typeof cluster.name === "string" && !DNS_PREFIX.test(cluster.name)) {
+        add("cluster.dnsPrefix", undefined, `a DNS prefix (1-54 letters, digits or '-'): the default, the cluster name "${cluster.name}", is not one`);
+    }
+    const net = part(networkSchema, cluster.network ?? {});
+    if (net !== undefined) problems.push(...networkProblems(net));
+    if (asRecord(cluster.credentials).mode === "kubelogin" && cluster.entraId === undefined) {
+        add("cluster.entraId", undefined, "Entra ID settings when credentials.mode is kubelogin (without Entra ID, AKS hands out no kubelogin credentials)");
+    }
+    return problems;
+}
+
+/** How this program logs in to the cluster: what each kubelogin login takes, and local accounts off. */
+function credentialProblems({ cluster }: RawSettings): SettingsProblem[] {
+    const { problems, add } = problemList();
+    const credentials = part(credentialsSchema, cluster.credentials ?? { mode: "admin" });
+    if (cluster.mode === "create" && cluster.disableLocalAccounts === true) {
+        if (cluster.entraId === undefined) add("cluster.entraId", undefined, "Entra ID settings when disableLocalAccounts is true (no one could log in otherwise)");
         if (credentials?.mode === "admin") add("cluster.credentials.mode", "admin", "kubelogin when disableLocalAccounts is true (Azure refuses admin credentials)");
     }
-    if (credentials?.mode === "kubelogin") {
-        if (credentials.login === "spn") {
-            if (credentials.clientId === undefined) add("cluster.credentials.clientId", undefined, "the service principal's client ID (a GUID) for login spn");
-            if (credentials.clientSecretConfig === undefined) add("cluster.credentials.clientSecretConfig", undefined, "the secret config key holding the service principal's secret, for login spn");
-        } else {
-            if (credentials.clientSecretConfig !== undefined) add("cluster.credentials.clientSecretConfig", credentials.clientSecretConfig, `unset for login ${credentials.login} (only spn uses a client secret)`);
-            if (credentials.login === "azurecli" && credentials.clientId !== undefined) add("cluster.credentials.clientId", credentials.clientId, "unset for login azurecli (the CLI's signed-in identity is used)");
-            if (credentials.tenantId !== undefined) add("cluster.credentials.tenantId", credentials.tenantId, `unset for login ${credentials.login} (only spn takes a tenant; the others use their identity's)`);
-        }
+    if (credentials?.mode !== "kubelogin") return problems;
+    if (credentials.login === "spn") {
+        if (credentials.clientId === undefined) add("cluster.credentials.clientId", undefined, "the service principal's client ID (a GUID) for login spn");
+        if (credentials.clientSecretConfig === undefined) add("cluster.credentials.clientSecretConfig", undefined, "the secret config key holding the service principal's secret, for login spn");
+    } else {
+        if (credentials.clientSecretConfig !== undefined) add("cluster.credentials.clientSecretConfig", credentials.clientSecretConfig, `unset for login ${credentials.login} (only spn uses a client secret)`);
+        if (credentials.login === "azurecli" && credentials.clientId !== undefined) add("cluster.credentials.clientId", credentials.clientId, "unset for login azurecli (the CLI's signed-in identity is used)");
+        if (credentials.tenantId !== undefined) add("cluster.credentials.tenantId", credentials.tenantId, `unset for login ${credentials.login} (only spn takes a tenant; the others use their identity's)`);
     }
+    return problems;
+}
 
+/** The external Vault: TLS unless explicitly a lab, and a CA only when it is verified against. */
+function vaultProblems({ root }: RawSettings): SettingsProblem[] {
+    const { problems, add } = problemList();
     const v = part(vaultSchema, root.vault);
-    if (v !== undefined && v.address.startsWith("http://") && !v.allowHttp) {
+    if (v === undefined) return problems;
+    if (v.address.startsWith("http://") && !v.allowHttp) {
         add("vault.address", v.address, "an https:// URL (set vault.allowHttp: true to accept http:// for a lab)");
     }
-    if (v !== undefined && v.caCertPem !== undefined && v.skipTlsVerify) {
+    if (v.caCertPem !== undefined && v.skipTlsVerify) {
         add("vault.skipTlsVerify", true, "false when vault.caCertPem is given (verify against the CA instead)");
     }
+    return problems;
+}
 
-    const inj = part(injectorSchema, root.injector ?? {});
-    if (inj !== undefined && inj.failurePolicy === "Fail" && inj.replicas < 2) {
+/** The injector against its own failure policy and the reviewer mode. */
+function injectorProblems({ injector: inj, kubernetesAuth: auth }: RawSettings): SettingsProblem[] {
+    const { problems, add } = problemList();
+    if (inj === undefined) return problems;
+    if (inj.failurePolicy === "Fail" && inj.replicas < 2) {
         add("injector.replicas", inj.replicas, "at least 2 with injector.failurePolicy Fail (one replica down would block every pod), or failurePolicy Ignore");
     }
-    const auth = part(kubernetesAuthSchema, root.kubernetesAuth ?? {});
-    if (inj !== undefined && auth?.reviewer === "clientJwt" && inj.reviewerTokenRotation !== undefined) {
+    if (auth?.reviewer === "clientJwt" && inj.reviewerTokenRotation !== undefined) {
         add("injector.reviewerTokenRotation", inj.reviewerTokenRotation, "unset with kubernetesAuth.reviewer clientJwt (there is no reviewer token to rotate)");
     }
+    return problems;
+}
 
+/** Every workload: unique identities across workloads, then each one's own rules. */
+function workloadProblems(raw: RawSettings): SettingsProblem[] {
+    const rawWorkloads = asArray(raw.root.workloads);
+    return [
+        ...workloadIdentityProblems(rawWorkloads),
+        ...rawWorkloads.flatMap((rawW, i) => {
+            const w = part(workloadSchema, rawW);
+            return w === undefined ? [] : oneWorkloadProblems(`workloads[${i}]`, w, raw);
+        }),
+    ];
+}
+
+/**
+ * Names, roles, identities and created namespaces used once. Checked on the identity fields alone,
+ * so a workload with an unrelated problem still counts (and is still counted against).
+ */
+function workloadIdentityProblems(rawWorkloads: unknown[]): SettingsProblem[] {
+    const { problems, add } = problemList();
     const names = new Set<string>();
     const roles = new Set<string>();
     const identities = new Set<string>();
     const createdNamespaces = new Set<string>();
-    asArray(root.workloads).forEach((rawW, i) => {
+    const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+    rawWorkloads.forEach((rawW, i) => {
         const key = `workloads[${i}]`;
-        // Duplicates are checked on the identity fields alone, so a workload with an unrelated
-        // problem still counts (and is still counted against).
         const r = asRecord(rawW);
-        const str = (v: unknown) => (typeof v === "string" ? v : undefined);
         const name = str(r.name);
         const role = str(r.role) ?? name;
-        const identity = str(r.namespace) !== undefined && str(r.serviceAccount) !== undefined ? `${str(r.namespace)}/${str(r.serviceAccount)}` : undefined;
+        const namespace = str(r.namespace);
+        const serviceAccount = str(r.serviceAccount);
+        const identity = namespace !== undefined && serviceAccount !== undefined ? `${namespace}/${serviceAccount}` : undefined;
         if (name !== undefined) {
             if (names.has(name)) add(`${key}.name`, name, "a workload name used once");
             names.add(name);
@@ -202,56 +274,70 @@ function crossFieldProblems(raw: unknown): SettingsProblem[] {
             if (identities.has(identity)) add(`${key}.serviceAccount`, identity, "one workload per namespace and service account");
             identities.add(identity);
         }
-        const namespace = str(r.namespace);
         if (r.createNamespace !== false && namespace !== undefined && namespace !== "*") {
             if (createdNamespaces.has(namespace)) add(`${key}.createNamespace`, true, `false: namespace ${namespace} is already created by another workload`);
             createdNamespaces.add(namespace);
         }
+    });
+    return problems;
+}
 
-        const w = part(workloadSchema, rawW);
-        if (w === undefined) return;
-        for (const field of ["namespace", "serviceAccount"] as const) {
-            if (w[field] !== "*") continue;
-            if (!w.allowWildcard) add(`${key}.${field}`, "*", "a DNS-1123 label; '*' lets any pod log in as this role, set allowWildcard: true if that is really meant");
+/** One workload that is valid by itself: wildcards, reserved names, TTLs, its secret files and seeds. */
+function oneWorkloadProblems(key: string, w: WorkloadSettings, { injector: inj, kubernetesAuth: auth }: RawSettings): SettingsProblem[] {
+    const { problems, add } = problemList();
+    const wildcard = w.namespace === "*" || w.serviceAccount === "*";
+    for (const field of ["namespace", "serviceAccount"] as const) {
+        if (w[field] === "*" && !w.allowWildcard) add(`${key}.${field}`, "*", "a DNS-1123 label; '*' lets any pod log in as this role, set allowWildcard: true if that is really meant");
+    }
+    if (w.namespace === "*" && w.createNamespace) add(`${key}.createNamespace`, true, "false when namespace is '*'");
+    if (RESERVED_NAMESPACES.includes(w.namespace) || (inj !== undefined && w.namespace === inj.namespace)) {
+        add(`${key}.namespace`, w.namespace, "a namespace of its own: the injector's webhook never sees kube-system or its own namespace, so pods there get no secrets");
+    }
+    if (RESERVED_POLICIES.includes(w.name)) add(`${key}.name`, w.name, `another name: the workload's policy is named after it, and Vault's "${w.name}" policy must not be replaced`);
+    w.policies.forEach((pol, j) => {
+        if (pol === "root") add(`${key}.policies[${j}]`, pol, "not root (Vault refuses to issue root tokens through an auth method)");
+    });
+    if (wildcard && w.deployment !== undefined) {
+        add(`${key}.deployment`, "a deployment", "no deployment when namespace or serviceAccount is '*' (it needs one concrete identity)");
+    }
+    if (auth?.reviewer === "clientJwt" && wildcard) {
+        add(`${key}.serviceAccount`, `${w.namespace}/${w.serviceAccount}`, "a concrete namespace and service account with kubernetesAuth.reviewer clientJwt (each gets system:auth-delegator)");
+    }
+    if (w.tokenMaxTtl !== undefined && w.tokenMaxTtl < w.tokenTtl) add(`${key}.tokenMaxTtl`, w.tokenMaxTtl, `at least tokenTtl (${w.tokenTtl})`);
+    if (w.secrets.length === 0 && w.deployment !== undefined) {
+        add(`${key}.secrets`, [], "at least one secret file for a workload with a deployment");
+    }
+    return [...problems, ...secretFileProblems(key, w.secrets), ...seedProblems(key, w.seed)];
+}
+
+/** A workload's secret files: unique names as the injector writes them, one way of rendering each. */
+function secretFileProblems(key: string, secrets: WorkloadSettings["secrets"]): SettingsProblem[] {
+    const { problems, add } = problemList();
+    const files = new Set<string>();
+    secrets.forEach((f, j) => {
+        const fkey = `${key}.secrets[${j}]`;
+        // The injector lower-cases file names (unless preserve-secret-case), so compare that way.
+        if (files.has(f.file.toLowerCase())) add(`${fkey}.file`, f.file, "a file name used once per workload");
+        files.add(f.file.toLowerCase());
+        if (f.template !== undefined && (f.key !== undefined || f.prefix !== undefined)) {
+            add(`${fkey}.template`, "template with key/prefix", "either template, or key with an optional prefix");
         }
-        if (w.namespace === "*" && w.createNamespace) add(`${key}.createNamespace`, true, "false when namespace is '*'");
-        if (RESERVED_NAMESPACES.includes(w.namespace) || (inj !== undefined && w.namespace === inj.namespace)) {
-            add(`${key}.namespace`, w.namespace, "a namespace of its own: the injector's webhook never sees kube-system or its own namespace, so pods there get no secrets");
+        if (f.prefix !== undefined && f.key === undefined) add(`${fkey}.prefix`, f.prefix, "prefix only together with key");
+        if (f.template !== undefined && !f.template.includes(".Data.data")) {
+            add(`${fkey}.template`, f.template, "a Consul Template reading KV v2 data (.Data.data...)");
         }
-        if (RESERVED_POLICIES.includes(w.name)) add(`${key}.name`, w.name, `another name: the workload's policy is named after it, and Vault's "${w.name}" policy must not be replaced`);
-        w.policies.forEach((pol, j) => {
-            if (pol === "root") add(`${key}.policies[${j}]`, pol, "not root (Vault refuses to issue root tokens through an auth method)");
-        });
-        if ((w.namespace === "*" || w.serviceAccount === "*") && w.deployment !== undefined) {
-            add(`${key}.deployment`, "a deployment", "no deployment when namespace or serviceAccount is '*' (it needs one concrete identity)");
-        }
-        if (auth?.reviewer === "clientJwt" && (w.namespace === "*" || w.serviceAccount === "*")) {
-            add(`${key}.serviceAccount`, identity, "a concrete namespace and service account with kubernetesAuth.reviewer clientJwt (each gets system:auth-delegator)");
-        }
-        if (w.tokenMaxTtl !== undefined && w.tokenMaxTtl < w.tokenTtl) add(`${key}.tokenMaxTtl`, w.tokenMaxTtl, `at least tokenTtl (${w.tokenTtl})`);
-        const files = new Set<string>();
-        w.secrets.forEach((f, j) => {
-            const fkey = `${key}.secrets[${j}]`;
-            // The injector lower-cases file names (unless preserve-secret-case), so compare that way.
-            if (files.has(f.file.toLowerCase())) add(`${fkey}.file`, f.file, "a file name used once per workload");
-            files.add(f.file.toLowerCase());
-            if (f.template !== undefined && (f.key !== undefined || f.prefix !== undefined)) {
-                add(`${fkey}.template`, "template with key/prefix", "either template, or key with an optional prefix");
-            }
-            if (f.prefix !== undefined && f.key === undefined) add(`${fkey}.prefix`, f.prefix, "prefix only together with key");
-            if (f.template !== undefined && !f.template.includes(".Data.data")) {
-                add(`${fkey}.template`, f.template, "a Consul Template reading KV v2 data (.Data.data...)");
-            }
-        });
-        const seeded = new Set<string>();
-        w.seed.forEach((sd, j) => {
-            if (seeded.has(sd.path)) add(`${key}.seed[${j}].path`, sd.path, "a seeded path used once per workload");
-            seeded.add(sd.path);
-            if (Object.keys(sd.values).length === 0) add(`${key}.seed[${j}].values`, {}, "at least one key to seed");
-        });
-        if (w.secrets.length === 0 && w.deployment !== undefined) {
-            add(`${key}.secrets`, [], "at least one secret file for a workload with a deployment");
-        }
+    });
+    return problems;
+}
+
+/** A workload's seeded secrets: each path once, each with something to write. */
+function seedProblems(key: string, seeds: WorkloadSettings["seed"]): SettingsProblem[] {
+    const { problems, add } = problemList();
+    const seeded = new Set<string>();
+    seeds.forEach((sd, j) => {
+        if (seeded.has(sd.path)) add(`${key}.seed[${j}].path`, sd.path, "a seeded path used once per workload");
+        seeded.add(sd.path);
+        if (Object.keys(sd.values).length === 0) add(`${key}.seed[${j}].values`, {}, "at least one key to seed");
     });
     return problems;
 }
@@ -269,8 +355,7 @@ function cidr(value: string): { address: string; prefix: number } | undefined {
 
 /** Azure CNI overlay addressing: valid CIDRs, the DNS IP inside the service CIDR, no overlap. */
 function networkProblems(net: { podCidr: string; serviceCidr: string; dnsServiceIp: string }): SettingsProblem[] {
-    const problems: SettingsProblem[] = [];
-    const add = (key: string, found: unknown, expected: string) => problems.push({ key, found: render(key, found), expected });
+    const { problems, add } = problemList();
     const pod = cidr(net.podCidr);
     const service = cidr(net.serviceCidr);
     if (pod === undefined) add("cluster.network.podCidr", net.podCidr, "an IPv4 CIDR such as 10.244.0.0/16");

@@ -1,0 +1,218 @@
+/**
+ * The fixtures step of the upstream suite (test/upstream/README.md): evaluates stacks under
+ * Pulumi's mock runtime (the same mock cloud the TypeScript tests use) and writes what the program
+ * sends to each system, as recorded by the mock (the inputs that would reach the providers), as
+ * JSON into `$UPSTREAM_FIXTURES/<stack>/`. The Go oracles in this folder read them.
+ *
+ *   UPSTREAM_FIXTURES=/tmp/fx npx ts-node --transpile-only test/upstream/export.ts
+ *
+ * Secret values in the fixtures are the mock's (test/support/run.ts), never real ones.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { SETTINGS_KEYS } from "../../src/config/load";
+import { Settings } from "../../src/config/schema";
+import { parseSettings } from "../../src/config/validate";
+import { buildProgram } from "../../src/program/program";
+import { CloudMock, RecordedResource, secretAt } from "../support/cloud";
+import { providerName, settle, stackConfig, useCloud, valueOf } from "../support/harness";
+import { secretInputs } from "../support/run";
+
+/** The stacks the oracles judge: name -> stack file (relative to the repository root). */
+export const STACKS: Record<string, string> = {
+    dev: "Pulumi.dev.yaml",
+    tenants: "test/upstream/stacks/tenants.yaml",
+};
+
+/** The format of the files below; bump it when a field changes meaning. */
+export const FORMAT_VERSION = 1;
+
+type Obj = Record<string, any>;
+
+function rawSettings(file: string): Obj {
+    const config = stackConfig(file);
+    const raw: Obj = {};
+    for (const key of SETTINGS_KEYS) if (config[key] !== undefined) raw[key] = config[key];
+    return raw;
+}
+
+/** Input keys (dotted, top level or one below) that were sent as secrets. */
+function secretKeys(r: RecordedResource): string[] {
+    const keys: string[] = [];
+    for (const [k, v] of Object.entries(r.rawInputs)) {
+        if (secretAt(r.rawInputs, k).secret) { keys.push(k); continue; }
+        if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+            for (const sub of Object.keys(v)) if (secretAt(r.rawInputs, `${k}.${sub}`).secret) keys.push(`${k}.${sub}`);
+        }
+    }
+    return keys;
+}
+
+/** What one evaluated stack sent, as the fixture files. */
+export function fixtureFiles(stack: string, settings: Settings, cloud: CloudMock, outputs: unknown): Record<string, unknown> {
+    const one = (type: string): Obj => cloud.one(type).inputs as Obj;
+    const all = (type: string): RecordedResource[] => cloud.of(type);
+
+    const vaultProvider = one("pulumi:providers:vault");
+    const authBackends = all("vault:index/authBackend:AuthBackend");
+    const authConfigs = all("vault:kubernetes/authBackendConfig:AuthBackendConfig");
+    const release = cloud.one("kubernetes:helm.sh/v3:Release");
+    const clusters = [...cloud.clusters.values()];
+    if (clusters.length !== 1) throw new Error(`${stack}: expected one cluster, found ${clusters.length}`);
+    const cluster = clusters[0];
+    const authConfig = authConfigs.length === 1 ? authConfigs[0].inputs as Obj : undefined;
+    const authMount = authBackends.find((b) => b.inputs.type === "kubernetes")?.inputs as Obj | undefined;
+
+    const stackJson = {
+        formatVersion: FORMAT_VERSION,
+        stack,
+        // What the cloud (mock) computed: the truth the program must have carried over.
+        cluster: {
+            name: cluster.name,
+            resourceGroupName: cluster.resourceGroupName,
+            location: cluster.location,
+            fqdn: cluster.fqdn,
+            apiServerUrl: `https://${cluster.fqdn}:443`,
+            issuerUrl: cluster.issuerUrl,
+            caCertPem: cluster.caCertPem,
+        },
+        // What the program sent: the Vault provider's address and namespace, the auth mount.
+        vault: {
+            address: vaultProvider.address,
+            namespace: vaultProvider.namespace ?? null,
+            skipTlsVerify: vaultProvider.skipTlsVerify ?? null,
+        },
+        auth: {
+            method: authMount?.type ?? null,
+            path: authMount?.path ?? null,
+            kubernetesHost: authConfig?.kubernetesHost ?? null,
+            kubernetesCaCert: authConfig?.kubernetesCaCert ?? null,
+            issuer: authConfig?.issuer ?? null,
+        },
+    };
+
+    const releaseInputs = release.inputs as Obj;
+    const releaseJson = {
+        name: releaseInputs.name,
+        chart: releaseInputs.chart,
+        version: releaseInputs.version,
+        repository: (releaseInputs.repositoryOpts as Obj | undefined)?.repo ?? null,
+        namespace: releaseInputs.namespace,
+        values: releaseInputs.values,
+        provider: providerName(release.provider, "kubernetes") ?? null,
+    };
+
+    const deploymentsJson = all("kubernetes:apps/v1:Deployment").map((d) => {
+        const i = d.inputs as Obj;
+        return {
+            resource: d.name,
+            name: i.metadata?.name,
+            namespace: i.metadata?.namespace,
+            serviceAccount: i.spec?.template?.spec?.serviceAccountName ?? null,
+            replicas: i.spec?.replicas ?? null,
+            template: i.spec?.template,
+        };
+    });
+
+    const kubernetesJson = {
+        namespaces: [
+            ...all("kubernetes:core/v1:Namespace").map((n) => ({ name: (n.inputs as Obj).metadata?.name, labels: (n.inputs as Obj).metadata?.labels ?? {}, created: true })),
+            ...all("kubernetes:core/v1:NamespacePatch").map((n) => ({ name: (n.inputs as Obj).metadata?.name, labels: (n.inputs as Obj).metadata?.labels ?? {}, created: false })),
+        ],
+        serviceAccounts: all("kubernetes:core/v1:ServiceAccount").map((s) => ({
+            name: (s.inputs as Obj).metadata?.name,
+            namespace: (s.inputs as Obj).metadata?.namespace,
+            automountServiceAccountToken: (s.inputs as Obj).automountServiceAccountToken ?? null,
+        })),
+        clusterRoleBindings: all("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")
+            .concat(all("kubernetes:rbac/v1:ClusterRoleBinding"))
+            .map((b) => ({ name: (b.inputs as Obj).metadata?.name, roleRef: (b.inputs as Obj).roleRef, subjects: (b.inputs as Obj).subjects })),
+        // Reviewer token Secrets, with the JWT the token controller (mock) minted into each.
+        reviewerTokens: all("kubernetes:core/v1:Secret")
+            .filter((s) => (s.inputs as Obj).type === "kubernetes.io/service-account-token")
+            .map((s) => {
+                const m = (s.inputs as Obj).metadata as Obj;
+                return { name: m.name, namespace: m.namespace, serviceAccount: m.annotations?.["kubernetes.io/service-account.name"], jwt: cloud.minted.get(`${m.namespace}/${m.name}`) ?? null };
+            }),
+    };
+
+    const vaultJson = {
+        provider: { address: vaultProvider.address, namespace: vaultProvider.namespace ?? null },
+        authBackends: authBackends.map((b) => ({ resource: b.name, ...(b.inputs as Obj) })),
+        // Inputs exactly as registered (Pulumi names: kubernetesHost, kubernetesCaCert,
+        // tokenReviewerJwt, issuer, disableIssValidation, disableLocalCaJwt, backend).
+        authBackendConfigs: authConfigs.map((c) => ({ resource: c.name, ...(c.inputs as Obj), secretInputs: secretKeys(c) })),
+        roles: all("vault:kubernetes/authBackendRole:AuthBackendRole").map((r) => ({ resource: r.name, ...(r.inputs as Obj) })),
+        policies: all("vault:index/policy:Policy").map((p) => ({ resource: p.name, name: (p.inputs as Obj).name, policy: (p.inputs as Obj).policy })),
+        mounts: all("vault:index/mount:Mount").map((m) => ({ resource: m.name, ...(m.inputs as Obj) })),
+        // The KV v2 mount the program creates, or (kv.existing) the one it adopts.
+        kvMount: (all("vault:index/mount:Mount").find((m) => (m.inputs as Obj).type === "kv")?.inputs as Obj | undefined)?.path ?? settings.kv.path,
+        seeds: all("vault:kv/secretV2:SecretV2").map((s) => {
+            const i = s.inputs as Obj;
+            return {
+                resource: s.name,
+                mount: i.mount,
+                name: i.name,
+                // `dataJson` as sent, and parsed: the KV v2 `data` the provider writes.
+                dataJson: i.dataJson,
+                data: JSON.parse(String(i.dataJson)) as Record<string, string>,
+                secret: secretAt(s.rawInputs, "dataJson").secret,
+            };
+        }),
+    };
+
+    const resourcesJson = cloud.resources.map((r) => ({
+        type: r.type,
+        name: r.name,
+        custom: r.custom,
+        provider: r.provider ?? null,
+        inputs: r.inputs,
+        secretInputs: secretKeys(r),
+    }));
+
+    return {
+        "stack.json": stackJson,
+        "release.json": releaseJson,
+        "deployments.json": deploymentsJson,
+        "kubernetes.json": kubernetesJson,
+        "vault.json": vaultJson,
+        "outputs.json": outputs,
+        "resources.json": resourcesJson,
+    };
+}
+
+/** Evaluates one stack file under the mock cloud; returns its fixture files. */
+export async function exportStack(stack: string, file: string): Promise<Record<string, unknown>> {
+    const raw = rawSettings(file);
+    const settings = parseSettings(raw);
+    const cloud = await useCloud();
+    const outputs = buildProgram(settings, secretInputs());
+    await settle(cloud);
+    const resolved = await valueOf(pulumi.output(outputs));
+    return fixtureFiles(stack, settings, cloud, resolved);
+}
+
+export async function main(): Promise<string> {
+    const dir = process.env.UPSTREAM_FIXTURES || mkdtempSync(path.join(tmpdir(), "upstream-fixtures-"));
+    const only = process.env.UPSTREAM_STACKS?.split(",").filter((s) => s !== "");
+    for (const [stack, file] of Object.entries(STACKS)) {
+        if (only !== undefined && !only.includes(stack)) continue;
+        const files = await exportStack(stack, file);
+        const out = path.join(dir, stack);
+        mkdirSync(out, { recursive: true });
+        for (const [name, content] of Object.entries(files)) writeFileSync(path.join(out, name), `${JSON.stringify(content, null, 2)}\n`);
+    }
+    return dir;
+}
+
+if (require.main === module) {
+    main().then((dir) => {
+        // The one line a caller needs: where the fixtures are.
+        process.stdout.write(`${dir}\n`);
+    }, (err: unknown) => {
+        process.stderr.write(`upstream fixtures: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exitCode = 1;
+    });
+}

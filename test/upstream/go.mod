@@ -1,0 +1,3 @@
+module aksvault/upstream
+
+go 1.26
