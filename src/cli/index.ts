@@ -51,8 +51,9 @@ const DESCRIPTIONS: Record<Operation, string> = {
 const MUTATING: readonly Operation[] = ["up", "destroy", "refresh"];
 
 export function exitCodeOf(err: unknown): number {
-    if (err instanceof AutomationError) return err.exitCode;
-    if (err instanceof SettingsError || err instanceof StackFileError || err instanceof DoctorInputError) return EXIT.settings;
+    if (err instanceof AutomationError || err instanceof SettingsError || err instanceof StackFileError || err instanceof DoctorInputError || err instanceof VerifyError) {
+        return err.exitCode;
+    }
     if (err instanceof CommanderError || err instanceof UsageError) return EXIT.usage;
     return EXIT.internal;
 }
@@ -301,7 +302,7 @@ export function buildCli(io: CliIO, runOperationFn: (o: RunOptions) => Promise<R
                     } catch (err) {
                         if (!(err instanceof VerifyError)) throw err;
                         io.stdout.write(flags.json ? `${JSON.stringify({ type: "verify", ...JSON.parse(renderJson(err.report)) })}\n` : renderText(err.report, { showPassing: false }));
-                        outcome.exitCode = EXIT.checksFailed;
+                        outcome.exitCode = err.exitCode;
                     }
                 }
             } catch (err) {

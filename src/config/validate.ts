@@ -4,6 +4,7 @@
  */
 import { BlockList, isIPv4 } from "net";
 import { z } from "zod";
+import { EXIT } from "../exitCodes";
 import {
     credentialsSchema,
     networkSchema,
@@ -16,6 +17,7 @@ import {
     workloadSchema,
     WorkloadSettings,
 } from "./schema";
+import { settingsErrorMap } from "./wording";
 
 export interface SettingsProblem {
     /** Dotted key, as in the stack config: `workloads[0].secrets[1].file`. */
@@ -27,6 +29,8 @@ export interface SettingsProblem {
 
 /** Thrown before any resource is registered when the settings are not valid. */
 export class SettingsError extends Error {
+    /** The CLI's exit code for it: invalid settings. */
+    readonly exitCode = EXIT.settings;
     constructor(public readonly problems: SettingsProblem[]) {
         super(
             `invalid stack settings (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
@@ -379,7 +383,7 @@ function networkProblems(net: { podCidr: string; serviceCidr: string; dnsService
 
 /** Parses and validates; throws `SettingsError` listing every problem, schema and cross-field alike. */
 export function parseSettings(raw: unknown): Settings {
-    const result = settingsSchema.safeParse(raw);
+    const result = settingsSchema.safeParse(raw, { error: settingsErrorMap });
     const problems = result.success ? [] : result.error.issues.map((issue) => toProblem(raw, issue));
     problems.push(...crossFieldProblems(raw));
     if (problems.length > 0 || !result.success) throw new SettingsError(problems);
@@ -389,10 +393,9 @@ export function parseSettings(raw: unknown): Settings {
 function toProblem(raw: unknown, issue: z.core.$ZodIssue): SettingsProblem {
     if (issue.code === "unrecognized_keys") {
         const keys = issue.keys.map((k) => formatKey([...issue.path, k]));
-        return { key: keys.join(", "), found: "an unknown key", expected: "only the keys documented in Pulumi.yaml (a typo?)" };
+        return { key: keys.join(", "), found: keys.length === 1 ? "an unknown key" : "unknown keys", expected: "only the keys in docs/configuration.md (a typo?)" };
     }
     const key = formatKey(issue.path);
-    const found = valueAt(raw, issue.path);
-    if (issue.code === "invalid_type" && found === undefined) return { key, found: "nothing", expected: `a ${issue.expected} (required)` };
-    return { key, found: render(key, found), expected: issue.message };
+    // The message is what is expected, worded by src/config/wording.ts or the schema's own.
+    return { key, found: render(key, valueAt(raw, issue.path)), expected: issue.message };
 }

@@ -5,6 +5,7 @@
  *     const report = await doctor({ outputs: await stack.outputs() });
  *     if (!report.ok) console.error(renderText(report));
  */
+import { EXIT } from "../exitCodes";
 import { diagnose, summarize } from "./diagnose";
 import { ClusterReader, gather, kubernetesReader, VaultReader, vaultReader } from "./gather";
 import { expectationsFromOutputs, OutputMap } from "./outputs";
@@ -65,6 +66,8 @@ export interface VerifyOptions extends Omit<DoctorOptions, "outputs"> {
 
 /** Thrown by `verify` when checks still fail after the last attempt; carries the report. */
 export class VerifyError extends Error {
+    /** The CLI's exit code for it: a check failed on the live deployment. */
+    readonly exitCode = EXIT.checksFailed;
     constructor(public readonly report: DoctorReport) {
         super(`verify: ${report.summary.fail} check(s) failed: ${report.checks.filter((c) => c.status === "fail").map((c) => `${c.id} ${c.target}`).join(", ")}`);
         this.name = "VerifyError";

@@ -3,6 +3,7 @@
  * `stack.outputs()` returns them (`{ value, secret }` per key). Plain values are accepted too.
  */
 import { z } from "zod";
+import { EXIT } from "../exitCodes";
 import { Expectations, InjectionMode } from "./types";
 
 const workload = z.object({
@@ -30,6 +31,8 @@ export interface OutputValue {
 export type OutputMap = Record<string, OutputValue | unknown>;
 
 export class DoctorInputError extends Error {
+    /** The CLI's exit code for it: invalid settings (a missing output or flag). */
+    readonly exitCode = EXIT.settings;
     constructor(message: string) {
         super(message);
         this.name = "DoctorInputError";

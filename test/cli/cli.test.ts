@@ -12,6 +12,7 @@ import {
     CancelledError, ConcurrentUpdateError, EXIT, GateError, PULUMI_INSTALL_URL, RunOptions, RunResult, StackNotFoundError,
     StageFailedError, UnsafeStageError, run,
 } from "../../src/automation";
+import { SettingsError } from "../../src/config/validate";
 import { ROOT } from "../support/harness";
 
 class Capture extends Writable {
@@ -85,12 +86,15 @@ describe("CLI", () => {
             [new StageFailedError("vault-auth", "up", "urn:x", "error: 403", ["cluster", "injector"]), EXIT.stageFailed],
             [new UnsafeStageError("cluster", "workloads", "up"), EXIT.unsafeStage],
             [new CancelledError("injector"), EXIT.cancelled],
+            [new SettingsError([{ key: "vault.address", found: '"x"', expected: "an https:// URL" }]), EXIT.settings],
             [new Error("unexpected"), EXIT.internal],
         ];
         const codes = new Set<number>();
         for (const [err, code] of cases) {
             const res = await cli(["up", "--yes"], async () => { throw err; });
             assert.equal(res.code, code, err.name);
+            // Every typed error says its exit code itself, as docs/automation.md promises a library caller.
+            if (code !== EXIT.internal) assert.equal((err as Error & { exitCode?: number }).exitCode, code, `${err.name}.exitCode`);
             assert.equal(res.stderr, `error: ${err.message}\n`);
             assert.ok(!/\n\s+at /.test(res.stderr), "no stack trace");
             codes.add(code);
