@@ -19,8 +19,9 @@ export const PULUMI_INSTALL_URL = "https://www.pulumi.com/docs/install/";
 
 export class PulumiNotInstalledError extends AutomationError {
     readonly exitCode = EXIT.pulumiMissing;
-    constructor() {
-        super(`the pulumi CLI is not on PATH; install it (${PULUMI_INSTALL_URL}), or run \`plan\` for an offline plan that needs no CLI`);
+    /** `alternative`: what else the command that needed it can do without it. */
+    constructor(alternative = "run `plan` for an offline plan that needs no CLI") {
+        super(`the pulumi CLI is not on PATH; install it (${PULUMI_INSTALL_URL}), or ${alternative}`);
     }
 }
 

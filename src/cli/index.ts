@@ -11,7 +11,7 @@ import {
     AutomationError, CancelledError, EXIT, OPERATIONS, Operation, PROJECT_DIR, RunEvent, RunOptions, RunResult, STAGES, Stage, parseStage, readStackOutputs, run,
 } from "../automation";
 import { doctorCommand } from "../doctor/command";
-import { DoctorInputError } from "../doctor/outputs";
+import { DoctorInputError, plannedOutputs } from "../doctor/outputs";
 import { VerifyError, verify } from "../doctor";
 import { renderJson, renderText } from "../doctor/render";
 import { SettingsError } from "../config/validate";
@@ -323,6 +323,10 @@ export function buildCli(io: CliIO, runOperationFn: (o: RunOptions) => Promise<R
     inherit(doctorCommand({
         // The kubeconfig is a secret output: read in clear, handed only to the Kubernetes client.
         loadOutputs: (stack, where) => readStackOutputs({ stack, projectDir: io.projectDir, env: io.env, ...where }),
+        loadPlannedOutputs: async (stack) => {
+            const file = readStackFile(io.projectDir, stack);
+            return plannedOutputs((await evaluatePlan(file.settings, stack, file.stage)).outputs);
+        },
         env: io.env,
         write: (text) => io.stdout.write(text),
         setExitCode: (code) => { outcome.exitCode = code; },
