@@ -52,7 +52,7 @@ path "secret/metadata/devops" {
   capabilities = ["read"]
 }
 
-# One policy per workload, named <prefix><workload> (vault.policyPrefix, default <project>-<stack>-).
+# One policy per workload, named after it (with the stack's policy prefix).
 path "sys/policies/acl/aks-vault-dev-busybox" {
   capabilities = ["read", "update", "delete"]
 }

@@ -15,7 +15,7 @@ import {
     renderOperatorPolicyFile,
 } from "../../src/components/vault/operatorPolicy";
 import { labRaw } from "../support/fixtures";
-import { ROOT } from "../support/harness";
+import { PROJECT, ROOT } from "../support/harness";
 import { runLab } from "../support/run";
 import { RecordedResource } from "../support/cloud";
 
@@ -126,11 +126,9 @@ function unused(rules: Rules, calls: Concrete[]): string[] {
     return out;
 }
 
-const DEV = { project: "aks-vault", stack: "dev" };
-
 describe("operator Vault policy", () => {
     it("the shipped file is the one rendered for the dev stack", () => {
-        const expected = renderOperatorPolicyFile(operatorPolicyParams(parseSettings(labRaw()), DEV), "the dev stack (Pulumi.dev.yaml)");
+        const expected = renderOperatorPolicyFile(operatorPolicyParams(parseSettings(labRaw()), PROJECT, "dev"), "the dev stack (Pulumi.dev.yaml)");
         assert.equal(SHIPPED, expected, "deploy/vault-operator-policy.hcl is stale: regenerate it from renderOperatorPolicyFile");
     });
 
@@ -158,7 +156,7 @@ describe("operator Vault policy", () => {
         const raw = labRaw();
         mutate(raw);
         const settings = parseSettings(raw);
-        const params = operatorPolicyParams(settings, DEV);
+        const params = operatorPolicyParams(settings, PROJECT, "dev");
         assert.deepEqual(params, { authPath: "teams/aks-prod", kvPath: "kv-apps", manageKvMount: false, roles: ["api-reader", "busybox"], policies: ["aks-vault-dev-api", "aks-vault-dev-busybox"], secretPaths: ["api/db", "devops"] } satisfies OperatorPolicyParams);
         const rules = parsePolicy(renderOperatorPolicy(params));
         const calls = concreteCalls(run.cloud.resources);

@@ -24,16 +24,16 @@ export interface OperatorPolicyParams {
     manageKvMount: boolean;
     /** Vault role names, one per workload. */
     roles: string[];
-    /** Workload policy names (`<vault.policyPrefix><workload>`, default prefix `<project>-<stack>-`). */
+    /** Workload policy names: `vault.policyPrefix` (default `<project>-<stack>-`) + workload name. */
     policies: string[];
     /** Seeded secret paths inside the KV mount. */
     secretPaths: string[];
 }
 
-/** The parameters for one stack: `stack` names the generated policies when vault.policyPrefix is unset. */
-export function operatorPolicyParams(settings: Settings, stack: { project: string; stack: string }): OperatorPolicyParams {
+/** `project` and `stack` name the workload policies when `vault.policyPrefix` is unset, as in the program. */
+export function operatorPolicyParams(settings: Settings, project: string, stack: string): OperatorPolicyParams {
     const sorted = (xs: string[]) => [...new Set(xs)].sort();
-    const prefix = settings.vault.policyPrefix ?? defaultPolicyPrefix(stack.project, stack.stack);
+    const prefix = settings.vault.policyPrefix ?? defaultPolicyPrefix(project, stack);
     return {
         authPath: settings.kubernetesAuth.path,
         kvPath: settings.kv.path,
@@ -75,7 +75,7 @@ export function renderOperatorPolicy(p: OperatorPolicyParams): string {
         rule(`${p.kvPath}/data/${s}`, ["create", "read", "update", "delete"]),
         rule(`${p.kvPath}/metadata/${s}`, ["read"]),
     ]));
-    section("One policy per workload, named <prefix><workload> (vault.policyPrefix, default <project>-<stack>-).", p.policies.map((n) => rule(`sys/policies/acl/${n}`, ["read", "update", "delete"])));
+    section("One policy per workload, named after it (with the stack's policy prefix).", p.policies.map((n) => rule(`sys/policies/acl/${n}`, ["read", "update", "delete"])));
     return out.join("\n");
 }
 
