@@ -180,6 +180,8 @@ export function fixtureFiles(stack: string, settings: Settings, cloud: CloudMock
         "vault.json": vaultJson,
         "outputs.json": outputs,
         "resources.json": resourcesJson,
+        // What the user declared (validated, defaults applied): the ACL oracle's expectations.
+        "settings.json": settings,
     };
 }
 
