@@ -2,34 +2,10 @@
  * Typed failures of an operation. The CLI maps each to its own exit code; a portal branches on
  * the class (`instanceof`), never on message text.
  */
+import { EXIT } from "../exitCodes";
 import { Stage } from "../program/stages";
 
-/** Exit codes of the CLI, one per failure kind. */
-export const EXIT = {
-    ok: 0,
-    /** A bug or an error nobody classified. */
-    internal: 1,
-    /** Bad command line. */
-    usage: 2,
-    /** Settings or environment do not validate (names the key). */
-    settings: 3,
-    /** No `pulumi` executable on PATH. */
-    pulumiMissing: 4,
-    /** The stack does not exist in the backend. */
-    stackMissing: 5,
-    /** Someone else's update held the stack through every retry. */
-    concurrentUpdate: 6,
-    /** The preview gate stopped the run (policy violation or preview error): nothing changed. */
-    gate: 7,
-    /** A stage failed while changing resources: earlier stages stay applied; rerun to continue. */
-    stageFailed: 8,
-    /** The request would delete resources of a later stage; refused. */
-    unsafeStage: 9,
-    /** `doctor` (or the verify step) found a failing check on the live deployment. */
-    checksFailed: 10,
-    /** Cancelled (Ctrl-C / AbortSignal). 128 + SIGINT, as shells report it. */
-    cancelled: 130,
-} as const;
+export { EXIT } from "../exitCodes";
 
 export abstract class AutomationError extends Error {
     abstract readonly exitCode: number;
@@ -43,8 +19,9 @@ export const PULUMI_INSTALL_URL = "https://www.pulumi.com/docs/install/";
 
 export class PulumiNotInstalledError extends AutomationError {
     readonly exitCode = EXIT.pulumiMissing;
-    constructor() {
-        super(`the pulumi CLI is not on PATH; install it (${PULUMI_INSTALL_URL}), or run \`plan\` for an offline plan that needs no CLI`);
+    /** `alternative`: what else the command that needed it can do without it. */
+    constructor(alternative = "run `plan` for an offline plan that needs no CLI") {
+        super(`the pulumi CLI is not on PATH; install it (${PULUMI_INSTALL_URL}), or ${alternative}`);
     }
 }
 

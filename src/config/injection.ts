@@ -6,7 +6,7 @@ import { z } from "zod";
 import { INJECTION_MODES, resolveAgentResources } from "../components/workload/agentInjection";
 import { cpuMillicores, isQuantity, memoryMiB } from "../components/workload/quantity";
 
-const quantity = z.string().refine(isQuantity, "a Kubernetes quantity (e.g. 25m, 0.5, 48Mi, 1Gi)");
+const quantity = z.string().refine(isQuantity, "a Kubernetes quantity such as 25m, 0.5, 48Mi or 1Gi");
 const quantities = z.object({ cpu: quantity, memory: quantity }).partial().strict();
 
 export const injectionSchema = z

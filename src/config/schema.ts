@@ -22,26 +22,29 @@ export const SECRET_FILE = /^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/;
 const ANNOTATION_NAME_MAX = 63;
 const SECRET_ANNOTATION_PREFIX = "agent-inject-template-"; // the longest prefix a file name is used with
 
-const dns1123 = (what: string) =>
-    z
-        .string()
-        .max(63, `${what} must be at most 63 characters`)
-        .regex(DNS1123_LABEL, `${what} must be a DNS-1123 label (lower-case letters, digits, '-')`);
+/**
+ * Schema messages are what is expected, as a noun phrase: a problem reads
+ * `<key>: found <value>; expected <message>` (src/config/wording.ts words zod's own issues).
+ */
+const DNS1123_EXPECTED = "a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit)";
+
+const dns1123 = () => z.string().max(63, "at most 63 characters").regex(DNS1123_LABEL, DNS1123_EXPECTED);
 
 /** A DNS-1123 label, or `*` (accepted only with `allowWildcard`, checked across fields). */
-const dns1123OrWildcard = (what: string) =>
+const dns1123OrWildcard = () =>
     z
         .string()
-        .max(63, `${what} must be at most 63 characters`)
-        .refine((v) => v === "*" || DNS1123_LABEL.test(v), `${what} must be a DNS-1123 label (lower-case letters, digits, '-'), or '*' with allowWildcard`);
+        .max(63, "at most 63 characters")
+        .refine((v) => v === "*" || DNS1123_LABEL.test(v), `${DNS1123_EXPECTED}, or '*' with allowWildcard`);
 
-const vaultPath = (what: string) =>
-    z.string().regex(VAULT_PATH, `${what} must be a Vault path without leading or trailing '/'`);
+const GUID_EXPECTED = "a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47";
+
+const vaultPath = () => z.string().regex(VAULT_PATH, "a Vault path without a leading or trailing '/' (such as secret or team/kv)");
 
 export const poolSchema = z
     .object({
         /** AKS pool name: lower-case alphanumerics, starting with a letter, at most 12 characters. */
-        name: z.string().regex(/^[a-z][a-z0-9]{0,11}$/, "pool name must be 1-12 lower-case letters/digits, starting with a letter"),
+        name: z.string().regex(/^[a-z][a-z0-9]{0,11}$/, "1-12 lower-case letters or digits, starting with a letter (AKS's rule for pool names)"),
         vmSize: z.string().min(1).default("Standard_D2s_v3"),
         minCount: z.number().int().min(0).default(1),
         maxCount: z.number().int().min(1).max(1000).default(5),
@@ -51,7 +54,7 @@ export const poolSchema = z
         evictionPolicy: z.enum(["Delete", "Deallocate"]).optional(),
         /** Spot pools only: the maximum price per hour in USD; -1 means the on-demand price. */
         spotMaxPrice: z.number().optional(),
-        taints: z.array(z.string().regex(/^[^=:]+(=[^:]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$/, "taint must look like key=value:Effect")).default([]),
+        taints: z.array(z.string().regex(/^[^=:]+(=[^:]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$/, "a taint such as key=value:NoSchedule (effect NoSchedule, PreferNoSchedule or NoExecute)")).default([]),
         labels: z.record(z.string(), z.string()).default({}),
         availabilityZones: z.array(z.string()).optional(),
         osDiskSizeGB: z.number().int().min(30).max(2048).optional(),
@@ -82,22 +85,22 @@ export const credentialsSchema = z.discriminatedUnion("mode", [
             mode: z.literal("kubelogin"),
             login: z.enum(["spn", "msi", "azurecli"]),
             /** spn: the application (client) ID; msi: a user-assigned identity's client ID (optional). */
-            clientId: z.string().regex(/^[0-9a-fA-F-]{36}$/, "clientId must be a GUID").optional(),
+            clientId: z.string().regex(/^[0-9a-fA-F-]{36}$/, GUID_EXPECTED).optional(),
             /** spn only: the secret config key holding the client secret (`pulumi config set --secret KEY`). */
             clientSecretConfig: z.string().min(1).optional(),
             /** Entra tenant ID; default: the tenant in the kubeconfig Azure returns. */
-            tenantId: z.string().regex(/^[0-9a-fA-F-]{36}$/, "tenantId must be a GUID").optional(),
+            tenantId: z.string().regex(/^[0-9a-fA-F-]{36}$/, GUID_EXPECTED).optional(),
         })
         .strict(),
 ]);
 
 /** Azure's rules for a managed cluster name. */
-const aksName = z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$/, "cluster.name must be 1-63 letters, digits, '-' or '_', starting and ending with a letter or digit");
+const aksName = z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$/, "1-63 letters, digits, '-' or '_', starting and ending with a letter or digit (Azure's rule for cluster names)");
 /** Azure's rules for a resource group name. */
 const resourceGroupName = z
     .string()
-    .max(90, "cluster.resourceGroupName must be at most 90 characters")
-    .regex(/^[-\p{L}\p{N}_.()]*[-\p{L}\p{N}_()]$/u, "cluster.resourceGroupName must be letters, digits, '_', '-', '.', '(', ')', not ending in '.'");
+    .max(90, "at most 90 characters")
+    .regex(/^[-\p{L}\p{N}_.()]*[-\p{L}\p{N}_()]$/u, "letters, digits, '_', '-', '.', '(' or ')', not ending in '.' (Azure's rule for resource group names)");
 
 const createCluster = z
     .object({
@@ -106,8 +109,8 @@ const createCluster = z
         resourceGroupName: resourceGroupName,
         location: z.string().min(1),
         /** `major.minor` or `major.minor.patch`; omitted: the AKS default. */
-        kubernetesVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, "kubernetesVersion must be major.minor or major.minor.patch").optional(),
-        dnsPrefix: z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9-]{0,52}[A-Za-z0-9])?$/, "cluster.dnsPrefix must be 1-54 letters, digits or '-', starting and ending with a letter or digit").optional(),
+        kubernetesVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, "a version as major.minor or major.minor.patch, such as 1.30").optional(),
+        dnsPrefix: z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9-]{0,52}[A-Za-z0-9])?$/, "1-54 letters, digits or '-', starting and ending with a letter or digit").optional(),
         systemPool: poolSchema.prefault({ name: "system" }),
         userPools: z.array(poolSchema).default([]),
         network: networkSchema.prefault({}),
@@ -122,7 +125,7 @@ const createCluster = z
         entraId: z
             .object({
                 /** Entra groups whose members are cluster admins. */
-                adminGroupObjectIds: z.array(z.string().regex(/^[0-9a-fA-F-]{36}$/, "adminGroupObjectIds must be GUIDs")).default([]),
+                adminGroupObjectIds: z.array(z.string().regex(/^[0-9a-fA-F-]{36}$/, GUID_EXPECTED)).default([]),
                 /** Authorize with Azure RBAC role assignments instead of Kubernetes RBAC bindings. */
                 azureRbac: z.boolean().default(true),
             })
@@ -148,9 +151,9 @@ export const clusterSchema = z.discriminatedUnion("mode", [createCluster, adoptC
 export const vaultSchema = z
     .object({
         /** The external Vault's address, as the injector's agents and this program reach it. */
-        address: z.string().url().regex(/^https?:\/\//, "vault.address must be an https:// URL"),
+        address: z.string().url({ protocol: /^https?$/, error: "an https:// URL such as https://vault.example.com:8200" }),
         /** Vault Enterprise namespace; omitted: the root namespace. */
-        namespace: vaultPath("vault.namespace").optional(),
+        namespace: vaultPath().optional(),
         skipTlsVerify: z.boolean().default(false),
         /** Accept an `http://` address (a lab Vault without TLS): tokens then cross the network in clear. */
         allowHttp: z.boolean().default(false),
@@ -161,7 +164,7 @@ export const vaultSchema = z
          */
         caCertPem: z
             .string()
-            .regex(/^\s*-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/, "caCertPem must be one or more PEM certificates")
+            .regex(/^\s*-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/, "one or more PEM certificates (-----BEGIN CERTIFICATE----- ...)")
             .optional(),
     })
     .strict();
@@ -171,11 +174,11 @@ export const INJECTOR_RESOURCES = { requests: { cpu: "50m", memory: "64Mi" }, li
 
 export const injectorSchema = z
     .object({
-        namespace: dns1123("injector.namespace").default("vault"),
-        releaseName: dns1123("injector.releaseName").default("vault"),
-        chartVersion: z.string().regex(EXACT_SEMVER, "injector.chartVersion must be an exact version such as 0.34.1").default("0.34.1"),
+        namespace: dns1123().default("vault"),
+        releaseName: dns1123().default("vault"),
+        chartVersion: z.string().regex(EXACT_SEMVER, "an exact chart version such as 0.34.1 (no ranges)").default("0.34.1"),
         // https or an OCI registry: a chart fetched over plain http could be swapped on the way.
-        chartRepository: z.string().url().regex(/^(https|oci):\/\//, "injector.chartRepository must be an https:// or oci:// URL").default("https://helm.releases.hashicorp.com"),
+        chartRepository: z.string().refine((v) => /^(https|oci):\/\/[^/\s]/.test(v) && URL.canParse(v), "an https:// or oci:// URL").default("https://helm.releases.hashicorp.com"),
         replicas: z.number().int().min(1).max(10).default(2),
         logLevel: z.enum(["trace", "debug", "info", "warn", "error"]).default("info"),
         logFormat: z.enum(["standard", "json"]).default("standard"),
@@ -196,13 +199,16 @@ export const injectorSchema = z
                 limits: { ...INJECTOR_RESOURCES.limits, ...r.limits },
             }))
             .prefault({}),
-        reviewerServiceAccount: dns1123("injector.reviewerServiceAccount").default("vault-token-reviewer"),
+        /** Method kubernetes only: the token reviewer's service account. Default `vault-token-reviewer`. */
+        reviewerServiceAccount: dns1123().optional(),
         /**
          * Change this value (a date, a counter) to rotate the reviewer token: a new token Secret is
          * created, Vault is given its JWT, then the old Secret is deleted, in one `up`. Default:
          * unset (one token, never rotated).
          */
-        reviewerTokenRotation: z.union([z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, "reviewerTokenRotation must be 1-64 letters, digits, '.', '_', ':', '-'"), z.number().int().nonnegative()]).optional(),
+        reviewerTokenRotation: z
+            .union([z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/), z.number().int().nonnegative()], { error: "1-64 letters, digits, '.', '_', ':' or '-' (a date, say), or a whole number (a counter)" })
+            .optional(),
         /**
          * What the API server does with a pod when the injector cannot answer: `Fail` (default)
          * refuses the pod, so it is retried rather than started without its secrets; `Ignore`
@@ -212,27 +218,96 @@ export const injectorSchema = z
     })
     .strict();
 
+/** How pods log in to Vault. See docs/private-clusters.md for when to choose which. */
+export const AUTH_METHODS = ["kubernetes", "jwt"] as const;
+export type AuthMethod = (typeof AUTH_METHODS)[number];
+
+/** The mount path when none is set. Different per method: see `kubernetesAuth.path`. */
+export const DEFAULT_AUTH_PATH: Readonly<Record<AuthMethod, string>> = { kubernetes: "kubernetes", jwt: "jwt" };
+const DEFAULT_AUTH_DESCRIPTION: Readonly<Record<AuthMethod, string>> = {
+    kubernetes: "Kubernetes auth for AKS workloads",
+    jwt: "JWT auth for AKS workloads (service-account tokens checked against the cluster's OIDC issuer)",
+};
+
+/** Kubernetes' floor for a projected token's `expirationSeconds` (10 minutes). */
+export const MIN_PROJECTED_TOKEN_SECONDS = 600;
+
 export const kubernetesAuthSchema = z
     .object({
-        path: vaultPath("kubernetesAuth.path").default("kubernetes"),
-        description: z.string().default("Kubernetes auth for AKS workloads"),
         /**
-         * Check the `iss` claim against the cluster's OIDC issuer URL. Safe on AKS with the OIDC
-         * issuer on; turn off only for clusters that still mint quoted issuers (Azure/AKS#2523).
+         * `kubernetes` (default): Vault's Kubernetes auth, which calls the cluster's TokenReview API.
+         * `jwt`: Vault's JWT auth, which checks the pods' projected service-account tokens against
+         * the AKS OIDC issuer's published keys: no reviewer token, no path from Vault to the API server.
          */
-        validateIssuer: z.boolean().default(true),
+        method: z.enum(AUTH_METHODS).default("kubernetes"),
         /**
-         * Who Vault calls TokenReview as. `serviceAccountToken` (default): a dedicated reviewer with
-         * a long-lived token Secret. `clientJwt`: no long-lived token; Vault uses each workload's
-         * own JWT, so every bound service account gets `system:auth-delegator`.
+         * Mount path without `auth/`. Default `kubernetes` (method kubernetes) or `jwt` (method
+         * jwt): switching methods creates the new mount before deleting the old one, and Vault
+         * refuses two mounts at one path.
          */
-        reviewer: z.enum(["serviceAccountToken", "clientJwt"]).default("serviceAccountToken"),
+        path: vaultPath().optional(),
+        /** Mount description; default per method. */
+        description: z.string().optional(),
+        /**
+         * Method kubernetes only; default true. Check the `iss` claim against the cluster's OIDC issuer URL. Safe
+         * on AKS with the OIDC issuer on; turn off only for clusters that still mint quoted issuers
+         * (Azure/AKS#2523).
+         */
+        validateIssuer: z.boolean().optional(),
+        /**
+         * Method kubernetes only. Who Vault calls TokenReview as. `serviceAccountToken` (the default):
+         * a dedicated reviewer with a long-lived token Secret. `clientJwt`: no long-lived token;
+         * Vault uses each workload's own JWT, so every bound service account gets `system:auth-delegator`.
+         */
+        reviewer: z.enum(["serviceAccountToken", "clientJwt"]).optional(),
+        /**
+         * Method jwt only. The audience (`aud`) of the pods' projected tokens and the roles'
+         * `bound_audiences`. Default: `<vault.address>/v1/[<vault.namespace>/]auth/<path>`, the login
+         * URL's prefix, so a token minted for this mount is accepted by no other relying party.
+         * Never `*`, and no commas (Vault splits `bound_audiences` on them).
+         */
+        audience: z
+            .string()
+            .min(1)
+            .max(256)
+            .refine((v) => v !== "*" && !v.includes(",") && v.trim() === v, "one audience: not '*', no commas, no surrounding spaces")
+            .optional(),
+        /**
+         * Method jwt only. Lifetime of the pods' projected token, seconds (600-86400). Default 3600;
+         * the kubelet replaces the token at 80% of it, and the agent re-reads it (sidecar mode).
+         */
+        tokenExpirationSeconds: z.number().int().min(MIN_PROJECTED_TOKEN_SECONDS).max(86400).optional(),
     })
-    .strict();
+    .strict()
+    // Typed by method: each carries only its own settings, with their defaults.
+    .transform((a): KubernetesAuthMethodSettings | JwtAuthMethodSettings => {
+        const common = { path: a.path ?? DEFAULT_AUTH_PATH[a.method], description: a.description ?? DEFAULT_AUTH_DESCRIPTION[a.method] };
+        if (a.method === "jwt") {
+            return { method: "jwt", ...common, ...(a.audience === undefined ? {} : { audience: a.audience }), tokenExpirationSeconds: a.tokenExpirationSeconds ?? 3600 };
+        }
+        return { method: "kubernetes", ...common, validateIssuer: a.validateIssuer ?? true, reviewer: a.reviewer ?? "serviceAccountToken" };
+    });
+
+export interface KubernetesAuthMethodSettings {
+    method: "kubernetes";
+    path: string;
+    description: string;
+    validateIssuer: boolean;
+    reviewer: "serviceAccountToken" | "clientJwt";
+}
+
+export interface JwtAuthMethodSettings {
+    method: "jwt";
+    path: string;
+    description: string;
+    /** Unset: `defaultJwtAudience` of the Vault address, namespace and path. */
+    audience?: string;
+    tokenExpirationSeconds: number;
+}
 
 export const kvSchema = z
     .object({
-        path: vaultPath("kv.path").default("secret"),
+        path: vaultPath().default("secret"),
         description: z.string().default("KV v2 secrets for AKS workloads"),
         /** Adopt a KV v2 mount that already exists instead of creating it. */
         existing: z.boolean().default(false),
@@ -255,10 +330,10 @@ export const secretFileSchema = z
         /** File name under /vault/secrets; also the annotation suffix. */
         file: z
             .string()
-            .regex(SECRET_FILE, "secret file must be letters, digits, '_', '.', '-', starting and ending with a letter or digit")
-            .max(ANNOTATION_NAME_MAX - SECRET_ANNOTATION_PREFIX.length, `secret file must be at most ${ANNOTATION_NAME_MAX - SECRET_ANNOTATION_PREFIX.length} characters to fit an annotation name`),
+            .regex(SECRET_FILE, "letters, digits, '_', '.' or '-', starting and ending with a letter or digit")
+            .max(ANNOTATION_NAME_MAX - SECRET_ANNOTATION_PREFIX.length, `at most ${ANNOTATION_NAME_MAX - SECRET_ANNOTATION_PREFIX.length} characters (the file name ends an annotation name)`),
         /** Path of the secret inside the KV v2 mount (without the mount and without `data/`). */
-        path: vaultPath("secret path"),
+        path: vaultPath(),
         /** Render only this key's value; omitted (and no template): the injector's default rendering. */
         key: z.string().min(1).optional(),
         /** Text put before the key's value, e.g. `token value stored on path secret/devops is `. */
@@ -270,7 +345,7 @@ export const secretFileSchema = z
 
 export const seedSchema = z
     .object({
-        path: vaultPath("seed path"),
+        path: vaultPath(),
         values: z.record(z.string().min(1), seedValue),
         /**
          * Write the values once and leave them alone afterwards (`ignoreChanges`), so a rotation
@@ -290,13 +365,13 @@ export const deploymentSchema = z
 
 export const workloadSchema = z
     .object({
-        name: dns1123("workload name"),
-        namespace: dns1123OrWildcard("workload namespace"),
-        serviceAccount: dns1123OrWildcard("workload serviceAccount"),
+        name: dns1123(),
+        namespace: dns1123OrWildcard(),
+        serviceAccount: dns1123OrWildcard(),
         /** Accept `*` as namespace or service account (the role then admits any). Default false. */
         allowWildcard: z.boolean().default(false),
         /** Vault role name; default: the workload name. */
-        role: z.string().regex(/^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/, "workload role must be letters, digits, '_', '.' or '-' (a Vault role name has no '/')").optional(),
+        role: z.string().regex(/^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/, "letters, digits, '_', '.' or '-' (a Vault role name has no '/')").optional(),
         /** Token TTL in seconds. */
         tokenTtl: z.number().int().positive().max(31 * 24 * 3600).default(3600),
         tokenMaxTtl: z.number().int().positive().max(31 * 24 * 3600).optional(),
@@ -327,6 +402,7 @@ export const settingsSchema = z
 export type SettingsInput = z.input<typeof settingsSchema>;
 export type Settings = z.output<typeof settingsSchema>;
 export type ClusterSettings = Settings["cluster"];
+export type KubernetesAuthSettings = Settings["kubernetesAuth"];
 export type PoolSettings = z.output<typeof poolSchema>;
 export type InjectorSettings = Settings["injector"];
 export type WorkloadSettings = z.output<typeof workloadSchema>;

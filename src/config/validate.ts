@@ -4,6 +4,7 @@
  */
 import { BlockList, isIPv4 } from "net";
 import { z } from "zod";
+import { EXIT } from "../exitCodes";
 import {
     credentialsSchema,
     networkSchema,
@@ -16,6 +17,7 @@ import {
     workloadSchema,
     WorkloadSettings,
 } from "./schema";
+import { settingsErrorMap } from "./wording";
 
 export interface SettingsProblem {
     /** Dotted key, as in the stack config: `workloads[0].secrets[1].file`. */
@@ -27,6 +29,8 @@ export interface SettingsProblem {
 
 /** Thrown before any resource is registered when the settings are not valid. */
 export class SettingsError extends Error {
+    /** The CLI's exit code for it: invalid settings. */
+    readonly exitCode = EXIT.settings;
     constructor(public readonly problems: SettingsProblem[]) {
         super(
             `invalid stack settings (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
@@ -125,6 +129,7 @@ const CROSS_FIELD_RULES: ReadonlyArray<(raw: RawSettings) => SettingsProblem[]> 
     vaultProblems,
     injectorProblems,
     workloadProblems,
+    authMethodProblems,
 ];
 
 function crossFieldProblems(input: unknown): SettingsProblem[] {
@@ -225,7 +230,7 @@ function injectorProblems({ injector: inj, kubernetesAuth: auth }: RawSettings):
     if (inj.failurePolicy === "Fail" && inj.replicas < 2) {
         add("injector.replicas", inj.replicas, "at least 2 with injector.failurePolicy Fail (one replica down would block every pod), or failurePolicy Ignore");
     }
-    if (auth?.reviewer === "clientJwt" && inj.reviewerTokenRotation !== undefined) {
+    if (reviewerOf(auth) === "clientJwt" && inj.reviewerTokenRotation !== undefined) {
         add("injector.reviewerTokenRotation", inj.reviewerTokenRotation, "unset with kubernetesAuth.reviewer clientJwt (there is no reviewer token to rotate)");
     }
     return problems;
@@ -300,7 +305,7 @@ function oneWorkloadProblems(key: string, w: WorkloadSettings, { injector: inj, 
     if (wildcard && w.deployment !== undefined) {
         add(`${key}.deployment`, "a deployment", "no deployment when namespace or serviceAccount is '*' (it needs one concrete identity)");
     }
-    if (auth?.reviewer === "clientJwt" && wildcard) {
+    if (reviewerOf(auth) === "clientJwt" && wildcard) {
         add(`${key}.serviceAccount`, `${w.namespace}/${w.serviceAccount}`, "a concrete namespace and service account with kubernetesAuth.reviewer clientJwt (each gets system:auth-delegator)");
     }
     if (w.tokenMaxTtl !== undefined && w.tokenMaxTtl < w.tokenTtl) add(`${key}.tokenMaxTtl`, w.tokenMaxTtl, `at least tokenTtl (${w.tokenTtl})`);
@@ -342,6 +347,51 @@ function seedProblems(key: string, seeds: WorkloadSettings["seed"]): SettingsPro
     return problems;
 }
 
+/** The TokenReview reviewer mode; undefined for method jwt (which has none). */
+function reviewerOf(auth: Settings["kubernetesAuth"] | undefined): string | undefined {
+    return auth?.method === "kubernetes" ? auth.reviewer : undefined;
+}
+
+/** Settings that only Kubernetes auth uses (the TokenReview path), by config key. */
+const KUBERNETES_ONLY: ReadonlyArray<readonly [section: "kubernetesAuth" | "injector", key: string, why: string]> = [
+    ["kubernetesAuth", "validateIssuer", "the JWT backend always checks iss against the issuer URL (bound_issuer)"],
+    ["kubernetesAuth", "reviewer", "Vault checks tokens against the issuer's published keys and calls no TokenReview"],
+    ["injector", "reviewerServiceAccount", "no token reviewer is created"],
+    ["injector", "reviewerTokenRotation", "there is no reviewer token to rotate"],
+];
+const JWT_ONLY = ["audience", "tokenExpirationSeconds"] as const;
+
+/**
+ * `kubernetesAuth.method`: settings that belong to the other method are refused (not ignored: a
+ * reviewer rotation that silently does nothing is worse than an error), and with `jwt` every role
+ * binds one exact `sub`, so wildcards have no meaning. Read from the raw input: the schema fills
+ * no defaults for these keys, so "set" means set by the user.
+ */
+function authMethodProblems({ root }: RawSettings): SettingsProblem[] {
+    const { problems, add } = problemList();
+    const rawAuth = asRecord(root.kubernetesAuth);
+    const method = rawAuth.method ?? "kubernetes";
+    if (method === "jwt") {
+        for (const [section, key, why] of KUBERNETES_ONLY) {
+            const value = asRecord(root[section])[key];
+            if (value !== undefined) add(`${section}.${key}`, value, `unset with kubernetesAuth.method jwt (${why}); it applies to method kubernetes only`);
+        }
+        asArray(root.workloads).forEach((rawW, i) => {
+            const w = asRecord(rawW);
+            for (const field of ["namespace", "serviceAccount"] as const) {
+                if (w[field] === "*") {
+                    add(`workloads[${i}].${field}`, "*", "a DNS-1123 label with kubernetesAuth.method jwt: each JWT role is bound to one exact subject, system:serviceaccount:<namespace>:<serviceAccount>");
+                }
+            }
+        });
+    } else if (method === "kubernetes") {
+        for (const key of JWT_ONLY) {
+            if (rawAuth[key] !== undefined) add(`kubernetesAuth.${key}`, rawAuth[key], "unset with kubernetesAuth.method kubernetes, or set kubernetesAuth.method: jwt (it applies to JWT auth only)");
+        }
+    }
+    return problems;
+}
+
 const DNS_PREFIX = /^[A-Za-z0-9]([A-Za-z0-9-]{0,52}[A-Za-z0-9])?$/;
 const RESERVED_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease"];
 const RESERVED_POLICIES = ["default", "root"];
@@ -379,7 +429,7 @@ function networkProblems(net: { podCidr: string; serviceCidr: string; dnsService
 
 /** Parses and validates; throws `SettingsError` listing every problem, schema and cross-field alike. */
 export function parseSettings(raw: unknown): Settings {
-    const result = settingsSchema.safeParse(raw);
+    const result = settingsSchema.safeParse(raw, { error: settingsErrorMap });
     const problems = result.success ? [] : result.error.issues.map((issue) => toProblem(raw, issue));
     problems.push(...crossFieldProblems(raw));
     if (problems.length > 0 || !result.success) throw new SettingsError(problems);
@@ -389,10 +439,9 @@ export function parseSettings(raw: unknown): Settings {
 function toProblem(raw: unknown, issue: z.core.$ZodIssue): SettingsProblem {
     if (issue.code === "unrecognized_keys") {
         const keys = issue.keys.map((k) => formatKey([...issue.path, k]));
-        return { key: keys.join(", "), found: "an unknown key", expected: "only the keys documented in Pulumi.yaml (a typo?)" };
+        return { key: keys.join(", "), found: keys.length === 1 ? "an unknown key" : "unknown keys", expected: "only the keys in docs/configuration.md (a typo?)" };
     }
     const key = formatKey(issue.path);
-    const found = valueAt(raw, issue.path);
-    if (issue.code === "invalid_type" && found === undefined) return { key, found: "nothing", expected: `a ${issue.expected} (required)` };
-    return { key, found: render(key, found), expected: issue.message };
+    // The message is what is expected, worded by src/config/wording.ts or the schema's own.
+    return { key, found: render(key, valueAt(raw, issue.path)), expected: issue.message };
 }

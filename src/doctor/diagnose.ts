@@ -5,6 +5,7 @@
 import type { V1Container, V1ContainerStatus, V1Deployment, V1Pod } from "@kubernetes/client-node";
 import { LOG_RULES, fill, matchLogRules, renderedFiles, RuleContext } from "./logRules";
 import { redact } from "./redact";
+import { cleanCheck } from "./render";
 import {
     Check, CheckStatus, DoctorReport, Expectations, InjectionMode, Observations, Observed, PodObservation,
     VaultObservations, WorkloadExpectation,
@@ -343,11 +344,37 @@ function vaultChecks(expect: Expectations, v: VaultObservations): Check[] {
 export function summarize(checks: Check[]): DoctorReport {
     const summary: Record<CheckStatus, number> = { pass: 0, fail: 0, warn: 0, skip: 0 };
     for (const c of checks) summary[c.status]++;
-    return { ok: summary.fail === 0, summary, checks };
+    // A portal may print the library's report itself: it gets the printed (cleaned) form too.
+    return { ok: summary.fail === 0, summary, checks: checks.map(cleanCheck) };
+}
+
+/** Causes and fixes for an API server the doctor cannot connect to, by errno. */
+function unreachableCheck(code: string, server: string | undefined): Check {
+    const target = server ?? "cluster";
+    const dns = code === "ENOTFOUND" || code === "EAI_AGAIN";
+    return {
+        id: "cluster.reachable", target, status: "fail",
+        detail: `cannot connect to the API server (${code}); no cluster check ran`,
+        cause: dns
+            ? "The API server's name does not resolve from this machine: a private AKS cluster's FQDN resolves only inside its VNet (its privatelink DNS zone), or the cluster no longer exists."
+            : "The API server does not accept connections from this machine: AKS drops connections from addresses outside the cluster's authorized IP ranges (apiServerAccessProfile.authorizedIPRanges), and a private cluster (enablePrivateCluster) has no public endpoint at all; a firewall or proxy on the way does the same.",
+        fix: dns
+            ? "Run the doctor from a machine in (or peered with) the cluster's VNet with the private DNS zone linked, or through `az aks command invoke`; check that the cluster exists (`az aks show`)."
+            : "Add this machine's public IP to the authorized ranges (`az aks update -g <group> -n <cluster> --api-server-authorized-ip-ranges <existing>,<your-ip>/32`), or, for a private cluster, run the doctor from a machine in (or peered with) its VNet.",
+        ref: ["https://learn.microsoft.com/azure/aks/api-server-authorized-ip-ranges", "https://learn.microsoft.com/azure/aks/private-clusters"],
+    };
+}
+
+export interface DiagnoseContext {
+    /** The API server URL the kubeconfig points at (for the unreachable check). */
+    server?: string;
 }
 
 /** Every check, in report order: injector, webhook, each workload's pods, then Vault. */
-export function diagnose(expect: Expectations, obs: Observations): DoctorReport {
+export function diagnose(expect: Expectations, obs: Observations, ctx: DiagnoseContext = {}): DoctorReport {
+    if (obs.unreachable !== undefined) {
+        return summarize([unreachableCheck(obs.unreachable.code, ctx.server), ...(obs.vault === undefined ? [] : vaultChecks(expect, obs.vault))]);
+    }
     const checks = [
         ...injectorChecks(expect, obs),
         ...webhookChecks(obs),

@@ -4,7 +4,11 @@
  */
 import type { V1Deployment, V1MutatingWebhookConfiguration, V1Pod } from "@kubernetes/client-node";
 import { INIT_CONTAINER, INJECTOR_NAME_LABEL, SIDECAR_CONTAINER } from "./diagnose";
+import { KubeconfigPolicy, KubeconfigSource, vetKubeconfig } from "./kubeconfig";
 import { Expectations, Observations, Observed, PodObservation, VaultAuthConfig, VaultObservations, VaultRole } from "./types";
+
+/** Where the doctor's kubeconfig comes from by default. */
+export const STACK_KUBECONFIG: KubeconfigSource = { kind: "stack", label: "stack output `kubeconfig`" };
 
 /** The Kubernetes reads the doctor makes; nothing here writes. */
 export interface ClusterReader {
@@ -38,12 +42,29 @@ function firstLine(err: unknown): string {
     return `${msg.split("\n")[0]}${cause}`.slice(0, 200);
 }
 
+/** Network errors that mean "no connection to the server at all" (Node's errno codes, undici's connect timeout). */
+export const NETWORK_ERRORS = ["ECONNREFUSED", "ETIMEDOUT", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT"];
+
+/** The errno code of a connection failure: on the error (node-fetch's FetchError, which client-node uses) or its cause (undici). */
+function networkCode(err: unknown): string | undefined {
+    for (let e: unknown = err, depth = 0; typeof e === "object" && e !== null && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
+        const code = (e as { code?: unknown }).code;
+        if (typeof code === "string" && NETWORK_ERRORS.includes(code)) return code;
+    }
+    return undefined;
+}
+
 export async function observe<T>(read: () => Promise<T>): Promise<Observed<T>> {
     try {
         return { ok: true, value: await read() };
     } catch (err) {
         const status = statusOf(err);
-        return status === undefined ? { ok: false, error: firstLine(err) } : { ok: false, error: firstLine(err), status };
+        const code = networkCode(err);
+        return {
+            ok: false, error: firstLine(err),
+            ...(status === undefined ? {} : { status }),
+            ...(code === undefined ? {} : { code }),
+        };
     }
 }
 
@@ -82,6 +103,13 @@ export async function gather(expect: Expectations, k8s: ClusterReader, vault?: V
         observe(() => k8s.listMutatingWebhookConfigurations(INJECTOR_NAME_LABEL)),
     ]);
     const pods: Record<string, Observed<PodObservation[]>> = {};
+    // No connection at all: asking for every workload's pods would only repeat the same failure.
+    const down = [injectorDeployments, webhooks].map((o) => (o.ok ? undefined : o.code));
+    if (down[0] !== undefined && down[1] !== undefined) {
+        const obs: Observations = { injectorDeployments, webhooks, pods, unreachable: { code: down[0] } };
+        if (vault !== undefined && expect.authPath !== undefined) obs.vault = await gatherVault(expect, expect.authPath, vault);
+        return obs;
+    }
     for (const w of expect.workloads) {
         const listed = await observe(() => k8s.listPods(w.namespace, `app=${w.name}`));
         pods[w.name] = listed.ok
@@ -103,12 +131,15 @@ async function gatherVault(expect: Expectations, path: string, vault: VaultReade
 
 /**
  * A `ClusterReader` over `@kubernetes/client-node` from a kubeconfig string (the stack's secret
- * output). The client is loaded here only, so the diagnosis and its tests never pay for it.
+ * output, vetted first: see kubeconfig.ts). The client is loaded here only, so the diagnosis and
+ * its tests never pay for it.
  */
-export async function kubernetesReader(kubeconfig: string): Promise<ClusterReader> {
+export async function kubernetesReader(kubeconfig: string, source: KubeconfigSource = STACK_KUBECONFIG, policy: KubeconfigPolicy = {}): Promise<ClusterReader> {
+    // Checked before client-node parses it: loading alone reads `token-file`.
+    const vetted = vetKubeconfig(kubeconfig, source, policy);
     const k = await import("@kubernetes/client-node");
     const kc = new k.KubeConfig();
-    kc.loadFromString(kubeconfig);
+    kc.loadFromString(vetted.text);
     const apps = kc.makeApiClient(k.AppsV1Api);
     const admission = kc.makeApiClient(k.AdmissionregistrationV1Api);
     const core = kc.makeApiClient(k.CoreV1Api);

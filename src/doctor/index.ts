@@ -5,10 +5,12 @@
  *     const report = await doctor({ outputs: await stack.outputs() });
  *     if (!report.ok) console.error(renderText(report));
  */
+import { EXIT } from "../exitCodes";
 import { diagnose, summarize } from "./diagnose";
-import { ClusterReader, gather, kubernetesReader, VaultReader, vaultReader } from "./gather";
+import { ClusterReader, gather, kubernetesReader, STACK_KUBECONFIG, VaultReader, vaultReader } from "./gather";
+import { KubeconfigSource, vetKubeconfig } from "./kubeconfig";
 import { expectationsFromOutputs, OutputMap } from "./outputs";
-import { DoctorReport, InjectionMode } from "./types";
+import { Check, DoctorReport, InjectionMode } from "./types";
 
 export interface DoctorVaultOptions {
     address: string;
@@ -30,6 +32,24 @@ export interface DoctorOptions {
     clusterReader?: ClusterReader;
     /** Why the Vault side is not checked, reported as a skipped check (default: "no Vault token given"). */
     vaultSkipReason?: string;
+    /**
+     * A kubeconfig to read the cluster with instead of the stack's `kubeconfig` output (the CLI's
+     * `--kubeconfig`, `$KUBECONFIG`). Secret.
+     */
+    kubeconfig?: { text: string; source: KubeconfigSource };
+    /**
+     * Run an exec plugin or auth provider other than the kubelogin the program writes (the CLI's
+     * `--allow-exec`). Default false: such a kubeconfig is refused before anything runs.
+     */
+    allowExec?: boolean;
+}
+
+function originOf(url: string): string | undefined {
+    try {
+        return new URL(url).origin;
+    } catch {
+        return undefined;
+    }
 }
 
 function isReader(v: DoctorVaultOptions | VaultReader): v is VaultReader {
@@ -37,11 +57,31 @@ function isReader(v: DoctorVaultOptions | VaultReader): v is VaultReader {
 }
 
 export async function doctor(options: DoctorOptions): Promise<DoctorReport> {
-    const { kubeconfig, expectations } = expectationsFromOutputs(options.outputs, options.modes);
-    const k8s = options.clusterReader ?? (await kubernetesReader(kubeconfig));
+    const { kubeconfig, expectations } = expectationsFromOutputs(options.outputs, options.modes, options.kubeconfig === undefined);
+    const given = options.kubeconfig ?? { text: kubeconfig ?? "", source: STACK_KUBECONFIG };
+    let k8s = options.clusterReader;
+    const head: Check[] = [];
+    let server: string | undefined;
+    if (k8s === undefined) {
+        // Refused (exec, insecure TLS, local files) before client-node sees it; the reader vets again.
+        const vetted = vetKubeconfig(given.text, given.source, { allowExec: options.allowExec });
+        server = vetted.server;
+        head.push({ id: "cluster.kubeconfig", target: vetted.server, status: "pass", detail: `${given.source.label}: context ${vetted.context}, ${vetted.auth}` });
+        const stackServer = expectations.apiServerUrl === undefined ? undefined : originOf(expectations.apiServerUrl);
+        if (given.source.kind === "file" && stackServer !== undefined && stackServer !== vetted.server) {
+            head.push({
+                id: "cluster.kubeconfig", target: vetted.server, status: "warn",
+                detail: `the kubeconfig's server is not the stack's API server ${stackServer}`,
+                cause: "The checks below read another cluster than the stack's, unless this is the same cluster by another name (a private cluster's private FQDN).",
+                fix: "Pass --kubeconfig with the stack's cluster (`az aks get-credentials`), or drop it to use the stack's kubeconfig output.",
+            });
+        }
+        k8s = await kubernetesReader(given.text, given.source, { allowExec: options.allowExec });
+    }
     const vault = options.vault === undefined ? undefined : isReader(options.vault) ? options.vault : vaultReader(options.vault);
     const observations = await gather(expectations, k8s, vault, { tailLines: options.tailLines });
-    const report = diagnose(expectations, observations);
+    const diagnosed = diagnose(expectations, observations, { server });
+    const report = head.length === 0 ? diagnosed : summarize([...head, ...diagnosed.checks]);
     if (observations.vault !== undefined) return report;
     const reason = vault === undefined
         ? options.vaultSkipReason ?? "no Vault token given"
@@ -65,6 +105,8 @@ export interface VerifyOptions extends Omit<DoctorOptions, "outputs"> {
 
 /** Thrown by `verify` when checks still fail after the last attempt; carries the report. */
 export class VerifyError extends Error {
+    /** The CLI's exit code for it: a check failed on the live deployment. */
+    readonly exitCode = EXIT.checksFailed;
     constructor(public readonly report: DoctorReport) {
         super(`verify: ${report.summary.fail} check(s) failed: ${report.checks.filter((c) => c.status === "fail").map((c) => `${c.id} ${c.target}`).join(", ")}`);
         this.name = "VerifyError";

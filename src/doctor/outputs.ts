@@ -3,6 +3,7 @@
  * `stack.outputs()` returns them (`{ value, secret }` per key). Plain values are accepted too.
  */
 import { z } from "zod";
+import { EXIT } from "../exitCodes";
 import { Expectations, InjectionMode } from "./types";
 
 const workload = z.object({
@@ -14,7 +15,7 @@ const workload = z.object({
 });
 
 const outputsSchema = z.object({
-    kubeconfig: z.string().min(1),
+    kubeconfig: z.string().min(1).optional(),
     injectorNamespace: z.string().min(1),
     vaultAuthPath: z.string().min(1).optional(),
     apiServerUrl: z.string().optional(),
@@ -30,6 +31,8 @@ export interface OutputValue {
 export type OutputMap = Record<string, OutputValue | unknown>;
 
 export class DoctorInputError extends Error {
+    /** The CLI's exit code for it: invalid settings (a missing output or flag). */
+    readonly exitCode = EXIT.settings;
     constructor(message: string) {
         super(message);
         this.name = "DoctorInputError";
@@ -44,8 +47,8 @@ function unwrap(outputs: OutputMap): Record<string, unknown> {
 }
 
 export interface DoctorInput {
-    /** Secret: only ever handed to the Kubernetes client. */
-    kubeconfig: string;
+    /** Secret: only ever handed to the Kubernetes client. Absent when not required and not in the outputs. */
+    kubeconfig?: string;
     expectations: Expectations;
 }
 
@@ -53,8 +56,12 @@ export interface DoctorInput {
  * Reads the outputs the doctor needs. A stack deployed only up to an earlier stage lacks some of
  * them; the error names the output and the stage that creates it, never a value.
  */
-export function expectationsFromOutputs(outputs: OutputMap, modes: Record<string, InjectionMode> = {}): DoctorInput {
-    const parsed = outputsSchema.safeParse(unwrap(outputs));
+export function expectationsFromOutputs(outputs: OutputMap, modes: Record<string, InjectionMode> = {}, needKubeconfig = true): DoctorInput {
+    const values = unwrap(outputs);
+    if (needKubeconfig && (values.kubeconfig === undefined || values.kubeconfig === "")) {
+        throw new DoctorInputError("stack output `kubeconfig`: missing (run `up` through the cluster stage, or pass --kubeconfig)");
+    }
+    const parsed = outputsSchema.safeParse(values);
     if (!parsed.success) {
         const issue = parsed.error.issues[0];
         const key = issue.path.map(String).join(".");
@@ -75,4 +82,13 @@ export function expectationsFromOutputs(outputs: OutputMap, modes: Record<string
             })),
         },
     };
+}
+
+/**
+ * The offline plan's outputs (src/plan/plan.ts) as doctor input: values only a real deployment
+ * knows are placeholders there (`⟨ManagedCluster …: fqdn⟩`, `[secret]`) and are left out, so the
+ * checks that compare with them do not run against made-up values.
+ */
+export function plannedOutputs(planned: Record<string, unknown>): OutputMap {
+    return Object.fromEntries(Object.entries(planned).filter(([key, v]) => key !== "kubeconfig" && !(typeof v === "string" && (v.includes("⟨") || v === "[secret]"))));
 }

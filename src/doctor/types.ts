@@ -57,7 +57,7 @@ export interface Expectations {
 }
 
 /** The result of one read: the value, or why it could not be read (never thrown past the gatherer). */
-export type Observed<T> = { ok: true; value: T } | { ok: false; error: string; status?: number };
+export type Observed<T> = { ok: true; value: T } | { ok: false; error: string; status?: number; code?: string };
 
 export interface PodObservation {
     pod: V1Pod;
@@ -101,6 +101,11 @@ export interface Observations {
     pods: Record<string, Observed<PodObservation[]>>;
     /** Absent: the Vault side was not read (no token given). */
     vault?: VaultObservations;
+    /**
+     * Set when the API server could not be reached at all (every first read failed with a network
+     * error): the cluster checks are replaced by one check that says why and what to do.
+     */
+    unreachable?: { code: string };
 }
 
 export interface DoctorReport {

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { SETTINGS_KEYS } from "../config/load";
+import { EXIT } from "../exitCodes";
 import { parseSettings } from "../config/validate";
 import { Settings } from "../config/schema";
 import { STAGES, Stage, parseStage } from "../program/stages";
@@ -14,6 +15,8 @@ import { STAGES, Stage, parseStage } from "../program/stages";
 export const PROJECT_NAME = "aks-vault";
 
 export class StackFileError extends Error {
+    /** The CLI's exit code for it: invalid settings. */
+    readonly exitCode = EXIT.settings;
     constructor(message: string) {
         super(message);
         this.name = "StackFileError";

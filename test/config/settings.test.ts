@@ -20,9 +20,9 @@ describe("settings", () => {
         const s = parseSettings(stackConfig());
         assert.equal(s.injector.chartVersion, "0.34.1");
         assert.equal(s.injector.replicas, 3);
-        assert.equal(s.injector.reviewerServiceAccount, "vault-token-reviewer");
+        assert.equal(s.injector.reviewerServiceAccount, undefined, "the default name is the component's (method jwt has no reviewer)");
         assert.equal(s.kubernetesAuth.path, "aks");
-        assert.equal(s.kubernetesAuth.validateIssuer, true);
+        assert.equal(s.kubernetesAuth.method === "kubernetes" && s.kubernetesAuth.validateIssuer, true);
         assert.equal(s.kv.path, "secret");
         assert.equal(s.workloads[0].createNamespace, true);
     });
@@ -30,7 +30,7 @@ describe("settings", () => {
     it("names the key, the value found and what is expected", () => {
         const raw = dev();
         raw.injector.chartVersion = "^0.34";
-        assert.deepEqual(problems(raw), ['injector.chartVersion: found "^0.34"; expected injector.chartVersion must be an exact version such as 0.34.1']);
+        assert.deepEqual(problems(raw), ['injector.chartVersion: found "^0.34"; expected an exact chart version such as 0.34.1 (no ranges)']);
     });
 
     it("flags the blog's style of typo as an unknown key", () => {
@@ -42,7 +42,7 @@ describe("settings", () => {
     it("refuses a workload namespace that is not a DNS-1123 label", () => {
         const raw = dev();
         raw.workloads[0].namespace = "Busy_Box";
-        assert.match(problems(raw)[0], /^workloads\[0\]\.namespace: found "Busy_Box"; expected workload namespace must be a DNS-1123 label/);
+        assert.match(problems(raw)[0], /^workloads\[0\]\.namespace: found "Busy_Box"; expected a DNS-1123 label/);
     });
 
     it("refuses min above max in a pool", () => {
@@ -74,9 +74,9 @@ describe("settings defaults for a minimal stack", () => {
         assert.equal(s.injector.namespace, "vault");
         assert.equal(s.injector.chartVersion, "0.34.1");
         assert.equal(s.injector.replicas, 2);
-        assert.equal(s.injector.reviewerServiceAccount, "vault-token-reviewer");
+        assert.equal(s.injector.reviewerServiceAccount, undefined, "the default name is the component's (method jwt has no reviewer)");
         assert.equal(s.kubernetesAuth.path, "kubernetes");
-        assert.equal(s.kubernetesAuth.validateIssuer, true);
+        assert.equal(s.kubernetesAuth.method === "kubernetes" && s.kubernetesAuth.validateIssuer, true);
         assert.equal(s.kv.path, "secret");
         assert.equal(s.kv.protect, true);
         assert.equal(s.cluster.mode, "create");

@@ -5,14 +5,50 @@
  */
 import assert from "node:assert/strict";
 import * as http from "node:http";
+import * as https from "node:https";
 import { AddressInfo } from "node:net";
+import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
+import { Writable } from "stream";
 import { Command, CommanderError } from "commander";
+import { EXIT } from "../../src/automation/errors";
+import { main } from "../../src/cli";
+import { ROOT } from "../support/harness";
 import { doctorCommand } from "../../src/doctor/command";
 import { ClusterReader, gather, kubernetesReader, vaultReader } from "../../src/doctor/gather";
-import { doctor, verify, VerifyError } from "../../src/doctor/index";
+import { diagnose, doctor, renderText, verify, VerifyError } from "../../src/doctor/index";
 import { DoctorInputError, expectationsFromOutputs } from "../../src/doctor/outputs";
 import { Check } from "../../src/doctor/types";
+import { selfSignedCert } from "../support/tls";
 import { deployments, fixture, labExpectations, labOutputs, logFixture, pod, RecordedReader, webhooks } from "../support/doctorFixtures";
+
+const TLS = selfSignedCert();
+
+class Capture extends Writable {
+    text = "";
+    _write(chunk: Buffer, _enc: string, cb: () => void) {
+        this.text += chunk.toString();
+        cb();
+    }
+}
+
+/** The CLI in-process, as a user runs it from the project folder. */
+async function cliRun(args: string[], env: NodeJS.ProcessEnv) {
+    const stdout = new Capture();
+    const stderr = new Capture();
+    const code = await main(["node", "aks-vault", ...args], { stdout, stderr, projectDir: ROOT, env, onInterrupt: () => () => undefined, interruptReachesChildren: false });
+    return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+/** A localhost port nothing listens on (it was free a moment ago). */
+async function closedPort(): Promise<number> {
+    const probe = http.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    return port;
+}
 
 const kubeconfigFor = (server: string) => `apiVersion: v1
 kind: Config
@@ -20,8 +56,7 @@ clusters:
 - name: lab
   cluster:
     server: ${server}
-    # client-node refuses plain HTTP unless told to skip TLS checks: only ever for this local stand-in.
-    insecure-skip-tls-verify: true
+    certificate-authority-data: ${Buffer.from(TLS.cert).toString("base64")}
 contexts:
 - name: lab
   context: { cluster: lab, user: admin }
@@ -35,7 +70,7 @@ users:
 describe("doctor: stack outputs", () => {
     it("reads the Automation API's { value, secret } map into expectations", () => {
         const { kubeconfig, expectations } = expectationsFromOutputs(labOutputs());
-        assert.match(kubeconfig, /kubeconfig-secret-token-value/);
+        assert.match(kubeconfig ?? "", /kubeconfig-secret-token-value/);
         assert.deepEqual(expectations, { ...labExpectations(), workloads: [{ ...labExpectations().workloads[0], mode: undefined }] });
     });
 
@@ -83,7 +118,7 @@ describe("doctor: gathering", () => {
 });
 
 describe("doctor: @kubernetes/client-node against a stand-in API server", () => {
-    let server: http.Server;
+    let server: https.Server;
     let url: string;
     const requests: { path: string; auth?: string }[] = [];
 
@@ -94,7 +129,7 @@ describe("doctor: @kubernetes/client-node against a stand-in API server", () => 
             "/api/v1/namespaces/busybox/pods?labelSelector=app%3Dbusybox": () => ({ type: "application/json", body: JSON.stringify({ apiVersion: "v1", kind: "PodList", metadata: {}, items: [pod("init-stuck")] }) }),
             "/api/v1/namespaces/busybox/pods/busybox-7d9c6b5f4d-q8r7t/log?container=vault-agent-init&tailLines=100": () => ({ type: "text/plain", body: `${logFixture("namespace-not-authorized").join("\n")}\n` }),
         };
-        server = http.createServer((req, res) => {
+        server = https.createServer({ cert: TLS.cert, key: TLS.key }, (req, res) => {
             requests.push({ path: req.url ?? "", auth: req.headers.authorization });
             const route = routes[req.url ?? ""];
             if (route === undefined) {
@@ -107,7 +142,7 @@ describe("doctor: @kubernetes/client-node against a stand-in API server", () => 
             res.end(body);
         });
         await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-        url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
     });
 
     after(() => new Promise<void>((resolve) => server.close(() => resolve())));
@@ -133,6 +168,42 @@ describe("doctor: @kubernetes/client-node against a stand-in API server", () => 
         assert.equal(report.ok, false);
         const skipped = report.checks.find((c) => c.id === "vault");
         assert.equal(skipped?.status, "skip");
+    });
+
+    it("--kubeconfig <file> without the Pulumi CLI: the cluster from the file, what should exist from Pulumi.dev.yaml", async () => {
+        const dir = mkdtempSync(path.join(tmpdir(), "doctor-kc-"));
+        try {
+            const file = path.join(dir, "config");
+            writeFileSync(file, kubeconfigFor(url));
+            for (const [args, env, label] of [
+                [["--kubeconfig", file], { PATH: "" }, `--kubeconfig ${file}`],
+                [[], { PATH: "", KUBECONFIG: file }, `$KUBECONFIG (${file})`],
+            ] as const) {
+                const r = await cliRun(["doctor", "--stack", "dev", "--json", ...args], env);
+                assert.equal(r.code, EXIT.checksFailed, r.stderr);
+                const report = JSON.parse(r.stdout) as { checks: Check[] };
+                assert.deepEqual(report.checks[0], { id: "cluster.kubeconfig", target: url, status: "pass", detail: `${label}: context lab, token` });
+                // The same diagnosis as from the stack's outputs: the plan names namespace busybox and role busybox.
+                assert.deepEqual(report.checks.filter((c) => c.status === "fail").map((c) => c.id).sort(), ["log.namespace-not-authorized", "pod.ready", "pod.secret-file"]);
+            }
+            // Neither: the missing CLI is the error, and the message names the way around it.
+            const none = await cliRun(["doctor", "--stack", "dev"], { PATH: "" });
+            assert.equal(none.code, EXIT.pulumiMissing);
+            assert.match(none.stderr, /^error: the pulumi CLI is not on PATH; .* or pass --kubeconfig <file> \(or set KUBECONFIG\)/);
+            const many = await cliRun(["doctor", "--stack", "dev"], { PATH: "", KUBECONFIG: `${file}${path.delimiter}${file}` });
+            assert.match(many.stderr, /\$KUBECONFIG lists several files; pass --kubeconfig <file>/);
+            const missing = await cliRun(["doctor", "--stack", "dev", "--kubeconfig", path.join(dir, "nope")], { PATH: "" });
+            assert.equal(missing.code, EXIT.settings);
+            assert.match(missing.stderr, /--kubeconfig .*nope: cannot read the file \(ENOENT\)/);
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("a --kubeconfig for another cluster than the stack's is a warning", async () => {
+        const report = await doctor({ outputs: labOutputs(), kubeconfig: { text: kubeconfigFor(url), source: { kind: "file", label: "--kubeconfig kc" } } });
+        const warn = report.checks.find((c) => c.id === "cluster.kubeconfig" && c.status === "warn");
+        assert.match(warn?.detail ?? "", /not the stack's API server https:\/\/aks-vault-dev-4f1c2e\.hcp\.francecentral\.azmk8s\.io/);
     });
 
     it("reports an API error on one object and still checks the rest", async () => {
@@ -271,6 +342,27 @@ describe("doctor: a stack deployed only through the injector stage", () => {
         assert.equal(report.ok, true);
         assert.deepEqual(report.checks.map((c) => `${c.status} ${c.id}`), ["pass injector.deployment", "pass injector.webhook", "pass injector.webhook-ca", "skip vault"]);
         assert.match(report.checks[3].detail, /not deployed through the vault-auth stage/);
+    });
+});
+
+describe("doctor: API server unreachable", () => {
+    it("one check with the cause (authorized IP ranges, private cluster) and the fix, not a raw error per read", async () => {
+        const server = `https://127.0.0.1:${await closedPort()}`;
+        const report = await doctor({ outputs: { ...labOutputs(), kubeconfig: { value: kubeconfigFor(server), secret: true } } });
+        assert.deepEqual(report.checks.map((c) => `${c.status} ${c.id}`), ["pass cluster.kubeconfig", "fail cluster.reachable", "skip vault"]);
+        const check = report.checks[1];
+        assert.equal(check.target, server);
+        assert.equal(check.detail, "cannot connect to the API server (ECONNREFUSED); no cluster check ran");
+        assert.match(check.cause ?? "", /authorized IP ranges .*private cluster/);
+        assert.match(check.fix ?? "", /--api-server-authorized-ip-ranges/);
+        assert.doesNotMatch(renderText(report), /ECONNREFUSED 127\.0\.0\.1/);
+    });
+
+    it("a name that does not resolve points at the private cluster's DNS", () => {
+        const down = { ok: false as const, error: "request to https://x failed, reason: getaddrinfo ENOTFOUND x", code: "ENOTFOUND" };
+        const report = diagnose(labExpectations(), { injectorDeployments: down, webhooks: down, pods: {}, unreachable: { code: "ENOTFOUND" } }, { server: "https://aks-vault-dev-4f1c2e.privatelink.francecentral.azmk8s.io:443" });
+        assert.equal(report.checks.length, 1);
+        assert.match(report.checks[0].cause ?? "", /private AKS cluster's FQDN resolves only inside its VNet/);
     });
 });
 

@@ -9,7 +9,9 @@ import { parse, stringify } from "yaml";
 /** The AKS AAD server application: the audience of every AKS Entra ID token. */
 export const AKS_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630";
 
-export type KubeloginLogin = "spn" | "msi" | "azurecli";
+/** The non-interactive `--login` modes the program writes (the doctor runs no other kubelogin). */
+export const KUBELOGIN_LOGINS = ["spn", "msi", "azurecli"] as const;
+export type KubeloginLogin = (typeof KUBELOGIN_LOGINS)[number];
 
 export interface KubeloginOptions {
     login: KubeloginLogin;
