@@ -246,14 +246,21 @@ export const kvSchema = z
     })
     .strict();
 
-const seedValue = z.union([
-    /** Read the value from this stack's secret config key (`pulumi config set --secret KEY`). */
-    z.object({ secretConfig: z.string().min(1) }).strict(),
-    /** Generate a random value once (`@pulumi/random`), kept in state as a secret. */
-    z.object({ random: z.object({ length: z.number().int().min(8).max(256).default(32), special: z.boolean().default(false) }).strict() }).strict(),
-    /** A literal value: for portal callers passing a value they hold; never put one in a YAML file. */
-    z.object({ value: z.string() }).strict(),
-], { error: "one of {secretConfig: KEY}, {random: {length, special}} or {value: STRING}" });
+const seedValue = z.union(
+    [
+        /** Read the value from this stack's secret config key (`pulumi config set --secret KEY`). */
+        z.object({ secretConfig: z.string().min(1) }).strict(),
+        /** Generate a random value once (`@pulumi/random`), kept in state as a secret. */
+        z
+            .object({
+                random: z.object({ length: z.number().int().min(8).max(256).default(32), special: z.boolean().default(false) }).strict(),
+            })
+            .strict(),
+        /** A literal value: for portal callers passing a value they hold; never put one in a YAML file. */
+        z.object({ value: z.string() }).strict(),
+    ],
+    { error: "one of {secretConfig: KEY}, {random: {length, special}} or {value: STRING}" },
+);
 
 export const secretFileSchema = z
     .object({

@@ -15,12 +15,18 @@ import { ROOT, settle, stackConfig, useCloud } from "../support/harness";
 import { Fixture, RunNotes, defaultProvider, fromRecording, resourceViolations, stackViolations } from "./harness";
 
 /** Policy name -> violation messages, over a whole stack; policies without violations omitted. */
-async function runPack(policies: Policies, resources: Fixture[], config: Record<string, object> = {}, notes?: RunNotes): Promise<Record<string, string[]>> {
+async function runPack(
+    policies: Policies,
+    resources: Fixture[],
+    config: Record<string, object> = {},
+    notes?: RunNotes,
+): Promise<Record<string, string[]>> {
     const out: Record<string, string[]> = {};
     for (const p of policies) {
-        const messages = "validateStack" in p
-            ? (await stackViolations(p, resources, config[p.name], notes)).map((v) => v.message)
-            : (await Promise.all(resources.map((r) => resourceViolations(p, r, config[p.name], notes)))).flat();
+        const messages =
+            "validateStack" in p
+                ? (await stackViolations(p, resources, config[p.name], notes)).map((v) => v.message)
+                : (await Promise.all(resources.map((r) => resourceViolations(p, r, config[p.name], notes)))).flat();
         if (messages.length > 0) out[p.name] = messages;
     }
     return out;

@@ -81,7 +81,12 @@ function typeOf(resourceClass: unknown): string | undefined {
 }
 
 /** Violation messages of one resource policy on one resource. */
-export async function resourceViolations(policy: ResourceValidationPolicy, r: Fixture, config: object = {}, notes?: RunNotes): Promise<string[]> {
+export async function resourceViolations(
+    policy: ResourceValidationPolicy,
+    r: Fixture,
+    config: object = {},
+    notes?: RunNotes,
+): Promise<string[]> {
     const messages: string[] = [];
     const args: ResourceValidationArgs = {
         type: r.type,
@@ -98,7 +103,12 @@ export async function resourceViolations(policy: ResourceValidationPolicy, r: Fi
             throw new NotApplicable(reason);
         },
     };
-    const validations = policy.validateResource === undefined ? [] : Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
+    const validations =
+        policy.validateResource === undefined
+            ? []
+            : Array.isArray(policy.validateResource)
+              ? policy.validateResource
+              : [policy.validateResource];
     for (const validate of validations) {
         try {
             await validate(args, (message) => messages.push(message));
@@ -127,7 +137,12 @@ export function policyResource(r: Fixture): PolicyResource {
 }
 
 /** Violations of one stack policy over a set of resources. */
-export async function stackViolations(policy: StackValidationPolicy, resources: ReadonlyArray<Fixture | PolicyResource>, config: object = {}, notes?: RunNotes): Promise<Violation[]> {
+export async function stackViolations(
+    policy: StackValidationPolicy,
+    resources: ReadonlyArray<Fixture | PolicyResource>,
+    config: object = {},
+    notes?: RunNotes,
+): Promise<Violation[]> {
     const violations: Violation[] = [];
     const all = resources.map((r) => ("dependencies" in r ? r : policyResource(r)));
     try {

@@ -168,8 +168,18 @@ export class WorkloadBinding extends pulumi.ComponentResource {
                 { ...vaultOpts, ignoreChanges: (s.writeOnce ?? true) ? ["dataJson"] : [] });
         });
 
-        this.podAnnotations = pulumi.all([args.authPath, args.kvMount, role.roleName]).apply(([authPath, kvMount, roleName]) =>
-            renderPodAnnotations({ role: roleName, authPath, kvMount, secrets: args.secrets, injection: args.injection, vaultNamespace: args.vaultNamespace }));
+        this.podAnnotations = pulumi
+            .all([args.authPath, args.kvMount, role.roleName])
+            .apply(([authPath, kvMount, roleName]) =>
+                renderPodAnnotations({
+                    role: roleName,
+                    authPath,
+                    kvMount,
+                    secrets: args.secrets,
+                    injection: args.injection,
+                    vaultNamespace: args.vaultNamespace,
+                }),
+            );
 
         if (args.deployment !== undefined) {
             const d = args.deployment;
