@@ -27,6 +27,8 @@ import { Stage } from "../program/stages";
 
 export { OPERATIONS, DEFAULT_RETRY, runOperation } from "./runner";
 export { PROJECT_DIR } from "./projectDir";
+export { resolveBackend, credentialsFile, displayUrl } from "./backend";
+export type { Backend, BackendSource } from "./backend";
 export type { Operation, RunEvent, RunResult, StageReport, RetryPolicy, RunRequest, Phase, StageStatus } from "./runner";
 export { STAGES, parseStage, deployedStage, stageOfUrn } from "../program/stages";
 export type { Stage } from "../program/stages";
@@ -56,7 +58,11 @@ export interface RunOptions extends Omit<RunRequest, "sleep"> {
         /** Values for seeds declared as `{ secretConfig: KEY }`; missing keys are read from stack config. */
         values?: Record<string, string>;
     };
-    /** Any Pulumi backend URL. Default: PULUMI_BACKEND_URL, else a file backend in `<project>/.pulumi-state`. */
+    /**
+     * Any Pulumi backend URL. Default: the backend the Pulumi CLI uses (PULUMI_BACKEND_URL, then
+     * Pulumi.yaml `backend.url`, then `pulumi login`'s credentials), else a file backend in
+     * `<project>/.pulumi-state` when it is not logged in. `resolveBackend` says which.
+     */
     backendUrl?: string;
     /** Default `passphrase` (PULUMI_CONFIG_PASSPHRASE[_FILE]); e.g. `azurekeyvault://<vault>.vault.azure.net/keys/<key>`. */
     secretsProvider?: string;

@@ -9,6 +9,7 @@ import * as path from "path";
 import {
     CommandError, ConcurrentUpdateError, LocalWorkspace, PulumiCommand, PulumiFn, Stack, StackNotFoundError,
 } from "@pulumi/pulumi/automation";
+import { localBackendDir, resolveBackend } from "./backend";
 import { ChangeSummary, EngineCall, StackEngine, StackOutput } from "./engine";
 import { EngineConflict, EngineFailure, EngineStackMissing, PulumiNotInstalledError, RunConfigurationError } from "./errors";
 import { STAGES, Stage } from "../program/stages";
@@ -22,7 +23,10 @@ export interface PulumiEngineOptions {
     stackName: string;
     /** Program cut after a stage. */
     programFor: (stage: Stage) => PulumiFn;
-    /** Any Pulumi backend URL. Default: `PULUMI_BACKEND_URL`, else `file://<projectDir>/.pulumi-state`. */
+    /**
+     * Any Pulumi backend URL. Default: the one the Pulumi CLI uses (`PULUMI_BACKEND_URL`, Pulumi.yaml
+     * `backend.url`, `pulumi login`), else `file://<projectDir>/.pulumi-state` (backend.ts).
+     */
     backendUrl?: string;
     /** `passphrase` (default; PULUMI_CONFIG_PASSPHRASE or _FILE), `azurekeyvault://...`, any provider Pulumi accepts. */
     secretsProvider?: string;
@@ -124,12 +128,10 @@ export class PulumiEngine implements StackEngine {
         // An existing stack keeps the secrets provider it was created with: only a passphrase
         // stack (its stack file holds an encryption salt) needs the passphrase.
         if (passphraseMissing && usesPassphrase(this.opts.projectDir, this.stackName)) throw passphraseError();
-        let backendUrl = this.opts.backendUrl ?? env.PULUMI_BACKEND_URL;
-        if (backendUrl === undefined) {
-            const dir = path.join(this.opts.projectDir, ".pulumi-state");
-            mkdirSync(dir, { recursive: true });
-            backendUrl = `file://${dir}`;
-        }
+        // The backend the Pulumi CLI is logged in to, else the local default (see backend.ts).
+        const backend = resolveBackend({ backendUrl: this.opts.backendUrl, env, projectDir: this.opts.projectDir });
+        if (backend.source === "default") mkdirSync(localBackendDir(this.opts.projectDir), { recursive: true });
+        const backendUrl = backend.url;
         // Use the pulumi found on the given PATH (the Automation API would look on this process's
         // PATH); it can only be pointed at an installation root, i.e. <root>/bin/pulumi.
         const found = findPulumi(env);

@@ -3,7 +3,7 @@
  * `refresh`, `outputs`. A thin shell over the library API (src/automation) and the offline plan
  * (src/plan); every failure kind has its own exit code (src/automation/errors.ts `EXIT`).
  */
-import { existsSync } from "fs";
+import { existsSync, readFileSync } from "fs";
 import * as path from "path";
 import { Command, CommanderError, Option } from "commander";
 import { Listr, ListrTaskWrapper } from "listr2";
@@ -11,10 +11,13 @@ import {
     AutomationError, CancelledError, EXIT, OPERATIONS, Operation, PROJECT_DIR, RunEvent, RunOptions, RunResult, STAGES, Stage,
     parseStage, readStackOutputs, run,
 } from "../automation";
+import { BackendLookup, displayUrl, resolveBackend } from "../automation/backend";
+import { findPulumi } from "../automation/pulumiEngine";
 import { doctorCommand } from "../doctor/command";
 import { DoctorInputError, plannedOutputs } from "../doctor/outputs";
 import { VerifyError, verify } from "../doctor";
 import { renderJson, renderText } from "../doctor/render";
+import { sanitize } from "../doctor/redact";
 import { SettingsError } from "../config/validate";
 import { StackFileError, readStackFile } from "../plan/stackFile";
 import { evaluatePlan, planJson, renderPlan } from "../plan/plan";
@@ -210,6 +213,18 @@ function printResult(io: CliIO, result: RunResult, json: boolean) {
     }
 }
 
+/**
+ * Says which backend the stack is read from (the Pulumi CLI's login, PULUMI_BACKEND_URL, or the
+ * local default): on stderr, and under --json also as a `backend` event on stdout.
+ */
+function announceBackend(io: CliIO, lookup: BackendLookup, json: boolean): void {
+    // Without the Pulumi CLI no backend is used: the run stops at that error alone.
+    if (findPulumi(io.env) === undefined) return;
+    const b = resolveBackend(lookup);
+    if (json) line(io.stdout, JSON.stringify({ type: "backend", url: displayUrl(b.url), source: b.source }));
+    else line(io.stderr, `backend: ${displayUrl(b.url)} (${b.from})`);
+}
+
 /** What a command asks the process to exit with, when it finishes without throwing (doctor). */
 export interface CliOutcome {
     exitCode: number;
@@ -223,6 +238,7 @@ export function buildCli(
     const program = new Command("aks-vault")
         .description("AKS + Vault Agent Injector + Vault Kubernetes auth, in ordered stages")
         .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+        .version(packageVersion(), "-V, --version", "print the version of aks-vault")
         .exitOverride()
         .showHelpAfterError();
 
@@ -255,7 +271,7 @@ export function buildCli(
             cmd.option("--policy-pack <dir...>", "policy pack folder(s) to enforce (default: policies/ if it holds a pack)")
                 .option("--no-policies", "enforce no policy pack");
         }
-        cmd.option("--backend-url <url>", "Pulumi backend (default: PULUMI_BACKEND_URL, else a file backend in .pulumi-state/)")
+        cmd.option("--backend-url <url>", "Pulumi backend (default: the one the Pulumi CLI uses: PULUMI_BACKEND_URL, Pulumi.yaml backend.url or `pulumi login`; not logged in: a file backend in .pulumi-state/)")
             .option("--secrets-provider <provider>", "passphrase (default) or e.g. azurekeyvault://<vault>.vault.azure.net/keys/<key>");
         cmd.action(async (flags: OperationFlags) => {
             if (MUTATING.includes(operation) && !flags.yes) {
@@ -284,6 +300,7 @@ export function buildCli(
                 line(io.stderr, "cancelling the running update (it stops cleanly; rerun to continue)...");
                 controller.abort();
             });
+            announceBackend(io, { backendUrl: flags.backendUrl, env: io.env, projectDir: io.projectDir }, flags.json === true);
             const view = progress(io, flags.json === true);
             try {
                 const result = await runOperationFn({
@@ -339,7 +356,10 @@ export function buildCli(
     const inherit = (cmd: Command) => program.addCommand(cmd.copyInheritedSettings(program));
     inherit(doctorCommand({
         // The kubeconfig is a secret output: read in clear, handed only to the Kubernetes client.
-        loadOutputs: (stack, where) => readStackOutputs({ stack, projectDir: io.projectDir, env: io.env, ...where }),
+        loadOutputs: (stack, where) => {
+            announceBackend(io, { backendUrl: where?.backendUrl, env: io.env, projectDir: io.projectDir }, false);
+            return readStackOutputs({ stack, projectDir: io.projectDir, env: io.env, ...where });
+        },
         loadPlannedOutputs: async (stack) => {
             const file = readStackFile(io.projectDir, stack);
             return plannedOutputs((await evaluatePlan(file.settings, stack, file.stage)).outputs);
@@ -352,6 +372,28 @@ export function buildCli(
     return program;
 }
 
+/** This package's version (package.json next to the sources). */
+function packageVersion(): string {
+    try {
+        return (JSON.parse(readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8")) as { version?: string }).version ?? "unknown";
+    } catch {
+        return "unknown";
+    }
+}
+
+/**
+ * `plan` is the default command, so commander hands an unknown first word to it as an argument
+ * ("too many arguments for 'plan'"). The root takes no operands: a first word that is not a
+ * command is an unknown command.
+ */
+function rejectUnknownCommand(program: Command, argv: string[]): void {
+    const first = argv[2];
+    if (first === undefined || first.startsWith("-")) return;
+    const known = program.commands.flatMap((c) => [c.name(), ...c.aliases()]);
+    if (known.includes(first) || first === "help") return;
+    program.error(`error: unknown command '${sanitize(first)}' (commands: ${program.commands.map((c) => c.name()).join(", ")}; see --help)`, { code: "commander.unknownCommand", exitCode: EXIT.usage });
+}
+
 /** Runs the CLI; resolves to the exit code. Errors are printed as one message, no stack trace. */
 export async function main(
     argv: string[] = process.argv,
@@ -362,15 +404,20 @@ export async function main(
     const json = argv.includes("--json");
     try {
         const outcome: CliOutcome = { exitCode: EXIT.ok };
-        await buildCli(full, runOperationFn, outcome).parseAsync(argv);
+        const program = buildCli(full, runOperationFn, outcome);
+        rejectUnknownCommand(program, argv);
+        await program.parseAsync(argv);
         return outcome.exitCode;
     } catch (err) {
         if (err instanceof CommanderError) {
-            // Help and version exit 0; commander already printed its message.
-            return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+            // Help and version exit 0; commander already printed its message (and the help) on stderr.
+            if (err.exitCode === 0) return EXIT.ok;
+            if (json) line(full.stdout, JSON.stringify({ type: "error", kind: "UsageError", exitCode: EXIT.usage, message: sanitize(err.message.replace(/^error: /, "")) }));
+            return EXIT.usage;
         }
         const code = exitCodeOf(err);
-        const message = err instanceof Error ? err.message : String(err);
+        // Messages can carry names from config, state or the cluster: no control characters.
+        const message = sanitize(err instanceof Error ? err.message : String(err), true);
         if (json) {
             const e = err as Partial<{ stage: string; resource: string; name: string }>;
             line(full.stdout, JSON.stringify({ type: "error", kind: e.name ?? "Error", exitCode: code, message, stage: e.stage, resource: e.resource }));

@@ -199,7 +199,8 @@ export const injectorSchema = z
                 limits: { ...INJECTOR_RESOURCES.limits, ...r.limits },
             }))
             .prefault({}),
-        reviewerServiceAccount: dns1123().default("vault-token-reviewer"),
+        /** Method kubernetes only: the token reviewer's service account. Default `vault-token-reviewer`. */
+        reviewerServiceAccount: dns1123().optional(),
         /**
          * Change this value (a date, a counter) to rotate the reviewer token: a new token Secret is
          * created, Vault is given its JWT, then the old Secret is deleted, in one `up`. Default:
@@ -217,23 +218,92 @@ export const injectorSchema = z
     })
     .strict();
 
+/** How pods log in to Vault. See docs/private-clusters.md for when to choose which. */
+export const AUTH_METHODS = ["kubernetes", "jwt"] as const;
+export type AuthMethod = (typeof AUTH_METHODS)[number];
+
+/** The mount path when none is set. Different per method: see `kubernetesAuth.path`. */
+export const DEFAULT_AUTH_PATH: Readonly<Record<AuthMethod, string>> = { kubernetes: "kubernetes", jwt: "jwt" };
+const DEFAULT_AUTH_DESCRIPTION: Readonly<Record<AuthMethod, string>> = {
+    kubernetes: "Kubernetes auth for AKS workloads",
+    jwt: "JWT auth for AKS workloads (service-account tokens checked against the cluster's OIDC issuer)",
+};
+
+/** Kubernetes' floor for a projected token's `expirationSeconds` (10 minutes). */
+export const MIN_PROJECTED_TOKEN_SECONDS = 600;
+
 export const kubernetesAuthSchema = z
     .object({
-        path: vaultPath().default("kubernetes"),
-        description: z.string().default("Kubernetes auth for AKS workloads"),
         /**
-         * Check the `iss` claim against the cluster's OIDC issuer URL. Safe on AKS with the OIDC
-         * issuer on; turn off only for clusters that still mint quoted issuers (Azure/AKS#2523).
+         * `kubernetes` (default): Vault's Kubernetes auth, which calls the cluster's TokenReview API.
+         * `jwt`: Vault's JWT auth, which checks the pods' projected service-account tokens against
+         * the AKS OIDC issuer's published keys: no reviewer token, no path from Vault to the API server.
          */
-        validateIssuer: z.boolean().default(true),
+        method: z.enum(AUTH_METHODS).default("kubernetes"),
         /**
-         * Who Vault calls TokenReview as. `serviceAccountToken` (default): a dedicated reviewer with
-         * a long-lived token Secret. `clientJwt`: no long-lived token; Vault uses each workload's
-         * own JWT, so every bound service account gets `system:auth-delegator`.
+         * Mount path without `auth/`. Default `kubernetes` (method kubernetes) or `jwt` (method
+         * jwt): switching methods creates the new mount before deleting the old one, and Vault
+         * refuses two mounts at one path.
          */
-        reviewer: z.enum(["serviceAccountToken", "clientJwt"]).default("serviceAccountToken"),
+        path: vaultPath().optional(),
+        /** Mount description; default per method. */
+        description: z.string().optional(),
+        /**
+         * Method kubernetes only; default true. Check the `iss` claim against the cluster's OIDC issuer URL. Safe
+         * on AKS with the OIDC issuer on; turn off only for clusters that still mint quoted issuers
+         * (Azure/AKS#2523).
+         */
+        validateIssuer: z.boolean().optional(),
+        /**
+         * Method kubernetes only. Who Vault calls TokenReview as. `serviceAccountToken` (the default):
+         * a dedicated reviewer with a long-lived token Secret. `clientJwt`: no long-lived token;
+         * Vault uses each workload's own JWT, so every bound service account gets `system:auth-delegator`.
+         */
+        reviewer: z.enum(["serviceAccountToken", "clientJwt"]).optional(),
+        /**
+         * Method jwt only. The audience (`aud`) of the pods' projected tokens and the roles'
+         * `bound_audiences`. Default: `<vault.address>/v1/[<vault.namespace>/]auth/<path>`, the login
+         * URL's prefix, so a token minted for this mount is accepted by no other relying party.
+         * Never `*`, and no commas (Vault splits `bound_audiences` on them).
+         */
+        audience: z
+            .string()
+            .min(1)
+            .max(256)
+            .refine((v) => v !== "*" && !v.includes(",") && v.trim() === v, "one audience: not '*', no commas, no surrounding spaces")
+            .optional(),
+        /**
+         * Method jwt only. Lifetime of the pods' projected token, seconds (600-86400). Default 3600;
+         * the kubelet replaces the token at 80% of it, and the agent re-reads it (sidecar mode).
+         */
+        tokenExpirationSeconds: z.number().int().min(MIN_PROJECTED_TOKEN_SECONDS).max(86400).optional(),
     })
-    .strict();
+    .strict()
+    // Typed by method: each carries only its own settings, with their defaults.
+    .transform((a): KubernetesAuthMethodSettings | JwtAuthMethodSettings => {
+        const common = { path: a.path ?? DEFAULT_AUTH_PATH[a.method], description: a.description ?? DEFAULT_AUTH_DESCRIPTION[a.method] };
+        if (a.method === "jwt") {
+            return { method: "jwt", ...common, ...(a.audience === undefined ? {} : { audience: a.audience }), tokenExpirationSeconds: a.tokenExpirationSeconds ?? 3600 };
+        }
+        return { method: "kubernetes", ...common, validateIssuer: a.validateIssuer ?? true, reviewer: a.reviewer ?? "serviceAccountToken" };
+    });
+
+export interface KubernetesAuthMethodSettings {
+    method: "kubernetes";
+    path: string;
+    description: string;
+    validateIssuer: boolean;
+    reviewer: "serviceAccountToken" | "clientJwt";
+}
+
+export interface JwtAuthMethodSettings {
+    method: "jwt";
+    path: string;
+    description: string;
+    /** Unset: `defaultJwtAudience` of the Vault address, namespace and path. */
+    audience?: string;
+    tokenExpirationSeconds: number;
+}
 
 export const kvSchema = z
     .object({
@@ -339,6 +409,7 @@ export const settingsSchema = z
 export type SettingsInput = z.input<typeof settingsSchema>;
 export type Settings = z.output<typeof settingsSchema>;
 export type ClusterSettings = Settings["cluster"];
+export type KubernetesAuthSettings = Settings["kubernetesAuth"];
 export type PoolSettings = z.output<typeof poolSchema>;
 export type InjectorSettings = Settings["injector"];
 export type WorkloadSettings = z.output<typeof workloadSchema>;

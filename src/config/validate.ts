@@ -129,6 +129,7 @@ const CROSS_FIELD_RULES: ReadonlyArray<(raw: RawSettings) => SettingsProblem[]> 
     vaultProblems,
     injectorProblems,
     workloadProblems,
+    authMethodProblems,
 ];
 
 function crossFieldProblems(input: unknown): SettingsProblem[] {
@@ -229,7 +230,7 @@ function injectorProblems({ injector: inj, kubernetesAuth: auth }: RawSettings):
     if (inj.failurePolicy === "Fail" && inj.replicas < 2) {
         add("injector.replicas", inj.replicas, "at least 2 with injector.failurePolicy Fail (one replica down would block every pod), or failurePolicy Ignore");
     }
-    if (auth?.reviewer === "clientJwt" && inj.reviewerTokenRotation !== undefined) {
+    if (reviewerOf(auth) === "clientJwt" && inj.reviewerTokenRotation !== undefined) {
         add("injector.reviewerTokenRotation", inj.reviewerTokenRotation, "unset with kubernetesAuth.reviewer clientJwt (there is no reviewer token to rotate)");
     }
     return problems;
@@ -304,7 +305,7 @@ function oneWorkloadProblems(key: string, w: WorkloadSettings, { injector: inj, 
     if (wildcard && w.deployment !== undefined) {
         add(`${key}.deployment`, "a deployment", "no deployment when namespace or serviceAccount is '*' (it needs one concrete identity)");
     }
-    if (auth?.reviewer === "clientJwt" && wildcard) {
+    if (reviewerOf(auth) === "clientJwt" && wildcard) {
         add(`${key}.serviceAccount`, `${w.namespace}/${w.serviceAccount}`, "a concrete namespace and service account with kubernetesAuth.reviewer clientJwt (each gets system:auth-delegator)");
     }
     if (w.tokenMaxTtl !== undefined && w.tokenMaxTtl < w.tokenTtl) add(`${key}.tokenMaxTtl`, w.tokenMaxTtl, `at least tokenTtl (${w.tokenTtl})`);
@@ -343,6 +344,51 @@ function seedProblems(key: string, seeds: WorkloadSettings["seed"]): SettingsPro
         seeded.add(sd.path);
         if (Object.keys(sd.values).length === 0) add(`${key}.seed[${j}].values`, {}, "at least one key to seed");
     });
+    return problems;
+}
+
+/** The TokenReview reviewer mode; undefined for method jwt (which has none). */
+function reviewerOf(auth: Settings["kubernetesAuth"] | undefined): string | undefined {
+    return auth?.method === "kubernetes" ? auth.reviewer : undefined;
+}
+
+/** Settings that only Kubernetes auth uses (the TokenReview path), by config key. */
+const KUBERNETES_ONLY: ReadonlyArray<readonly [section: "kubernetesAuth" | "injector", key: string, why: string]> = [
+    ["kubernetesAuth", "validateIssuer", "the JWT backend always checks iss against the issuer URL (bound_issuer)"],
+    ["kubernetesAuth", "reviewer", "Vault checks tokens against the issuer's published keys and calls no TokenReview"],
+    ["injector", "reviewerServiceAccount", "no token reviewer is created"],
+    ["injector", "reviewerTokenRotation", "there is no reviewer token to rotate"],
+];
+const JWT_ONLY = ["audience", "tokenExpirationSeconds"] as const;
+
+/**
+ * `kubernetesAuth.method`: settings that belong to the other method are refused (not ignored: a
+ * reviewer rotation that silently does nothing is worse than an error), and with `jwt` every role
+ * binds one exact `sub`, so wildcards have no meaning. Read from the raw input: the schema fills
+ * no defaults for these keys, so "set" means set by the user.
+ */
+function authMethodProblems({ root }: RawSettings): SettingsProblem[] {
+    const { problems, add } = problemList();
+    const rawAuth = asRecord(root.kubernetesAuth);
+    const method = rawAuth.method ?? "kubernetes";
+    if (method === "jwt") {
+        for (const [section, key, why] of KUBERNETES_ONLY) {
+            const value = asRecord(root[section])[key];
+            if (value !== undefined) add(`${section}.${key}`, value, `unset with kubernetesAuth.method jwt (${why}); it applies to method kubernetes only`);
+        }
+        asArray(root.workloads).forEach((rawW, i) => {
+            const w = asRecord(rawW);
+            for (const field of ["namespace", "serviceAccount"] as const) {
+                if (w[field] === "*") {
+                    add(`workloads[${i}].${field}`, "*", "a DNS-1123 label with kubernetesAuth.method jwt: each JWT role is bound to one exact subject, system:serviceaccount:<namespace>:<serviceAccount>");
+                }
+            }
+        });
+    } else if (method === "kubernetes") {
+        for (const key of JWT_ONLY) {
+            if (rawAuth[key] !== undefined) add(`kubernetesAuth.${key}`, rawAuth[key], "unset with kubernetesAuth.method kubernetes, or set kubernetesAuth.method: jwt (it applies to JWT auth only)");
+        }
+    }
     return problems;
 }
 

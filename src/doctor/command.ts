@@ -94,7 +94,7 @@ export function doctorCommand(deps: DoctorCommandDeps): Command {
         .requiredOption("-s, --stack <name>", "stack whose outputs describe the deployment")
         .option("--json", "print the report as JSON")
         .option("--failures-only", "print only checks that did not pass")
-        .option("--backend-url <url>", "Pulumi backend holding the stack (default: PULUMI_BACKEND_URL, else the project's file backend)")
+        .option("--backend-url <url>", "Pulumi backend holding the stack (default: the one the Pulumi CLI is logged in to, else the project's file backend)")
         .option("--secrets-provider <provider>", "the stack's secrets provider, if not passphrase")
         .option("--kubeconfig <file>", "read the cluster with this kubeconfig instead of the stack's output (without the Pulumi CLI: default $KUBECONFIG)")
         .option("--allow-exec", "run the kubeconfig's exec plugin or auth provider even if it is not the kubelogin the program writes")

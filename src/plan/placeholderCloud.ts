@@ -88,6 +88,7 @@ export class PlaceholderCloud implements pulumi.runtime.Mocks {
                 break;
             }
             case "vault:index/authBackend:AuthBackend":
+            case "vault:jwt/authBackend:AuthBackend":
                 state.accessor = ph("accessor");
                 break;
             case "random:index/randomPassword:RandomPassword":

@@ -10,6 +10,7 @@ import { SecretInputs } from "../config/load";
 import { AksCluster, AksCredentialsArgs } from "../components/cluster/aksCluster";
 import { VaultInjector } from "../components/injector/vaultInjector";
 import { VaultKubernetesAuth } from "../components/vault/vaultKubernetesAuth";
+import { VaultJwtAuth, defaultJwtAudience } from "../components/vault/vaultJwtAuth";
 import { VaultKv } from "../components/vault/vaultKv";
 import { SeedValueArgs, WorkloadBinding } from "../components/workload/workloadBinding";
 import { STAGES, Stage } from "./stages";
@@ -63,6 +64,7 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
     if (!includes(stage, "injector")) return outputs;
 
     const inj = settings.injector;
+    const ka = settings.kubernetesAuth;
     const injector = new VaultInjector("vault-injector", {
         provider: cluster.provider,
         namespace: inj.namespace,
@@ -71,7 +73,7 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
         chartRepository: inj.chartRepository,
         externalVaultAddr: settings.vault.address,
         replicas: inj.replicas,
-        authPath: settings.kubernetesAuth.path,
+        authPath: ka.path,
         logLevel: inj.logLevel,
         logFormat: inj.logFormat,
         imageTag: inj.imageTag,
@@ -79,7 +81,8 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
         nodeSelector: inj.nodeSelector,
         resources: inj.resources,
         reviewerServiceAccount: inj.reviewerServiceAccount,
-        reviewer: settings.kubernetesAuth.reviewer,
+        // JWT auth: Vault checks tokens against the issuer's keys; no reviewer identity at all.
+        reviewer: ka.method === "kubernetes" ? ka.reviewer : "none",
         reviewerTokenRotation: inj.reviewerTokenRotation,
         failurePolicy: inj.failurePolicy,
         vaultCaCertPem: settings.vault.caCertPem,
@@ -101,16 +104,26 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
         maxLeaseTtlSeconds: 3600,
     });
 
-    const auth = new VaultKubernetesAuth("vault-k8s-auth", {
-        provider: vaultProvider,
-        path: settings.kubernetesAuth.path,
-        description: settings.kubernetesAuth.description,
-        kubernetesHost: cluster.apiServerUrl,
-        kubernetesCaCert: cluster.caCertPem,
-        tokenReviewerJwt: injector.reviewerJwt,
-        issuer: cluster.oidcIssuerUrl,
-        validateIssuer: settings.kubernetesAuth.validateIssuer,
-    });
+    const auth = ka.method === "jwt"
+        ? new VaultJwtAuth("vault-jwt-auth", {
+            provider: vaultProvider,
+            path: ka.path,
+            description: ka.description,
+            issuer: cluster.oidcIssuerUrl,
+        })
+        : new VaultKubernetesAuth("vault-k8s-auth", {
+            provider: vaultProvider,
+            path: ka.path,
+            description: ka.description,
+            kubernetesHost: cluster.apiServerUrl,
+            kubernetesCaCert: cluster.caCertPem,
+            tokenReviewerJwt: injector.reviewerJwt,
+            issuer: cluster.oidcIssuerUrl,
+            validateIssuer: ka.validateIssuer,
+        });
+    const workloadAuth = ka.method === "jwt"
+        ? { method: "jwt" as const, audience: ka.audience ?? defaultJwtAudience(settings.vault.address, ka.path, settings.vault.namespace), tokenExpirationSeconds: ka.tokenExpirationSeconds }
+        : { method: "kubernetes" as const };
     const kv = new VaultKv("vault-kv", {
         provider: vaultProvider,
         path: settings.kv.path,
@@ -119,6 +132,11 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
         protect: settings.kv.protect,
     });
     outputs.vaultAuthPath = auth.path;
+    // Only with jwt, so existing (kubernetes) stacks see no change in their outputs.
+    if (workloadAuth.method === "jwt") {
+        outputs.vaultAuthMethod = "jwt";
+        outputs.vaultJwtAudience = workloadAuth.audience;
+    }
     outputs.vaultAuthAccessor = auth.accessor;
     outputs.kvMountPath = kv.path;
     if (!includes(stage, "workloads")) return outputs;
@@ -137,6 +155,7 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
             serviceAccount: w.serviceAccount,
             role: w.role ?? w.name,
             authPath: auth.path,
+            auth: workloadAuth,
             kvMount: kv.path,
             tokenTtl: w.tokenTtl,
             tokenMaxTtl: w.tokenMaxTtl,
@@ -150,7 +169,7 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
             extraCapabilities: w.extraCapabilities,
             deployment: w.deployment,
             deploymentDependsOn: [injector.release],
-            authDelegator: settings.kubernetesAuth.reviewer === "clientJwt",
+            authDelegator: ka.method === "kubernetes" && ka.reviewer === "clientJwt",
             injection: w.injection,
             vaultNamespace: settings.vault.namespace,
             sharedNamespace: w.createNamespace ? undefined : createdNamespaces.get(w.namespace),

@@ -21,6 +21,7 @@ export const STAGE_ROOT_TYPES: Readonly<Record<string, Stage>> = {
     [`${TYPE_PREFIX}:VaultInjector`]: "injector",
     "pulumi:providers:vault": "vault-auth",
     [`${TYPE_PREFIX}:VaultKubernetesAuth`]: "vault-auth",
+    [`${TYPE_PREFIX}:VaultJwtAuth`]: "vault-auth",
     [`${TYPE_PREFIX}:VaultKv`]: "vault-auth",
     [`${TYPE_PREFIX}:WorkloadBinding`]: "workloads",
 };

@@ -6,7 +6,7 @@
  * log, and that no secret ever reaches a command line.
  */
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import {
@@ -41,7 +41,12 @@ describe("Automation API against a stand-in pulumi CLI", function () {
         mkdirSync(projectDir);
         for (const f of ["Pulumi.yaml", "package.json"]) copyFileSync(path.join(ROOT, f), path.join(projectDir, f));
         // The Automation API spawns `pulumi` from process.env.PATH, so the stand-in goes there.
-        for (const k of ["PATH", "STANDIN_DIR", "STANDIN_LOCKED", "STANDIN_FAIL_UP", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_BACKEND_URL"]) saved[k] = process.env[k];
+        for (const k of ["PATH", "STANDIN_DIR", "STANDIN_LOCKED", "STANDIN_FAIL_UP", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_BACKEND_URL", "HOME", "PULUMI_HOME", "PULUMI_CREDENTIALS_PATH"]) saved[k] = process.env[k];
+        // A fake HOME, logged in nowhere: the developer's own `pulumi login` must not leak in.
+        process.env.HOME = path.join(work, "home");
+        mkdirSync(process.env.HOME);
+        delete process.env.PULUMI_HOME;
+        delete process.env.PULUMI_CREDENTIALS_PATH;
         process.env.PATH = `${STANDIN}${path.delimiter}${process.env.PATH ?? ""}`;
         process.env.STANDIN_DIR = work;
         process.env.PULUMI_CONFIG_PASSPHRASE = "test-passphrase";
@@ -112,6 +117,18 @@ describe("Automation API against a stand-in pulumi CLI", function () {
         assert.deepEqual(result.stages.map((s) => `${s.stage}:${s.status}`), ["cluster:done", "injector:done", "vault-auth:skipped", "workloads:skipped"]);
         assert.deepEqual(result.outputs?.kubeconfig, { value: "[secret]", secret: true });
         assert.deepEqual(result.stages[0].changes, { create: 1, same: 3 });
+    });
+
+    it("after `pulumi login`, every command goes to that backend (the test above: not logged in, .pulumi-state)", async () => {
+        mkdirSync(path.join(work, "stacks"), { recursive: true });
+        writeFileSync(path.join(work, "stacks", "dev"), "");
+        mkdirSync(path.join(process.env.HOME ?? "", ".pulumi"));
+        writeFileSync(path.join(process.env.HOME ?? "", ".pulumi", "credentials.json"), JSON.stringify({ current: "azblob://team-state", accessTokens: {}, accounts: {} }));
+        await run({ operation: "outputs", stack: "dev", projectDir, env });
+        const loggedIn = calls().slice(1);
+        assert.ok(loggedIn.length > 0);
+        for (const c of loggedIn) assert.equal(c.env.PULUMI_BACKEND_URL, "azblob://team-state", c.args.join(" "));
+        assert.equal(existsSync(path.join(projectDir, ".pulumi-state")), false, "no local state folder made");
     });
 
     it("a failing update names the stage and the resource from the event log; a locked stack is retried, never cancelled", async () => {

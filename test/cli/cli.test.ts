@@ -3,7 +3,7 @@
  * clear line (no stack trace), `--json` is machine-readable, Ctrl-C cancels and exits 130.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { Writable } from "stream";
@@ -187,6 +187,58 @@ describe("CLI", () => {
         }), { onInterrupt: (h) => { interrupt = h; return () => { interrupt = undefined; }; } });
         assert.equal(res.code, EXIT.cancelled);
         assert.match(res.stderr, /cancelling the running update/);
+    });
+
+    it("an unknown command says so (not 'too many arguments for plan'), exit 2; --json prints the usage error as JSON", async () => {
+        const res = await cli(["frobnicate"]);
+        assert.equal(res.code, EXIT.usage);
+        assert.match(res.stderr, /^error: unknown command 'frobnicate' \(commands: plan, preview, up, destroy, refresh, outputs, doctor; see --help\)\n/);
+        assert.doesNotMatch(res.stderr, /too many arguments/);
+        assert.equal(res.stdout, "");
+        const json = await cli(["frobnicate", "--json"]);
+        assert.equal(json.code, EXIT.usage);
+        assert.deepEqual(JSON.parse(json.stdout), { type: "error", kind: "UsageError", exitCode: EXIT.usage, message: "unknown command 'frobnicate' (commands: plan, preview, up, destroy, refresh, outputs, doctor; see --help)" });
+        // Commander's own usage errors too: an unknown option, a missing required option, a bad value.
+        for (const args of [["preview", "--bogus", "--json"], ["doctor", "--json"], ["doctor", "--stack", "dev", "--tail", "0", "--json"]]) {
+            const r = await cli(args);
+            assert.equal(r.code, EXIT.usage, args.join(" "));
+            const err = JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}") as { type: string; kind: string; message: string };
+            assert.equal(err.type, "error", args.join(" "));
+            assert.equal(err.kind, "UsageError");
+            assert.doesNotMatch(err.message, /^error:/);
+        }
+        // Known commands and `help` still dispatch; an extra operand to plan is still plan's error.
+        assert.equal((await cli(["help", "plan"])).code, EXIT.ok);
+        assert.match((await cli(["plan", "extra"])).stderr, /too many arguments for 'plan'/);
+    });
+
+    it("says which backend it uses: the Pulumi CLI's login, else the local default (fake HOME)", async () => {
+        const home = mkdtempSync(path.join(tmpdir(), "cli-home-"));
+        try {
+            const env = { PATH: path.join(ROOT, "test", "fixtures", "standin"), HOME: home };
+            const local = await cli(["outputs"], async () => OK, { env });
+            assert.match(local.stderr, new RegExp(`^backend: file://${path.join(ROOT, ".pulumi-state").replace(/[.]/g, "\\.")} \\(not logged in: the project's local file backend\\)$`, "m"));
+            mkdirSync(path.join(home, ".pulumi"));
+            writeFileSync(path.join(home, ".pulumi", "credentials.json"), JSON.stringify({ current: "https://api.pulumi.com", accessTokens: { "https://api.pulumi.com": "pul-x" } }));
+            const seen: RunOptions[] = [];
+            const res = await cli(["outputs", "--json"], async (o) => { seen.push(o); return OK; }, { env });
+            assert.deepEqual(JSON.parse(res.stdout.split("\n")[0]), { type: "backend", url: "https://api.pulumi.com", source: "login" });
+            const text = await cli(["outputs"], async () => OK, { env });
+            assert.match(text.stderr, /^backend: https:\/\/api\.pulumi\.com \(pulumi login \(.*\.pulumi\/credentials\.json\)\)$/m);
+            // The library resolves the same default itself; the CLI passes no URL of its own.
+            assert.equal(seen[0].backendUrl, undefined);
+        } finally {
+            rmSync(home, { recursive: true, force: true });
+        }
+    });
+
+    it("--version prints the package version", async () => {
+        const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string };
+        for (const flag of ["--version", "-V"]) {
+            const res = await cli([flag]);
+            assert.equal(res.code, EXIT.ok);
+            assert.equal(res.stdout, `${pkg.version}\n`);
+        }
     });
 
     it("has a place for extra subcommands", async () => {

@@ -26,7 +26,7 @@ function pathsOf(v: unknown, prefix = ""): string[] {
 const EXTRA_PATHS = [
     "cluster.credentials", "cluster.credentials.mode", "cluster.credentials.login", "cluster.protect", "cluster.mode",
     "vault.allowHttp", "vault.caCertPem", "vault.skipTlsVerify", "injector.failurePolicy", "injector.reviewerTokenRotation",
-    "kubernetesAuth.reviewer", "kv.protect", "kv.existing", "workloads[0].allowWildcard", "workloads[0].createNamespace",
+    "kubernetesAuth.reviewer", "kubernetesAuth.method", "kubernetesAuth.audience", "kv.protect", "kv.existing", "workloads[0].allowWildcard", "workloads[0].createNamespace",
     "workloads[0].seed[0].writeOnce", "workloads[0].tokenMaxTtl", "workloads[1]", "workloads[0].secrets[1]",
 ];
 const PATHS = [...new Set([...pathsOf(labRaw()), ...EXTRA_PATHS])];
@@ -42,7 +42,7 @@ const nasty = fc.oneof(
 );
 /** One property changed to a plausible value: most results are valid, so the graph gets built. */
 const plausible = fc.array(fc.tuple(fc.constantFrom(...LEAF_PATHS), fc.option(fc.constantFrom(
-    "*", "x", "api", "aks", "secret", "https://v:8200", "Fail", "Ignore", "clientJwt", "serviceAccountToken", "2026-01", true, false, 1, 2, 3, 3600, 7200,
+    "*", "x", "api", "aks", "secret", "https://v:8200", "Fail", "Ignore", "clientJwt", "serviceAccountToken", "jwt", "kubernetes", "2026-01", true, false, 1, 2, 3, 3600, 7200,
     { mode: "kubelogin", login: "azurecli" }, { mode: "kubelogin", login: "msi" }, { mode: "admin" },
     { name: "api", namespace: "api", serviceAccount: "api", secrets: [{ file: "db", path: "api/db" }] }, { file: "cfg", path: "cfg" },
 ), { nil: undefined })), { minLength: 1, maxLength: 2 });
@@ -105,7 +105,8 @@ describe("config fuzzing (fast-check)", function () {
                 process.off("unhandledRejection", onRejection);
             }
             assert.deepEqual(failures, []);
-            assert.equal(cloud.of("vault:kubernetes/authBackendRole:AuthBackendRole").length, settings.workloads.length, "one Vault role per workload");
+            const roles = cloud.of("vault:kubernetes/authBackendRole:AuthBackendRole").length + cloud.of("vault:jwt/authBackendRole:AuthBackendRole").length;
+            assert.equal(roles, settings.workloads.length, "one Vault role per workload");
             assert.equal(cloud.of("kubernetes:helm.sh/v3:Release").length, 1, "the injector is installed");
         }), { numRuns: 4 * SCALE });
     });

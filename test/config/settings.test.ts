@@ -20,9 +20,9 @@ describe("settings", () => {
         const s = parseSettings(stackConfig());
         assert.equal(s.injector.chartVersion, "0.34.1");
         assert.equal(s.injector.replicas, 3);
-        assert.equal(s.injector.reviewerServiceAccount, "vault-token-reviewer");
+        assert.equal(s.injector.reviewerServiceAccount, undefined, "the default name is the component's (method jwt has no reviewer)");
         assert.equal(s.kubernetesAuth.path, "aks");
-        assert.equal(s.kubernetesAuth.validateIssuer, true);
+        assert.equal(s.kubernetesAuth.method === "kubernetes" && s.kubernetesAuth.validateIssuer, true);
         assert.equal(s.kv.path, "secret");
         assert.equal(s.workloads[0].createNamespace, true);
     });
@@ -74,9 +74,9 @@ describe("settings defaults for a minimal stack", () => {
         assert.equal(s.injector.namespace, "vault");
         assert.equal(s.injector.chartVersion, "0.34.1");
         assert.equal(s.injector.replicas, 2);
-        assert.equal(s.injector.reviewerServiceAccount, "vault-token-reviewer");
+        assert.equal(s.injector.reviewerServiceAccount, undefined, "the default name is the component's (method jwt has no reviewer)");
         assert.equal(s.kubernetesAuth.path, "kubernetes");
-        assert.equal(s.kubernetesAuth.validateIssuer, true);
+        assert.equal(s.kubernetesAuth.method === "kubernetes" && s.kubernetesAuth.validateIssuer, true);
         assert.equal(s.kv.path, "secret");
         assert.equal(s.kv.protect, true);
         assert.equal(s.cluster.mode, "create");

@@ -249,6 +249,36 @@ export class CloudMock implements pulumi.runtime.Mocks {
             case "vault:index/authBackend:AuthBackend":
                 state.accessor = this.computed(`auth_${inputs.type}_${hex(`acc:${inputs.path}`)}`);
                 break;
+            case "vault:jwt/authBackend:AuthBackend": {
+                // Vault fetches `<oidc_discovery_url>/.well-known/openid-configuration` when the
+                // config is written and refuses it unless the document's `issuer` equals the URL
+                // exactly (hashicorp/cap jwt.NewOIDCDiscoveryKeySet): only a cluster's own issuer
+                // URL, trailing slash included, passes. Unknown during a first preview.
+                const url = inputs.oidcDiscoveryUrl;
+                if (!this.preview && typeof url === "string" && ![...this.clusters.values()].some((c) => c.issuerUrl === url)) {
+                    this.unexpected.push(`jwt auth backend ${args.name}: Vault answers "error checking oidc discovery URL" for ${url} (no issuer publishes exactly that URL)`);
+                    throw new Error("error checking oidc discovery URL");
+                }
+                state.path = inputs.path ?? "jwt";
+                state.type = inputs.type ?? "jwt";
+                state.accessor = this.computed(`auth_jwt_${hex(`acc:${String(state.path)}`)}`);
+                break;
+            }
+            case "vault:jwt/authBackendRole:AuthBackendRole": {
+                // What vault-plugin-auth-jwt's role write refuses (path_role.go).
+                const refuse = (why: string) => {
+                    this.unexpected.push(`jwt role ${args.name}: Vault answers "${why}"`);
+                    throw new Error(why);
+                };
+                const list = (v: unknown) => (Array.isArray(v) ? v : []);
+                if (inputs.roleType !== "jwt" && list(inputs.allowedRedirectUris).length === 0) refuse("'allowed_redirect_uris' must be set if 'role_type' is 'oidc' or unspecified.");
+                if (typeof inputs.userClaim !== "string" || inputs.userClaim === "") refuse("a user claim must be defined on the role");
+                const bound = list(inputs.boundAudiences).length > 0 || list(inputs.tokenBoundCidrs).length > 0
+                    || (typeof inputs.boundSubject === "string" && inputs.boundSubject !== "")
+                    || Object.keys((inputs.boundClaims ?? {}) as object).length > 0;
+                if (inputs.roleType === "jwt" && !bound) refuse("must have at least one bound constraint when creating/updating a role");
+                break;
+            }
             case "random:index/randomPassword:RandomPassword":
                 state.result = this.preview ? UNKNOWN : wireSecret(hex(`pw:${args.name}`, Number(inputs.length ?? 16)));
                 break;

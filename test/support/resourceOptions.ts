@@ -13,6 +13,10 @@ export interface SentOptions {
     ignoreChanges: string[];
     deleteBeforeReplace: boolean;
     retainOnDelete: boolean;
+    /** URN of the parent; "" for a top-level resource. */
+    parent: string;
+    /** URNs the registration depends on (explicit dependsOn and Input dependencies). */
+    dependencies: string[];
 }
 
 interface RegisterRequest {
@@ -22,6 +26,8 @@ interface RegisterRequest {
     getIgnorechangesList(): string[];
     getDeletebeforereplace(): boolean;
     getRetainondelete(): boolean;
+    getParent(): string;
+    getDependenciesList(): string[];
 }
 
 export const sentOptions: SentOptions[] = [];
@@ -39,6 +45,8 @@ export function recordResourceOptions(): SentOptions[] {
                 ignoreChanges: req.getIgnorechangesList(),
                 deleteBeforeReplace: req.getDeletebeforereplace(),
                 retainOnDelete: req.getRetainondelete(),
+                parent: req.getParent(),
+                dependencies: req.getDependenciesList(),
             });
             return original.call(this, req, cb);
         };

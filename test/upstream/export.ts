@@ -51,7 +51,7 @@ function secretKeys(r: RecordedResource): string[] {
 }
 
 /** What one evaluated stack sent, as the fixture files. */
-export function fixtureFiles(stack: string, settings: Settings, cloud: CloudMock, outputs: unknown): Record<string, unknown> {
+export function fixtureFiles(stack: string, raw: Obj, settings: Settings, cloud: CloudMock, outputs: unknown): Record<string, unknown> {
     const one = (type: string): Obj => cloud.one(type).inputs as Obj;
     const all = (type: string): RecordedResource[] => cloud.of(type);
 
@@ -68,6 +68,9 @@ export function fixtureFiles(stack: string, settings: Settings, cloud: CloudMock
     const stackJson = {
         formatVersion: FORMAT_VERSION,
         stack,
+        // The stack file's settings as the user wrote them (no defaults filled in): the intent
+        // the oracles hold the rendered output to, with the documented defaults.
+        config: raw,
         // What the cloud (mock) computed: the truth the program must have carried over.
         cluster: {
             name: cluster.name,
@@ -203,12 +206,12 @@ export function fixtureFiles(stack: string, settings: Settings, cloud: CloudMock
 /** Evaluates one stack file under the mock cloud; returns its fixture files. */
 export async function exportStack(stack: string, file: string): Promise<Record<string, unknown>> {
     const raw = rawSettings(file);
-    const settings = parseSettings(raw);
+    const settings = parseSettings(structuredClone(raw));
     const cloud = await useCloud();
     const outputs = buildProgram(settings, secretInputs());
     await settle(cloud);
     const resolved = await valueOf(pulumi.output(outputs));
-    return fixtureFiles(stack, settings, cloud, resolved);
+    return fixtureFiles(stack, raw, settings, cloud, resolved);
 }
 
 export async function main(): Promise<string> {

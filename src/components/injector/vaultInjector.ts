@@ -35,12 +35,13 @@ export interface VaultInjectorArgs {
     /** Injector pod resources. */
     resources: InjectorValuesResources;
     /** Name of the token reviewer service account. Default `vault-token-reviewer`. */
-    reviewerServiceAccount: string;
+    reviewerServiceAccount?: string;
     /**
      * `serviceAccountToken` (default): create the reviewer identity and its long-lived token.
      * `clientJwt`: create none; Vault reviews each workload's JWT with that JWT itself.
+     * `none`: create none; Vault calls no TokenReview at all (JWT auth against the OIDC issuer).
      */
-    reviewer?: "serviceAccountToken" | "clientJwt";
+    reviewer?: "serviceAccountToken" | "clientJwt" | "none";
     /** Changing it replaces the reviewer token (new Secret before the old one is deleted). Default: never rotated. */
     reviewerTokenRotation?: string | number;
     /** Webhook failure policy. Default `Fail` (see docs/security.md). */
@@ -48,6 +49,9 @@ export interface VaultInjectorArgs {
     /** PEM CA bundle of a Vault behind a private CA. Default: system roots. */
     vaultCaCertPem?: string;
 }
+
+/** The reviewer service account's name when none is configured. */
+export const DEFAULT_REVIEWER_SERVICE_ACCOUNT = "vault-token-reviewer";
 
 type InjectorValuesResources = Parameters<typeof renderInjectorValues>[0]["resources"];
 
@@ -60,11 +64,11 @@ export class VaultInjector extends pulumi.ComponentResource {
     /** The chart values sent to Helm. */
     public readonly values: ChartValues;
     public readonly release: k8s.helm.v3.Release;
-    /** The reviewer service account; undefined with `reviewer: clientJwt`. */
+    /** The reviewer service account; undefined unless `reviewer: serviceAccountToken`. */
     public readonly reviewerServiceAccountName: pulumi.Output<string> | undefined;
-    /** Long-lived reviewer JWT from the service-account-token Secret (secret); undefined with `reviewer: clientJwt`. */
+    /** Long-lived reviewer JWT from the service-account-token Secret (secret); undefined unless `reviewer: serviceAccountToken`. */
     public readonly reviewerJwt: pulumi.Output<string> | undefined;
-    /** Name of the Secret holding the current reviewer token; undefined with `reviewer: clientJwt`. */
+    /** Name of the Secret holding the current reviewer token; undefined unless `reviewer: serviceAccountToken`. */
     public readonly reviewerTokenSecretName: pulumi.Output<string> | undefined;
 
     constructor(name: string, args: VaultInjectorArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -108,15 +112,16 @@ export class VaultInjector extends pulumi.ComponentResource {
             timeout: 600,
         }, k8sOpts);
 
-        if ((args.reviewer ?? "serviceAccountToken") === "clientJwt") {
-            // No long-lived token anywhere: Vault reviews each workload's JWT with that JWT, and
-            // each WorkloadBinding grants its own service account system:auth-delegator.
+        if ((args.reviewer ?? "serviceAccountToken") !== "serviceAccountToken") {
+            // No long-lived token anywhere. clientJwt: Vault reviews each workload's JWT with that
+            // JWT, and each WorkloadBinding grants its own service account system:auth-delegator.
+            // none: JWT auth, Vault never calls the API server.
             this.reviewerServiceAccountName = undefined;
             this.reviewerJwt = undefined;
             this.reviewerTokenSecretName = undefined;
         } else {
             const sa = new k8s.core.v1.ServiceAccount(`${name}-reviewer`, {
-                metadata: { name: args.reviewerServiceAccount, namespace: this.namespace },
+                metadata: { name: args.reviewerServiceAccount ?? DEFAULT_REVIEWER_SERVICE_ACCOUNT, namespace: this.namespace },
                 // The reviewer's token is only ever used by Vault, never mounted in a pod.
                 automountServiceAccountToken: false,
             }, k8sOpts);

@@ -4,6 +4,7 @@
  */
 import { kvDataPath } from "../vault/vaultPolicy";
 import { DEFAULT_INJECTION, InjectionArgs, resolveAgentResources } from "./agentInjection";
+import { jwtLoginAnnotations } from "./jwtLogin";
 
 export const ANNOTATION_PREFIX = "vault.hashicorp.com/";
 
@@ -30,6 +31,11 @@ export interface AnnotationArgs {
      * Without it the agents log in at the root namespace, where the mount does not exist.
      */
     vaultNamespace?: string;
+    /**
+     * Log in with Vault's JWT auth and the pod's projected token (`projectedTokenVolume`) instead
+     * of Kubernetes auth. Default false.
+     */
+    jwt?: boolean;
 }
 
 const GO_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -58,6 +64,7 @@ export function renderPodAnnotations(args: AnnotationArgs): Record<string, strin
         [`${ANNOTATION_PREFIX}role`]: args.role,
         [`${ANNOTATION_PREFIX}auth-path`]: `auth/${args.authPath}`,
         ...(args.vaultNamespace === undefined ? {} : { [`${ANNOTATION_PREFIX}namespace`]: args.vaultNamespace }),
+        ...(args.jwt === true ? jwtLoginAnnotations(ANNOTATION_PREFIX) : {}),
         // Always explicit: the injector would otherwise fill in its own (chart-wide) defaults, and
         // the init container and the sidecar both take these values.
         [`${ANNOTATION_PREFIX}agent-requests-cpu`]: resources.requests.cpu,

@@ -7,6 +7,7 @@ import { SecretFile, renderPodAnnotations } from "./annotations";
 import { INJECTION_LABEL, INJECTION_LABEL_VALUE } from "../injector/injectorValues";
 import { InjectionArgs } from "./agentInjection";
 import { ExtraCapability, renderKvPolicy } from "../vault/vaultPolicy";
+import { JwtLoginArgs, projectedTokenVolume, serviceAccountSubject } from "./jwtLogin";
 
 /** Where a seeded value comes from. */
 export type SeedValueArgs =
@@ -44,8 +45,14 @@ export interface WorkloadBindingArgs {
     serviceAccount: string;
     /** Vault role name. */
     role: string;
-    /** Kubernetes auth mount path without `auth/` (an output of VaultKubernetesAuth). */
+    /** Auth mount path without `auth/` (an output of VaultKubernetesAuth or VaultJwtAuth). */
     authPath: pulumi.Input<string>;
+    /**
+     * Which auth method the mount at `authPath` is. Default `{ method: "kubernetes" }`. With
+     * `jwt`, the role is a JWT role bound to the service account's exact `sub` and the audience,
+     * and the Deployment's pods get a projected token for that audience.
+     */
+    auth?: { method: "kubernetes" } | ({ method: "jwt" } & JwtLoginArgs);
     /** KV v2 mount path (an output of VaultKv). */
     kvMount: pulumi.Input<string>;
     /** Vault token TTL, seconds. Default 3600. */
@@ -97,9 +104,21 @@ export class WorkloadBinding extends pulumi.ComponentResource {
     public readonly policyText: pulumi.Output<string>;
     /** The pod template annotations (also set when no Deployment is made, for the user's own). */
     public readonly podAnnotations: pulumi.Output<Record<string, string>>;
+    /**
+     * Volumes the pod spec needs besides the annotations (method jwt: the projected token, which
+     * no app container should mount); empty with method kubernetes.
+     */
+    public readonly podVolumes: ReturnType<typeof projectedTokenVolume>[];
 
     constructor(name: string, args: WorkloadBindingArgs, opts?: pulumi.ComponentResourceOptions) {
         super(`${TYPE_PREFIX}:WorkloadBinding`, name, {}, opts);
+        const auth = args.auth ?? { method: "kubernetes" };
+        if (auth.method === "jwt" && (args.serviceAccount === "*" || args.namespace === "*")) {
+            throw new Error(`WorkloadBinding ${name}: auth method jwt binds one exact subject; namespace and serviceAccount cannot be "*"`);
+        }
+        if (auth.method === "jwt" && (auth.audience === "" || auth.audience === "*" || auth.audience.includes(","))) {
+            throw new Error(`WorkloadBinding ${name}: auth.audience must be one audience (not empty, not "*", no commas)`);
+        }
         const k8sOpts = { parent: this, provider: args.k8sProvider };
         const vaultOpts = { parent: this, provider: args.vaultProvider };
 
@@ -140,16 +159,32 @@ export class WorkloadBinding extends pulumi.ComponentResource {
         const policy = new vault.Policy(`${name}-policy`, { name, policy: this.policyText }, vaultOpts);
         this.policyName = policy.name;
 
-        const role = new vault.kubernetes.AuthBackendRole(`${name}-role`, {
-            backend: args.authPath,
-            roleName: args.role,
-            // Bound to exactly this service account in exactly this namespace.
-            boundServiceAccountNames: [this.serviceAccountName],
-            boundServiceAccountNamespaces: [namespace],
-            tokenTtl: args.tokenTtl,
-            tokenMaxTtl: args.tokenMaxTtl,
-            tokenPolicies: pulumi.output(policy.name).apply((p) => [...new Set([...args.policies, p])]),
-        }, vaultOpts);
+        const tokenPolicies = pulumi.output(policy.name).apply((p) => [...new Set([...args.policies, p])]);
+        const role = auth.method === "jwt"
+            ? new vault.jwt.AuthBackendRole(`${name}-role`, {
+                backend: args.authPath,
+                roleName: args.role,
+                roleType: "jwt",
+                // `bound_subject`, not `bound_claims.sub`: an exact comparison inside the token
+                // validator (hashicorp/cap jwt.Validate, "invalid subject (sub) claim"), with no
+                // glob type and no comma splitting to get wrong (vault-plugin-auth-jwt path_role.go).
+                boundSubject: pulumi.all([namespace, this.serviceAccountName]).apply(([ns, sa]) => serviceAccountSubject(ns, sa)),
+                boundAudiences: [auth.audience],
+                userClaim: "sub",
+                tokenTtl: args.tokenTtl,
+                tokenMaxTtl: args.tokenMaxTtl,
+                tokenPolicies,
+            }, vaultOpts)
+            : new vault.kubernetes.AuthBackendRole(`${name}-role`, {
+                backend: args.authPath,
+                roleName: args.role,
+                // Bound to exactly this service account in exactly this namespace.
+                boundServiceAccountNames: [this.serviceAccountName],
+                boundServiceAccountNamespaces: [namespace],
+                tokenTtl: args.tokenTtl,
+                tokenMaxTtl: args.tokenMaxTtl,
+                tokenPolicies,
+            }, vaultOpts);
         this.roleName = role.roleName;
 
         // Named by path, not list position: reordering or removing an entry must not rename (and so
@@ -178,8 +213,10 @@ export class WorkloadBinding extends pulumi.ComponentResource {
                     secrets: args.secrets,
                     injection: args.injection,
                     vaultNamespace: args.vaultNamespace,
+                    jwt: auth.method === "jwt",
                 }),
             );
+        this.podVolumes = auth.method === "jwt" ? [projectedTokenVolume(auth)] : [];
 
         if (args.deployment !== undefined) {
             const d = args.deployment;
@@ -200,6 +237,7 @@ export class WorkloadBinding extends pulumi.ComponentResource {
                         spec: {
                             serviceAccountName: this.serviceAccountName,
                             containers: [{ name, image: d.image, command }],
+                            ...(this.podVolumes.length > 0 ? { volumes: this.podVolumes } : {}),
                         },
                     },
                 },
@@ -213,6 +251,7 @@ export class WorkloadBinding extends pulumi.ComponentResource {
             policyName: this.policyName,
             policyText: this.policyText,
             podAnnotations: this.podAnnotations,
+            podVolumes: this.podVolumes,
         });
     }
 }
