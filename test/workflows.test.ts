@@ -9,12 +9,41 @@ import { parse } from "yaml";
 import { validateWorkflow } from "@action-validator/core";
 import { ROOT } from "./support/harness";
 
-type Step = { uses?: string; run?: string; with?: Record<string, unknown> };
+type Step = { uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string> };
+type Job = { env?: Record<string, string>; environment?: string | { name: string }; permissions?: Record<string, string>; steps: Step[]; strategy?: { matrix?: { node?: string[] } } };
 type Workflow = {
     on: Record<string, unknown>;
-    permissions?: Record<string, string>;
-    jobs: Record<string, { env?: Record<string, string>; steps: Step[]; strategy?: { matrix?: { node?: string[] } } }>;
+    permissions?: Record<string, string> | string;
+    env?: Record<string, string>;
+    jobs: Record<string, Job>;
 };
+
+/** The secrets a step references (`${{ secrets.X }}` in its env or with), sorted. */
+const secretsOf = (st: Step | Job | Workflow): string[] => [...new Set([...JSON.stringify({ env: (st as Step).env ?? {}, with: (st as Step).with ?? {} }).matchAll(/secrets\.([A-Za-z0-9_]+)/g)].map((m) => m[1]))].sort();
+
+/**
+ * What would hand a pull request's code more than read-only credentials (issue 10, item 5): an
+ * empty list for the shipped preview workflow; the mutants in the test below each break one rule.
+ */
+function problems(wf: Workflow): string[] {
+    const out: string[] = [];
+    if ("pull_request_target" in wf.on) out.push("runs on pull_request_target: the base repository's secrets with the PR's code");
+    if (wf.permissions !== undefined && !(typeof wf.permissions === "object" && Object.keys(wf.permissions).length === 0)) out.push("workflow-level permissions are not {} (grant per job)");
+    if (Object.keys(wf.env ?? {}).length > 0 && secretsOf({ env: wf.env } as Step).length > 0) out.push("workflow env holds secrets");
+    for (const [name, job] of Object.entries(wf.jobs)) {
+        if (job.environment === undefined) out.push(`job ${name} has no environment (its read-only secrets and approval rule live there)`);
+        if (secretsOf({ env: job.env } as Step).length > 0) out.push(`job ${name} env holds secrets: every step (npm ci scripts too) would see them`);
+        for (const st of job.steps) {
+            const label = st.uses ?? st.run ?? "?";
+            if (st.uses !== undefined && !/@[0-9a-f]{40}$/.test(st.uses)) out.push(`${st.uses} is not pinned to a commit SHA`);
+            if (st.uses?.startsWith("actions/checkout@") && st.with?.["persist-credentials"] !== false) out.push("checkout keeps the GITHUB_TOKEN in .git/config (persist-credentials must be false)");
+            const secrets = secretsOf(st);
+            if (st.run !== undefined && secrets.length > 0) out.push(`step ${label} gets secrets ${secrets.join(", ")}: scripts from the PR never do`);
+            for (const s of secrets) if (s !== "GITHUB_TOKEN" && !s.startsWith("PREVIEW_")) out.push(`secret ${s} is not a PREVIEW_* secret (production secrets never reach a PR)`);
+        }
+    }
+    return out;
+}
 
 const text = (name: string) => readFileSync(path.join(ROOT, ".github", "workflows", name), "utf8");
 const load = (name: string) => parse(text(name)) as Workflow;
@@ -35,7 +64,7 @@ describe("GitHub workflows", () => {
     it("the validator rejects a broken workflow (so the checks above can fail)", () => {
         const broken = text("preview.yml").replace("id-token: write", "id-token: writ").replace("runs-on:", "runs-onn:");
         const errors = validateWorkflow(broken).errors.map((e) => ("path" in e ? e.path : e.title));
-        assert.deepEqual(errors.sort(), ["/jobs/preview", "/permissions"]);
+        assert.ok(errors.length > 0 && errors.every((p) => p.startsWith("/jobs/preview")), JSON.stringify(errors));
     });
 
     it("ci.yml installs from the lockfile, type-checks, lints and tests on Node 20 and 22", () => {
@@ -48,7 +77,6 @@ describe("GitHub workflows", () => {
 
     it("preview.yml previews pull requests with the policy pack and comments on the PR", () => {
         const wf = load("preview.yml");
-        assert.deepEqual(Object.keys(wf.on), ["pull_request"]);
         const pulumi = action(wf, "pulumi/actions");
         assert.equal(pulumi.with?.command, "preview");
         assert.equal(pulumi.with?.policyPacks, "policies");
@@ -62,19 +90,87 @@ describe("GitHub workflows", () => {
         assert.ok(order.findIndex((s) => s.startsWith("npm ci")) < order.findIndex((s) => s.startsWith("pulumi/actions@")));
     });
 
-    it("preview.yml logs in to Azure by OIDC federated credential, never a client secret, and takes Vault's token from a secret", () => {
+    it("preview.yml logs in to Azure by OIDC federated credential, never a client secret", () => {
         const wf = load("preview.yml");
-        assert.equal(wf.permissions?.["id-token"], "write");
-        assert.equal(wf.permissions?.["pull-requests"], "write");
+        assert.equal(wf.jobs.preview.permissions?.["id-token"], "write");
+        assert.equal(wf.jobs.preview.permissions?.["pull-requests"], "write");
         const login = action(wf, "azure/login");
         assert.deepEqual(login.with, {
-            "client-id": "${{ secrets.AZURE_CLIENT_ID }}",
-            "tenant-id": "${{ secrets.AZURE_TENANT_ID }}",
-            "subscription-id": "${{ secrets.AZURE_SUBSCRIPTION_ID }}",
+            "client-id": "${{ secrets.PREVIEW_AZURE_CLIENT_ID }}",
+            "tenant-id": "${{ secrets.PREVIEW_AZURE_TENANT_ID }}",
+            "subscription-id": "${{ secrets.PREVIEW_AZURE_SUBSCRIPTION_ID }}",
         });
-        const env = wf.jobs.preview.env ?? {};
-        assert.equal(env.ARM_USE_OIDC, "true");
-        assert.equal(env.VAULT_TOKEN, "${{ secrets.VAULT_TOKEN }}");
+        const pulumi = action(wf, "pulumi/actions");
+        assert.equal(pulumi.env?.ARM_USE_OIDC, "true");
+        assert.equal(pulumi.env?.VAULT_TOKEN, "${{ secrets.PREVIEW_VAULT_TOKEN }}");
         assert.ok(!/client-secret|ARM_CLIENT_SECRET|creds:/.test(text("preview.yml")), "no client secret in the workflow");
+    });
+
+    describe("preview.yml runs the pull request's code with read-only credentials only", () => {
+        it("in the pr-preview environment (which can require approval), on pull_request, never pull_request_target", () => {
+            const wf = load("preview.yml");
+            assert.deepEqual(Object.keys(wf.on), ["pull_request"]);
+            assert.equal(wf.jobs.preview.environment, "pr-preview");
+            assert.deepEqual(problems(wf), []);
+        });
+
+        it("each step gets only the secrets it uses: none for install and scripts, the preview set for the preview", () => {
+            const wf = load("preview.yml");
+            const used = steps(wf).map((st) => `${st.uses?.split("@")[0] ?? st.run?.split(" ").slice(0, 3).join(" ")}: ${secretsOf(st).join(" ")}`);
+            assert.deepEqual(used, [
+                "actions/checkout: ",
+                "actions/setup-node: ",
+                "npm ci --no-audit: ",
+                "npm run -s: ",
+                "azure/login: PREVIEW_AZURE_CLIENT_ID PREVIEW_AZURE_SUBSCRIPTION_ID PREVIEW_AZURE_TENANT_ID",
+                "pulumi/actions: GITHUB_TOKEN PREVIEW_AZURE_CLIENT_ID PREVIEW_AZURE_SUBSCRIPTION_ID PREVIEW_AZURE_TENANT_ID PREVIEW_PULUMI_ACCESS_TOKEN PREVIEW_PULUMI_CONFIG_PASSPHRASE PREVIEW_VAULT_TOKEN",
+            ]);
+        });
+
+        it("the checks catch each way back to production credentials (so they can fail)", () => {
+            const base = text("preview.yml");
+            const mutants: Array<[string, string, RegExp]> = [
+                ["job env", base.replace("      STACK: ${{ vars.PULUMI_STACK || 'dev' }}", "      STACK: ${{ vars.PULUMI_STACK || 'dev' }}\n      VAULT_TOKEN: ${{ secrets.VAULT_TOKEN }}"), /job preview env holds secrets/],
+                ["production name", base.replace("secrets.PREVIEW_VAULT_TOKEN", "secrets.VAULT_TOKEN"), /secret VAULT_TOKEN is not a PREVIEW_\* secret/],
+                ["no environment", base.replace("    environment: pr-preview\n", ""), /job preview has no environment/],
+                ["tag", base.replace(/pulumi\/actions@[0-9a-f]{40} # v6\.6\.1/, "pulumi/actions@v6"), /pulumi\/actions@v6 is not pinned/],
+                ["secret to a script", base.replace('      - run: npm ci --no-audit --no-fund', '      - run: npm ci --no-audit --no-fund\n        env:\n          T: ${{ secrets.PREVIEW_VAULT_TOKEN }}'), /step npm ci .* gets secrets/],
+                ["pull_request_target", base.replace("  pull_request:\n", "  pull_request_target:\n"), /pull_request_target/],
+                ["checkout token", base.replace("persist-credentials: false", "persist-credentials: true"), /persist-credentials/],
+                ["workflow permissions", base.replace("permissions: {}\n", "permissions: write-all\n"), /workflow-level permissions/],
+            ];
+            for (const [what, mutated, expected] of mutants) {
+                assert.notEqual(mutated, base, what);
+                assert.match(problems(parse(mutated) as Workflow).join("\n"), expected, what);
+            }
+        });
+    });
+
+    it("the preview's Vault policy (docs/ci.md) only reads, besides the provider's child token, and never reads secret data", () => {
+        const doc = readFileSync(path.join(ROOT, "docs", "ci.md"), "utf8");
+        const hcl = /```hcl\n([\s\S]*?)```/.exec(doc)?.[1] ?? "";
+        const rules = [...hcl.matchAll(/path "([^"]+)" \{\s*capabilities = \[([^\]]*)\]\s*\}/g)].map((m) => ({ path: m[1], caps: m[2].split(",").map((c) => c.trim().replace(/"/g, "")) }));
+        // Every path block was understood (none hides in an unparsed form).
+        assert.equal(rules.length, (hcl.match(/^path /gm) ?? []).length);
+        assert.ok(rules.length >= 3);
+        const grants = rules.map((r) => `${r.path} ${r.caps.join(",")}`);
+        // The provider's setup calls (terraform-provider-vault internal/provider/meta.go) are covered.
+        assert.ok(grants.includes("auth/token/lookup-self read") && grants.includes("auth/token/create update"), grants.join("\n"));
+        for (const r of rules) {
+            if (r.path === "auth/token/create") continue;
+            assert.deepEqual(r.caps, ["read"], `${r.path}: ${r.caps.join(",")}`);
+            assert.ok(!/\/data\/|^sys\/(raw|auth|remount)|^\*|^auth\/token\/(create|root)/.test(r.path), `${r.path} is not for a preview`);
+        }
+    });
+
+    it("every action in every workflow is pinned to a full commit SHA with its version in a comment", () => {
+        for (const name of ["ci.yml", "preview.yml"]) {
+            const uses = [...text(name).matchAll(/uses:\s*(\S+)(.*)$/gm)];
+            assert.ok(uses.length > 0);
+            for (const [, ref, rest] of uses) {
+                assert.match(ref, /^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/, `${name}: ${ref}`);
+                assert.match(rest, /^ # v\d+\.\d+\.\d+$/, `${name}: ${ref} needs a # vX.Y.Z comment`);
+            }
+        }
     });
 });
