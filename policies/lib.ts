@@ -18,6 +18,15 @@ export const TYPES = {
     kubernetesProvider: "pulumi:providers:kubernetes",
 } as const;
 
+/** Type tokens of a stack with `kubernetesAuth.method: jwt` (not in TYPES: the dev stack has none). */
+export const JWT_TYPES = {
+    authBackend: "vault:jwt/authBackend:AuthBackend",
+    authBackendRole: "vault:jwt/authBackendRole:AuthBackendRole",
+} as const;
+
+/** The `sub` of a Kubernetes service-account token: `system:serviceaccount:<namespace>:<name>`. */
+export const SERVICE_ACCOUNT_SUBJECT = /^system:serviceaccount:([a-z0-9]([-a-z0-9]*[a-z0-9])?):([a-z0-9]([-a-z0-9]*[a-z0-9])?)$/;
+
 /** The chart this project installs; other Helm releases are not the injector. */
 const VAULT_CHART = "vault";
 

@@ -12,6 +12,7 @@ import { vaultAuthConfigCaCertificate } from "./vault-auth-config-ca-certificate
 import { vaultChartValuesKnownKeys } from "./vault-chart-values-known-keys";
 import { vaultChartVersionPinned } from "./vault-chart-version-pinned";
 import { vaultInjectorHighAvailability } from "./vault-injector-high-availability";
+import { vaultJwtAuthIssuer } from "./vault-jwt-auth-issuer";
 import { vaultPolicyLeastPrivilege } from "./vault-policy-least-privilege";
 import { vaultReviewerTokenNamespace } from "./vault-reviewer-token-namespace";
 import { vaultRoleBoundServiceAccounts } from "./vault-role-bound-service-accounts";
@@ -31,6 +32,7 @@ export function guardrailPolicies(): Policies {
         vaultRoleTokenTtl(),
         vaultPolicyLeastPrivilege(),
         vaultAuthConfigCaCertificate(),
+        vaultJwtAuthIssuer(),
         vaultReviewerTokenNamespace(),
         kubernetesExplicitProvider(),
         injectorRoleExists(),

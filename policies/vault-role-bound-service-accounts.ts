@@ -1,6 +1,7 @@
 import { AuthBackendRole } from "@pulumi/vault/kubernetes";
+import { AuthBackendRole as JwtAuthBackendRole } from "@pulumi/vault/jwt";
 import { validateResourceOfType } from "@pulumi/policy";
-import { ResourcePolicyFactory, withDefaults } from "./lib";
+import { ResourcePolicyFactory, SERVICE_ACCOUNT_SUBJECT, withDefaults } from "./lib";
 
 export const NAME = "vault-role-bound-service-accounts";
 
@@ -23,7 +24,7 @@ const DEFAULTS: BoundServiceAccountsConfig = { allowGlobs: false, wildcardRoles:
  */
 export const vaultRoleBoundServiceAccounts: ResourcePolicyFactory = (enforcementLevel = "mandatory") => ({
     name: NAME,
-    description: "Vault Kubernetes roles are bound to explicit service account names and namespaces: no `*` or globs unless the workload's stack config allows them (`wildcardRoles`) or `allowGlobs` is set.",
+    description: "Vault Kubernetes roles are bound to explicit service account names and namespaces: no `*` or globs unless the workload's stack config allows them (`wildcardRoles`) or `allowGlobs` is set. Vault JWT roles are bound to one exact service-account subject and a real audience.",
     enforcementLevel,
     severity: "critical",
     configSchema: {
@@ -32,7 +33,7 @@ export const vaultRoleBoundServiceAccounts: ResourcePolicyFactory = (enforcement
             wildcardRoles: { type: "array", items: { type: "string" }, default: DEFAULTS.wildcardRoles, description: "Roles whose stack config allows `*` and globs (allowWildcard)." },
         },
     },
-    validateResource: validateResourceOfType(AuthBackendRole, (role, args, reportViolation) => {
+    validateResource: [validateResourceOfType(AuthBackendRole, (role, args, reportViolation) => {
         const { allowGlobs, wildcardRoles } = withDefaults(args.getConfig<Partial<BoundServiceAccountsConfig>>(), DEFAULTS);
         const exempt = role.roleName !== undefined && wildcardRoles.includes(role.roleName);
         const check = (field: string, what: string, values: readonly string[] | undefined) => {
@@ -56,5 +57,30 @@ export const vaultRoleBoundServiceAccounts: ResourcePolicyFactory = (enforcement
         }
         // An exempt role may bind namespaces by selector alone.
         if (!(exempt && selector !== "")) check("boundServiceAccountNamespaces", "namespace", role.boundServiceAccountNamespaces);
-    }),
+    }), validateResourceOfType(JwtAuthBackendRole, (role, _args, reportViolation) => {
+        // vault-plugin-auth-jwt: `bound_subject` is compared exactly (hashicorp/cap jwt.Validate);
+        // `bound_claims` may hold globs (bound_claims_type glob), and a role with only an audience
+        // admits every pod that can get a token for it. With no `bound_audiences` Vault refuses
+        // any token that has an `aud` at all, so every Kubernetes token: a role without one is broken.
+        const name = role.roleName;
+        if (role.roleType !== "jwt") {
+            reportViolation(`JWT role "${name}" has roleType "${role.roleType ?? "oidc (default)"}". Set \`roleType: jwt\`: service-account tokens are presented directly, not through a browser OIDC flow.`);
+        }
+        const subject = role.boundSubject ?? "";
+        if (subject === "") {
+            reportViolation(`JWT role "${name}" sets no \`boundSubject\`, so any pod with a token for its audience can log in as it. Bind it to the workload's service account: system:serviceaccount:<namespace>:<serviceAccount>.`);
+        } else if (!SERVICE_ACCOUNT_SUBJECT.test(subject)) {
+            reportViolation(`JWT role "${name}" binds \`boundSubject\` to "${subject}", which is not one service account. Bind it to system:serviceaccount:<namespace>:<serviceAccount>.`);
+        }
+        if (role.boundClaimsType === "glob" && Object.keys(role.boundClaims ?? {}).length > 0) {
+            reportViolation(`JWT role "${name}" matches \`boundClaims\` as globs. Use exact claims (boundClaimsType string) and \`boundSubject\`.`);
+        }
+        const audiences = role.boundAudiences ?? [];
+        if (audiences.length === 0) {
+            reportViolation(`JWT role "${name}" sets no \`boundAudiences\`. Bind it to the audience of the pods' projected token (kubernetesAuth.audience).`);
+        }
+        for (const a of audiences) {
+            if (a === "*" || a.includes(",")) reportViolation(`JWT role "${name}" binds \`boundAudiences\` to "${a}". Bind it to one audience that names this Vault mount.`);
+        }
+    })],
 });

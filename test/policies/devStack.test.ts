@@ -5,38 +5,13 @@
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "fs";
 import * as path from "path";
-import type { Policies } from "@pulumi/policy";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import { guardrailPolicies } from "../../policies/policies";
 import { TYPES } from "../../policies/lib";
 import { parseSettings } from "../../src/config/validate";
 import { buildProgram } from "../../src/program/program";
 import { ROOT, settle, stackConfig, useCloud } from "../support/harness";
-import { Fixture, RunNotes, defaultProvider, fromRecording, resourceViolations, stackViolations } from "./harness";
-
-/** Policy name -> violation messages, over a whole stack; policies without violations omitted. */
-async function runPack(
-    policies: Policies,
-    resources: Fixture[],
-    config: Record<string, object> = {},
-    notes?: RunNotes,
-): Promise<Record<string, string[]>> {
-    const out: Record<string, string[]> = {};
-    for (const p of policies) {
-        const messages =
-            "validateStack" in p
-                ? (await stackViolations(p, resources, config[p.name], notes)).map((v) => v.message)
-                : (await Promise.all(resources.map((r) => resourceViolations(p, r, config[p.name], notes)))).flat();
-        if (messages.length > 0) out[p.name] = messages;
-    }
-    return out;
-}
-
-function only(resources: Fixture[], type: string): Fixture {
-    const found = resources.filter((r) => r.type === type);
-    assert.equal(found.length, 1, `expected one ${type}`);
-    return found[0];
-}
+import { Fixture, RunNotes, defaultProvider, fromRecording, only, runPack } from "./harness";
 
 describe("the guardrail pack on the dev stack", () => {
     let recorded: Fixture[];

@@ -3,7 +3,9 @@
  * `StackValidationArgs` the server would, collects the violation messages, and turns what the
  * CloudMock recorded into `PolicyResource`s (the stack-level fixture).
  */
+import assert from "node:assert/strict";
 import type {
+    Policies,
     PolicyProviderResource,
     PolicyResource,
     PolicyResourceOptions,
@@ -186,3 +188,28 @@ export function fromRecording(recorded: readonly RecordedResource[]): Fixture[] 
         return { type: r.type, name: r.name, props: structuredClone(r.inputs), provider };
     });
 }
+
+/** Policy name -> violation messages, over a whole stack; policies without violations omitted. */
+export async function runPack(
+    policies: Policies,
+    resources: Fixture[],
+    config: Record<string, object> = {},
+    notes?: RunNotes,
+): Promise<Record<string, string[]>> {
+    const out: Record<string, string[]> = {};
+    for (const p of policies) {
+        const messages =
+            "validateStack" in p
+                ? (await stackViolations(p, resources, config[p.name], notes)).map((v) => v.message)
+                : (await Promise.all(resources.map((r) => resourceViolations(p, r, config[p.name], notes)))).flat();
+        if (messages.length > 0) out[p.name] = messages;
+    }
+    return out;
+}
+
+export function only(resources: Fixture[], type: string): Fixture {
+    const found = resources.filter((r) => r.type === type);
+    assert.equal(found.length, 1, `expected one ${type}`);
+    return found[0];
+}
+
