@@ -135,7 +135,11 @@ export class WorkloadBinding extends pulumi.ComponentResource {
 
     constructor(name: string, args: WorkloadBindingArgs, opts?: pulumi.ComponentResourceOptions) {
         const readPaths = args.secrets.map((s) => s.path);
-        const access: WorkloadAccessArgs = args.access ?? { owned: [...new Set(readPaths)].sort(), readable: [...new Set(readPaths)].sort(), sharedWith: {} };
+        const access: WorkloadAccessArgs = args.access ?? {
+            owned: [...new Set(readPaths)].sort(),
+            readable: [...new Set(readPaths)].sort(),
+            sharedWith: {},
+        };
         // Registered as inputs (and outputs below) so the policy pack sees who owns what.
         super(`${TYPE_PREFIX}:WorkloadBinding`, name, { workload: name, access }, opts);
         const auth = args.auth ?? { method: "kubernetes" };
