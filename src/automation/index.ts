@@ -98,7 +98,9 @@ export function programFactory(settings: Settings | undefined, secrets: RunOptio
         if (settings !== undefined) return buildProgram(settings, secretInputs(secrets), { stage });
         try {
             const loaded = loadFromConfig(new pulumi.Config());
-            return buildProgram(loaded.settings, secrets === undefined ? loaded.secrets : { ...loaded.secrets, ...secretInputs(secrets) }, { stage });
+            return buildProgram(loaded.settings, secrets === undefined ? loaded.secrets : { ...loaded.secrets, ...secretInputs(secrets) }, {
+                stage,
+            });
         } catch (err) {
             if (err instanceof SettingsError) throw new pulumi.RunError(err.message);
             throw err;
@@ -122,7 +124,8 @@ export async function run(options: RunOptions): Promise<RunResult> {
     // The CLI pairs --policy-pack-config with --policy-pack by position: the derived config goes
     // to this project's pack, an empty one to any other.
     const ours = path.join(options.projectDir ?? PROJECT_DIR, "policies");
-    const derivedConfigs = derived === undefined ? undefined : packs.map((p) => (path.resolve(p) === path.resolve(ours) ? derived.file : derived.empty));
+    const derivedConfigs =
+        derived === undefined ? undefined : packs.map((p) => (path.resolve(p) === path.resolve(ours) ? derived.file : derived.empty));
     try {
         return await runOperation(engine, {
             operation: options.operation,
@@ -165,7 +168,9 @@ function stackFileSettings(options: RunOptions): Settings | undefined {
  * The pack config the settings imply, written to a temporary file for `--policy-pack-config`;
  * undefined when they exempt nothing (the pack's strict defaults apply).
  */
-export async function derivedPackConfig(settings: Settings | undefined): Promise<{ file: string; empty: string; config: Record<string, unknown>; cleanup(): void } | undefined> {
+export async function derivedPackConfig(
+    settings: Settings | undefined,
+): Promise<{ file: string; empty: string; config: Record<string, unknown>; cleanup(): void } | undefined> {
     if (settings === undefined || !settings.workloads.some((w) => w.allowWildcard)) return undefined;
     // Loaded only when a pack is applied: the policy modules pull in @pulumi/policy.
     const { packConfigFromStack } = await import("../../policies/stackPackConfig");

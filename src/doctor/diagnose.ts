@@ -402,7 +402,10 @@ export interface DiagnoseContext {
 /** Every check, in report order: injector, webhook, each workload's pods, then Vault. */
 export function diagnose(expect: Expectations, obs: Observations, ctx: DiagnoseContext = {}): DoctorReport {
     if (obs.unreachable !== undefined) {
-        return summarize([unreachableCheck(obs.unreachable.code, ctx.server), ...(obs.vault === undefined ? [] : vaultChecks(expect, obs.vault))]);
+        return summarize([
+            unreachableCheck(obs.unreachable.code, ctx.server),
+            ...(obs.vault === undefined ? [] : vaultChecks(expect, obs.vault)),
+        ]);
     }
     const checks = [
         ...injectorChecks(expect, obs),
