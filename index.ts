@@ -5,19 +5,26 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadFromConfig } from "./src/config/load";
 import { SettingsError } from "./src/config/validate";
-import { buildProgram, Stage, STAGES } from "./src/program/program";
+import { buildProgram } from "./src/program/program";
+import { configuredStage, STAGE_KEY } from "./src/program/stages";
 
 function main() {
     const config = new pulumi.Config();
+    let loaded: ReturnType<typeof loadFromConfig>;
+    let stage: ReturnType<typeof configuredStage>;
+    // A config problem is the user's to fix: print it without a stack trace.
     try {
-        const { settings, secrets } = loadFromConfig(config);
-        const stage = config.get<Stage>("stage", { allowedValues: [...STAGES] });
-        return buildProgram(settings, secrets, { stage });
+        loaded = loadFromConfig(config);
     } catch (err) {
-        // A config problem is the user's to fix: print it without a stack trace.
         if (err instanceof SettingsError) throw new pulumi.RunError(err.message);
         throw err;
     }
+    try {
+        stage = configuredStage((key) => config.get(key));
+    } catch (err) {
+        throw new pulumi.RunError(`${config.name}:${STAGE_KEY}: ${(err as Error).message}`);
+    }
+    return buildProgram(loaded.settings, loaded.secrets, { stage });
 }
 
 export = main();

@@ -7,14 +7,20 @@ import { INJECTION_MODES, resolveAgentResources } from "../components/workload/a
 import { cpuMillicores, isQuantity, memoryMiB } from "../components/workload/quantity";
 
 const quantity = z.string().refine(isQuantity, "a Kubernetes quantity such as 25m, 0.5, 48Mi or 1Gi");
-const quantities = z.object({ cpu: quantity, memory: quantity }).partial().strict();
+const quantities = (what: string) =>
+    z.object({ cpu: quantity.describe(`CPU ${what}.`), memory: quantity.describe(`Memory ${what}.`) }).partial().strict();
 
 export const injectionSchema = z
     .object({
-        /** `init-only` (default): render once, no sidecar. `sidecar`: keep re-rendering (rotation, dynamic secrets). */
-        mode: z.enum(INJECTION_MODES).default("init-only"),
-        /** Agent requests/limits, field by field over the mode's defaults (src/components/workload/agentInjection.ts). */
-        resources: z.object({ requests: quantities.optional(), limits: quantities.optional() }).strict().optional(),
+        mode: z
+            .enum(INJECTION_MODES)
+            .default("init-only")
+            .describe("`init-only`: the agent renders once in an init container and exits (static KV secrets); `sidecar`: an agent sidecar keeps re-rendering (rotation, dynamic secrets)."),
+        resources: z
+            .object({ requests: quantities("request").optional().describe("Agent requests."), limits: quantities("limit").optional().describe("Agent limits.") })
+            .strict()
+            .optional()
+            .describe("Agent requests and limits, field by field over the mode's defaults (docs/injection-modes.md); a request above its limit is refused."),
     })
     .strict()
     .superRefine((inj, ctx) => {

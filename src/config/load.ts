@@ -2,11 +2,17 @@
  * The edge between `pulumi.Config` and the typed settings. Nothing else reads config.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { Settings } from "./schema";
+import { Settings, settingsSchema } from "./schema";
 import { parseSettings } from "./validate";
 
-/** The structured keys a stack config may hold (all in the project namespace). */
-export const SETTINGS_KEYS = ["cluster", "vault", "injector", "kubernetesAuth", "kv", "workloads"] as const;
+/** The Pulumi project name (Pulumi.yaml `name`): the namespace of every config key. */
+export const PROJECT_NAME = "aks-vault";
+
+/** The structured keys a stack config may hold (all in the project namespace): the schema's own. */
+export const SETTINGS_KEYS = Object.keys(settingsSchema.shape) as ReadonlyArray<keyof Settings>;
+
+/** The secret config key holding this program's Vault token. */
+export const VAULT_TOKEN_KEY = "vaultToken";
 
 /** Secret inputs that never live in the settings object. */
 export interface SecretInputs {
@@ -32,7 +38,7 @@ export function loadFromConfig(config: pulumi.Config = new pulumi.Config()): { s
         settings,
         secrets: {
             // Probe without reading: `config.get` on a secret key would log a warning.
-            vaultToken: pulumi.runtime.getConfig(`${config.name}:vaultToken`) !== undefined ? config.requireSecret("vaultToken") : undefined,
+            vaultToken: pulumi.runtime.getConfig(`${config.name}:${VAULT_TOKEN_KEY}`) !== undefined ? config.requireSecret(VAULT_TOKEN_KEY) : undefined,
             secretConfig: (key: string) => config.requireSecret(key),
         },
     };

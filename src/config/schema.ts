@@ -41,61 +41,66 @@ const GUID_EXPECTED = "a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47";
 
 const vaultPath = () => z.string().regex(VAULT_PATH, "a Vault path without a leading or trailing '/' (such as secret or team/kv)");
 
+/*
+ * Every key carries its description (`.describe`): docs/configuration.md is generated from this
+ * file (`npm run generate:config-docs`), and a test fails when the two drift. Say what an
+ * omitted optional key means in its description; defaults come from `.default`/`.prefault`.
+ */
+
 export const poolSchema = z
     .object({
-        /** AKS pool name: lower-case alphanumerics, starting with a letter, at most 12 characters. */
-        name: z.string().regex(/^[a-z][a-z0-9]{0,11}$/, "1-12 lower-case letters or digits, starting with a letter (AKS's rule for pool names)"),
-        vmSize: z.string().min(1).default("Standard_D2s_v3"),
-        minCount: z.number().int().min(0).default(1),
-        maxCount: z.number().int().min(1).max(1000).default(5),
-        maxPods: z.number().int().min(10).max(250).default(110),
-        priority: z.enum(["Regular", "Spot"]).default("Regular"),
-        /** Spot pools only: what Azure does with an evicted node. */
-        evictionPolicy: z.enum(["Delete", "Deallocate"]).optional(),
-        /** Spot pools only: the maximum price per hour in USD; -1 means the on-demand price. */
-        spotMaxPrice: z.number().optional(),
-        taints: z.array(z.string().regex(/^[^=:]+(=[^:]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$/, "a taint such as key=value:NoSchedule (effect NoSchedule, PreferNoSchedule or NoExecute)")).default([]),
-        labels: z.record(z.string(), z.string()).default({}),
-        availabilityZones: z.array(z.string()).optional(),
-        osDiskSizeGB: z.number().int().min(30).max(2048).optional(),
+        name: z
+            .string()
+            .regex(/^[a-z][a-z0-9]{0,11}$/, "1-12 lower-case letters or digits, starting with a letter (AKS's rule for pool names)")
+            .describe("Pool name: 1-12 lower-case letters or digits, starting with a letter."),
+        vmSize: z.string().min(1).default("Standard_D2s_v3").describe("VM size of the pool's nodes."),
+        minCount: z.number().int().min(0).default(1).describe("Fewest nodes the autoscaler keeps (at least 1 for the system pool)."),
+        maxCount: z.number().int().min(1).max(1000).default(5).describe("Most nodes the autoscaler adds."),
+        maxPods: z.number().int().min(10).max(250).default(110).describe("Pods per node (at least 30 for the system pool)."),
+        priority: z.enum(["Regular", "Spot"]).default("Regular").describe("Spot pools are cheaper and can be evicted; AKS refuses Spot system pools."),
+        evictionPolicy: z.enum(["Delete", "Deallocate"]).optional().describe("Spot pools only: what Azure does with an evicted node. Omitted: Azure's default (Delete)."),
+        spotMaxPrice: z.number().optional().describe("Spot pools only: the most to pay per node hour in USD; -1 means the on-demand price."),
+        taints: z
+            .array(z.string().regex(/^[^=:]+(=[^:]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$/, "a taint such as key=value:NoSchedule (effect NoSchedule, PreferNoSchedule or NoExecute)"))
+            .default([])
+            .describe("Node taints, each `key=value:Effect`."),
+        labels: z.record(z.string(), z.string()).default({}).describe("Node labels."),
+        availabilityZones: z.array(z.string()).optional().describe("Availability zones to spread the nodes over. Omitted: no zones."),
+        osDiskSizeGB: z.number().int().min(30).max(2048).optional().describe("OS disk size in GB. Omitted: the VM size's default."),
     })
     .strict();
 
 export const networkSchema = z
     .object({
-        podCidr: z.string().default("10.244.0.0/16"),
-        serviceCidr: z.string().default("10.0.0.0/16"),
-        dnsServiceIp: z.string().default("10.0.0.10"),
-        /** Resource ID of an existing subnet for the nodes; omitted: AKS makes its own VNet. */
-        subnetId: z.string().optional(),
+        podCidr: z.string().default("10.244.0.0/16").describe("Pod address range (Azure CNI overlay); must not overlap serviceCidr."),
+        serviceCidr: z.string().default("10.0.0.0/16").describe("Kubernetes service address range."),
+        dnsServiceIp: z.string().default("10.0.0.10").describe("Cluster DNS service address, inside serviceCidr."),
+        subnetId: z.string().optional().describe("Resource ID of an existing subnet for the nodes. Omitted: AKS makes its own virtual network."),
     })
     .strict();
 
-/**
- * How this program gets its Kubernetes credentials. `admin`: the cluster's admin kubeconfig
- * (`listClusterAdminCredential`); Azure refuses it on clusters with local accounts disabled
- * (Entra ID only). `kubelogin`: the user kubeconfig with a non-interactive `kubelogin get-token`
- * exec, logging in as a service principal (`spn`), a managed identity (`msi`) or the Azure CLI
- * session (`azurecli`); the `kubelogin` binary must be on the PATH of whoever runs `pulumi`.
- */
-export const credentialsSchema = z.discriminatedUnion("mode", [
-    z.object({ mode: z.literal("admin") }).strict(),
-    z
-        .object({
-            mode: z.literal("kubelogin"),
-            login: z.enum(["spn", "msi", "azurecli"]),
-            /** spn: the application (client) ID; msi: a user-assigned identity's client ID (optional). */
-            clientId: z.string().regex(/^[0-9a-fA-F-]{36}$/, GUID_EXPECTED).optional(),
-            /** spn only: the secret config key holding the client secret (`pulumi config set --secret KEY`). */
-            clientSecretConfig: z.string().min(1).optional(),
-            /** Entra tenant ID; default: the tenant in the kubeconfig Azure returns. */
-            tenantId: z.string().regex(/^[0-9a-fA-F-]{36}$/, GUID_EXPECTED).optional(),
-        })
-        .strict(),
-]);
+const guid = () => z.string().regex(/^[0-9a-fA-F-]{36}$/, GUID_EXPECTED);
+
+export const credentialsSchema = z
+    .discriminatedUnion("mode", [
+        z.object({ mode: z.literal("admin").describe("The cluster's admin kubeconfig (`listClusterAdminCredential`); Azure refuses it when local accounts are disabled.") }).strict(),
+        z
+            .object({
+                mode: z.literal("kubelogin").describe("The user kubeconfig with a non-interactive `kubelogin get-token` exec; `kubelogin` must be on the PATH of whoever runs `pulumi`."),
+                login: z.enum(["spn", "msi", "azurecli"]).describe("Who kubelogin logs in as: a service principal (`spn`), a managed identity (`msi`) or the Azure CLI session (`azurecli`)."),
+                clientId: guid().optional().describe("spn: the application (client) ID, required; msi: a user-assigned identity's client ID (omitted: the system-assigned one)."),
+                clientSecretConfig: z.string().min(1).optional().describe("spn only: the secret stack config key holding the client secret (`pulumi config set --secret KEY`)."),
+                tenantId: guid().optional().describe("spn only: the Entra tenant ID. Omitted: the tenant in the kubeconfig Azure returns."),
+            })
+            .strict(),
+    ])
+    .describe("How this program gets its Kubernetes credentials, by `mode`.");
 
 /** Azure's rules for a managed cluster name. */
-const aksName = z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$/, "1-63 letters, digits, '-' or '_', starting and ending with a letter or digit (Azure's rule for cluster names)");
+const aksName = z
+    .string()
+    .regex(/^[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$/, "1-63 letters, digits, '-' or '_', starting and ending with a letter or digit (Azure's rule for cluster names)")
+    .describe("AKS cluster name.");
 /** Azure's rules for a resource group name. */
 const resourceGroupName = z
     .string()
@@ -104,119 +109,134 @@ const resourceGroupName = z
 
 const createCluster = z
     .object({
-        mode: z.literal("create"),
+        mode: z.literal("create").describe("`create`: this program creates the resource group and the cluster."),
         name: aksName,
-        resourceGroupName: resourceGroupName,
-        location: z.string().min(1),
-        /** `major.minor` or `major.minor.patch`; omitted: the AKS default. */
-        kubernetesVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, "a version as major.minor or major.minor.patch, such as 1.30").optional(),
-        dnsPrefix: z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9-]{0,52}[A-Za-z0-9])?$/, "1-54 letters, digits or '-', starting and ending with a letter or digit").optional(),
-        systemPool: poolSchema.prefault({ name: "system" }),
-        userPools: z.array(poolSchema).default([]),
-        network: networkSchema.prefault({}),
-        logAnalyticsWorkspaceId: z.string().optional(),
-        /** Resource ID of an Azure Container Registry the kubelet identity may pull from (AcrPull). */
-        acrId: z.string().optional(),
-        workloadIdentity: z.boolean().default(false),
-        tags: z.record(z.string(), z.string()).default({}),
-        /** Protect the resource group and the cluster from deletion (`protect`). Default true. */
-        protect: z.boolean().default(true),
-        /** Entra ID (AKS-managed AAD) integration; omitted: none. */
+        resourceGroupName: resourceGroupName.describe("Resource group this program creates for the cluster."),
+        location: z.string().min(1).describe("Azure region, e.g. `francecentral`."),
+        kubernetesVersion: z
+            .string()
+            .regex(/^\d+\.\d+(\.\d+)?$/, "a version as major.minor or major.minor.patch, such as 1.30")
+            .optional()
+            .describe("`major.minor` or `major.minor.patch`. Omitted: the AKS default."),
+        dnsPrefix: z
+            .string()
+            .regex(/^[A-Za-z0-9]([A-Za-z0-9-]{0,52}[A-Za-z0-9])?$/, "1-54 letters, digits or '-', starting and ending with a letter or digit")
+            .optional()
+            .describe("DNS prefix of the API server. Omitted: the cluster name."),
+        systemPool: poolSchema
+            .prefault({ name: "system" })
+            .describe("The System pool, inline in the cluster: its settings apply at creation (later: `az aks nodepool update`)."),
+        userPools: z.array(poolSchema).default([]).describe("User pools, each an `AgentPool` resource (changeable on day 2)."),
+        network: networkSchema.prefault({}).describe("Azure CNI overlay addressing."),
+        logAnalyticsWorkspaceId: z.string().optional().describe("Log Analytics workspace for Container Insights. Omitted: no Container Insights."),
+        acrId: z.string().optional().describe("Resource ID of an Azure Container Registry the kubelet identity may pull from (AcrPull). Omitted: no grant."),
+        workloadIdentity: z.boolean().default(false).describe("Turn on Entra workload identity (the OIDC issuer is always on)."),
+        tags: z.record(z.string(), z.string()).default({}).describe("Azure tags on the resource group and the cluster."),
+        protect: z.boolean().default(true).describe("Protect the resource group and the cluster from deletion (docs/security.md: tearing down on purpose)."),
         entraId: z
             .object({
-                /** Entra groups whose members are cluster admins. */
-                adminGroupObjectIds: z.array(z.string().regex(/^[0-9a-fA-F-]{36}$/, GUID_EXPECTED)).default([]),
-                /** Authorize with Azure RBAC role assignments instead of Kubernetes RBAC bindings. */
-                azureRbac: z.boolean().default(true),
+                adminGroupObjectIds: z.array(guid()).default([]).describe("Entra groups whose members are cluster admins."),
+                azureRbac: z.boolean().default(true).describe("Authorize with Azure RBAC role assignments instead of Kubernetes RBAC bindings."),
             })
             .strict()
-            .optional(),
-        /** Turn off local accounts (admin credentials): Entra ID only; needs entraId and credentials.mode kubelogin. */
-        disableLocalAccounts: z.boolean().default(false),
+            .optional()
+            .describe("AKS-managed Entra ID integration. Omitted: none."),
+        disableLocalAccounts: z.boolean().default(false).describe("Turn off local accounts (admin credentials): Entra ID only; needs entraId and credentials.mode kubelogin."),
         credentials: credentialsSchema.default({ mode: "admin" }),
     })
     .strict();
 
 const adoptCluster = z
     .object({
-        mode: z.literal("adopt"),
+        mode: z.literal("adopt").describe("`adopt`: the cluster exists; this program only reads it."),
         name: aksName,
-        resourceGroupName: resourceGroupName,
+        resourceGroupName: resourceGroupName.describe("Resource group of the existing cluster."),
         credentials: credentialsSchema.default({ mode: "admin" }),
     })
     .strict();
 
-export const clusterSchema = z.discriminatedUnion("mode", [createCluster, adoptCluster]);
+export const clusterSchema = z.discriminatedUnion("mode", [createCluster, adoptCluster]).describe("The AKS cluster: created by this program, or adopted by name.");
 
 export const vaultSchema = z
     .object({
-        /** The external Vault's address, as the injector's agents and this program reach it. */
-        address: z.string().url({ protocol: /^https?$/, error: "an https:// URL such as https://vault.example.com:8200" }),
-        /** Vault Enterprise namespace; omitted: the root namespace. */
-        namespace: vaultPath().optional(),
-        skipTlsVerify: z.boolean().default(false),
-        /** Accept an `http://` address (a lab Vault without TLS): tokens then cross the network in clear. */
-        allowHttp: z.boolean().default(false),
-        /**
-         * PEM bundle of the CA that signed Vault's certificate, for a Vault behind a private CA.
-         * Given to the injector (`AGENT_INJECT_VAULT_CACERT_BYTES`), which hands it to every agent
-         * (hashicorp/vault-k8s#151). Default: the system roots.
-         */
+        address: z
+            .string()
+            .url({ protocol: /^https?$/, error: "an https:// URL such as https://vault.example.com:8200" })
+            .describe("The external Vault's address, as the injector's agents and this program reach it."),
+        namespace: vaultPath().optional().describe("Vault Enterprise namespace. Omitted: the root namespace."),
+        skipTlsVerify: z.boolean().default(false).describe("Skip TLS verification on this program's own connection to Vault."),
+        allowHttp: z.boolean().default(false).describe("Accept an `http://` address (a lab Vault without TLS): tokens then cross the network in clear."),
         caCertPem: z
             .string()
             .regex(/^\s*-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/, "one or more PEM certificates (-----BEGIN CERTIFICATE----- ...)")
-            .optional(),
+            .optional()
+            .describe(
+                "PEM bundle of the CA that signed Vault's certificate, for a Vault behind a private CA; given to the injector " +
+                    "(`AGENT_INJECT_VAULT_CACERT_BYTES`), which hands it to every agent (hashicorp/vault-k8s#151). Omitted: the system roots.",
+            ),
     })
-    .strict();
+    .strict()
+    .describe("The external Vault.");
 
 /** The injector pods' own requests and limits (the chart sets none). */
 export const INJECTOR_RESOURCES = { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } } as const;
 
+const quantities = (what: string) =>
+    z.object({ cpu: z.string().describe(`CPU ${what}.`), memory: z.string().describe(`Memory ${what}.`) }).partial().strict();
+
 export const injectorSchema = z
     .object({
-        namespace: dns1123().default("vault"),
-        releaseName: dns1123().default("vault"),
-        chartVersion: z.string().regex(EXACT_SEMVER, "an exact chart version such as 0.34.1 (no ranges)").default("0.34.1"),
+        namespace: dns1123().default("vault").describe("Namespace of the injector (created by this program)."),
+        releaseName: dns1123().default("vault").describe("Helm release name of the vault chart."),
+        chartVersion: z
+            .string()
+            .regex(EXACT_SEMVER, "an exact chart version such as 0.34.1 (no ranges)")
+            .default("0.34.1")
+            .describe("Exact vault chart version (a range would let `pulumi up` pick a new chart silently); 0.25.0 works too."),
         // https or an OCI registry: a chart fetched over plain http could be swapped on the way.
-        chartRepository: z.string().refine((v) => /^(https|oci):\/\/[^/\s]/.test(v) && URL.canParse(v), "an https:// or oci:// URL").default("https://helm.releases.hashicorp.com"),
-        replicas: z.number().int().min(1).max(10).default(2),
-        logLevel: z.enum(["trace", "debug", "info", "warn", "error"]).default("info"),
-        logFormat: z.enum(["standard", "json"]).default("standard"),
-        /** vault-k8s image tag; omitted: the chart's default for its version. */
-        imageTag: z.string().optional(),
-        /** Vault Agent image tag; omitted: the chart's default for its version. */
-        agentImageTag: z.string().optional(),
-        nodeSelector: z.record(z.string(), z.string()).default({}),
-        /** Injector pod resources, field by field over 50m/64Mi requests and 250m/256Mi limits. */
+        chartRepository: z
+            .string()
+            .refine((v) => /^(https|oci):\/\/[^/\s]/.test(v) && URL.canParse(v), "an https:// or oci:// URL")
+            .default("https://helm.releases.hashicorp.com")
+            .describe("Chart repository: an https:// or oci:// URL."),
+        replicas: z.number().int().min(1).max(10).default(2).describe("Injector replicas (leader election is always on); at least 2 with failurePolicy Fail."),
+        logLevel: z.enum(["trace", "debug", "info", "warn", "error"]).default("info").describe("Injector log level."),
+        logFormat: z.enum(["standard", "json"]).default("standard").describe("Injector log format."),
+        imageTag: z.string().optional().describe("vault-k8s image tag. Omitted: the chart's default for its version."),
+        agentImageTag: z.string().optional().describe("Vault Agent image tag. Omitted: the chart's default for its version."),
+        nodeSelector: z.record(z.string(), z.string()).default({}).describe("Node selector of the injector pods."),
         resources: z
             .object({
-                requests: z.object({ cpu: z.string(), memory: z.string() }).partial().strict().optional(),
-                limits: z.object({ cpu: z.string(), memory: z.string() }).partial().strict().optional(),
+                requests: quantities("request").optional().describe("Requests of the injector pods."),
+                limits: quantities("limit").optional().describe("Limits of the injector pods."),
             })
             .strict()
             .transform((r) => ({
                 requests: { ...INJECTOR_RESOURCES.requests, ...r.requests },
                 limits: { ...INJECTOR_RESOURCES.limits, ...r.limits },
             }))
-            .prefault({}),
-        /** Method kubernetes only: the token reviewer's service account. Default `vault-token-reviewer`. */
-        reviewerServiceAccount: dns1123().optional(),
-        /**
-         * Change this value (a date, a counter) to rotate the reviewer token: a new token Secret is
-         * created, Vault is given its JWT, then the old Secret is deleted, in one `up`. Default:
-         * unset (one token, never rotated).
-         */
+            .prefault({})
+            .describe("Injector pod resources, field by field over requests 50m CPU / 64Mi and limits 250m CPU / 256Mi (the chart sets none)."),
+        reviewerServiceAccount: dns1123()
+            .optional()
+            .describe("kubernetesAuth.method kubernetes only: the service account Vault calls TokenReview as. Omitted: `vault-token-reviewer`."),
         reviewerTokenRotation: z
             .union([z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/), z.number().int().nonnegative()], { error: "1-64 letters, digits, '.', '_', ':' or '-' (a date, say), or a whole number (a counter)" })
-            .optional(),
-        /**
-         * What the API server does with a pod when the injector cannot answer: `Fail` (default)
-         * refuses the pod, so it is retried rather than started without its secrets; `Ignore`
-         * starts it without the agent. See docs/security.md.
-         */
-        failurePolicy: z.enum(["Fail", "Ignore"]).default("Fail"),
+            .optional()
+            .describe(
+                "Change this value (a date, a counter) to rotate the reviewer token: a new token Secret is created, Vault is given its JWT, " +
+                    "then the old Secret is deleted, in one `up`. Omitted: one token, never rotated.",
+            ),
+        failurePolicy: z
+            .enum(["Fail", "Ignore"])
+            .default("Fail")
+            .describe(
+                "What the API server does with a pod when the injector cannot answer: `Fail` refuses the pod, so it is retried rather than " +
+                    "started without its secrets; `Ignore` starts it without the agent (docs/security.md).",
+            ),
     })
-    .strict();
+    .strict()
+    .describe("The Vault Agent Injector (vault Helm chart, injector only).");
 
 /** How pods log in to Vault. See docs/private-clusters.md for when to choose which. */
 export const AUTH_METHODS = ["kubernetes", "jwt"] as const;
@@ -234,49 +254,54 @@ export const MIN_PROJECTED_TOKEN_SECONDS = 600;
 
 export const kubernetesAuthSchema = z
     .object({
-        /**
-         * `kubernetes` (default): Vault's Kubernetes auth, which calls the cluster's TokenReview API.
-         * `jwt`: Vault's JWT auth, which checks the pods' projected service-account tokens against
-         * the AKS OIDC issuer's published keys: no reviewer token, no path from Vault to the API server.
-         */
-        method: z.enum(AUTH_METHODS).default("kubernetes"),
-        /**
-         * Mount path without `auth/`. Default `kubernetes` (method kubernetes) or `jwt` (method
-         * jwt): switching methods creates the new mount before deleting the old one, and Vault
-         * refuses two mounts at one path.
-         */
-        path: vaultPath().optional(),
-        /** Mount description; default per method. */
-        description: z.string().optional(),
-        /**
-         * Method kubernetes only; default true. Check the `iss` claim against the cluster's OIDC issuer URL. Safe
-         * on AKS with the OIDC issuer on; turn off only for clusters that still mint quoted issuers
-         * (Azure/AKS#2523).
-         */
-        validateIssuer: z.boolean().optional(),
-        /**
-         * Method kubernetes only. Who Vault calls TokenReview as. `serviceAccountToken` (the default):
-         * a dedicated reviewer with a long-lived token Secret. `clientJwt`: no long-lived token;
-         * Vault uses each workload's own JWT, so every bound service account gets `system:auth-delegator`.
-         */
-        reviewer: z.enum(["serviceAccountToken", "clientJwt"]).optional(),
-        /**
-         * Method jwt only. The audience (`aud`) of the pods' projected tokens and the roles'
-         * `bound_audiences`. Default: `<vault.address>/v1/[<vault.namespace>/]auth/<path>`, the login
-         * URL's prefix, so a token minted for this mount is accepted by no other relying party.
-         * Never `*`, and no commas (Vault splits `bound_audiences` on them).
-         */
+        method: z
+            .enum(AUTH_METHODS)
+            .default("kubernetes")
+            .describe(
+                "`kubernetes`: Vault's Kubernetes auth, which calls the cluster's TokenReview API. `jwt`: Vault's JWT auth, which checks the pods' " +
+                    "projected service-account tokens against the AKS OIDC issuer's published keys: no reviewer token, no path from Vault to the API server " +
+                    "(docs/private-clusters.md).",
+            ),
+        path: vaultPath()
+            .optional()
+            .describe(
+                "Mount path without `auth/`. Omitted: `kubernetes` (method kubernetes) or `jwt` (method jwt): switching methods creates the new mount " +
+                    "before deleting the old one, and Vault refuses two mounts at one path.",
+            ),
+        description: z.string().optional().describe("Description of the auth mount. Omitted: one per method."),
+        validateIssuer: z
+            .boolean()
+            .optional()
+            .describe(
+                "Method kubernetes only: check tokens' `iss` claim against the cluster's OIDC issuer URL; turn off only for clusters that still mint " +
+                    "quoted issuers (Azure/AKS#2523). Omitted: true.",
+            ),
+        reviewer: z
+            .enum(["serviceAccountToken", "clientJwt"])
+            .optional()
+            .describe(
+                "Method kubernetes only: who Vault calls TokenReview as. `serviceAccountToken`: a dedicated reviewer with a long-lived token Secret; " +
+                    "`clientJwt`: each workload's own JWT (no long-lived token; every bound service account gets `system:auth-delegator`). " +
+                    "Omitted: serviceAccountToken.",
+            ),
         audience: z
             .string()
             .min(1)
             .max(256)
             .refine((v) => v !== "*" && !v.includes(",") && v.trim() === v, "one audience: not '*', no commas, no surrounding spaces")
-            .optional(),
-        /**
-         * Method jwt only. Lifetime of the pods' projected token, seconds (600-86400). Default 3600;
-         * the kubelet replaces the token at 80% of it, and the agent re-reads it (sidecar mode).
-         */
-        tokenExpirationSeconds: z.number().int().min(MIN_PROJECTED_TOKEN_SECONDS).max(86400).optional(),
+            .optional()
+            .describe(
+                "Method jwt only: the audience (`aud`) of the pods' projected tokens and the roles' `bound_audiences`; never `*`, no commas " +
+                    "(Vault splits `bound_audiences` on them). Omitted: `<vault.address>/v1/[<vault.namespace>/]auth/<path>`, the login URL's prefix, " +
+                    "so a token minted for this mount is accepted by no other relying party.",
+            ),
+        tokenExpirationSeconds: z
+            .number()
+            .int()
+            .min(MIN_PROJECTED_TOKEN_SECONDS)
+            .max(86400)
+            .optional()
+            .describe("Method jwt only: lifetime of the pods' projected token in seconds; the kubelet replaces it at 80% of that, and the agent re-reads it (sidecar mode). Omitted: 3600."),
     })
     .strict()
     // Typed by method: each carries only its own settings, with their defaults.
@@ -286,7 +311,8 @@ export const kubernetesAuthSchema = z
             return { method: "jwt", ...common, ...(a.audience === undefined ? {} : { audience: a.audience }), tokenExpirationSeconds: a.tokenExpirationSeconds ?? 3600 };
         }
         return { method: "kubernetes", ...common, validateIssuer: a.validateIssuer ?? true, reviewer: a.reviewer ?? "serviceAccountToken" };
-    });
+    })
+    .describe("How pods log in to Vault: its Kubernetes or JWT auth method for the cluster.");
 
 export interface KubernetesAuthMethodSettings {
     method: "kubernetes";
@@ -307,84 +333,90 @@ export interface JwtAuthMethodSettings {
 
 export const kvSchema = z
     .object({
-        path: vaultPath().default("secret"),
-        description: z.string().default("KV v2 secrets for AKS workloads"),
-        /** Adopt a KV v2 mount that already exists instead of creating it. */
-        existing: z.boolean().default(false),
-        /** Protect the KV v2 mount from deletion (`protect`): deleting a mount deletes every secret in it. Default true. */
-        protect: z.boolean().default(true),
+        path: vaultPath().default("secret").describe("Mount path of the KV v2 secrets engine."),
+        description: z.string().default("KV v2 secrets for AKS workloads").describe("Description of the KV v2 mount."),
+        existing: z.boolean().default(false).describe("Adopt a KV v2 mount that already exists instead of creating it."),
+        protect: z.boolean().default(true).describe("Protect the KV v2 mount from deletion: deleting a mount deletes every secret in it."),
     })
-    .strict();
+    .strict()
+    .describe("The KV v2 secrets engine the workloads read.");
 
-const seedValue = z.union([
-    /** Read the value from this stack's secret config key (`pulumi config set --secret KEY`). */
-    z.object({ secretConfig: z.string().min(1) }).strict(),
-    /** Generate a random value once (`@pulumi/random`), kept in state as a secret. */
-    z.object({ random: z.object({ length: z.number().int().min(8).max(256).default(32), special: z.boolean().default(false) }).strict() }).strict(),
-    /** A literal value: for portal callers passing a value they hold; never put one in a YAML file. */
-    z.object({ value: z.string() }).strict(),
-], { error: "one of {secretConfig: KEY}, {random: {length, special}} or {value: STRING}" });
+const seedValue = z.union(
+    [
+        z.object({ secretConfig: z.string().min(1).describe("Read the value from this secret stack config key (`pulumi config set --secret KEY`).") }).strict(),
+        z
+            .object({
+                random: z
+                    .object({
+                        length: z.number().int().min(8).max(256).default(32).describe("Length of the generated value."),
+                        special: z.boolean().default(false).describe("Include special characters."),
+                    })
+                    .strict()
+                    .describe("Generate a random value once (`@pulumi/random`), kept in state as a secret."),
+            })
+            .strict(),
+        z.object({ value: z.string().describe("A literal value: for portal callers passing a value they hold; never put one in a YAML file.") }).strict(),
+    ],
+    { error: "one of {secretConfig: KEY}, {random: {length, special}} or {value: STRING}" },
+);
 
 export const secretFileSchema = z
     .object({
-        /** File name under /vault/secrets; also the annotation suffix. */
         file: z
             .string()
             .regex(SECRET_FILE, "letters, digits, '_', '.' or '-', starting and ending with a letter or digit")
-            .max(ANNOTATION_NAME_MAX - SECRET_ANNOTATION_PREFIX.length, `at most ${ANNOTATION_NAME_MAX - SECRET_ANNOTATION_PREFIX.length} characters (the file name ends an annotation name)`),
-        /** Path of the secret inside the KV v2 mount (without the mount and without `data/`). */
-        path: vaultPath(),
-        /** Render only this key's value; omitted (and no template): the injector's default rendering. */
-        key: z.string().min(1).optional(),
-        /** Text put before the key's value, e.g. `token value stored on path secret/devops is `. */
-        prefix: z.string().optional(),
-        /** A full Consul Template body, for experts; excludes `key` and `prefix`. */
-        template: z.string().optional(),
+            .max(ANNOTATION_NAME_MAX - SECRET_ANNOTATION_PREFIX.length, `at most ${ANNOTATION_NAME_MAX - SECRET_ANNOTATION_PREFIX.length} characters (the file name ends an annotation name)`)
+            .describe("File name under /vault/secrets; also the annotation suffix."),
+        path: vaultPath().describe("Path of the secret inside the KV v2 mount (without the mount and without `data/`)."),
+        key: z.string().min(1).optional().describe("Render only this key's value. Omitted (and no template): the injector's default rendering."),
+        prefix: z.string().optional().describe("Text put before the key's value, e.g. `token value stored on path secret/devops is `; only with key."),
+        template: z.string().optional().describe("A full Consul Template body reading `.Data.data`, for experts; excludes key and prefix."),
     })
     .strict();
 
 export const seedSchema = z
     .object({
-        path: vaultPath(),
-        values: z.record(z.string().min(1), seedValue),
-        /**
-         * Write the values once and leave them alone afterwards (`ignoreChanges`), so a rotation
-         * done in Vault is not reverted by the next `up`. Default true.
-         */
-        writeOnce: z.boolean().default(true),
+        path: vaultPath().describe("Path inside the KV v2 mount to write."),
+        values: z.record(z.string().min(1), seedValue).describe("The keys to write, each from a secret config key, generated, or (portal callers) a literal."),
+        writeOnce: z
+            .boolean()
+            .default(true)
+            .describe("Write the values once and leave them alone afterwards (`ignoreChanges`), so a rotation done in Vault is not reverted by the next `up`."),
     })
     .strict();
 
 export const deploymentSchema = z
     .object({
-        image: z.string().min(1).default("busybox:1.36"),
-        command: z.array(z.string()).optional(),
-        replicas: z.number().int().min(0).max(100).default(1),
+        image: z.string().min(1).default("busybox:1.36").describe("Container image."),
+        command: z.array(z.string()).optional().describe("Container command. Omitted: the image's own."),
+        replicas: z.number().int().min(0).max(100).default(1).describe("Pod replicas."),
     })
     .strict();
 
 export const workloadSchema = z
     .object({
-        name: dns1123(),
-        namespace: dns1123OrWildcard(),
-        serviceAccount: dns1123OrWildcard(),
-        /** Accept `*` as namespace or service account (the role then admits any). Default false. */
-        allowWildcard: z.boolean().default(false),
-        /** Vault role name; default: the workload name. */
-        role: z.string().regex(/^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/, "letters, digits, '_', '.' or '-' (a Vault role name has no '/')").optional(),
-        /** Token TTL in seconds. */
-        tokenTtl: z.number().int().positive().max(31 * 24 * 3600).default(3600),
-        tokenMaxTtl: z.number().int().positive().max(31 * 24 * 3600).optional(),
-        /** Policies attached besides the generated one (`default` is usual). */
-        policies: z.array(z.string().min(1)).default(["default"]),
-        createNamespace: z.boolean().default(true),
-        secrets: z.array(secretFileSchema).default([]),
-        seed: z.array(seedSchema).default([]),
-        /** Extra policy capabilities beyond `read`, only when a workload really needs them. */
-        extraCapabilities: z.array(z.enum(["create", "update", "patch", "delete", "list"])).default([]),
-        deployment: deploymentSchema.optional(),
-        /** How the Vault Agent runs; default `{mode: init-only}` (`prefault`: zod 4's `default` skips inner defaults). */
-        injection: injectionSchema.prefault({}),
+        name: dns1123().describe("Workload name: names its Vault policy, and the role unless role is set."),
+        namespace: dns1123OrWildcard().describe("Namespace of the workload's service account; `*` only with allowWildcard."),
+        serviceAccount: dns1123OrWildcard().describe("Service account bound to the Vault role; `*` only with allowWildcard."),
+        allowWildcard: z.boolean().default(false).describe("Accept `*` as namespace or service account: the role then admits any pod there (no service account, no deployment)."),
+        role: z
+            .string()
+            .regex(/^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/, "letters, digits, '_', '.' or '-' (a Vault role name has no '/')")
+            .optional()
+            .describe("Vault role name. Omitted: the workload name."),
+        tokenTtl: z.number().int().positive().max(31 * 24 * 3600).default(3600).describe("Token TTL in seconds."),
+        tokenMaxTtl: z.number().int().positive().max(31 * 24 * 3600).optional().describe("Token max TTL in seconds, at least tokenTtl. Omitted: the mount's."),
+        policies: z.array(z.string().min(1)).default(["default"]).describe("Vault policies attached besides the generated `<name>` policy."),
+        createNamespace: z.boolean().default(true).describe("Create the namespace (false when another workload or someone else creates it)."),
+        secrets: z.array(secretFileSchema).default([]).describe("Files the agent renders under /vault/secrets: `{file, path, key, prefix}` or `{file, path, template}`."),
+        seed: z.array(seedSchema).default([]).describe("Secrets this program writes into the KV v2 mount."),
+        extraCapabilities: z
+            .array(z.enum(["create", "update", "patch", "delete", "list"]))
+            .default([])
+            .describe("Policy capabilities beyond `read`, only when a workload really needs them."),
+        deployment: deploymentSchema.optional().describe("A Deployment running as the service account, annotated for injection. Omitted: none."),
+        // `prefault`: zod 4's `default` skips the inner defaults.
+        injection: injectionSchema.prefault({}).describe("How the Vault Agent runs (docs/injection-modes.md)."),
     })
     .strict();
 
@@ -395,7 +427,7 @@ export const settingsSchema = z
         injector: injectorSchema.prefault({}),
         kubernetesAuth: kubernetesAuthSchema.prefault({}),
         kv: kvSchema.prefault({}),
-        workloads: z.array(workloadSchema).default([]),
+        workloads: z.array(workloadSchema).default([]).describe("Workloads: each gets a Vault policy and role, seeded secrets and an optional annotated Deployment."),
     })
     .strict();
 

@@ -6,13 +6,13 @@
 import { existsSync, readFileSync } from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { SETTINGS_KEYS } from "../config/load";
+import { PROJECT_NAME, SETTINGS_KEYS } from "../config/load";
 import { EXIT } from "../exitCodes";
 import { parseSettings } from "../config/validate";
 import { Settings } from "../config/schema";
-import { STAGES, Stage, parseStage } from "../program/stages";
+import { STAGE_KEY, Stage, configuredStage } from "../program/stages";
 
-export const PROJECT_NAME = "aks-vault";
+export { PROJECT_NAME };
 
 export class StackFileError extends Error {
     /** The CLI's exit code for it: invalid settings. */
@@ -49,7 +49,7 @@ export function readStackFile(projectDir: string, stack: string): StackFile {
     const config = doc?.config ?? {};
     const raw: Record<string, unknown> = {};
     const secretKeys: string[] = [];
-    let stage: Stage | undefined;
+    const own: Record<string, unknown> = {};
     for (const [fullKey, value] of Object.entries(config)) {
         const [ns, key] = fullKey.includes(":") ? fullKey.split(":", 2) : [PROJECT_NAME, fullKey];
         if (ns !== PROJECT_NAME) continue;
@@ -57,14 +57,14 @@ export function readStackFile(projectDir: string, stack: string): StackFile {
             secretKeys.push(key);
             continue;
         }
+        own[key] = value;
         if ((SETTINGS_KEYS as readonly string[]).includes(key)) raw[key] = value;
-        if (key === "stage") {
-            try {
-                stage = parseStage(String(value));
-            } catch {
-                throw new StackFileError(`${PROJECT_NAME}:stage in ${path.basename(file)}: found ${JSON.stringify(value)}; expected one of ${STAGES.join(", ")}`);
-            }
-        }
+    }
+    let stage: Stage | undefined;
+    try {
+        stage = configuredStage((key) => own[key]);
+    } catch (err) {
+        throw new StackFileError(`${PROJECT_NAME}:${STAGE_KEY} in ${path.basename(file)}: ${(err as Error).message}`);
     }
     return { file, settings: parseSettings(raw), stage, secretKeys };
 }

@@ -69,7 +69,7 @@ describe("settings defaults for a minimal stack", () => {
         vault: { address: "https://vault.example.com:8200" },
     };
 
-    it("fills the injector, auth, KV and pool defaults documented in Pulumi.yaml", () => {
+    it("fills the injector, auth, KV and pool defaults (docs/configuration.md, generated from the schema)", () => {
         const s = parseSettings(minimal);
         assert.equal(s.injector.namespace, "vault");
         assert.equal(s.injector.chartVersion, "0.34.1");
