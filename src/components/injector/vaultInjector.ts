@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { TYPE_PREFIX } from "../cluster/aksCluster";
 import { decodeBase64 } from "../cluster/kubeconfig";
-import { ChartValues, renderInjectorValues } from "./injectorValues";
+import { ChartValues, chartSource, renderInjectorValues } from "./injectorValues";
 
 export interface VaultInjectorArgs {
     /** Kubernetes provider of the target cluster (required: never the ambient kubeconfig). */
@@ -14,7 +14,7 @@ export interface VaultInjectorArgs {
     releaseName: string;
     /** Exact vault chart version. Default `0.34.1`; the blog's `0.25.0` works too. */
     chartVersion: string;
-    /** Chart repository. Default `https://helm.releases.hashicorp.com`. */
+    /** Chart repository: an https index or an `oci://` registry path (the chart is `<path>/vault`). Default `https://helm.releases.hashicorp.com`. */
     chartRepository: string;
     /** External Vault address the agents talk to (`global.externalVaultAddr`). */
     externalVaultAddr: string;
@@ -101,9 +101,8 @@ export class VaultInjector extends pulumi.ComponentResource {
         // every refresh; a Release also keeps `helm history` and rollback for operators.
         this.release = new k8s.helm.v3.Release(`${name}-chart`, {
             name: args.releaseName,
-            chart: "vault",
+            ...chartSource(args.chartRepository),
             version: args.chartVersion,
-            repositoryOpts: { repo: args.chartRepository },
             namespace: this.namespace,
             values: this.values,
             atomic: true,
