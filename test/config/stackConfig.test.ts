@@ -20,7 +20,8 @@ const TOKEN = "hvs.CAESIPlainTokenInTheStackFile";
 const PASSWORD = "p4ssw0rd-plain-in-config";
 
 /** Problems of loading `values` (project keys) as the Pulumi runtime would; nothing may be registered. */
-async function loadProblems(values: Record<string, unknown>, secretKeys: string[] = []): Promise<{ problems: SettingsProblem[]; message: string }> {
+type Loaded = { problems: SettingsProblem[]; message: string };
+async function loadProblems(values: Record<string, unknown>, secretKeys: string[] = []): Promise<Loaded> {
     const cloud = await useCloud();
     setConfig(values, secretKeys);
     try {
