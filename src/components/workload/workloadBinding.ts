@@ -24,11 +24,11 @@ export interface SeedArgs {
 }
 
 export interface WorkloadDeploymentArgs {
-    /** Container image. Default `busybox:1.36`. */
+    /** Container image. */
     image: string;
     /** Container command; default: list /vault/secrets (names and sizes, never contents) every 5 min. */
     command?: string[];
-    /** Replicas. Default 1. */
+    /** Replicas. */
     replicas: number;
 }
 
@@ -39,7 +39,7 @@ export interface WorkloadBindingArgs {
     vaultProvider: vault.Provider;
     /** Namespace of the workload. */
     namespace: string;
-    /** Create the namespace. Default true. */
+    /** Create the namespace (false: it exists, or another binding creates it; see `sharedNamespace`). */
     createNamespace: boolean;
     /** Service account the workload's pods run as; the Vault role is bound to exactly it. */
     serviceAccount: string;
@@ -55,17 +55,17 @@ export interface WorkloadBindingArgs {
     auth?: { method: "kubernetes" } | ({ method: "jwt" } & JwtLoginArgs);
     /** KV v2 mount path (an output of VaultKv). */
     kvMount: pulumi.Input<string>;
-    /** Vault token TTL, seconds. Default 3600. */
+    /** Vault token TTL, seconds. */
     tokenTtl: number;
     /** Vault token max TTL, seconds; default: the mount's. */
     tokenMaxTtl?: number;
-    /** Policies attached besides the generated one. Default `["default"]`. */
+    /** Policies attached besides the generated one (usually `["default"]`). */
     policies: string[];
     /** Files the injector renders; their paths make up the generated policy. */
     secrets: SecretFile[];
-    /** KV v2 secrets to write. Default none. */
+    /** KV v2 secrets to write (may be empty). */
     seed: SeedArgs[];
-    /** Capabilities beyond `read` on the declared paths. Default none. */
+    /** Capabilities beyond `read` on the declared paths (may be empty). */
     extraCapabilities: ExtraCapability[];
     /**
      * Grant the service account `system:auth-delegator`: needed when Vault reviews each client's
@@ -79,7 +79,7 @@ export interface WorkloadBindingArgs {
      * so no patch is made, and this binding waits for it.
      */
     sharedNamespace?: pulumi.Output<string>;
-    /** A Deployment carrying the injector annotations. Default none. */
+    /** A Deployment carrying the injector annotations. Omitted: none. */
     deployment?: WorkloadDeploymentArgs;
     /**
      * What the Deployment waits for, typically the injector release: a pod created before the
