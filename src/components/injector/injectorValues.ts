@@ -3,6 +3,7 @@
  * keys it emits are checked against the pinned chart's own values.yaml in the tests: the chart's
  * schema does not reject unknown keys, and Helm silently ignores a mistyped one.
  */
+import { INJECTION_LABEL, INJECTION_LABEL_VALUE, INJECTOR_APP_NAME } from "../../vocabulary";
 
 /** CPU and memory of the injector pods, as Kubernetes quantities. */
 export interface InjectorResources {
@@ -54,13 +55,7 @@ export interface InjectorValuesArgs
     vaultCaCertPem?: string;
 }
 
-/**
- * The label that opts a namespace into injection. The webhook only sees pods in namespaces that
- * carry it (WorkloadBinding labels its namespaces), so with `failurePolicy: Fail` an injector
- * outage blocks pod creation only where Vault secrets are expected, never cluster-wide.
- */
-export const INJECTION_LABEL = "aks-vault.io/vault-injection";
-export const INJECTION_LABEL_VALUE = "enabled";
+export { INJECTION_LABEL, INJECTION_LABEL_VALUE };
 
 /** Namespaces the webhook never sees: control plane, and the injector itself (hashicorp/vault-k8s#258). */
 export function excludedNamespaces(injectorNamespace: string | undefined): string[] {
@@ -88,7 +83,7 @@ export function renderInjectorValues(args: InjectorValuesArgs): ChartValues {
     // The chart's default `affinity` already requires one injector pod per node (hostname
     // anti-affinity); spread across zones as well, softly, so a zone outage leaves a replica.
     // Without a release name Helm's own is unknown here; the chart's default instance is `vault`.
-    const podLabels = { "app.kubernetes.io/name": "vault-agent-injector", "app.kubernetes.io/instance": args.releaseName ?? "vault", component: "webhook" };
+    const podLabels = { "app.kubernetes.io/name": INJECTOR_APP_NAME, "app.kubernetes.io/instance": args.releaseName ?? "vault", component: "webhook" };
     injector.topologySpreadConstraints = [
         { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: podLabels } },
     ];

@@ -4,7 +4,7 @@ import * as random from "@pulumi/random";
 import * as vault from "@pulumi/vault";
 import { TYPE_PREFIX } from "../cluster/aksCluster";
 import { SecretFile, renderPodAnnotations } from "./annotations";
-import { INJECTION_LABEL, INJECTION_LABEL_VALUE } from "../injector/injectorValues";
+import { INJECTION_LABEL, INJECTION_LABEL_VALUE } from "../../vocabulary";
 import { InjectionArgs } from "./agentInjection";
 import { ExtraCapability, renderKvPolicy } from "../vault/vaultPolicy";
 import { JwtLoginArgs, projectedTokenVolume, serviceAccountSubject } from "./jwtLogin";
