@@ -269,7 +269,24 @@ function stripSlash(u: string): string {
     return u.replace(/\/+$/, "");
 }
 
+function vaultUnreachable(code: string): Check {
+    const tls = isTls(code);
+    return {
+        id: "vault.reachable", target: "vault", status: "fail",
+        detail: `${tls ? "Vault's certificate is not trusted" : "cannot connect to Vault"} (${code}); no Vault check ran`,
+        cause: tls
+            ? "Vault presents a certificate signed by a CA this machine does not trust (a private CA)."
+            : DNS_ERRORS.includes(code)
+                ? "The Vault address does not resolve from this machine (a private DNS name, or a typo in --vault-addr / VAULT_ADDR)."
+                : "Vault does not accept connections from this machine: a firewall, a private endpoint, or the wrong port in --vault-addr / VAULT_ADDR.",
+        fix: tls
+            ? "Start the doctor with NODE_EXTRA_CA_CERTS=<the CA's PEM file> (the same CA as vault.caCertPem)."
+            : "Check --vault-addr (default $VAULT_ADDR), and run the doctor from a machine that can reach Vault; the Kubernetes checks above do not need it.",
+    };
+}
+
 function vaultChecks(expect: Expectations, v: VaultObservations): Check[] {
+    if (v.unreachable !== undefined) return [vaultUnreachable(v.unreachable.code)];
     const path = expect.authPath ?? "?";
     const checks: Check[] = [];
     const cfgTarget = `vault:auth/${path}/config`;
@@ -346,10 +363,22 @@ export function summarize(checks: Check[]): DoctorReport {
     return { ok: summary.fail === 0, summary, checks: checks.map(cleanCheck) };
 }
 
+const DNS_ERRORS = ["ENOTFOUND", "EAI_AGAIN"];
+const isTls = (code: string) => /CERT|SIGNATURE|ISSUER|SELF_SIGNED/.test(code);
+
 /** Causes and fixes for an API server the doctor cannot connect to, by errno. */
 function unreachableCheck(code: string, server: string | undefined): Check {
     const target = server ?? "cluster";
-    const dns = code === "ENOTFOUND" || code === "EAI_AGAIN";
+    const dns = DNS_ERRORS.includes(code);
+    if (isTls(code)) {
+        return {
+            id: "cluster.reachable", target, status: "fail",
+            detail: `the API server's certificate is not trusted (${code}); no cluster check ran`,
+            cause: "The kubeconfig's certificate-authority-data does not vouch for the certificate the server presented: a kubeconfig for another cluster (or from before a certificate rotation), or a TLS-intercepting proxy on the way.",
+            fix: "Use the stack's current kubeconfig (`up` through the cluster stage refreshes it after `az aks rotate-certs`), or `az aks get-credentials` into a file for --kubeconfig; the doctor never skips verification.",
+            ref: ["https://learn.microsoft.com/azure/aks/certificate-rotation"],
+        };
+    }
     return {
         id: "cluster.reachable", target, status: "fail",
         detail: `cannot connect to the API server (${code}); no cluster check ran`,

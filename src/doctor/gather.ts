@@ -38,18 +38,27 @@ function firstLine(err: unknown): string {
     const msg = err instanceof Error ? err.message : String(err);
     // `fetch failed` says nothing; its cause says why (ECONNREFUSED, a certificate error).
     const cause = err instanceof Error && err.cause instanceof Error ? ` (${err.cause.message})` : "";
-    // client-node puts the whole response body in the message; the first line says enough.
-    return `${msg.split("\n")[0]}${cause}`.slice(0, 200);
+    // client-node puts the whole response body in the message; the first line says enough, cut
+    // between words (a cut mid-address reads as a different address).
+    const line = `${msg.split("\n")[0]}${cause}`;
+    if (line.length <= 200) return line;
+    const cut = line.lastIndexOf(" ", 199);
+    return `${line.slice(0, cut > 100 ? cut : 199)} …`;
 }
 
 /** Network errors that mean "no connection to the server at all" (Node's errno codes, undici's connect timeout). */
 export const NETWORK_ERRORS = ["ECONNREFUSED", "ETIMEDOUT", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT"];
+/** TLS failures: the server answered with a certificate the configured CA does not vouch for (Node/OpenSSL codes). */
+export const TLS_ERRORS = [
+    "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "UNABLE_TO_GET_ISSUER_CERT", "DEPTH_ZERO_SELF_SIGNED_CERT",
+    "SELF_SIGNED_CERT_IN_CHAIN", "CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID", "ERR_TLS_CERT_ALTNAME_INVALID", "CERT_SIGNATURE_FAILURE",
+];
 
 /** The errno code of a connection failure: on the error (node-fetch's FetchError, which client-node uses) or its cause (undici). */
 function networkCode(err: unknown): string | undefined {
     for (let e: unknown = err, depth = 0; typeof e === "object" && e !== null && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
         const code = (e as { code?: unknown }).code;
-        if (typeof code === "string" && NETWORK_ERRORS.includes(code)) return code;
+        if (typeof code === "string" && (NETWORK_ERRORS.includes(code) || TLS_ERRORS.includes(code))) return code;
     }
     return undefined;
 }
@@ -125,6 +134,8 @@ export async function gather(expect: Expectations, k8s: ClusterReader, vault?: V
 async function gatherVault(expect: Expectations, path: string, vault: VaultReader): Promise<VaultObservations> {
     const config = await observe(() => vault.readAuthConfig(path));
     const roles: Record<string, Observed<VaultRole>> = {};
+    // No connection to Vault: every role read would fail the same way.
+    if (!config.ok && config.code !== undefined) return { config, roles, unreachable: { code: config.code } };
     for (const role of new Set(expect.workloads.map((w) => w.role))) roles[role] = await observe(() => vault.readRole(path, role));
     return { config, roles };
 }

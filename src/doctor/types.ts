@@ -91,6 +91,8 @@ export interface VaultObservations {
     config: Observed<VaultAuthConfig>;
     /** Keyed by role name. */
     roles: Record<string, Observed<VaultRole>>;
+    /** Set when Vault could not be reached (network or TLS error): the roles were not read. */
+    unreachable?: { code: string };
 }
 
 export interface Observations {

@@ -16,7 +16,7 @@ import { EXIT } from "../../src/automation/errors";
 import { main } from "../../src/cli";
 import { ROOT } from "../support/harness";
 import { doctorCommand } from "../../src/doctor/command";
-import { ClusterReader, gather, kubernetesReader, vaultReader } from "../../src/doctor/gather";
+import { ClusterReader, gather, kubernetesReader, observe, vaultReader } from "../../src/doctor/gather";
 import { diagnose, doctor, renderText, verify, VerifyError } from "../../src/doctor/index";
 import { DoctorInputError, expectationsFromOutputs } from "../../src/doctor/outputs";
 import { Check } from "../../src/doctor/types";
@@ -358,6 +358,29 @@ describe("doctor: API server unreachable", () => {
         assert.doesNotMatch(renderText(report), /ECONNREFUSED 127\.0\.0\.1/);
     });
 
+    it("a server whose certificate the kubeconfig's CA does not vouch for: one check, never an insecure retry", async () => {
+        const other = selfSignedCert();
+        const server = https.createServer({ cert: other.cert, key: other.key }, (_req, res) => res.end("{}"));
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        try {
+            const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+            const report = await doctor({ outputs: { ...labOutputs(), kubeconfig: { value: kubeconfigFor(url), secret: true } } });
+            assert.deepEqual(report.checks.map((c) => `${c.status} ${c.id}`), ["pass cluster.kubeconfig", "fail cluster.reachable", "skip vault"]);
+            assert.match(report.checks[1].detail, /^the API server's certificate is not trusted \([A-Z_]+\); no cluster check ran$/);
+            assert.match(report.checks[1].cause ?? "", /certificate-authority-data does not vouch/);
+        } finally {
+            await new Promise<void>((resolve) => server.close(() => resolve()));
+        }
+    });
+
+    it("a long error is cut between words, marked with …", async () => {
+        const words = Array.from({ length: 60 }, (_, i) => `word${i}`).join(" ");
+        const o = await observe(() => Promise.reject(new Error(`connect failed ${words}`)));
+        assert.ok(!o.ok);
+        assert.ok(o.error.length <= 202, String(o.error.length));
+        assert.match(o.error, / word\d+ …$/);
+    });
+
     it("a name that does not resolve points at the private cluster's DNS", () => {
         const down = { ok: false as const, error: "request to https://x failed, reason: getaddrinfo ENOTFOUND x", code: "ENOTFOUND" };
         const report = diagnose(labExpectations(), { injectorDeployments: down, webhooks: down, pods: {}, unreachable: { code: "ENOTFOUND" } }, { server: "https://aks-vault-dev-4f1c2e.privatelink.francecentral.azmk8s.io:443" });
@@ -367,6 +390,15 @@ describe("doctor: API server unreachable", () => {
 });
 
 describe("doctor: Vault unreachable", () => {
+    it("one vault.reachable check with the cause and fix, no failure per role", async () => {
+        const reader = new RecordedReader({ deployments: deployments(), webhooks: webhooks(), pods: [pod("healthy")], logs: { "busybox-7d9c6b5f4d-x2k4f/vault-agent-init": logFixture("healthy-init") } });
+        const report = await doctor({ outputs: labOutputs(), clusterReader: reader, vault: { address: `https://127.0.0.1:${await closedPort()}`, token: "hvs.secret-token-value-xyz" } });
+        const vault = report.checks.filter((c) => c.id.startsWith("vault"));
+        assert.deepEqual(vault.map((c) => `${c.status} ${c.id}`), ["fail vault.reachable"]);
+        assert.equal(vault[0].detail, "cannot connect to Vault (ECONNREFUSED); no Vault check ran");
+        assert.match(vault[0].fix ?? "", /--vault-addr/);
+    });
+
     it("reports why fetch failed (the cause), not just `fetch failed`", async () => {
         // A port that was just free: nothing listens there.
         const probe = http.createServer();
