@@ -37,9 +37,19 @@ const dns1123OrWildcard = () =>
         .max(63, "at most 63 characters")
         .refine((v) => v === "*" || DNS1123_LABEL.test(v), `${DNS1123_EXPECTED}, or '*' with allowWildcard`);
 
+/** A Vault policy name prefix: what Vault keeps unchanged (it trims and lower-cases policy names). */
+export const POLICY_PREFIX = /^[a-z0-9][a-z0-9_.-]*$/;
+
+/** A path segment `.` or `..`: Vault and the agents would resolve it to another path than the one reviewed. */
+export const DOT_SEGMENT = /(^|\/)\.\.?(\/|$)/;
+
 const GUID_EXPECTED = "a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47";
 
-const vaultPath = () => z.string().regex(VAULT_PATH, "a Vault path without a leading or trailing '/' (such as secret or team/kv)");
+const vaultPath = () =>
+    z
+        .string()
+        .regex(VAULT_PATH, "a Vault path without a leading or trailing '/' (such as secret or team/kv)")
+        .refine((v) => !DOT_SEGMENT.test(v), "a path without '.' or '..' segments (they name another path than the one written)");
 
 /*
  * Every key carries its description (`.describe`): docs/configuration.md is generated from this
@@ -174,6 +184,16 @@ export const vaultSchema = z
                 "PEM bundle of the CA that signed Vault's certificate, for a Vault behind a private CA; given to the injector " +
                     "(`AGENT_INJECT_VAULT_CACERT_BYTES`), which hands it to every agent (hashicorp/vault-k8s#151). Omitted: the system roots.",
             ),
+        policyPrefix: z
+            .string()
+            .regex(POLICY_PREFIX, "lower-case letters, digits, '-', '_' or '.', starting with a letter or digit (Vault stores policy names lower-cased)")
+            .max(64)
+            .optional()
+            .describe("Prefix of every Vault policy this stack generates (`<prefix><workload>`), so stacks sharing one Vault and policies made outside this program never collide. Omitted: `<project>-<stack>-`, lower-cased. Changing it renames, so replaces, every generated policy (docs/data-safety.md)."),
+        allowedPolicies: z
+            .array(z.string().min(1))
+            .default(["default"])
+            .describe("The only policies a workload's `policies` may name besides its generated one, compared after trimming and lower-casing (as Vault stores names); `root` is never allowed."),
     })
     .strict()
     .describe("The external Vault.");
@@ -337,6 +357,17 @@ export const kvSchema = z
         description: z.string().default("KV v2 secrets for AKS workloads").describe("Description of the KV v2 mount."),
         existing: z.boolean().default(false).describe("Adopt a KV v2 mount that already exists instead of creating it."),
         protect: z.boolean().default(true).describe("Protect the KV v2 mount from deletion: deleting a mount deletes every secret in it."),
+        external: z
+            .array(
+                z
+                    .object({
+                        path: vaultPath().describe("Path inside the KV v2 mount, kept outside this program."),
+                        readers: z.array(dns1123()).min(1, "at least one workload").describe("Workloads that may read the path."),
+                    })
+                    .strict(),
+            )
+            .default([])
+            .describe("KV paths that exist outside this program (written by hand or by another system), each named once with the workloads that may read it. A workload reads only its own paths, paths another workload shares with it, and these (docs/security.md)."),
     })
     .strict()
     .describe("The KV v2 secrets engine the workloads read.");
@@ -370,7 +401,14 @@ export const secretFileSchema = z
         path: vaultPath().describe("Path of the secret inside the KV v2 mount (without the mount and without `data/`)."),
         key: z.string().min(1).optional().describe("Render only this key's value. Omitted (and no template): the injector's default rendering."),
         prefix: z.string().optional().describe("Text put before the key's value, e.g. `token value stored on path secret/devops is `; only with key."),
-        template: z.string().optional().describe("A full Consul Template body reading `.Data.data`, for experts; excludes key and prefix."),
+        template: z.string().optional().describe("A full Consul Template body reading `.Data.data`, for experts; excludes key and prefix. It may read only the workload's own or granted paths with `secret`, and use a small set of functions (docs/security.md)."),
+        from: dns1123()
+            .optional()
+            .describe("The workload that owns `path`, when it is not this one: the owner must list this workload in `sharedWith` on its own secret or seed for the path. Omitted: this workload owns the path."),
+        sharedWith: z
+            .array(dns1123())
+            .default([])
+            .describe("Workloads allowed to read this path (they name it with `from: <this workload>`); only the path's owner may share it."),
     })
     .strict();
 
@@ -381,7 +419,11 @@ export const seedSchema = z
         writeOnce: z
             .boolean()
             .default(true)
-            .describe("Write the values once and leave them alone afterwards (`ignoreChanges`), so a rotation done in Vault is not reverted by the next `up`."),
+            .describe("Write the values once and leave them alone afterwards (`ignoreChanges`), so a rotation done in Vault is not reverted by the next `up`; the first write is a check-and-set that never overwrites data already at the path. false: the stack's value is written on every change, overwriting (docs/data-safety.md)."),
+        sharedWith: z
+            .array(dns1123())
+            .default([])
+            .describe("Workloads allowed to read this seeded path (they name it in `secrets` with `from: <this workload>`)."),
     })
     .strict();
 
@@ -395,7 +437,10 @@ export const deploymentSchema = z
 
 export const workloadSchema = z
     .object({
-        name: dns1123().describe("Workload name: names its Vault policy, and the role unless role is set."),
+        name: dns1123().describe("Workload name: names its Vault policy (`<vault.policyPrefix><name>`), and the role unless role is set."),
+        formerName: dns1123()
+            .optional()
+            .describe("The workload's previous name, after a rename: its resources are aliased to the new name, so the namespace, service account, seeded secrets and generated random values are kept (the policy, role and Deployment get new names). Remove it after one `up`. Omitted: no rename."),
         namespace: dns1123OrWildcard().describe("Namespace of the workload's service account; `*` only with allowWildcard."),
         serviceAccount: dns1123OrWildcard().describe("Service account bound to the Vault role; `*` only with allowWildcard."),
         allowWildcard: z.boolean().default(false).describe("Accept `*` as namespace or service account: the role then admits any pod there (no service account, no deployment)."),
@@ -406,14 +451,14 @@ export const workloadSchema = z
             .describe("Vault role name. Omitted: the workload name."),
         tokenTtl: z.number().int().positive().max(31 * 24 * 3600).default(3600).describe("Token TTL in seconds."),
         tokenMaxTtl: z.number().int().positive().max(31 * 24 * 3600).optional().describe("Token max TTL in seconds, at least tokenTtl. Omitted: the mount's."),
-        policies: z.array(z.string().min(1)).default(["default"]).describe("Vault policies attached besides the generated `<name>` policy."),
+        policies: z.array(z.string().min(1)).default(["default"]).describe("Vault policies the role carries besides the generated one; each must be in vault.allowedPolicies."),
         createNamespace: z.boolean().default(true).describe("Create the namespace (false when another workload or someone else creates it)."),
         secrets: z.array(secretFileSchema).default([]).describe("Files the agent renders under /vault/secrets: `{file, path, key, prefix}` or `{file, path, template}`."),
         seed: z.array(seedSchema).default([]).describe("Secrets this program writes into the KV v2 mount."),
         extraCapabilities: z
             .array(z.enum(["create", "update", "patch", "delete", "list"]))
             .default([])
-            .describe("Policy capabilities beyond `read`, only when a workload really needs them."),
+            .describe("Policy capabilities beyond `read`, only when a workload really needs them; given only on paths the workload owns."),
         deployment: deploymentSchema.optional().describe("A Deployment running as the service account, annotated for injection. Omitted: none."),
         // `prefault`: zod 4's `default` skips the inner defaults.
         injection: injectionSchema.prefault({}).describe("How the Vault Agent runs (docs/injection-modes.md)."),

@@ -4,6 +4,7 @@
  */
 import { BlockList, isIPv4 } from "net";
 import { z } from "zod";
+import { trustProblems } from "./trust";
 import { EXIT } from "../exitCodes";
 import {
     credentialsSchema,
@@ -85,6 +86,8 @@ function render(key: string, value: unknown): string {
     } catch {
         text = typeof value; // cycles, BigInt: not config a YAML file can hold
     }
+    // A URL's user:password@ is a credential wherever it appears (vault.address, a chart repository).
+    text = text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/?#@\s"]*@/gi, "$1<credentials>@");
     return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
@@ -129,6 +132,7 @@ const CROSS_FIELD_RULES: ReadonlyArray<(raw: RawSettings) => SettingsProblem[]> 
     vaultProblems,
     injectorProblems,
     workloadProblems,
+    trustRuleProblems,
     authMethodProblems,
 ];
 
@@ -236,6 +240,11 @@ function injectorProblems({ injector: inj, kubernetesAuth: auth }: RawSettings):
     return problems;
 }
 
+/** Ownership, grants, policies, templates, URL credentials, renames (src/config/trust.ts). */
+function trustRuleProblems({ root }: RawSettings): SettingsProblem[] {
+    return trustProblems(root).map((f) => ({ key: f.key, found: render(f.key, f.found), expected: f.expected }));
+}
+
 /** Every workload: unique identities across workloads, then each one's own rules. */
 function workloadProblems(raw: RawSettings): SettingsProblem[] {
     const rawWorkloads = asArray(raw.root.workloads);
@@ -298,10 +307,6 @@ function oneWorkloadProblems(key: string, w: WorkloadSettings, { injector: inj, 
     if (RESERVED_NAMESPACES.includes(w.namespace) || (inj !== undefined && w.namespace === inj.namespace)) {
         add(`${key}.namespace`, w.namespace, "a namespace of its own: the injector's webhook never sees kube-system or its own namespace, so pods there get no secrets");
     }
-    if (RESERVED_POLICIES.includes(w.name)) add(`${key}.name`, w.name, `another name: the workload's policy is named after it, and Vault's "${w.name}" policy must not be replaced`);
-    w.policies.forEach((pol, j) => {
-        if (pol === "root") add(`${key}.policies[${j}]`, pol, "not root (Vault refuses to issue root tokens through an auth method)");
-    });
     if (wildcard && w.deployment !== undefined) {
         add(`${key}.deployment`, "a deployment", "no deployment when namespace or serviceAccount is '*' (it needs one concrete identity)");
     }
@@ -328,9 +333,6 @@ function secretFileProblems(key: string, secrets: WorkloadSettings["secrets"]): 
             add(`${fkey}.template`, "template with key/prefix", "either template, or key with an optional prefix");
         }
         if (f.prefix !== undefined && f.key === undefined) add(`${fkey}.prefix`, f.prefix, "prefix only together with key");
-        if (f.template !== undefined && !f.template.includes(".Data.data")) {
-            add(`${fkey}.template`, f.template, "a Consul Template reading KV v2 data (.Data.data...)");
-        }
     });
     return problems;
 }
@@ -394,7 +396,6 @@ function authMethodProblems({ root }: RawSettings): SettingsProblem[] {
 
 const DNS_PREFIX = /^[A-Za-z0-9]([A-Za-z0-9-]{0,52}[A-Za-z0-9])?$/;
 const RESERVED_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease"];
-const RESERVED_POLICIES = ["default", "root"];
 
 /** IPv4 CIDR `a.b.c.d/n`, checked with node's own address parser; undefined when it is not one. */
 function cidr(value: string): { address: string; prefix: number } | undefined {

@@ -14,6 +14,7 @@ import { VaultJwtAuth, defaultJwtAudience } from "../components/vault/vaultJwtAu
 import { VaultKv } from "../components/vault/vaultKv";
 import { SeedValueArgs, WorkloadBinding } from "../components/workload/workloadBinding";
 import { STAGES, Stage } from "./stages";
+import { defaultPolicyPrefix, kvAccess, normalizePolicy } from "../config/trust";
 
 export { STAGES, Stage };
 
@@ -117,6 +118,7 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
         description: settings.kv.description,
         existing: settings.kv.existing,
         protect: settings.kv.protect,
+        external: settings.kv.external,
     });
     outputs.vaultAuthPath = auth.path;
     // Only with jwt, so existing (kubernetes) stacks see no change in their outputs.
@@ -129,11 +131,22 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
     if (!includes(stage, "workloads")) return outputs;
 
     const workloads: Record<string, unknown> = {};
+    const access = kvAccess(settings.workloads, settings.kv.external);
+    const policyPrefix = settings.vault.policyPrefix ?? defaultPolicyPrefix(pulumi.getProject(), pulumi.getStack());
+    // A namespace another workload uses outlives the workload that created it: deleting a
+    // namespace deletes everything in it (docs/data-safety.md).
+    const namespaceUsers = new Map<string, number>();
+    for (const w of settings.workloads) namespaceUsers.set(w.namespace, (namespaceUsers.get(w.namespace) ?? 0) + 1);
     // Bindings that create their namespace go first, so those sharing it can wait for it (a patch
     // on a namespace that does not exist yet fails).
     const createdNamespaces = new Map<string, pulumi.Output<string>>();
     const ordered = [...settings.workloads.filter((w) => w.createNamespace), ...settings.workloads.filter((w) => !w.createNamespace)];
     for (const w of ordered) {
+        const owned = [...(access.owned.get(w.name) ?? [])].sort();
+        const sharedWith = Object.fromEntries(owned.flatMap((p) => {
+            const readers = [...new Set([...w.secrets.filter((s) => s.from === undefined), ...w.seed].filter((s) => s.path === p).flatMap((s) => s.sharedWith))].sort();
+            return readers.length > 0 ? [[p, readers]] : [];
+        }));
         const binding = new WorkloadBinding(w.name, {
             k8sProvider: cluster.provider,
             vaultProvider,
@@ -146,7 +159,10 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
             kvMount: kv.path,
             tokenTtl: w.tokenTtl,
             tokenMaxTtl: w.tokenMaxTtl,
-            policies: w.policies,
+            policies: [...new Set(w.policies.map(normalizePolicy))],
+            policyName: `${policyPrefix}${w.name}`,
+            access: { owned, readable: [...(access.readable.get(w.name) ?? [])].sort(), sharedWith },
+            retainNamespace: (namespaceUsers.get(w.namespace) ?? 0) > 1,
             secrets: w.secrets,
             seed: w.seed.map((s) => ({
                 path: s.path,
@@ -160,6 +176,11 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
             injection: w.injection,
             vaultNamespace: settings.vault.namespace,
             sharedNamespace: w.createNamespace ? undefined : createdNamespaces.get(w.namespace),
+        }, w.formerName === undefined ? undefined : {
+            // Children are named `${name}-...`: the SDK derives their aliases from the parent's
+            // (resource.ts inheritedChildAlias), so the namespace, service account, seeds and
+            // random values keep their state under the new name.
+            aliases: [{ name: w.formerName }],
         });
         if (w.createNamespace) createdNamespaces.set(w.namespace, binding.namespace);
         workloads[w.name] = {

@@ -48,7 +48,7 @@ describe("config reference (generated from the schema)", () => {
             vault: { address: "https://vault.example.com:8200" },
             workloads: [{
                 name: "w", namespace: "w", serviceAccount: "w", deployment: {},
-                secrets: [{ file: "f", path: "p" }],
+                secrets: [{ file: "f", path: "p", key: "k" }],
                 seed: [{ path: "p", values: { k: { random: {} } } }],
             }],
         });

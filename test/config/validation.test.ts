@@ -80,7 +80,7 @@ const CORPUS: Array<[string, Mutation, string]> = [
     ["kubelogin credentials on a created cluster without Entra ID", set("cluster.credentials", { mode: "kubelogin", login: "azurecli" }), "cluster.entraId"],
     ["a workload in kube-system (the webhook never sees it)", all(set("workloads[0].namespace", "kube-system"), set("workloads[0].createNamespace", false)), "workloads[0].namespace"],
     ["a workload in the injector's namespace", all(set("workloads[0].namespace", "vault"), set("workloads[0].createNamespace", false)), "workloads[0].namespace"],
-    ["a workload named default (its policy would replace Vault's default)", set("workloads[0].name", "default"), "workloads[0].name"],
+    ["the root policy written ' Root' (Vault trims and lower-cases names)", set("workloads[0].policies", ["default", " Root"]), "workloads[0].policies[1]"],
     ["the root policy on a role", set("workloads[0].policies", ["default", "root"]), "workloads[0].policies[1]"],
     ["a role name with '/'", set("workloads[0].role", "team/busybox"), "workloads[0].role"],
     ["a cluster name that is no DNS prefix, and no dnsPrefix", set("cluster.name", "aks_vault_dev"), "cluster.dnsPrefix"],

@@ -76,7 +76,7 @@ describe("the guardrail pack on the dev stack", () => {
             "injector-role-exists": ['Deployment "busybox-deploy" uses Vault role "busybx", which this stack does not create (roles: busybox). Fix the `vault.hashicorp.com/role` annotation or add the role.'],
         }],
         ["a wildcard Vault policy", (rs) => { only(rs, TYPES.vaultPolicy).props.policy = 'path "secret/data/*" { capabilities = ["read"] }'; }, {
-            "vault-policy-least-privilege": ['Vault policy "busybox" grants the wildcard path "secret/data/*", which covers every secret ever written under it. List the declared secrets it is meant for instead: secret/data/devops.'],
+            "vault-policy-least-privilege": ['Vault policy "aks-vault-dev-busybox" grants the wildcard path "secret/data/*", which covers every secret ever written under it. List the declared secrets it is meant for instead: secret/data/devops.'],
         }],
         ["local accounts disabled with the admin kubeconfig", (rs) => { only(rs, TYPES.managedCluster).props.disableLocalAccounts = true; }, {
             "aks-local-accounts-admin-credentials": ['AKS cluster "aks-vault-dev-aks" disables local accounts, but Kubernetes provider "aks-vault-dev-k8s" authenticates with admin credentials, which AKS will refuse. ' +

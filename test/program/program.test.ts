@@ -91,12 +91,13 @@ describe("index.ts with Pulumi.dev.yaml (the blog's lab)", () => {
         assert.deepEqual(role.boundServiceAccountNames, ["busybox"]);
         assert.deepEqual(role.boundServiceAccountNamespaces, ["busybox"]);
         assert.equal(role.tokenTtl, 3600);
-        assert.deepEqual([...(role.tokenPolicies as string[])].sort(), ["busybox", "default"]);
+        // The generated policy carries the stack prefix (<project>-<stack>-): never Vault's own names.
+        assert.deepEqual([...(role.tokenPolicies as string[])].sort(), ["aks-vault-dev-busybox", "default"]);
     });
 
     it("writes a least-privilege busybox policy: read on secret/data/devops only", () => {
         const policy = cloud.one("vault:index/policy:Policy").inputs;
-        assert.equal(policy.name, "busybox");
+        assert.equal(policy.name, "aks-vault-dev-busybox");
         assert.equal(policy.policy, 'path "secret/data/devops" {\n  capabilities = ["read"]\n}\n');
     });
 
@@ -107,6 +108,9 @@ describe("index.ts with Pulumi.dev.yaml (the blog's lab)", () => {
         const data = secretAt(seed.rawInputs, "dataJson");
         assert.equal(data.secret, true);
         assert.deepEqual(Object.keys(JSON.parse(String(data.value))), ["token"]);
+        // Check-and-set 0, in `options` where the KV plugin reads it: Vault refuses the write if
+        // the path already holds a version, so the seed never overwrites data that is there.
+        assert.deepEqual(seed.inputs.options, { cas: "0" });
     });
 
     it("annotates the busybox pods so the injector renders devops_token from .Data.data.token", () => {

@@ -62,8 +62,8 @@ describe("reliability", () => {
             assert.equal(run.optionsOf(MOUNT).protect, false);
         });
 
-        it("writes seeded values once and then leaves them to Vault (ignoreChanges on dataJson)", async () => {
-            assert.deepEqual(lab.optionsOf(SEED).ignoreChanges, ["dataJson"]);
+        it("writes seeded values once and then leaves them to Vault (ignoreChanges on dataJson and its check-and-set option)", async () => {
+            assert.deepEqual(lab.optionsOf(SEED).ignoreChanges, ["dataJson", "options"]);
             assert.deepEqual(custom.optionsOf(SEED).ignoreChanges, []);
         });
     });
@@ -107,7 +107,7 @@ describe("reliability", () => {
         it("creates no reviewer token, sends Vault none, and binds every workload service account to system:auth-delegator", async () => {
             const run = await runLab((raw) => {
                 setAt(raw, "kubernetesAuth.reviewer", "clientJwt");
-                raw.workloads.push({ name: "api", namespace: "api", serviceAccount: "api-sa", secrets: [{ file: "db", path: "api/db" }] });
+                raw.workloads.push({ name: "api", namespace: "api", serviceAccount: "api-sa", secrets: [{ file: "db", path: "api/db", key: "password" }] });
             });
             assert.equal(run.cloud.resources.filter((r) => r.type === SECRET && r.inputs.type === "kubernetes.io/service-account-token").length, 0);
             const cfg = run.cloud.one(AUTH_CONFIG).inputs;

@@ -38,7 +38,7 @@ describe("workload bindings at the edges", () => {
     it("lets a second workload share a namespace another creates: no patch, and it waits for the namespace", async () => {
         const { cloud } = await run((raw) => {
             // Listed first on purpose: the program registers the namespace's creator before it.
-            raw.workloads.unshift({ name: "sidekick", namespace: "busybox", serviceAccount: "sidekick", createNamespace: false, secrets: [{ file: "t", path: "devops", key: "token" }] });
+            raw.workloads.unshift({ name: "sidekick", namespace: "busybox", serviceAccount: "sidekick", createNamespace: false, secrets: [{ file: "t", path: "sidekick/t", key: "token" }] });
         });
         assert.equal(cloud.of("kubernetes:core/v1:NamespacePatch").length, 0, "the creator already labelled it");
         assert.equal(cloud.of("kubernetes:core/v1:Namespace", "busybox-ns").length, 1);

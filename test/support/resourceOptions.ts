@@ -13,8 +13,10 @@ export interface SentOptions {
     ignoreChanges: string[];
     deleteBeforeReplace: boolean;
     retainOnDelete: boolean;
-    /** URN of the parent; "" for a top-level resource. */
+    /** URN of the parent ("" for the stack). */
     parent: string;
+    /** Aliases as sent: `{ urn }` or `{ spec: { name, type, parenturn, ... } }` (the engine expands specs). */
+    aliases: Array<{ urn?: string; spec?: { name?: string; type?: string; parenturn?: string } }>;
     /** URNs the registration depends on (explicit dependsOn and Input dependencies). */
     dependencies: string[];
 }
@@ -27,6 +29,7 @@ interface RegisterRequest {
     getDeletebeforereplace(): boolean;
     getRetainondelete(): boolean;
     getParent(): string;
+    getAliasesList(): Array<{ toObject(): { urn?: string; spec?: { name?: string; type?: string; parenturn?: string } } }>;
     getDependenciesList(): string[];
 }
 
@@ -46,6 +49,7 @@ export function recordResourceOptions(): SentOptions[] {
                 deleteBeforeReplace: req.getDeletebeforereplace(),
                 retainOnDelete: req.getRetainondelete(),
                 parent: req.getParent(),
+                aliases: req.getAliasesList().map((a) => a.toObject()),
                 dependencies: req.getDependenciesList(),
             });
             return original.call(this, req, cb);

@@ -16,6 +16,12 @@ export interface VaultKvArgs {
      * Default true. `pulumi destroy` then stops at the mount until it is unprotected on purpose.
      */
     protect?: boolean;
+    /**
+     * Paths in the mount that exist outside this program, with the workloads that may read them.
+     * Nothing is written for them; they are registered on the component so the policy pack knows
+     * them. Default none.
+     */
+    external?: ReadonlyArray<{ path: string; readers: readonly string[] }>;
 }
 
 /**
@@ -27,7 +33,8 @@ export class VaultKv extends pulumi.ComponentResource {
     public readonly path: pulumi.Output<string>;
 
     constructor(name: string, args: VaultKvArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(`${TYPE_PREFIX}:VaultKv`, name, {}, opts);
+        const external = (args.external ?? []).map((e) => ({ path: e.path, readers: [...e.readers] }));
+        super(`${TYPE_PREFIX}:VaultKv`, name, { external }, opts);
         if (args.existing) {
             this.path = pulumi.output(args.path);
         } else {
@@ -39,6 +46,6 @@ export class VaultKv extends pulumi.ComponentResource {
             }, { parent: this, provider: args.provider, protect: args.protect ?? true });
             this.path = mount.path;
         }
-        this.registerOutputs({ path: this.path });
+        this.registerOutputs({ path: this.path, external });
     }
 }

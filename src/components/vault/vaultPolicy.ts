@@ -10,16 +10,18 @@ export function kvDataPath(mount: string, path: string): string {
 }
 
 /**
- * One `path` block per distinct secret path, `read` only. `list` (if asked) goes on the
- * metadata path, which is where KV v2 answers LIST; other extra capabilities go on the data path.
+ * One `path` block per distinct secret path, `read` only. Extra capabilities go only on `owned`
+ * paths (default: all of `paths`): a path read from another workload or from outside this program
+ * stays read-only. `list` goes on the metadata path, which is where KV v2 answers LIST; other
+ * extra capabilities go on the data path.
  */
-export function renderKvPolicy(mount: string, paths: readonly string[], extra: readonly ExtraCapability[] = []): string {
+export function renderKvPolicy(mount: string, paths: readonly string[], extra: readonly ExtraCapability[] = [], owned: ReadonlySet<string> = new Set(paths)): string {
     const unique = [...new Set(paths)].sort();
-    const dataCaps = ["read", ...extra.filter((c) => c !== "list")];
-    const blocks = unique.map((p) => `path "${kvDataPath(mount, p)}" {\n  capabilities = [${dataCaps.map((c) => `"${c}"`).join(", ")}]\n}\n`);
+    const caps = (p: string) => ["read", ...(owned.has(p) ? extra.filter((c) => c !== "list") : [])];
+    const blocks = unique.map((p) => `path "${kvDataPath(mount, p)}" {\n  capabilities = [${caps(p).map((c) => `"${c}"`).join(", ")}]\n}\n`);
     if (extra.includes("list")) {
         // Vault checks a LIST against the path with a trailing '/' (the keys under it).
-        for (const p of unique) blocks.push(`path "${mount}/metadata/${p}/" {\n  capabilities = ["list"]\n}\n`);
+        for (const p of unique) if (owned.has(p)) blocks.push(`path "${mount}/metadata/${p}/" {\n  capabilities = ["list"]\n}\n`);
     }
     return blocks.join("\n");
 }

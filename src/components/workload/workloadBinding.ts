@@ -23,6 +23,20 @@ export interface SeedArgs {
     writeOnce?: boolean;
 }
 
+/**
+ * Who owns and who may read this workload's KV paths (from `kvAccess`, src/config/trust.ts). Also
+ * registered on the component, so the policy pack can check the generated policy, the role and the
+ * templates against it.
+ */
+export interface WorkloadAccessArgs {
+    /** Paths this workload owns (seeds, or reads without `from`). */
+    owned: string[];
+    /** Paths it may read: owned, shared with it, or external paths naming it. */
+    readable: string[];
+    /** Owned path -> the workloads it is shared with. */
+    sharedWith: Record<string, string[]>;
+}
+
 export interface WorkloadDeploymentArgs {
     /** Container image. */
     image: string;
@@ -61,6 +75,15 @@ export interface WorkloadBindingArgs {
     tokenMaxTtl?: number;
     /** Policies attached besides the generated one (usually `["default"]`). */
     policies: string[];
+    /** Name of the generated Vault policy (a stack prefix keeps it apart from others'). Default: the binding's name. */
+    policyName?: string;
+    /** What the workload owns and may read. Default: it owns every path it reads, shares none. */
+    access?: WorkloadAccessArgs;
+    /**
+     * Keep the namespace in the cluster when this binding is deleted (`retainOnDelete`): another
+     * workload of the stack uses it, and deleting a namespace deletes everything in it. Default false.
+     */
+    retainNamespace?: boolean;
     /** Files the injector renders; their paths make up the generated policy. */
     secrets: SecretFile[];
     /** KV v2 secrets to write (may be empty). */
@@ -111,7 +134,10 @@ export class WorkloadBinding extends pulumi.ComponentResource {
     public readonly podVolumes: ReturnType<typeof projectedTokenVolume>[];
 
     constructor(name: string, args: WorkloadBindingArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(`${TYPE_PREFIX}:WorkloadBinding`, name, {}, opts);
+        const readPaths = args.secrets.map((s) => s.path);
+        const access: WorkloadAccessArgs = args.access ?? { owned: [...new Set(readPaths)].sort(), readable: [...new Set(readPaths)].sort(), sharedWith: {} };
+        // Registered as inputs (and outputs below) so the policy pack sees who owns what.
+        super(`${TYPE_PREFIX}:WorkloadBinding`, name, { workload: name, access }, opts);
         const auth = args.auth ?? { method: "kubernetes" };
         if (auth.method === "jwt" && (args.serviceAccount === "*" || args.namespace === "*")) {
             throw new Error(`WorkloadBinding ${name}: auth method jwt binds one exact subject; namespace and serviceAccount cannot be "*"`);
@@ -126,7 +152,8 @@ export class WorkloadBinding extends pulumi.ComponentResource {
         // The injector's webhook only sees namespaces with the opt-in label (see INJECTION_LABEL).
         const injectionLabels = { [INJECTION_LABEL]: INJECTION_LABEL_VALUE };
         if (args.createNamespace) {
-            const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: args.namespace, labels: injectionLabels } }, k8sOpts);
+            const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: args.namespace, labels: injectionLabels } },
+                { ...k8sOpts, retainOnDelete: args.retainNamespace ?? false });
             namespace = ns.metadata.name;
         } else if (args.sharedNamespace !== undefined) {
             namespace = args.sharedNamespace;
@@ -154,9 +181,9 @@ export class WorkloadBinding extends pulumi.ComponentResource {
             }, k8sOpts);
         }
 
-        this.policyText = pulumi.output(args.kvMount).apply((mount) =>
-            renderKvPolicy(mount, args.secrets.map((s) => s.path), args.extraCapabilities));
-        const policy = new vault.Policy(`${name}-policy`, { name, policy: this.policyText }, vaultOpts);
+        const owned = new Set(access.owned);
+        this.policyText = pulumi.output(args.kvMount).apply((mount) => renderKvPolicy(mount, readPaths, args.extraCapabilities, owned));
+        const policy = new vault.Policy(`${name}-policy`, { name: args.policyName ?? name, policy: this.policyText }, vaultOpts);
         this.policyName = policy.name;
 
         const tokenPolicies = pulumi.output(policy.name).apply((p) => [...new Set([...args.policies, p])]);
@@ -199,8 +226,16 @@ export class WorkloadBinding extends pulumi.ComponentResource {
                 return generated.result.apply((v) => [key, v] as const);
             });
             const dataJson = pulumi.secret(pulumi.all(values).apply((pairs) => JSON.stringify(Object.fromEntries(pairs))));
-            return new vault.kv.SecretV2(`${name}-seed-${s.path}`, { mount: args.kvMount, name: s.path, dataJson },
-                { ...vaultOpts, ignoreChanges: (s.writeOnce ?? true) ? ["dataJson"] : [] });
+            const writeOnce = s.writeOnce ?? true;
+            // Check-and-set 0: Vault writes only if the path holds no version yet, so a seed never
+            // overwrites data already there (the KV plugin reads `options.cas`, path_data.go
+            // validateCheckAndSetOption; the provider's top-level `cas` field is sent beside
+            // `options` and not read by Vault, terraform-provider-vault kvSecretV2Write). A
+            // writeOnce: false seed is this stack's value, rewritten on every change: CAS 0 would
+            // refuse each rewrite, so it has none (docs/data-safety.md).
+            return new vault.kv.SecretV2(`${name}-seed-${s.path}`, { mount: args.kvMount, name: s.path, dataJson, ...(writeOnce ? { options: { cas: "0" } } : {}) },
+                // `options` ignored too: seeds written before CAS existed must not be updated to add it.
+                { ...vaultOpts, ignoreChanges: writeOnce ? ["dataJson", "options"] : [] });
         });
 
         this.podAnnotations = pulumi.all([args.authPath, args.kvMount, role.roleName]).apply(([authPath, kvMount, roleName]) =>
@@ -240,6 +275,8 @@ export class WorkloadBinding extends pulumi.ComponentResource {
             policyName: this.policyName,
             policyText: this.policyText,
             podAnnotations: this.podAnnotations,
+            workload: name,
+            access,
             podVolumes: this.podVolumes,
         });
     }

@@ -173,8 +173,9 @@ describe("injection modes: what reaches Kubernetes", () => {
         const deployment = { image: "busybox:1.36" };
         const secrets = [{ file: "token", path: "devops", key: "token" }];
         const settings = settingsWith([
-            { name: "static", namespace: "static", serviceAccount: "static", secrets, deployment },
-            { name: "rotating", namespace: "rotating", serviceAccount: "rotating", secrets, deployment, injection: { mode: "sidecar" } },
+            // One path, owned by static and shared with rotating.
+            { name: "static", namespace: "static", serviceAccount: "static", secrets: [{ ...secrets[0], sharedWith: ["rotating"] }], deployment },
+            { name: "rotating", namespace: "rotating", serviceAccount: "rotating", secrets: [{ ...secrets[0], from: "static" }], deployment, injection: { mode: "sidecar" } },
         ]);
         buildProgram(settings, { secretConfig: () => "unused" });
         await settle(cloud);

@@ -1,0 +1,288 @@
+/**
+ * Trust boundaries between the workloads of one stack, and between the stack and the Vault it
+ * shares: who owns each KV path, who may read it, which policies a role may carry, what a
+ * template may do. Pure; the rules run before any resource is registered (validate.ts) and the
+ * program renders policies from the same `kvAccess` answer.
+ *
+ * The grant syntax, kept small on purpose (docs/security.md, "Who reads what"):
+ * - a workload owns every path it seeds and every path it lists in `secrets` without `from`;
+ *   a path has one owner;
+ * - the owner shares a path by listing readers in `sharedWith` on its own secret or seed entry;
+ * - a reader lists the path in `secrets` with `from: <owner>`;
+ * - paths written outside this program are named once, in `kv.external: [{path, readers}]`.
+ */
+import { z } from "zod";
+import { templateProblems } from "../components/workload/goTemplate";
+import { kvSchema, vaultSchema, workloadSchema, WorkloadSettings } from "./schema";
+
+/** A problem before rendering: validate.ts renders `found` (never echoing a secret). */
+export interface Finding {
+    key: string;
+    found: unknown;
+    expected: string;
+}
+
+type Workload = Pick<WorkloadSettings, "name" | "secrets" | "seed" | "extraCapabilities">;
+interface External {
+    path: string;
+    readers: readonly string[];
+}
+
+/** What each workload owns and may read, by KV path inside the mount. */
+export interface KvAccess {
+    /** Path -> owning workload (first claimer; validation refuses a second). */
+    owner: Map<string, string>;
+    /** Workload -> paths it owns. */
+    owned: Map<string, Set<string>>;
+    /** Workload -> paths it may read: owned, granted to it, external naming it. */
+    readable: Map<string, Set<string>>;
+}
+
+/** Who owns and who may read each path; the single answer validation and the program share. */
+export function kvAccess(workloads: readonly Workload[], external: readonly External[]): KvAccess {
+    const externalPaths = new Set(external.map((e) => e.path));
+    const owner = new Map<string, string>();
+    const owned = new Map<string, Set<string>>();
+    const readable = new Map<string, Set<string>>();
+    for (const w of workloads) {
+        owned.set(w.name, new Set());
+        readable.set(w.name, new Set());
+    }
+    for (const w of workloads) {
+        const claims = [...w.secrets.filter((s) => s.from === undefined).map((s) => s.path), ...w.seed.map((s) => s.path)];
+        for (const p of claims) {
+            if (externalPaths.has(p)) continue;
+            if (!owner.has(p)) owner.set(p, w.name);
+            if (owner.get(p) === w.name) {
+                owned.get(w.name)?.add(p);
+                readable.get(w.name)?.add(p);
+            }
+        }
+    }
+    for (const w of workloads) {
+        for (const s of w.secrets) {
+            if (s.from === undefined || owner.get(s.path) !== s.from) continue;
+            const o = workloads.find((x) => x.name === s.from);
+            const granted = o !== undefined && [...o.secrets.filter((x) => x.from === undefined), ...o.seed].some((x) => x.path === s.path && x.sharedWith.includes(w.name));
+            if (granted) readable.get(w.name)?.add(s.path);
+        }
+    }
+    for (const e of external) for (const r of e.readers) readable.get(r)?.add(e.path);
+    return { owner, owned, readable };
+}
+
+/** Vault trims and lower-cases policy names (vault/policy_store.go, `sanitizeName`). */
+export function normalizePolicy(name: string): string {
+    return name.trim().toLowerCase();
+}
+
+/** The default policy prefix: `<project>-<stack>-`, as Vault would store it. */
+export function defaultPolicyPrefix(project: string, stack: string): string {
+    return `${project}-${stack}-`.toLowerCase().replace(/[^a-z0-9_.-]/g, "-");
+}
+
+function parsed<S extends z.ZodType>(schema: S, value: unknown): z.output<S> | undefined {
+    const r = schema.safeParse(value);
+    return r.success ? r.data : undefined;
+}
+
+function record(v: unknown): Record<string, unknown> {
+    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+/** The workloads that parse on their own, with their index in the config. */
+function workloadsOf(root: Record<string, unknown>): Array<{ i: number; w: WorkloadSettings }> {
+    const raw = Array.isArray(root.workloads) ? Array.from(root.workloads as unknown[]) : [];
+    return raw.flatMap((r, i) => {
+        const w = parsed(workloadSchema, r);
+        return w === undefined ? [] : [{ i, w }];
+    });
+}
+
+/** Every trust rule, in one list (validate.ts runs it with the other cross-field rules). */
+export function trustProblems(raw: unknown): Finding[] {
+    const root = record(raw);
+    return [...ownershipProblems(root), ...policyProblems(root), ...templateRuleProblems(root), ...urlCredentialProblems(root), ...renameProblems(root)];
+}
+
+const kvOf = (root: Record<string, unknown>) => parsed(kvSchema, root.kv ?? {});
+
+/** One owner per path; reads of others' paths only when granted; seeds and extra capabilities only on owned paths. */
+export function ownershipProblems(root: Record<string, unknown>): Finding[] {
+    const out: Finding[] = [];
+    const add = (key: string, found: unknown, expected: string) => out.push({ key, found, expected });
+    const ws = workloadsOf(root);
+    const kv = kvOf(root);
+    const external = kv?.external ?? [];
+    const names = new Map(ws.map(({ i, w }) => [w.name, i]));
+    const externalAt = new Map<string, number>();
+    external.forEach((e, k) => {
+        if (externalAt.has(e.path)) add(`kv.external[${k}].path`, e.path, `a path named once (kv.external[${externalAt.get(e.path)}] names it already)`);
+        else externalAt.set(e.path, k);
+        e.readers.forEach((r, m) => {
+            if (!names.has(r)) add(`kv.external[${k}].readers[${m}]`, r, `the name of a workload of this stack (${[...names.keys()].join(", ") || "none"})`);
+        });
+    });
+
+    // First claimer of each path, with where it claims it.
+    const claims = new Map<string, { name: string; key: string }>();
+    for (const { i, w } of ws) {
+        const own = [
+            ...w.secrets.map((s, j) => ({ s, key: `workloads[${i}].secrets[${j}]`, seed: false })).filter(({ s }) => s.from === undefined),
+            ...w.seed.map((s, j) => ({ s, key: `workloads[${i}].seed[${j}]`, seed: true })),
+        ];
+        for (const { s, key, seed } of own) {
+            const ext = externalAt.get(s.path);
+            if (ext !== undefined) {
+                if (seed) add(`${key}.path`, s.path, `a path this stack owns: kv.external[${ext}] names ${s.path} as data kept outside this program, and a seed would write over it`);
+                if (s.sharedWith.length > 0) add(`${key}.sharedWith`, s.sharedWith, `no sharedWith on an external path: add readers to kv.external[${ext}].readers`);
+                continue;
+            }
+            const first = claims.get(s.path);
+            if (first === undefined) claims.set(s.path, { name: w.name, key });
+            else if (first.name !== w.name) {
+                const fix = seed
+                    ? `only its owner seeds it; remove this seed`
+                    : `to read it, ${first.name} adds ${w.name} to sharedWith on that entry, and this entry says from: ${first.name}`;
+                add(`${key}.path`, s.path, `a path no other workload owns: ${s.path} belongs to workload ${first.name} (${first.key}); a path has one owner, ${fix}`);
+            }
+            s.sharedWith.forEach((r, m) => {
+                if (r === w.name) add(`${key}.sharedWith[${m}]`, r, "another workload's name (a workload always reads its own paths)");
+                else if (!names.has(r)) add(`${key}.sharedWith[${m}]`, r, `the name of a workload of this stack (${[...names.keys()].join(", ")})`);
+            });
+        }
+    }
+
+    const access = kvAccess(ws.map(({ w }) => w), external);
+    for (const { i, w } of ws) {
+        w.secrets.forEach((s, j) => {
+            const key = `workloads[${i}].secrets[${j}]`;
+            const ext = externalAt.get(s.path);
+            if (ext !== undefined) {
+                if (s.from !== undefined) add(`${key}.from`, s.from, `nothing: ${s.path} is external (kv.external[${ext}]), not owned by a workload`);
+                else if (!external[ext].readers.includes(w.name)) add(`${key}.path`, s.path, `a path this workload may read: kv.external[${ext}] lists readers ${external[ext].readers.join(", ")}; the platform adds ${w.name} there if it should read it`);
+                return;
+            }
+            if (s.from === undefined) return;
+            if (s.sharedWith.length > 0) add(`${key}.sharedWith`, s.sharedWith, "no sharedWith on a path read from another workload: only the owner shares a path");
+            if (s.from === w.name) add(`${key}.from`, s.from, "another workload's name, or no from for the workload's own path");
+            else if (!names.has(s.from)) add(`${key}.from`, s.from, `the name of a workload of this stack (${[...names.keys()].join(", ")})`);
+            else if (access.owner.get(s.path) !== s.from) {
+                const real = access.owner.get(s.path);
+                add(`${key}.from`, s.from, `the owner of ${s.path}: ${real === undefined ? `no workload owns it (the owner lists it in secrets or seed; data kept outside this program goes in kv.external)` : `it belongs to ${real}`}`);
+            } else if (!access.readable.get(w.name)?.has(s.path)) {
+                add(`${key}.path`, s.path, `a grant from its owner: ${s.from} lists ${w.name} in sharedWith on its secret or seed for ${s.path}`);
+            }
+        });
+        if (w.extraCapabilities.length > 0) {
+            const owned = access.owned.get(w.name) ?? new Set<string>();
+            if (!w.secrets.some((s) => owned.has(s.path))) {
+                add(`workloads[${i}].extraCapabilities`, w.extraCapabilities, "none: extra capabilities apply only to paths the workload owns, and it reads none of its own");
+            }
+            if (w.extraCapabilities.includes("list")) {
+                for (const p of owned) {
+                    const under = [...access.owner].find(([q, o]) => o !== w.name && q.startsWith(`${p}/`));
+                    if (under !== undefined) add(`workloads[${i}].extraCapabilities`, "list", `no list on ${p}: it would list ${under[1]}'s path ${under[0]} under it`);
+                }
+            }
+        }
+    }
+    return out;
+}
+
+/** Roles carry the generated policy plus allow-listed ones; never root. */
+export function policyProblems(root: Record<string, unknown>): Finding[] {
+    const out: Finding[] = [];
+    const vault = parsed(vaultSchema, root.vault);
+    const rawVault = record(root.vault);
+    const allowedRaw = vault?.allowedPolicies ?? (Array.isArray(rawVault.allowedPolicies) ? [] : ["default"]);
+    const ws = workloadsOf(root);
+    const prefix = vault?.policyPrefix;
+    // With the default prefix (`<project>-<stack>-`) the stack name is not known here; the program
+    // and the policy pack check the generated names then.
+    const generated = new Set(prefix === undefined ? [] : ws.map(({ w }) => `${prefix}${w.name}`));
+    const allowed = new Set<string>();
+    allowedRaw.forEach((p, k) => {
+        const n = normalizePolicy(p);
+        if (n === "root") out.push({ key: `vault.allowedPolicies[${k}]`, found: p, expected: "not root: Vault refuses root through an auth method, and no workload may hold it" });
+        else if (generated.has(n)) out.push({ key: `vault.allowedPolicies[${k}]`, found: p, expected: "a policy made outside this stack: allowing a workload's generated policy would let every workload carry its grants" });
+        else allowed.add(n);
+    });
+    for (const { i, w } of ws) {
+        w.policies.forEach((p, j) => {
+            const n = normalizePolicy(p);
+            const key = `workloads[${i}].policies[${j}]`;
+            if (n === "root") out.push({ key, found: p, expected: "not root (compared as Vault does, ignoring case and spaces): a workload never holds root" });
+            else if (allowed.has(n)) return;
+            else if (n === w.name || (prefix !== undefined && n === `${prefix}${w.name}`)) {
+                out.push({ key, found: p, expected: `no entry for the workload's own policy: the generated policy (${prefix ?? "<project>-<stack>-"}${w.name}) is always attached; remove it` });
+            } else if (!allowed.has(n)) {
+                out.push({ key, found: p, expected: `one of vault.allowedPolicies (${[...allowed].join(", ") || "none"}): another policy could grant other teams' paths; the platform adds it to vault.allowedPolicies if it is meant for workloads` });
+            }
+        });
+    }
+    return out;
+}
+
+/** Templates read only readable paths with allowed functions; prefixes are text; a file renders something. */
+export function templateRuleProblems(root: Record<string, unknown>): Finding[] {
+    const out: Finding[] = [];
+    const kv = kvOf(root);
+    const ws = workloadsOf(root);
+    const access = kvAccess(ws.map(({ w }) => w), kv?.external ?? []);
+    for (const { i, w } of ws) {
+        w.secrets.forEach((s, j) => {
+            const key = `workloads[${i}].secrets[${j}]`;
+            if (s.prefix !== undefined && (s.prefix.includes("{{") || s.prefix.includes("}}") || s.prefix.endsWith("{"))) {
+                out.push({ key: `${key}.prefix`, found: "a prefix with template delimiters", expected: "plain text without '{{', '}}' or a trailing '{' (it is pasted into the template); use template for template code" });
+            }
+            if (s.key === undefined && s.template === undefined) {
+                out.push({ key: `${key}.key`, found: undefined, expected: "the key to render (or a template): without either the injector writes the secret's raw map[...] form" });
+            }
+            if (s.template !== undefined && kv !== undefined) {
+                for (const p of templateProblems(s.template, { kvMount: kv.path, readable: access.readable.get(w.name) ?? new Set() })) {
+                    out.push({ key: `${key}.template`, found: "a template", expected: p });
+                }
+            }
+        });
+    }
+    return out;
+}
+
+/** `user:password@` in a URL ends up in logs, plans and the chart's values: refused, never echoed. */
+export function urlCredentialProblems(root: Record<string, unknown>): Finding[] {
+    const out: Finding[] = [];
+    const check = (key: string, value: unknown, fix: string) => {
+        if (typeof value === "string" && hasUrlCredentials(value)) out.push({ key, found: "a URL with credentials (not shown)", expected: `the URL without user:password@; ${fix}` });
+    };
+    check("vault.address", record(root.vault).address, "give Vault's token as the secret vaultToken (`pulumi config set --secret vaultToken <token>`)");
+    check("injector.chartRepository", record(root.injector).chartRepository, "use a public chart repository or a mirror that needs no credentials in the URL");
+    return out;
+}
+
+/** Whether a URL carries a user name or password. */
+export function hasUrlCredentials(value: string): boolean {
+    try {
+        const u = new URL(value);
+        return u.username !== "" || u.password !== "";
+    } catch {
+        return /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(value);
+    }
+}
+
+/** `formerName` names a previous name: not the current one, not another workload's. */
+export function renameProblems(root: Record<string, unknown>): Finding[] {
+    const out: Finding[] = [];
+    const ws = workloadsOf(root);
+    const names = new Set(ws.map(({ w }) => w.name));
+    const former = new Set<string>();
+    for (const { i, w } of ws) {
+        if (w.formerName === undefined) continue;
+        const key = `workloads[${i}].formerName`;
+        if (w.formerName === w.name) out.push({ key, found: w.formerName, expected: "the previous name, not the current one (remove formerName when there was no rename)" });
+        else if (names.has(w.formerName)) out.push({ key, found: w.formerName, expected: "a name no current workload has (the aliases would take that workload's resources)" });
+        else if (former.has(w.formerName)) out.push({ key, found: w.formerName, expected: "a former name used once" });
+        former.add(w.formerName);
+    }
+    return out;
+}

@@ -1,0 +1,247 @@
+/**
+ * Issue 10's attacks on the config, each refused before any resource is registered, naming the
+ * setting and the fix: another team's paths, seeds over their data, extra capabilities on shared
+ * paths, foreign and root policies, code in the agent, credentials in URLs, '.'/'..' segments.
+ */
+import assert from "node:assert/strict";
+import { parseSettings, SettingsError, SettingsProblem } from "../../src/config/validate";
+import { kvAccess } from "../../src/config/trust";
+import { labRaw } from "../support/fixtures";
+
+/** The lab plus a `payments` team that owns payments/db (seeded) and a `mallory` workload. */
+function tenants(mallory: Record<string, unknown> = {}, payments: Record<string, unknown> = {}): Record<string, any> {
+    const raw = labRaw();
+    raw.workloads.push({
+        name: "payments",
+        namespace: "payments",
+        serviceAccount: "payments",
+        secrets: [{ file: "db", path: "payments/db", key: "password" }],
+        seed: [{ path: "payments/db", values: { password: { random: { length: 32 } } } }],
+        ...payments,
+    });
+    raw.workloads.push({
+        name: "mallory",
+        namespace: "mallory",
+        serviceAccount: "mallory",
+        secrets: [{ file: "own", path: "mallory/app", key: "token" }],
+        ...mallory,
+    });
+    return raw;
+}
+
+function problemsOf(raw: unknown): SettingsProblem[] {
+    try {
+        parseSettings(raw);
+    } catch (err) {
+        assert.ok(err instanceof SettingsError, String(err));
+        return err.problems;
+    }
+    return [];
+}
+
+/** Exactly one problem names `key`, and its expectation matches `pattern`. */
+function refusedAt(raw: unknown, key: string, pattern: RegExp): SettingsProblem {
+    const problems = problemsOf(raw);
+    const p = problems.filter((x) => x.key === key);
+    assert.equal(p.length, 1, `expected one problem at ${key}; got ${JSON.stringify(problems, null, 1)}`);
+    assert.match(p[0].expected, pattern);
+    return p[0];
+}
+
+describe("trust: who reads which KV path", () => {
+    it("accepts the tenants stack as is (each reads and seeds only its own paths)", () => {
+        assert.deepEqual(problemsOf(tenants()), []);
+    });
+
+    it("refuses another team's path read without a grant, naming the owner and the grant syntax", () => {
+        const raw = tenants({ secrets: [{ file: "db", path: "payments/db", key: "password" }] });
+        refusedAt(raw, "workloads[2].secrets[0].path", /belongs to workload payments .*payments adds mallory to sharedWith .*from: payments/);
+    });
+
+    it("refuses a `from` the owner never granted", () => {
+        const raw = tenants({ secrets: [{ file: "db", path: "payments/db", key: "password", from: "payments" }] });
+        refusedAt(raw, "workloads[2].secrets[0].path", /a grant from its owner: payments lists mallory in sharedWith/);
+    });
+
+    it("refuses a `from` naming a workload that does not own the path", () => {
+        const raw = tenants({ secrets: [{ file: "db", path: "payments/db", key: "password", from: "busybox" }] });
+        refusedAt(raw, "workloads[2].secrets[0].from", /the owner of payments\/db: it belongs to payments/);
+    });
+
+    it("refuses a grant the reader writes for itself (sharedWith on a path it reads from another)", () => {
+        const raw = tenants({ secrets: [{ file: "db", path: "payments/db", key: "password", from: "payments", sharedWith: ["mallory"] }] });
+        refusedAt(raw, "workloads[2].secrets[0].sharedWith", /only the owner shares a path/);
+    });
+
+    it("accepts a read the owner granted in its own config, read-only", () => {
+        const raw = tenants(
+            { secrets: [{ file: "own", path: "mallory/app", key: "token" }, { file: "db", path: "payments/db", key: "password", from: "payments" }], extraCapabilities: ["update"] },
+            { seed: [{ path: "payments/db", sharedWith: ["mallory"], values: { password: { random: { length: 32 } } } }] },
+        );
+        assert.deepEqual(problemsOf(raw), []);
+        const s = parseSettings(raw);
+        const access = kvAccess(s.workloads, s.kv.external);
+        assert.deepEqual([...(access.readable.get("mallory") ?? [])].sort(), ["mallory/app", "payments/db"]);
+        assert.deepEqual([...(access.owned.get("mallory") ?? [])], ["mallory/app"]);
+    });
+
+    it("refuses a seed on another team's path (it would overwrite their data)", () => {
+        const raw = tenants({ seed: [{ path: "payments/db", values: { password: { value: "owned" } } }] });
+        refusedAt(raw, "workloads[2].seed[0].path", /belongs to workload payments.*only its owner seeds it/);
+    });
+
+    it("refuses a second owner even when the attacker is listed first", () => {
+        const raw = tenants();
+        const mallory = raw.workloads.pop();
+        mallory.secrets.push({ file: "db", path: "payments/db", key: "password" });
+        raw.workloads.splice(1, 0, mallory);
+        // Either claim may be reported; the config is refused and the conflict named at the later one.
+        refusedAt(raw, "workloads[2].secrets[0].path", /belongs to workload mallory .*a path has one owner/);
+    });
+
+    it("refuses extraCapabilities when the workload owns none of the paths it reads", () => {
+        const raw = tenants(
+            { secrets: [{ file: "db", path: "payments/db", key: "password", from: "payments" }], extraCapabilities: ["update", "delete"] },
+            { seed: [{ path: "payments/db", sharedWith: ["mallory"], values: { password: { random: { length: 32 } } } }] },
+        );
+        refusedAt(raw, "workloads[2].extraCapabilities", /only to paths the workload owns/);
+    });
+
+    it("refuses list on an owned path that holds another team's paths under it", () => {
+        const raw = tenants({ secrets: [{ file: "own", path: "payments", key: "token" }], extraCapabilities: ["list"] });
+        refusedAt(raw, "workloads[2].extraCapabilities", /would list payments's path payments\/db/);
+    });
+
+    it("names external paths once at the stack level, readable only by the readers listed there", () => {
+        const raw = tenants({ secrets: [{ file: "legacy", path: "legacy/api", key: "token" }] });
+        raw.kv.external = [{ path: "legacy/api", readers: ["busybox"] }];
+        refusedAt(raw, "workloads[2].secrets[0].path", /kv.external\[0\] lists readers busybox/);
+        raw.kv.external[0].readers.push("mallory");
+        assert.deepEqual(problemsOf(raw), []);
+    });
+
+    it("refuses a seed on an external path, and external readers that are no workload", () => {
+        const raw = tenants({ seed: [{ path: "legacy/api", values: { token: { random: { length: 32 } } } }] });
+        raw.kv.external = [{ path: "legacy/api", readers: ["busybox", "nobody"] }];
+        refusedAt(raw, "workloads[2].seed[0].path", /kv.external\[0\] names legacy\/api as data kept outside this program/);
+        refusedAt(raw, "kv.external[0].readers[1]", /the name of a workload of this stack/);
+    });
+
+    it("refuses '.' and '..' segments in secret paths, seeds, mounts, auth path, Vault namespace and external paths", () => {
+        const raw = tenants({ secrets: [{ file: "db", path: "mallory/../payments/db", key: "password" }], seed: [{ path: "./x", values: { a: { random: {} } } }] });
+        raw.kv.path = "secret/..";
+        raw.kubernetesAuth.path = "./aks";
+        raw.vault.namespace = "team/..";
+        raw.kv.external = [{ path: "a/./b", readers: ["busybox"] }];
+        const keys = problemsOf(raw).filter((p) => /'\.' or '\.\.' segments/.test(p.expected)).map((p) => p.key).sort();
+        assert.deepEqual(keys, ["kubernetesAuth.path", "kv.external[0].path", "kv.path", "vault.namespace", "workloads[2].secrets[0].path", "workloads[2].seed[0].path"]);
+    });
+});
+
+describe("trust: the policies a role carries", () => {
+    it("refuses another team's or any named policy outside vault.allowedPolicies", () => {
+        const raw = tenants({ policies: ["default", "payments", "admin"] });
+        refusedAt(raw, "workloads[2].policies[1]", /one of vault.allowedPolicies \(default\)/);
+        refusedAt(raw, "workloads[2].policies[2]", /one of vault.allowedPolicies/);
+    });
+
+    it("refuses root however it is written, even when allow-listed", () => {
+        for (const root of ["root", " root", "Root", "ROOT\t"]) refusedAt(tenants({ policies: [root] }), "workloads[2].policies[0]", /never holds root/);
+        const raw = tenants();
+        raw.vault.allowedPolicies = ["default", " Root "];
+        refusedAt(raw, "vault.allowedPolicies[1]", /not root/);
+    });
+
+    it("compares allow-listed names as Vault stores them (trimmed, lower-case)", () => {
+        const raw = tenants({ policies: [" Default", "Team-Read "] });
+        raw.vault.allowedPolicies = ["default", "team-read"];
+        assert.deepEqual(problemsOf(raw), []);
+    });
+
+    it("refuses allow-listing a policy this stack generates (every workload could carry it)", () => {
+        const raw = tenants();
+        raw.vault.policyPrefix = "team-a-";
+        raw.vault.allowedPolicies = ["default", "team-a-payments"];
+        refusedAt(raw, "vault.allowedPolicies[1]", /a policy made outside this stack/);
+    });
+
+    it("tells a workload listing its own policy to drop it (the generated one is always attached)", () => {
+        refusedAt(tenants({ policies: ["default", "mallory"] }), "workloads[2].policies[1]", /generated policy .*mallory\) is always attached; remove it/);
+    });
+
+    it("refuses a policy prefix Vault would store differently (upper case)", () => {
+        const raw = tenants();
+        raw.vault.policyPrefix = "Team-A-";
+        refusedAt(raw, "vault.policyPrefix", /lower-case/);
+    });
+});
+
+describe("trust: templates and prefixes run inside the agent", () => {
+    const template = (t: string) => tenants({ secrets: [{ file: "own", path: "mallory/app", template: t }] });
+
+    for (const [what, text] of [
+        ["env", '{{ env "VAULT_TOKEN" }}'],
+        ["file", '{{ file "/var/run/secrets/kubernetes.io/serviceaccount/token" }}'],
+        ["auth/token/lookup-self", '{{ with secret "auth/token/lookup-self" }}{{ .Data.data.id }}{{ end }}'],
+    ] as const) {
+        it(`refuses a prefix running ${what}, without echoing it`, () => {
+            const raw = tenants({ secrets: [{ file: "own", path: "mallory/app", key: "token", prefix: text }] });
+            const p = refusedAt(raw, "workloads[2].secrets[0].prefix", /plain text without '\{\{'/);
+            assert.ok(!p.found.includes("VAULT_TOKEN") && !p.found.includes("serviceaccount"));
+        });
+    }
+
+    it("refuses a prefix closing the block early to open another path", () => {
+        const raw = tenants({ secrets: [{ file: "own", path: "mallory/app", key: "token", prefix: '{{- end }}{{ with secret "secret/data/payments/db" }}' }] });
+        refusedAt(raw, "workloads[2].secrets[0].prefix", /plain text/);
+    });
+
+    it("refuses a template reading another team's path, and one using env", () => {
+        const raw = template('{{ with secret "secret/data/payments/db" }}{{ .Data.data.password }}{{ env "HOME" }}{{ end }}');
+        const problems = problemsOf(raw).filter((p) => p.key === "workloads[2].secrets[0].template").map((p) => p.expected);
+        assert.equal(problems.length, 2, JSON.stringify(problems));
+        assert.match(problems[0], /no `env`/);
+        assert.match(problems[1], /own or granted paths \(secret\/data\/mallory\/app\), not "secret\/data\/payments\/db"/);
+    });
+
+    it("refuses a template whose .Data.data is only in a comment", () => {
+        refusedAt(template('{{ with secret "secret/data/mallory/app" }}{{ .Data }}{{ end }}{{/* .Data.data */}}'), "workloads[2].secrets[0].template", /a comment does not count/);
+    });
+
+    it("accepts a template reading a granted path", () => {
+        const raw = tenants(
+            { secrets: [{ file: "own", path: "payments/db", from: "payments", template: '{{ with secret "secret/data/payments/db" }}{{ .Data.data.password }}{{ end }}' }] },
+            { seed: [{ path: "payments/db", sharedWith: ["mallory"], values: { password: { random: {} } } }] },
+        );
+        assert.deepEqual(problemsOf(raw), []);
+    });
+
+    it("refuses a secret file with neither key nor template (the injector's raw map form)", () => {
+        refusedAt(tenants({ secrets: [{ file: "own", path: "mallory/app" }] }), "workloads[2].secrets[0].key", /raw map\[\.\.\.\] form/);
+    });
+});
+
+describe("trust: credentials in URLs", () => {
+    it("refuses user:password@ in vault.address and never echoes it, in any problem", () => {
+        const raw = tenants();
+        raw.vault.address = "http://admin:s3cr3t-pass@vault.example.com:8200"; // also http without allowHttp
+        const problems = problemsOf(raw);
+        assert.ok(problems.some((p) => p.key === "vault.address" && /without user:password@; .*pulumi config set --secret vaultToken/.test(p.expected)), JSON.stringify(problems));
+        const text = JSON.stringify(problems);
+        assert.ok(!text.includes("s3cr3t-pass") && !text.includes("admin:"), text);
+    });
+
+    it("refuses credentials in the chart repository URL", () => {
+        const raw = tenants();
+        raw.injector.chartRepository = "https://user:tok3n@charts.example.com";
+        refusedAt(raw, "injector.chartRepository", /without user:password@/);
+        assert.ok(!JSON.stringify(problemsOf(raw)).includes("tok3n"));
+    });
+});
+
+describe("trust: renames", () => {
+    it("refuses a formerName that is the current name or another workload's", () => {
+        refusedAt(tenants({ formerName: "mallory" }), "workloads[2].formerName", /the previous name, not the current one/);
+        refusedAt(tenants({ formerName: "payments" }), "workloads[2].formerName", /a name no current workload has/);
+    });
+});
