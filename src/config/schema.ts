@@ -218,7 +218,7 @@ export const injectorSchema = z
             .string()
             .refine((v) => /^(https|oci):\/\/[^/\s]/.test(v) && URL.canParse(v), "an https:// or oci:// URL")
             .default("https://helm.releases.hashicorp.com")
-            .describe("Chart repository: an https:// or oci:// URL."),
+            .describe("Chart repository: an https:// index holding the vault chart, or an oci:// registry path without the chart name (the chart is then <path>/vault; run `helm registry login` first)."),
         replicas: z.number().int().min(1).max(10).default(2).describe("Injector replicas (leader election is always on); at least 2 with failurePolicy Fail."),
         logLevel: z.enum(["trace", "debug", "info", "warn", "error"]).default("info").describe("Injector log level."),
         logFormat: z.enum(["standard", "json"]).default("standard").describe("Injector log format."),

@@ -74,8 +74,8 @@ const KUBELOGIN_FLAGS: Record<string, (v: string) => boolean> = {
 const KUBELOGIN_SWITCHES = ["--disable-environment-override"];
 /**
  * Environment variables kubelogin reads that the program may set in the exec entry (the
- * service principal's ID and secret, and the ambient variables it pins). `AZURE_AUTHORITY_HOST`,
- * certificate and federated-token paths are not among them.
+ * service principal's ID and secret, and the ambient variables it pins: `kubeloginEnv`). The
+ * certificate variables only ever emptied; `AZURE_AUTHORITY_HOST` and federated-token paths never.
  */
 const KUBELOGIN_ENV: Record<string, (v: string) => boolean> = {
     AAD_SERVICE_PRINCIPAL_CLIENT_ID: () => true,
@@ -83,6 +83,8 @@ const KUBELOGIN_ENV: Record<string, (v: string) => boolean> = {
     AZURE_CLIENT_ID: () => true,
     AZURE_CLIENT_SECRET: () => true,
     AZURE_TENANT_ID: () => true,
+    AZURE_CLIENT_CERTIFICATE_PATH: (v) => v === "",
+    AZURE_CLIENT_CERTIFICATE_PASSWORD: (v) => v === "",
     AAD_LOGIN_METHOD: (v) => v === "" || (KUBELOGIN_LOGINS as readonly string[]).includes(v),
 };
 

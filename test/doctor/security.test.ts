@@ -72,6 +72,8 @@ describe("doctor: the kubeconfig from the state is checked before anything runs"
         refused(programKubeconfig("spn", (d) => { exec(d).args.push("--authority-host", "https://login.evil.example/"); }), /flag `--authority-host` is not one the program writes/);
         refused(programKubeconfig("spn", (d) => { exec(d).args.push("--client-certificate=/home/op/.azure/cert.pfx"); }), /flag `--client-certificate`/);
         refused(programKubeconfig("spn", (d) => { exec(d).env?.push({ name: "AZURE_AUTHORITY_HOST", value: "https://login.evil.example/" }); }), /exec env `AZURE_AUTHORITY_HOST` is not a variable/);
+        // The program only ever empties the certificate path (kubeloginEnv); a path would turn spn into a certificate login.
+        refused(programKubeconfig("spn", (d) => { const e = exec(d).env?.find((x) => x.name === "AZURE_CLIENT_CERTIFICATE_PATH"); if (e) e.value = "/home/op/.azure/cert.pem"; }), /exec env `AZURE_CLIENT_CERTIFICATE_PATH` has a value the program does not write/);
         refused(programKubeconfig("spn", (d) => { d.clusters[0].cluster.server = "https://api.evil.example:443"; }), /the server api\.evil\.example is not an AKS API server/);
     });
 

@@ -84,16 +84,12 @@ export function toKubeloginKubeconfig(kubeconfig: string, opts: KubeloginOptions
     }
 
     const args = ["get-token", "--login", opts.login, "--server-id", serverId, "--environment", environment];
-    const env: Array<{ name: string; value: string }> = [];
     switch (opts.login) {
         case "spn":
             if (opts.clientId === undefined) throw new KubeloginError("cluster.credentials.clientId is required for login spn");
             if (opts.clientSecret === undefined) throw new KubeloginError("cluster.credentials.clientSecretConfig is required for login spn");
             if (tenantId === undefined) throw new KubeloginError("cluster.credentials.tenantId is required: the AKS kubeconfig names no tenant");
             args.push("--tenant-id", tenantId);
-            // Environment, not `--client-secret`: the argument list shows up in `ps`.
-            env.push({ name: "AAD_SERVICE_PRINCIPAL_CLIENT_ID", value: opts.clientId });
-            env.push({ name: "AAD_SERVICE_PRINCIPAL_CLIENT_SECRET", value: opts.clientSecret });
             break;
         case "msi":
             if (opts.clientId !== undefined) args.push("--client-id", opts.clientId);
@@ -101,16 +97,43 @@ export function toKubeloginKubeconfig(kubeconfig: string, opts: KubeloginOptions
         case "azurecli":
             break;
     }
+    const env = kubeloginEnv(opts, opts.login === "spn" ? tenantId : undefined);
     entry.user = {
         exec: {
             apiVersion: "client.authentication.k8s.io/v1beta1",
             command: "kubelogin",
             args,
-            env: env.length > 0 ? env : null,
+            env,
             interactiveMode: "Never",
             provideClusterInfo: false,
             installHint: "kubelogin is needed for Entra ID clusters: https://azure.github.io/kubelogin/install.html",
         } as ExecUser["exec"],
     };
     return stringify(doc);
+}
+
+/**
+ * The exec environment of `kubelogin get-token`. kubelogin reads its environment after its flags
+ * and lets it win (Azure/kubelogin pkg/internal/token/options.go `UpdateFromEnv`): AZURE_CLIENT_ID
+ * over AAD_SERVICE_PRINCIPAL_CLIENT_ID over `--client-id`, AZURE_CLIENT_SECRET,
+ * AZURE_CLIENT_CERTIFICATE_PATH (which turns an spn login into a certificate login),
+ * AZURE_TENANT_ID, and AAD_LOGIN_METHOD over `--login`. A runner or portal host with any of them
+ * set would silently log in as another identity, so every one is set here to the configured value.
+ * An exec env cannot unset a variable (client-go appends it to the parent's environment, and the
+ * last value of a name wins: os/exec `dedupEnv`), and kubelogin takes a present-but-empty variable
+ * as set (`os.LookupEnv`), so the empty string is what neutralises one: an empty client ID is a
+ * system-assigned identity for msi, an empty tenant the CLI's own for azurecli, an empty
+ * certificate path no certificate.
+ */
+export function kubeloginEnv(opts: KubeloginOptions, tenantId: string | undefined): Array<{ name: string; value: string }> {
+    const spn = opts.login === "spn";
+    return [
+        { name: "AAD_LOGIN_METHOD", value: opts.login },
+        // Environment, not `--client-secret`: the argument list shows up in `ps`.
+        { name: "AZURE_CLIENT_ID", value: opts.login === "azurecli" ? "" : (opts.clientId ?? "") },
+        { name: "AZURE_CLIENT_SECRET", value: spn ? (opts.clientSecret ?? "") : "" },
+        { name: "AZURE_CLIENT_CERTIFICATE_PATH", value: "" },
+        { name: "AZURE_CLIENT_CERTIFICATE_PASSWORD", value: "" },
+        { name: "AZURE_TENANT_ID", value: spn ? (tenantId ?? "") : "" },
+    ];
 }

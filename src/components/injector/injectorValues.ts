@@ -22,7 +22,7 @@ export interface InjectorOptions {
     releaseName: string;
     /** Exact vault chart version. */
     chartVersion: string;
-    /** Chart repository, `https://` or `oci://`. */
+    /** Chart repository: an https index or an `oci://` registry path (the chart is `<path>/vault`). */
     chartRepository: string;
     /** Injector replicas (leader election is always on). */
     replicas: number;
@@ -63,6 +63,21 @@ export function excludedNamespaces(injectorNamespace: string | undefined): strin
 }
 
 export type ChartValues = { [key: string]: unknown };
+
+/** The chart's name in HashiCorp's repository and in any mirror of it. */
+export const VAULT_CHART = "vault";
+
+/**
+ * How Helm is told where the chart is. An https repository is an index (`repositoryOpts.repo`)
+ * with the chart named in it; an OCI registry has no index, so the chart reference itself is
+ * the full `oci://<registry>/<path>/vault` and there is no repository option
+ * (pulumi/pulumi-kubernetes#1892; `helm install oci://...`). Registry credentials come from
+ * `helm registry login` on the machine that runs pulumi (pulumi/pulumi-kubernetes#1914).
+ */
+export function chartSource(repository: string): { chart: string; repositoryOpts?: { repo: string } } {
+    if (repository.startsWith("oci://")) return { chart: `${repository.replace(/\/+$/, "")}/${VAULT_CHART}` };
+    return { chart: VAULT_CHART, repositoryOpts: { repo: repository } };
+}
 
 export function renderInjectorValues(args: InjectorValuesArgs): ChartValues {
     const injector: ChartValues = {

@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { TYPE_PREFIX } from "../cluster/aksCluster";
 import { decodeBase64 } from "../cluster/kubeconfig";
-import { ChartValues, InjectorOptions, renderInjectorValues } from "./injectorValues";
+import { ChartValues, InjectorOptions, chartSource, renderInjectorValues } from "./injectorValues";
 
 export interface VaultInjectorArgs extends InjectorOptions {
     /** Kubernetes provider of the target cluster (required: never the ambient kubeconfig). */
@@ -57,9 +57,8 @@ export class VaultInjector extends pulumi.ComponentResource {
         // every refresh; a Release also keeps `helm history` and rollback for operators.
         this.release = new k8s.helm.v3.Release(`${name}-chart`, {
             name: args.releaseName,
-            chart: "vault",
+            ...chartSource(args.chartRepository),
             version: args.chartVersion,
-            repositoryOpts: { repo: args.chartRepository },
             namespace: this.namespace,
             values: this.values,
             atomic: true,

@@ -27,6 +27,38 @@ function execOf(kubeconfig: string): Exec {
 }
 const argAfter = (args: string[], flag: string) => args[args.indexOf(flag) + 1];
 
+/**
+ * What `kubelogin get-token` ends up using, for a parent environment: client-go appends the exec
+ * env to the parent's (the last value of a name wins), then kubelogin lets its environment
+ * override its flags, a present-but-empty variable included (Azure/kubelogin
+ * pkg/internal/token/options.go UpdateFromEnv: AAD_SERVICE_PRINCIPAL_* then AZURE_*, AZURE_TENANT_ID,
+ * AAD_LOGIN_METHOD; os.LookupEnv).
+ */
+function effective(exec: Exec, parent: Record<string, string>) {
+    const env = new Map(Object.entries(parent));
+    for (const e of exec.env ?? []) env.set(e.name, e.value);
+    const pick = (flagValue: string | undefined, ...names: string[]) => names.reduce((v, n) => (env.has(n) ? env.get(n) : v), flagValue) ?? "";
+    const flagOf = (f: string) => (exec.args.includes(f) ? argAfter(exec.args, f) : undefined);
+    return {
+        login: pick(flagOf("--login"), "AAD_LOGIN_METHOD"),
+        clientId: pick(flagOf("--client-id"), "AAD_SERVICE_PRINCIPAL_CLIENT_ID", "AZURE_CLIENT_ID"),
+        clientSecret: pick(flagOf("--client-secret"), "AAD_SERVICE_PRINCIPAL_CLIENT_SECRET", "AZURE_CLIENT_SECRET"),
+        clientCert: pick(flagOf("--client-certificate"), "AAD_SERVICE_PRINCIPAL_CLIENT_CERTIFICATE", "AZURE_CLIENT_CERTIFICATE_PATH"),
+        tenantId: pick(flagOf("--tenant-id"), "AZURE_TENANT_ID"),
+    };
+}
+
+/** A runner or portal host logged in as someone else. */
+const AMBIENT = {
+    AZURE_CLIENT_ID: "aaaaaaaa-0000-0000-0000-000000000001",
+    AZURE_CLIENT_SECRET: "ambient-secret",
+    AZURE_TENANT_ID: "aaaaaaaa-0000-0000-0000-00000000000f",
+    AZURE_CLIENT_CERTIFICATE_PATH: "/home/runner/other.pem",
+    AAD_SERVICE_PRINCIPAL_CLIENT_ID: "aaaaaaaa-0000-0000-0000-000000000002",
+    AAD_SERVICE_PRINCIPAL_CLIENT_CERTIFICATE: "/home/runner/other2.pem",
+    AAD_LOGIN_METHOD: "devicecode",
+};
+
 describe("kubelogin kubeconfig rewriting (pure)", () => {
     it("spn: logs in as the service principal, secret in the environment, never on the command line", () => {
         const out = toKubeloginKubeconfig(azureUser, { login: "spn", clientId: SPN_ID, clientSecret: "s3cret" });
@@ -37,10 +69,7 @@ describe("kubelogin kubeconfig rewriting (pure)", () => {
         assert.equal(argAfter(exec.args, "--server-id"), AKS_SERVER_ID);
         assert.equal(argAfter(exec.args, "--tenant-id"), TENANT, "the tenant AKS named");
         assert.ok(!exec.args.includes("s3cret") && !exec.args.includes("devicecode"));
-        assert.deepEqual(exec.env, [
-            { name: "AAD_SERVICE_PRINCIPAL_CLIENT_ID", value: SPN_ID },
-            { name: "AAD_SERVICE_PRINCIPAL_CLIENT_SECRET", value: "s3cret" },
-        ]);
+        assert.deepEqual(effective(exec, {}), { login: "spn", clientId: SPN_ID, clientSecret: "s3cret", clientCert: "", tenantId: TENANT });
         // The cluster part is untouched: the server and CA still parse.
         assert.deepEqual(parseKubeconfig(out), { server: `https://${facts.fqdn}:443`, caCertPem: facts.caCertPem });
     });
@@ -49,13 +78,28 @@ describe("kubelogin kubeconfig rewriting (pure)", () => {
         const exec = execOf(toKubeloginKubeconfig(azureUser, { login: "msi", clientId: SPN_ID }));
         assert.equal(argAfter(exec.args, "--login"), "msi");
         assert.equal(argAfter(exec.args, "--client-id"), SPN_ID);
-        assert.equal(exec.env, null);
+        assert.deepEqual(effective(exec, {}), { login: "msi", clientId: SPN_ID, clientSecret: "", clientCert: "", tenantId: "" });
     });
 
     it("azurecli: the signed-in CLI identity, no client ID (not AKS's public client's either)", () => {
         const exec = execOf(toKubeloginKubeconfig(azureUser, { login: "azurecli" }));
         assert.equal(argAfter(exec.args, "--login"), "azurecli");
         assert.ok(!exec.args.includes("--client-id"));
+    });
+
+    it("ambient Azure variables on the host do not change the identity kubelogin logs in as", () => {
+        const spn = execOf(toKubeloginKubeconfig(azureUser, { login: "spn", clientId: SPN_ID, clientSecret: "s3cret" }));
+        assert.deepEqual(effective(spn, AMBIENT), { login: "spn", clientId: SPN_ID, clientSecret: "s3cret", clientCert: "", tenantId: TENANT });
+        // msi without a client ID is the system-assigned identity: an empty client ID, not the host's.
+        const msi = execOf(toKubeloginKubeconfig(azureUser, { login: "msi" }));
+        assert.deepEqual(effective(msi, AMBIENT), { login: "msi", clientId: "", clientSecret: "", clientCert: "", tenantId: "" });
+        const msiUser = execOf(toKubeloginKubeconfig(azureUser, { login: "msi", clientId: SPN_ID }));
+        assert.equal(effective(msiUser, AMBIENT).clientId, SPN_ID);
+        // azurecli: the CLI's own tenant, not the host's AZURE_TENANT_ID.
+        const cli = execOf(toKubeloginKubeconfig(azureUser, { login: "azurecli" }));
+        assert.deepEqual(effective(cli, AMBIENT), { login: "azurecli", clientId: "", clientSecret: "", clientCert: "", tenantId: "" });
+        // Without the pinned variables the host's would win (so this check can fail).
+        assert.equal(effective({ ...spn, env: null }, AMBIENT).clientId, AMBIENT.AZURE_CLIENT_ID);
     });
 
     it("reads the tenant and server ID from the legacy azure auth-provider form too", () => {
@@ -93,7 +137,7 @@ describe("the program on an Entra ID cluster (cluster.credentials.mode kubelogin
         assert.equal(kc.secret, true, "the kubeconfig carries the SPN secret: it must be a secret");
         const exec = execOf(String(kc.value));
         assert.equal(argAfter(exec.args, "--login"), "spn");
-        assert.equal(exec.env?.find((e) => e.name === "AAD_SERVICE_PRINCIPAL_CLIENT_SECRET")?.value, SECRET_CONFIG.spnSecret);
+        assert.equal(exec.env?.find((e) => e.name === "AZURE_CLIENT_SECRET")?.value, SECRET_CONFIG.spnSecret);
 
         // Vault still gets the cluster's real host and CA out of the rewritten kubeconfig.
         const cfg = run.cloud.one("vault:kubernetes/authBackendConfig:AuthBackendConfig").inputs;
