@@ -18,6 +18,7 @@ import type { PulumiFn } from "@pulumi/pulumi/automation";
 import { buildProgram } from "../program/program";
 import { loadFromConfig, SecretInputs } from "../config/load";
 import { parseSettings, SettingsError } from "../config/validate";
+import { writeVaultCaCertFile } from "../components/vault/caCertFile";
 import { Settings, SettingsInput } from "../config/schema";
 import { PulumiEngine } from "./pulumiEngine";
 import type { StackOutput } from "./engine";
@@ -115,6 +116,10 @@ export async function run(options: RunOptions): Promise<RunResult> {
     // Validate before touching Pulumi: a bad object fails here with every key named.
     const settings = options.settings === undefined ? undefined : parseSettings(options.settings);
     const engine = engineFor(options, programFactory(settings, options.secrets));
+    // destroy and refresh configure the Vault provider from the state without running the
+    // program: its CA file must exist at the path the state names (same content, same path).
+    const caCertPem = (settings ?? stackFileSettings(options))?.vault.caCertPem;
+    if (caCertPem !== undefined) writeVaultCaCertFile(caCertPem);
     const packs = options.policyPacks ?? [];
     const derived = options.policyPackConfigs === undefined && packs.length > 0
         ? await derivedPackConfig(settings ?? stackFileSettings(options))
