@@ -182,7 +182,8 @@ export const vaultSchema = z
             .optional()
             .describe(
                 "PEM bundle of the CA that signed Vault's certificate, for a Vault behind a private CA; given to the injector " +
-                    "(`AGENT_INJECT_VAULT_CACERT_BYTES`), which hands it to every agent (hashicorp/vault-k8s#151). Omitted: the system roots.",
+                    "(`AGENT_INJECT_VAULT_CACERT_BYTES`, chart 0.26.0 or later), which hands it to every agent (hashicorp/vault-k8s#151), and to " +
+                    "this program's Vault provider as a file written for the run. Omitted: the system roots.",
             ),
         policyPrefix: z
             .string()
