@@ -67,25 +67,12 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
     const inj = settings.injector;
     const ka = settings.kubernetesAuth;
     const injector = new VaultInjector("vault-injector", {
+        ...inj,
         provider: cluster.provider,
-        namespace: inj.namespace,
-        releaseName: inj.releaseName,
-        chartVersion: inj.chartVersion,
-        chartRepository: inj.chartRepository,
         externalVaultAddr: settings.vault.address,
-        replicas: inj.replicas,
         authPath: ka.path,
-        logLevel: inj.logLevel,
-        logFormat: inj.logFormat,
-        imageTag: inj.imageTag,
-        agentImageTag: inj.agentImageTag,
-        nodeSelector: inj.nodeSelector,
-        resources: inj.resources,
-        reviewerServiceAccount: inj.reviewerServiceAccount,
         // JWT auth: Vault checks tokens against the issuer's keys; no reviewer identity at all.
         reviewer: ka.method === "kubernetes" ? ka.reviewer : "none",
-        reviewerTokenRotation: inj.reviewerTokenRotation,
-        failurePolicy: inj.failurePolicy,
         vaultCaCertPem: settings.vault.caCertPem,
     });
     outputs.injectorNamespace = injector.namespace;
@@ -157,7 +144,11 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
     for (const w of ordered) {
         const owned = [...(access.owned.get(w.name) ?? [])].sort();
         const sharedWith = Object.fromEntries(owned.flatMap((p) => {
-            const readers = [...new Set([...w.secrets.filter((s) => s.from === undefined), ...w.seed].filter((s) => s.path === p).flatMap((s) => s.sharedWith))].sort();
+            const readers = [
+                ...new Set(
+                    [...w.secrets.filter((s) => s.from === undefined), ...w.seed].filter((s) => s.path === p).flatMap((s) => s.sharedWith),
+                ),
+            ].sort();
             return readers.length > 0 ? [[p, readers]] : [];
         }));
         const binding = new WorkloadBinding(w.name, {
