@@ -289,8 +289,11 @@ function jwtTokenCheck(pod: V1Pod, target: string, audience: string | undefined)
     if (volumeName === undefined || token === undefined) {
         problems.push(`no projected service-account token volume named by agent-service-account-token-volume-name (${volumeName ?? "absent"})`);
     } else {
-        if (audience !== undefined && token.audience !== audience) problems.push(`the token's audience is ${token.audience ?? "the API server's"}, the role accepts ${audience}`);
-        const mount = (pod.spec?.initContainers ?? []).find((c) => c.name === INIT_CONTAINER)?.volumeMounts?.find((m) => m.name === volumeName);
+        if (audience !== undefined && token.audience !== audience) {
+            problems.push(`the token's audience is ${token.audience ?? "the API server's"}, the role accepts ${audience}`);
+        }
+        const initContainer = (pod.spec?.initContainers ?? []).find((c) => c.name === INIT_CONTAINER);
+        const mount = initContainer?.volumeMounts?.find((m) => m.name === volumeName);
         const expectedPath = mount === undefined ? undefined : `${mount.mountPath.replace(/\/+$/, "")}/${token.path}`;
         if (mount === undefined) problems.push(`${INIT_CONTAINER} does not mount volume ${volumeName}`);
         else if (ann[`${A}auth-config-path`] !== expectedPath) problems.push(`auth-config-path is ${ann[`${A}auth-config-path`] ?? "absent"}, the token is at ${expectedPath}`);
@@ -497,7 +500,10 @@ export interface DiagnoseContext {
 /** Every check, in report order: injector, webhook, each workload's pods, then Vault. */
 export function diagnose(expect: Expectations, obs: Observations, ctx: DiagnoseContext = {}): DoctorReport {
     if (obs.unreachable !== undefined) {
-        return summarize([unreachableCheck(obs.unreachable.code, ctx.server), ...(obs.vault === undefined ? [] : vaultChecks(expect, obs.vault))]);
+        return summarize([
+            unreachableCheck(obs.unreachable.code, ctx.server),
+            ...(obs.vault === undefined ? [] : vaultChecks(expect, obs.vault)),
+        ]);
     }
     const checks = [
         ...injectorChecks(expect, obs),
