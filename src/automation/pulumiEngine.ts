@@ -101,9 +101,17 @@ export class PulumiEngine implements StackEngine {
         if (findPulumi(env) === undefined) throw new PulumiNotInstalledError();
         const secretsProvider = this.opts.secretsProvider ?? "passphrase";
         // An explicitly given environment reaches the CLI too (not only these checks).
-        const given = this.opts.env === undefined ? {} : Object.fromEntries(Object.entries(this.opts.env).filter((e): e is [string, string] => e[1] !== undefined));
+        const given =
+            this.opts.env === undefined
+                ? {}
+                : Object.fromEntries(Object.entries(this.opts.env).filter((e): e is [string, string] => e[1] !== undefined));
         const extra = { ...given, ...(this.opts.envVars ?? {}) };
-        const passphraseMissing = [env.PULUMI_CONFIG_PASSPHRASE, env.PULUMI_CONFIG_PASSPHRASE_FILE, extra.PULUMI_CONFIG_PASSPHRASE, extra.PULUMI_CONFIG_PASSPHRASE_FILE].every((v) => v === undefined);
+        const passphraseMissing = [
+            env.PULUMI_CONFIG_PASSPHRASE,
+            env.PULUMI_CONFIG_PASSPHRASE_FILE,
+            extra.PULUMI_CONFIG_PASSPHRASE,
+            extra.PULUMI_CONFIG_PASSPHRASE_FILE,
+        ].every((v) => v === undefined);
         const passphraseError = () => new RunConfigurationError("the passphrase secrets provider needs PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE in the environment (or choose another secrets provider)");
         // An existing stack keeps the secrets provider it was created with: only a passphrase
         // stack (its stack file holds an encryption salt) needs the passphrase.
@@ -157,17 +165,29 @@ export class PulumiEngine implements StackEngine {
 
     async preview(call: EngineCall): Promise<ChangeSummary> {
         await this.ensurePlugins();
-        const res = await mapped(() => this.selected.preview({
-            program: this.opts.programFor(call.stage), policyPacks: call.policyPacks, policyPackConfigs: call.policyPackConfigs, onEvent: call.onEvent, signal: call.signal,
-        }));
+        const res = await mapped(() =>
+            this.selected.preview({
+                program: this.opts.programFor(call.stage),
+                policyPacks: call.policyPacks,
+                policyPackConfigs: call.policyPackConfigs,
+                onEvent: call.onEvent,
+                signal: call.signal,
+            }),
+        );
         return counts(res.changeSummary);
     }
 
     async up(call: EngineCall): Promise<ChangeSummary> {
         await this.ensurePlugins();
-        const res = await mapped(() => this.selected.up({
-            program: this.opts.programFor(call.stage), policyPacks: call.policyPacks, policyPackConfigs: call.policyPackConfigs, onEvent: call.onEvent, signal: call.signal,
-        }));
+        const res = await mapped(() =>
+            this.selected.up({
+                program: this.opts.programFor(call.stage),
+                policyPacks: call.policyPacks,
+                policyPackConfigs: call.policyPackConfigs,
+                onEvent: call.onEvent,
+                signal: call.signal,
+            }),
+        );
         this.freshOutputs = res.outputs;
         return counts(res.summary?.resourceChanges);
     }
