@@ -137,7 +137,7 @@ export class WorkloadBinding extends pulumi.ComponentResource {
         const readPaths = args.secrets.map((s) => s.path);
         const access: WorkloadAccessArgs = args.access ?? { owned: [...new Set(readPaths)].sort(), readable: [...new Set(readPaths)].sort(), sharedWith: {} };
         // Registered as inputs (and outputs below) so the policy pack sees who owns what.
-        super(`${TYPE_PREFIX}:WorkloadBinding`, name, { workload: name, access }, opts);
+        super(`${TYPE_PREFIX}:WorkloadBinding`, name, { workload: name, role: args.role, policy: args.policyName ?? name, access }, opts);
         const auth = args.auth ?? { method: "kubernetes" };
         if (auth.method === "jwt" && (args.serviceAccount === "*" || args.namespace === "*")) {
             throw new Error(`WorkloadBinding ${name}: auth method jwt binds one exact subject; namespace and serviceAccount cannot be "*"`);
@@ -276,6 +276,8 @@ export class WorkloadBinding extends pulumi.ComponentResource {
             policyText: this.policyText,
             podAnnotations: this.podAnnotations,
             workload: name,
+            role: args.role,
+            policy: args.policyName ?? name,
             access,
             podVolumes: this.podVolumes,
         });
