@@ -150,7 +150,23 @@ function table(result: { scale: ScaleRow[]; coldStart: { programMs: number; pulu
     lines.push(`Program evaluation under the mock runtime (fresh process per measurement${SOURCE_MAPS ? ", source maps on" : ""})`);
     lines.push(pad(["workloads", "resources", "ms", "cpu ms", "rss MB", "baseline ms", "baseline cpu", "base MB", "ratio", "cpu ms/wkld"], w1));
     for (const r of result.scale) {
-        lines.push(pad([r.workloads, r.resources, r.ms, r.cpuMs, r.rssMb, r.baselineMs, r.baselineCpuMs, r.baselineRssMb, r.ratio, r.cpuMsPerWorkload], w1));
+        lines.push(
+            pad(
+                [
+                    r.workloads,
+                    r.resources,
+                    r.ms,
+                    r.cpuMs,
+                    r.rssMb,
+                    r.baselineMs,
+                    r.baselineCpuMs,
+                    r.baselineRssMb,
+                    r.ratio,
+                    r.cpuMsPerWorkload,
+                ],
+                w1,
+            ),
+        );
     }
     lines.push("");
     lines.push(`Cold start: program ${result.coldStart.programMs} ms, @pulumi/pulumi alone ${result.coldStart.pulumiMs} ms (median of ${COLD_START_RUNS})`);
@@ -193,7 +209,15 @@ async function main(): Promise<void> {
         coldStart: cold,
         footprint: fp,
         targets: targets(scaleRows, fp),
-        machine: { sourceMaps: SOURCE_MAPS, loadAverage: os.loadavg().map((x) => round(x, 2)), node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGb: round(os.totalmem() / 2 ** 30), totalSeconds: round((Date.now() - started) / 1000) },
+        machine: {
+            sourceMaps: SOURCE_MAPS,
+            loadAverage: os.loadavg().map((x) => round(x, 2)),
+            node: process.version,
+            cpus: os.cpus().length,
+            cpuModel: os.cpus()[0]?.model,
+            memGb: round(os.totalmem() / 2 ** 30),
+            totalSeconds: round((Date.now() - started) / 1000),
+        },
     };
     if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else process.stdout.write(`${table(result)}\n\nTargets: ${JSON.stringify(result.targets)}\n`);

@@ -15,9 +15,17 @@ export const vaultPolicyLeastPrivilege: StackPolicyFactory = (enforcementLevel =
     severity: "medium",
     validateStack: (args, reportViolation) => {
         // What the workloads declare: the API paths of their `agent-inject-secret-*` annotations.
-        const declared = [...new Set(args.resources
-            .filter((r) => r.type === TYPES.deployment && isInjected(r))
-            .flatMap((d) => Object.entries(podAnnotations(d)).filter(([k]) => k.startsWith(SECRET_ANNOTATION_PREFIX)).map(([, v]) => v)))].sort();
+        const declared = [
+            ...new Set(
+                args.resources
+                    .filter((r) => r.type === TYPES.deployment && isInjected(r))
+                    .flatMap((d) =>
+                        Object.entries(podAnnotations(d))
+                            .filter(([k]) => k.startsWith(SECRET_ANNOTATION_PREFIX))
+                            .map(([, v]) => v),
+                    ),
+            ),
+        ].sort();
 
         for (const p of args.resources) {
             if (p.type !== TYPES.vaultPolicy) continue;

@@ -26,7 +26,12 @@ function checkTtls(role: RoleTtls, config: Partial<TokenTtlConfig>, reportViolat
     if (role.tokenTtl === undefined || role.tokenTtl === 0) {
         reportViolation(`Role "${role.roleName}" sets no \`tokenTtl\`, so tokens live for the mount's default (768 h unless tuned). Set \`tokenTtl\` to at most ${maxTtlSeconds} seconds (\`tokenTtl\` of the workload in stack config).`);
     }
-    const fields = { tokenTtl: role.tokenTtl, tokenMaxTtl: role.tokenMaxTtl, tokenExplicitMaxTtl: role.tokenExplicitMaxTtl, tokenPeriod: role.tokenPeriod };
+    const fields = {
+        tokenTtl: role.tokenTtl,
+        tokenMaxTtl: role.tokenMaxTtl,
+        tokenExplicitMaxTtl: role.tokenExplicitMaxTtl,
+        tokenPeriod: role.tokenPeriod,
+    };
     for (const [field, value] of Object.entries(fields)) {
         if (value !== undefined && value > maxTtlSeconds) {
             reportViolation(`Role "${role.roleName}" sets \`${field}\` to ${value} seconds, above the allowed ${maxTtlSeconds}. Lower it, or raise \`maxTtlSeconds\` for policy ${NAME} in the policy pack config.`);
@@ -45,11 +50,20 @@ export const vaultRoleTokenTtl: ResourcePolicyFactory = (enforcementLevel = "man
     severity: "medium",
     configSchema: {
         properties: {
-            maxTtlSeconds: { type: "integer", minimum: 1, default: DEFAULTS.maxTtlSeconds, description: "Longest token TTL allowed, in seconds." },
+            maxTtlSeconds: {
+                type: "integer",
+                minimum: 1,
+                default: DEFAULTS.maxTtlSeconds,
+                description: "Longest token TTL allowed, in seconds.",
+            },
         },
     },
     validateResource: [
-        validateResourceOfType(AuthBackendRole, (role, args, reportViolation) => checkTtls(role, args.getConfig<Partial<TokenTtlConfig>>(), reportViolation)),
-        validateResourceOfType(JwtAuthBackendRole, (role, args, reportViolation) => checkTtls(role, args.getConfig<Partial<TokenTtlConfig>>(), reportViolation)),
+        validateResourceOfType(AuthBackendRole, (role, args, reportViolation) =>
+            checkTtls(role, args.getConfig<Partial<TokenTtlConfig>>(), reportViolation),
+        ),
+        validateResourceOfType(JwtAuthBackendRole, (role, args, reportViolation) =>
+            checkTtls(role, args.getConfig<Partial<TokenTtlConfig>>(), reportViolation),
+        ),
     ],
 });

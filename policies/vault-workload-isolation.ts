@@ -66,7 +66,9 @@ export const vaultWorkloadIsolation: StackPolicyFactory = (enforcementLevel = "m
         if (workloads.length === 0) return;
         const kv = args.resources.find((r) => r.type === TYPES.vaultKv);
         const mount = String(kv?.props.mount ?? "secret");
-        const external = (Array.isArray(kv?.props.external) ? kv.props.external : []).filter(isRecord).map((e) => ({ path: String(e.path), readers: strings(e.readers) }));
+        const external = (Array.isArray(kv?.props.external) ? kv.props.external : [])
+            .filter(isRecord)
+            .map((e) => ({ path: String(e.path), readers: strings(e.readers) }));
         // Every path someone may legitimately hold, with who owns it.
         const owners = new Map<string, string>();
         for (const w of workloads) for (const p of w.owned) owners.set(p, w.name);

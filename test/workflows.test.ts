@@ -10,7 +10,13 @@ import { validateWorkflow } from "@action-validator/core";
 import { ROOT } from "./support/harness";
 
 type Step = { uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string> };
-type Job = { env?: Record<string, string>; environment?: string | { name: string }; permissions?: Record<string, string>; steps: Step[]; strategy?: { matrix?: { node?: string[] } } };
+type Job = {
+    env?: Record<string, string>;
+    environment?: string | { name: string };
+    permissions?: Record<string, string>;
+    steps: Step[];
+    strategy?: { matrix?: { node?: string[] } };
+};
 type Workflow = {
     on: Record<string, unknown>;
     permissions?: Record<string, string> | string;

@@ -97,7 +97,9 @@ export function programFactory(settings: Settings | undefined, secrets: RunOptio
         if (settings !== undefined) return buildProgram(settings, secretInputs(secrets), { stage });
         try {
             const loaded = loadFromConfig(new pulumi.Config());
-            return buildProgram(loaded.settings, secrets === undefined ? loaded.secrets : { ...loaded.secrets, ...secretInputs(secrets) }, { stage });
+            return buildProgram(loaded.settings, secrets === undefined ? loaded.secrets : { ...loaded.secrets, ...secretInputs(secrets) }, {
+                stage,
+            });
         } catch (err) {
             if (err instanceof SettingsError) throw new pulumi.RunError(err.message);
             throw err;
@@ -121,7 +123,8 @@ export async function run(options: RunOptions): Promise<RunResult> {
         : undefined;
     // The CLI pairs --policy-pack-config with --policy-pack by position: the platform's config
     // goes to this project's pack, an empty one to any other.
-    const derivedConfigs = derived === undefined ? undefined : packs.map((p) => (path.resolve(p) === path.resolve(ours) ? derived.file : derived.empty));
+    const derivedConfigs =
+        derived === undefined ? undefined : packs.map((p) => (path.resolve(p) === path.resolve(ours) ? derived.file : derived.empty));
     try {
         return await runOperation(engine, {
             operation: options.operation,
@@ -158,7 +161,10 @@ function engineFor(options: StackLocation, programFor: (stage: Stage) => PulumiF
  * The platform team's pack config for `stack` (policies/platformConfig.ts), plus an empty config
  * file for other packs; undefined when there is none (the pack's strict defaults apply).
  */
-export async function platformPackConfig(packDir: string, stack: string): Promise<{ file: string; empty: string; config: Record<string, unknown>; cleanup(): void } | undefined> {
+export async function platformPackConfig(
+    packDir: string,
+    stack: string,
+): Promise<{ file: string; empty: string; config: Record<string, unknown>; cleanup(): void } | undefined> {
     // Loaded only when a pack is applied.
     const { platformConfig, platformConfigFile } = await import("../../policies/platformConfig");
     const file = platformConfigFile(packDir, stack);

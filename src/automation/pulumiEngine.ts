@@ -4,12 +4,13 @@
  * typed errors into the engine's. The stand-in CLI test (test/automation.cli.test.ts) proves the
  * commands and flags it makes the real CLI run.
  */
-import { accessSync, constants, existsSync, mkdirSync, readFileSync } from "fs";
+import { existsSync, mkdirSync, readFileSync } from "fs";
 import * as path from "path";
 import {
     CommandError, ConcurrentUpdateError, LocalWorkspace, PulumiCommand, PulumiFn, Stack, StackNotFoundError,
 } from "@pulumi/pulumi/automation";
 import { localBackendDir, resolveBackend } from "./backend";
+import { findPulumi } from "./findPulumi";
 import { ChangeSummary, EngineCall, StackEngine, StackOutput } from "./engine";
 import { EngineConflict, EngineFailure, EngineStackMissing, PulumiNotInstalledError, RunConfigurationError } from "./errors";
 import { STAGES, Stage } from "../program/stages";
@@ -36,20 +37,7 @@ export interface PulumiEngineOptions {
     env?: NodeJS.ProcessEnv;
 }
 
-/** Finds an executable `pulumi` on PATH, as `execa` would. */
-export function findPulumi(env: NodeJS.ProcessEnv = process.env): string | undefined {
-    for (const dir of (env.PATH ?? "").split(path.delimiter)) {
-        if (dir === "") continue;
-        const candidate = path.join(dir, process.platform === "win32" ? "pulumi.exe" : "pulumi");
-        try {
-            accessSync(candidate, constants.X_OK);
-            return candidate;
-        } catch {
-            // not here
-        }
-    }
-    return undefined;
-}
+export { findPulumi } from "./findPulumi";
 
 /** `{ "azure-native": "v3.28.0", ... }` from the project's package.json. */
 export function pluginVersions(projectDir: string): Record<string, string> {
@@ -113,9 +101,17 @@ export class PulumiEngine implements StackEngine {
         if (findPulumi(env) === undefined) throw new PulumiNotInstalledError();
         const secretsProvider = this.opts.secretsProvider ?? "passphrase";
         // An explicitly given environment reaches the CLI too (not only these checks).
-        const given = this.opts.env === undefined ? {} : Object.fromEntries(Object.entries(this.opts.env).filter((e): e is [string, string] => e[1] !== undefined));
+        const given =
+            this.opts.env === undefined
+                ? {}
+                : Object.fromEntries(Object.entries(this.opts.env).filter((e): e is [string, string] => e[1] !== undefined));
         const extra = { ...given, ...(this.opts.envVars ?? {}) };
-        const passphraseMissing = [env.PULUMI_CONFIG_PASSPHRASE, env.PULUMI_CONFIG_PASSPHRASE_FILE, extra.PULUMI_CONFIG_PASSPHRASE, extra.PULUMI_CONFIG_PASSPHRASE_FILE].every((v) => v === undefined);
+        const passphraseMissing = [
+            env.PULUMI_CONFIG_PASSPHRASE,
+            env.PULUMI_CONFIG_PASSPHRASE_FILE,
+            extra.PULUMI_CONFIG_PASSPHRASE,
+            extra.PULUMI_CONFIG_PASSPHRASE_FILE,
+        ].every((v) => v === undefined);
         const passphraseError = () => new RunConfigurationError("the passphrase secrets provider needs PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE in the environment (or choose another secrets provider)");
         // An existing stack keeps the secrets provider it was created with: only a passphrase
         // stack (its stack file holds an encryption salt) needs the passphrase.
@@ -169,17 +165,29 @@ export class PulumiEngine implements StackEngine {
 
     async preview(call: EngineCall): Promise<ChangeSummary> {
         await this.ensurePlugins();
-        const res = await mapped(() => this.selected.preview({
-            program: this.opts.programFor(call.stage), policyPacks: call.policyPacks, policyPackConfigs: call.policyPackConfigs, onEvent: call.onEvent, signal: call.signal,
-        }));
+        const res = await mapped(() =>
+            this.selected.preview({
+                program: this.opts.programFor(call.stage),
+                policyPacks: call.policyPacks,
+                policyPackConfigs: call.policyPackConfigs,
+                onEvent: call.onEvent,
+                signal: call.signal,
+            }),
+        );
         return counts(res.changeSummary);
     }
 
     async up(call: EngineCall): Promise<ChangeSummary> {
         await this.ensurePlugins();
-        const res = await mapped(() => this.selected.up({
-            program: this.opts.programFor(call.stage), policyPacks: call.policyPacks, policyPackConfigs: call.policyPackConfigs, onEvent: call.onEvent, signal: call.signal,
-        }));
+        const res = await mapped(() =>
+            this.selected.up({
+                program: this.opts.programFor(call.stage),
+                policyPacks: call.policyPacks,
+                policyPackConfigs: call.policyPackConfigs,
+                onEvent: call.onEvent,
+                signal: call.signal,
+            }),
+        );
         this.freshOutputs = res.outputs;
         return counts(res.summary?.resourceChanges);
     }

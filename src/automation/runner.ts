@@ -118,7 +118,12 @@ class Tracker {
         }
         if (e.policyEvent) {
             const p = e.policyEvent;
-            const violation: PolicyViolation = { policyPack: p.policyPackName, policy: p.policyName, message: p.message.trim(), resource: p.resourceUrn };
+            const violation: PolicyViolation = {
+                policyPack: p.policyPackName,
+                policy: p.policyName,
+                message: p.message.trim(),
+                resource: p.resourceUrn,
+            };
             if (p.enforcementLevel === "mandatory") this.violations.push(violation);
             this.emit({ type: "policy", stage: this.stage, level: p.enforcementLevel, violation });
         }
@@ -155,7 +160,13 @@ export async function runOperation(engine: StackEngine, req: RunRequest): Promis
             checkCancelled(stage);
             const tracker = new Tracker(stage, phase, emit);
             try {
-                const changes = await run({ stage, policyPacks, policyPackConfigs: req.policyPackConfigs, onEvent: tracker.onEvent, signal: req.signal });
+                const changes = await run({
+                    stage,
+                    policyPacks,
+                    policyPackConfigs: req.policyPackConfigs,
+                    onEvent: tracker.onEvent,
+                    signal: req.signal,
+                });
                 // A cancel that arrives after the command finished stops the next step, not this one.
                 return { changes, violations: tracker.violations };
             } catch (err) {
@@ -236,7 +247,9 @@ export async function runOperation(engine: StackEngine, req: RunRequest): Promis
             await open(req.createStack ?? req.operation === "up");
             const target = req.stage ?? last;
             const deployed = deployedStage(await engine.stateUrns());
-            if (deployed !== undefined && stageIndex(deployed) > stageIndex(target)) throw new UnsafeStageError(target, deployed, req.operation);
+            if (deployed !== undefined && stageIndex(deployed) > stageIndex(target)) {
+                throw new UnsafeStageError(target, deployed, req.operation);
+            }
             const single = req.operation === "preview" || req.singleUpdate === true;
             // Start at the highest deployed stage: its graph holds every earlier stage, so a
             // resumed run re-applies them as part of it rather than one by one.

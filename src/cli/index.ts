@@ -8,10 +8,11 @@ import * as path from "path";
 import { Command, CommanderError, Option } from "commander";
 import { Listr, ListrTaskWrapper } from "listr2";
 import {
-    AutomationError, CancelledError, EXIT, OPERATIONS, Operation, PROJECT_DIR, RunEvent, RunOptions, RunResult, STAGES, Stage, parseStage, readStackOutputs, run,
+    AutomationError, CancelledError, EXIT, OPERATIONS, Operation, PROJECT_DIR, RunEvent, RunOptions, RunResult, STAGES, Stage,
+    parseStage, readStackOutputs, run,
 } from "../automation";
 import { BackendLookup, displayUrl, resolveBackend } from "../automation/backend";
-import { findPulumi } from "../automation/pulumiEngine";
+import { findPulumi } from "../automation/findPulumi";
 import { doctorCommand } from "../doctor/command";
 import { DoctorInputError, plannedOutputs } from "../doctor/outputs";
 import { VerifyError, verify } from "../doctor";
@@ -54,7 +55,10 @@ const DESCRIPTIONS: Record<Operation, string> = {
 const MUTATING: readonly Operation[] = ["up", "destroy", "refresh"];
 
 export function exitCodeOf(err: unknown): number {
-    if (err instanceof AutomationError || err instanceof SettingsError || err instanceof StackFileError || err instanceof DoctorInputError || err instanceof VerifyError) {
+    if (
+        err instanceof AutomationError || err instanceof SettingsError || err instanceof StackFileError
+        || err instanceof DoctorInputError || err instanceof VerifyError
+    ) {
         return err.exitCode;
     }
     if (err instanceof CommanderError || err instanceof UsageError) return EXIT.usage;
@@ -226,7 +230,11 @@ export interface CliOutcome {
     exitCode: number;
 }
 
-export function buildCli(io: CliIO, runOperationFn: (o: RunOptions) => Promise<RunResult> = run, outcome: CliOutcome = { exitCode: EXIT.ok }): Command {
+export function buildCli(
+    io: CliIO,
+    runOperationFn: (o: RunOptions) => Promise<RunResult> = run,
+    outcome: CliOutcome = { exitCode: EXIT.ok },
+): Command {
     const program = new Command("aks-vault")
         .description("AKS + Vault Agent Injector + Vault Kubernetes auth, in ordered stages")
         .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
@@ -273,7 +281,9 @@ export function buildCli(io: CliIO, runOperationFn: (o: RunOptions) => Promise<R
             // `stage` key is the default --stage, as for `plan`, so both build the same graph.
             const stage = operation === "up" || operation === "preview" ? flags.stage ?? readStackFile(io.projectDir, flags.stack).stage : flags.stage;
             // A pack the user names is relative to where they run the command; the default is ours.
-            const policyPacks = flags.policies === false ? [] : flags.policyPack?.map((p) => path.resolve(p)) ?? defaultPolicyPacks(io.projectDir);
+            const policyPacks = flags.policies === false
+                ? []
+                : flags.policyPack?.map((p) => path.resolve(p)) ?? defaultPolicyPacks(io.projectDir);
             const controller = new AbortController();
             let interrupted = false;
             const reachesChildren = io.interruptReachesChildren ?? process.stdin.isTTY === true;
@@ -312,7 +322,12 @@ export function buildCli(io: CliIO, runOperationFn: (o: RunOptions) => Promise<R
                 if (operation === "up" && flags.verify) {
                     try {
                         const report = await verify(
-                            { outputs: () => readStackOutputs({ stack: flags.stack, projectDir: io.projectDir, env: io.env, backendUrl: flags.backendUrl, secretsProvider: flags.secretsProvider }) },
+                            {
+                                outputs: () => readStackOutputs({
+                                    stack: flags.stack, projectDir: io.projectDir, env: io.env,
+                                    backendUrl: flags.backendUrl, secretsProvider: flags.secretsProvider,
+                                }),
+                            },
                             { onAttempt: (n, r) => line(io.stderr, `verify: attempt ${n}: ${r.summary.fail} check(s) failing; retrying while pods start`) },
                         );
                         io.stdout.write(flags.json ? `${JSON.stringify({ type: "verify", ...JSON.parse(renderJson(report)) })}\n` : renderText(report, { showPassing: false }));
@@ -325,7 +340,9 @@ export function buildCli(io: CliIO, runOperationFn: (o: RunOptions) => Promise<R
             } catch (err) {
                 // Cancelled through the terminal: pulumi stopped on its own signal and failed the
                 // step; report the cancel, not the failure.
-                const reported = interrupted && !(err instanceof CancelledError) && err instanceof AutomationError ? new CancelledError(stageOf(err)) : err;
+                const reported = interrupted && !(err instanceof CancelledError) && err instanceof AutomationError
+                    ? new CancelledError(stageOf(err))
+                    : err;
                 await view.finish(reported);
                 throw reported;
             } finally {
@@ -378,7 +395,11 @@ function rejectUnknownCommand(program: Command, argv: string[]): void {
 }
 
 /** Runs the CLI; resolves to the exit code. Errors are printed as one message, no stack trace. */
-export async function main(argv: string[] = process.argv, io?: Partial<CliIO>, runOperationFn: (o: RunOptions) => Promise<RunResult> = run): Promise<number> {
+export async function main(
+    argv: string[] = process.argv,
+    io?: Partial<CliIO>,
+    runOperationFn: (o: RunOptions) => Promise<RunResult> = run,
+): Promise<number> {
     const full: CliIO = { stdout: process.stdout, stderr: process.stderr, env: process.env, projectDir: PROJECT_DIR, ...io };
     const json = argv.includes("--json");
     try {

@@ -63,7 +63,11 @@ export function kvAccess(workloads: readonly Workload[], external: readonly Exte
         for (const s of w.secrets) {
             if (s.from === undefined || owner.get(s.path) !== s.from) continue;
             const o = workloads.find((x) => x.name === s.from);
-            const granted = o !== undefined && [...o.secrets.filter((x) => x.from === undefined), ...o.seed].some((x) => x.path === s.path && x.sharedWith.includes(w.name));
+            const granted =
+                o !== undefined &&
+                [...o.secrets.filter((x) => x.from === undefined), ...o.seed].some(
+                    (x) => x.path === s.path && x.sharedWith.includes(w.name),
+                );
             if (granted) readable.get(w.name)?.add(s.path);
         }
     }
@@ -102,7 +106,13 @@ function workloadsOf(root: Record<string, unknown>): Array<{ i: number; w: Workl
 /** Every trust rule, in one list (validate.ts runs it with the other cross-field rules). */
 export function trustProblems(raw: unknown): Finding[] {
     const root = record(raw);
-    return [...ownershipProblems(root), ...policyProblems(root), ...templateRuleProblems(root), ...urlCredentialProblems(root), ...renameProblems(root)];
+    return [
+        ...ownershipProblems(root),
+        ...policyProblems(root),
+        ...templateRuleProblems(root),
+        ...urlCredentialProblems(root),
+        ...renameProblems(root),
+    ];
 }
 
 const kvOf = (root: Record<string, unknown>) => parsed(kvSchema, root.kv ?? {});

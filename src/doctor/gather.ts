@@ -105,7 +105,12 @@ async function observePod(k8s: ClusterReader, pod: V1Pod, tailLines: number): Pr
 }
 
 /** Reads everything the diagnosis needs; a failed read becomes an `Observed` error, never a throw. */
-export async function gather(expect: Expectations, k8s: ClusterReader, vault?: VaultReader, opts: GatherOptions = {}): Promise<Observations> {
+export async function gather(
+    expect: Expectations,
+    k8s: ClusterReader,
+    vault?: VaultReader,
+    opts: GatherOptions = {},
+): Promise<Observations> {
     const tailLines = opts.tailLines ?? 100;
     const [injectorDeployments, webhooks] = await Promise.all([
         observe(() => k8s.listDeployments(expect.injectorNamespace, INJECTOR_NAME_LABEL)),
@@ -121,9 +126,7 @@ export async function gather(expect: Expectations, k8s: ClusterReader, vault?: V
     }
     for (const w of expect.workloads) {
         const listed = await observe(() => k8s.listPods(w.namespace, `app=${w.name}`));
-        pods[w.name] = listed.ok
-            ? { ok: true, value: await Promise.all(listed.value.map((p) => observePod(k8s, p, tailLines))) }
-            : listed;
+        pods[w.name] = listed.ok ? { ok: true, value: await Promise.all(listed.value.map((p) => observePod(k8s, p, tailLines))) } : listed;
     }
     const obs: Observations = { injectorDeployments, webhooks, pods };
     // Without the mount path (stack not deployed through vault-auth) there is nothing to read.
@@ -145,7 +148,11 @@ async function gatherVault(expect: Expectations, path: string, vault: VaultReade
  * output, vetted first: see kubeconfig.ts). The client is loaded here only, so the diagnosis and
  * its tests never pay for it.
  */
-export async function kubernetesReader(kubeconfig: string, source: KubeconfigSource = STACK_KUBECONFIG, policy: KubeconfigPolicy = {}): Promise<ClusterReader> {
+export async function kubernetesReader(
+    kubeconfig: string,
+    source: KubeconfigSource = STACK_KUBECONFIG,
+    policy: KubeconfigPolicy = {},
+): Promise<ClusterReader> {
     // Checked before client-node parses it: loading alone reads `token-file`.
     const vetted = vetKubeconfig(kubeconfig, source, policy);
     const k = await import("@kubernetes/client-node");
@@ -156,7 +163,8 @@ export async function kubernetesReader(kubeconfig: string, source: KubeconfigSou
     const core = kc.makeApiClient(k.CoreV1Api);
     return {
         listDeployments: async (namespace, labelSelector) => (await apps.listNamespacedDeployment({ namespace, labelSelector })).items,
-        listMutatingWebhookConfigurations: async (labelSelector) => (await admission.listMutatingWebhookConfiguration({ labelSelector })).items,
+        listMutatingWebhookConfigurations: async (labelSelector) =>
+            (await admission.listMutatingWebhookConfiguration({ labelSelector })).items,
         listPods: async (namespace, labelSelector) => (await core.listNamespacedPod({ namespace, labelSelector })).items,
         readLog: (namespace, name, container, tailLines) => core.readNamespacedPodLog({ namespace, name, container, tailLines }),
     };

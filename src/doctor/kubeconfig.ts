@@ -70,7 +70,10 @@ const KUBELOGIN_FLAGS: Record<string, (v: string) => boolean> = {
     "--tenant-id": (v) => /^[A-Za-z0-9.-]{1,128}$/.test(v),
     "--client-id": (v) => /^[A-Za-z0-9-]{1,64}$/.test(v),
 };
-/** Flags without a value the program may add: `--disable-environment-override` keeps ambient AZURE_* variables out (kubelogin docs, get-token). */
+/**
+ * Flags without a value the program may add: `--disable-environment-override` keeps ambient
+ * AZURE_* variables out (kubelogin docs, get-token).
+ */
 const KUBELOGIN_SWITCHES = ["--disable-environment-override"];
 /**
  * Environment variables kubelogin reads that the program may set in the exec entry (the

@@ -81,7 +81,14 @@ export function display(value: unknown): unknown {
 
 const pkgOf = (type: string) => (type.startsWith("pulumi:providers:") ? type.slice("pulumi:providers:".length) : type.split(":")[0]);
 
-function findWires(cloud: PlaceholderCloud, consumer: { type: string; name: string }, value: unknown, at: string, secret: boolean, out: Wire[]): void {
+function findWires(
+    cloud: PlaceholderCloud,
+    consumer: { type: string; name: string },
+    value: unknown,
+    at: string,
+    secret: boolean,
+    out: Wire[],
+): void {
     if (isSecretWire(value)) return findWires(cloud, consumer, value.value, at, true, out);
     if (Array.isArray(value)) return value.forEach((v, i) => findWires(cloud, consumer, v, `${at}[${i}]`, secret, out));
     if (typeof value === "object" && value !== null) {
@@ -114,7 +121,13 @@ export async function evaluatePlan(settings: Settings, stack: string, stage: Sta
         // A stack transformation sees every resource with its options: the only place parents show.
         pulumi.runtime.registerStackTransformation((a) => {
             const parent = a.opts.parent === undefined ? undefined : byResource.get(a.opts.parent);
-            const node: PlanNode = { type: a.type, name: a.name, parent, children: [], custom: a.resource instanceof pulumi.CustomResource };
+            const node: PlanNode = {
+                type: a.type,
+                name: a.name,
+                parent,
+                children: [],
+                custom: a.resource instanceof pulumi.CustomResource,
+            };
             parent?.children.push(node);
             byResource.set(a.resource, node);
             nodes.push(node);
@@ -241,7 +254,14 @@ export function planJson(plan: Plan): unknown {
         note: "evaluated under Pulumi's mock runtime; not a preview",
         stack: plan.stack,
         stage: plan.stage,
-        resources: plan.nodes.map((n) => ({ type: n.type, name: n.name, parent: n.parent?.name, stage: n.stage, provider: n.provider, inputs: n.inputs === undefined ? undefined : display(n.inputs) })),
+        resources: plan.nodes.map((n) => ({
+            type: n.type,
+            name: n.name,
+            parent: n.parent?.name,
+            stage: n.stage,
+            provider: n.provider,
+            inputs: n.inputs === undefined ? undefined : display(n.inputs),
+        })),
         wiring: plan.wiring,
         injectorValues: plan.injectorValues,
         annotations: plan.annotations,

@@ -157,7 +157,11 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
     for (const w of ordered) {
         const owned = [...(access.owned.get(w.name) ?? [])].sort();
         const sharedWith = Object.fromEntries(owned.flatMap((p) => {
-            const readers = [...new Set([...w.secrets.filter((s) => s.from === undefined), ...w.seed].filter((s) => s.path === p).flatMap((s) => s.sharedWith))].sort();
+            const readers = [
+                ...new Set(
+                    [...w.secrets.filter((s) => s.from === undefined), ...w.seed].filter((s) => s.path === p).flatMap((s) => s.sharedWith),
+                ),
+            ].sort();
             return readers.length > 0 ? [[p, readers]] : [];
         }));
         const binding = new WorkloadBinding(w.name, {

@@ -17,7 +17,11 @@ import { ROOT, stackConfig } from "../support/harness";
 
 const STANDIN = path.join(ROOT, "test", "fixtures", "standin");
 
-interface Invocation { args: string[]; cwd: string; env: { PULUMI_BACKEND_URL?: string; PULUMI_AUTOMATION_API?: string; passphrase: boolean } }
+interface Invocation {
+    args: string[];
+    cwd: string;
+    env: { PULUMI_BACKEND_URL?: string; PULUMI_AUTOMATION_API?: string; passphrase: boolean };
+}
 
 describe("Automation API against a stand-in pulumi CLI", function () {
     this.timeout(60000);

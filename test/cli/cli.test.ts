@@ -26,10 +26,25 @@ class Capture extends Writable {
 
 const OK: RunResult = { operation: "up", stack: "dev", stages: [{ stage: "cluster", status: "done", phase: "up", changes: { create: 3 } }], outputs: { kubeconfig: { value: "[secret]", secret: true } } };
 
-async function cli(args: string[], run: (o: RunOptions) => Promise<RunResult> = async () => OK, extra: { onInterrupt?: (h: () => void) => () => void; env?: NodeJS.ProcessEnv } = {}) {
+async function cli(
+    args: string[],
+    run: (o: RunOptions) => Promise<RunResult> = async () => OK,
+    extra: { onInterrupt?: (h: () => void) => () => void; env?: NodeJS.ProcessEnv } = {},
+) {
     const stdout = new Capture();
     const stderr = new Capture();
-    const code = await main(["node", "aks-vault", ...args], { stdout, stderr, projectDir: ROOT, env: extra.env ?? { PATH: "" }, onInterrupt: extra.onInterrupt ?? (() => () => undefined), interruptReachesChildren: false }, run);
+    const code = await main(
+        ["node", "aks-vault", ...args],
+        {
+            stdout,
+            stderr,
+            projectDir: ROOT,
+            env: extra.env ?? { PATH: "" },
+            onInterrupt: extra.onInterrupt ?? (() => () => undefined),
+            interruptReachesChildren: false,
+        },
+        run,
+    );
     return { code, stdout: stdout.text, stderr: stderr.text };
 }
 

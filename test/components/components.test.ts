@@ -214,12 +214,29 @@ describe("VaultInjector", () => {
     }
 });
 
-function bindingArgs(k8sProvider: k8s.Provider, vaultProvider: vault.Provider, extra: Partial<WorkloadBindingArgs> = {}): WorkloadBindingArgs {
+function bindingArgs(
+    k8sProvider: k8s.Provider,
+    vaultProvider: vault.Provider,
+    extra: Partial<WorkloadBindingArgs> = {},
+): WorkloadBindingArgs {
     return {
-        k8sProvider, vaultProvider, namespace: "payments", createNamespace: true, serviceAccount: "payments-api", role: "payments",
-        authPath: "aks", kvMount: "kv", tokenTtl: 900, policies: ["default"], extraCapabilities: [],
-        secrets: [{ file: "db-password", path: "payments/db", key: "password" }, { file: "api-key", path: "payments/api", key: "api-key" }],
-        seed: [], ...extra,
+        k8sProvider,
+        vaultProvider,
+        namespace: "payments",
+        createNamespace: true,
+        serviceAccount: "payments-api",
+        role: "payments",
+        authPath: "aks",
+        kvMount: "kv",
+        tokenTtl: 900,
+        policies: ["default"],
+        extraCapabilities: [],
+        secrets: [
+            { file: "db-password", path: "payments/db", key: "password" },
+            { file: "api-key", path: "payments/api", key: "api-key" },
+        ],
+        seed: [],
+        ...extra,
     };
 }
 

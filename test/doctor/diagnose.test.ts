@@ -286,7 +286,11 @@ describe("doctor: an app container that crashes after the secrets rendered", () 
         const app = p.status!.containerStatuses!.find((s) => s.name === "busybox")!;
         app.ready = false;
         app.state = { waiting: { reason: "CrashLoopBackOff", message: "back-off 40s restarting failed container" } };
-        const r = diagnose(labExpectations(), { injectorDeployments: { ok: true, value: deployments() }, webhooks: { ok: true, value: webhooks() }, pods: { busybox: { ok: true, value: [{ pod: p, logs: {} }] } } });
+        const r = diagnose(labExpectations(), {
+            injectorDeployments: { ok: true, value: deployments() },
+            webhooks: { ok: true, value: webhooks() },
+            pods: { busybox: { ok: true, value: [{ pod: p, logs: {} }] } },
+        });
         assert.deepEqual(r.checks.filter((c) => c.status === "fail").map((c) => `${c.id}: ${c.detail}`), ["pod.ready: not Ready: busybox CrashLoopBackOff"]);
     });
 });

@@ -315,7 +315,16 @@ describe("doctor: verify after up", () => {
             readLog: async () => "",
         };
         const slept: number[] = [];
-        const report = await verify({ outputs: async () => labOutputs() }, { clusterReader, intervalMs: 5, sleep: async (ms) => { slept.push(ms); } });
+        const report = await verify(
+            { outputs: async () => labOutputs() },
+            {
+                clusterReader,
+                intervalMs: 5,
+                sleep: async (ms) => {
+                    slept.push(ms);
+                },
+            },
+        );
         assert.equal(report.ok, true);
         assert.deepEqual(slept, [5, 5]);
     });

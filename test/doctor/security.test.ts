@@ -152,7 +152,11 @@ describe("doctor: nothing it prints can forge a line or move the cursor", () => 
     it("a role annotation with a newline, escape sequences and a bidi override stays inside its check", () => {
         const p = pod("healthy");
         p.metadata = { ...p.metadata, annotations: { ...p.metadata?.annotations, "vault.hashicorp.com/role": forged } };
-        const report = diagnose(labExpectations(), { injectorDeployments: { ok: true, value: deployments() }, webhooks: { ok: true, value: webhooks() }, pods: { busybox: { ok: true, value: [{ pod: p, logs: {} }] } } });
+        const report = diagnose(labExpectations(), {
+            injectorDeployments: { ok: true, value: deployments() },
+            webhooks: { ok: true, value: webhooks() },
+            pods: { busybox: { ok: true, value: [{ pod: p, logs: {} }] } },
+        });
         const text = renderText(report);
         // Every line is a check line, an indented cause/fix/see, blank, or the summary.
         for (const line of text.split("\n")) assert.match(line, /^((PASS|FAIL|WARN|SKIP) {2}\S|\s{6}(cause|fix|see):|$|\d+ passed)/, JSON.stringify(line));

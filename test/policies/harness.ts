@@ -83,7 +83,12 @@ function typeOf(resourceClass: unknown): string | undefined {
 }
 
 /** Violation messages of one resource policy on one resource. */
-export async function resourceViolations(policy: ResourceValidationPolicy, r: Fixture, config: object = {}, notes?: RunNotes): Promise<string[]> {
+export async function resourceViolations(
+    policy: ResourceValidationPolicy,
+    r: Fixture,
+    config: object = {},
+    notes?: RunNotes,
+): Promise<string[]> {
     const messages: string[] = [];
     const args: ResourceValidationArgs = {
         type: r.type,
@@ -100,7 +105,12 @@ export async function resourceViolations(policy: ResourceValidationPolicy, r: Fi
             throw new NotApplicable(reason);
         },
     };
-    const validations = policy.validateResource === undefined ? [] : Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
+    const validations =
+        policy.validateResource === undefined
+            ? []
+            : Array.isArray(policy.validateResource)
+              ? policy.validateResource
+              : [policy.validateResource];
     for (const validate of validations) {
         try {
             await validate(args, (message) => messages.push(message));
@@ -129,7 +139,12 @@ export function policyResource(r: Fixture): PolicyResource {
 }
 
 /** Violations of one stack policy over a set of resources. */
-export async function stackViolations(policy: StackValidationPolicy, resources: ReadonlyArray<Fixture | PolicyResource>, config: object = {}, notes?: RunNotes): Promise<Violation[]> {
+export async function stackViolations(
+    policy: StackValidationPolicy,
+    resources: ReadonlyArray<Fixture | PolicyResource>,
+    config: object = {},
+    notes?: RunNotes,
+): Promise<Violation[]> {
     const violations: Violation[] = [];
     const all = resources.map((r) => ("dependencies" in r ? r : policyResource(r)));
     try {
@@ -175,12 +190,18 @@ export function fromRecording(recorded: readonly RecordedResource[]): Fixture[] 
 }
 
 /** Policy name -> violation messages, over a whole stack; policies without violations omitted. */
-export async function runPack(policies: Policies, resources: Fixture[], config: Record<string, object> = {}, notes?: RunNotes): Promise<Record<string, string[]>> {
+export async function runPack(
+    policies: Policies,
+    resources: Fixture[],
+    config: Record<string, object> = {},
+    notes?: RunNotes,
+): Promise<Record<string, string[]>> {
     const out: Record<string, string[]> = {};
     for (const p of policies) {
-        const messages = "validateStack" in p
-            ? (await stackViolations(p, resources, config[p.name], notes)).map((v) => v.message)
-            : (await Promise.all(resources.map((r) => resourceViolations(p, r, config[p.name], notes)))).flat();
+        const messages =
+            "validateStack" in p
+                ? (await stackViolations(p, resources, config[p.name], notes)).map((v) => v.message)
+                : (await Promise.all(resources.map((r) => resourceViolations(p, r, config[p.name], notes)))).flat();
         if (messages.length > 0) out[p.name] = messages;
     }
     return out;

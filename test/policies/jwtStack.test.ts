@@ -22,8 +22,13 @@ async function recordJwtStack(preview = false): Promise<Fixture[]> {
     return fromRecording(cloud.resources);
 }
 
-const annotations = (rs: Fixture[]) => (only(rs, TYPES.deployment).props.spec as any).template.metadata.annotations as Record<string, string>;
-const tokenSource = (rs: Fixture[]) => (only(rs, TYPES.deployment).props.spec as any).template.spec.volumes[0].projected.sources[0].serviceAccountToken as Record<string, unknown>;
+const annotations = (rs: Fixture[]) =>
+    (only(rs, TYPES.deployment).props.spec as any).template.metadata.annotations as Record<string, string>;
+const tokenSource = (rs: Fixture[]) =>
+    (only(rs, TYPES.deployment).props.spec as any).template.spec.volumes[0].projected.sources[0].serviceAccountToken as Record<
+        string,
+        unknown
+    >;
 
 describe("the guardrail pack on a JWT stack", () => {
     let recorded: Fixture[];

@@ -19,9 +19,19 @@ const K8S_ROLE = "vault:kubernetes/authBackendRole:AuthBackendRole";
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const SA = "kubernetes:core/v1:ServiceAccount";
 
-type Volume = { name: string; projected?: { sources: Array<{ serviceAccountToken?: { path: string; audience?: string; expirationSeconds?: number } }> } };
-type PodSpec = { serviceAccountName: string; containers: Array<{ name: string; volumeMounts?: Array<{ name: string }> }>; volumes?: Volume[] };
-type DeploymentInputs = { metadata: { namespace: string }; spec: { template: { metadata: { annotations: Record<string, string> }; spec: PodSpec } } };
+type Volume = {
+    name: string;
+    projected?: { sources: Array<{ serviceAccountToken?: { path: string; audience?: string; expirationSeconds?: number } }> };
+};
+type PodSpec = {
+    serviceAccountName: string;
+    containers: Array<{ name: string; volumeMounts?: Array<{ name: string }> }>;
+    volumes?: Volume[];
+};
+type DeploymentInputs = {
+    metadata: { namespace: string };
+    spec: { template: { metadata: { annotations: Record<string, string> }; spec: PodSpec } };
+};
 
 const jwt = (more: (raw: Record<string, any>) => void = () => undefined) => (raw: Record<string, any>) => {
     raw.kubernetesAuth = { ...raw.kubernetesAuth, method: "jwt" };

@@ -113,14 +113,18 @@ describe("reliability", () => {
             const cfg = run.cloud.one(AUTH_CONFIG).inputs;
             assert.equal(cfg.tokenReviewerJwt, undefined);
             assert.equal(cfg.disableLocalCaJwt, true);
-            const bindings = run.cloud.of(CRB).map((b) => b.inputs as { roleRef: { name: string }; subjects: Array<{ name: string; namespace: string }> });
+            const bindings = run.cloud
+                .of(CRB)
+                .map((b) => b.inputs as { roleRef: { name: string }; subjects: Array<{ name: string; namespace: string }> });
             assert.ok(bindings.every((b) => b.roleRef.name === "system:auth-delegator"));
             assert.deepEqual(bindings.flatMap((b) => b.subjects.map((s) => `${s.namespace}/${s.name}`)).sort(), ["api/api-sa", "busybox/busybox"]);
         });
 
         it("in the default mode, only the reviewer is an auth delegator", () => {
             const run = lab;
-            const subjects = run.cloud.of(CRB).flatMap((b) => (b.inputs as { subjects: Array<{ name: string; namespace: string }> }).subjects);
+            const subjects = run.cloud
+                .of(CRB)
+                .flatMap((b) => (b.inputs as { subjects: Array<{ name: string; namespace: string }> }).subjects);
             assert.deepEqual(subjects.map((s) => `${s.namespace}/${s.name}`), ["vault/vault-token-reviewer"]);
         });
     });
@@ -188,7 +192,10 @@ describe("reliability", () => {
             assert.equal(run.cloud.calls.filter((c) => c.token.includes("Credentials")).length, 0);
             assert.equal(run.cloud.of("random:index/randomId:RandomId").length, 1);
             assert.equal(run.optionsOf(MC).protect, true);
-            assert.equal((run.cloud.one(RELEASE).inputs.values as Record<string, any>).injector.extraEnvironmentVars.AGENT_INJECT_VAULT_CACERT_BYTES, TEST_CA);
+            assert.equal(
+                (run.cloud.one(RELEASE).inputs.values as Record<string, any>).injector.extraEnvironmentVars.AGENT_INJECT_VAULT_CACERT_BYTES,
+                TEST_CA,
+            );
         });
     });
 });

@@ -199,7 +199,14 @@ export class CloudMock implements pulumi.runtime.Mocks {
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, unknown> } {
         const inputs = unwrap(args.inputs) as Record<string, unknown>;
-        this.resources.push({ type: args.type, name: args.name, inputs, rawInputs: args.inputs, provider: args.provider, custom: args.custom ?? true });
+        this.resources.push({
+            type: args.type,
+            name: args.name,
+            inputs,
+            rawInputs: args.inputs,
+            provider: args.provider,
+            custom: args.custom ?? true,
+        });
         const id = this.preview ? undefined : `${args.name}-id`;
         const state: Record<string, unknown> = { ...args.inputs };
 

@@ -82,7 +82,9 @@ export class RecordedReader implements ClusterReader {
     async listDeployments(namespace: string, labelSelector: string): Promise<V1Deployment[]> {
         this.calls.push(`listDeployments ${namespace} ${labelSelector}`);
         this.fail("listDeployments");
-        return (this.data.deployments ?? []).filter((d) => d.metadata?.namespace === namespace && RecordedReader.selects(d.metadata?.labels, labelSelector));
+        return (this.data.deployments ?? []).filter(
+            (d) => d.metadata?.namespace === namespace && RecordedReader.selects(d.metadata?.labels, labelSelector),
+        );
     }
 
     async listMutatingWebhookConfigurations(labelSelector: string): Promise<V1MutatingWebhookConfiguration[]> {
@@ -94,7 +96,9 @@ export class RecordedReader implements ClusterReader {
     async listPods(namespace: string, labelSelector: string): Promise<V1Pod[]> {
         this.calls.push(`listPods ${namespace} ${labelSelector}`);
         this.fail("listPods");
-        return (this.data.pods ?? []).filter((p) => p.metadata?.namespace === namespace && RecordedReader.selects(p.metadata?.labels, labelSelector));
+        return (this.data.pods ?? []).filter(
+            (p) => p.metadata?.namespace === namespace && RecordedReader.selects(p.metadata?.labels, labelSelector),
+        );
     }
 
     async readLog(namespace: string, podName: string, container: string, tailLines: number): Promise<string> {

@@ -139,7 +139,10 @@ export class FakeEngine implements StackEngine {
         await this.faultFor("up", call);
         const want = FakeEngine.through(call.stage);
         for (const u of want) call.onEvent(ev({ resOutputsEvent: { metadata: meta(this.state.has(u) ? "same" : "create", u) } }));
-        const summary = { create: want.filter((u) => !this.state.has(u)).length, delete: [...this.state].filter((u) => !want.includes(u)).length };
+        const summary = {
+            create: want.filter((u) => !this.state.has(u)).length,
+            delete: [...this.state].filter((u) => !want.includes(u)).length,
+        };
         this.state = new Set(want);
         return summary;
     }

@@ -121,8 +121,16 @@ export function fixtureFiles(stack: string, raw: Obj, settings: Settings, cloud:
 
     const kubernetesJson = {
         namespaces: [
-            ...all("kubernetes:core/v1:Namespace").map((n) => ({ name: (n.inputs as Obj).metadata?.name, labels: (n.inputs as Obj).metadata?.labels ?? {}, created: true })),
-            ...all("kubernetes:core/v1:NamespacePatch").map((n) => ({ name: (n.inputs as Obj).metadata?.name, labels: (n.inputs as Obj).metadata?.labels ?? {}, created: false })),
+            ...all("kubernetes:core/v1:Namespace").map((n) => ({
+                name: (n.inputs as Obj).metadata?.name,
+                labels: (n.inputs as Obj).metadata?.labels ?? {},
+                created: true,
+            })),
+            ...all("kubernetes:core/v1:NamespacePatch").map((n) => ({
+                name: (n.inputs as Obj).metadata?.name,
+                labels: (n.inputs as Obj).metadata?.labels ?? {},
+                created: false,
+            })),
         ],
         serviceAccounts: all("kubernetes:core/v1:ServiceAccount").map((s) => ({
             name: (s.inputs as Obj).metadata?.name,
@@ -131,13 +139,22 @@ export function fixtureFiles(stack: string, raw: Obj, settings: Settings, cloud:
         })),
         clusterRoleBindings: all("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")
             .concat(all("kubernetes:rbac/v1:ClusterRoleBinding"))
-            .map((b) => ({ name: (b.inputs as Obj).metadata?.name, roleRef: (b.inputs as Obj).roleRef, subjects: (b.inputs as Obj).subjects })),
+            .map((b) => ({
+                name: (b.inputs as Obj).metadata?.name,
+                roleRef: (b.inputs as Obj).roleRef,
+                subjects: (b.inputs as Obj).subjects,
+            })),
         // Reviewer token Secrets, with the JWT the token controller (mock) minted into each.
         reviewerTokens: all("kubernetes:core/v1:Secret")
             .filter((s) => (s.inputs as Obj).type === "kubernetes.io/service-account-token")
             .map((s) => {
                 const m = (s.inputs as Obj).metadata as Obj;
-                return { name: m.name, namespace: m.namespace, serviceAccount: m.annotations?.["kubernetes.io/service-account.name"], jwt: cloud.minted.get(`${m.namespace}/${m.name}`) ?? null };
+                return {
+                    name: m.name,
+                    namespace: m.namespace,
+                    serviceAccount: m.annotations?.["kubernetes.io/service-account.name"],
+                    jwt: cloud.minted.get(`${m.namespace}/${m.name}`) ?? null,
+                };
             }),
     };
 
@@ -185,6 +202,8 @@ export function fixtureFiles(stack: string, raw: Obj, settings: Settings, cloud:
         "vault.json": vaultJson,
         "outputs.json": outputs,
         "resources.json": resourcesJson,
+        // What the user declared (validated, defaults applied): the ACL oracle's expectations.
+        "settings.json": settings,
     };
 }
 

@@ -256,7 +256,10 @@ export class AksCluster extends pulumi.ComponentResource {
             });
             ready = pulumi.all([cluster.id, cluster.name]).apply(([, n]) => n);
         } else {
-            const existing = containerservice.getManagedClusterOutput({ resourceGroupName: args.resourceGroupName, resourceName: args.name }, { parent: this });
+            const existing = containerservice.getManagedClusterOutput(
+                { resourceGroupName: args.resourceGroupName, resourceName: args.name },
+                { parent: this },
+            );
             clusterName = existing.name;
             rgName = pulumi.output(args.resourceGroupName);
             issuer = existing.apply((c) => {
@@ -275,7 +278,10 @@ export class AksCluster extends pulumi.ComponentResource {
 
         const credentials = args.credentials ?? { mode: "admin" };
         if (credentials.mode === "admin") {
-            const creds = containerservice.listManagedClusterAdminCredentialsOutput({ resourceGroupName: rgName, resourceName: ready }, { parent: this });
+            const creds = containerservice.listManagedClusterAdminCredentialsOutput(
+                { resourceGroupName: rgName, resourceName: ready },
+                { parent: this },
+            );
             this.kubeconfig = pulumi.secret(creds.apply((c) => {
                 const value = c.kubeconfigs[0]?.value;
                 if (value === undefined) throw new pulumi.RunError(`AKS returned no admin kubeconfig for cluster "${args.name}"`);

@@ -15,10 +15,20 @@ export function kvDataPath(mount: string, path: string): string {
  * stays read-only. `list` goes on the metadata path, which is where KV v2 answers LIST; other
  * extra capabilities go on the data path.
  */
-export function renderKvPolicy(mount: string, paths: readonly string[], extra: readonly ExtraCapability[] = [], owned: ReadonlySet<string> = new Set(paths)): string {
+export function renderKvPolicy(
+    mount: string,
+    paths: readonly string[],
+    extra: readonly ExtraCapability[] = [],
+    owned: ReadonlySet<string> = new Set(paths),
+): string {
     const unique = [...new Set(paths)].sort();
     const caps = (p: string) => ["read", ...(owned.has(p) ? extra.filter((c) => c !== "list") : [])];
-    const blocks = unique.map((p) => `path "${kvDataPath(mount, p)}" {\n  capabilities = [${caps(p).map((c) => `"${c}"`).join(", ")}]\n}\n`);
+    const blocks = unique.map(
+        (p) =>
+            `path "${kvDataPath(mount, p)}" {\n  capabilities = [${caps(p)
+                .map((c) => `"${c}"`)
+                .join(", ")}]\n}\n`,
+    );
     if (extra.includes("list")) {
         // Vault checks a LIST against the path with a trailing '/' (the keys under it).
         for (const p of unique) if (owned.has(p)) blocks.push(`path "${mount}/metadata/${p}/" {\n  capabilities = ["list"]\n}\n`);

@@ -135,7 +135,11 @@ export class WorkloadBinding extends pulumi.ComponentResource {
 
     constructor(name: string, args: WorkloadBindingArgs, opts?: pulumi.ComponentResourceOptions) {
         const readPaths = args.secrets.map((s) => s.path);
-        const access: WorkloadAccessArgs = args.access ?? { owned: [...new Set(readPaths)].sort(), readable: [...new Set(readPaths)].sort(), sharedWith: {} };
+        const access: WorkloadAccessArgs = args.access ?? {
+            owned: [...new Set(readPaths)].sort(),
+            readable: [...new Set(readPaths)].sort(),
+            sharedWith: {},
+        };
         // Registered as inputs (and outputs below) so the policy pack sees who owns what.
         super(`${TYPE_PREFIX}:WorkloadBinding`, name, { workload: name, role: args.role, policy: args.policyName ?? name, access }, opts);
         const auth = args.auth ?? { method: "kubernetes" };
@@ -238,8 +242,19 @@ export class WorkloadBinding extends pulumi.ComponentResource {
                 { ...vaultOpts, ignoreChanges: writeOnce ? ["dataJson", "options"] : [] });
         });
 
-        this.podAnnotations = pulumi.all([args.authPath, args.kvMount, role.roleName]).apply(([authPath, kvMount, roleName]) =>
-            renderPodAnnotations({ role: roleName, authPath, kvMount, secrets: args.secrets, injection: args.injection, vaultNamespace: args.vaultNamespace, jwt: auth.method === "jwt" }));
+        this.podAnnotations = pulumi
+            .all([args.authPath, args.kvMount, role.roleName])
+            .apply(([authPath, kvMount, roleName]) =>
+                renderPodAnnotations({
+                    role: roleName,
+                    authPath,
+                    kvMount,
+                    secrets: args.secrets,
+                    injection: args.injection,
+                    vaultNamespace: args.vaultNamespace,
+                    jwt: auth.method === "jwt",
+                }),
+            );
         this.podVolumes = auth.method === "jwt" ? [projectedTokenVolume(auth)] : [];
 
         if (args.deployment !== undefined) {

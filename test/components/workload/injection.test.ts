@@ -101,8 +101,15 @@ describe("agent footprint", () => {
         assert.equal(VAULT_K8S_AGENT_DEFAULTS.limits.cpu, dflt("agent-limits-cpu"));
         assert.equal(VAULT_K8S_AGENT_DEFAULTS.limits.memory, dflt("agent-limits-mem"));
         const chart = (parse(referenceText("vault-helm/0.34.1/values.yaml")) as { injector: { agentDefaults: Record<string, string> } }).injector.agentDefaults;
-        assert.deepEqual([chart.cpuRequest, chart.memRequest, chart.cpuLimit, chart.memLimit],
-            [VAULT_K8S_AGENT_DEFAULTS.requests.cpu, VAULT_K8S_AGENT_DEFAULTS.requests.memory, VAULT_K8S_AGENT_DEFAULTS.limits.cpu, VAULT_K8S_AGENT_DEFAULTS.limits.memory]);
+        assert.deepEqual(
+            [chart.cpuRequest, chart.memRequest, chart.cpuLimit, chart.memLimit],
+            [
+                VAULT_K8S_AGENT_DEFAULTS.requests.cpu,
+                VAULT_K8S_AGENT_DEFAULTS.requests.memory,
+                VAULT_K8S_AGENT_DEFAULTS.limits.cpu,
+                VAULT_K8S_AGENT_DEFAULTS.limits.memory,
+            ],
+        );
     });
 
     it("vault-k8s defaults: a sidecar holding 250m / 64Mi per pod, 25 CPUs per 100 pods", () => {
@@ -117,14 +124,23 @@ describe("agent footprint", () => {
         assert.deepEqual(fp.containers, { init: true, sidecar: false });
         assert.deepEqual(perPods(fp.steadyState), { cpuMillicores: 0, memMiB: 4800 });
         // Kubernetes schedules on max(init, sum(app)): an app asking more absorbs the init container.
-        assert.deepEqual(agentFootprint(a, { appRequests: { cpuMillicores: 100, memMiB: 128 } }).steadyState, { cpuMillicores: 0, memMiB: 0 });
-        assert.deepEqual(agentFootprint(a, { appRequests: { cpuMillicores: 0, memMiB: 16 } }).steadyState, { cpuMillicores: 0, memMiB: 32 });
+        assert.deepEqual(agentFootprint(a, { appRequests: { cpuMillicores: 100, memMiB: 128 } }).steadyState, {
+            cpuMillicores: 0,
+            memMiB: 0,
+        });
+        assert.deepEqual(agentFootprint(a, { appRequests: { cpuMillicores: 0, memMiB: 16 } }).steadyState, {
+            cpuMillicores: 0,
+            memMiB: 32,
+        });
     });
 
     it("sidecar as rendered: its requests on top of the app's, whatever the app asks", () => {
         const a = renderPodAnnotations({ ...base, injection: { mode: "sidecar" } });
         assert.deepEqual(perPods(agentFootprint(a).steadyState), { cpuMillicores: 2500, memMiB: 4800 });
-        assert.deepEqual(agentFootprint(a, { appRequests: { cpuMillicores: 500, memMiB: 512 } }).steadyState, { cpuMillicores: 25, memMiB: 48 });
+        assert.deepEqual(agentFootprint(a, { appRequests: { cpuMillicores: 500, memMiB: 512 } }).steadyState, {
+            cpuMillicores: 25,
+            memMiB: 48,
+        });
     });
 
     it("follows the injector's semantics at the edges", () => {
@@ -158,7 +174,10 @@ describe("agent footprint", () => {
     it("the mode defaults meet the targets: no steady agent CPU for init-only, a tenth of the default for sidecar", () => {
         for (const mode of ["init-only", "sidecar"] as const) {
             const r = AGENT_RESOURCE_DEFAULTS[mode];
-            assert.ok(cpuMillicores(r.requests.cpu) <= cpuMillicores(r.limits.cpu) && memoryMiB(r.requests.memory) <= memoryMiB(r.limits.memory), mode);
+            assert.ok(
+                cpuMillicores(r.requests.cpu) <= cpuMillicores(r.limits.cpu) && memoryMiB(r.requests.memory) <= memoryMiB(r.limits.memory),
+                mode,
+            );
         }
         assert.equal(agentFootprint(renderPodAnnotations(base)).steadyState.cpuMillicores, 0);
         assert.ok(agentFootprint(renderPodAnnotations({ ...base, injection: { mode: "sidecar" } })).steadyState.cpuMillicores <= 25);
