@@ -194,8 +194,6 @@ export function fixtureFiles(stack: string, raw: Obj, settings: Settings, cloud:
 
     return {
         "stack.json": stackJson,
-        // The settings as the program validated them (schema defaults filled in).
-        "settings.json": settings,
         "release.json": releaseJson,
         "deployments.json": deploymentsJson,
         "kubernetes.json": kubernetesJson,
