@@ -72,7 +72,12 @@ describe("injector annotations", () => {
         }
         assert.equal(a["vault.hashicorp.com/auth-path"], "auth/aks");
         assert.equal(a["vault.hashicorp.com/agent-inject-secret-db.json"], "secret/data/app/db");
-        assert.equal(a["vault.hashicorp.com/agent-inject-template-db.json"], undefined, "no key, no template: the injector's default rendering");
+        // No key, no template: never the injector's default, which ranges over `.Data` and so, for
+        // KV v2, prints Go maps of `data` and `metadata` (test/upstream/templates showed it).
+        const whole = a["vault.hashicorp.com/agent-inject-template-db.json"];
+        assert.ok(whole !== undefined, "a key-less file still gets its own template");
+        assert.match(whole, /with secret "secret\/data\/app\/db"/);
+        assert.match(whole, /range \$k, \$v := \.Data\.data \}\}/, "every key of KV v2's data, not of the response's .Data");
         assert.equal(a["vault.hashicorp.com/agent-inject-secret-token"], "secret/data/app/api");
     });
 

@@ -48,12 +48,17 @@ export function keyExpression(key: string): string {
 /**
  * The Consul Template for one file. KV v2 wraps the secret in `.Data.data`; `.Data` alone would
  * print the version metadata map instead of the value.
+ *
+ * Without a key, every key of the secret, one `key: value` line each (sorted, as Go templates
+ * range over a map). Never the injector's default template: it ranges over `.Data`, which for KV v2
+ * prints `data: map[...]` and `metadata: map[...]` (vault-k8s agent-inject/agent/config.go
+ * DefaultMapTemplate), as rendering it with consul-template shows (test/upstream/templates).
  */
-export function renderTemplate(kvMount: string, s: SecretFile): string | undefined {
+export function renderTemplate(kvMount: string, s: SecretFile): string {
     if (s.template !== undefined) return s.template;
-    if (s.key === undefined) return undefined;
-    const dataPath = kvDataPath(kvMount, s.path);
-    return `{{- with secret ${JSON.stringify(dataPath)} -}}\n${s.prefix ?? ""}{{ ${keyExpression(s.key)} }}\n{{- end }}\n`;
+    const dataPath = JSON.stringify(kvDataPath(kvMount, s.path));
+    if (s.key === undefined) return `{{- with secret ${dataPath} -}}\n{{ range $k, $v := .Data.data }}{{ $k }}: {{ $v }}\n{{ end }}{{ end }}`;
+    return `{{- with secret ${dataPath} -}}\n${s.prefix ?? ""}{{ ${keyExpression(s.key)} }}\n{{- end }}\n`;
 }
 
 export function renderPodAnnotations(args: AnnotationArgs): Record<string, string> {
@@ -77,8 +82,7 @@ export function renderPodAnnotations(args: AnnotationArgs): Record<string, strin
     if (injection.mode === "init-only") a[`${ANNOTATION_PREFIX}agent-pre-populate-only`] = "true";
     for (const s of args.secrets) {
         a[`${ANNOTATION_PREFIX}agent-inject-secret-${s.file}`] = kvDataPath(args.kvMount, s.path);
-        const template = renderTemplate(args.kvMount, s);
-        if (template !== undefined) a[`${ANNOTATION_PREFIX}agent-inject-template-${s.file}`] = template;
+        a[`${ANNOTATION_PREFIX}agent-inject-template-${s.file}`] = renderTemplate(args.kvMount, s);
     }
     return a;
 }

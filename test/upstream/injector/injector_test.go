@@ -223,14 +223,21 @@ func TestInjector(t *testing.T) {
 						if len(ac.Templates) != len(w.Secrets) {
 							t.Errorf("%s: %d templates, want %d (one per declared file)", label, len(ac.Templates), len(w.Secrets))
 						}
+						// Matched by the path the program reports for each declared file (its
+						// outputs), not by position: the injector orders templates its own way.
 						files := c.outputs.Workloads[w.Name].Files
+						if len(files) != len(w.Secrets) {
+							t.Fatalf("the program reports %d files for %d declared secrets", len(files), len(w.Secrets))
+						}
+						byDest := map[string]*agent.Template{}
+						for _, tpl := range ac.Templates {
+							byDest[tpl.Destination] = tpl
+						}
 						for i, s := range w.Secrets {
-							if i >= len(ac.Templates) {
-								break
-							}
-							tpl := ac.Templates[i]
-							if i < len(files) && tpl.Destination != files[i] {
-								t.Errorf("%s: file %s lands at %q, but the program reports %q", label, s.File, tpl.Destination, files[i])
+							tpl, ok := byDest[files[i]]
+							if !ok {
+								t.Errorf("%s: file %s: the program reports %q, but the injector writes no template there", label, s.File, files[i])
+								continue
 							}
 							if !strings.HasPrefix(tpl.Destination, "/vault/secrets/") {
 								t.Errorf("%s: file %s lands at %q, outside /vault/secrets", label, s.File, tpl.Destination)

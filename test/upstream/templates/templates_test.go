@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -183,10 +184,25 @@ func seed(t *testing.T, v fixtures.Vault, mount, path string) map[string]string 
 }
 
 // want is what a file must hold: `prefix` + the key's seeded value for a key file (a final
-// newline allowed); nil for a custom template (checked per stack below).
+// newline allowed); every key as a `key: value` line, sorted, for a file with neither key nor
+// template (Pulumi.yaml, workloads.secrets); nil for a custom template (checked per stack below).
 func want(t *testing.T, v fixtures.Vault, s fixtures.SecretFile) *string {
-	if s.Template != nil || s.Key == nil {
+	if s.Template != nil {
 		return nil
+	}
+	if s.Key == nil {
+		d := seed(t, v, v.KVMount, s.Path)
+		keys := make([]string, 0, len(d))
+		for k := range d {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var b strings.Builder
+		for _, k := range keys {
+			b.WriteString(k + ": " + d[k] + "\n")
+		}
+		w := strings.TrimSuffix(b.String(), "\n")
+		return &w
 	}
 	value, ok := seed(t, v, v.KVMount, s.Path)[*s.Key]
 	if !ok {
@@ -213,9 +229,15 @@ func TestTemplatesRender(t *testing.T) {
 			for _, w := range stack.Config.Workloads {
 				byName[w.Name] = w
 			}
+			reported := fixtures.Load[struct {
+				Workloads map[string]struct{ Files []string } `json:"workloads"`
+			}](t, name, "outputs.json").Workloads
 			inj := injector.LoadStack(t, name)
 			for _, in := range inj.InjectAll(t) {
 				w := byName[in.Deployment.Name]
+				if len(reported[w.Name].Files) != len(w.Secrets) {
+					t.Fatalf("%s: the program reports %d files for %d declared secrets", w.Name, len(reported[w.Name].Files), len(w.Secrets))
+				}
 				t.Run(w.Name, func(t *testing.T) {
 					for _, c := range []struct {
 						label string
@@ -235,13 +257,19 @@ func TestTemplatesRender(t *testing.T) {
 							t.Errorf("%s: rendered %d files, want %d", c.label, len(files), len(w.Secrets))
 						}
 						for i, s := range w.Secrets {
-							got, ok := files[c.cfg.Templates[i].Destination]
+							// The file the program reports for this declaration (outputs.json).
+							dest := reported[w.Name].Files[i]
+							got, ok := files[dest]
 							if !ok {
-								t.Errorf("%s: %s not rendered", c.label, s.File)
+								t.Errorf("%s: %s not rendered at %s", c.label, s.File, dest)
 								continue
 							}
 							if strings.Contains(got, "<no value>") {
 								t.Errorf("%s: %s renders a missing value: %q", c.label, s.File, got)
+							}
+							// README, troubleshooting: a KV v2 secret read as a whole prints Go maps.
+							if strings.Contains(got, "map[") {
+								t.Errorf("%s: %s renders a Go map (KV v2's data and metadata): %q", c.label, s.File, got)
 							}
 							if w := want(t, v, s); w != nil && got != *w && got != *w+"\n" {
 								t.Errorf("%s: %s = %q, want %q", c.label, s.File, got, *w)
