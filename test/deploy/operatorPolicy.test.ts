@@ -15,7 +15,7 @@ import {
     renderOperatorPolicyFile,
 } from "../../src/components/vault/operatorPolicy";
 import { labRaw } from "../support/fixtures";
-import { ROOT } from "../support/harness";
+import { PROJECT, ROOT } from "../support/harness";
 import { runLab } from "../support/run";
 import { RecordedResource } from "../support/cloud";
 
@@ -128,7 +128,7 @@ function unused(rules: Rules, calls: Concrete[]): string[] {
 
 describe("operator Vault policy", () => {
     it("the shipped file is the one rendered for the dev stack", () => {
-        const expected = renderOperatorPolicyFile(operatorPolicyParams(parseSettings(labRaw())), "the dev stack (Pulumi.dev.yaml)");
+        const expected = renderOperatorPolicyFile(operatorPolicyParams(parseSettings(labRaw()), PROJECT, "dev"), "the dev stack (Pulumi.dev.yaml)");
         assert.equal(SHIPPED, expected, "deploy/vault-operator-policy.hcl is stale: regenerate it from renderOperatorPolicyFile");
     });
 
@@ -149,15 +149,15 @@ describe("operator Vault policy", () => {
         const mutate = (raw: Record<string, any>) => {
             raw.kubernetesAuth = { path: "teams/aks-prod" };
             raw.kv = { path: "kv-apps", existing: true };
-            raw.workloads.push({ name: "api", namespace: "api", serviceAccount: "api-sa", role: "api-reader", secrets: [{ file: "db", path: "api/db" }], seed: [{ path: "api/db", values: { password: { random: { length: 24 } } } }] });
+            raw.workloads.push({ name: "api", namespace: "api", serviceAccount: "api-sa", role: "api-reader", secrets: [{ file: "db", path: "api/db", key: "password" }], seed: [{ path: "api/db", values: { password: { random: { length: 24 } } } }] });
         };
         const run = await runLab(mutate);
         assert.equal(run.cloud.of("vault:index/mount:Mount").length, 0);
         const raw = labRaw();
         mutate(raw);
         const settings = parseSettings(raw);
-        const params = operatorPolicyParams(settings);
-        assert.deepEqual(params, { authPath: "teams/aks-prod", kvPath: "kv-apps", manageKvMount: false, roles: ["api-reader", "busybox"], policies: ["api", "busybox"], secretPaths: ["api/db", "devops"] } satisfies OperatorPolicyParams);
+        const params = operatorPolicyParams(settings, PROJECT, "dev");
+        assert.deepEqual(params, { authPath: "teams/aks-prod", kvPath: "kv-apps", manageKvMount: false, roles: ["api-reader", "busybox"], policies: ["aks-vault-dev-api", "aks-vault-dev-busybox"], secretPaths: ["api/db", "devops"] } satisfies OperatorPolicyParams);
         const rules = parsePolicy(renderOperatorPolicy(params));
         const calls = concreteCalls(run.cloud.resources);
         assert.deepEqual(uncovered(rules, calls), []);

@@ -10,6 +10,7 @@
  * grant: keep it out of reach (docs/vault-operator.md).
  */
 import { Settings } from "../../config/schema";
+import { defaultPolicyPrefix } from "../../config/trust";
 
 /** The name the docs use for this policy (`vault policy write aks-vault-operator ...`). */
 export const OPERATOR_POLICY_NAME = "aks-vault-operator";
@@ -23,20 +24,22 @@ export interface OperatorPolicyParams {
     manageKvMount: boolean;
     /** Vault role names, one per workload. */
     roles: string[];
-    /** Workload policy names (the program names each after its workload). */
+    /** Workload policy names: `vault.policyPrefix` (default `<project>-<stack>-`) + workload name. */
     policies: string[];
     /** Seeded secret paths inside the KV mount. */
     secretPaths: string[];
 }
 
-export function operatorPolicyParams(settings: Settings): OperatorPolicyParams {
+/** `project` and `stack` name the workload policies when `vault.policyPrefix` is unset, as in the program. */
+export function operatorPolicyParams(settings: Settings, project: string, stack: string): OperatorPolicyParams {
     const sorted = (xs: string[]) => [...new Set(xs)].sort();
+    const prefix = settings.vault.policyPrefix ?? defaultPolicyPrefix(project, stack);
     return {
         authPath: settings.kubernetesAuth.path,
         kvPath: settings.kv.path,
         manageKvMount: !settings.kv.existing,
         roles: sorted(settings.workloads.map((w) => w.role ?? w.name)),
-        policies: sorted(settings.workloads.map((w) => w.name)),
+        policies: sorted(settings.workloads.map((w) => `${prefix}${w.name}`)),
         secretPaths: sorted(settings.workloads.flatMap((w) => w.seed.map((s) => s.path))),
     };
 }
@@ -72,7 +75,7 @@ export function renderOperatorPolicy(p: OperatorPolicyParams): string {
         rule(`${p.kvPath}/data/${s}`, ["create", "read", "update", "delete"]),
         rule(`${p.kvPath}/metadata/${s}`, ["read"]),
     ]));
-    section("One policy per workload, named after it.", p.policies.map((n) => rule(`sys/policies/acl/${n}`, ["read", "update", "delete"])));
+    section("One policy per workload, named after it (with the stack's policy prefix).", p.policies.map((n) => rule(`sys/policies/acl/${n}`, ["read", "update", "delete"])));
     return out.join("\n");
 }
 
