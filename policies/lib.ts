@@ -16,6 +16,9 @@ export const TYPES = {
     secret: "kubernetes:core/v1:Secret",
     deployment: "kubernetes:apps/v1:Deployment",
     kubernetesProvider: "pulumi:providers:kubernetes",
+    /** This program's components: who owns and reads which KV path (src/config/trust.ts). */
+    workloadBinding: "aksvault:index:WorkloadBinding",
+    vaultKv: "aksvault:index:VaultKv",
 } as const;
 
 /** Type tokens of a stack with `kubernetesAuth.method: jwt` (not in TYPES: the dev stack has none). */

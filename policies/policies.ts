@@ -17,6 +17,7 @@ import { vaultPolicyLeastPrivilege } from "./vault-policy-least-privilege";
 import { vaultReviewerTokenNamespace } from "./vault-reviewer-token-namespace";
 import { vaultRoleBoundServiceAccounts } from "./vault-role-bound-service-accounts";
 import { vaultRoleTokenTtl } from "./vault-role-token-ttl";
+import { vaultWorkloadIsolation } from "./vault-workload-isolation";
 
 export const PACK_NAME = "aks-vault-guardrails";
 
@@ -31,6 +32,7 @@ export function guardrailPolicies(): Policies {
         vaultRoleBoundServiceAccounts(),
         vaultRoleTokenTtl(),
         vaultPolicyLeastPrivilege(),
+        vaultWorkloadIsolation(),
         vaultAuthConfigCaCertificate(),
         vaultJwtAuthIssuer(),
         vaultReviewerTokenNamespace(),

@@ -9,8 +9,8 @@ export interface BoundServiceAccountsConfig {
     /** Allow `prefix*` / `*suffix` globs in bound names and namespaces. Default false. */
     allowGlobs: boolean;
     /**
-     * Roles allowed `*` and globs: the roles of workloads whose stack config says `allowWildcard:
-     * true` (`npm run policy:config -- <stack>` derives this list from the stack file). Default none.
+     * Roles allowed `*` and globs, listed by the platform team in policies/platform-config.json
+     * (never derived from the stack config under review). Default none.
      */
     wildcardRoles: string[];
 }
@@ -24,13 +24,13 @@ const DEFAULTS: BoundServiceAccountsConfig = { allowGlobs: false, wildcardRoles:
  */
 export const vaultRoleBoundServiceAccounts: ResourcePolicyFactory = (enforcementLevel = "mandatory") => ({
     name: NAME,
-    description: "Vault Kubernetes roles are bound to explicit service account names and namespaces: no `*` or globs unless the workload's stack config allows them (`wildcardRoles`) or `allowGlobs` is set. Vault JWT roles are bound to one exact service-account subject and a real audience.",
+    description: "Vault Kubernetes roles are bound to explicit service account names and namespaces: no `*` or globs unless the platform's pack config exempts the role (`wildcardRoles`) or `allowGlobs` is set. Vault JWT roles are bound to one exact service-account subject and a real audience.",
     enforcementLevel,
     severity: "critical",
     configSchema: {
         properties: {
             allowGlobs: { type: "boolean", default: DEFAULTS.allowGlobs, description: "Allow prefix*/*suffix globs in bound names and namespaces (`*` alone still needs wildcardRoles)." },
-            wildcardRoles: { type: "array", items: { type: "string" }, default: DEFAULTS.wildcardRoles, description: "Roles whose stack config allows `*` and globs (allowWildcard)." },
+            wildcardRoles: { type: "array", items: { type: "string" }, default: DEFAULTS.wildcardRoles, description: "Roles the platform team allows `*` and globs (never derived from the stack config)." },
         },
     },
     validateResource: [validateResourceOfType(AuthBackendRole, (role, args, reportViolation) => {
@@ -44,7 +44,7 @@ export const vaultRoleBoundServiceAccounts: ResourcePolicyFactory = (enforcement
             if (exempt) return;
             for (const v of values) {
                 if (v === "*") {
-                    reportViolation(`Role "${role.roleName}" binds \`${field}\` to "*" (every ${what}). Bind it to the workload's explicit ${what}, or, if that is really meant, set \`allowWildcard: true\` on the workload and pass the pack config from \`npm run policy:config\`.`);
+                    reportViolation(`Role "${role.roleName}" binds \`${field}\` to "*" (every ${what}). Bind it to the workload's explicit ${what}, or, if that is really meant, ask the platform team to add role "${role.roleName}" to \`wildcardRoles\` in policies/platform-config.json.`);
                 } else if (v.includes("*") && !allowGlobs) {
                     reportViolation(`Role "${role.roleName}" binds \`${field}\` to the glob "${v}". Bind it to explicit ${what}s, or set \`allowGlobs: true\` for policy ${NAME} in the policy pack config.`);
                 }

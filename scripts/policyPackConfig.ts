@@ -1,22 +1,17 @@
 /**
- * Prints the policy pack config implied by a stack's config file (see policies/stackPackConfig.ts):
+ * Prints the policy pack config the platform team set for a stack (policies/platformConfig.ts):
+ * policies/platform-config.<stack>.json if it exists, else policies/platform-config.json. The
+ * stack's own config file is not read: exemptions never come from the config under review.
  *
  *   npm run -s policy:config -- dev > policy-config.json
  *   pulumi preview --policy-pack policies --policy-pack-config policy-config.json
  */
-import { existsSync, readFileSync } from "fs";
 import * as path from "path";
-import { parse } from "yaml";
-import { packConfigFromStack } from "../policies/stackPackConfig";
+import { platformConfig } from "../policies/platformConfig";
 
-// `org/dev` (a Pulumi Cloud stack reference) reads Pulumi.dev.yaml.
-const stack = process.argv[2]?.split("/").pop();
-if (stack === undefined || !/^[A-Za-z0-9_.-]+$/.test(stack)) {
+const stack = process.argv[2];
+if (stack === undefined || stack === "") {
     console.error("usage: npm run -s policy:config -- <stack>");
     process.exit(2);
 }
-const file = path.resolve(__dirname, "..", `Pulumi.${stack}.yaml`);
-// No stack file (config kept elsewhere): no exemptions, the strict default.
-if (!existsSync(file)) console.error(`no ${path.basename(file)}: no exemptions`);
-const doc = existsSync(file) ? (parse(readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null) : null;
-process.stdout.write(`${JSON.stringify(packConfigFromStack(doc?.config ?? {}), null, 4)}\n`);
+process.stdout.write(`${JSON.stringify(platformConfig(path.resolve(__dirname, "..", "policies"), stack), null, 4)}\n`);

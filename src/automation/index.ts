@@ -8,11 +8,10 @@
  * settings are the same typed object `index.ts` builds from stack config; they are validated
  * before Pulumi is touched, and secrets travel in-process (never on a command line).
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "fs";
+import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { PROJECT_DIR } from "./projectDir";
-import { readStackFile, stackFilePath } from "../plan/stackFile";
 import * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn } from "@pulumi/pulumi/automation";
 import { buildProgram } from "../program/program";
@@ -67,9 +66,9 @@ export interface RunOptions extends Omit<RunRequest, "sleep"> {
     /** Default `passphrase` (PULUMI_CONFIG_PASSPHRASE[_FILE]); e.g. `azurekeyvault://<vault>.vault.azure.net/keys/<key>`. */
     secretsProvider?: string;
     /**
-     * JSON files configuring the packs. Default: what the settings allow explicitly (roles of
-     * workloads with `allowWildcard: true` become the bound-service-accounts policy's
-     * `wildcardRoles`), so an exemption the stack declares does not fail the gate.
+     * JSON files configuring the packs. Default: for this project's pack, the platform team's
+     * `policies/platform-config[.<stack>].json` (policies/platformConfig.ts); exemptions never
+     * come from the stack config under review.
      */
     policyPackConfigs?: string[];
     /** Extra environment for the Pulumi CLI (e.g. ARM_* or AZURE_* credentials). */
@@ -118,12 +117,12 @@ export async function run(options: RunOptions): Promise<RunResult> {
     const settings = options.settings === undefined ? undefined : parseSettings(options.settings);
     const engine = engineFor(options, programFactory(settings, options.secrets));
     const packs = options.policyPacks ?? [];
-    const derived = options.policyPackConfigs === undefined && packs.length > 0
-        ? await derivedPackConfig(settings ?? stackFileSettings(options))
-        : undefined;
-    // The CLI pairs --policy-pack-config with --policy-pack by position: the derived config goes
-    // to this project's pack, an empty one to any other.
     const ours = path.join(options.projectDir ?? PROJECT_DIR, "policies");
+    const derived = options.policyPackConfigs === undefined && packs.length > 0
+        ? await platformPackConfig(ours, options.stack)
+        : undefined;
+    // The CLI pairs --policy-pack-config with --policy-pack by position: the platform's config
+    // goes to this project's pack, an empty one to any other.
     const derivedConfigs =
         derived === undefined ? undefined : packs.map((p) => (path.resolve(p) === path.resolve(ours) ? derived.file : derived.empty));
     try {
@@ -158,29 +157,22 @@ function engineFor(options: StackLocation, programFor: (stage: Stage) => PulumiF
     });
 }
 
-/** The stack file's settings when there is one (the program reads the same file). */
-function stackFileSettings(options: RunOptions): Settings | undefined {
-    const dir = options.projectDir ?? PROJECT_DIR;
-    return existsSync(stackFilePath(dir, options.stack)) ? readStackFile(dir, options.stack).settings : undefined;
-}
-
 /**
- * The pack config the settings imply, written to a temporary file for `--policy-pack-config`;
- * undefined when they exempt nothing (the pack's strict defaults apply).
+ * The platform team's pack config for `stack` (policies/platformConfig.ts), plus an empty config
+ * file for other packs; undefined when there is none (the pack's strict defaults apply).
  */
-export async function derivedPackConfig(
-    settings: Settings | undefined,
+export async function platformPackConfig(
+    packDir: string,
+    stack: string,
 ): Promise<{ file: string; empty: string; config: Record<string, unknown>; cleanup(): void } | undefined> {
-    if (settings === undefined || !settings.workloads.some((w) => w.allowWildcard)) return undefined;
-    // Loaded only when a pack is applied: the policy modules pull in @pulumi/policy.
-    const { packConfigFromStack } = await import("../../policies/stackPackConfig");
-    const config = packConfigFromStack({ workloads: settings.workloads });
+    // Loaded only when a pack is applied.
+    const { platformConfig, platformConfigFile } = await import("../../policies/platformConfig");
+    const file = platformConfigFile(packDir, stack);
+    if (file === undefined) return undefined;
     const dir = mkdtempSync(path.join(tmpdir(), "aks-vault-policy-"));
-    const file = path.join(dir, "policy-pack-config.json");
-    writeFileSync(file, JSON.stringify(config, null, 2));
     const empty = path.join(dir, "empty-policy-pack-config.json");
     writeFileSync(empty, "{}\n");
-    return { file, empty, config, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+    return { file, empty, config: platformConfig(packDir, stack), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /**

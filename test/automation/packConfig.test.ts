@@ -1,33 +1,51 @@
 /**
- * The policy pack config a stack's settings imply reaches the preview gate: an exemption the
- * stack declares (`allowWildcard`) must not fail the gate, and nothing else is relaxed.
+ * The policy pack config reaching the preview gate is the platform team's file next to the pack,
+ * never derived from the stack config under review: `allowWildcard` in a workload's own config
+ * no longer exempts it.
  */
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "fs";
-import { derivedPackConfig } from "../../src/automation";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
+import { platformPackConfig } from "../../src/automation";
 import { runOperation } from "../../src/automation/runner";
-import { parseSettings } from "../../src/config/validate";
+import { platformConfig } from "../../policies/platformConfig";
 import { FakeEngine } from "../support/fakeEngine";
-import { stackConfig } from "../support/harness";
+import { ROOT } from "../support/harness";
 
-const dev = () => JSON.parse(JSON.stringify(stackConfig())) as Record<string, any>;
+describe("policy pack config from the platform team", () => {
+    let dir: string;
+    beforeEach(() => { dir = mkdtempSync(path.join(tmpdir(), "pack-")); });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-describe("policy pack config from the settings", () => {
-    it("is not needed when the stack exempts nothing (the pack's strict defaults apply)", async () => {
-        assert.equal(await derivedPackConfig(parseSettings(stackConfig())), undefined);
+    it("is none when the platform wrote none (the pack's strict defaults apply)", async () => {
+        assert.equal(await platformPackConfig(dir, "dev"), undefined);
+        assert.deepEqual(platformConfig(dir, "dev"), {});
     });
 
-    it("turns allowWildcard workloads into wildcardRoles, in a file the CLI gets with --policy-pack-config", async () => {
-        const raw = dev();
-        raw.workloads.push({ name: "legacy", namespace: "*", serviceAccount: "reader", allowWildcard: true, createNamespace: false });
-        const derived = await derivedPackConfig(parseSettings(raw));
-        assert.ok(derived);
-        assert.deepEqual(derived.config, { "vault-role-bound-service-accounts": { wildcardRoles: ["legacy"] } });
-        assert.deepEqual(JSON.parse(readFileSync(derived.file, "utf8")), derived.config);
+    it("is policies/platform-config.json, or the stack's own platform file when there is one", async () => {
+        writeFileSync(path.join(dir, "platform-config.json"), JSON.stringify({ "vault-role-bound-service-accounts": { wildcardRoles: [] } }));
+        writeFileSync(path.join(dir, "platform-config.prod.json"), JSON.stringify({ "vault-role-bound-service-accounts": { wildcardRoles: ["legacy"] } }));
+        const dev = await platformPackConfig(dir, "dev");
+        assert.ok(dev);
+        assert.equal(dev.file, path.join(dir, "platform-config.json"));
         // The CLI pairs configs with packs by position: other packs get an empty config.
-        assert.deepEqual(JSON.parse(readFileSync(derived.empty, "utf8")), {});
-        derived.cleanup();
-        assert.equal(existsSync(derived.file), false, "the temporary file is removed after the run");
+        assert.deepEqual(JSON.parse(readFileSync(dev.empty, "utf8")), {});
+        dev.cleanup();
+        assert.equal(existsSync(dev.empty), false, "the temporary file is removed after the run");
+        assert.deepEqual(platformConfig(dir, "org/prod"), { "vault-role-bound-service-accounts": { wildcardRoles: ["legacy"] } });
+    });
+
+    it("never reads the stack config: allowWildcard in Pulumi.<stack>.yaml exempts nothing", async () => {
+        writeFileSync(path.join(dir, "Pulumi.dev.yaml"), "config:\n  aks-vault:workloads:\n    - {name: legacy, namespace: '*', serviceAccount: reader, allowWildcard: true}\n");
+        assert.equal(await platformPackConfig(dir, "dev"), undefined);
+    });
+
+    it("the repository's platform file exempts no role and allows only the default policy", () => {
+        assert.deepEqual(platformConfig(path.join(ROOT, "policies"), "dev"), {
+            "vault-role-bound-service-accounts": { allowGlobs: false, wildcardRoles: [] },
+            "vault-workload-isolation": { allowedPolicies: ["default"] },
+        });
     });
 
     it("is passed to every preview and update of the run", async () => {

@@ -56,7 +56,7 @@ describe("the guardrail pack on the dev stack", () => {
             "vault-chart-values-known-keys": ['No key list for vault chart version "^0.34.0" (known: 0.25.0, 0.34.1). Pin a known version, or add its values.yaml to the reference and run `npm run generate:chart-keys`.'],
         }],
         ["a role bound to every service account", (rs) => { only(rs, TYPES.authBackendRole).props.boundServiceAccountNames = ["*"]; }, {
-            "vault-role-bound-service-accounts": ['Role "busybox" binds `boundServiceAccountNames` to "*" (every service account name). Bind it to the workload\'s explicit service account name, or, if that is really meant, set `allowWildcard: true` on the workload and pass the pack config from `npm run policy:config`.'],
+            "vault-role-bound-service-accounts": ['Role "busybox" binds `boundServiceAccountNames` to "*" (every service account name). Bind it to the workload\'s explicit service account name, or, if that is really meant, ask the platform team to add role "busybox" to `wildcardRoles` in policies/platform-config.json.'],
         }],
         ["a 30-day token TTL", (rs) => { only(rs, TYPES.authBackendRole).props.tokenTtl = 30 * 86400; }, {
             "vault-role-token-ttl": ['Role "busybox" sets `tokenTtl` to 2592000 seconds, above the allowed 86400. Lower it, or raise `maxTtlSeconds` for policy vault-role-token-ttl in the policy pack config.'],
@@ -125,9 +125,9 @@ describe("the guardrail pack on a first preview of the dev stack (nothing exists
     });
 });
 
-describe("policies/config.example.json", () => {
+for (const file of ["config.example.json", "platform-config.json"]) describe(`policies/${file}`, () => {
     it("configures only policies and keys the pack declares, with values their schema accepts", () => {
-        const example = JSON.parse(readFileSync(path.join(ROOT, "policies", "config.example.json"), "utf8")) as Record<string, unknown>;
+        const example = JSON.parse(readFileSync(path.join(ROOT, "policies", file), "utf8")) as Record<string, unknown>;
         const byName = new Map(guardrailPolicies().map((p) => [p.name, p]));
         for (const [name, value] of Object.entries(example)) {
             const policy = byName.get(name);

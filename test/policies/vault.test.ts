@@ -5,7 +5,6 @@ import { vaultRoleTokenTtl } from "../../policies/vault-role-token-ttl";
 import { vaultAuthConfigCaCertificate } from "../../policies/vault-auth-config-ca-certificate";
 import { vaultPolicyLeastPrivilege } from "../../policies/vault-policy-least-privilege";
 import { pathMatches, pathRules } from "../../policies/vaultPolicyRules";
-import { packConfigFromStack } from "../../policies/stackPackConfig";
 import { renderKvPolicy } from "../../src/components/vault/vaultPolicy";
 import { TYPES } from "../../policies/lib";
 import { resourceViolations, stackViolations, urnOf } from "./harness";
@@ -26,13 +25,13 @@ describe("policy vault-role-bound-service-accounts", () => {
 
     it('fails a role bound to every service account name ("*")', async () => {
         assert.deepEqual(await resourceViolations(policy, withBinding(["*"], ["busybox"])), [
-            'Role "busybox" binds `boundServiceAccountNames` to "*" (every service account name). Bind it to the workload\'s explicit service account name, or, if that is really meant, set `allowWildcard: true` on the workload and pass the pack config from `npm run policy:config`.',
+            'Role "busybox" binds `boundServiceAccountNames` to "*" (every service account name). Bind it to the workload\'s explicit service account name, or, if that is really meant, ask the platform team to add role "busybox" to `wildcardRoles` in policies/platform-config.json.',
         ]);
     });
 
     it('fails a role bound to every namespace ("*"), even when globs are allowed', async () => {
         assert.deepEqual(await resourceViolations(policy, withBinding(["busybox"], ["*"]), { allowGlobs: true }), [
-            'Role "busybox" binds `boundServiceAccountNamespaces` to "*" (every namespace). Bind it to the workload\'s explicit namespace, or, if that is really meant, set `allowWildcard: true` on the workload and pass the pack config from `npm run policy:config`.',
+            'Role "busybox" binds `boundServiceAccountNamespaces` to "*" (every namespace). Bind it to the workload\'s explicit namespace, or, if that is really meant, ask the platform team to add role "busybox" to `wildcardRoles` in policies/platform-config.json.',
         ]);
     });
 
@@ -45,7 +44,7 @@ describe("policy vault-role-bound-service-accounts", () => {
         assert.deepEqual(await resourceViolations(policy, r, { allowGlobs: true }), []);
     });
 
-    it("exempts the roles the stack config allows wildcards for (wildcardRoles), and only those", async () => {
+    it("exempts the roles the platform's pack config lists (wildcardRoles), and only those", async () => {
         const r = withBinding(["*"], ["team-*"]);
         assert.deepEqual(await resourceViolations(policy, r, { wildcardRoles: ["busybox"] }), []);
         assert.equal((await resourceViolations(policy, r, { wildcardRoles: ["other"] })).length, 2);
@@ -56,18 +55,6 @@ describe("policy vault-role-bound-service-accounts", () => {
         assert.deepEqual(await resourceViolations(policy, unbound, { wildcardRoles: ["busybox"] }), [
             'Role "busybox" has no `boundServiceAccountNames`. Bind it to the workload\'s explicit service account name.',
         ]);
-    });
-
-    it("derives wildcardRoles from the workloads that set allowWildcard in the stack config", () => {
-        const config = {
-            "aks-vault:workloads": [
-                { name: "busybox", namespace: "busybox", serviceAccount: "busybox" },
-                { name: "shared", namespace: "*", serviceAccount: "reader", allowWildcard: true },
-                { name: "legacy", role: "legacy-reader", namespace: "legacy", serviceAccount: "*", allowWildcard: true },
-            ],
-        };
-        assert.deepEqual(packConfigFromStack(config), { "vault-role-bound-service-accounts": { wildcardRoles: ["legacy-reader", "shared"] } });
-        assert.deepEqual(packConfigFromStack({}), { "vault-role-bound-service-accounts": { wildcardRoles: [] } });
     });
 
     it("fails a role without namespaces, or bound by a namespace label selector", async () => {

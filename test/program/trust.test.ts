@@ -70,6 +70,8 @@ describe("trust boundaries in what the program sends", () => {
 
     it("registers who owns and reads what on the workload components, for the policy pack", () => {
         const busybox = run.cloud.one("aksvault:index:WorkloadBinding", "busybox").inputs;
+        assert.equal(busybox.policy, "aks-vault-dev-busybox");
+        assert.equal(busybox.role, "busybox");
         assert.deepEqual(busybox.access, { owned: ["devops"], readable: ["devops", "payments/db"], sharedWith: {} });
         const payments = run.cloud.one("aksvault:index:WorkloadBinding", "payments").inputs;
         assert.deepEqual(payments.access, { owned: ["payments/db"], readable: ["payments/db"], sharedWith: { "payments/db": ["busybox"] } });

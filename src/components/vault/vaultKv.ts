@@ -34,7 +34,7 @@ export class VaultKv extends pulumi.ComponentResource {
 
     constructor(name: string, args: VaultKvArgs, opts?: pulumi.ComponentResourceOptions) {
         const external = (args.external ?? []).map((e) => ({ path: e.path, readers: [...e.readers] }));
-        super(`${TYPE_PREFIX}:VaultKv`, name, { external }, opts);
+        super(`${TYPE_PREFIX}:VaultKv`, name, { mount: args.path, external }, opts);
         if (args.existing) {
             this.path = pulumi.output(args.path);
         } else {
@@ -46,6 +46,6 @@ export class VaultKv extends pulumi.ComponentResource {
             }, { parent: this, provider: args.provider, protect: args.protect ?? true });
             this.path = mount.path;
         }
-        this.registerOutputs({ path: this.path, external });
+        this.registerOutputs({ path: this.path, mount: args.path, external });
     }
 }

@@ -141,7 +141,7 @@ export class WorkloadBinding extends pulumi.ComponentResource {
             sharedWith: {},
         };
         // Registered as inputs (and outputs below) so the policy pack sees who owns what.
-        super(`${TYPE_PREFIX}:WorkloadBinding`, name, { workload: name, access }, opts);
+        super(`${TYPE_PREFIX}:WorkloadBinding`, name, { workload: name, role: args.role, policy: args.policyName ?? name, access }, opts);
         const auth = args.auth ?? { method: "kubernetes" };
         if (auth.method === "jwt" && (args.serviceAccount === "*" || args.namespace === "*")) {
             throw new Error(`WorkloadBinding ${name}: auth method jwt binds one exact subject; namespace and serviceAccount cannot be "*"`);
@@ -291,6 +291,8 @@ export class WorkloadBinding extends pulumi.ComponentResource {
             policyText: this.policyText,
             podAnnotations: this.podAnnotations,
             workload: name,
+            role: args.role,
+            policy: args.policyName ?? name,
             access,
             podVolumes: this.podVolumes,
         });
