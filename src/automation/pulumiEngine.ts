@@ -4,12 +4,13 @@
  * typed errors into the engine's. The stand-in CLI test (test/automation.cli.test.ts) proves the
  * commands and flags it makes the real CLI run.
  */
-import { accessSync, constants, existsSync, mkdirSync, readFileSync } from "fs";
+import { existsSync, mkdirSync, readFileSync } from "fs";
 import * as path from "path";
 import {
     CommandError, ConcurrentUpdateError, LocalWorkspace, PulumiCommand, PulumiFn, Stack, StackNotFoundError,
 } from "@pulumi/pulumi/automation";
 import { localBackendDir, resolveBackend } from "./backend";
+import { findPulumi } from "./findPulumi";
 import { ChangeSummary, EngineCall, StackEngine, StackOutput } from "./engine";
 import { EngineConflict, EngineFailure, EngineStackMissing, PulumiNotInstalledError, RunConfigurationError } from "./errors";
 import { STAGES, Stage } from "../program/stages";
@@ -36,20 +37,7 @@ export interface PulumiEngineOptions {
     env?: NodeJS.ProcessEnv;
 }
 
-/** Finds an executable `pulumi` on PATH, as `execa` would. */
-export function findPulumi(env: NodeJS.ProcessEnv = process.env): string | undefined {
-    for (const dir of (env.PATH ?? "").split(path.delimiter)) {
-        if (dir === "") continue;
-        const candidate = path.join(dir, process.platform === "win32" ? "pulumi.exe" : "pulumi");
-        try {
-            accessSync(candidate, constants.X_OK);
-            return candidate;
-        } catch {
-            // not here
-        }
-    }
-    return undefined;
-}
+export { findPulumi } from "./findPulumi";
 
 /** `{ "azure-native": "v3.28.0", ... }` from the project's package.json. */
 export function pluginVersions(projectDir: string): Record<string, string> {

@@ -12,7 +12,7 @@ import {
     parseStage, readStackOutputs, run,
 } from "../automation";
 import { BackendLookup, displayUrl, resolveBackend } from "../automation/backend";
-import { findPulumi } from "../automation/pulumiEngine";
+import { findPulumi } from "../automation/findPulumi";
 import { doctorCommand } from "../doctor/command";
 import { DoctorInputError, plannedOutputs } from "../doctor/outputs";
 import { VerifyError, verify } from "../doctor";

@@ -143,7 +143,7 @@ function excerpt(entry: string): string {
     return text.length > 300 ? `${text.slice(0, 297)}...` : text;
 }
 
-function podChecks(w: WorkloadExpectation, p: PodObservation, ctx: RuleContext): Check[] {
+function podChecks(w: WorkloadExpectation, p: PodObservation, ctx: RuleContext, expect?: Expectations): Check[] {
     const pod = p.pod;
     const target = `${w.namespace}/${pod.metadata?.name ?? "?"}`;
     const ann = pod.metadata?.annotations ?? {};
@@ -195,6 +195,8 @@ function podChecks(w: WorkloadExpectation, p: PodObservation, ctx: RuleContext):
     checks.push(wrong.length === 0
         ? { id: "pod.annotations", target, status: "pass", detail: `role ${w.role}, ${files.length} secret file(s) annotated` }
         : { id: "pod.annotations", target, status: "fail", detail: wrong.join("; "), fix: "Run `up` again: the Deployment's pod template carries the annotations the stack renders; a manual edit or an older ReplicaSet may be running." });
+
+    if (expect?.authMethod === "jwt") checks.push(jwtTokenCheck(pod, target, expect.jwtAudience));
 
     const state = initState(pod);
     const ready = (pod.status?.conditions ?? []).find((c) => c.type === "Ready")?.status === "True";
@@ -249,7 +251,7 @@ function workloadChecks(expect: Expectations, w: WorkloadExpectation, o: Observe
     const ctx: RuleContext = { namespace: w.namespace, serviceAccount: w.serviceAccount, role: w.role, authPath: expect.authPath ?? "" };
     return [
         { id: "workload.pods", target, status: "pass", detail: `${o.value.length} pod(s)` },
-        ...o.value.flatMap((p) => podChecks(w, p, ctx)),
+        ...o.value.flatMap((p) => podChecks(w, p, ctx, expect)),
     ];
 }
 
@@ -271,6 +273,101 @@ function stripSlash(u: string): string {
     return u.replace(/\/+$/, "");
 }
 
+/**
+ * Method jwt: the pod (as mutated) gives the agent a projected token for the role's audience, at
+ * the path the agent reads. vault-k8s mounts the volume named by
+ * `agent-service-account-token-volume-name` into its containers; `auth-config-path` must be that
+ * mount plus the projection's path (hashicorp/vault-k8s#660).
+ */
+function jwtTokenCheck(pod: V1Pod, target: string, audience: string | undefined): Check {
+    const ann = pod.metadata?.annotations ?? {};
+    const problems: string[] = [];
+    if (ann[`${A}auth-type`] !== "jwt") problems.push(`auth-type is ${ann[`${A}auth-type`] ?? "absent (kubernetes)"}, expected jwt`);
+    const volumeName = ann[`${A}agent-service-account-token-volume-name`];
+    const volume = (pod.spec?.volumes ?? []).find((v) => v.name === volumeName);
+    const token = volume?.projected?.sources?.find((s) => s.serviceAccountToken !== undefined)?.serviceAccountToken;
+    if (volumeName === undefined || token === undefined) {
+        problems.push(`no projected service-account token volume named by agent-service-account-token-volume-name (${volumeName ?? "absent"})`);
+    } else {
+        if (audience !== undefined && token.audience !== audience) {
+            problems.push(`the token's audience is ${token.audience ?? "the API server's"}, the role accepts ${audience}`);
+        }
+        const initContainer = (pod.spec?.initContainers ?? []).find((c) => c.name === INIT_CONTAINER);
+        const mount = initContainer?.volumeMounts?.find((m) => m.name === volumeName);
+        const expectedPath = mount === undefined ? undefined : `${mount.mountPath.replace(/\/+$/, "")}/${token.path}`;
+        if (mount === undefined) problems.push(`${INIT_CONTAINER} does not mount volume ${volumeName}`);
+        else if (ann[`${A}auth-config-path`] !== expectedPath) problems.push(`auth-config-path is ${ann[`${A}auth-config-path`] ?? "absent"}, the token is at ${expectedPath}`);
+    }
+    if ((ann[`${A}auth-config-remove_jwt_after_reading`] ?? ann[`${A}auth-config-remove-jwt-after-reading`]) !== "false") {
+        problems.push("auth-config-remove_jwt_after_reading is not \"false\" (the agent tries to delete the read-only token)");
+    }
+    return problems.length === 0
+        ? { id: "pod.jwt-token", target, status: "pass", detail: `projected token for ${token?.audience ?? "?"} at ${ann[`${A}auth-config-path`] ?? "?"}` }
+        : {
+            id: "pod.jwt-token", target, status: "fail", detail: problems.join("; "),
+            cause: "The agent cannot present a token the JWT role accepts.",
+            fix: "Run `up` again: with kubernetesAuth.method jwt the Deployment carries the projected volume and the jwt annotations; restart pods created before.",
+            ref: ["hashicorp/vault-k8s#660", "hashicorp/vault#11968"],
+        };
+}
+
+/** Method jwt: the mount trusts exactly the cluster's issuer; each role binds its workload's subject and the audience. */
+function jwtVaultChecks(expect: Expectations, v: VaultObservations): Check[] {
+    const path = expect.authPath ?? "?";
+    const checks: Check[] = [];
+    const cfgTarget = `vault:auth/${path}/config`;
+    if (!v.config.ok) {
+        checks.push({
+            ...unreadable("vault.auth-config", cfgTarget, "the auth mount's config", v.config),
+            cause: v.config.status === 404 ? `No JWT auth is mounted at auth/${path}.` : undefined,
+            fix: v.config.status === 404 ? "Run `up` through the vault-auth stage." : undefined,
+        });
+    } else {
+        const c = v.config.value;
+        const url = c.oidc_discovery_url ?? "";
+        const bound = c.bound_issuer ?? "";
+        const issuer = expect.oidcIssuerUrl;
+        // Exact comparison, no slash stripping: Vault compares exactly (hashicorp/cap keyset.go).
+        const wrong: string[] = [];
+        if (url === "") wrong.push("oidc_discovery_url is not set");
+        else if (issuer !== undefined && url !== issuer) wrong.push(`oidc_discovery_url is ${url}, the cluster's issuer is ${issuer}`);
+        if (bound === "") wrong.push("bound_issuer is not set");
+        else if (issuer !== undefined && bound !== issuer) wrong.push(`bound_issuer is ${bound}, the cluster's issuer is ${issuer}`);
+        checks.push(wrong.length === 0
+            ? { id: "vault.jwt-issuer", target: cfgTarget, status: "pass", detail: `discovery and bound issuer ${url}` }
+            : {
+                id: "vault.jwt-issuer", target: cfgTarget, status: "fail", detail: wrong.join("; "),
+                cause: "Logins fail with `invalid issuer (iss) claim` or signature errors: the mount trusts another issuer, or one without AKS's trailing slash.",
+                fix: "Run `up` through the vault-auth stage (the program sets both to the issuer URL exactly as AKS reports it).",
+                ref: ["Azure/azure-workload-identity#1700", "hashicorp/vault-plugin-auth-jwt#65"],
+            });
+    }
+    for (const w of expect.workloads) {
+        const target = `vault:auth/${path}/role/${w.role}`;
+        const o = v.roles[w.role];
+        if (o === undefined) continue;
+        if (!o.ok) {
+            checks.push({
+                ...unreadable("vault.role", target, `role ${w.role}`, o),
+                cause: o.status === 404 ? `Role ${w.role} does not exist: logins fail with \`role "${w.role}" could not be found\`.` : undefined,
+                fix: o.status === 404 ? "Run `up` through the workloads stage." : undefined,
+            });
+            continue;
+        }
+        const r = o.value;
+        const subject = `system:serviceaccount:${w.namespace}:${w.serviceAccount}`;
+        const problems: string[] = [];
+        if (r.role_type !== "jwt") problems.push(`role_type is ${r.role_type ?? "absent"}, expected jwt`);
+        if (r.bound_subject !== subject) problems.push(`bound_subject is ${r.bound_subject || "not set"}, the pods' sub is ${subject}`);
+        const audiences = r.bound_audiences ?? [];
+        if (expect.jwtAudience !== undefined && !audiences.includes(expect.jwtAudience)) problems.push(`bound_audiences [${audiences.join(", ")}] does not include ${expect.jwtAudience}`);
+        checks.push(problems.length === 0
+            ? { id: "vault.role", target, status: "pass", detail: `bound to ${subject}, audience ${audiences.join(", ")}, policies [${(r.token_policies ?? []).join(", ")}]` }
+            : { id: "vault.role", target, status: "fail", detail: problems.join("; "), fix: "Run `up` through the workloads stage to restore the role's bindings.", ref: ["hashicorp/vault-plugin-auth-jwt#382", "hashicorp/vault-plugin-auth-jwt#206"] });
+    }
+    return checks;
+}
+
 function vaultUnreachable(code: string): Check {
     const tls = isTls(code);
     return {
@@ -289,6 +386,7 @@ function vaultUnreachable(code: string): Check {
 
 function vaultChecks(expect: Expectations, v: VaultObservations): Check[] {
     if (v.unreachable !== undefined) return [vaultUnreachable(v.unreachable.code)];
+    if (expect.authMethod === "jwt") return jwtVaultChecks(expect, v);
     const path = expect.authPath ?? "?";
     const checks: Check[] = [];
     const cfgTarget = `vault:auth/${path}/config`;

@@ -32,6 +32,64 @@ export function fill(text: string, ctx: RuleContext): string {
 
 /** Order matters: the first rule that matches an entry wins, so specific rules come first. */
 export const LOG_RULES: readonly LogRule[] = [
+    // JWT auth (kubernetesAuth.method jwt). The messages are hashicorp/cap jwt.Validate's, wrapped by
+    // vault-plugin-auth-jwt path_login.go as `error validating token: ...` (HTTP 400 to the agent).
+    {
+        id: "log.jwt-aud-invalid",
+        pattern: /invalid audience \(aud\) claim|audience claim does not match any expected audience|audience claim found in JWT but no audiences bound to the role/i,
+        cause: "The token the agent presented is not for an audience role `{{role}}` accepts: usually the pod's default service-account token (audience: the API server) instead of the projected Vault token, or a projected token minted for another audience.",
+        fix: "Check that the pod carries `vault.hashicorp.com/agent-service-account-token-volume-name` and `auth-config-path` pointing at the projected token, and that the volume's audience equals the role's bound_audiences (kubernetesAuth.audience; `vault read auth/{{authPath}}/role/{{role}}`). Run `up`, then `kubectl -n {{namespace}} rollout restart deployment` for pods created before.",
+        ref: ["hashicorp/vault-plugin-auth-jwt#206", "hashicorp/vault#16033", "hashicorp/vault-k8s#660"],
+    },
+    {
+        id: "log.jwt-sub-invalid",
+        pattern: /invalid subject \(sub\) claim|sub claim does not match bound subject|claim "sub" does not match any associated bound claim values/i,
+        cause: "The token's `sub` (system:serviceaccount:<namespace>:<service account>) is not the one role `{{role}}` is bound to: the pod runs as another service account or in another namespace.",
+        fix: "Run the pod as `{{serviceAccount}}` in namespace `{{namespace}}` (spec.serviceAccountName), or bind the role to the pod's identity: bound_subject=system:serviceaccount:{{namespace}}:{{serviceAccount}} on auth/{{authPath}}/role/{{role}}.",
+        ref: ["hashicorp/vault-plugin-auth-jwt#382", "hashicorp/vault-plugin-auth-jwt#12"],
+    },
+    {
+        id: "log.jwt-iss-invalid",
+        pattern: /invalid issuer \(iss\) claim/i,
+        cause: "The token's `iss` differs from the mount's bound_issuer: a bound issuer without the trailing slash AKS puts on its issuer URL, or a token from another cluster.",
+        fix: "Set bound_issuer to the cluster's issuer exactly as `az aks show --query oidcIssuerProfile.issuerUrl -o tsv` prints it (run `up` through the vault-auth stage: the program sets both from it); `vault read auth/{{authPath}}/config` shows the current value.",
+        ref: ["Azure/azure-workload-identity#1700", "hashicorp/vault-plugin-auth-jwt#65"],
+    },
+    {
+        id: "log.jwt-expired",
+        pattern: /invalid expiration time \(exp\) claim: token is expired|token is expired/i,
+        cause: "The agent presented an expired token: a token file the kubelet no longer refreshes (a copied token, a file outside the projected volume), or the clocks of the node and Vault disagree by more than the leeway.",
+        fix: "Point `vault.hashicorp.com/auth-config-path` at the projected volume's file (the kubelet rotates it at 80% of its lifetime and the agent re-reads it every minute), keep remove_jwt_after_reading false, and check NTP on the node and on Vault.",
+        ref: ["hashicorp/vault-k8s#78", "spring-projects/spring-vault#449"],
+    },
+    {
+        id: "log.jwt-signature",
+        pattern: /error verifying token signature|no known key successfully validated the token signature/i,
+        cause: "No key published at the mount's discovery URL verifies the token: the mount trusts another cluster's issuer (a recreated cluster has a new issuer URL and keys).",
+        fix: "Run `up` through the vault-auth stage so oidc_discovery_url and bound_issuer are the current cluster's issuer URL; compare with `az aks show --query oidcIssuerProfile.issuerUrl -o tsv`.",
+        ref: ["Azure/azure-workload-identity#1700"],
+    },
+    {
+        id: "log.jwt-discovery",
+        pattern: /error checking oidc discovery URL|keyset configuration error|issuer did not match the (returned )?issuer/i,
+        cause: "Vault could not use the issuer's discovery document: it cannot reach the AKS issuer URL (egress from Vault to *.oic.prod-aks.azure.com), or the document's issuer differs from the configured URL (a missing trailing slash).",
+        fix: "From the Vault host, fetch `<issuer URL>.well-known/openid-configuration` and compare its `issuer` with oidc_discovery_url character for character; open Vault's egress to the issuer host.",
+        ref: ["hashicorp/vault-plugin-auth-jwt#65", "hashicorp/vault#28650"],
+    },
+    {
+        id: "log.jwt-no-token-file",
+        pattern: /latest known jwt is empty, cannot authenticate/i,
+        cause: "The agent found no token at its `path`: the projected volume is not mounted into the agent containers, or auth-config-path names another file.",
+        fix: "Set `vault.hashicorp.com/agent-service-account-token-volume-name` to the projected volume (the injector then mounts it at /var/run/secrets/vault.hashicorp.com/serviceaccount in the agent containers) and `auth-config-path` to that directory plus the projection's path; run `up` and restart the pods.",
+        ref: ["hashicorp/vault-k8s#660"],
+    },
+    {
+        id: "log.jwt-remove-readonly",
+        pattern: /error removing jwt file/i,
+        cause: "The agent's jwt method deletes the token after reading it unless told not to; a projected volume is read-only, so every read logs this error (harmless to the login, noisy).",
+        fix: "Add `vault.hashicorp.com/auth-config-remove_jwt_after_reading: \"false\"` to the pod template (the program sets it with kubernetesAuth.method jwt).",
+        ref: ["hashicorp/vault#11968", "hashicorp/vault-k8s#660"],
+    },
     {
         id: "log.sa-not-authorized",
         pattern: /service account name not authorized/i,

@@ -20,6 +20,8 @@ const outputsSchema = z.object({
     vaultAuthPath: z.string().min(1).optional(),
     apiServerUrl: z.string().optional(),
     oidcIssuerUrl: z.string().optional(),
+    vaultAuthMethod: z.enum(["kubernetes", "jwt"]).optional(),
+    vaultJwtAudience: z.string().optional(),
     workloads: z.record(z.string(), workload).default({}),
 });
 
@@ -77,6 +79,9 @@ export function expectationsFromOutputs(outputs: OutputMap, modes: Record<string
             authPath: o.vaultAuthPath,
             apiServerUrl: o.apiServerUrl,
             oidcIssuerUrl: o.oidcIssuerUrl,
+            // Only a JWT stack exports these; a Kubernetes-auth stack's expectations stay as they were.
+            ...(o.vaultAuthMethod === undefined ? {} : { authMethod: o.vaultAuthMethod }),
+            ...(o.vaultJwtAudience === undefined ? {} : { jwtAudience: o.vaultJwtAudience }),
             workloads: Object.entries(o.workloads).map(([name, w]) => ({
                 name, namespace: w.namespace, serviceAccount: w.serviceAccount, role: w.role, files: w.files, mode: modes[name],
             })),

@@ -51,8 +51,12 @@ export interface Expectations {
     authPath?: string;
     /** API server URL as the stack saw it; compared with the auth mount's `kubernetes_host`. */
     apiServerUrl?: string;
-    /** The cluster's OIDC issuer URL; compared with the auth mount's `issuer`. */
+    /** The cluster's OIDC issuer URL; compared with the auth mount's `issuer` (jwt: `oidc_discovery_url`, `bound_issuer`). */
     oidcIssuerUrl?: string;
+    /** How pods log in (stack output `vaultAuthMethod`); omitted: `kubernetes`. */
+    authMethod?: "kubernetes" | "jwt";
+    /** Method jwt: the audience of the pods' projected token and the roles' `bound_audiences`. */
+    jwtAudience?: string;
     workloads: WorkloadExpectation[];
 }
 
@@ -65,8 +69,13 @@ export interface PodObservation {
     logs: Record<string, Observed<string[]>>;
 }
 
-/** `GET /v1/auth/<path>/config` `data`, as Vault returns it (the reviewer JWT is only `token_reviewer_jwt_set`). */
+/**
+ * `GET /v1/auth/<path>/config` `data`, as Vault returns it (the reviewer JWT is only
+ * `token_reviewer_jwt_set`). A JWT mount answers with `oidc_discovery_url` and `bound_issuer` instead.
+ */
 export interface VaultAuthConfig {
+    oidc_discovery_url?: string;
+    bound_issuer?: string;
     kubernetes_host?: string;
     kubernetes_ca_cert?: string;
     token_reviewer_jwt_set?: boolean;
@@ -76,8 +85,11 @@ export interface VaultAuthConfig {
     [key: string]: unknown;
 }
 
-/** `GET /v1/auth/<path>/role/<name>` `data`. */
+/** `GET /v1/auth/<path>/role/<name>` `data` (Kubernetes or JWT role: each has its own fields). */
 export interface VaultRole {
+    role_type?: string;
+    bound_subject?: string;
+    bound_audiences?: string[];
     bound_service_account_names?: string[];
     bound_service_account_namespaces?: string[];
     bound_service_account_namespace_selector?: string;

@@ -26,6 +26,10 @@ describe("doctor: agent log rules", () => {
         ["vault-io-timeout", ["log.vault-unreachable"]],
         ["tokenreview-io-timeout", ["log.tokenreview-timeout"]],
         ["read-permission-denied", ["log.read-permission-denied"]],
+        // JWT auth: one entry per rule; the removal error is its own (harmless) finding.
+        ["jwt-aud-invalid", ["log.jwt-aud-invalid", "log.jwt-remove-readonly"]],
+        ["jwt-sub-invalid", ["log.jwt-sub-invalid"]],
+        ["jwt-discovery", ["log.jwt-discovery"]],
     ];
     for (const [log, expected] of cases) {
         it(`${log}.txt -> ${expected.length === 0 ? "no failure" : expected.join(", ")}`, () => {

@@ -200,6 +200,8 @@ export function fixtureFiles(stack: string, raw: Obj, settings: Settings, cloud:
         "vault.json": vaultJson,
         "outputs.json": outputs,
         "resources.json": resourcesJson,
+        // What the user declared (validated, defaults applied): the ACL oracle's expectations.
+        "settings.json": settings,
     };
 }
 

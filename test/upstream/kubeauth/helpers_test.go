@@ -1,0 +1,44 @@
+package kubeauth
+
+import (
+	"encoding/json"
+	"slices"
+	"sort"
+	"testing"
+
+	"aksvault/upstream/akscluster"
+)
+
+func decode(t *testing.T, raw json.RawMessage, into any) {
+	t.Helper()
+	if err := json.Unmarshal(raw, into); err != nil {
+		t.Fatalf("decoding fixture: %v", err)
+	}
+}
+
+func unique(in []akscluster.ServiceAccount) []akscluster.ServiceAccount {
+	seen := map[akscluster.ServiceAccount]bool{}
+	var out []akscluster.ServiceAccount
+	for _, sa := range in {
+		if !seen[sa] {
+			seen[sa] = true
+			out = append(out, sa)
+		}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func sortedCopy(in []string) []string {
+	out := slices.Clone(in)
+	sort.Strings(out)
+	return out
+}
