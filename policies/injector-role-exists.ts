@@ -1,10 +1,11 @@
+import { ANNOTATION } from "../src/vocabulary";
 import { StackPolicyFactory, TYPES, JWT_TYPES, ROLE_ANNOTATION, at, isInjected, isRecord, podAnnotations } from "./lib";
 
 export const NAME = "injector-role-exists";
 
-const AUTH_PATH_ANNOTATION = "vault.hashicorp.com/auth-path";
-const AUTH_TYPE_ANNOTATION = "vault.hashicorp.com/auth-type";
-const TOKEN_VOLUME_ANNOTATION = "vault.hashicorp.com/agent-service-account-token-volume-name";
+const AUTH_PATH_ANNOTATION = ANNOTATION.authPath;
+const AUTH_TYPE_ANNOTATION = ANNOTATION.authType;
+const TOKEN_VOLUME_ANNOTATION = ANNOTATION.tokenVolumeName;
 
 interface KnownRole {
     name: string;

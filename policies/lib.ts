@@ -5,6 +5,7 @@
  * imported by a test).
  */
 import type { EnforcementLevel, PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { ANNOTATION } from "../src/vocabulary";
 
 /** Type tokens exactly as the program registers them (see `test/support/cloud.ts` recordings). */
 export const TYPES = {
@@ -75,9 +76,9 @@ export function podAnnotations(deployment: PolicyResource | { props: Props }): R
     return isRecord(a) ? Object.fromEntries(Object.entries(a).map(([k, v]) => [k, String(v)])) : {};
 }
 
-const INJECT_ANNOTATION = "vault.hashicorp.com/agent-inject";
-export const ROLE_ANNOTATION = "vault.hashicorp.com/role";
-export const SECRET_ANNOTATION_PREFIX = "vault.hashicorp.com/agent-inject-secret-";
+const INJECT_ANNOTATION = ANNOTATION.inject;
+export const ROLE_ANNOTATION = ANNOTATION.role;
+export const SECRET_ANNOTATION_PREFIX = ANNOTATION.secretPrefix;
 
 /** A Deployment whose pods the injector mutates (`agent-inject: "true"`). */
 export function isInjected(deployment: { props: Props }): boolean {

@@ -3,6 +3,7 @@
  * Vault) shows, and explains each difference. Pure: input is recorded objects, output is checks.
  */
 import type { V1Container, V1ContainerStatus, V1Deployment, V1Pod } from "@kubernetes/client-node";
+import { AGENT_CONTAINERS, ANNOTATION, INJECTOR_APP_NAME, INJECTOR_NAME_LABEL, WEBHOOK_NAME } from "../vocabulary";
 import { LOG_RULES, fill, matchLogRules, renderedFiles, RuleContext } from "./logRules";
 import { redact } from "./redact";
 import { cleanCheck } from "./render";
@@ -11,12 +12,9 @@ import {
     VaultObservations, WorkloadExpectation,
 } from "./types";
 
-export const INIT_CONTAINER = "vault-agent-init";
-export const SIDECAR_CONTAINER = "vault-agent";
-export const INJECTOR_NAME_LABEL = "app.kubernetes.io/name=vault-agent-injector";
-/** The webhook the vault chart registers (templates/injector-mutating-webhook.yaml). */
-export const WEBHOOK_NAME = "vault.hashicorp.com";
-const A = "vault.hashicorp.com/";
+export const INIT_CONTAINER = AGENT_CONTAINERS.init;
+export const SIDECAR_CONTAINER = AGENT_CONTAINERS.sidecar;
+export { INJECTOR_NAME_LABEL, WEBHOOK_NAME };
 
 function unreadable(id: string, target: string, what: string, o: Observed<unknown> & { ok: false }): Check {
     const forbidden = o.status === 403;
@@ -30,7 +28,7 @@ function unreadable(id: string, target: string, what: string, o: Observed<unknow
 
 function injectorChecks(expect: Expectations, obs: Observations): Check[] {
     const ns = expect.injectorNamespace;
-    const target = `${ns}/vault-agent-injector`;
+    const target = `${ns}/${INJECTOR_APP_NAME}`;
     if (!obs.injectorDeployments.ok) return [unreadable("injector.deployment", target, "the injector Deployment", obs.injectorDeployments)];
     const deps = obs.injectorDeployments.value;
     if (deps.length === 0) {
@@ -45,7 +43,7 @@ function injectorChecks(expect: Expectations, obs: Observations): Check[] {
 }
 
 function deploymentCheck(d: V1Deployment, ns: string): Check {
-    const target = `${ns}/${d.metadata?.name ?? "vault-agent-injector"}`;
+    const target = `${ns}/${d.metadata?.name ?? INJECTOR_APP_NAME}`;
     const want = d.spec?.replicas ?? 1;
     const ready = d.status?.readyReplicas ?? 0;
     const detail = `${ready}/${want} replicas ready`;
@@ -96,7 +94,7 @@ function webhookChecks(obs: Observations): Check[] {
 
 function expectedMode(w: WorkloadExpectation, pod: V1Pod): InjectionMode {
     if (w.mode !== undefined) return w.mode;
-    return pod.metadata?.annotations?.[`${A}agent-pre-populate-only`] === "true" ? "init-only" : "sidecar";
+    return pod.metadata?.annotations?.[ANNOTATION.prePopulateOnly] === "true" ? "init-only" : "sidecar";
 }
 
 function statusOf(pod: V1Pod, name: string, init: boolean): V1ContainerStatus | undefined {
@@ -150,12 +148,12 @@ function podChecks(w: WorkloadExpectation, p: PodObservation, ctx: RuleContext, 
     const checks: Check[] = [];
     const mode = expectedMode(w, pod);
 
-    const injected = ann[`${A}agent-inject-status`] === "injected" && has(pod.spec?.initContainers, INIT_CONTAINER);
+    const injected = ann[ANNOTATION.injectStatus] === "injected" && has(pod.spec?.initContainers, INIT_CONTAINER);
     if (!injected) {
         checks.push({
             id: "pod.injected", target, status: "fail",
-            detail: `no ${INIT_CONTAINER} container (agent-inject-status: ${ann[`${A}agent-inject-status`] ?? "absent"}, agent-inject: ${ann[`${A}agent-inject`] ?? "absent"})`,
-            cause: ann[`${A}agent-inject`] === "true"
+            detail: `no ${INIT_CONTAINER} container (agent-inject-status: ${ann[ANNOTATION.injectStatus] ?? "absent"}, agent-inject: ${ann[ANNOTATION.inject] ?? "absent"})`,
+            cause: ann[ANNOTATION.inject] === "true"
                 ? "The pod was created while the injector webhook was unavailable (failurePolicy Ignore lets it start unmutated)."
                 : "The pod template lacks `vault.hashicorp.com/agent-inject: \"true\"`.",
             fix: `Once the injector is ready: kubectl -n ${w.namespace} rollout restart deployment/${w.name}`,
@@ -184,13 +182,13 @@ function podChecks(w: WorkloadExpectation, p: PodObservation, ctx: RuleContext, 
             ref: ["hashicorp/vault-plugin-auth-kubernetes#79"],
         });
 
-    const role = ann[`${A}role`];
-    const authPath = ann[`${A}auth-path`];
+    const role = ann[ANNOTATION.role];
+    const authPath = ann[ANNOTATION.authPath];
     const wrong: string[] = [];
     if (role !== w.role) wrong.push(`role is ${role ?? "absent"}, expected ${w.role}`);
     if (ctx.authPath !== "" && authPath !== undefined && authPath.replace(/\/+$/, "") !== `auth/${ctx.authPath}`) wrong.push(`auth-path is ${authPath}, expected auth/${ctx.authPath}`);
     const files = w.files.map((f) => f.replace(/^\/vault\/secrets\//, ""));
-    const missing = files.filter((f) => ann[`${A}agent-inject-secret-${f}`] === undefined);
+    const missing = files.filter((f) => ann[`${ANNOTATION.secretPrefix}${f}`] === undefined);
     if (missing.length > 0) wrong.push(`no agent-inject-secret annotation for ${missing.join(", ")}`);
     checks.push(wrong.length === 0
         ? { id: "pod.annotations", target, status: "pass", detail: `role ${w.role}, ${files.length} secret file(s) annotated` }

@@ -5,6 +5,7 @@
  * Kubernetes shapes are `@kubernetes/client-node`'s own model types, imported as types only so the
  * pure diagnosis never loads the client.
  */
+import type { InjectionMode } from "../vocabulary";
 import type { V1Deployment, V1MutatingWebhookConfiguration, V1Pod } from "@kubernetes/client-node";
 
 export type CheckStatus = "pass" | "fail" | "warn" | "skip";
@@ -30,7 +31,7 @@ export interface Check {
  * `sidecar`: the pod carries `vault-agent-init` and `vault-agent` (the injector's default);
  * `init-only`: only `vault-agent-init`, via `vault.hashicorp.com/agent-pre-populate-only: "true"`.
  */
-export type InjectionMode = "init-only" | "sidecar";
+export type { InjectionMode };
 
 export interface WorkloadExpectation {
     /** Workload name; also the pods' `app` label (src/components/workload/workloadBinding.ts). */

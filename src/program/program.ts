@@ -67,25 +67,12 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
     const inj = settings.injector;
     const ka = settings.kubernetesAuth;
     const injector = new VaultInjector("vault-injector", {
+        ...inj,
         provider: cluster.provider,
-        namespace: inj.namespace,
-        releaseName: inj.releaseName,
-        chartVersion: inj.chartVersion,
-        chartRepository: inj.chartRepository,
         externalVaultAddr: settings.vault.address,
-        replicas: inj.replicas,
         authPath: ka.path,
-        logLevel: inj.logLevel,
-        logFormat: inj.logFormat,
-        imageTag: inj.imageTag,
-        agentImageTag: inj.agentImageTag,
-        nodeSelector: inj.nodeSelector,
-        resources: inj.resources,
-        reviewerServiceAccount: inj.reviewerServiceAccount,
         // JWT auth: Vault checks tokens against the issuer's keys; no reviewer identity at all.
         reviewer: ka.method === "kubernetes" ? ka.reviewer : "none",
-        reviewerTokenRotation: inj.reviewerTokenRotation,
-        failurePolicy: inj.failurePolicy,
         vaultCaCertPem: settings.vault.caCertPem,
     });
     outputs.injectorNamespace = injector.namespace;

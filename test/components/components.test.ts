@@ -158,7 +158,7 @@ function injectorArgs(provider: k8s.Provider, extra: Partial<VaultInjectorArgs> 
     return {
         provider, namespace: "vault-system", releaseName: "vault", chartVersion: "0.34.1", chartRepository: "https://helm.releases.hashicorp.com",
         externalVaultAddr: "https://vault.example.com:8200", replicas: 2, authPath: "aks", logLevel: "info", logFormat: "standard",
-        nodeSelector: {}, resources: {}, reviewerServiceAccount: "vault-token-reviewer", ...extra,
+        nodeSelector: {}, resources: {}, failurePolicy: "Fail", reviewerServiceAccount: "vault-token-reviewer", ...extra,
     };
 }
 

@@ -3,39 +3,59 @@
  * keys it emits are checked against the pinned chart's own values.yaml in the tests: the chart's
  * schema does not reject unknown keys, and Helm silently ignores a mistyped one.
  */
+import { INJECTION_LABEL, INJECTION_LABEL_VALUE, INJECTOR_APP_NAME } from "../../vocabulary";
 
-export interface InjectorValuesArgs {
-    /** The external Vault's address (becomes `global.externalVaultAddr`). */
-    externalVaultAddr: string;
+/** CPU and memory of the injector pods, as Kubernetes quantities. */
+export interface InjectorResources {
+    requests?: { cpu?: string; memory?: string };
+    limits?: { cpu?: string; memory?: string };
+}
+
+/**
+ * The injector's options, written once: the `injector` settings (src/config/schema.ts) carry
+ * exactly these, `VaultInjectorArgs` extends them, and the chart values are rendered from them.
+ */
+export interface InjectorOptions {
+    /** Namespace of the injector and the token reviewer; kept out of the webhook with kube-system. */
+    namespace: string;
+    /** Helm release name (the injector pods' `app.kubernetes.io/instance` label). */
+    releaseName: string;
+    /** Exact vault chart version. */
+    chartVersion: string;
+    /** Chart repository: an https index or an `oci://` registry path (the chart is `<path>/vault`). */
+    chartRepository: string;
+    /** Injector replicas (leader election is always on). */
     replicas: number;
-    /** Auth mount path without `auth/` (e.g. `aks`). */
-    authPath: string;
     logLevel: string;
     logFormat: string;
+    /** vault-k8s image tag; omitted: the chart's. */
     imageTag?: string;
+    /** Vault Agent image tag; omitted: the chart's. */
     agentImageTag?: string;
+    /** Node selector of the injector pods (none when empty). */
     nodeSelector: Record<string, string>;
-    resources: {
-        requests?: { cpu?: string; memory?: string };
-        limits?: { cpu?: string; memory?: string };
-    };
-    /** The injector's own namespace: kept out of its webhook, with kube-system. Default: not excluded. */
-    namespace?: string;
-    /** Helm release name (the injector pods' `app.kubernetes.io/instance` label). Default `vault`. */
-    releaseName?: string;
-    /** `injector.webhook.failurePolicy`. Default: the chart's (`Ignore`). */
-    failurePolicy?: "Fail" | "Ignore";
+    resources: InjectorResources;
+    /** `injector.webhook.failurePolicy` (docs/security.md). */
+    failurePolicy: "Fail" | "Ignore";
+    /** The token reviewer's service account; omitted: `vault-token-reviewer` (applied by VaultInjector). */
+    reviewerServiceAccount?: string;
+    /** Changing it replaces the reviewer token (new Secret before the old one is deleted); omitted: never rotated. */
+    reviewerTokenRotation?: string | number;
+}
+
+/** What the chart values are rendered from: the options (namespace, release and policy may be left to the chart) plus where Vault is. */
+export interface InjectorValuesArgs
+    extends Pick<InjectorOptions, "replicas" | "logLevel" | "logFormat" | "imageTag" | "agentImageTag" | "nodeSelector" | "resources">,
+        Partial<Pick<InjectorOptions, "namespace" | "releaseName" | "failurePolicy">> {
+    /** The external Vault's address (becomes `global.externalVaultAddr`). */
+    externalVaultAddr: string;
+    /** Auth mount path without `auth/` (e.g. `aks`). */
+    authPath: string;
     /** PEM CA bundle of a Vault behind a private CA; reaches the injector and every agent. */
     vaultCaCertPem?: string;
 }
 
-/**
- * The label that opts a namespace into injection. The webhook only sees pods in namespaces that
- * carry it (WorkloadBinding labels its namespaces), so with `failurePolicy: Fail` an injector
- * outage blocks pod creation only where Vault secrets are expected, never cluster-wide.
- */
-export const INJECTION_LABEL = "aks-vault.io/vault-injection";
-export const INJECTION_LABEL_VALUE = "enabled";
+export { INJECTION_LABEL, INJECTION_LABEL_VALUE };
 
 /** Namespaces the webhook never sees: control plane, and the injector itself (hashicorp/vault-k8s#258). */
 export function excludedNamespaces(injectorNamespace: string | undefined): string[] {
@@ -77,7 +97,8 @@ export function renderInjectorValues(args: InjectorValuesArgs): ChartValues {
 
     // The chart's default `affinity` already requires one injector pod per node (hostname
     // anti-affinity); spread across zones as well, softly, so a zone outage leaves a replica.
-    const podLabels = { "app.kubernetes.io/name": "vault-agent-injector", "app.kubernetes.io/instance": args.releaseName ?? "vault", component: "webhook" };
+    // Without a release name Helm's own is unknown here; the chart's default instance is `vault`.
+    const podLabels = { "app.kubernetes.io/name": INJECTOR_APP_NAME, "app.kubernetes.io/instance": args.releaseName ?? "vault", component: "webhook" };
     injector.topologySpreadConstraints = [
         { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: podLabels } },
     ];
@@ -93,6 +114,7 @@ export function renderInjectorValues(args: InjectorValuesArgs): ChartValues {
             matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "NotIn", values: excludedNamespaces(args.namespace) }],
         },
     };
+    // Omitted: the chart's own (`Ignore`).
     if (args.failurePolicy !== undefined) webhook.failurePolicy = args.failurePolicy;
     injector.webhook = webhook;
     if (args.vaultCaCertPem !== undefined) {

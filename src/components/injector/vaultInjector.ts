@@ -3,57 +3,27 @@ import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { TYPE_PREFIX } from "../cluster/aksCluster";
 import { decodeBase64 } from "../cluster/kubeconfig";
-import { ChartValues, chartSource, renderInjectorValues } from "./injectorValues";
+import { ChartValues, InjectorOptions, chartSource, renderInjectorValues } from "./injectorValues";
 
-export interface VaultInjectorArgs {
+export interface VaultInjectorArgs extends InjectorOptions {
     /** Kubernetes provider of the target cluster (required: never the ambient kubeconfig). */
     provider: k8s.Provider;
-    /** Namespace for the injector and the token reviewer, created here. Default `vault`. */
-    namespace: string;
-    /** Helm release name. Default `vault`. */
-    releaseName: string;
-    /** Exact vault chart version. Default `0.34.1`; the blog's `0.25.0` works too. */
-    chartVersion: string;
-    /** Chart repository: an https index or an `oci://` registry path (the chart is `<path>/vault`). Default `https://helm.releases.hashicorp.com`. */
-    chartRepository: string;
     /** External Vault address the agents talk to (`global.externalVaultAddr`). */
     externalVaultAddr: string;
-    /** Injector replicas (leader election is on). Default 2. */
-    replicas: number;
-    /** Kubernetes auth mount path, without `auth/`. */
+    /** Auth mount path, without `auth/`. */
     authPath: string;
-    /** Injector log level. Default `info`. */
-    logLevel: string;
-    /** Injector log format. Default `standard`. */
-    logFormat: string;
-    /** vault-k8s image tag; default: the chart's. */
-    imageTag?: string;
-    /** Vault Agent image tag; default: the chart's. */
-    agentImageTag?: string;
-    /** Node selector for the injector pods. Default none. */
-    nodeSelector: Record<string, string>;
-    /** Injector pod resources. */
-    resources: InjectorValuesResources;
-    /** Name of the token reviewer service account. Default `vault-token-reviewer`. */
-    reviewerServiceAccount?: string;
     /**
      * `serviceAccountToken` (default): create the reviewer identity and its long-lived token.
      * `clientJwt`: create none; Vault reviews each workload's JWT with that JWT itself.
      * `none`: create none; Vault calls no TokenReview at all (JWT auth against the OIDC issuer).
      */
     reviewer?: "serviceAccountToken" | "clientJwt" | "none";
-    /** Changing it replaces the reviewer token (new Secret before the old one is deleted). Default: never rotated. */
-    reviewerTokenRotation?: string | number;
-    /** Webhook failure policy. Default `Fail` (see docs/security.md). */
-    failurePolicy?: "Fail" | "Ignore";
-    /** PEM CA bundle of a Vault behind a private CA. Default: system roots. */
+    /** PEM CA bundle of a Vault behind a private CA; omitted: the system roots. */
     vaultCaCertPem?: string;
 }
 
 /** The reviewer service account's name when none is configured. */
 export const DEFAULT_REVIEWER_SERVICE_ACCOUNT = "vault-token-reviewer";
-
-type InjectorValuesResources = Parameters<typeof renderInjectorValues>[0]["resources"];
 
 /**
  * The Vault Agent Injector (vault chart, injector only, external Vault) and the token reviewer
@@ -80,21 +50,7 @@ export class VaultInjector extends pulumi.ComponentResource {
         }, k8sOpts);
         this.namespace = ns.metadata.name;
 
-        this.values = renderInjectorValues({
-            externalVaultAddr: args.externalVaultAddr,
-            replicas: args.replicas,
-            authPath: args.authPath,
-            logLevel: args.logLevel,
-            logFormat: args.logFormat,
-            imageTag: args.imageTag,
-            agentImageTag: args.agentImageTag,
-            nodeSelector: args.nodeSelector,
-            resources: args.resources,
-            namespace: args.namespace,
-            releaseName: args.releaseName,
-            failurePolicy: args.failurePolicy ?? "Fail",
-            vaultCaCertPem: args.vaultCaCertPem,
-        });
+        this.values = renderInjectorValues(args);
 
         // helm.v3.Release, not helm.v4.Chart: the injector rewrites its own webhook's caBundle at
         // run time, which a Chart-rendered MutatingWebhookConfiguration would report as drift on

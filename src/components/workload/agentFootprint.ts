@@ -3,7 +3,7 @@
  * the injector (vault-k8s `agent-inject/agent`) would turn them into containers. Pure: the
  * benchmark feeds it the annotations the program rendered, and the tests feed it edge cases.
  */
-import { ANNOTATION_PREFIX } from "./annotations";
+import { ANNOTATION_PREFIX } from "../../vocabulary";
 import { cpuMillicores, memoryMiB } from "./quantity";
 
 export interface Reservation {

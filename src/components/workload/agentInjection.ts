@@ -4,14 +4,9 @@
  * `agentFootprint` reads those annotations back into the resources the cluster reserves.
  */
 
-/**
- * - `init-only` (`agent-pre-populate-only`): the agent runs once as an init container, renders the
- *   files and exits. No sidecar: right for static KV secrets, which do not change under a pod.
- * - `sidecar`: the init container renders before the app starts, then a sidecar keeps the token
- *   and re-renders (rotated KV values, leased/dynamic secrets).
- */
-export const INJECTION_MODES = ["init-only", "sidecar"] as const;
-export type InjectionMode = (typeof INJECTION_MODES)[number];
+import { INJECTION_MODES, InjectionMode } from "../../vocabulary";
+
+export { INJECTION_MODES, InjectionMode };
 
 export interface ResourceQuantities {
     /** CPU quantity, e.g. `25m`. */

@@ -5,8 +5,9 @@
 import { kvDataPath } from "../vault/vaultPolicy";
 import { DEFAULT_INJECTION, InjectionArgs, resolveAgentResources } from "./agentInjection";
 import { jwtLoginAnnotations } from "./jwtLogin";
+import { ANNOTATION } from "../../vocabulary";
 
-export const ANNOTATION_PREFIX = "vault.hashicorp.com/";
+export { ANNOTATION_PREFIX } from "../../vocabulary";
 
 export interface SecretFile {
     /** File under /vault/secrets. */
@@ -65,24 +66,24 @@ export function renderPodAnnotations(args: AnnotationArgs): Record<string, strin
     const injection = args.injection ?? DEFAULT_INJECTION;
     const resources = resolveAgentResources(injection);
     const a: Record<string, string> = {
-        [`${ANNOTATION_PREFIX}agent-inject`]: "true",
-        [`${ANNOTATION_PREFIX}role`]: args.role,
-        [`${ANNOTATION_PREFIX}auth-path`]: `auth/${args.authPath}`,
-        ...(args.vaultNamespace === undefined ? {} : { [`${ANNOTATION_PREFIX}namespace`]: args.vaultNamespace }),
-        ...(args.jwt === true ? jwtLoginAnnotations(ANNOTATION_PREFIX) : {}),
+        [ANNOTATION.inject]: "true",
+        [ANNOTATION.role]: args.role,
+        [ANNOTATION.authPath]: `auth/${args.authPath}`,
+        ...(args.vaultNamespace === undefined ? {} : { [ANNOTATION.namespace]: args.vaultNamespace }),
+        ...(args.jwt === true ? jwtLoginAnnotations() : {}),
         // Always explicit: the injector would otherwise fill in its own (chart-wide) defaults, and
         // the init container and the sidecar both take these values.
-        [`${ANNOTATION_PREFIX}agent-requests-cpu`]: resources.requests.cpu,
-        [`${ANNOTATION_PREFIX}agent-requests-mem`]: resources.requests.memory,
-        [`${ANNOTATION_PREFIX}agent-limits-cpu`]: resources.limits.cpu,
-        [`${ANNOTATION_PREFIX}agent-limits-mem`]: resources.limits.memory,
+        [ANNOTATION.requestsCpu]: resources.requests.cpu,
+        [ANNOTATION.requestsMem]: resources.requests.memory,
+        [ANNOTATION.limitsCpu]: resources.limits.cpu,
+        [ANNOTATION.limitsMem]: resources.limits.memory,
     };
     // Only the init container: the files are rendered once before the app starts, and no sidecar
     // stays behind holding resources. `agent-pre-populate` (the init container) stays at its default, true.
-    if (injection.mode === "init-only") a[`${ANNOTATION_PREFIX}agent-pre-populate-only`] = "true";
+    if (injection.mode === "init-only") a[ANNOTATION.prePopulateOnly] = "true";
     for (const s of args.secrets) {
-        a[`${ANNOTATION_PREFIX}agent-inject-secret-${s.file}`] = kvDataPath(args.kvMount, s.path);
-        a[`${ANNOTATION_PREFIX}agent-inject-template-${s.file}`] = renderTemplate(args.kvMount, s);
+        a[`${ANNOTATION.secretPrefix}${s.file}`] = kvDataPath(args.kvMount, s.path);
+        a[`${ANNOTATION.templatePrefix}${s.file}`] = renderTemplate(args.kvMount, s);
     }
     return a;
 }

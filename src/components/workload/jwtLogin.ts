@@ -22,13 +22,14 @@
  * file afresh, so a sidecar keeps working after rotation. With the default `true` it would try to
  * delete the file on the read-only projected volume and log an error on every read.
  */
+import { ANNOTATION, INJECTOR_TOKEN_MOUNT } from "../../vocabulary";
+
+export { INJECTOR_TOKEN_MOUNT };
 
 /** The pod volume holding the projected token. */
 export const JWT_TOKEN_VOLUME = "vault-jwt-token";
 /** File name of the token inside the volume (the projection's `path`). */
 export const JWT_TOKEN_FILE = "token";
-/** Where vault-k8s mounts a named token volume that no app container mounts (`DefaultServiceAccountMount`). */
-export const INJECTOR_TOKEN_MOUNT = "/var/run/secrets/vault.hashicorp.com/serviceaccount";
 /** The default lifetime of the projected token, seconds. */
 export const DEFAULT_TOKEN_EXPIRATION_SECONDS = 3600;
 
@@ -66,11 +67,11 @@ export function projectedTokenVolume(args: JwtLoginArgs) {
 }
 
 /** The annotations, besides role and auth-path, that make the agent log in with that token. */
-export function jwtLoginAnnotations(prefix: string): Record<string, string> {
+export function jwtLoginAnnotations(): Record<string, string> {
     return {
-        [`${prefix}auth-type`]: "jwt",
-        [`${prefix}agent-service-account-token-volume-name`]: JWT_TOKEN_VOLUME,
-        [`${prefix}auth-config-path`]: jwtTokenPath(),
-        [`${prefix}auth-config-remove_jwt_after_reading`]: "false",
+        [ANNOTATION.authType]: "jwt",
+        [ANNOTATION.tokenVolumeName]: JWT_TOKEN_VOLUME,
+        [`${ANNOTATION.authConfigPrefix}path`]: jwtTokenPath(),
+        [`${ANNOTATION.authConfigPrefix}remove_jwt_after_reading`]: "false",
     };
 }

@@ -4,7 +4,7 @@ import * as random from "@pulumi/random";
 import * as vault from "@pulumi/vault";
 import { TYPE_PREFIX } from "../cluster/aksCluster";
 import { SecretFile, renderPodAnnotations } from "./annotations";
-import { INJECTION_LABEL, INJECTION_LABEL_VALUE } from "../injector/injectorValues";
+import { INJECTION_LABEL, INJECTION_LABEL_VALUE } from "../../vocabulary";
 import { InjectionArgs } from "./agentInjection";
 import { ExtraCapability, renderKvPolicy } from "../vault/vaultPolicy";
 import { JwtLoginArgs, projectedTokenVolume, serviceAccountSubject } from "./jwtLogin";
@@ -38,11 +38,11 @@ export interface WorkloadAccessArgs {
 }
 
 export interface WorkloadDeploymentArgs {
-    /** Container image. Default `busybox:1.36`. */
+    /** Container image. */
     image: string;
     /** Container command; default: list /vault/secrets (names and sizes, never contents) every 5 min. */
     command?: string[];
-    /** Replicas. Default 1. */
+    /** Replicas. */
     replicas: number;
 }
 
@@ -53,7 +53,7 @@ export interface WorkloadBindingArgs {
     vaultProvider: vault.Provider;
     /** Namespace of the workload. */
     namespace: string;
-    /** Create the namespace. Default true. */
+    /** Create the namespace (false: it exists, or another binding creates it; see `sharedNamespace`). */
     createNamespace: boolean;
     /** Service account the workload's pods run as; the Vault role is bound to exactly it. */
     serviceAccount: string;
@@ -69,11 +69,11 @@ export interface WorkloadBindingArgs {
     auth?: { method: "kubernetes" } | ({ method: "jwt" } & JwtLoginArgs);
     /** KV v2 mount path (an output of VaultKv). */
     kvMount: pulumi.Input<string>;
-    /** Vault token TTL, seconds. Default 3600. */
+    /** Vault token TTL, seconds. */
     tokenTtl: number;
     /** Vault token max TTL, seconds; default: the mount's. */
     tokenMaxTtl?: number;
-    /** Policies attached besides the generated one. Default `["default"]`. */
+    /** Policies attached besides the generated one (usually `["default"]`). */
     policies: string[];
     /** Name of the generated Vault policy (a stack prefix keeps it apart from others'). Default: the binding's name. */
     policyName?: string;
@@ -86,9 +86,9 @@ export interface WorkloadBindingArgs {
     retainNamespace?: boolean;
     /** Files the injector renders; their paths make up the generated policy. */
     secrets: SecretFile[];
-    /** KV v2 secrets to write. Default none. */
+    /** KV v2 secrets to write (may be empty). */
     seed: SeedArgs[];
-    /** Capabilities beyond `read` on the declared paths. Default none. */
+    /** Capabilities beyond `read` on the declared paths (may be empty). */
     extraCapabilities: ExtraCapability[];
     /**
      * Grant the service account `system:auth-delegator`: needed when Vault reviews each client's
@@ -102,7 +102,7 @@ export interface WorkloadBindingArgs {
      * so no patch is made, and this binding waits for it.
      */
     sharedNamespace?: pulumi.Output<string>;
-    /** A Deployment carrying the injector annotations. Default none. */
+    /** A Deployment carrying the injector annotations. Omitted: none. */
     deployment?: WorkloadDeploymentArgs;
     /**
      * What the Deployment waits for, typically the injector release: a pod created before the
