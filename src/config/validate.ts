@@ -5,6 +5,7 @@
 import { BlockList, isIPv4 } from "net";
 import { z } from "zod";
 import { trustProblems } from "./trust";
+import { deployFindings } from "./deployRules";
 import { EXIT } from "../exitCodes";
 import {
     credentialsSchema,
@@ -134,6 +135,7 @@ const CROSS_FIELD_RULES: ReadonlyArray<(raw: RawSettings) => SettingsProblem[]> 
     workloadProblems,
     trustRuleProblems,
     authMethodProblems,
+    deployRuleProblems,
 ];
 
 function crossFieldProblems(input: unknown): SettingsProblem[] {
@@ -238,6 +240,11 @@ function injectorProblems({ injector: inj, kubernetesAuth: auth }: RawSettings):
         add("injector.reviewerTokenRotation", inj.reviewerTokenRotation, "unset with kubernetesAuth.reviewer clientJwt (there is no reviewer token to rotate)");
     }
     return problems;
+}
+
+/** What a real deploy needs of versions and sizes (src/config/deployRules.ts). */
+function deployRuleProblems({ root }: RawSettings): SettingsProblem[] {
+    return deployFindings(root).map((f) => ({ key: f.key, found: render(f.key, f.found), expected: f.expected }));
 }
 
 /** Ownership, grants, policies, templates, URL credentials, renames (src/config/trust.ts). */

@@ -52,8 +52,14 @@ const stack: fc.Arbitrary<GenStack> = fc.integer({ min: 2, max: 4 }).chain((n) =
 });
 
 function build(names: string[], g: {
-    owner: string[]; shares: string[][]; readers: string[][]; reads: string[][];
-    seeds: boolean[]; templates: boolean[]; extra: string[][]; mutation?: Mutation;
+    owner: string[];
+    shares: string[][];
+    readers: string[][];
+    reads: string[][];
+    seeds: boolean[];
+    templates: boolean[];
+    extra: string[][];
+    mutation?: Mutation;
 }): GenStack {
     const ownerOf = (p: string) => g.owner[PATHS.indexOf(p as (typeof PATHS)[number])];
     const workloads: GenWorkload[] = names.map((name, i) => {
@@ -114,15 +120,14 @@ function rawOf(s: GenStack): Record<string, any> {
  */
 function allowed(s: GenStack) {
     const external = new Map(s.external.map((e) => [e.path, e.readers]));
-    /** A workload's entries that claim their path: secrets without `from`, and seeds. */
-    const claims = (w: GenWorkload) => [...w.secrets.filter((e) => e.from === undefined), ...w.seed];
-    const claimers = (p: string) => new Set(s.workloads.filter((w) => claims(w).some((e) => e.path === p)).map((w) => w.name));
+    const ownEntries = (w: (typeof s.workloads)[number]) => [...w.secrets.filter((e) => e.from === undefined), ...w.seed];
+    const claimers = (p: string) => new Set(s.workloads.filter((w) => ownEntries(w).some((e) => e.path === p)).map((w) => w.name));
     const owns = (w: string, p: string) => !external.has(p) && claimers(p).size === 1 && claimers(p).has(w);
     const reads = (w: GenWorkload, p: string) => {
         if (owns(w.name, p)) return true;
         if (external.get(p)?.includes(w.name)) return true;
         return w.secrets.some((e) => e.path === p && e.from !== undefined && owns(e.from, p)
-            && s.workloads.some((o) => o.name === e.from && claims(o).some((x) => x.path === p && x.sharedWith.includes(w.name))));
+            && s.workloads.some((o) => o.name === e.from && ownEntries(o).some((x) => x.path === p && x.sharedWith.includes(w.name))));
     };
     return { owns, reads };
 }
