@@ -280,8 +280,8 @@ function stripSlash(u: string): string {
 function jwtTokenCheck(pod: V1Pod, target: string, audience: string | undefined): Check {
     const ann = pod.metadata?.annotations ?? {};
     const problems: string[] = [];
-    if (ann[`${A}auth-type`] !== "jwt") problems.push(`auth-type is ${ann[`${A}auth-type`] ?? "absent (kubernetes)"}, expected jwt`);
-    const volumeName = ann[`${A}agent-service-account-token-volume-name`];
+    if (ann[ANNOTATION.authType] !== "jwt") problems.push(`auth-type is ${ann[ANNOTATION.authType] ?? "absent (kubernetes)"}, expected jwt`);
+    const volumeName = ann[ANNOTATION.tokenVolumeName];
     const volume = (pod.spec?.volumes ?? []).find((v) => v.name === volumeName);
     const token = volume?.projected?.sources?.find((s) => s.serviceAccountToken !== undefined)?.serviceAccountToken;
     if (volumeName === undefined || token === undefined) {
@@ -294,13 +294,13 @@ function jwtTokenCheck(pod: V1Pod, target: string, audience: string | undefined)
         const mount = initContainer?.volumeMounts?.find((m) => m.name === volumeName);
         const expectedPath = mount === undefined ? undefined : `${mount.mountPath.replace(/\/+$/, "")}/${token.path}`;
         if (mount === undefined) problems.push(`${INIT_CONTAINER} does not mount volume ${volumeName}`);
-        else if (ann[`${A}auth-config-path`] !== expectedPath) problems.push(`auth-config-path is ${ann[`${A}auth-config-path`] ?? "absent"}, the token is at ${expectedPath}`);
+        else if (ann[`${ANNOTATION.authConfigPrefix}path`] !== expectedPath) problems.push(`auth-config-path is ${ann[`${ANNOTATION.authConfigPrefix}path`] ?? "absent"}, the token is at ${expectedPath}`);
     }
-    if ((ann[`${A}auth-config-remove_jwt_after_reading`] ?? ann[`${A}auth-config-remove-jwt-after-reading`]) !== "false") {
+    if ((ann[`${ANNOTATION.authConfigPrefix}remove_jwt_after_reading`] ?? ann[`${ANNOTATION.authConfigPrefix}remove-jwt-after-reading`]) !== "false") {
         problems.push("auth-config-remove_jwt_after_reading is not \"false\" (the agent tries to delete the read-only token)");
     }
     return problems.length === 0
-        ? { id: "pod.jwt-token", target, status: "pass", detail: `projected token for ${token?.audience ?? "?"} at ${ann[`${A}auth-config-path`] ?? "?"}` }
+        ? { id: "pod.jwt-token", target, status: "pass", detail: `projected token for ${token?.audience ?? "?"} at ${ann[`${ANNOTATION.authConfigPrefix}path`] ?? "?"}` }
         : {
             id: "pod.jwt-token", target, status: "fail", detail: problems.join("; "),
             cause: "The agent cannot present a token the JWT role accepts.",
