@@ -8,7 +8,7 @@
  * settings are the same typed object `index.ts` builds from stack config; they are validated
  * before Pulumi is touched, and secrets travel in-process (never on a command line).
  */
-import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { PROJECT_DIR } from "./projectDir";
@@ -17,6 +17,8 @@ import type { PulumiFn } from "@pulumi/pulumi/automation";
 import { buildProgram } from "../program/program";
 import { loadFromConfig, SecretInputs } from "../config/load";
 import { parseSettings, SettingsError } from "../config/validate";
+import { writeVaultCaCertFile } from "../components/vault/caCertFile";
+import { readStackFile, stackFilePath } from "../plan/stackFile";
 import { Settings, SettingsInput } from "../config/schema";
 import { PulumiEngine } from "./pulumiEngine";
 import type { StackOutput } from "./engine";
@@ -116,6 +118,10 @@ export async function run(options: RunOptions): Promise<RunResult> {
     // Validate before touching Pulumi: a bad object fails here with every key named.
     const settings = options.settings === undefined ? undefined : parseSettings(options.settings);
     const engine = engineFor(options, programFactory(settings, options.secrets));
+    // destroy and refresh configure the Vault provider from the state without running the
+    // program: its CA file must exist at the path the state names (same content, same path).
+    const caCertPem = settings !== undefined ? settings.vault.caCertPem : stackCaCertPem(options);
+    if (caCertPem !== undefined) writeVaultCaCertFile(caCertPem);
     const packs = options.policyPacks ?? [];
     const ours = path.join(options.projectDir ?? PROJECT_DIR, "policies");
     const derived = options.policyPackConfigs === undefined && packs.length > 0
@@ -139,6 +145,17 @@ export async function run(options: RunOptions): Promise<RunResult> {
         });
     } finally {
         derived?.cleanup();
+    }
+}
+
+/** `vault.caCertPem` of the stack file, if it has one and is valid (the program names bad settings itself). */
+function stackCaCertPem(options: RunOptions): string | undefined {
+    const dir = options.projectDir ?? PROJECT_DIR;
+    if (!existsSync(stackFilePath(dir, options.stack))) return undefined;
+    try {
+        return readStackFile(dir, options.stack).settings.vault.caCertPem;
+    } catch {
+        return undefined;
     }
 }
 

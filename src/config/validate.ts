@@ -5,6 +5,7 @@
 import { BlockList, isIPv4 } from "net";
 import { z } from "zod";
 import { trustProblems } from "./trust";
+import { deployFindings } from "./deployRules";
 import { EXIT } from "../exitCodes";
 import {
     credentialsSchema,
@@ -134,6 +135,7 @@ const CROSS_FIELD_RULES: ReadonlyArray<(raw: RawSettings) => SettingsProblem[]> 
     workloadProblems,
     trustRuleProblems,
     authMethodProblems,
+    deployRuleProblems,
 ];
 
 function crossFieldProblems(input: unknown): SettingsProblem[] {
@@ -238,6 +240,11 @@ function injectorProblems({ injector: inj, kubernetesAuth: auth }: RawSettings):
         add("injector.reviewerTokenRotation", inj.reviewerTokenRotation, "unset with kubernetesAuth.reviewer clientJwt (there is no reviewer token to rotate)");
     }
     return problems;
+}
+
+/** What a real deploy needs of versions and sizes (src/config/deployRules.ts). */
+function deployRuleProblems({ root }: RawSettings): SettingsProblem[] {
+    return deployFindings(root).map((f) => ({ key: f.key, found: render(f.key, f.found), expected: f.expected }));
 }
 
 /** Ownership, grants, policies, templates, URL credentials, renames (src/config/trust.ts). */
@@ -428,10 +435,15 @@ function networkProblems(net: { podCidr: string; serviceCidr: string; dnsService
     return problems;
 }
 
-/** Parses and validates; throws `SettingsError` listing every problem, schema and cross-field alike. */
-export function parseSettings(raw: unknown): Settings {
+/**
+ * Parses and validates; throws `SettingsError` listing every problem, schema and cross-field alike,
+ * plus `configProblems` found in the stack config around the settings (unknown or plain keys).
+ */
+export function parseSettings(raw: unknown, configProblems: readonly SettingsProblem[] = []): Settings {
     const result = settingsSchema.safeParse(raw, { error: settingsErrorMap });
-    const problems = result.success ? [] : result.error.issues.map((issue) => toProblem(raw, issue));
+    // Problems of the stack config as a whole (src/config/configKeys.ts) come first: an unknown
+    // top-level key often explains the rest.
+    const problems = [...configProblems, ...(result.success ? [] : result.error.issues.map((issue) => toProblem(raw, issue)))];
     problems.push(...crossFieldProblems(raw));
     if (problems.length > 0 || !result.success) throw new SettingsError(problems);
     return result.data;

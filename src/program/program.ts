@@ -12,6 +12,7 @@ import { VaultInjector } from "../components/injector/vaultInjector";
 import { VaultKubernetesAuth } from "../components/vault/vaultKubernetesAuth";
 import { VaultJwtAuth, defaultJwtAudience } from "../components/vault/vaultJwtAuth";
 import { VaultKv } from "../components/vault/vaultKv";
+import { writeVaultCaCertFile } from "../components/vault/caCertFile";
 import { SeedValueArgs, WorkloadBinding } from "../components/workload/workloadBinding";
 import { STAGES, Stage } from "./stages";
 import { defaultPolicyPrefix, kvAccess, normalizePolicy } from "../config/trust";
@@ -22,6 +23,8 @@ export { STAGES, Stage };
 export interface ProgramOptions {
     /** Build the graph only up to this stage (inclusive). Default: `workloads` (everything). */
     stage?: Stage;
+    /** Where `vault.caCertPem` is written for the Vault provider. Default: `defaultCaCertDir()`. */
+    vaultCaCertDir?: string;
 }
 
 export interface ProgramOutputs {
@@ -86,6 +89,9 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
         token: secrets.vaultToken === undefined ? undefined : pulumi.secret(secrets.vaultToken),
         namespace: settings.vault.namespace,
         skipTlsVerify: settings.vault.skipTlsVerify,
+        // The same private CA the injector and agents get; the provider reads a CA only from a file.
+        caCertFile:
+            settings.vault.caCertPem === undefined ? undefined : writeVaultCaCertFile(settings.vault.caCertPem, options.vaultCaCertDir),
         // The provider works through a child token (default TTL 20 min) created when it is
         // configured at the start of the run; Vault resources wait for AKS and the Helm release,
         // which together can take longer than that.

@@ -156,6 +156,8 @@ export function legacyServiceAccountJwt(namespace: string, secretName: string, s
 
 export interface CloudMockOptions {
     preview?: boolean;
+    /** The token controller never fills service-account-token Secrets (the Secret comes back without data). */
+    tokenControllerDown?: boolean;
     existingClusters?: Record<string, ExistingCluster>;
 }
 
@@ -171,10 +173,12 @@ export class CloudMock implements pulumi.runtime.Mocks {
     /** Clusters created with local accounts disabled. */
     private readonly localAccountsOff = new Set<string>();
     private readonly preview: boolean;
+    private readonly tokenControllerDown: boolean;
     private readonly existing: Record<string, ExistingCluster>;
 
     constructor(opts: CloudMockOptions = {}) {
         this.preview = opts.preview ?? false;
+        this.tokenControllerDown = opts.tokenControllerDown ?? false;
         this.existing = opts.existingClusters ?? {};
         for (const [name, c] of Object.entries(this.existing)) {
             this.clusters.set(name, clusterFacts(name, c.resourceGroupName, c.location));
@@ -242,6 +246,7 @@ export class CloudMock implements pulumi.runtime.Mocks {
                     const jwt = legacyServiceAccountJwt(ns, secretName, sa, args.name);
                     if (!this.preview) this.minted.set(`${ns}/${secretName}`, jwt);
                     const cluster = [...this.clusters.values()][0];
+                    if (this.tokenControllerDown) break;
                     state.data = this.preview ? UNKNOWN : wireSecret({ token: b64(jwt), namespace: b64(ns), "ca.crt": b64(cluster?.caCertPem ?? "") });
                 }
                 break;

@@ -19,6 +19,8 @@ export interface SentOptions {
     aliases: Array<{ urn?: string; spec?: { name?: string; type?: string; parenturn?: string } }>;
     /** URNs the registration depends on (explicit dependsOn and Input dependencies). */
     dependencies: string[];
+    /** customTimeouts as sent; undefined when none. */
+    customTimeouts?: { create?: string; update?: string; delete?: string };
 }
 
 interface RegisterRequest {
@@ -31,6 +33,7 @@ interface RegisterRequest {
     getParent(): string;
     getAliasesList(): Array<{ toObject(): { urn?: string; spec?: { name?: string; type?: string; parenturn?: string } } }>;
     getDependenciesList(): string[];
+    getCustomtimeouts(): { toObject(): { create?: string; update?: string; delete?: string } } | undefined;
 }
 
 export const sentOptions: SentOptions[] = [];
@@ -51,6 +54,7 @@ export function recordResourceOptions(): SentOptions[] {
                 parent: req.getParent(),
                 aliases: req.getAliasesList().map((a) => a.toObject()),
                 dependencies: req.getDependenciesList(),
+                customTimeouts: req.getCustomtimeouts()?.toObject(),
             });
             return original.call(this, req, cb);
         };

@@ -25,6 +25,9 @@ export interface VaultInjectorArgs extends InjectorOptions {
 /** The reviewer service account's name when none is configured. */
 export const DEFAULT_REVIEWER_SERVICE_ACCOUNT = "vault-token-reviewer";
 
+/** How long the reviewer token Secret may take to be filled by the token controller. */
+export const REVIEWER_TOKEN_TIMEOUTS = { create: "5m", update: "5m" } as const;
+
 /**
  * The Vault Agent Injector (vault chart, injector only, external Vault) and the token reviewer
  * identity that Vault uses to call the TokenReview API.
@@ -109,12 +112,22 @@ export class VaultInjector extends pulumi.ComponentResource {
                     annotations: { "kubernetes.io/service-account.name": sa.metadata.name },
                 },
                 type: "kubernetes.io/service-account-token",
-            }, { ...k8sOpts, dependsOn: [sa], deleteBeforeReplace: false });
+            // The token controller fills `data.token` after the Secret is created; the Kubernetes
+            // provider's await for service-account-token Secrets waits for it
+            // (pulumi/pulumi-kubernetes#2048), bounded here explicitly by customTimeouts so a slow
+            // controller gets minutes, not the default, and a dead one fails clearly.
+            }, { ...k8sOpts, dependsOn: [sa], deleteBeforeReplace: false, customTimeouts: REVIEWER_TOKEN_TIMEOUTS });
             this.reviewerTokenSecretName = tokenSecret.metadata.name;
 
-            this.reviewerJwt = pulumi.secret(tokenSecret.data.apply((data) => {
+            const tokenInputs = pulumi.all([tokenSecret.data, tokenSecret.metadata.name, sa.metadata.name]);
+            this.reviewerJwt = pulumi.secret(tokenInputs.apply(([data, secretName, saName]) => {
                 const token = data?.token;
-                if (token === undefined) throw new pulumi.RunError(`the token controller did not populate the reviewer token Secret in namespace ${args.namespace}`);
+                if (token === undefined || token === "") {
+                    throw new pulumi.RunError(
+                        `the token controller did not fill Secret ${args.namespace}/${secretName} (type kubernetes.io/service-account-token) within ${REVIEWER_TOKEN_TIMEOUTS.create}: ` +
+                            `check that service account ${saName} exists and kube-controller-manager is healthy, then run again`,
+                    );
+                }
                 return decodeBase64(token);
             }));
         }

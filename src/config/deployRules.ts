@@ -1,0 +1,113 @@
+/**
+ * Cross-field rules about what a real deploy needs from the versions and sizes configured: each
+ * returns the problems it finds (validate.ts renders them). Pure.
+ */
+import { z } from "zod";
+import { injectorSchema, poolSchema, PoolSettings, vaultSchema } from "./schema";
+
+export interface DeployFinding {
+    key: string;
+    found: unknown;
+    expected: string;
+}
+
+function parsed<S extends z.ZodType>(schema: S, value: unknown): z.output<S> | undefined {
+    const r = schema.safeParse(value);
+    return r.success ? r.data : undefined;
+}
+
+function record(v: unknown): Record<string, unknown> {
+    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+/** `a.b.c` (leading digits of each part) compared: negative, zero or positive. */
+export function compareVersions(a: string, b: string): number {
+    const parts = (v: string) => (/^v?(\d+)\.(\d+)\.(\d+)/.exec(v) ?? ["", "0", "0", "0"]).slice(1).map(Number);
+    const [x, y] = [parts(a), parts(b)];
+    for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i] - y[i];
+    return 0;
+}
+
+/**
+ * The chart version from which the injector hands `AGENT_INJECT_VAULT_CACERT_BYTES` to agents:
+ * vault-k8s 1.3.1 added it (hashicorp/vault-k8s#507, CHANGELOG 1.3.1), and chart 0.26.0 is the
+ * first to ship that injector; chart 0.25.0 ships vault-k8s 1.2.1, which ignores the variable.
+ */
+export const CA_BYTES_CHART = "0.26.0";
+export const CA_BYTES_INJECTOR = "1.3.1";
+
+function caCertChartFindings(root: Record<string, unknown>): DeployFinding[] {
+    const v = parsed(vaultSchema, root.vault);
+    const inj = parsed(injectorSchema, root.injector ?? {});
+    if (v?.caCertPem === undefined || inj === undefined) return [];
+    if (compareVersions(inj.chartVersion, CA_BYTES_CHART) >= 0) return [];
+    if (inj.imageTag !== undefined && compareVersions(inj.imageTag, CA_BYTES_INJECTOR) >= 0) return [];
+    return [{
+        key: "injector.chartVersion",
+        found: inj.chartVersion,
+        expected: `${CA_BYTES_CHART} or later with vault.caCertPem: the injector of chart ${inj.chartVersion} ignores AGENT_INJECT_VAULT_CACERT_BYTES (vault-k8s ${CA_BYTES_INJECTOR} added it), so agents would not trust Vault's certificate`,
+    }];
+}
+
+/** Labels AKS puts on every node of a pool besides the pool's own (learn.microsoft.com/azure/aks/use-labels). */
+function nodeLabels(pool: PoolSettings, mode: "system" | "user"): Record<string, string> {
+    return {
+        "kubernetes.io/os": "linux",
+        agentpool: pool.name,
+        "kubernetes.azure.com/agentpool": pool.name,
+        "kubernetes.azure.com/mode": mode,
+        ...pool.labels,
+    };
+}
+
+/**
+ * Nodes the injector can run on, at start (`minCount`) and at most (`maxCount`): only pools
+ * without NoSchedule/NoExecute taints (the injector has no tolerations) whose node labels match
+ * `injector.nodeSelector` count.
+ */
+export function injectorNodes(pools: ReadonlyArray<{ pool: PoolSettings; mode: "system" | "user" }>, nodeSelector: Record<string, string>): { atStart: number; atMost: number } {
+    const eligible = pools
+        .filter(({ pool }) => !pool.taints.some((t) => /:(NoSchedule|NoExecute)$/.test(t)))
+        .filter(({ pool, mode }) => Object.entries(nodeSelector).every(([k, v]) => nodeLabels(pool, mode)[k] === v));
+    return {
+        atStart: eligible.reduce((n, { pool }) => n + pool.minCount, 0),
+        atMost: eligible.reduce((n, { pool }) => n + pool.maxCount, 0),
+    };
+}
+
+/**
+ * The chart requires one injector pod per node (its default `injector.affinity`: required
+ * podAntiAffinity on kubernetes.io/hostname), and Helm waits for them (atomic, 10 min). More
+ * replicas than the pools can ever have nodes would stay Pending and roll the release back. More
+ * than the nodes at start wait for the autoscaler to add nodes (minutes, within Helm's wait), so
+ * the dev stack asks for no more than its pools start with.
+ */
+function injectorSchedulingFindings(root: Record<string, unknown>): DeployFinding[] {
+    const cluster = record(root.cluster);
+    const inj = parsed(injectorSchema, root.injector ?? {});
+    if (cluster.mode !== "create" || inj === undefined) return [];
+    const system = parsed(poolSchema, cluster.systemPool ?? { name: "system" });
+    const users = Array.isArray(cluster.userPools) ? Array.from(cluster.userPools, (p) => parsed(poolSchema, p)) : [];
+    if (system === undefined || users.some((p) => p === undefined)) return [];
+    const pools = [{ pool: system, mode: "system" as const }, ...users.map((pool) => ({ pool: pool as PoolSettings, mode: "user" as const }))];
+    const nodes = injectorNodes(pools, inj.nodeSelector).atMost;
+    if (inj.replicas <= nodes) return [];
+    return [{
+        key: "injector.replicas",
+        found: inj.replicas,
+        expected: nodes === 0
+            ? "a pool the injector can run on: every pool is tainted NoSchedule/NoExecute or misses injector.nodeSelector's labels"
+            : `at most ${nodes}: the chart runs one injector pod per node and the pools grow to at most ${nodes} node(s) the injector can run on; raise the pools' maxCount or lower injector.replicas`,
+    }];
+}
+
+export const DEPLOY_RULES: ReadonlyArray<(root: Record<string, unknown>) => DeployFinding[]> = [
+    caCertChartFindings,
+    injectorSchedulingFindings,
+];
+
+export function deployFindings(input: unknown): DeployFinding[] {
+    const root = record(input);
+    return DEPLOY_RULES.flatMap((rule) => rule(root));
+}
+
