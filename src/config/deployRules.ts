@@ -101,7 +101,10 @@ function injectorSchedulingFindings(root: Record<string, unknown>): DeployFindin
     }];
 }
 
-export const DEPLOY_RULES: ReadonlyArray<(root: Record<string, unknown>) => DeployFinding[]> = [caCertChartFindings, injectorSchedulingFindings];
+export const DEPLOY_RULES: ReadonlyArray<(root: Record<string, unknown>) => DeployFinding[]> = [
+    caCertChartFindings,
+    injectorSchedulingFindings,
+];
 
 export function deployFindings(input: unknown): DeployFinding[] {
     const root = record(input);

@@ -119,7 +119,8 @@ export class VaultInjector extends pulumi.ComponentResource {
             }, { ...k8sOpts, dependsOn: [sa], deleteBeforeReplace: false, customTimeouts: REVIEWER_TOKEN_TIMEOUTS });
             this.reviewerTokenSecretName = tokenSecret.metadata.name;
 
-            this.reviewerJwt = pulumi.secret(pulumi.all([tokenSecret.data, tokenSecret.metadata.name, sa.metadata.name]).apply(([data, secretName, saName]) => {
+            const filled = pulumi.all([tokenSecret.data, tokenSecret.metadata.name, sa.metadata.name]);
+            this.reviewerJwt = pulumi.secret(filled.apply(([data, secretName, saName]) => {
                 const token = data?.token;
                 if (token === undefined || token === "") {
                     throw new pulumi.RunError(
