@@ -169,6 +169,31 @@ describe("GitHub workflows", () => {
         }
     });
 
+    it("the preview's Vault policy reads exactly what the dev stack manages (from the offline plan's Vault resources)", async () => {
+        const { readStackFile } = await import("../src/plan/stackFile");
+        const { evaluatePlan } = await import("../src/plan/plan");
+        const plan = await evaluatePlan(readStackFile(ROOT, "dev").settings, "dev");
+        const str = (v: unknown) => String(v);
+        // The reads the provider makes to refresh each resource (see docs/vault-operator.md for the calls).
+        const reads: Record<string, (i: Record<string, unknown>) => string[]> = {
+            "vault:index/authBackend:AuthBackend": (i) => [`sys/mounts/auth/${str(i.path)}`, `sys/mounts/auth/${str(i.path)}/tune`],
+            "vault:kubernetes/authBackendConfig:AuthBackendConfig": (i) => [`auth/${str(i.backend)}/config`],
+            "vault:index/mount:Mount": (i) => [`sys/mounts/${str(i.path)}`],
+            "vault:index/policy:Policy": (i) => [`sys/policies/acl/${str(i.name)}`],
+            "vault:kubernetes/authBackendRole:AuthBackendRole": (i) => [`auth/${str(i.backend)}/role/${str(i.roleName)}`],
+            "vault:kv/secretV2:SecretV2": (i) => [`${str(i.mount)}/metadata/${str(i.name)}`],
+        };
+        const vaultNodes = plan.nodes.filter((n) => n.type.startsWith("vault:") && n.custom);
+        const expected = vaultNodes.flatMap((n) => {
+            const read = reads[n.type];
+            assert.ok(read !== undefined, `no read listed for ${n.type}: add it here and to docs/ci.md`);
+            return read(n.inputs ?? {});
+        });
+        const doc = readFileSync(path.join(ROOT, "docs", "ci.md"), "utf8");
+        const granted = [...(/```hcl\n([\s\S]*?)```/.exec(doc)?.[1] ?? "").matchAll(/path "([^"]+)"/g)].map((m) => m[1]).filter((p) => !p.startsWith("auth/token/"));
+        assert.deepEqual([...granted].sort(), [...new Set(expected)].sort());
+    });
+
     it("every action in every workflow is pinned to a full commit SHA with its version in a comment", () => {
         for (const name of ["ci.yml", "preview.yml"]) {
             const uses = [...text(name).matchAll(/uses:\s*(\S+)(.*)$/gm)];

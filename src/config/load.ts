@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Settings, settingsSchema } from "./schema";
 import { parseSettings } from "./validate";
+import { StackConfigKey, stackConfigProblems } from "./configKeys";
 
 /** The Pulumi project name (Pulumi.yaml `name`): the namespace of every config key. */
 export const PROJECT_NAME = "aks-vault";
@@ -31,9 +32,22 @@ export function rawSettingsFromConfig(config: pulumi.Config): Record<string, unk
     return raw;
 }
 
+// `isConfigSecret` is marked internal in the SDK's typings; it reads PULUMI_CONFIG_SECRET_KEYS,
+// the list the engine hands the program (@pulumi/pulumi runtime/config.ts).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { allConfig(): Record<string, string>; isConfigSecret(k: string): boolean };
+
+/** The stack config's keys in the project namespace, and whether each is secure. */
+export function stackConfigKeys(namespace: string): StackConfigKey[] {
+    return Object.keys(runtimeConfig.allConfig())
+        .filter((k) => k.startsWith(`${namespace}:`))
+        .map((k) => ({ key: k.slice(namespace.length + 1), secret: runtimeConfig.isConfigSecret(k) }));
+}
+
 /** Reads the stack config once: typed settings plus the secret inputs. Throws `SettingsError`. */
 export function loadFromConfig(config: pulumi.Config = new pulumi.Config()): { settings: Settings; secrets: SecretInputs } {
-    const settings = parseSettings(rawSettingsFromConfig(config));
+    const raw = rawSettingsFromConfig(config);
+    const settings = parseSettings(raw, stackConfigProblems(stackConfigKeys(config.name), raw));
     return {
         settings,
         secrets: {

@@ -419,7 +419,7 @@ export const secretFileSchema = z
             .max(ANNOTATION_NAME_MAX - SECRET_ANNOTATION_PREFIX.length, `at most ${ANNOTATION_NAME_MAX - SECRET_ANNOTATION_PREFIX.length} characters (the file name ends an annotation name)`)
             .describe("File name under /vault/secrets; also the annotation suffix."),
         path: vaultPath().describe("Path of the secret inside the KV v2 mount (without the mount and without `data/`)."),
-        key: z.string().min(1).optional().describe("Render only this key's value. Omitted (and no template): every key of the secret, one `key: value` line each."),
+        key: z.string().min(1).optional().describe("Render only this key's value. Required unless template is given: a whole KV v2 secret would render as Go maps."),
         prefix: z.string().optional().describe("Text put before the key's value, e.g. `token value stored on path secret/devops is `; only with key."),
         template: z.string().optional().describe("A full Consul Template body reading `.Data.data`, for experts; excludes key and prefix. It may read only the workload's own or granted paths with `secret`, and use a small set of functions (docs/security.md)."),
         from: dns1123()

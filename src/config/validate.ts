@@ -432,10 +432,15 @@ function networkProblems(net: { podCidr: string; serviceCidr: string; dnsService
     return problems;
 }
 
-/** Parses and validates; throws `SettingsError` listing every problem, schema and cross-field alike. */
-export function parseSettings(raw: unknown): Settings {
+/**
+ * Parses and validates; throws `SettingsError` listing every problem, schema and cross-field alike,
+ * plus `configProblems` found in the stack config around the settings (unknown or plain keys).
+ */
+export function parseSettings(raw: unknown, configProblems: readonly SettingsProblem[] = []): Settings {
     const result = settingsSchema.safeParse(raw, { error: settingsErrorMap });
-    const problems = result.success ? [] : result.error.issues.map((issue) => toProblem(raw, issue));
+    // Problems of the stack config as a whole (src/config/configKeys.ts) come first: an unknown
+    // top-level key often explains the rest.
+    const problems = [...configProblems, ...(result.success ? [] : result.error.issues.map((issue) => toProblem(raw, issue)))];
     problems.push(...crossFieldProblems(raw));
     if (problems.length > 0 || !result.success) throw new SettingsError(problems);
     return result.data;

@@ -9,6 +9,7 @@ import { parse } from "yaml";
 import { PROJECT_NAME, SETTINGS_KEYS } from "../config/load";
 import { EXIT } from "../exitCodes";
 import { parseSettings } from "../config/validate";
+import { stackConfigProblems } from "../config/configKeys";
 import { Settings } from "../config/schema";
 import { STAGE_KEY, Stage, configuredStage } from "../program/stages";
 
@@ -66,5 +67,6 @@ export function readStackFile(projectDir: string, stack: string): StackFile {
     } catch (err) {
         throw new StackFileError(`${PROJECT_NAME}:${STAGE_KEY} in ${path.basename(file)}: ${(err as Error).message}`);
     }
-    return { file, settings: parseSettings(raw), stage, secretKeys };
+    const keys = [...Object.keys(own).map((key) => ({ key, secret: false })), ...secretKeys.map((key) => ({ key, secret: true }))];
+    return { file, settings: parseSettings(raw, stackConfigProblems(keys, raw)), stage, secretKeys };
 }

@@ -90,9 +90,8 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
         namespace: settings.vault.namespace,
         skipTlsVerify: settings.vault.skipTlsVerify,
         // The same private CA the injector and agents get; the provider reads a CA only from a file.
-        caCertFile: settings.vault.caCertPem === undefined
-            ? undefined
-            : writeVaultCaCertFile(settings.vault.caCertPem, options.vaultCaCertDir),
+        caCertFile:
+            settings.vault.caCertPem === undefined ? undefined : writeVaultCaCertFile(settings.vault.caCertPem, options.vaultCaCertDir),
         // The provider works through a child token (default TTL 20 min) created when it is
         // configured at the start of the run; Vault resources wait for AKS and the Helm release,
         // which together can take longer than that.

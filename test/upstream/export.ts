@@ -16,6 +16,7 @@ import { SETTINGS_KEYS } from "../../src/config/load";
 import { Settings } from "../../src/config/schema";
 import { parseSettings } from "../../src/config/validate";
 import { buildProgram } from "../../src/program/program";
+import { OPERATOR_POLICY_NAME, operatorPolicyParams, renderOperatorPolicy } from "../../src/components/vault/operatorPolicy";
 import { CloudMock, RecordedResource, secretAt } from "../support/cloud";
 import { providerName, settle, stackConfig, useCloud, valueOf } from "../support/harness";
 import { secretInputs } from "../support/run";
@@ -24,6 +25,7 @@ import { secretInputs } from "../support/run";
 export const STACKS: Record<string, string> = {
     dev: "Pulumi.dev.yaml",
     tenants: "test/upstream/stacks/tenants.yaml",
+    jwt: "test/upstream/stacks/jwt.yaml",
 };
 
 /** The format of the files below; bump it when a field changes meaning. */
@@ -64,6 +66,8 @@ export function fixtureFiles(stack: string, raw: Obj, settings: Settings, cloud:
     const cluster = clusters[0];
     const authConfig = authConfigs.length === 1 ? authConfigs[0].inputs as Obj : undefined;
     const authMount = authBackends.find((b) => b.inputs.type === "kubernetes")?.inputs as Obj | undefined;
+    // kubernetesAuth.method jwt: one resource mounts the JWT method and writes its config.
+    const jwtMount = all("vault:jwt/authBackend:AuthBackend")[0]?.inputs as Obj | undefined;
 
     const stackJson = {
         formatVersion: FORMAT_VERSION,
@@ -88,11 +92,11 @@ export function fixtureFiles(stack: string, raw: Obj, settings: Settings, cloud:
             skipTlsVerify: vaultProvider.skipTlsVerify ?? null,
         },
         auth: {
-            method: authMount?.type ?? null,
-            path: authMount?.path ?? null,
+            method: authMount?.type ?? jwtMount?.type ?? null,
+            path: authMount?.path ?? jwtMount?.path ?? null,
             kubernetesHost: authConfig?.kubernetesHost ?? null,
             kubernetesCaCert: authConfig?.kubernetesCaCert ?? null,
-            issuer: authConfig?.issuer ?? null,
+            issuer: authConfig?.issuer ?? jwtMount?.boundIssuer ?? null,
         },
     };
 
@@ -165,6 +169,9 @@ export function fixtureFiles(stack: string, raw: Obj, settings: Settings, cloud:
         // tokenReviewerJwt, issuer, disableIssValidation, disableLocalCaJwt, backend).
         authBackendConfigs: authConfigs.map((c) => ({ resource: c.name, ...(c.inputs as Obj), secretInputs: secretKeys(c) })),
         roles: all("vault:kubernetes/authBackendRole:AuthBackendRole").map((r) => ({ resource: r.name, ...(r.inputs as Obj) })),
+        // kubernetesAuth.method jwt: the JWT mount (with its config) and roles, every input.
+        jwtBackends: all("vault:jwt/authBackend:AuthBackend").map((b) => ({ resource: b.name, ...(b.inputs as Obj), secretInputs: secretKeys(b) })),
+        jwtRoles: all("vault:jwt/authBackendRole:AuthBackendRole").map((r) => ({ resource: r.name, ...(r.inputs as Obj) })),
         policies: all("vault:index/policy:Policy").map((p) => ({ resource: p.name, name: (p.inputs as Obj).name, policy: (p.inputs as Obj).policy })),
         mounts: all("vault:index/mount:Mount").map((m) => ({ resource: m.name, ...(m.inputs as Obj) })),
         // The KV v2 mount the program creates, or (kv.existing) the one it adopts.
@@ -200,6 +207,8 @@ export function fixtureFiles(stack: string, raw: Obj, settings: Settings, cloud:
         "vault.json": vaultJson,
         "outputs.json": outputs,
         "resources.json": resourcesJson,
+        // The operator token's policy the program documents for this stack (deploy/vault-operator-policy.hcl is dev's).
+        "operator.json": { name: OPERATOR_POLICY_NAME, policy: renderOperatorPolicy(operatorPolicyParams(settings, pulumi.getProject(), pulumi.getStack())) },
         // What the user declared (validated, defaults applied): the ACL oracle's expectations.
         "settings.json": settings,
     };

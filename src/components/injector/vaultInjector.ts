@@ -119,8 +119,8 @@ export class VaultInjector extends pulumi.ComponentResource {
             }, { ...k8sOpts, dependsOn: [sa], deleteBeforeReplace: false, customTimeouts: REVIEWER_TOKEN_TIMEOUTS });
             this.reviewerTokenSecretName = tokenSecret.metadata.name;
 
-            const filled = pulumi.all([tokenSecret.data, tokenSecret.metadata.name, sa.metadata.name]);
-            this.reviewerJwt = pulumi.secret(filled.apply(([data, secretName, saName]) => {
+            const tokenInputs = pulumi.all([tokenSecret.data, tokenSecret.metadata.name, sa.metadata.name]);
+            this.reviewerJwt = pulumi.secret(tokenInputs.apply(([data, secretName, saName]) => {
                 const token = data?.token;
                 if (token === undefined || token === "") {
                     throw new pulumi.RunError(

@@ -53,7 +53,9 @@ export function keyExpression(key: string): string {
  * Without a key, every key of the secret, one `key: value` line each (sorted, as Go templates
  * range over a map). Never the injector's default template: it ranges over `.Data`, which for KV v2
  * prints `data: map[...]` and `metadata: map[...]` (vault-k8s agent-inject/agent/config.go
- * DefaultMapTemplate), as rendering it with consul-template shows (test/upstream/templates).
+ * DefaultMapTemplate), as rendering it with consul-template shows (test/upstream/templates). The
+ * stack settings refuse a file with neither key nor template (config/trust.ts); this covers
+ * library callers of `renderPodAnnotations`.
  */
 export function renderTemplate(kvMount: string, s: SecretFile): string {
     if (s.template !== undefined) return s.template;

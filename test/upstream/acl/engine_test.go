@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,6 +30,75 @@ type Engine struct {
 	DefaultPolicy string
 	// Version is the Vault module version the engine was built from.
 	Version string
+	// RootPaths and UnauthenticatedPaths are the system backend's (sys/) and token store's
+	// (auth/token/) PathsSpecial, read from Vault's source: sudo-only and token-less paths.
+	RootPaths, UnauthenticatedPaths []string
+}
+
+// specialPaths reads PathsSpecial.Root and .Unauthenticated of the system backend
+// (vault/logical_system.go) and the token store (vault/token_store.go), mounted at sys/ and
+// auth/token/.
+func specialPaths(dir string) (root, unauth []string, err error) {
+	for file, prefix := range map[string]string{"logical_system.go": "sys/", "token_store.go": "auth/token/"} {
+		lists, err := firstStringLists(filepath.Join(dir, "vault", file), "Root", "Unauthenticated")
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(lists["Root"]) == 0 {
+			return nil, nil, fmt.Errorf("no PathsSpecial.Root in vault/%s", file)
+		}
+		for _, p := range lists["Root"] {
+			root = append(root, prefix+p)
+		}
+		for _, p := range lists["Unauthenticated"] {
+			unauth = append(unauth, prefix+p)
+		}
+	}
+	return root, unauth, nil
+}
+
+// firstStringLists finds, for each key, the first `Key: []string{"...", ...}` in a Go file.
+func firstStringLists(file string, keys ...string) (map[string][]string, error) {
+	f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]string{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		kv, ok := n.(*ast.KeyValueExpr)
+		if !ok {
+			return true
+		}
+		key, ok := kv.Key.(*ast.Ident)
+		if !ok || !slices.Contains(keys, key.Name) || out[key.Name] != nil {
+			return true
+		}
+		lit, ok := kv.Value.(*ast.CompositeLit)
+		if !ok {
+			return true
+		}
+		list := []string{}
+		for _, e := range lit.Elts {
+			if s, ok := e.(*ast.BasicLit); ok && s.Kind == token.STRING {
+				v, _ := strconv.Unquote(s.Value)
+				list = append(list, v)
+			}
+		}
+		out[key.Name] = list
+		return true
+	})
+	return out, nil
+}
+
+// matchSpecial is Vault's router match of a PathsSpecial entry: exact, or a prefix when the entry
+// ends in '*' (vault/router.go pathsToRadix).
+func matchSpecial(list []string, path string) bool {
+	for _, p := range list {
+		if prefix, ok := strings.CutSuffix(p, "*"); ok && strings.HasPrefix(path, prefix) || p == path {
+			return true
+		}
+	}
+	return false
 }
 
 var (
@@ -104,7 +174,11 @@ func buildEngine() (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{bin: bin, DefaultPolicy: def, Version: version}, nil
+	rootPaths, unauth, err := specialPaths(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{bin: bin, DefaultPolicy: def, Version: version, RootPaths: rootPaths, UnauthenticatedPaths: unauth}, nil
 }
 
 // constString reads a string constant from a Go source file.
@@ -148,7 +222,10 @@ type Request struct {
 
 // Decision is Vault's answer to one Request.
 type Decision struct {
-	Allowed      bool     `json:"allowed"`
+	Allowed bool `json:"allowed"`
+	// RootPrivs: the policies grant sudo on the path, which Vault's core requires on root-protected
+	// paths (a backend's PathsSpecial.Root) on top of the capability.
+	RootPrivs    bool     `json:"rootPrivs"`
 	Capabilities []string `json:"capabilities"`
 	Granting     []string `json:"granting"`
 }

@@ -8,19 +8,16 @@
 package kubeauth
 
 import (
-	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
 	kubeplugin "github.com/hashicorp/vault-plugin-auth-kubernetes"
-	"github.com/hashicorp/vault/sdk/logical"
 
 	"aksvault/upstream/akscluster"
 	"aksvault/upstream/fixtures"
+	"aksvault/upstream/pluginhost"
 	"aksvault/upstream/vaultinputs"
 )
 
@@ -93,7 +90,7 @@ func loginMatrix(t *testing.T, stack string, st fixtures.Stack) {
 	}
 	api := cluster.StartTokenReviewAPI(t)
 
-	backend, storage := newBackend(t)
+	host := pluginhost.Start(t, kubeplugin.Factory)
 
 	// The auth config the program writes to auth/<path>/config.
 	var configs []map[string]any
@@ -117,7 +114,7 @@ func loginMatrix(t *testing.T, stack string, st fixtures.Stack) {
 	}
 	body["kubernetes_host"] = api.URL
 	body["kubernetes_ca_cert"] = akscluster.CACertPEM(api)
-	write(t, backend, storage, "config", body)
+	host.Write(t, "config", body)
 
 	// The roles the program writes to auth/<path>/role/<name>.
 	roles := map[string]map[string]any{}
@@ -127,7 +124,7 @@ func loginMatrix(t *testing.T, stack string, st fixtures.Stack) {
 		}
 		name := vaultinputs.String(r, "roleName")
 		roles[name] = r
-		write(t, backend, storage, "role/"+name, vaultinputs.Body(r, "roleName"))
+		host.Write(t, "role/"+name, vaultinputs.Body(r, "roleName"))
 	}
 	if len(roles) == 0 {
 		t.Fatal("no roles on the auth path")
@@ -149,12 +146,11 @@ func loginMatrix(t *testing.T, stack string, st fixtures.Stack) {
 		allowed[binding{role, akscluster.ServiceAccount{Namespace: d.Namespace, Name: d.ServiceAccount}}] = true
 	}
 
-	ctx := context.Background()
 	roleNames := sortedKeys(roles)
 	for _, role := range roleNames {
 		for _, sa := range accounts {
 			want := allowed[binding{role, sa}]
-			resp, err := login(ctx, backend, storage, role, cluster.Token(t, sa, akscluster.TokenSpec{}))
+			resp, err := host.Login(role, cluster.Token(t, sa, akscluster.TokenSpec{}))
 			if !want {
 				if err == nil && resp != nil && resp.Auth != nil {
 					t.Errorf("role %s: %s logged in; only its bound service account may", role, sa)
@@ -165,7 +161,7 @@ func loginMatrix(t *testing.T, stack string, st fixtures.Stack) {
 				continue
 			}
 			if err != nil || resp == nil || resp.Auth == nil {
-				t.Errorf("role %s: bound service account %s refused: %v %v", role, sa, err, errText(resp))
+				t.Errorf("role %s: bound service account %s refused: %v %v", role, sa, err, pluginhost.ErrText(resp))
 				continue
 			}
 			wantPolicies := sortedCopy(vaultinputs.Strings(roles[role], "tokenPolicies"))
@@ -199,7 +195,7 @@ func loginMatrix(t *testing.T, stack string, st fixtures.Stack) {
 			{"signed by another key", "permission denied", akscluster.TokenSpec{SignWith: other}},
 		}
 		for _, c := range cases {
-			resp, err := login(ctx, backend, storage, b.role, cluster.Token(t, b.sa, c.spec))
+			resp, err := host.Login(b.role, cluster.Token(t, b.sa, c.spec))
 			if err == nil && resp != nil && resp.Auth != nil {
 				t.Errorf("role %s: %s logged in with a token %s", b.role, b.sa, c.name)
 			} else if !strings.Contains(err.Error(), c.refusal) {
@@ -230,74 +226,4 @@ func loginMatrix(t *testing.T, stack string, st fixtures.Stack) {
 // bound to (path_login.go parseAndValidateJWT).
 func refusedByBinding(err error) bool {
 	return err != nil && (strings.Contains(err.Error(), "service account name not authorized") || strings.Contains(err.Error(), "namespace not authorized"))
-}
-
-func newBackend(t *testing.T) (logical.Backend, logical.Storage) {
-	t.Helper()
-	conf := logical.TestBackendConfig()
-	conf.Logger = hclog.NewNullLogger()
-	storage := &logical.InmemStorage{}
-	conf.StorageView = storage
-	ctx := context.Background()
-	b, err := kubeplugin.Factory(ctx, conf)
-	if err != nil {
-		t.Fatalf("plugin Factory: %v", err)
-	}
-	if err := b.Initialize(ctx, &logical.InitializationRequest{Storage: storage}); err != nil {
-		t.Fatalf("plugin Initialize: %v", err)
-	}
-	t.Cleanup(func() { b.Cleanup(ctx) })
-	return b, storage
-}
-
-// write sends what the Vault provider would: an update at path with the body. An error, or a
-// warning that Vault ignored a parameter, fails the test: the program sent what Vault rejects.
-func write(t *testing.T, b logical.Backend, s logical.Storage, path string, body map[string]any) {
-	t.Helper()
-	ctx := context.Background()
-	req := &logical.Request{Operation: logical.UpdateOperation, Path: path, Storage: s, Data: body}
-	// Vault's core turns a write into a create when the path's existence check says it is new
-	// (vault/request_handling.go); the plugin only accepts creates for a new role.
-	if found, exists, err := b.HandleExistenceCheck(ctx, req); err != nil {
-		t.Fatalf("existence check %s: %v", path, err)
-	} else if found && !exists {
-		req.Operation = logical.CreateOperation
-	}
-	resp, err := b.HandleRequest(ctx, req)
-	if err != nil || (resp != nil && resp.IsError()) {
-		t.Fatalf("write %s: the plugin refused what the program sends: %v %v", path, err, errText(resp))
-	}
-	if resp != nil {
-		for _, w := range resp.Warnings {
-			if strings.Contains(w, "ignored") || strings.Contains(w, "unrecognized") {
-				t.Errorf("write %s: %s", path, w)
-			} else {
-				t.Logf("write %s: Vault warns: %s", path, w)
-			}
-		}
-	}
-}
-
-func login(ctx context.Context, b logical.Backend, s logical.Storage, role, jwt string) (*logical.Response, error) {
-	resp, err := b.HandleRequest(ctx, &logical.Request{
-		Operation:  logical.UpdateOperation,
-		Path:       "login",
-		Storage:    s,
-		Data:       map[string]any{"role": role, "jwt": jwt},
-		Connection: &logical.Connection{RemoteAddr: "10.244.1.17"},
-	})
-	if err == nil && resp != nil && resp.IsError() {
-		return resp, fmt.Errorf("%s", errText(resp))
-	}
-	return resp, err
-}
-
-func errText(resp *logical.Response) string {
-	if resp == nil || resp.Data == nil {
-		return ""
-	}
-	if e, ok := resp.Data["error"].(string); ok {
-		return e
-	}
-	return ""
 }

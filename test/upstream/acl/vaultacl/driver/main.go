@@ -2,7 +2,7 @@
 
 // Command driver asks Vault's ACL engine (../, built from Vault's source) for decisions: it reads
 // {"policies": [{"name", "hcl"}], "requests": [{"policies": [...], "operation", "path"}]} on
-// stdin and writes one {"allowed", "capabilities", "granting"} per request, or parse errors.
+// stdin and writes one {"allowed", "rootPrivs", "capabilities", "granting"} per request, or parse errors.
 package main
 
 import (
@@ -32,6 +32,7 @@ type input struct {
 
 type decision struct {
 	Allowed      bool     `json:"allowed"`
+	RootPrivs    bool     `json:"rootPrivs"`
 	Capabilities []string `json:"capabilities"`
 	Granting     []string `json:"granting"`
 }
@@ -79,7 +80,7 @@ func main() {
 			fail(err)
 		}
 		res := acl.AllowOperation(ctx, &logical.Request{Operation: logical.Operation(r.Operation), Path: r.Path}, false)
-		d := decision{Allowed: res.Allowed, Capabilities: acl.Capabilities(ctx, r.Path)}
+		d := decision{Allowed: res.Allowed, RootPrivs: res.RootPrivs, Capabilities: acl.Capabilities(ctx, r.Path)}
 		for _, g := range res.GrantingPolicies {
 			d.Granting = append(d.Granting, g.Name)
 		}

@@ -1,0 +1,120 @@
+/**
+ * The stack config as a whole, beyond the settings object: every key under the project's
+ * namespace must be one the program reads (a misspelled `aks-vault:workload` would otherwise be
+ * ignored, and the stack deployed without workloads), and keys holding credentials must be
+ * secure (`pulumi config set --secret`). Runs where config is read: `loadFromConfig` (the Pulumi
+ * runtime) and `readStackFile` (the offline plan and the CLI). Pure.
+ */
+import { PROJECT_NAME, SETTINGS_KEYS, VAULT_TOKEN_KEY } from "./load";
+import { STAGE_KEY } from "../program/stages";
+import type { SettingsProblem } from "./validate";
+
+/** One key of the stack config in the project namespace (without `aks-vault:`), and whether its value is secure. */
+export interface StackConfigKey {
+    key: string;
+    secret: boolean;
+}
+
+/** A secret config key some setting refers to, with where. */
+interface Reference {
+    key: string;
+    at: string;
+}
+
+const record = (v: unknown): Record<string, unknown> => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? Array.from(v as unknown[]) : []);
+
+/** The secret config keys the raw settings refer to (seed values, the service principal's secret). */
+export function secretConfigReferences(raw: Record<string, unknown>): Reference[] {
+    const refs: Reference[] = [];
+    const spn = record(record(raw.cluster).credentials).clientSecretConfig;
+    if (typeof spn === "string") refs.push({ key: spn, at: "cluster.credentials.clientSecretConfig" });
+    list(raw.workloads).forEach((w, i) => {
+        list(record(w).seed).forEach((s, j) => {
+            for (const [k, v] of Object.entries(record(record(s).values))) {
+                const key = record(v).secretConfig;
+                if (typeof key === "string") refs.push({ key, at: `workloads[${i}].seed[${j}].values.${k}.secretConfig` });
+            }
+        });
+    });
+    return refs;
+}
+
+/** Edit distance, for "did you mean". */
+function distance(a: string, b: string): number {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+    for (let j = 1; j <= b.length; j++) d[0][j] = j;
+    for (let i = 1; i <= a.length; i++) {
+        for (let j = 1; j <= b.length; j++) {
+            d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        }
+    }
+    return d[a.length][b.length];
+}
+
+/** The known key closest to `key` (case-insensitive), if one is close enough to be a typo. */
+export function didYouMean(key: string, known: readonly string[]): string | undefined {
+    const k = key.toLowerCase();
+    let best: { name: string; d: number } | undefined;
+    for (const name of known) {
+        const n = name.toLowerCase();
+        const d = n === k ? 0 : n.startsWith(k) || k.startsWith(n) ? Math.abs(n.length - k.length) : distance(n, k);
+        if (best === undefined || d < best.d) best = { name, d };
+    }
+    return best !== undefined && best.d <= Math.max(2, Math.floor(key.length / 4)) ? best.name : undefined;
+}
+
+const CREDENTIAL_NAME = /token|secret|password|passwd|credential|apikey|api-key|private/i;
+
+/**
+ * Unknown keys (with a "did you mean"), credentials in plain config, references to secret keys
+ * the stack does not hold, and literal seed values in a stack file.
+ */
+export function stackConfigProblems(keys: readonly StackConfigKey[], raw: Record<string, unknown>): SettingsProblem[] {
+    const problems: SettingsProblem[] = [];
+    const full = (k: string) => `${PROJECT_NAME}:${k}`;
+    const refs = secretConfigReferences(raw);
+    const referenced = new Set(refs.map((r) => r.key));
+    const known = [...SETTINGS_KEYS, VAULT_TOKEN_KEY, STAGE_KEY];
+    const byName = new Map(keys.map((k) => [k.key, k]));
+
+    for (const { key, secret } of keys) {
+        if (known.includes(key) || referenced.has(key)) continue;
+        const guess = didYouMean(key, known);
+        const credential = !secret && CREDENTIAL_NAME.test(key);
+        problems.push({
+            key: full(key),
+            found: credential ? "an unknown key holding a plain value (not shown)" : "an unknown key",
+            expected: `${guess === undefined ? `one of ${known.join(", ")}, or a secret key a setting refers to` : `did you mean \`${full(guess)}\`?`} (the program ignores anything else; remove it with \`pulumi config rm ${key}\`${credential ? ", and rotate the credential: it is in the stack file in clear" : ""})`,
+        });
+    }
+
+    const token = byName.get(VAULT_TOKEN_KEY);
+    if (token !== undefined && !token.secret) {
+        problems.push({ key: full(VAULT_TOKEN_KEY), found: "a plain value (not shown)", expected: `a secret: \`pulumi config set --secret ${VAULT_TOKEN_KEY} <token>\` (the plain value is in the stack file in clear: rotate the token)` });
+    }
+    const reported = new Set<string>();
+    for (const ref of refs) {
+        const k = byName.get(ref.key);
+        if (k === undefined) {
+            problems.push({ key: ref.at, found: JSON.stringify(ref.key), expected: `a key the stack config holds: \`pulumi config set --secret ${ref.key} <value>\`` });
+        } else if (!k.secret && !reported.has(ref.key)) {
+            reported.add(ref.key);
+            problems.push({ key: full(ref.key), found: `a plain value (not shown), used by ${ref.at}`, expected: `a secret: \`pulumi config set --secret ${ref.key} <value>\` (the plain value is in the stack file in clear: rotate it)` });
+        }
+    }
+    list(raw.workloads).forEach((w, i) => {
+        list(record(w).seed).forEach((s, j) => {
+            for (const [k, v] of Object.entries(record(record(s).values))) {
+                if ("value" in record(v)) {
+                    problems.push({
+                        key: `workloads[${i}].seed[${j}].values.${k}`,
+                        found: "a literal value in stack config (not shown)",
+                        expected: `{secretConfig: KEY} with \`pulumi config set --secret KEY <value>\`, or {random: {}}: a literal in the stack file is a credential in clear (literals are for portal callers passing settings in-process)`,
+                    });
+                }
+            }
+        });
+    });
+    return problems;
+}

@@ -1,0 +1,286 @@
+// Package jwtauth runs Vault's JWT auth plugin (github.com/hashicorp/vault-plugin-auth-jwt, the
+// version go.mod pins) in-process with the mount config and roles the program registers for
+// `kubernetesAuth.method: jwt`, against the cluster's OIDC issuer (discovery document and keys)
+// served on loopback over TLS, and logs in with the tokens the kubelet would project into each
+// Deployment's pods.
+//
+// What it shows: each Deployment's service account, with the token its pod spec asks the kubelet
+// for, logs in with the role its pods name and gets exactly the role's policies; every other
+// service account, a token for another audience or issuer, an expired token and a token signed by
+// another key are refused by the plugin.
+package jwtauth
+
+import (
+	"encoding/json"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	jwtplugin "github.com/hashicorp/vault-plugin-auth-jwt"
+
+	"aksvault/upstream/akscluster"
+	"aksvault/upstream/fixtures"
+	"aksvault/upstream/pluginhost"
+	"aksvault/upstream/vaultinputs"
+)
+
+const (
+	roleAnnotation = "vault.hashicorp.com/role"
+	// The pod volume whose token the agent logs in with (vault-k8s agent-inject annotations).
+	tokenVolumeAnnotation = "vault.hashicorp.com/agent-service-account-token-volume-name"
+)
+
+// Inputs of vault.jwt.AuthBackend that configure the mount (sys/auth), not auth/<path>/config
+// (terraform-provider-vault vault/resource_jwt_auth_backend.go: jwtAuthBackendCreate mounts with
+// type, path, description, local; jwtAuthBackendUpdate writes the rest to <path>/config).
+var mountInputs = []string{"path", "type", "description", "local", "tune", "disableRemount", "namespace"}
+
+func TestJWTAuthLogin(t *testing.T) {
+	ran := 0
+	for _, stack := range fixtures.Stacks(t) {
+		st := fixtures.Load[fixtures.Stack](t, stack, "stack.json")
+		if st.Auth.Method != "jwt" {
+			continue
+		}
+		ran++
+		t.Run(stack, func(t *testing.T) { loginMatrix(t, stack, st) })
+	}
+	if ran == 0 {
+		t.Fatal("no stack uses JWT auth: the oracle judged nothing")
+	}
+}
+
+type binding struct {
+	role string
+	sa   akscluster.ServiceAccount
+}
+
+// podToken is what the kubelet mints for a pod from its projected serviceAccountToken source.
+type podToken struct {
+	audience   string
+	expiration time.Duration
+}
+
+type podTemplate struct {
+	Metadata struct {
+		Annotations map[string]string `json:"annotations"`
+	} `json:"metadata"`
+	Spec struct {
+		ServiceAccountName string `json:"serviceAccountName"`
+		Volumes            []struct {
+			Name      string `json:"name"`
+			Projected *struct {
+				Sources []struct {
+					ServiceAccountToken *struct {
+						Audience          string `json:"audience"`
+						ExpirationSeconds int    `json:"expirationSeconds"`
+					} `json:"serviceAccountToken"`
+				} `json:"sources"`
+			} `json:"projected"`
+		} `json:"volumes"`
+	} `json:"spec"`
+}
+
+// tokenOf returns the projected token the agent's volume holds (an empty audience means the
+// API server's default, as for the pod's own token).
+func tokenOf(t *testing.T, d fixtures.Deployment) (podTemplate, podToken) {
+	var tpl podTemplate
+	if err := json.Unmarshal(d.Template, &tpl); err != nil {
+		t.Fatal(err)
+	}
+	volume := tpl.Metadata.Annotations[tokenVolumeAnnotation]
+	if volume == "" {
+		t.Fatalf("Deployment %s/%s: no %s annotation: the agent would log in with the pod's default token", d.Namespace, d.Name, tokenVolumeAnnotation)
+	}
+	for _, v := range tpl.Spec.Volumes {
+		if v.Name != volume || v.Projected == nil {
+			continue
+		}
+		for _, src := range v.Projected.Sources {
+			if sat := src.ServiceAccountToken; sat != nil {
+				exp := sat.ExpirationSeconds
+				if exp == 0 {
+					exp = 3600 // the API default (core/v1 ServiceAccountTokenProjection)
+				}
+				return tpl, podToken{audience: sat.Audience, expiration: time.Duration(exp) * time.Second}
+			}
+		}
+	}
+	t.Fatalf("Deployment %s/%s: volume %q is not a projected service-account token", d.Namespace, d.Name, volume)
+	return tpl, podToken{}
+}
+
+func loginMatrix(t *testing.T, stack string, st fixtures.Stack) {
+	raw := vaultinputs.LoadRaw(t, stack)
+	kube := fixtures.Load[vaultinputs.Kubernetes](t, stack, "kubernetes.json")
+	deployments := fixtures.Load[[]fixtures.Deployment](t, stack, "deployments.json")
+
+	var mounts []map[string]any
+	for _, b := range raw.JWTBackends {
+		if vaultinputs.String(b, "path") == st.Auth.Path {
+			mounts = append(mounts, b)
+		}
+	}
+	if len(mounts) != 1 {
+		t.Fatalf("want one JWT auth backend at %q, found %d", st.Auth.Path, len(mounts))
+	}
+	mount := mounts[0]
+	if got := vaultinputs.String(mount, "type"); got != "jwt" {
+		t.Fatalf("the JWT backend is mounted with type %q", got)
+	}
+	body := vaultinputs.Body(mount, mountInputs...)
+	// The program must hand Vault the cluster's issuer URL exactly as AKS reports it, as the
+	// discovery URL and as the bound issuer. Only then does the oracle move the issuer to loopback:
+	// the same path on a local TLS server whose discovery document names that URL as `issuer`,
+	// and trust that server's CA (AKS's issuer has a public certificate; the program sets no CA).
+	for _, key := range []string{"oidc_discovery_url", "bound_issuer"} {
+		if got := body[key]; got != st.Cluster.IssuerURL {
+			t.Fatalf("%s = %v, want the cluster's issuer URL %q exactly", key, got, st.Cluster.IssuerURL)
+		}
+	}
+	if _, ok := body["oidc_discovery_ca_pem"]; ok {
+		t.Fatalf("the program sets oidc_discovery_ca_pem, which the oracle would overwrite")
+	}
+	issuerURL, err := url.Parse(st.Cluster.IssuerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cluster := akscluster.New(t, "", nil)
+	issuerServer := cluster.StartIssuer(t, issuerURL.Path)
+	// A pod's default token (no projected volume): the API server URL as audience, as on AKS.
+	cluster.APIAudiences = []string{"https://" + st.Cluster.FQDN, `"` + st.Cluster.FQDN + `"`}
+	body["oidc_discovery_url"] = cluster.Issuer
+	body["bound_issuer"] = cluster.Issuer
+	body["oidc_discovery_ca_pem"] = akscluster.CACertPEM(issuerServer)
+
+	host := pluginhost.Start(t, jwtplugin.Factory)
+	host.Write(t, "config", body)
+
+	roles := map[string]map[string]any{}
+	for _, r := range raw.JWTRoles {
+		if vaultinputs.String(r, "backend") != st.Auth.Path {
+			continue
+		}
+		name := vaultinputs.String(r, "roleName")
+		roles[name] = r
+		host.Write(t, "role/"+name, vaultinputs.Body(r, "roleName"))
+	}
+	if len(roles) == 0 {
+		t.Fatal("no JWT roles on the auth path")
+	}
+	if len(raw.Roles) != 0 || len(raw.AuthBackendConfigs) != 0 {
+		t.Errorf("method jwt, but the program also writes Kubernetes auth config or roles")
+	}
+
+	// Who must get in: each Deployment's service account, with its pods' projected token.
+	allowed := map[binding]podToken{}
+	var accounts []akscluster.ServiceAccount
+	for _, d := range deployments {
+		tpl, tok := tokenOf(t, d)
+		role := tpl.Metadata.Annotations[roleAnnotation]
+		if _, ok := roles[role]; !ok {
+			t.Fatalf("Deployment %s/%s asks for role %q, which the program does not write", d.Namespace, d.Name, role)
+		}
+		sa := akscluster.ServiceAccount{Namespace: d.Namespace, Name: tpl.Spec.ServiceAccountName}
+		allowed[binding{role, sa}] = tok
+		accounts = append(accounts, sa, akscluster.ServiceAccount{Namespace: "intruder", Name: sa.Name}, akscluster.ServiceAccount{Namespace: d.Namespace, Name: "default"})
+	}
+	for _, sa := range kube.ServiceAccounts {
+		accounts = append(accounts, akscluster.ServiceAccount{Namespace: sa.Namespace, Name: sa.Name})
+	}
+	accounts = unique(accounts)
+
+	roleNames := make([]string, 0, len(roles))
+	for r := range roles {
+		roleNames = append(roleNames, r)
+	}
+	sort.Strings(roleNames)
+	for _, role := range roleNames {
+		// Anyone who can create a pod can ask the kubelet for a token with any audience: the
+		// others get the bound pod's audience, so only the subject binding can stop them.
+		var audience podToken
+		for b, tok := range allowed {
+			if b.role == role {
+				audience = tok
+			}
+		}
+		for _, sa := range accounts {
+			tok, want := allowed[binding{role, sa}]
+			if !want {
+				tok = audience
+			}
+			resp, err := host.Login(role, cluster.Token(t, sa, akscluster.TokenSpec{Audiences: []string{tok.audience}, Expiry: time.Now().Add(tok.expiration)}))
+			if !want {
+				if err == nil {
+					t.Errorf("role %s: %s logged in; only its bound service account may", role, sa)
+				} else if !strings.Contains(err.Error(), "(sub)") {
+					t.Errorf("role %s: %s refused for another reason than the subject binding: %v", role, sa, err)
+				}
+				continue
+			}
+			if err != nil {
+				t.Errorf("role %s: bound service account %s refused: %v", role, sa, err)
+				continue
+			}
+			wantPolicies := sortedCopy(vaultinputs.Strings(roles[role], "tokenPolicies"))
+			if got := sortedCopy(resp.Auth.Policies); !slices.Equal(got, wantPolicies) {
+				t.Errorf("role %s: %s got policies %v, want exactly %v", role, sa, got, wantPolicies)
+			}
+			if resp.Auth.Alias == nil || resp.Auth.Alias.Name != sa.Username() {
+				t.Errorf("role %s: entity alias %v, want %s (user_claim sub)", role, resp.Auth.Alias, sa.Username())
+			}
+			if ttl, ok := roles[role]["tokenTtl"].(float64); ok && resp.Auth.TTL != time.Duration(ttl)*time.Second {
+				t.Errorf("role %s: token TTL %s, want %ds", role, resp.Auth.TTL, int(ttl))
+			}
+			t.Logf("role %s: %s logged in with policies %v", role, sa, resp.Auth.Policies)
+		}
+	}
+
+	// The bound service account with the wrong token: each refused by the check that names it.
+	for b, tok := range allowed {
+		aud := []string{tok.audience}
+		cases := []struct {
+			name, refusal string
+			spec          akscluster.TokenSpec
+		}{
+			{"the pod's default token (API server audience)", "(aud)", akscluster.TokenSpec{Audiences: cluster.APIAudiences}},
+			{"for another relying party", "(aud)", akscluster.TokenSpec{Audiences: []string{"api://AzureADTokenExchange"}}},
+			{"issuer without its trailing slash", "(iss)", akscluster.TokenSpec{Audiences: aud, Issuer: strings.TrimSuffix(cluster.Issuer, "/")}},
+			{"another cluster's issuer", "(iss)", akscluster.TokenSpec{Audiences: aud, Issuer: cluster.Issuer + "other/"}},
+			{"expired", "(exp)", akscluster.TokenSpec{Audiences: aud, IssuedAt: time.Now().Add(-3 * time.Hour), Expiry: time.Now().Add(-2 * time.Hour)}},
+			{"signed by another key", "signature", akscluster.TokenSpec{Audiences: aud, SignWith: akscluster.OtherKey(t)}},
+		}
+		for _, c := range cases {
+			_, err := host.Login(b.role, cluster.Token(t, b.sa, c.spec))
+			if err == nil {
+				t.Errorf("role %s: %s logged in with a token %s", b.role, b.sa, c.name)
+			} else if !strings.Contains(err.Error(), c.refusal) {
+				t.Errorf("role %s: %s with a token %s: refused with %q, want the %q check", b.role, b.sa, c.name, err, c.refusal)
+			} else {
+				t.Logf("role %s: %s with a token %s: refused (%v)", b.role, b.sa, c.name, err)
+			}
+		}
+	}
+}
+
+func unique(in []akscluster.ServiceAccount) []akscluster.ServiceAccount {
+	seen := map[akscluster.ServiceAccount]bool{}
+	var out []akscluster.ServiceAccount
+	for _, sa := range in {
+		if !seen[sa] {
+			seen[sa] = true
+			out = append(out, sa)
+		}
+	}
+	return out
+}
+
+func sortedCopy(in []string) []string {
+	out := slices.Clone(in)
+	sort.Strings(out)
+	return out
+}
