@@ -134,6 +134,14 @@ export class WorkloadBinding extends pulumi.ComponentResource {
     public readonly podVolumes: ReturnType<typeof projectedTokenVolume>[];
 
     constructor(name: string, args: WorkloadBindingArgs, opts?: pulumi.ComponentResourceOptions) {
+        // Refused before anything (the component included) is registered.
+        const auth = args.auth ?? { method: "kubernetes" };
+        if (auth.method === "jwt" && (args.serviceAccount === "*" || args.namespace === "*")) {
+            throw new Error(`WorkloadBinding ${name}: auth method jwt binds one exact subject; namespace and serviceAccount cannot be "*"`);
+        }
+        if (auth.method === "jwt" && (auth.audience === "" || auth.audience === "*" || auth.audience.includes(","))) {
+            throw new Error(`WorkloadBinding ${name}: auth.audience must be one audience (not empty, not "*", no commas)`);
+        }
         const readPaths = args.secrets.map((s) => s.path);
         const access: WorkloadAccessArgs = args.access ?? {
             owned: [...new Set(readPaths)].sort(),
@@ -142,13 +150,6 @@ export class WorkloadBinding extends pulumi.ComponentResource {
         };
         // Registered as inputs (and outputs below) so the policy pack sees who owns what.
         super(`${TYPE_PREFIX}:WorkloadBinding`, name, { workload: name, role: args.role, policy: args.policyName ?? name, access }, opts);
-        const auth = args.auth ?? { method: "kubernetes" };
-        if (auth.method === "jwt" && (args.serviceAccount === "*" || args.namespace === "*")) {
-            throw new Error(`WorkloadBinding ${name}: auth method jwt binds one exact subject; namespace and serviceAccount cannot be "*"`);
-        }
-        if (auth.method === "jwt" && (auth.audience === "" || auth.audience === "*" || auth.audience.includes(","))) {
-            throw new Error(`WorkloadBinding ${name}: auth.audience must be one audience (not empty, not "*", no commas)`);
-        }
         const k8sOpts = { parent: this, provider: args.k8sProvider };
         const vaultOpts = { parent: this, provider: args.vaultProvider };
 
