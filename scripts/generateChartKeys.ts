@@ -1,7 +1,7 @@
 /**
  * Writes policies/chartKeys.generated.json from ../shared/reference/vault-helm/<version>/values.yaml.
  * The policy pack embeds the result because it runs in CI and on operator machines, where the
- * reference checkout is not available. `test/policies/chartKeys.test.ts` fails when it is stale.
+ * reference checkout is not available. `test/policies/chart.test.ts` fails when it is stale.
  *
  *   npm run generate:chart-keys
  */

@@ -30,20 +30,39 @@ export class RunConfigurationError extends AutomationError {
     readonly exitCode = EXIT.settings;
 }
 
-export class StackNotFoundError extends AutomationError {
+/**
+ * The stack does not exist in the backend. Not the Automation API's `StackNotFoundError` (which
+ * the engine maps to `EngineStackMissing`); `name` keeps the public name the CLI's `--json` prints.
+ */
+export class StackMissingError extends AutomationError {
     readonly exitCode = EXIT.stackMissing;
+    override readonly name = "StackNotFoundError";
     constructor(public readonly stack: string) {
         super(`stack "${stack}" does not exist in this backend; run \`up\` to create it, or check --stack and the backend URL`);
     }
 }
 
-export class ConcurrentUpdateError extends AutomationError {
+/**
+ * Someone else's update held the stack through every retry. Not the Automation API's
+ * `ConcurrentUpdateError` (mapped to `EngineConflict`); `name` keeps the public name.
+ */
+export class StackLockedError extends AutomationError {
     readonly exitCode = EXIT.concurrentUpdate;
+    override readonly name = "ConcurrentUpdateError";
     constructor(public readonly stack: string, public readonly attempts: number) {
         super(`stack "${stack}" is locked by another update; gave up after ${attempts} attempts. ` +
             "Wait for it to finish (it was not cancelled), then rerun.");
     }
 }
+
+/**
+ * The library API's earlier names, kept so existing callers keep working (`instanceof` sees the
+ * same classes). They shadowed the Automation API's own error classes of the same names.
+ */
+export const StackNotFoundError = StackMissingError;
+export type StackNotFoundError = StackMissingError;
+export const ConcurrentUpdateError = StackLockedError;
+export type ConcurrentUpdateError = StackLockedError;
 
 export interface PolicyViolation {
     policyPack: string;

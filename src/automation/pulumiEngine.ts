@@ -1,7 +1,7 @@
 /**
  * `StackEngine` over the Pulumi Automation API (`LocalWorkspace`, inline programs). Thin on
  * purpose: it builds the workspace, passes each call through, and turns the Automation API's
- * typed errors into the engine's. The stand-in CLI test (test/automation.cli.test.ts) proves the
+ * typed errors into the engine's. The stand-in CLI test (test/automation/standin.test.ts) proves the
  * commands and flags it makes the real CLI run.
  */
 import { existsSync, mkdirSync, readFileSync } from "fs";

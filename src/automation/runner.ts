@@ -9,8 +9,8 @@
  * `destroy --stage k` removes stages from the highest deployed one down to k, one stage at a time.
  */
 import {
-    CancelledError, ConcurrentUpdateError, EngineConflict, EngineStackMissing, GateError, PolicyViolation,
-    StackNotFoundError, StageFailedError, UnsafeStageError,
+    CancelledError, StackLockedError, EngineConflict, EngineStackMissing, GateError, PolicyViolation,
+    StackMissingError, StageFailedError, UnsafeStageError,
 } from "./errors";
 import { ChangeSummary, EngineCall, EngineEvent, StackEngine, StackOutput } from "./engine";
 import { STAGES, Stage, deployedStage, stageIndex } from "../program/stages";
@@ -145,7 +145,7 @@ export async function runOperation(engine: StackEngine, req: RunRequest): Promis
 
     /** Waits out someone else's update (never cancels it); gives up after the retry budget. */
     async function waitForLock(stage: Stage, phase: Phase, attempt: number): Promise<void> {
-        if (attempt >= retry.attempts) throw new ConcurrentUpdateError(engine.stackName, attempt);
+        if (attempt >= retry.attempts) throw new StackLockedError(engine.stackName, attempt);
         const delayMs = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
         emit({ type: "retry", stage, phase, attempt, delayMs });
         await sleep(delayMs, req.signal);
@@ -176,7 +176,7 @@ export async function runOperation(engine: StackEngine, req: RunRequest): Promis
                     await waitForLock(stage, phase, attempt);
                     continue;
                 }
-                if (err instanceof EngineStackMissing) throw new StackNotFoundError(engine.stackName);
+                if (err instanceof EngineStackMissing) throw new StackMissingError(engine.stackName);
                 const detail = tracker.errorMessage ?? (err instanceof Error ? err.message : String(err));
                 emit({ type: "stage", stage, status: "failed", reason: detail });
                 if (phase === "preview") throw new GateError(stage, tracker.violations, tracker.failedUrn, detail);
@@ -218,7 +218,7 @@ export async function runOperation(engine: StackEngine, req: RunRequest): Promis
         try {
             await engine.open(create);
         } catch (err) {
-            if (err instanceof EngineStackMissing) throw new StackNotFoundError(engine.stackName);
+            if (err instanceof EngineStackMissing) throw new StackMissingError(engine.stackName);
             throw err;
         }
     }

@@ -37,12 +37,6 @@ export interface CliIO {
     interruptReachesChildren?: boolean;
 }
 
-/**
- * Subcommands other modules contribute (e.g. `doctor`). Each is a configured commander
- * `Command`; `buildCli` adds them after the built-in ones.
- */
-export const extraCommands: Command[] = [];
-
 const DESCRIPTIONS: Record<Operation, string> = {
     preview: "preview the changes (one preview of the graph up to --stage; policy packs enforced)",
     up: "apply the stages in order, each previewed first (the gate); resumes where a failed run stopped",
@@ -368,7 +362,6 @@ export function buildCli(
         write: (text) => io.stdout.write(text),
         setExitCode: (code) => { outcome.exitCode = code; },
     }));
-    for (const extra of extraCommands) inherit(extra);
     return program;
 }
 
