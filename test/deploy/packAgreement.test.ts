@@ -58,3 +58,22 @@ describe("settings schema and guardrail pack agree", () => {
         }
     });
 });
+
+describe("Entra ID with Azure RBAC and kubelogin credentials", () => {
+    const kubelogin = (entraId: Record<string, unknown>) => (raw: Record<string, any>) => {
+        raw.cluster.credentials = { mode: "kubelogin", login: "azurecli" };
+        raw.cluster.entraId = entraId;
+    };
+
+    it("is refused when nothing gives the kubelogin identity Kubernetes rights, with the fix", () => {
+        const expected = refusal(kubelogin({}), "cluster.entraId.adminGroupObjectIds");
+        assert.match(expected, /^an Entra group the kubelogin identity belongs to: with Azure RBAC, Owner or Contributor carry no Kubernetes rights/);
+        assert.match(expected, /Azure Kubernetes Service RBAC Cluster Admin", role b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b/);
+    });
+
+    it("is accepted with an admin group, or with Kubernetes RBAC instead of Azure RBAC", () => {
+        const ok = (edit: (raw: Record<string, any>) => void) => { const raw = labRaw(); edit(raw); return parseSettings(raw); };
+        assert.doesNotThrow(() => ok(kubelogin({ adminGroupObjectIds: ["5b7d3f2a-1c4e-4a8b-9f6d-2e1c0b9a8d7c"] })));
+        assert.doesNotThrow(() => ok(kubelogin({ azureRbac: false })));
+    });
+});
