@@ -132,29 +132,31 @@ func loginMatrix(t *testing.T, stack string, st fixtures.Stack) {
 		t.Fatalf("the JWT backend is mounted with type %q", got)
 	}
 	body := vaultinputs.Body(mount, mountInputs...)
-	// The program must hand Vault the cluster's issuer URL exactly as AKS reports it, as the
-	// discovery URL and as the bound issuer. Only then does the oracle move the issuer to loopback:
-	// the same path on a local TLS server whose discovery document names that URL as `issuer`,
-	// and trust that server's CA (AKS's issuer has a public certificate; the program sets no CA).
-	for _, key := range []string{"oidc_discovery_url", "bound_issuer"} {
-		if got := body[key]; got != st.Cluster.IssuerURL {
-			t.Fatalf("%s = %v, want the cluster's issuer URL %q exactly", key, got, st.Cluster.IssuerURL)
-		}
-	}
+	// The issuer moves to loopback: a local TLS server with the AKS issuer's path, whose discovery
+	// document names the loopback URL (with the trailing slash) as `issuer`, and whose CA is given
+	// as oidc_discovery_ca_pem (AKS's issuer has a public certificate; the program sets no CA).
+	// The program's URLs keep their own path: only the AKS origin is swapped for the loopback one,
+	// so a URL that differs from the issuer's (a missing trailing slash, another path) still
+	// differs, and the plugin decides what that means.
 	if _, ok := body["oidc_discovery_ca_pem"]; ok {
 		t.Fatalf("the program sets oidc_discovery_ca_pem, which the oracle would overwrite")
 	}
-	issuerURL, err := url.Parse(st.Cluster.IssuerURL)
+	aksIssuer, err := url.Parse(st.Cluster.IssuerURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-
 	cluster := akscluster.New(t, "", nil)
-	issuerServer := cluster.StartIssuer(t, issuerURL.Path)
+	issuerServer := cluster.StartIssuer(t, aksIssuer.Path)
 	// A pod's default token (no projected volume): the API server URL as audience, as on AKS.
 	cluster.APIAudiences = []string{"https://" + st.Cluster.FQDN, `"` + st.Cluster.FQDN + `"`}
-	body["oidc_discovery_url"] = cluster.Issuer
-	body["bound_issuer"] = cluster.Issuer
+	for _, key := range []string{"oidc_discovery_url", "bound_issuer"} {
+		s, _ := body[key].(string)
+		u, err := url.Parse(s)
+		if err != nil || u.Scheme != aksIssuer.Scheme || u.Host != aksIssuer.Host {
+			t.Fatalf("%s = %q: not on the cluster's issuer %s", key, s, st.Cluster.IssuerURL)
+		}
+		body[key] = strings.TrimSuffix(issuerServer.URL, "/") + u.Path
+	}
 	body["oidc_discovery_ca_pem"] = akscluster.CACertPEM(issuerServer)
 
 	host := pluginhost.Start(t, jwtplugin.Factory)
