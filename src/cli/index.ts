@@ -236,6 +236,14 @@ export function buildCli(
         .exitOverride()
         .showHelpAfterError();
 
+    addPlanCommand(program, io);
+    for (const operation of OPERATIONS) addOperationCommand(program, io, operation, runOperationFn, outcome);
+    addDoctorCommand(program, io, outcome);
+    return program;
+}
+
+/** `plan`, the default command: the offline plan under Pulumi's mock runtime. */
+function addPlanCommand(program: Command, io: CliIO): void {
     program
         .command("plan", { isDefault: true })
         .description("offline plan (the default): evaluate the program under Pulumi's mock runtime; no CLI, cloud or credentials")
@@ -248,103 +256,109 @@ export function buildCli(
             if (flags.json) line(io.stdout, JSON.stringify(planJson(plan)));
             else io.stdout.write(renderPlan(plan));
         });
+}
 
-    for (const operation of OPERATIONS) {
-        const cmd = program
-            .command(operation)
-            .description(DESCRIPTIONS[operation])
-            .option("--stack <name>", "stack name", "dev")
-            .option("--json", "one JSON object per line (events, then the result or the error)");
-        // refresh reads every resource in the state; a stage would mean nothing to it.
-        if (operation !== "outputs" && operation !== "refresh") cmd.addOption(stageOption());
-        if (MUTATING.includes(operation)) cmd.option("--yes", "confirm: this changes resources");
-        if (operation === "up" || operation === "destroy") cmd.option("--single-update", "one update for the whole requested graph, not one per stage");
-        if (operation === "preview") cmd.option("--create-stack", "create the stack if it does not exist yet (default: a missing stack is an error)");
-        if (operation === "up") cmd.option("--verify", "after a successful up, run the doctor's checks on the live deployment (retried while pods start)");
-        if (operation === "up" || operation === "preview" || operation === "destroy") {
-            cmd.option("--policy-pack <dir...>", "policy pack folder(s) to enforce (default: policies/ if it holds a pack)")
-                .option("--no-policies", "enforce no policy pack");
-        }
-        cmd.option("--backend-url <url>", "Pulumi backend (default: the one the Pulumi CLI uses: PULUMI_BACKEND_URL, Pulumi.yaml backend.url or `pulumi login`; not logged in: a file backend in .pulumi-state/)")
-            .option("--secrets-provider <provider>", "passphrase (default) or e.g. azurekeyvault://<vault>.vault.azure.net/keys/<key>");
-        cmd.action(async (flags: OperationFlags) => {
-            if (MUTATING.includes(operation) && !flags.yes) {
-                throw new UsageError(`${operation} changes resources of stack "${flags.stack}"; pass --yes to confirm (run \`preview\` first to see what would change)`);
-            }
-            // Fail on bad settings before Pulumi starts; the program itself reads the same file. Its
-            // `stage` key is the default --stage, as for `plan`, so both build the same graph.
-            const stage = operation === "up" || operation === "preview" ? flags.stage ?? readStackFile(io.projectDir, flags.stack).stage : flags.stage;
-            // A pack the user names is relative to where they run the command; the default is ours.
-            const policyPacks = flags.policies === false
-                ? []
-                : flags.policyPack?.map((p) => path.resolve(p)) ?? defaultPolicyPacks(io.projectDir);
-            const controller = new AbortController();
-            let interrupted = false;
-            const reachesChildren = io.interruptReachesChildren ?? process.stdin.isTTY === true;
-            const removeInterrupt = (io.onInterrupt ?? ((h) => { process.on("SIGINT", h); return () => process.removeListener("SIGINT", h); }))(() => {
-                if (!interrupted && reachesChildren) {
-                    // Ctrl-C on a terminal already reached pulumi, which is stopping cleanly. A
-                    // second SIGINT from us would make it terminate at once, leaving pending
-                    // operations (and a lock) behind; only a second Ctrl-C forces it.
-                    interrupted = true;
-                    line(io.stderr, "cancelling: pulumi is stopping the update cleanly (Ctrl-C again to force; rerun to continue)...");
-                    return;
-                }
-                interrupted = true;
-                line(io.stderr, "cancelling the running update (it stops cleanly; rerun to continue)...");
-                controller.abort();
-            });
-            announceBackend(io, { backendUrl: flags.backendUrl, env: io.env, projectDir: io.projectDir }, flags.json === true);
-            const view = progress(io, flags.json === true);
-            try {
-                const result = await runOperationFn({
-                    operation,
-                    stack: flags.stack,
-                    stage,
-                    singleUpdate: flags.singleUpdate,
-                    createStack: flags.createStack,
-                    policyPacks,
-                    backendUrl: flags.backendUrl,
-                    secretsProvider: flags.secretsProvider,
-                    onEvent: view.onEvent,
-                    signal: controller.signal,
-                    projectDir: io.projectDir,
-                    env: io.env,
-                });
-                await view.finish();
-                printResult(io, result, flags.json === true);
-                if (operation === "up" && flags.verify) {
-                    try {
-                        const report = await verify(
-                            {
-                                outputs: () => readStackOutputs({
-                                    stack: flags.stack, projectDir: io.projectDir, env: io.env,
-                                    backendUrl: flags.backendUrl, secretsProvider: flags.secretsProvider,
-                                }),
-                            },
-                            { onAttempt: (n, r) => line(io.stderr, `verify: attempt ${n}: ${r.summary.fail} check(s) failing; retrying while pods start`) },
-                        );
-                        io.stdout.write(flags.json ? `${JSON.stringify({ type: "verify", ...JSON.parse(renderJson(report)) })}\n` : renderText(report, { showPassing: false }));
-                    } catch (err) {
-                        if (!(err instanceof VerifyError)) throw err;
-                        io.stdout.write(flags.json ? `${JSON.stringify({ type: "verify", ...JSON.parse(renderJson(err.report)) })}\n` : renderText(err.report, { showPassing: false }));
-                        outcome.exitCode = err.exitCode;
-                    }
-                }
-            } catch (err) {
-                // Cancelled through the terminal: pulumi stopped on its own signal and failed the
-                // step; report the cancel, not the failure.
-                const reported = interrupted && !(err instanceof CancelledError) && err instanceof AutomationError
-                    ? new CancelledError(stageOf(err))
-                    : err;
-                await view.finish(reported);
-                throw reported;
-            } finally {
-                removeInterrupt();
-            }
-        });
+/** One Automation API operation (`preview`, `up`, `destroy`, `refresh`, `outputs`) and its flags. */
+function addOperationCommand(
+    program: Command, io: CliIO, operation: Operation, runOperationFn: (o: RunOptions) => Promise<RunResult>, outcome: CliOutcome,
+): void {
+    const cmd = program
+        .command(operation)
+        .description(DESCRIPTIONS[operation])
+        .option("--stack <name>", "stack name", "dev")
+        .option("--json", "one JSON object per line (events, then the result or the error)");
+    // refresh reads every resource in the state; a stage would mean nothing to it.
+    if (operation !== "outputs" && operation !== "refresh") cmd.addOption(stageOption());
+    if (MUTATING.includes(operation)) cmd.option("--yes", "confirm: this changes resources");
+    if (operation === "up" || operation === "destroy") cmd.option("--single-update", "one update for the whole requested graph, not one per stage");
+    if (operation === "preview") cmd.option("--create-stack", "create the stack if it does not exist yet (default: a missing stack is an error)");
+    if (operation === "up") cmd.option("--verify", "after a successful up, run the doctor's checks on the live deployment (retried while pods start)");
+    if (operation === "up" || operation === "preview" || operation === "destroy") {
+        cmd.option("--policy-pack <dir...>", "policy pack folder(s) to enforce (default: policies/ if it holds a pack)")
+            .option("--no-policies", "enforce no policy pack");
     }
+    cmd.option("--backend-url <url>", "Pulumi backend (default: the one the Pulumi CLI uses: PULUMI_BACKEND_URL, Pulumi.yaml backend.url or `pulumi login`; not logged in: a file backend in .pulumi-state/)")
+        .option("--secrets-provider <provider>", "passphrase (default) or e.g. azurekeyvault://<vault>.vault.azure.net/keys/<key>");
+    cmd.action(async (flags: OperationFlags) => {
+        if (MUTATING.includes(operation) && !flags.yes) {
+            throw new UsageError(`${operation} changes resources of stack "${flags.stack}"; pass --yes to confirm (run \`preview\` first to see what would change)`);
+        }
+        // Fail on bad settings before Pulumi starts; the program itself reads the same file. Its
+        // `stage` key is the default --stage, as for `plan`, so both build the same graph.
+        const stage = operation === "up" || operation === "preview" ? flags.stage ?? readStackFile(io.projectDir, flags.stack).stage : flags.stage;
+        // A pack the user names is relative to where they run the command; the default is ours.
+        const policyPacks = flags.policies === false
+            ? []
+            : flags.policyPack?.map((p) => path.resolve(p)) ?? defaultPolicyPacks(io.projectDir);
+        const controller = new AbortController();
+        let interrupted = false;
+        const reachesChildren = io.interruptReachesChildren ?? process.stdin.isTTY === true;
+        const removeInterrupt = (io.onInterrupt ?? ((h) => { process.on("SIGINT", h); return () => process.removeListener("SIGINT", h); }))(() => {
+            if (!interrupted && reachesChildren) {
+                // Ctrl-C on a terminal already reached pulumi, which is stopping cleanly. A
+                // second SIGINT from us would make it terminate at once, leaving pending
+                // operations (and a lock) behind; only a second Ctrl-C forces it.
+                interrupted = true;
+                line(io.stderr, "cancelling: pulumi is stopping the update cleanly (Ctrl-C again to force; rerun to continue)...");
+                return;
+            }
+            interrupted = true;
+            line(io.stderr, "cancelling the running update (it stops cleanly; rerun to continue)...");
+            controller.abort();
+        });
+        announceBackend(io, { backendUrl: flags.backendUrl, env: io.env, projectDir: io.projectDir }, flags.json === true);
+        const view = progress(io, flags.json === true);
+        try {
+            const result = await runOperationFn({
+                operation,
+                stack: flags.stack,
+                stage,
+                singleUpdate: flags.singleUpdate,
+                createStack: flags.createStack,
+                policyPacks,
+                backendUrl: flags.backendUrl,
+                secretsProvider: flags.secretsProvider,
+                onEvent: view.onEvent,
+                signal: controller.signal,
+                projectDir: io.projectDir,
+                env: io.env,
+            });
+            await view.finish();
+            printResult(io, result, flags.json === true);
+            if (operation === "up" && flags.verify) {
+                try {
+                    const report = await verify(
+                        {
+                            outputs: () => readStackOutputs({
+                                stack: flags.stack, projectDir: io.projectDir, env: io.env,
+                                backendUrl: flags.backendUrl, secretsProvider: flags.secretsProvider,
+                            }),
+                        },
+                        { onAttempt: (n, r) => line(io.stderr, `verify: attempt ${n}: ${r.summary.fail} check(s) failing; retrying while pods start`) },
+                    );
+                    io.stdout.write(flags.json ? `${JSON.stringify({ type: "verify", ...JSON.parse(renderJson(report)) })}\n` : renderText(report, { showPassing: false }));
+                } catch (err) {
+                    if (!(err instanceof VerifyError)) throw err;
+                    io.stdout.write(flags.json ? `${JSON.stringify({ type: "verify", ...JSON.parse(renderJson(err.report)) })}\n` : renderText(err.report, { showPassing: false }));
+                    outcome.exitCode = err.exitCode;
+                }
+            }
+        } catch (err) {
+            // Cancelled through the terminal: pulumi stopped on its own signal and failed the
+            // step; report the cancel, not the failure.
+            const reported = interrupted && !(err instanceof CancelledError) && err instanceof AutomationError
+                ? new CancelledError(stageOf(err))
+                : err;
+            await view.finish(reported);
+            throw reported;
+        } finally {
+            removeInterrupt();
+        }
+    });
+}
 
+/** `doctor`, built in src/doctor, with this CLI's output streams and stack readers. */
+function addDoctorCommand(program: Command, io: CliIO, outcome: CliOutcome): void {
     // addCommand (unlike .command) inherits nothing: copy the output streams and exitOverride, or
     // `--help` would write to the real stdout and exit the process.
     const inherit = (cmd: Command) => program.addCommand(cmd.copyInheritedSettings(program));
@@ -362,7 +376,6 @@ export function buildCli(
         write: (text) => io.stdout.write(text),
         setExitCode: (code) => { outcome.exitCode = code; },
     }));
-    return program;
 }
 
 /** This package's version (package.json next to the sources). */
