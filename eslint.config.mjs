@@ -6,7 +6,7 @@ import tseslint from "typescript-eslint";
 import pulumi from "@pulumi/eslint-plugin";
 
 export default defineConfig(
-    { ignores: ["node_modules/**", "bin/**", "**/*.js"] },
+    { ignores: ["node_modules/**", "bin/**", "dist/**", "**/*.js"] },
     tseslint.configs.recommended,
     {
         files: ["**/*.ts"],

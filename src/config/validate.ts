@@ -5,6 +5,7 @@
 import { BlockList, isIPv4 } from "net";
 import { z } from "zod";
 import { trustProblems } from "./trust";
+import { didYouMean } from "./configKeys";
 import { deployFindings } from "./deployRules";
 import { EXIT } from "../exitCodes";
 import {
@@ -452,9 +453,43 @@ export function parseSettings(raw: unknown, configProblems: readonly SettingsPro
 function toProblem(raw: unknown, issue: z.core.$ZodIssue): SettingsProblem {
     if (issue.code === "unrecognized_keys") {
         const keys = issue.keys.map((k) => formatKey([...issue.path, k]));
-        return { key: keys.join(", "), found: keys.length === 1 ? "an unknown key" : "unknown keys", expected: "only the keys in docs/configuration.md (a typo?)" };
+        const known = knownKeysAt(settingsSchema, issue.path);
+        const guesses = issue.keys.map((k) => didYouMean(k, known)).filter((g): g is string => g !== undefined);
+        const expected = guesses.length > 0
+            ? `did you mean ${guesses.map((g) => `\`${formatKey([...issue.path, g])}\``).join(", ")}? (only the keys in docs/configuration.md)`
+            : "only the keys in docs/configuration.md (a typo?)";
+        return { key: keys.join(", "), found: keys.length === 1 ? "an unknown key" : "unknown keys", expected };
     }
     const key = formatKey(issue.path);
     // The message is what is expected, worded by src/config/wording.ts or the schema's own.
     return { key, found: render(key, valueAt(raw, issue.path)), expected: issue.message };
+}
+
+interface ZodInternals {
+    _zod: {
+        def: { type: string; shape?: Record<string, unknown>; innerType?: unknown; in?: unknown; options?: unknown[]; element?: unknown };
+    };
+}
+
+/** The schema nodes under wrappers (optional, default, prefault, transform pipes, unions). */
+function unwrapSchema(node: unknown): ZodInternals[] {
+    const def = (node as ZodInternals)._zod.def;
+    if (def.innerType !== undefined) return unwrapSchema(def.innerType);
+    if (def.type === "pipe" && def.in !== undefined) return unwrapSchema(def.in);
+    if (def.type === "union" && def.options !== undefined) return def.options.flatMap(unwrapSchema);
+    return [node as ZodInternals];
+}
+
+/** The keys the schema allows in the object at `path` (for a "did you mean"). */
+function knownKeysAt(schema: z.ZodType, path: ReadonlyArray<PropertyKey>): string[] {
+    let nodes = unwrapSchema(schema);
+    for (const part of path) {
+        nodes = nodes.flatMap((n) => {
+            const def = n._zod.def;
+            if (typeof part === "number") return def.type === "array" && def.element !== undefined ? unwrapSchema(def.element) : [];
+            const child = def.type === "object" ? def.shape?.[String(part)] : undefined;
+            return child === undefined ? [] : unwrapSchema(child);
+        });
+    }
+    return [...new Set(nodes.flatMap((n) => (n._zod.def.type === "object" ? Object.keys(n._zod.def.shape ?? {}) : [])))];
 }

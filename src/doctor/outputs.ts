@@ -4,26 +4,12 @@
  */
 import { z } from "zod";
 import { EXIT } from "../exitCodes";
+import { stackOutputsSchema } from "../program/outputs";
+import { settingsErrorMap } from "../config/wording";
 import { Expectations, InjectionMode } from "./types";
 
-const workload = z.object({
-    namespace: z.string().min(1),
-    serviceAccount: z.string().min(1),
-    role: z.string().min(1),
-    policy: z.string().optional(),
-    files: z.array(z.string()).default([]),
-});
-
-const outputsSchema = z.object({
-    kubeconfig: z.string().min(1).optional(),
-    injectorNamespace: z.string().min(1),
-    vaultAuthPath: z.string().min(1).optional(),
-    apiServerUrl: z.string().optional(),
-    oidcIssuerUrl: z.string().optional(),
-    vaultAuthMethod: z.enum(["kubernetes", "jwt"]).optional(),
-    vaultJwtAudience: z.string().optional(),
-    workloads: z.record(z.string(), workload).default({}),
-});
+/** The program's own output definition; the doctor needs the injector's namespace. */
+const outputsSchema = stackOutputsSchema.extend({ injectorNamespace: z.string().min(1) });
 
 /** One output as the Automation API returns it. */
 export interface OutputValue {
@@ -63,13 +49,13 @@ export function expectationsFromOutputs(outputs: OutputMap, modes: Record<string
     if (needKubeconfig && (values.kubeconfig === undefined || values.kubeconfig === "")) {
         throw new DoctorInputError("stack output `kubeconfig`: missing (run `up` through the cluster stage, or pass --kubeconfig)");
     }
-    const parsed = outputsSchema.safeParse(values);
+    const parsed = outputsSchema.safeParse(values, { error: settingsErrorMap });
     if (!parsed.success) {
         const issue = parsed.error.issues[0];
         const key = issue.path.map(String).join(".");
         const stage: Record<string, string> = { kubeconfig: "cluster", injectorNamespace: "injector" };
         const hint = stage[key] !== undefined ? ` (run \`up\` through the ${stage[key]} stage)` : "";
-        throw new DoctorInputError(`stack output \`${key}\`: ${issue.message}${hint}`);
+        throw new DoctorInputError(`stack output \`${key}\`: expected ${issue.message}${hint}`);
     }
     const o = parsed.data;
     return {

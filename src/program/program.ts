@@ -14,6 +14,7 @@ import { VaultJwtAuth, defaultJwtAudience } from "../components/vault/vaultJwtAu
 import { VaultKv } from "../components/vault/vaultKv";
 import { writeVaultCaCertFile } from "../components/vault/caCertFile";
 import { SeedValueArgs, WorkloadBinding } from "../components/workload/workloadBinding";
+import { ProgramOutputs } from "./outputs";
 import { STAGES, Stage } from "./stages";
 import { defaultPolicyPrefix, kvAccess, normalizePolicy } from "../config/trust";
 
@@ -27,9 +28,7 @@ export interface ProgramOptions {
     vaultCaCertDir?: string;
 }
 
-export interface ProgramOutputs {
-    [key: string]: unknown;
-}
+export type { ProgramOutputs } from "./outputs";
 
 function includes(stage: Stage, wanted: Stage): boolean {
     return STAGES.indexOf(wanted) <= STAGES.indexOf(stage);
@@ -136,7 +135,7 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
     outputs.kvMountPath = kv.path;
     if (!includes(stage, "workloads")) return outputs;
 
-    const workloads: Record<string, unknown> = {};
+    const workloads: NonNullable<ProgramOutputs["workloads"]> = {};
     const access = kvAccess(settings.workloads, settings.kv.external);
     const policyPrefix = settings.vault.policyPrefix ?? defaultPolicyPrefix(pulumi.getProject(), pulumi.getStack());
     // A namespace another workload uses outlives the workload that created it: deleting a

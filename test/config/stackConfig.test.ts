@@ -74,6 +74,22 @@ describe("stack config: every key known", () => {
     });
 });
 
+describe("settings: unknown nested keys", () => {
+    it("suggests the key meant, inside objects, lists, defaults and unions", () => {
+        const raw = labRaw();
+        raw.injector.replica = 3;
+        raw.workloads[0].secret = [];
+        raw.cluster.systemPool.vmsize = "Standard_D4s_v3";
+        raw.workloads[0].seed[0].writeonce = true;
+        let problems: SettingsProblem[] = [];
+        try { parseSettings(raw); } catch (err) { problems = (err as SettingsError).problems; }
+        assert.match(at(problems, "injector.replica").expected, /did you mean `injector.replicas`\?/);
+        assert.match(at(problems, "workloads[0].secret").expected, /did you mean `workloads\[0\].secrets`\?/);
+        assert.match(at(problems, "cluster.systemPool.vmsize").expected, /did you mean `cluster.systemPool.vmSize`\?/);
+        assert.match(at(problems, "workloads[0].seed[0].writeonce").expected, /did you mean `workloads\[0\].seed\[0\].writeOnce`\?/);
+    });
+});
+
 describe("stack config: credentials only as secrets", () => {
     it("refuses a plain vaultToken with the --secret command, never echoing it", async () => {
         const { problems, message } = await loadProblems({ ...labRaw(), vaultToken: TOKEN });
