@@ -5,13 +5,16 @@
  *
  *   npm run generate:chart-keys
  */
-import { writeFileSync } from "fs";
+import { existsSync, writeFileSync } from "fs";
 import * as path from "path";
 import { chartKeysFromReference, renderChartKeys } from "./chartKeyTree";
 
 const root = path.resolve(__dirname, "..");
-const reference = path.resolve(root, "..", "shared", "reference", "vault-helm");
+// ../shared/reference when it is checked out next to the project, else the snapshot the tests
+// also fall back to (test/reference, refreshed from ../shared by hand).
+const shared = path.resolve(root, "..", "shared", "reference", "vault-helm");
+const reference = existsSync(shared) ? shared : path.join(root, "test", "reference", "vault-helm");
 const target = path.join(root, "policies", "chartKeys.generated.json");
 const file = chartKeysFromReference(reference);
 writeFileSync(target, renderChartKeys(file));
-console.log(`wrote ${path.relative(root, target)}: chart versions ${Object.keys(file.versions).join(", ")}`);
+console.log(`wrote ${path.relative(root, target)} from ${path.relative(root, reference)}: chart versions ${Object.keys(file.versions).join(", ")}`);
