@@ -85,10 +85,17 @@ describe("GitHub workflows", () => {
         const wf = load("preview.yml");
         const pulumi = action(wf, "pulumi/actions");
         assert.equal(pulumi.with?.command, "preview");
-        assert.equal(pulumi.with?.policyPacks, "policies");
-        // The pack config derived from the stack's config (allowWildcard roles) goes with it.
-        const configStep = steps(wf).find((st) => st.run?.startsWith("npm run -s policy:config"));
-        assert.equal(configStep?.run, 'npm run -s policy:config -- "$STACK" > "$RUNNER_TEMP/policy-config.json"');
+        // The pack and the platform's pack config come from the base branch's checkout, so a pull
+        // request cannot edit its own guardrails or exemptions and be judged by the edit.
+        const base = steps(wf).find((st) => st.uses?.startsWith("actions/checkout@") && st.with?.path === "guardrails");
+        assert.equal(base?.with?.ref, "${{ github.event.pull_request.base.sha }}");
+        assert.equal(base?.with?.["persist-credentials"], false);
+        assert.equal(pulumi.with?.policyPacks, "guardrails/policies");
+        const configStep = steps(wf).find((st) => st.run?.includes("policyPackConfig.ts"));
+        assert.equal(
+            configStep?.run,
+            'npx ts-node --transpile-only guardrails/scripts/policyPackConfig.ts "$STACK" > "$RUNNER_TEMP/policy-config.json"',
+        );
         assert.equal(pulumi.with?.policyPackConfigs, "${{ runner.temp }}/policy-config.json");
         assert.equal(pulumi.with?.["comment-on-pr"], true);
         // The pack runs from the program's own install: npm ci comes before the preview.
@@ -125,9 +132,10 @@ describe("GitHub workflows", () => {
             const used = steps(wf).map((st) => `${st.uses?.split("@")[0] ?? st.run?.split(" ").slice(0, 3).join(" ")}: ${secretsOf(st).join(" ")}`);
             assert.deepEqual(used, [
                 "actions/checkout: ",
+                "actions/checkout: ",
                 "actions/setup-node: ",
                 "npm ci --no-audit: ",
-                "npm run -s: ",
+                "npx ts-node --transpile-only: ",
                 "azure/login: PREVIEW_AZURE_CLIENT_ID PREVIEW_AZURE_SUBSCRIPTION_ID PREVIEW_AZURE_TENANT_ID",
                 "pulumi/actions: GITHUB_TOKEN PREVIEW_AZURE_CLIENT_ID PREVIEW_AZURE_SUBSCRIPTION_ID PREVIEW_AZURE_TENANT_ID PREVIEW_PULUMI_ACCESS_TOKEN PREVIEW_PULUMI_CONFIG_PASSPHRASE PREVIEW_VAULT_TOKEN",
             ]);
