@@ -2,6 +2,7 @@ import { AuthBackendRole } from "@pulumi/vault/kubernetes";
 import { AuthBackendRole as JwtAuthBackendRole } from "@pulumi/vault/jwt";
 import { validateResourceOfType } from "@pulumi/policy";
 import { ResourcePolicyFactory, withDefaults } from "./lib";
+import { MAX_TOKEN_TTL_SECONDS } from "../src/config/schema";
 
 export const NAME = "vault-role-token-ttl";
 
@@ -10,7 +11,8 @@ export interface TokenTtlConfig {
     maxTtlSeconds: number;
 }
 
-const DEFAULTS: TokenTtlConfig = { maxTtlSeconds: 86400 };
+// The same limit the settings schema enforces on workloads' tokenTtl and tokenMaxTtl.
+const DEFAULTS: TokenTtlConfig = { maxTtlSeconds: MAX_TOKEN_TTL_SECONDS };
 
 /** The token fields Kubernetes and JWT roles share (Vault's tokenutil). */
 interface RoleTtls {

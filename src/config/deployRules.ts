@@ -101,9 +101,41 @@ function injectorSchedulingFindings(root: Record<string, unknown>): DeployFindin
     }];
 }
 
+/**
+ * The built-in role that gives an Entra identity every Kubernetes right on an AKS cluster with
+ * Azure RBAC (learn.microsoft.com/azure/role-based-access-control/built-in-roles/containers:
+ * "Azure Kubernetes Service RBAC Cluster Admin").
+ */
+export const AKS_RBAC_CLUSTER_ADMIN_ROLE = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b";
+
+/**
+ * With Entra ID and Azure RBAC (`entraId.azureRbac`, the default), Kubernetes rights come only
+ * from Azure role assignments on the cluster or from the admin groups: Owner or Contributor on
+ * the subscription carry none, so a kubelogin identity without either gets 403 on every
+ * Kubernetes resource and the Helm release. The program does not grant the role itself (that
+ * needs roleAssignments/write, which a Contributor deploy identity lacks), so the config must say
+ * how the identity is covered: an admin group, or Kubernetes RBAC instead of Azure RBAC.
+ */
+function entraRbacFindings(root: Record<string, unknown>): DeployFinding[] {
+    const cluster = record(root.cluster);
+    if (cluster.mode !== "create" || record(cluster.credentials).mode !== "kubelogin" || cluster.entraId === undefined) return [];
+    const entra = record(cluster.entraId);
+    const groups = Array.isArray(entra.adminGroupObjectIds) ? entra.adminGroupObjectIds : [];
+    if (entra.azureRbac === false || groups.length > 0) return [];
+    return [{
+        key: "cluster.entraId.adminGroupObjectIds",
+        found: groups,
+        expected:
+            "an Entra group the kubelogin identity belongs to: with Azure RBAC, Owner or Contributor carry no Kubernetes rights and every Kubernetes call " +
+            `would get 403 (or grant the identity "Azure Kubernetes Service RBAC Cluster Admin", role ${AKS_RBAC_CLUSTER_ADMIN_ROLE}, on the cluster ` +
+            "and list a group holding it here)",
+    }];
+}
+
 export const DEPLOY_RULES: ReadonlyArray<(root: Record<string, unknown>) => DeployFinding[]> = [
     caCertChartFindings,
     injectorSchedulingFindings,
+    entraRbacFindings,
 ];
 
 export function deployFindings(input: unknown): DeployFinding[] {

@@ -199,6 +199,16 @@ export const vaultSchema = z
     .strict()
     .describe("The external Vault.");
 
+/**
+ * Chart versions whose values.yaml the guardrails embed (policies/chartKeys.generated.json; a
+ * test keeps the two lists equal): the chart-key guardrail cannot check values for any other.
+ */
+export const SUPPORTED_CHART_VERSIONS = ["0.25.0", "0.34.1"] as const;
+
+/** Longest Vault token TTL a workload may ask for: the guardrail vault-role-token-ttl's default limit. */
+export const MAX_TOKEN_TTL_SECONDS = 86400;
+const TTL_LIMIT = `at most ${MAX_TOKEN_TTL_SECONDS} seconds (24 h, the limit of the guardrail vault-role-token-ttl)`;
+
 /** The injector pods' own requests and limits (the chart sets none). */
 export const INJECTOR_RESOURCES = { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } } as const;
 
@@ -212,15 +222,24 @@ export const injectorSchema = z
         chartVersion: z
             .string()
             .regex(EXACT_SEMVER, "an exact chart version such as 0.34.1 (no ranges)")
+            .refine((v) => !EXACT_SEMVER.test(v) || (SUPPORTED_CHART_VERSIONS as readonly string[]).includes(v), {
+                message: `one of ${SUPPORTED_CHART_VERSIONS.join(", ")}: the versions whose values.yaml the guardrails check chart values against (add another with npm run generate:chart-keys)`,
+            })
             .default("0.34.1")
-            .describe("Exact vault chart version (a range would let `pulumi up` pick a new chart silently); 0.25.0 works too."),
+            .describe(`Exact vault chart version, one of ${SUPPORTED_CHART_VERSIONS.join(", ")} (the versions the guardrails know the values of).`),
         // https or an OCI registry: a chart fetched over plain http could be swapped on the way.
         chartRepository: z
             .string()
             .refine((v) => /^(https|oci):\/\/[^/\s]/.test(v) && URL.canParse(v), "an https:// or oci:// URL")
             .default("https://helm.releases.hashicorp.com")
             .describe("Chart repository: an https:// index holding the vault chart, or an oci:// registry path without the chart name (the chart is then <path>/vault; run `helm registry login` first)."),
-        replicas: z.number().int().min(1).max(10).default(2).describe("Injector replicas (leader election is always on); at least 2 with failurePolicy Fail."),
+        replicas: z
+            .number()
+            .int()
+            .min(2, "at least 2: one injector is a single point of failure whatever the failure policy (the guardrail vault-injector-high-availability requires 2)")
+            .max(10)
+            .default(2)
+            .describe("Injector replicas (leader election is always on), at least 2; one per node."),
         logLevel: z.enum(["trace", "debug", "info", "warn", "error"]).default("info").describe("Injector log level."),
         logFormat: z.enum(["standard", "json"]).default("standard").describe("Injector log format."),
         imageTag: z.string().optional().describe("vault-k8s image tag. Omitted: the chart's default for its version."),
@@ -450,8 +469,8 @@ export const workloadSchema = z
             .regex(/^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/, "letters, digits, '_', '.' or '-' (a Vault role name has no '/')")
             .optional()
             .describe("Vault role name. Omitted: the workload name."),
-        tokenTtl: z.number().int().positive().max(31 * 24 * 3600).default(3600).describe("Token TTL in seconds."),
-        tokenMaxTtl: z.number().int().positive().max(31 * 24 * 3600).optional().describe("Token max TTL in seconds, at least tokenTtl. Omitted: the mount's."),
+        tokenTtl: z.number().int().positive().max(MAX_TOKEN_TTL_SECONDS, TTL_LIMIT).default(3600).describe("Token TTL in seconds, at most 86400."),
+        tokenMaxTtl: z.number().int().positive().max(MAX_TOKEN_TTL_SECONDS, TTL_LIMIT).optional().describe("Token max TTL in seconds, at least tokenTtl and at most 86400. Omitted: the mount's."),
         policies: z.array(z.string().min(1)).default(["default"]).describe("Vault policies the role carries besides the generated one; each must be in vault.allowedPolicies."),
         createNamespace: z.boolean().default(true).describe("Create the namespace (false when another workload or someone else creates it)."),
         secrets: z.array(secretFileSchema).default([]).describe("Files the agent renders under /vault/secrets: `{file, path, key, prefix}` or `{file, path, template}`."),

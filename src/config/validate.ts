@@ -234,9 +234,6 @@ function vaultProblems({ root }: RawSettings): SettingsProblem[] {
 function injectorProblems({ injector: inj, kubernetesAuth: auth }: RawSettings): SettingsProblem[] {
     const { problems, add } = problemList();
     if (inj === undefined) return problems;
-    if (inj.failurePolicy === "Fail" && inj.replicas < 2) {
-        add("injector.replicas", inj.replicas, "at least 2 with injector.failurePolicy Fail (one replica down would block every pod), or failurePolicy Ignore");
-    }
     if (reviewerOf(auth) === "clientJwt" && inj.reviewerTokenRotation !== undefined) {
         add("injector.reviewerTokenRotation", inj.reviewerTokenRotation, "unset with kubernetesAuth.reviewer clientJwt (there is no reviewer token to rotate)");
     }

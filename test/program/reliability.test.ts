@@ -187,7 +187,7 @@ describe("reliability", () => {
                 setAt(raw, "injector.reviewerTokenRotation", "2026-01");
                 setAt(raw, "vault.caCertPem", TEST_CA);
                 setAt(raw, "cluster.credentials", { mode: "kubelogin", login: "azurecli" });
-                setAt(raw, "cluster.entraId", {});
+                setAt(raw, "cluster.entraId", { adminGroupObjectIds: ["5b7d3f2a-1c4e-4a8b-9f6d-2e1c0b9a8d7c"] });
             }, { preview: true });
             assert.equal(run.cloud.calls.filter((c) => c.token.includes("Credentials")).length, 0);
             assert.equal(run.cloud.of("random:index/randomId:RandomId").length, 1);

@@ -112,7 +112,7 @@ describe("secrets sealed", () => {
         const run = await runLab((raw) => {
             everything(raw);
             setAt(raw, "cluster.credentials", { mode: "kubelogin", login: "spn", clientId: "0b0e5a6e-1c1d-4f5e-9a8b-7c6d5e4f3a2b", clientSecretConfig: "spnSecret" });
-            setAt(raw, "cluster.entraId", {});
+            setAt(raw, "cluster.entraId", { adminGroupObjectIds: ["5b7d3f2a-1c4e-4a8b-9f6d-2e1c0b9a8d7c"] });
         });
         const creds = credentialsOf(run);
         assertSealed(run.cloud.resources, creds);

@@ -124,7 +124,7 @@ describe("the program on an Entra ID cluster (cluster.credentials.mode kubelogin
     it("asks Azure for user credentials, never admin ones, and hands the provider a secret kubelogin kubeconfig", async () => {
         const run = await runLab((raw) => {
             setAt(raw, "cluster.credentials", { mode: "kubelogin", login: "spn", clientId: SPN_ID, clientSecretConfig: "spnSecret" });
-            setAt(raw, "cluster.entraId", {});
+            setAt(raw, "cluster.entraId", { adminGroupObjectIds: ["5b7d3f2a-1c4e-4a8b-9f6d-2e1c0b9a8d7c"] });
         });
         const tokens = run.cloud.calls.map((c) => c.token);
         assert.ok(tokens.includes("azure-native:containerservice:listManagedClusterUserCredentials"));
