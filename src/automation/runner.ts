@@ -13,6 +13,7 @@ import {
     StackMissingError, StageFailedError, UnsafeStageError,
 } from "./errors";
 import { ChangeSummary, EngineCall, EngineEvent, StackEngine, StackOutput } from "./engine";
+import { PlannedStage, planDestroy, planUp } from "./planner";
 import { STAGES, Stage, deployedStage, stageIndex } from "../program/stages";
 
 export const OPERATIONS = ["preview", "up", "destroy", "refresh", "outputs"] as const;
@@ -55,7 +56,7 @@ export interface RunRequest {
 export type StageStatus = "skipped" | "previewing" | "updating" | "destroying" | "refreshing" | "done" | "failed";
 
 export type RunEvent =
-    | { type: "plan"; operation: Operation; stages: Array<{ stage: Stage; run: boolean; reason?: string }> }
+    | { type: "plan"; operation: Operation; stages: PlannedStage[] }
     | { type: "stage"; stage: Stage; status: StageStatus; changes?: ChangeSummary; reason?: string }
     | { type: "resource"; stage: Stage; phase: Phase; op: string; urn: string; resourceType: string; name: string; status: "started" | "done" | "failed" }
     | { type: "diagnostic"; stage: Stage; severity: string; message: string; urn?: string }
@@ -130,57 +131,69 @@ class Tracker {
     };
 }
 
-export async function runOperation(engine: StackEngine, req: RunRequest): Promise<RunResult> {
-    const emit = (e: RunEvent) => req.onEvent?.(e);
-    const retry: RetryPolicy = { ...DEFAULT_RETRY, ...req.retry };
-    const sleep = req.sleep ?? sleepFor;
-    const policyPacks = req.policyPacks ?? [];
-    const applied: Stage[] = [];
-    const reports: StageReport[] = [];
-    const result: RunResult = { operation: req.operation, stack: engine.stackName, stages: reports };
+/**
+ * Runs planned steps against the engine: each command is tracked, a locked stack is waited out,
+ * a cancel stops before the next command, and engine errors become the runner's typed errors.
+ */
+class Executor {
+    readonly emit = (e: RunEvent): void => this.req.onEvent?.(e);
+    /** Stages applied so far in this run (reported by `StageFailedError`, so the caller knows where it stopped). */
+    readonly applied: Stage[] = [];
+    private readonly retry: RetryPolicy;
+    private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+    private readonly policyPacks: string[];
 
-    const checkCancelled = (stage?: Stage) => {
-        if (req.signal?.aborted) throw new CancelledError(stage);
-    };
+    constructor(readonly engine: StackEngine, readonly req: RunRequest) {
+        this.retry = { ...DEFAULT_RETRY, ...req.retry };
+        this.sleep = req.sleep ?? sleepFor;
+        this.policyPacks = req.policyPacks ?? [];
+    }
+
+    private checkCancelled(stage?: Stage): void {
+        if (this.req.signal?.aborted) throw new CancelledError(stage);
+    }
 
     /** Waits out someone else's update (never cancels it); gives up after the retry budget. */
-    async function waitForLock(stage: Stage, phase: Phase, attempt: number): Promise<void> {
-        if (attempt >= retry.attempts) throw new StackLockedError(engine.stackName, attempt);
-        const delayMs = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
-        emit({ type: "retry", stage, phase, attempt, delayMs });
-        await sleep(delayMs, req.signal);
+    private async waitForLock(stage: Stage, phase: Phase, attempt: number): Promise<void> {
+        if (attempt >= this.retry.attempts) throw new StackLockedError(this.engine.stackName, attempt);
+        const delayMs = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
+        this.emit({ type: "retry", stage, phase, attempt, delayMs });
+        await this.sleep(delayMs, this.req.signal);
     }
 
     /**
      * One engine command; errors become the runner's typed errors. A locked stack is waited out
      * and retried here, unless `onConflict` is "throw" (the caller must redo more than this step).
      */
-    async function step(stage: Stage, phase: Phase, run: (call: EngineCall) => Promise<ChangeSummary>, onConflict: "retry" | "throw" = "retry"): Promise<{ changes: ChangeSummary; violations: PolicyViolation[] }> {
+    async step(
+        stage: Stage, phase: Phase, run: (call: EngineCall) => Promise<ChangeSummary>, onConflict: "retry" | "throw" = "retry",
+    ): Promise<{ changes: ChangeSummary; violations: PolicyViolation[] }> {
         for (let attempt = 1; ; attempt++) {
-            checkCancelled(stage);
-            const tracker = new Tracker(stage, phase, emit);
+            this.checkCancelled(stage);
+            const tracker = new Tracker(stage, phase, this.emit);
             try {
                 const changes = await run({
                     stage,
-                    policyPacks,
-                    policyPackConfigs: req.policyPackConfigs,
+                    policyPacks: this.policyPacks,
+                    policyPackConfigs: this.req.policyPackConfigs,
                     onEvent: tracker.onEvent,
-                    signal: req.signal,
+                    signal: this.req.signal,
                 });
                 // A cancel that arrives after the command finished stops the next step, not this one.
                 return { changes, violations: tracker.violations };
             } catch (err) {
-                checkCancelled(stage);
+                this.checkCancelled(stage);
                 if (err instanceof EngineConflict) {
                     if (onConflict === "throw") throw err;
-                    await waitForLock(stage, phase, attempt);
+                    await this.waitForLock(stage, phase, attempt);
                     continue;
                 }
-                if (err instanceof EngineStackMissing) throw new StackMissingError(engine.stackName);
+                if (err instanceof EngineStackMissing) throw new StackMissingError(this.engine.stackName);
                 const detail = tracker.errorMessage ?? (err instanceof Error ? err.message : String(err));
-                emit({ type: "stage", stage, status: "failed", reason: detail });
+                this.emit({ type: "stage", stage, status: "failed", reason: detail });
                 if (phase === "preview") throw new GateError(stage, tracker.violations, tracker.failedUrn, detail);
-                throw new StageFailedError(stage, req.operation === "destroy" ? "destroy" : phase, tracker.failedUrn, detail, [...applied]);
+                const failedPhase = this.req.operation === "destroy" ? "destroy" : phase;
+                throw new StageFailedError(stage, failedPhase, tracker.failedUrn, detail, [...this.applied]);
             }
         }
     }
@@ -190,130 +203,125 @@ export async function runOperation(engine: StackEngine, req: RunRequest): Promis
      * stack is locked when applying, the other update may have changed it: wait, then start again
      * from the preview, so what is applied is always what was just previewed and checked.
      */
-    async function gatedUp(stage: Stage, cut: Stage, applying: "updating" | "destroying"): Promise<ChangeSummary> {
+    async gatedUp(stage: Stage, cut: Stage, applying: "updating" | "destroying"): Promise<ChangeSummary> {
         for (let attempt = 1; ; attempt++) {
-            emit({ type: "stage", stage, status: "previewing" });
-            const gate = await step(stage, "preview", (call) => engine.preview({ ...call, stage: cut }));
+            this.emit({ type: "stage", stage, status: "previewing" });
+            const gate = await this.step(stage, "preview", (call) => this.engine.preview({ ...call, stage: cut }));
             if (gate.violations.length > 0) {
-                emit({ type: "stage", stage, status: "failed", reason: "policy" });
+                this.emit({ type: "stage", stage, status: "failed", reason: "policy" });
                 throw new GateError(stage, gate.violations, undefined, "mandatory policy violations");
             }
             if (applying === "updating") {
                 // Someone may have deployed a later stage since this run read the state: an update
                 // of the graph cut after `cut` would delete it.
-                const deployedNow = deployedStage(await engine.stateUrns());
+                const deployedNow = deployedStage(await this.engine.stateUrns());
                 if (deployedNow !== undefined && stageIndex(deployedNow) > stageIndex(cut)) throw new UnsafeStageError(cut, deployedNow, "up");
             }
-            emit({ type: "stage", stage, status: applying });
+            this.emit({ type: "stage", stage, status: applying });
             try {
-                return (await step(stage, "up", (call) => engine.up({ ...call, stage: cut }), "throw")).changes;
+                return (await this.step(stage, "up", (call) => this.engine.up({ ...call, stage: cut }), "throw")).changes;
             } catch (err) {
                 if (!(err instanceof EngineConflict)) throw err;
-                await waitForLock(stage, "up", attempt);
+                await this.waitForLock(stage, "up", attempt);
             }
         }
     }
 
-    async function open(create: boolean) {
+    async open(create: boolean): Promise<void> {
         try {
-            await engine.open(create);
+            await this.engine.open(create);
         } catch (err) {
-            if (err instanceof EngineStackMissing) throw new StackMissingError(engine.stackName);
+            if (err instanceof EngineStackMissing) throw new StackMissingError(this.engine.stackName);
             throw err;
         }
     }
 
-    const last = STAGES[STAGES.length - 1];
+    async deployed(): Promise<Stage | undefined> {
+        return deployedStage(await this.engine.stateUrns());
+    }
+}
+
+function skipped(reports: StageReport[], stages: PlannedStage[]): void {
+    for (const p of stages) if (!p.run) reports.push({ stage: p.stage, status: "skipped", reason: p.reason });
+}
+
+async function runRefresh(x: Executor, result: RunResult): Promise<void> {
+    await x.open(false);
+    const stage = (await x.deployed()) ?? STAGES[STAGES.length - 1];
+    x.emit({ type: "plan", operation: "refresh", stages: [{ stage, run: true, reason: "refresh reads every resource in the state" }] });
+    x.emit({ type: "stage", stage, status: "refreshing" });
+    const { changes } = await x.step(stage, "refresh", (call) => x.engine.refresh(call));
+    x.emit({ type: "stage", stage, status: "done", changes });
+    result.stages.push({ stage, status: "done", phase: "refresh", changes });
+}
+
+async function runUp(x: Executor, operation: "preview" | "up", result: RunResult): Promise<void> {
+    const req = x.req;
+    // A preview of a stack that does not exist fails (a mistyped --stack in CI must not
+    // create an empty stack), unless the caller asks for it.
+    await x.open(req.createStack ?? operation === "up");
+    const plan = planUp(await x.deployed(), { operation, stage: req.stage, singleUpdate: req.singleUpdate });
+    if (plan.refused) throw plan.refused;
+    x.emit({ type: "plan", operation, stages: plan.stages });
+    // Reports keep the plan's order: a skipped stage is reported where it stands.
+    for (const p of plan.stages) {
+        if (!p.run) {
+            skipped(result.stages, [p]);
+            continue;
+        }
+        if (operation === "preview") {
+            x.emit({ type: "stage", stage: p.stage, status: "previewing" });
+            const gate = await x.step(p.stage, "preview", (call) => x.engine.preview(call));
+            if (gate.violations.length > 0) throw new GateError(p.stage, gate.violations, undefined, "mandatory policy violations");
+            x.emit({ type: "stage", stage: p.stage, status: "done", changes: gate.changes });
+            result.stages.push({ stage: p.stage, status: "done", phase: "preview", changes: gate.changes });
+            continue;
+        }
+        const changes = await x.gatedUp(p.stage, p.stage, "updating");
+        x.applied.push(p.stage);
+        x.emit({ type: "stage", stage: p.stage, status: "done", changes });
+        result.stages.push({ stage: p.stage, status: "done", phase: "up", changes });
+    }
+    if (operation === "up") result.outputs = await x.engine.outputs();
+}
+
+async function runDestroy(x: Executor, result: RunResult): Promise<void> {
+    await x.open(false);
+    const plan = planDestroy(await x.deployed(), { stage: x.req.stage, singleUpdate: x.req.singleUpdate });
+    x.emit({ type: "plan", operation: "destroy", stages: plan.stages });
+    skipped(result.stages, plan.stages);
+    for (const { stage, cut } of plan.steps) {
+        let changes: ChangeSummary;
+        if (cut === undefined) {
+            x.emit({ type: "stage", stage, status: "destroying" });
+            changes = (await x.step(stage, "destroy", (call) => x.engine.destroy(call))).changes;
+        } else {
+            changes = await x.gatedUp(stage, cut, "destroying");
+        }
+        x.applied.push(stage);
+        x.emit({ type: "stage", stage, status: "done", changes });
+        result.stages.push({ stage, status: "done", phase: cut === undefined ? "destroy" : "up", changes });
+    }
+}
+
+export async function runOperation(engine: StackEngine, req: RunRequest): Promise<RunResult> {
+    const x = new Executor(engine, req);
+    const result: RunResult = { operation: req.operation, stack: engine.stackName, stages: [] };
     switch (req.operation) {
-        case "outputs": {
-            await open(false);
+        case "outputs":
+            await x.open(false);
             result.outputs = await engine.outputs();
             return result;
-        }
-        case "refresh": {
-            await open(false);
-            const stage = deployedStage(await engine.stateUrns()) ?? last;
-            emit({ type: "plan", operation: "refresh", stages: [{ stage, run: true, reason: "refresh reads every resource in the state" }] });
-            emit({ type: "stage", stage, status: "refreshing" });
-            const { changes } = await step(stage, "refresh", (call) => engine.refresh(call));
-            emit({ type: "stage", stage, status: "done", changes });
-            reports.push({ stage, status: "done", phase: "refresh", changes });
+        case "refresh":
+            await runRefresh(x, result);
             return result;
-        }
         case "preview":
-        case "up": {
-            // A preview of a stack that does not exist fails (a mistyped --stack in CI must not
-            // create an empty stack), unless the caller asks for it.
-            await open(req.createStack ?? req.operation === "up");
-            const target = req.stage ?? last;
-            const deployed = deployedStage(await engine.stateUrns());
-            if (deployed !== undefined && stageIndex(deployed) > stageIndex(target)) {
-                throw new UnsafeStageError(target, deployed, req.operation);
-            }
-            const single = req.operation === "preview" || req.singleUpdate === true;
-            // Start at the highest deployed stage: its graph holds every earlier stage, so a
-            // resumed run re-applies them as part of it rather than one by one.
-            const start = single ? stageIndex(target) : Math.max(0, deployed === undefined ? 0 : stageIndex(deployed));
-            const planned = STAGES.map((stage, i) => {
-                if (i > stageIndex(target)) return { stage, run: false, reason: `after --stage ${target}` };
-                if (i < start) return { stage, run: false, reason: single ? `included in ${target}` : "already applied; part of every later stage's graph" };
-                return { stage, run: true };
-            });
-            emit({ type: "plan", operation: req.operation, stages: planned });
-            for (const p of planned) {
-                if (!p.run) {
-                    reports.push({ stage: p.stage, status: "skipped", reason: p.reason });
-                    continue;
-                }
-                if (req.operation === "preview") {
-                    emit({ type: "stage", stage: p.stage, status: "previewing" });
-                    const gate = await step(p.stage, "preview", (call) => engine.preview(call));
-                    if (gate.violations.length > 0) throw new GateError(p.stage, gate.violations, undefined, "mandatory policy violations");
-                    emit({ type: "stage", stage: p.stage, status: "done", changes: gate.changes });
-                    reports.push({ stage: p.stage, status: "done", phase: "preview", changes: gate.changes });
-                    continue;
-                }
-                const changes = await gatedUp(p.stage, p.stage, "updating");
-                applied.push(p.stage);
-                emit({ type: "stage", stage: p.stage, status: "done", changes });
-                reports.push({ stage: p.stage, status: "done", phase: "up", changes });
-            }
-            if (req.operation === "up") result.outputs = await engine.outputs();
+        case "up":
+            await runUp(x, req.operation, result);
             return result;
-        }
-        case "destroy": {
-            await open(false);
-            const lowest = req.stage ?? STAGES[0];
-            const deployed = deployedStage(await engine.stateUrns());
-            const top = deployed === undefined ? -1 : stageIndex(deployed);
-            // Highest first: workloads go before the auth they log in with, which goes before the cluster.
-            const order = [...STAGES].reverse();
-            const planned = order.map((stage) => {
-                const i = stageIndex(stage);
-                if (i > top) return { stage, run: false, reason: "nothing deployed" };
-                if (i < stageIndex(lowest)) return { stage, run: false, reason: `below --stage ${lowest}; kept` };
-                return { stage, run: true };
-            });
-            emit({ type: "plan", operation: "destroy", stages: planned });
-            const toRun = planned.filter((p) => p.run).map((p) => p.stage);
-            for (const p of planned) if (!p.run) reports.push({ stage: p.stage, status: "skipped", reason: p.reason });
-            const batches = req.singleUpdate === true && toRun.length > 0 ? [toRun[toRun.length - 1]] : toRun;
-            for (const stage of batches) {
-                const i = stageIndex(stage);
-                let changes: ChangeSummary;
-                if (i === 0) {
-                    emit({ type: "stage", stage, status: "destroying" });
-                    changes = (await step(stage, "destroy", (call) => engine.destroy(call))).changes;
-                } else {
-                    // Removing stage i is an update to the program cut after stage i-1.
-                    changes = await gatedUp(stage, STAGES[i - 1], "destroying");
-                }
-                applied.push(stage);
-                emit({ type: "stage", stage, status: "done", changes });
-                reports.push({ stage, status: "done", phase: i === 0 ? "destroy" : "up", changes });
-            }
+        case "destroy":
+            await runDestroy(x, result);
             return result;
-        }
         default: {
             const never: never = req.operation;
             throw new Error(`unknown operation ${String(never)}`);
