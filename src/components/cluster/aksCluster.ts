@@ -147,6 +147,156 @@ function poolSpec(pool: AksPoolArgs, mode: "System" | "User", subnetId: string |
     } satisfies Omit<azureInputs.containerservice.ManagedClusterAgentPoolProfileArgs, "name">;
 }
 
+/** What the rest of the component needs from a created or adopted cluster. */
+interface ClusterHandle {
+    clusterName: pulumi.Output<string>;
+    rgName: pulumi.Output<string>;
+    issuer: pulumi.Output<string>;
+    /**
+     * Gate for the credentials invoke: it must wait for the cluster to exist, so in a first
+     * preview (cluster id unknown) the invoke is skipped rather than failing with a 404.
+     */
+    ready: pulumi.Output<string>;
+}
+
+/** Creates the resource group, the cluster, its user pools and (with an ACR) the AcrPull grant. */
+function createCluster(name: string, args: AksCreateArgs, parent: pulumi.Resource): ClusterHandle {
+    const rg = new resources.ResourceGroup(`${name}-rg`, {
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        tags: args.tags,
+    }, { parent, protect: args.protect ?? true });
+
+    const addonProfiles: Record<string, azureInputs.containerservice.ManagedClusterAddonProfileArgs> = {};
+    if (args.logAnalyticsWorkspaceId !== undefined) {
+        addonProfiles.omsagent = { enabled: true, config: { logAnalyticsWorkspaceResourceID: args.logAnalyticsWorkspaceId } };
+    }
+
+    const cluster = new containerservice.ManagedCluster(`${name}-aks`, {
+        resourceGroupName: rg.name,
+        resourceName: args.name,
+        location: args.location,
+        dnsPrefix: args.dnsPrefix ?? args.name,
+        kubernetesVersion: args.kubernetesVersion,
+        identity: { type: "SystemAssigned" },
+        enableRBAC: true,
+        oidcIssuerProfile: { enabled: true },
+        securityProfile: args.workloadIdentity ? { workloadIdentity: { enabled: true } } : undefined,
+        // Only the system pool inline: Azure does not update agentPoolProfiles through the
+        // cluster, so user pools are AgentPool resources below, which can change on day 2.
+        agentPoolProfiles: [{ name: args.systemPool.name, ...poolSpec(args.systemPool, "System", args.network.subnetId) }],
+        networkProfile: {
+            networkPlugin: "azure",
+            networkPluginMode: "overlay",
+            podCidr: args.network.podCidr,
+            serviceCidr: args.network.serviceCidr,
+            dnsServiceIP: args.network.dnsServiceIp,
+            loadBalancerSku: "standard",
+        },
+        addonProfiles: Object.keys(addonProfiles).length > 0 ? addonProfiles : undefined,
+        aadProfile: args.entraId === undefined ? undefined : {
+            managed: true,
+            enableAzureRBAC: args.entraId.azureRbac,
+            adminGroupObjectIDs: args.entraId.adminGroupObjectIds.length > 0 ? args.entraId.adminGroupObjectIds : undefined,
+        },
+        disableLocalAccounts: args.disableLocalAccounts === true ? true : undefined,
+        tags: args.tags,
+    // Protected: a destroy (or a config change that would replace the cluster) stops
+    // instead of deleting it; see docs/security.md for tearing down on purpose.
+    // agentPoolProfiles is ignored after creation: changing it through the cluster fails, and
+    // the user pools (AgentPool resources) are not in it. The system pool's settings apply at
+    // creation (scale it with `az aks nodepool update`; keep capacity in user pools).
+    }, { parent, protect: args.protect ?? true, ignoreChanges: ["agentPoolProfiles"] });
+
+    for (const pool of args.userPools) {
+        new containerservice.AgentPool(`${name}-pool-${pool.name}`, {
+            resourceGroupName: rg.name,
+            resourceName: cluster.name,
+            agentPoolName: pool.name,
+            orchestratorVersion: args.kubernetesVersion,
+            ...poolSpec(pool, "User", args.network.subnetId),
+        }, { parent });
+    }
+
+    if (args.acrId !== undefined) {
+        const acrId = args.acrId;
+        const subscription = /^\/subscriptions\/([^/]+)\//i.exec(acrId)?.[1];
+        if (subscription === undefined) throw new Error(`cluster.acrId must be an ACR resource ID (/subscriptions/<id>/resourceGroups/...); found "${acrId}"`);
+        new authorization.RoleAssignment(`${name}-acr-pull`, {
+            scope: acrId,
+            roleDefinitionId: `/subscriptions/${subscription}/providers/Microsoft.Authorization/roleDefinitions/${ACR_PULL_ROLE}`,
+            principalId: cluster.identityProfile.apply((p) => {
+                const id = p?.kubeletidentity?.objectId;
+                if (id === undefined) throw new pulumi.RunError(`AKS cluster "${args.name}" reports no kubelet identity; cannot grant AcrPull`);
+                return id;
+            }),
+            principalType: "ServicePrincipal",
+        }, { parent });
+    }
+
+    const issuer = cluster.oidcIssuerProfile.apply((p) => {
+        if (p?.issuerURL === undefined) throw new pulumi.RunError(`AKS cluster "${args.name}" reports no OIDC issuer URL`);
+        return p.issuerURL;
+    });
+    return { clusterName: cluster.name, rgName: rg.name, issuer, ready: pulumi.all([cluster.id, cluster.name]).apply(([, n]) => n) };
+}
+
+/** Reads an existing cluster; refuses one without the OIDC issuer, or admin credentials with local accounts off. */
+function adoptCluster(args: AksAdoptArgs, parent: pulumi.Resource): ClusterHandle {
+    const existing = containerservice.getManagedClusterOutput(
+        { resourceGroupName: args.resourceGroupName, resourceName: args.name },
+        { parent },
+    );
+    const issuer = existing.apply((c) => {
+        if (c.oidcIssuerProfile?.enabled !== true || c.oidcIssuerProfile.issuerURL === undefined) {
+            throw new pulumi.RunError(oidcOffMessage(args.resourceGroupName, args.name));
+        }
+        // Fail before any Kubernetes resource waits on credentials Azure will refuse.
+        if (c.disableLocalAccounts === true && (args.credentials ?? { mode: "admin" }).mode === "admin") {
+            throw new pulumi.RunError(localAccountsOffMessage(args.resourceGroupName, args.name));
+        }
+        return c.oidcIssuerProfile.issuerURL;
+    });
+    return {
+        clusterName: existing.name,
+        rgName: pulumi.output(args.resourceGroupName),
+        issuer,
+        // Adoption fails fast on an OIDC-less cluster: nothing downstream is built on it.
+        ready: pulumi.all([issuer, existing.name]).apply(([, n]) => n),
+    };
+}
+
+/** The kubeconfig this program uses, secret from the start: admin, or Entra ID user with kubelogin. */
+function kubeconfigFor(args: AksClusterArgs, cluster: ClusterHandle, parent: pulumi.Resource): pulumi.Output<string> {
+    const credentials = args.credentials ?? { mode: "admin" };
+    if (credentials.mode === "admin") {
+        const creds = containerservice.listManagedClusterAdminCredentialsOutput(
+            { resourceGroupName: cluster.rgName, resourceName: cluster.ready },
+            { parent },
+        );
+        return pulumi.secret(creds.apply((c) => {
+            const value = c.kubeconfigs[0]?.value;
+            if (value === undefined) throw new pulumi.RunError(`AKS returned no admin kubeconfig for cluster "${args.name}"`);
+            return decodeBase64(value);
+        }));
+    } else {
+        // Entra ID clusters with local accounts disabled refuse admin credentials; the user
+        // kubeconfig with a non-interactive kubelogin works with or without local accounts.
+        const creds = containerservice.listManagedClusterUserCredentialsOutput({ resourceGroupName: cluster.rgName, resourceName: cluster.ready, format: "exec" }, { parent });
+        const { login, clientId, tenantId } = credentials;
+        return pulumi.secret(pulumi.all([creds, credentials.clientSecret]).apply(([c, clientSecret]) => {
+            const value = c.kubeconfigs[0]?.value;
+            if (value === undefined) throw new pulumi.RunError(`AKS returned no user kubeconfig for cluster "${args.name}"`);
+            try {
+                return toKubeloginKubeconfig(decodeBase64(value), { login, clientId, clientSecret, tenantId });
+            } catch (err) {
+                // The helper's messages name settings only, never a credential.
+                throw new pulumi.RunError(`cluster "${args.name}": ${(err as Error).message}`);
+            }
+        }));
+    }
+}
+
 /**
  * An AKS cluster with the OIDC issuer on, created or adopted, and a Kubernetes provider for it.
  */
@@ -167,149 +317,15 @@ export class AksCluster extends pulumi.ComponentResource {
     constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super(`${TYPE_PREFIX}:AksCluster`, name, {}, opts);
 
-        let clusterName: pulumi.Output<string>;
-        let rgName: pulumi.Output<string>;
-        let issuer: pulumi.Output<string>;
-        // Gate for the credentials invoke: it must wait for the cluster to exist, so in a first
-        // preview (cluster id unknown) the invoke is skipped rather than failing with a 404.
-        let ready: pulumi.Output<string>;
-
-        if (args.mode === "create") {
-            const rg = new resources.ResourceGroup(`${name}-rg`, {
-                resourceGroupName: args.resourceGroupName,
-                location: args.location,
-                tags: args.tags,
-            }, { parent: this, protect: args.protect ?? true });
-
-            const addonProfiles: Record<string, azureInputs.containerservice.ManagedClusterAddonProfileArgs> = {};
-            if (args.logAnalyticsWorkspaceId !== undefined) {
-                addonProfiles.omsagent = { enabled: true, config: { logAnalyticsWorkspaceResourceID: args.logAnalyticsWorkspaceId } };
-            }
-
-            const cluster = new containerservice.ManagedCluster(`${name}-aks`, {
-                resourceGroupName: rg.name,
-                resourceName: args.name,
-                location: args.location,
-                dnsPrefix: args.dnsPrefix ?? args.name,
-                kubernetesVersion: args.kubernetesVersion,
-                identity: { type: "SystemAssigned" },
-                enableRBAC: true,
-                oidcIssuerProfile: { enabled: true },
-                securityProfile: args.workloadIdentity ? { workloadIdentity: { enabled: true } } : undefined,
-                // Only the system pool inline: Azure does not update agentPoolProfiles through the
-                // cluster, so user pools are AgentPool resources below, which can change on day 2.
-                agentPoolProfiles: [{ name: args.systemPool.name, ...poolSpec(args.systemPool, "System", args.network.subnetId) }],
-                networkProfile: {
-                    networkPlugin: "azure",
-                    networkPluginMode: "overlay",
-                    podCidr: args.network.podCidr,
-                    serviceCidr: args.network.serviceCidr,
-                    dnsServiceIP: args.network.dnsServiceIp,
-                    loadBalancerSku: "standard",
-                },
-                addonProfiles: Object.keys(addonProfiles).length > 0 ? addonProfiles : undefined,
-                aadProfile: args.entraId === undefined ? undefined : {
-                    managed: true,
-                    enableAzureRBAC: args.entraId.azureRbac,
-                    adminGroupObjectIDs: args.entraId.adminGroupObjectIds.length > 0 ? args.entraId.adminGroupObjectIds : undefined,
-                },
-                disableLocalAccounts: args.disableLocalAccounts === true ? true : undefined,
-                tags: args.tags,
-            // Protected: a destroy (or a config change that would replace the cluster) stops
-            // instead of deleting it; see docs/security.md for tearing down on purpose.
-            // agentPoolProfiles is ignored after creation: changing it through the cluster fails, and
-            // the user pools (AgentPool resources) are not in it. The system pool's settings apply at
-            // creation (scale it with `az aks nodepool update`; keep capacity in user pools).
-            }, { parent: this, protect: args.protect ?? true, ignoreChanges: ["agentPoolProfiles"] });
-
-            for (const pool of args.userPools) {
-                new containerservice.AgentPool(`${name}-pool-${pool.name}`, {
-                    resourceGroupName: rg.name,
-                    resourceName: cluster.name,
-                    agentPoolName: pool.name,
-                    orchestratorVersion: args.kubernetesVersion,
-                    ...poolSpec(pool, "User", args.network.subnetId),
-                }, { parent: this });
-            }
-
-            if (args.acrId !== undefined) {
-                const acrId = args.acrId;
-                const subscription = /^\/subscriptions\/([^/]+)\//i.exec(acrId)?.[1];
-                if (subscription === undefined) throw new Error(`cluster.acrId must be an ACR resource ID (/subscriptions/<id>/resourceGroups/...); found "${acrId}"`);
-                new authorization.RoleAssignment(`${name}-acr-pull`, {
-                    scope: acrId,
-                    roleDefinitionId: `/subscriptions/${subscription}/providers/Microsoft.Authorization/roleDefinitions/${ACR_PULL_ROLE}`,
-                    principalId: cluster.identityProfile.apply((p) => {
-                        const id = p?.kubeletidentity?.objectId;
-                        if (id === undefined) throw new pulumi.RunError(`AKS cluster "${args.name}" reports no kubelet identity; cannot grant AcrPull`);
-                        return id;
-                    }),
-                    principalType: "ServicePrincipal",
-                }, { parent: this });
-            }
-
-            clusterName = cluster.name;
-            rgName = rg.name;
-            issuer = cluster.oidcIssuerProfile.apply((p) => {
-                if (p?.issuerURL === undefined) throw new pulumi.RunError(`AKS cluster "${args.name}" reports no OIDC issuer URL`);
-                return p.issuerURL;
-            });
-            ready = pulumi.all([cluster.id, cluster.name]).apply(([, n]) => n);
-        } else {
-            const existing = containerservice.getManagedClusterOutput(
-                { resourceGroupName: args.resourceGroupName, resourceName: args.name },
-                { parent: this },
-            );
-            clusterName = existing.name;
-            rgName = pulumi.output(args.resourceGroupName);
-            issuer = existing.apply((c) => {
-                if (c.oidcIssuerProfile?.enabled !== true || c.oidcIssuerProfile.issuerURL === undefined) {
-                    throw new pulumi.RunError(oidcOffMessage(args.resourceGroupName, args.name));
-                }
-                // Fail before any Kubernetes resource waits on credentials Azure will refuse.
-                if (c.disableLocalAccounts === true && (args.credentials ?? { mode: "admin" }).mode === "admin") {
-                    throw new pulumi.RunError(localAccountsOffMessage(args.resourceGroupName, args.name));
-                }
-                return c.oidcIssuerProfile.issuerURL;
-            });
-            // Adoption fails fast on an OIDC-less cluster: nothing downstream is built on it.
-            ready = pulumi.all([issuer, existing.name]).apply(([, n]) => n);
-        }
-
-        const credentials = args.credentials ?? { mode: "admin" };
-        if (credentials.mode === "admin") {
-            const creds = containerservice.listManagedClusterAdminCredentialsOutput(
-                { resourceGroupName: rgName, resourceName: ready },
-                { parent: this },
-            );
-            this.kubeconfig = pulumi.secret(creds.apply((c) => {
-                const value = c.kubeconfigs[0]?.value;
-                if (value === undefined) throw new pulumi.RunError(`AKS returned no admin kubeconfig for cluster "${args.name}"`);
-                return decodeBase64(value);
-            }));
-        } else {
-            // Entra ID clusters with local accounts disabled refuse admin credentials; the user
-            // kubeconfig with a non-interactive kubelogin works with or without local accounts.
-            const creds = containerservice.listManagedClusterUserCredentialsOutput({ resourceGroupName: rgName, resourceName: ready, format: "exec" }, { parent: this });
-            const { login, clientId, tenantId } = credentials;
-            this.kubeconfig = pulumi.secret(pulumi.all([creds, credentials.clientSecret]).apply(([c, clientSecret]) => {
-                const value = c.kubeconfigs[0]?.value;
-                if (value === undefined) throw new pulumi.RunError(`AKS returned no user kubeconfig for cluster "${args.name}"`);
-                try {
-                    return toKubeloginKubeconfig(decodeBase64(value), { login, clientId, clientSecret, tenantId });
-                } catch (err) {
-                    // The helper's messages name settings only, never a credential.
-                    throw new pulumi.RunError(`cluster "${args.name}": ${(err as Error).message}`);
-                }
-            }));
-        }
+        const cluster = args.mode === "create" ? createCluster(name, args, this) : adoptCluster(args, this);
+        this.kubeconfig = kubeconfigFor(args, cluster, this);
         // Server and CA are public facts of the cluster, so they are unwrapped from the secret.
         const facts = pulumi.unsecret(this.kubeconfig).apply(parseKubeconfig);
         this.apiServerUrl = facts.server;
         this.caCertPem = facts.caCertPem;
-        this.oidcIssuerUrl = issuer;
-        this.clusterName = clusterName;
-        this.resourceGroupName = rgName;
+        this.oidcIssuerUrl = cluster.issuer;
+        this.clusterName = cluster.clusterName;
+        this.resourceGroupName = cluster.rgName;
 
         this.provider = new k8s.Provider(`${name}-k8s`, {
             kubeconfig: this.kubeconfig,
