@@ -4,6 +4,7 @@
  * state, no diff): it shows what the program would send, and how values cross between systems.
  */
 import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
 import { stringify } from "yaml";
 import { buildProgram } from "../program/program";
 import { SecretInputs } from "../config/load";
@@ -11,6 +12,8 @@ import { Settings } from "../config/schema";
 import { STAGES, STAGE_ROOT_TYPES, Stage } from "../program/stages";
 import { PLACEHOLDER, PlaceholderCloud, Source, isSecretWire } from "./placeholderCloud";
 import { PROJECT_NAME } from "./stackFile";
+import { PROJECT_DIR } from "../automation/projectDir";
+import type { PolicyVerdict } from "../../policies/evaluate";
 
 // `waitForRPCs` is how the Pulumi runtime itself knows a program has finished registering.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -49,6 +52,30 @@ export interface Plan {
     annotations: Array<{ workload: string; annotations: Record<string, string> }>;
     policies: Array<{ name: string; policy: string }>;
     outputs: Record<string, unknown>;
+    /** The policy pack's verdict on the planned resources (platform pack config), in pack order. */
+    verdict: PolicyVerdict[];
+}
+
+/** Inputs as the engine hands them to a policy: secret wrappers removed. */
+function unwrapSecrets(value: unknown): unknown {
+    if (isSecretWire(value)) return unwrapSecrets(value.value);
+    if (Array.isArray(value)) return value.map(unwrapSecrets);
+    if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+    return value;
+}
+
+/**
+ * Runs the pack's policies (policies/policies.ts, never the server in policies/index.ts) on what the
+ * plan recorded, with the platform's pack config. Loaded here, not at CLI start.
+ */
+async function packVerdict(cloud: PlaceholderCloud, stack: string): Promise<PolicyVerdict[]> {
+    const [{ evaluatePack, fromRecording }, { guardrailPolicies }, { platformConfig }] = await Promise.all([
+        import("../../policies/evaluate"),
+        import("../../policies/policies"),
+        import("../../policies/platformConfig"),
+    ]);
+    const recorded = cloud.resources.map((r) => ({ ...r, inputs: unwrapSecrets(r.inputs) as Record<string, unknown>, custom: true }));
+    return evaluatePack(guardrailPolicies(), fromRecording(recorded), platformConfig(path.join(PROJECT_DIR, "policies"), stack));
 }
 
 interface OutputInternals {
@@ -174,6 +201,7 @@ export async function evaluatePlan(settings: Settings, stack: string, stage: Sta
         annotations,
         policies: nodes.filter((n) => n.type === "vault:index/policy:Policy").map((n) => ({ name: String(display(n.inputs?.name)), policy: String(display(n.inputs?.policy)) })),
         outputs: (await resolve(programOutputs)) as Record<string, unknown>,
+        verdict: await packVerdict(cloud, stack),
     };
 }
 
@@ -244,6 +272,15 @@ export function renderPlan(plan: Plan): string {
 
     out.push("STACK OUTPUTS");
     out.push(indent(stringify(plan.outputs), "  "));
+    out.push("");
+
+    const failed = plan.verdict.filter((v) => v.messages.length > 0);
+    out.push(`POLICY PACK (${plan.verdict.length} policies on the planned resources: ${failed.length} with violations)`);
+    for (const v of plan.verdict) {
+        if (v.enforcementLevel === "disabled") out.push(`  disabled  ${v.policy}`);
+        else if (v.messages.length === 0) out.push(`  passed    ${v.policy}`);
+        for (const m of v.messages) out.push(`  VIOLATED  ${v.policy} (${v.enforcementLevel}): ${oneLine(m, 400)}`);
+    }
     return out.join("\n") + "\n";
 }
 
@@ -267,5 +304,6 @@ export function planJson(plan: Plan): unknown {
         annotations: plan.annotations,
         policies: plan.policies,
         outputs: plan.outputs,
+        policyVerdict: plan.verdict,
     };
 }

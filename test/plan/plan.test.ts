@@ -57,6 +57,30 @@ describe("offline plan", function () {
         assert.match(text, /RandomPassword {2}busybox-seed-devops-token: result\n {4}→ vault:kv\/secretV2:SecretV2 {2}busybox-seed-devops {2}\.dataJson = \[secret\]/);
     });
 
+    it("shows the policy pack's verdict: a wildcard role the platform config does not exempt is a mandatory violation", async () => {
+        // `allowWildcard` in the stack's own config is accepted by the schema; the pack (platform config
+        // policies/platform-config.json: `wildcardRoles: []`) still refuses it.
+        const plan = await evaluatePlan(parseSettings({
+            cluster: { mode: "adopt", name: "aks-shared", resourceGroupName: "rg-aks-shared" },
+            vault: { address: "https://vault.example.com:8200" },
+            workloads: [{
+                name: "payments", namespace: "payments", serviceAccount: "*", allowWildcard: true,
+                secrets: [{ file: "db", path: "payments/db", key: "password" }],
+            }],
+        }), "portal");
+        const out = renderPlan(plan);
+        const section = out.slice(out.indexOf("POLICY PACK ("));
+        assert.match(section, /^POLICY PACK \(15 policies on the planned resources: 1 with violations\)\n/);
+        assert.match(section, /\n {2}VIOLATED {2}vault-role-bound-service-accounts \(mandatory\): .*\*/);
+        assert.match(section, /\n {2}passed {4}vault-role-token-ttl\n/);
+        assert.ok(!/passed {4}vault-role-bound-service-accounts/.test(section));
+        const json = planJson(plan) as { policyVerdict: Array<{ policy: string; enforcementLevel: string; messages: string[] }> };
+        const bad = json.policyVerdict.filter((v) => v.messages.length > 0);
+        assert.deepEqual(bad.map((v) => [v.policy, v.enforcementLevel]), [["vault-role-bound-service-accounts", "mandatory"]]);
+        // The dev stack's golden plan shows every policy passed.
+        assert.match(text, /POLICY PACK \(15 policies on the planned resources: 0 with violations\)/);
+    });
+
     it("plans a portal's minimal object (adopted cluster, every default) with the schema's defaults applied", async () => {
         const plan = await evaluatePlan(parseSettings({
             cluster: { mode: "adopt", name: "aks-shared", resourceGroupName: "rg-aks-shared" },
