@@ -90,7 +90,7 @@ async function footprint(): Promise<void> {
 function load(what: "load-pulumi" | "load-program"): void {
     const t0 = performance.now();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    require(what === "load-pulumi" ? "@pulumi/pulumi" : "../program");
+    require(what === "load-pulumi" ? "@pulumi/pulumi" : "../src/program/program");
     print({ ms: performance.now() - t0, rssMb: rssMb() });
 }
 
