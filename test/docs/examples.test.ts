@@ -11,6 +11,11 @@ describe("documented examples", () => {
         // The import is the package's exports name, which a portal that installed the package resolves.
         assert.match(example, /from "aks-vault-injector\/automation"/);
         const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8"));
-        assert.ok(pkg.exports["./automation"], "package.json exports ./automation");
+        // tsconfig.json maps the name to the source (typecheck needs no build); the package's exports
+        // must point at that same module compiled to dist/ (tsconfig.build.json, run by prepare).
+        assert.deepEqual(pkg.exports["./automation"], {
+            types: "./dist/src/automation/index.d.ts",
+            default: "./dist/src/automation/index.js",
+        });
     });
 });
