@@ -37,6 +37,19 @@ type ServiceAccount struct {
 	Name      string
 }
 
+// Unique returns the accounts without repeats, in first-seen order (the login matrices list each once).
+func Unique(in []ServiceAccount) []ServiceAccount {
+	seen := map[ServiceAccount]bool{}
+	var out []ServiceAccount
+	for _, sa := range in {
+		if !seen[sa] {
+			seen[sa] = true
+			out = append(out, sa)
+		}
+	}
+	return out
+}
+
 func (s ServiceAccount) String() string { return s.Namespace + "/" + s.Name }
 
 // Username is how Kubernetes names a service account as a user (TokenReview status.user.username,

@@ -194,7 +194,7 @@ func loginMatrix(t *testing.T, stack string, st fixtures.Stack) {
 	for _, sa := range kube.ServiceAccounts {
 		accounts = append(accounts, akscluster.ServiceAccount{Namespace: sa.Namespace, Name: sa.Name})
 	}
-	accounts = unique(accounts)
+	accounts = akscluster.Unique(accounts)
 
 	roleNames := make([]string, 0, len(roles))
 	for r := range roles {
@@ -267,18 +267,6 @@ func loginMatrix(t *testing.T, stack string, st fixtures.Stack) {
 			}
 		}
 	}
-}
-
-func unique(in []akscluster.ServiceAccount) []akscluster.ServiceAccount {
-	seen := map[akscluster.ServiceAccount]bool{}
-	var out []akscluster.ServiceAccount
-	for _, sa := range in {
-		if !seen[sa] {
-			seen[sa] = true
-			out = append(out, sa)
-		}
-	}
-	return out
 }
 
 func sortedCopy(in []string) []string {

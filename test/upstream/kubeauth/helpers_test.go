@@ -5,8 +5,6 @@ import (
 	"slices"
 	"sort"
 	"testing"
-
-	"aksvault/upstream/akscluster"
 )
 
 func decode(t *testing.T, raw json.RawMessage, into any) {
@@ -14,18 +12,6 @@ func decode(t *testing.T, raw json.RawMessage, into any) {
 	if err := json.Unmarshal(raw, into); err != nil {
 		t.Fatalf("decoding fixture: %v", err)
 	}
-}
-
-func unique(in []akscluster.ServiceAccount) []akscluster.ServiceAccount {
-	seen := map[akscluster.ServiceAccount]bool{}
-	var out []akscluster.ServiceAccount
-	for _, sa := range in {
-		if !seen[sa] {
-			seen[sa] = true
-			out = append(out, sa)
-		}
-	}
-	return out
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -84,7 +84,7 @@ func loginMatrix(t *testing.T, stack string, st fixtures.Stack) {
 		accounts = append(accounts, akscluster.ServiceAccount{Namespace: "intruder", Name: d.ServiceAccount})
 	}
 	accounts = append(accounts, akscluster.ServiceAccount{Namespace: "kube-system", Name: "default"})
-	accounts = unique(accounts)
+	accounts = akscluster.Unique(accounts)
 	for _, sa := range accounts {
 		cluster.AddServiceAccount(sa)
 	}
