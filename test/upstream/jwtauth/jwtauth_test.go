@@ -162,18 +162,7 @@ func loginMatrix(t *testing.T, stack string, st fixtures.Stack) {
 	host := pluginhost.Start(t, jwtplugin.Factory)
 	host.Write(t, "config", body)
 
-	roles := map[string]map[string]any{}
-	for _, r := range raw.JWTRoles {
-		if vaultinputs.String(r, "backend") != st.Auth.Path {
-			continue
-		}
-		name := vaultinputs.String(r, "roleName")
-		roles[name] = r
-		host.Write(t, "role/"+name, vaultinputs.Body(r, "roleName"))
-	}
-	if len(roles) == 0 {
-		t.Fatal("no JWT roles on the auth path")
-	}
+	roles := vaultinputs.WriteRoles(t, host, raw.JWTRoles, st.Auth.Path)
 	if len(raw.Roles) != 0 || len(raw.AuthBackendConfigs) != 0 {
 		t.Errorf("method jwt, but the program also writes Kubernetes auth config or roles")
 	}

@@ -117,18 +117,7 @@ func loginMatrix(t *testing.T, stack string, st fixtures.Stack) {
 	host.Write(t, "config", body)
 
 	// The roles the program writes to auth/<path>/role/<name>.
-	roles := map[string]map[string]any{}
-	for _, r := range raw.Roles {
-		if vaultinputs.String(r, "backend") != st.Auth.Path {
-			continue
-		}
-		name := vaultinputs.String(r, "roleName")
-		roles[name] = r
-		host.Write(t, "role/"+name, vaultinputs.Body(r, "roleName"))
-	}
-	if len(roles) == 0 {
-		t.Fatal("no roles on the auth path")
-	}
+	roles := vaultinputs.WriteRoles(t, host, raw.Roles, st.Auth.Path)
 
 	// Who must get in: each Deployment's service account, with the role its pods ask for.
 	allowed := map[binding]bool{}

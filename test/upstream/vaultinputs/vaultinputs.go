@@ -12,38 +12,11 @@ import (
 	"unicode"
 
 	"aksvault/upstream/fixtures"
+	"aksvault/upstream/pluginhost"
 )
 
-// Kubernetes is kubernetes.json.
-type Kubernetes struct {
-	Namespaces []struct {
-		Name    string            `json:"name"`
-		Labels  map[string]string `json:"labels"`
-		Created bool              `json:"created"`
-	} `json:"namespaces"`
-	ServiceAccounts []struct {
-		Name      string `json:"name"`
-		Namespace string `json:"namespace"`
-	} `json:"serviceAccounts"`
-	ClusterRoleBindings []struct {
-		Name    string `json:"name"`
-		RoleRef struct {
-			Kind string `json:"kind"`
-			Name string `json:"name"`
-		} `json:"roleRef"`
-		Subjects []struct {
-			Kind      string `json:"kind"`
-			Name      string `json:"name"`
-			Namespace string `json:"namespace"`
-		} `json:"subjects"`
-	} `json:"clusterRoleBindings"`
-	ReviewerTokens []struct {
-		Name           string `json:"name"`
-		Namespace      string `json:"namespace"`
-		ServiceAccount string `json:"serviceAccount"`
-		JWT            string `json:"jwt"`
-	} `json:"reviewerTokens"`
-}
+// Kubernetes is kubernetes.json, as the fixtures package reads it.
+type Kubernetes = fixtures.Kubernetes
 
 // Raw is vault.json as plain JSON objects: every input the program registered, including any the
 // typed fixtures reader does not name, so a new input reaches the plugin without changing this.
@@ -127,4 +100,23 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// WriteRoles writes every role registered on the auth mount at path to the plugin (role/<name>),
+// as Vault's API would receive them, and returns them by name. It fails the test when there is none.
+func WriteRoles(t testing.TB, host *pluginhost.Host, registered []map[string]any, path string) map[string]map[string]any {
+	t.Helper()
+	roles := map[string]map[string]any{}
+	for _, r := range registered {
+		if String(r, "backend") != path {
+			continue
+		}
+		name := String(r, "roleName")
+		roles[name] = r
+		host.Write(t, "role/"+name, Body(r, "roleName"))
+	}
+	if len(roles) == 0 {
+		t.Fatalf("no roles on the auth path %s", path)
+	}
+	return roles
 }
