@@ -1,8 +1,9 @@
 /**
- * Exit codes of the CLI, one per failure kind. Every typed error of the project carries its own
- * as `exitCode` (src/automation/errors.ts, `SettingsError`, `StackFileError`, `DoctorInputError`,
- * `VerifyError`); kept apart so config, plan and doctor can name theirs without importing the
- * automation layer above them.
+ * Exit codes of the CLI, one per failure kind. Every typed error of the project is a
+ * `ClassifiedError` carrying its own as `exitCode` (src/automation/errors.ts, `SettingsError`,
+ * `StackFileError`, `DoctorInputError`, `VerifyError`); kept apart so config, plan and doctor can
+ * name theirs without importing the automation layer above them, and so the CLI can map an error
+ * to its code without loading the modules that throw it.
  */
 /** Exit codes of the CLI, one per failure kind. */
 export const EXIT = {
@@ -30,3 +31,8 @@ export const EXIT = {
     /** Cancelled (Ctrl-C / AbortSignal). 128 + SIGINT, as shells report it. */
     cancelled: 130,
 } as const;
+
+/** An error whose kind the CLI reports with its own exit code (anything else exits `internal`). */
+export abstract class ClassifiedError extends Error {
+    abstract readonly exitCode: number;
+}

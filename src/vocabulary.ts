@@ -6,6 +6,9 @@
  * list in test/reference (test/components/workload/injection.test.ts).
  */
 
+/** The type token prefix of this program's components (`aksvault:index:AksCluster`, ...). */
+export const TYPE_PREFIX = "aksvault:index";
+
 /** vault-k8s's annotation namespace (agent-inject/agent/annotations.go). */
 export const ANNOTATION_PREFIX = "vault.hashicorp.com/";
 

@@ -2,13 +2,12 @@
  * Typed failures of an operation. The CLI maps each to its own exit code; a portal branches on
  * the class (`instanceof`), never on message text.
  */
-import { EXIT } from "../exitCodes";
+import { ClassifiedError, EXIT } from "../exitCodes";
 import { Stage } from "../program/stages";
 
 export { EXIT } from "../exitCodes";
 
-export abstract class AutomationError extends Error {
-    abstract readonly exitCode: number;
+export abstract class AutomationError extends ClassifiedError {
     constructor(message: string) {
         super(message);
         this.name = new.target.name;

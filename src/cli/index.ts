@@ -1,26 +1,31 @@
 /**
  * The `aks-vault` command line: `plan` (the offline default), `preview`, `up`, `destroy`,
  * `refresh`, `outputs`. A thin shell over the library API (src/automation) and the offline plan
- * (src/plan); every failure kind has its own exit code (src/automation/errors.ts `EXIT`).
+ * (src/plan); every failure kind has its own exit code (src/exitCodes.ts `EXIT`).
+ *
+ * Start-up cost matters here (`--help` is what a newcomer runs first): this module imports only
+ * what building the commands needs. What an action needs (the Pulumi SDK, the program, the
+ * offline plan, zod, the doctor) is imported inside the action (`await import`), and errors map
+ * to exit codes through `ClassifiedError`, not through the modules that throw them.
  */
 import { existsSync, readFileSync } from "fs";
 import * as path from "path";
 import { Command, CommanderError, Option } from "commander";
-import { Listr, ListrTaskWrapper } from "listr2";
-import {
-    AutomationError, CancelledError, EXIT, OPERATIONS, Operation, PROJECT_DIR, RunEvent, RunOptions, RunResult, STAGES, Stage,
-    parseStage, readStackOutputs, run,
-} from "../automation";
-import { BackendLookup, displayUrl, resolveBackend } from "../automation/backend";
+import type { ListrTaskWrapper } from "listr2";
+import { AutomationError, CancelledError } from "../automation/errors";
+import { OPERATIONS, Operation, RunEvent, RunResult } from "../automation/runner";
+import type { RunOptions } from "../automation/run";
+import type { BackendLookup } from "../automation/backend";
+import { PROJECT_DIR } from "../automation/projectDir";
 import { findPulumi } from "../automation/findPulumi";
 import { doctorCommand } from "../doctor/command";
-import { DoctorInputError, plannedOutputs } from "../doctor/outputs";
-import { VerifyError, verify } from "../doctor";
-import { renderJson, renderText } from "../doctor/render";
 import { sanitize } from "../doctor/redact";
-import { SettingsError } from "../config/validate";
-import { StackFileError, readStackFile } from "../plan/stackFile";
-import { evaluatePlan, planJson, renderPlan } from "../plan/plan";
+import { ClassifiedError, EXIT } from "../exitCodes";
+import { STAGES, Stage, parseStage } from "../program/stages";
+import { planHeader } from "../plan/header";
+
+/** The library's `run`, loaded on first use (it loads the Pulumi SDK and the program). */
+const runLazily = async (o: RunOptions): Promise<RunResult> => (await import("../automation/run")).run(o);
 
 export interface CliIO {
     stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -49,12 +54,8 @@ const DESCRIPTIONS: Record<Operation, string> = {
 const MUTATING: readonly Operation[] = ["up", "destroy", "refresh"];
 
 export function exitCodeOf(err: unknown): number {
-    if (
-        err instanceof AutomationError || err instanceof SettingsError || err instanceof StackFileError
-        || err instanceof DoctorInputError || err instanceof VerifyError
-    ) {
-        return err.exitCode;
-    }
+    // AutomationError, SettingsError, StackFileError, DoctorInputError, VerifyError.
+    if (err instanceof ClassifiedError) return err.exitCode;
     if (err instanceof CommanderError || err instanceof UsageError) return EXIT.usage;
     return EXIT.internal;
 }
@@ -119,7 +120,8 @@ interface StageSlot {
  * Progress on a terminal: one listr2 task per stage, the resource being worked on underneath.
  * Not a terminal: listr2's plain-line renderer. `--json`: one JSON object per event.
  */
-function progress(io: CliIO, json: boolean): { onEvent: (e: RunEvent) => void; finish: (err?: unknown) => Promise<void> } {
+async function progress(io: CliIO, json: boolean): Promise<{ onEvent: (e: RunEvent) => void; finish: (err?: unknown) => Promise<void> }> {
+    const { Listr } = await import("listr2");
     if (json) return { onEvent: (e) => line(io.stdout, JSON.stringify(e)), finish: async () => undefined };
     const slots = new Map<Stage, StageSlot>();
     let listr: Promise<unknown> | undefined;
@@ -211,9 +213,10 @@ function printResult(io: CliIO, result: RunResult, json: boolean) {
  * Says which backend the stack is read from (the Pulumi CLI's login, PULUMI_BACKEND_URL, or the
  * local default): on stderr, and under --json also as a `backend` event on stdout.
  */
-function announceBackend(io: CliIO, lookup: BackendLookup, json: boolean): void {
+async function announceBackend(io: CliIO, lookup: BackendLookup, json: boolean): Promise<void> {
     // Without the Pulumi CLI no backend is used: the run stops at that error alone.
     if (findPulumi(io.env) === undefined) return;
+    const { displayUrl, resolveBackend } = await import("../automation/backend");
     const b = resolveBackend(lookup);
     if (json) line(io.stdout, JSON.stringify({ type: "backend", url: displayUrl(b.url), source: b.source }));
     else line(io.stderr, `backend: ${displayUrl(b.url)} (${b.from})`);
@@ -226,7 +229,7 @@ export interface CliOutcome {
 
 export function buildCli(
     io: CliIO,
-    runOperationFn: (o: RunOptions) => Promise<RunResult> = run,
+    runOperationFn: (o: RunOptions) => Promise<RunResult> = runLazily,
     outcome: CliOutcome = { exitCode: EXIT.ok },
 ): Command {
     const program = new Command("aks-vault")
@@ -251,10 +254,15 @@ function addPlanCommand(program: Command, io: CliIO): void {
         .addOption(stageOption())
         .option("--json", "machine-readable output")
         .action(async (flags: { stack: string; stage?: Stage; json?: boolean }) => {
+            const { readStackFile } = await import("../plan/stackFile");
             const file = readStackFile(io.projectDir, flags.stack);
-            const plan = await evaluatePlan(file.settings, flags.stack, flags.stage ?? file.stage);
+            const stage = flags.stage ?? file.stage ?? STAGES[STAGES.length - 1];
+            // The header as soon as the settings validate; the rest once the program has run.
+            if (!flags.json) io.stdout.write(planHeader(flags.stack, stage));
+            const { evaluatePlan, planJson, renderPlanBody } = await import("../plan/plan");
+            const plan = await evaluatePlan(file.settings, flags.stack, stage);
             if (flags.json) line(io.stdout, JSON.stringify(planJson(plan)));
-            else io.stdout.write(renderPlan(plan));
+            else io.stdout.write(renderPlanBody(plan));
         });
 }
 
@@ -285,6 +293,7 @@ function addOperationCommand(
         }
         // Fail on bad settings before Pulumi starts; the program itself reads the same file. Its
         // `stage` key is the default --stage, as for `plan`, so both build the same graph.
+        const { readStackFile } = await import("../plan/stackFile");
         const stage = operation === "up" || operation === "preview" ? flags.stage ?? readStackFile(io.projectDir, flags.stack).stage : flags.stage;
         // A pack the user names is relative to where they run the command; the default is ours.
         const policyPacks = flags.policies === false
@@ -306,8 +315,8 @@ function addOperationCommand(
             line(io.stderr, "cancelling the running update (it stops cleanly; rerun to continue)...");
             controller.abort();
         });
-        announceBackend(io, { backendUrl: flags.backendUrl, env: io.env, projectDir: io.projectDir }, flags.json === true);
-        const view = progress(io, flags.json === true);
+        await announceBackend(io, { backendUrl: flags.backendUrl, env: io.env, projectDir: io.projectDir }, flags.json === true);
+        const view = await progress(io, flags.json === true);
         try {
             const result = await runOperationFn({
                 operation,
@@ -326,6 +335,9 @@ function addOperationCommand(
             await view.finish();
             printResult(io, result, flags.json === true);
             if (operation === "up" && flags.verify) {
+                const [{ readStackOutputs }, { VerifyError, verify }, { renderJson, renderText }] = await Promise.all([
+                    import("../automation/run"), import("../doctor"), import("../doctor/render"),
+                ]);
                 try {
                     const report = await verify(
                         {
@@ -364,11 +376,15 @@ function addDoctorCommand(program: Command, io: CliIO, outcome: CliOutcome): voi
     const inherit = (cmd: Command) => program.addCommand(cmd.copyInheritedSettings(program));
     inherit(doctorCommand({
         // The kubeconfig is a secret output: read in clear, handed only to the Kubernetes client.
-        loadOutputs: (stack, where) => {
-            announceBackend(io, { backendUrl: where?.backendUrl, env: io.env, projectDir: io.projectDir }, false);
+        loadOutputs: async (stack, where) => {
+            await announceBackend(io, { backendUrl: where?.backendUrl, env: io.env, projectDir: io.projectDir }, false);
+            const { readStackOutputs } = await import("../automation/run");
             return readStackOutputs({ stack, projectDir: io.projectDir, env: io.env, ...where });
         },
         loadPlannedOutputs: async (stack) => {
+            const [{ readStackFile }, { evaluatePlan }, { plannedOutputs }] = await Promise.all([
+                import("../plan/stackFile"), import("../plan/plan"), import("../doctor/outputs"),
+            ]);
             const file = readStackFile(io.projectDir, stack);
             return plannedOutputs((await evaluatePlan(file.settings, stack, file.stage)).outputs);
         },
@@ -404,7 +420,7 @@ function rejectUnknownCommand(program: Command, argv: string[]): void {
 export async function main(
     argv: string[] = process.argv,
     io?: Partial<CliIO>,
-    runOperationFn: (o: RunOptions) => Promise<RunResult> = run,
+    runOperationFn: (o: RunOptions) => Promise<RunResult> = runLazily,
 ): Promise<number> {
     const full: CliIO = { stdout: process.stdout, stderr: process.stderr, env: process.env, projectDir: PROJECT_DIR, ...io };
     const json = argv.includes("--json");

@@ -5,9 +5,18 @@
  * secure (`pulumi config set --secret`). Runs where config is read: `loadFromConfig` (the Pulumi
  * runtime) and `readStackFile` (the offline plan and the CLI). Pure.
  */
-import { PROJECT_NAME, SETTINGS_KEYS, VAULT_TOKEN_KEY } from "./load";
+import { Settings, settingsSchema } from "./schema";
 import { STAGE_KEY } from "../program/stages";
 import type { SettingsProblem } from "./validate";
+
+/** The Pulumi project name (Pulumi.yaml `name`): the namespace of every config key. */
+export const PROJECT_NAME = "aks-vault";
+
+/** The structured keys a stack config may hold (all in the project namespace): the schema's own. */
+export const SETTINGS_KEYS = Object.keys(settingsSchema.shape) as ReadonlyArray<keyof Settings>;
+
+/** The secret config key holding this program's Vault token. */
+export const VAULT_TOKEN_KEY = "vaultToken";
 
 /** One key of the stack config in the project namespace (without `aks-vault:`), and whether its value is secure. */
 export interface StackConfigKey {

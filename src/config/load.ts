@@ -2,18 +2,12 @@
  * The edge between `pulumi.Config` and the typed settings. Nothing else reads config.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { Settings, settingsSchema } from "./schema";
+import { Settings } from "./schema";
 import { parseSettings } from "./validate";
-import { StackConfigKey, stackConfigProblems } from "./configKeys";
+import { SETTINGS_KEYS, StackConfigKey, VAULT_TOKEN_KEY, stackConfigProblems } from "./configKeys";
 
-/** The Pulumi project name (Pulumi.yaml `name`): the namespace of every config key. */
-export const PROJECT_NAME = "aks-vault";
-
-/** The structured keys a stack config may hold (all in the project namespace): the schema's own. */
-export const SETTINGS_KEYS = Object.keys(settingsSchema.shape) as ReadonlyArray<keyof Settings>;
-
-/** The secret config key holding this program's Vault token. */
-export const VAULT_TOKEN_KEY = "vaultToken";
+// Re-exported: they live with the stack-config rules, which the CLI loads without the Pulumi SDK.
+export { PROJECT_NAME, SETTINGS_KEYS, VAULT_TOKEN_KEY } from "./configKeys";
 
 /** Secret inputs that never live in the settings object. */
 export interface SecretInputs {

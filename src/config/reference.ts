@@ -8,7 +8,7 @@ import { isDeepStrictEqual } from "util";
 import { parseDocument } from "yaml";
 import { z } from "zod";
 import { STAGE_KEY, STAGE_KEY_DESCRIPTION, STAGES } from "../program/stages";
-import { PROJECT_NAME, VAULT_TOKEN_KEY } from "./load";
+import { PROJECT_NAME, VAULT_TOKEN_KEY } from "./configKeys";
 import { settingsSchema } from "./schema";
 
 export const CONFIG_DOCS_PATH = "docs/configuration.md";

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { trustProblems } from "./trust";
 import { didYouMean } from "./configKeys";
 import { deployFindings } from "./deployRules";
-import { EXIT } from "../exitCodes";
+import { ClassifiedError, EXIT } from "../exitCodes";
 import {
     credentialsSchema,
     networkSchema,
@@ -31,7 +31,7 @@ export interface SettingsProblem {
 }
 
 /** Thrown before any resource is registered when the settings are not valid. */
-export class SettingsError extends Error {
+export class SettingsError extends ClassifiedError {
     /** The CLI's exit code for it: invalid settings. */
     readonly exitCode = EXIT.settings;
     constructor(public readonly problems: SettingsProblem[]) {

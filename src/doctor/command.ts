@@ -7,12 +7,11 @@ import { readFileSync } from "fs";
 import * as path from "path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { EXIT, PulumiNotInstalledError } from "../automation/errors";
-import { doctor, DoctorOptions } from "./index";
-import { ClusterReader, VaultReader } from "./gather";
-import { KubeconfigSource } from "./kubeconfig";
-import { DoctorInputError, OutputMap } from "./outputs";
-import { renderJson, renderText } from "./render";
-import { InjectionMode } from "./types";
+import type { DoctorOptions } from "./index";
+import type { ClusterReader, VaultReader } from "./gather";
+import type { KubeconfigSource } from "./kubeconfig";
+import type { OutputMap } from "./outputs";
+import type { InjectionMode } from "./types";
 
 export interface DoctorCommandDeps {
     /** The outputs of stack `name` (the CLI: Automation API `selectStack(...).outputs()`). */
@@ -109,6 +108,10 @@ export function doctorCommand(deps: DoctorCommandDeps): Command {
         .addOption(new Option("--init-only <workload>", "workload expected to run init-only (agent-pre-populate-only); repeatable").argParser(collect).default([], "read from each pod's annotations"))
         .addHelpText("after", HELP)
         .action(async (flags: DoctorFlags) => {
+            // Loaded when the command runs, not when the CLI starts (`--help` stays fast).
+            const [{ doctor }, { DoctorInputError }, { renderJson, renderText }] = await Promise.all([
+                import("./index"), import("./outputs"), import("./render"),
+            ]);
             const env = deps.env ?? process.env;
             const write = deps.write ?? ((t: string) => void process.stdout.write(t));
             const setExitCode = deps.setExitCode ?? ((c: number) => { process.exitCode = c; });

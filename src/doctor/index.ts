@@ -5,7 +5,7 @@
  *     const report = await doctor({ outputs: await stack.outputs() });
  *     if (!report.ok) console.error(renderText(report));
  */
-import { EXIT } from "../exitCodes";
+import { ClassifiedError, EXIT } from "../exitCodes";
 import { diagnose, summarize } from "./diagnose";
 import { ClusterReader, gather, kubernetesReader, STACK_KUBECONFIG, VaultReader, vaultReader } from "./gather";
 import { KubeconfigSource, vetKubeconfig } from "./kubeconfig";
@@ -104,7 +104,7 @@ export interface VerifyOptions extends Omit<DoctorOptions, "outputs"> {
 }
 
 /** Thrown by `verify` when checks still fail after the last attempt; carries the report. */
-export class VerifyError extends Error {
+export class VerifyError extends ClassifiedError {
     /** The CLI's exit code for it: a check failed on the live deployment. */
     readonly exitCode = EXIT.checksFailed;
     constructor(public readonly report: DoctorReport) {

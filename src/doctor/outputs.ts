@@ -3,7 +3,7 @@
  * `stack.outputs()` returns them (`{ value, secret }` per key). Plain values are accepted too.
  */
 import { z } from "zod";
-import { EXIT } from "../exitCodes";
+import { ClassifiedError, EXIT } from "../exitCodes";
 import { stackOutputsSchema } from "../program/outputs";
 import { settingsErrorMap } from "../config/wording";
 import { Expectations, InjectionMode } from "./types";
@@ -18,7 +18,7 @@ export interface OutputValue {
 }
 export type OutputMap = Record<string, OutputValue | unknown>;
 
-export class DoctorInputError extends Error {
+export class DoctorInputError extends ClassifiedError {
     /** The CLI's exit code for it: invalid settings (a missing output or flag). */
     readonly exitCode = EXIT.settings;
     constructor(message: string) {

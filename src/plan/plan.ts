@@ -12,6 +12,7 @@ import { Settings } from "../config/schema";
 import { STAGES, STAGE_ROOT_TYPES, Stage } from "../program/stages";
 import { PLACEHOLDER, PlaceholderCloud, Source, isSecretWire } from "./placeholderCloud";
 import { PROJECT_NAME } from "./stackFile";
+import { planHeader } from "./header";
 import { PROJECT_DIR } from "../automation/projectDir";
 import type { PolicyVerdict } from "../../policies/evaluate";
 
@@ -214,15 +215,14 @@ function oneLine(value: string, max = 110): string {
     return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
-/** The plan as text, for a terminal or a golden file. */
+/** The plan as text, for a terminal or a golden file: `planHeader`, then `renderPlanBody`. */
 export function renderPlan(plan: Plan): string {
-    const out: string[] = [];
-    const cut = plan.stage === STAGES[STAGES.length - 1] ? "all stages" : `stages ${STAGES.slice(0, STAGES.indexOf(plan.stage) + 1).join(" → ")}`;
-    out.push(`OFFLINE PLAN (not a preview) for stack "${plan.stack}", ${cut}`);
-    out.push("The program ran under Pulumi's mock runtime: no Pulumi CLI, cloud, state or credentials.");
-    out.push("⟨…⟩ is a value the cloud computes at deployment; [secret] is a secret, never printed.");
-    out.push("");
+    return planHeader(plan.stack, plan.stage) + renderPlanBody(plan);
+}
 
+/** The plan as text after its header (what the CLI prints once the program has run). */
+export function renderPlanBody(plan: Plan): string {
+    const out: string[] = [];
     const customs = plan.nodes.filter((n) => n.custom).length;
     out.push(`RESOURCES (${plan.nodes.length}: ${customs} resources and providers, ${plan.nodes.length - customs} components)`);
     const tree = (node: PlanNode, prefix: string, last: boolean, depth: number) => {

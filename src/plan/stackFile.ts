@@ -6,8 +6,8 @@
 import { existsSync, readFileSync } from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { PROJECT_NAME, SETTINGS_KEYS } from "../config/load";
-import { EXIT } from "../exitCodes";
+import { PROJECT_NAME, SETTINGS_KEYS } from "../config/configKeys";
+import { ClassifiedError, EXIT } from "../exitCodes";
 import { parseSettings } from "../config/validate";
 import { stackConfigProblems } from "../config/configKeys";
 import { Settings } from "../config/schema";
@@ -15,7 +15,7 @@ import { STAGE_KEY, Stage, configuredStage } from "../program/stages";
 
 export { PROJECT_NAME };
 
-export class StackFileError extends Error {
+export class StackFileError extends ClassifiedError {
     /** The CLI's exit code for it: invalid settings. */
     readonly exitCode = EXIT.settings;
     constructor(message: string) {

@@ -5,7 +5,7 @@
  * resource of a later stage. The runner therefore needs to know the highest stage that already
  * has resources in the state; this module answers that from the URNs alone (`pulumi stack export`).
  */
-import { TYPE_PREFIX } from "../components/cluster/aksCluster";
+import { TYPE_PREFIX } from "../vocabulary";
 
 /** Ordered stages; each includes everything before it. The one list of them. */
 export const STAGES = ["cluster", "injector", "vault-auth", "workloads"] as const;

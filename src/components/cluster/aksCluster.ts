@@ -6,8 +6,7 @@ import type * as azureInputs from "@pulumi/azure-native/types/input";
 import * as k8s from "@pulumi/kubernetes";
 import { decodeBase64, parseKubeconfig } from "./kubeconfig";
 import { KubeloginLogin, toKubeloginKubeconfig } from "./kubelogin";
-
-export const TYPE_PREFIX = "aksvault:index";
+import { TYPE_PREFIX } from "../../vocabulary";
 
 /** The built-in AcrPull role (Azure built-in role definition ID). */
 const ACR_PULL_ROLE = "7f951dda-4ed3-4680-a7ca-43fe172d538d";

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
-import { TYPE_PREFIX } from "../cluster/aksCluster";
+import { TYPE_PREFIX } from "../../vocabulary";
 import { decodeBase64 } from "../cluster/kubeconfig";
 import { ChartValues, InjectorOptions, chartSource, renderInjectorValues } from "./injectorValues";
 

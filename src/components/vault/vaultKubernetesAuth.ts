@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
-import { TYPE_PREFIX } from "../cluster/aksCluster";
+import { TYPE_PREFIX } from "../../vocabulary";
 
 export interface VaultKubernetesAuthArgs {
     /** Vault provider (required: never the ambient VAULT_ADDR). */

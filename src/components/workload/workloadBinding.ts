@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import * as vault from "@pulumi/vault";
-import { TYPE_PREFIX } from "../cluster/aksCluster";
+import { TYPE_PREFIX } from "../../vocabulary";
 import { SecretFile, renderPodAnnotations } from "./annotations";
 import { INJECTION_LABEL, INJECTION_LABEL_VALUE } from "../../vocabulary";
 import { InjectionArgs } from "./agentInjection";
