@@ -4,9 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { execFile } from "child_process";
 import { tmpdir } from "os";
 import * as path from "path";
 import { Writable } from "stream";
+import { promisify } from "util";
 import { main } from "../../src/cli";
 import {
     CancelledError, ConcurrentUpdateError, EXIT, GateError, PULUMI_INSTALL_URL, RunOptions, RunResult, StackNotFoundError,
@@ -252,5 +254,22 @@ describe("CLI", () => {
             assert.equal(res.code, EXIT.ok);
             assert.equal(res.stdout, `${pkg.version}\n`);
         }
+    });
+
+    it("starts without the Pulumi SDK, the program, zod or yaml: `--help` loads commander and the CLI's own light modules", async () => {
+        // A fresh process (this one has loaded everything): build the commands and print the help.
+        const script = [
+            "const { main } = require('./src/cli');",
+            "main(['node', 'aks-vault', '--help'], { stdout: { write() { return true; } }, stderr: process.stderr }).then((code) => {",
+            "  process.stdout.write(JSON.stringify({ code, loaded: Object.keys(require.cache) }));",
+            "});",
+        ].join("\n");
+        const { stdout } = await promisify(execFile)(process.execPath, ["-r", "sucrase/register/ts", "-e", script], { cwd: ROOT, timeout: 60000 });
+        const { code, loaded } = JSON.parse(stdout) as { code: number; loaded: string[] };
+        assert.equal(code, EXIT.ok);
+        const rel = loaded.map((f) => path.relative(ROOT, f));
+        assert.ok(rel.some((f) => f.startsWith(path.join("node_modules", "commander"))), "commander is what builds the help");
+        const heavy = rel.filter((f) => /^node_modules\/(@pulumi|zod|yaml|listr2|@kubernetes)\/|^src\/(components|plan\/plan|automation\/run|config\/(load|validate))\b/.test(f));
+        assert.deepEqual(heavy, [], "loaded at start-up; import it inside the action that needs it");
     });
 });
