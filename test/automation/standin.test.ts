@@ -33,6 +33,10 @@ describe("Automation API against a stand-in pulumi CLI", function () {
     const calls = (): Invocation[] => readFileSync(path.join(work, "calls.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Invocation);
     /** Each command without the per-run values (--client port, event log path) and --non-interactive (asserted apart). */
     const commands = () => calls().map((c) => c.args.filter((a) => !a.startsWith("--client=") && !a.includes("automation-logs") && a !== "--non-interactive").join(" "));
+    /** The stack's state: what the stand-in's `stack export` prints, holding these URNs. */
+    const writeState = (urns: string[]) => writeFileSync(path.join(work, "state.json"), JSON.stringify({
+        version: 3, deployment: { manifest: {}, resources: urns.map((urn) => ({ urn })) },
+    }));
     const runWith = (o: Partial<RunOptions>) => run({ operation: "up", stack: "dev", projectDir, env, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 }, ...o });
 
     beforeEach(() => {
@@ -153,7 +157,7 @@ describe("Automation API against a stand-in pulumi CLI", function () {
     it("preview, refresh and destroy: the commands each sends on an existing stack", async () => {
         mkdirSync(path.join(work, "stacks"), { recursive: true });
         writeFileSync(path.join(work, "stacks", "dev"), "");
-        writeFileSync(path.join(work, "state.json"), JSON.stringify(FakeEngine.through("workloads")));
+        writeState(FakeEngine.through("workloads"));
         const settings = stackConfig() as RunOptions["settings"];
         await runWith({ operation: "preview", settings, policyPacks: ["/p"] });
         await runWith({ operation: "refresh", settings });
@@ -175,7 +179,7 @@ describe("Automation API against a stand-in pulumi CLI", function () {
 
         mkdirSync(path.join(work, "stacks"), { recursive: true });
         writeFileSync(path.join(work, "stacks", "dev"), "");
-        writeFileSync(path.join(work, "state.json"), JSON.stringify(FakeEngine.through("workloads")));
+        writeState(FakeEngine.through("workloads"));
         const unsafe = await runWith({ stage: "cluster", settings: stackConfig() as RunOptions["settings"] }).then(() => undefined, (e: unknown) => e);
         assert.ok(unsafe instanceof UnsafeStageError, String(unsafe));
         assert.ok(!commands().some((c) => c.startsWith("up") || c.startsWith("preview")), "nothing ran");
