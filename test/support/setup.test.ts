@@ -10,6 +10,13 @@ type Traced = Promise<unknown> & { _debugStackTrace?: string };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const debuggable = require("@pulumi/pulumi/runtime/debuggable") as { debuggablePromise: (p: Traced, ctx: unknown) => Promise<unknown> };
 
+/** Any custom resource will do; the class is abstract. */
+class Thing extends pulumi.CustomResource {
+    constructor(name: string) {
+        super("test:index:Thing", name, {});
+    }
+}
+
 describe("test process settings", () => {
     it("the SDK's own promises carry an empty stack trace; other errors keep theirs", async () => {
         const cloud = await useCloud();
@@ -22,7 +29,7 @@ describe("test process settings", () => {
             return out;
         };
         try {
-            new pulumi.CustomResource("test:index:Thing", "thing", {});
+            new Thing("thing");
             await settle(cloud);
         } finally {
             debuggable.debuggablePromise = installed;
