@@ -2,7 +2,7 @@
 // in the .ts source, so stack traces need no source maps). ts-node type-checked nothing here
 // either (transpile-only), but it installed source-map-support, which rewrote every stack the
 // Pulumi runtime captures (one per promise) and cost more CPU than the tests themselves; see
-// BENCHMARKS.md "Test suite". Type errors are tsc's job: `npm run typecheck`.
+// BENCHMARKS.md "Feedback speed". Type errors are tsc's job: `npm run typecheck`.
 //
 // Mocha appends files named on the command line to `spec`, so the default spec applies only when
 // none is named: `npx mocha` runs the suite, `npx mocha test/plan/plan.test.ts` runs one file.

@@ -6,8 +6,21 @@ import tseslint from "typescript-eslint";
 import pulumi from "@pulumi/eslint-plugin";
 
 export default defineConfig(
-    { ignores: ["node_modules/**", "bin/**", "dist/**", "**/*.js"] },
+    { ignores: ["node_modules/**", "bin/**", "dist/**"] },
     tseslint.configs.recommended,
+    {
+        // The JavaScript that runs without a build (cli.js, compiled.js, the pack's entry, mocha's
+        // config): CommonJS under Node, with the same line length as the TypeScript.
+        files: ["**/*.js"],
+        languageOptions: {
+            sourceType: "commonjs",
+            globals: { require: "readonly", module: "writable", __dirname: "readonly", process: "readonly", console: "readonly" },
+        },
+        rules: {
+            "@typescript-eslint/no-require-imports": "off",
+            "max-len": ["error", { code: 140, ignoreUrls: true, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true }],
+        },
+    },
     {
         files: ["**/*.ts"],
         languageOptions: {

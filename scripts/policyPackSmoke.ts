@@ -3,8 +3,8 @@
  * runs `@pulumi/pulumi/cmd/run-policy-pack` in `policies/` (the pack's own tsconfig.json and
  * package.json, whose entry runs dist/policies when current, else the TypeScript type-checked by
  * ts-node) and waits for the analyzer to print its gRPC port. Proves the pack resolves its
- * dependencies from the project's node_modules and assembles; 1.5 s from dist/, about 8 s
- * type-checking, so it is a script rather than part of `npm test`.
+ * dependencies from the project's node_modules and assembles: 1.6 CPU s from dist/, 8.4 s
+ * type-checking the TypeScript. `.ci/run` runs it after the tests.
  *
  *   npm run policy:smoke
  */

@@ -1,7 +1,7 @@
 /**
  * The library API a portal back end imports:
  *
- *     import { run } from "aks-vault-injector/src/automation";
+ *     import { run } from "aks-vault-injector/automation";
  *     await run({ operation: "up", stack: "team-a", settings, onEvent, signal });
  *
  * One function runs an operation over the ordered stages (see runner.ts for the semantics). The
