@@ -5,8 +5,8 @@ import { aksRbacEnabled } from "../../policies/aks-rbac-enabled";
 import { aksLocalAccountsAdminCredentials, usesLocalAccount } from "../../policies/aks-local-accounts-admin-credentials";
 import { TYPES } from "../../policies/lib";
 import { clusterFacts } from "../support/cloud";
-import { resourceViolations, stackViolations, urnOf } from "./harness";
-import { clone, managedCluster } from "./fixtures";
+import { resourceViolations, stackViolations, urnOf } from "../support/policyHarness";
+import { clone, managedCluster } from "../support/policyFixtures";
 
 describe("policy aks-oidc-issuer-enabled", () => {
     const policy = aksOidcIssuerEnabled();

@@ -10,8 +10,8 @@ import { chartKeysFromReference, renderChartKeys } from "../../scripts/chartKeyT
 import { unknownChartKeys } from "../../src/components/injector/chartKeys";
 import { renderInjectorValues } from "../../src/components/injector/injectorValues";
 import { REFERENCE, ROOT } from "../support/harness";
-import { resourceViolations } from "./harness";
-import { clone, vaultRelease } from "./fixtures";
+import { resourceViolations } from "../support/policyHarness";
+import { clone, vaultRelease } from "../support/policyFixtures";
 
 type Values = Record<string, Record<string, unknown>>;
 const valuesOf = (r: { props: Record<string, unknown> }) => r.props.values as Values;

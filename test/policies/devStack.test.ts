@@ -11,7 +11,7 @@ import { TYPES } from "../../policies/lib";
 import { parseSettings } from "../../src/config/validate";
 import { buildProgram } from "../../src/program/program";
 import { ROOT, settle, stackConfig, useCloud } from "../support/harness";
-import { Fixture, RunNotes, defaultProvider, fromRecording, only, runPack } from "./harness";
+import { Fixture, RunNotes, defaultProvider, fromRecording, only, runPack } from "../support/policyHarness";
 
 describe("the guardrail pack on the dev stack", () => {
     let recorded: Fixture[];

@@ -10,7 +10,7 @@ import { parseSettings } from "../../src/config/validate";
 import { buildProgram } from "../../src/program/program";
 import { labRaw } from "../support/fixtures";
 import { settle, useCloud } from "../support/harness";
-import { Fixture, fromRecording, stackViolations } from "./harness";
+import { Fixture, fromRecording, stackViolations } from "../support/policyHarness";
 
 /** busybox (owns devops), payments (owns payments/db, shares it with busybox), mallory (own path). */
 function tenants(): Record<string, any> {

@@ -9,7 +9,7 @@ import { JWT_TYPES, TYPES } from "../../policies/lib";
 import { parseSettings } from "../../src/config/validate";
 import { buildProgram } from "../../src/program/program";
 import { settle, stackConfig, useCloud } from "../support/harness";
-import { Fixture, RunNotes, fromRecording, only, runPack } from "./harness";
+import { Fixture, RunNotes, fromRecording, only, runPack } from "../support/policyHarness";
 
 const A = "vault.hashicorp.com/";
 

@@ -4,8 +4,8 @@ import { kubernetesExplicitProvider } from "../../policies/kubernetes-explicit-p
 import { vaultReviewerTokenNamespace } from "../../policies/vault-reviewer-token-namespace";
 import { injectorRoleExists } from "../../policies/injector-role-exists";
 import { TYPES } from "../../policies/lib";
-import { defaultProvider, stackViolations, urnOf } from "./harness";
-import { clone, injectedDeployment, reviewerSecret, role, vaultRelease } from "./fixtures";
+import { defaultProvider, stackViolations, urnOf } from "../support/policyHarness";
+import { clone, injectedDeployment, reviewerSecret, role, vaultRelease } from "../support/policyFixtures";
 
 describe("policy kubernetes-explicit-provider", () => {
     const policy = kubernetesExplicitProvider();

@@ -7,8 +7,8 @@ import { vaultPolicyLeastPrivilege } from "../../policies/vault-policy-least-pri
 import { pathMatches, pathRules } from "../../policies/vaultPolicyRules";
 import { renderKvPolicy } from "../../src/components/vault/vaultPolicy";
 import { TYPES } from "../../policies/lib";
-import { resourceViolations, stackViolations, urnOf } from "./harness";
-import { authConfig, clone, injectedDeployment, role, vaultPolicy } from "./fixtures";
+import { resourceViolations, stackViolations, urnOf } from "../support/policyHarness";
+import { authConfig, clone, injectedDeployment, role, vaultPolicy } from "../support/policyFixtures";
 
 describe("policy vault-role-bound-service-accounts", () => {
     const policy = vaultRoleBoundServiceAccounts();

@@ -3,12 +3,12 @@ import assert from "node:assert/strict";
 import { chmodSync, mkdtempSync, readFileSync, statSync } from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parseSettings, SettingsError } from "../../src/config/validate";
-import { buildProgram } from "../../src/program/program";
-import { writeVaultCaCertFile } from "../../src/components/vault/caCertFile";
-import { labRaw } from "../support/fixtures";
-import { settle, useCloud } from "../support/harness";
-import { secretInputs } from "../support/run";
+import { parseSettings, SettingsError } from "../../../src/config/validate";
+import { buildProgram } from "../../../src/program/program";
+import { writeVaultCaCertFile } from "../../../src/components/vault/caCertFile";
+import { labRaw } from "../../support/fixtures";
+import { settle, useCloud } from "../../support/harness";
+import { secretInputs } from "../../support/run";
 
 const PEM = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUprivateCAforTestsOnly\n-----END CERTIFICATE-----\n";
 

@@ -8,7 +8,7 @@ import type { ReleaseArgs } from "@pulumi/kubernetes/helm/v3";
 import type { AuthBackendConfigArgs, AuthBackendRoleArgs } from "@pulumi/vault/kubernetes";
 import type { PolicyArgs } from "@pulumi/vault/policy";
 import { TYPES } from "../../policies/lib";
-import { Fixture, urnOf } from "./harness";
+import { Fixture, urnOf } from "./policyHarness";
 
 export const K8S_PROVIDER = {
     type: TYPES.kubernetesProvider,

@@ -11,7 +11,7 @@ import chartKeys from "../../policies/chartKeys.generated.json";
 import { labRaw } from "../support/fixtures";
 import { settle, useCloud } from "../support/harness";
 import { secretInputs } from "../support/run";
-import { fromRecording, runPack } from "../policies/harness";
+import { fromRecording, runPack } from "../support/policyHarness";
 
 function refusal(edit: (raw: Record<string, any>) => void, key: string): string {
     const raw = labRaw();

@@ -1,11 +1,11 @@
 /** Timing of a real deploy: the reviewer token Secret is waited for, boundedly, with a clear error. */
 import assert from "node:assert/strict";
-import { parseSettings, SettingsError } from "../../src/config/validate";
-import { buildProgram } from "../../src/program/program";
-import { labRaw } from "../support/fixtures";
-import { settle, stateOf, useCloud } from "../support/harness";
-import { recordResourceOptions } from "../support/resourceOptions";
-import { runLab, secretInputs } from "../support/run";
+import { parseSettings, SettingsError } from "../../../src/config/validate";
+import { buildProgram } from "../../../src/program/program";
+import { labRaw } from "../../support/fixtures";
+import { settle, stateOf, useCloud } from "../../support/harness";
+import { recordResourceOptions } from "../../support/resourceOptions";
+import { runLab, secretInputs } from "../../support/run";
 
 describe("timing of a real deploy", () => {
     it("the reviewer token Secret is awaited for up to 5 minutes (customTimeouts), then its JWT reaches Vault", async () => {

@@ -1,6 +1,6 @@
 /** Where Helm fetches the vault chart from: an https index, or the chart reference itself for OCI. */
 import assert from "node:assert/strict";
-import { runLab } from "../support/run";
+import { runLab } from "../../support/run";
 
 async function releaseInputs(repository?: string): Promise<Record<string, unknown>> {
     const run = await runLab((raw) => {
