@@ -5,7 +5,7 @@
  * imported by a test).
  */
 import type { EnforcementLevel, PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { ANNOTATION } from "../src/vocabulary";
+import { ANNOTATION, VAULT_CHART } from "../src/vocabulary";
 
 /** Type tokens exactly as the program registers them (see `test/support/cloud.ts` recordings). */
 export const TYPES = {
@@ -30,9 +30,6 @@ export const JWT_TYPES = {
 
 /** The `sub` of a Kubernetes service-account token: `system:serviceaccount:<namespace>:<name>`. */
 export const SERVICE_ACCOUNT_SUBJECT = /^system:serviceaccount:([a-z0-9]([-a-z0-9]*[a-z0-9])?):([a-z0-9]([-a-z0-9]*[a-z0-9])?)$/;
-
-/** The chart this project installs; other Helm releases are not the injector. */
-const VAULT_CHART = "vault";
 
 export type ResourcePolicyFactory = (enforcementLevel?: EnforcementLevel) => ResourceValidationPolicy;
 export type StackPolicyFactory = (enforcementLevel?: EnforcementLevel) => StackValidationPolicy;
@@ -79,6 +76,7 @@ export function podAnnotations(deployment: PolicyResource | { props: Props }): R
 const INJECT_ANNOTATION = ANNOTATION.inject;
 export const ROLE_ANNOTATION = ANNOTATION.role;
 export const SECRET_ANNOTATION_PREFIX = ANNOTATION.secretPrefix;
+export const TEMPLATE_ANNOTATION_PREFIX = ANNOTATION.templatePrefix;
 
 /** A Deployment whose pods the injector mutates (`agent-inject: "true"`). */
 export function isInjected(deployment: { props: Props }): boolean {

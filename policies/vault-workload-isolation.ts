@@ -1,6 +1,9 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { templateProblems } from "../src/components/workload/goTemplate";
-import { JWT_TYPES, ROLE_ANNOTATION, SECRET_ANNOTATION_PREFIX, StackPolicyFactory, TYPES, isInjected, isRecord, podAnnotations, withDefaults } from "./lib";
+import {
+    JWT_TYPES, ROLE_ANNOTATION, SECRET_ANNOTATION_PREFIX, TEMPLATE_ANNOTATION_PREFIX, StackPolicyFactory, TYPES,
+    isInjected, isRecord, podAnnotations, withDefaults,
+} from "./lib";
 import { pathMatches, pathRules } from "./vaultPolicyRules";
 
 export const NAME = "vault-workload-isolation";
@@ -15,7 +18,6 @@ export interface WorkloadIsolationConfig {
 }
 
 const DEFAULTS: WorkloadIsolationConfig = { allowedPolicies: ["default"] };
-const TEMPLATE_ANNOTATION_PREFIX = "vault.hashicorp.com/agent-inject-template-";
 
 interface Workload {
     name: string;

@@ -12,6 +12,11 @@ export const TYPE_PREFIX = "aksvault:index";
 /** vault-k8s's annotation namespace (agent-inject/agent/annotations.go). */
 export const ANNOTATION_PREFIX = "vault.hashicorp.com/";
 
+/** An annotation's name without the namespace, as vault-k8s's docs and messages often write it (`auth-config-path`). */
+export function shortAnnotationName(key: string): string {
+    return key.startsWith(ANNOTATION_PREFIX) ? key.slice(ANNOTATION_PREFIX.length) : key;
+}
+
 /** The pod annotations this project writes or reads, by their vault-k8s names. */
 export const ANNOTATION = {
     inject: `${ANNOTATION_PREFIX}agent-inject`,
@@ -52,6 +57,9 @@ export type InjectionMode = (typeof INJECTION_MODES)[number];
 /** The containers the injector adds to a pod. */
 export const AGENT_CONTAINERS = { init: "vault-agent-init", sidecar: "vault-agent" } as const;
 
+/** The chart this project installs, by its name in HashiCorp's repository and in any mirror of it. */
+export const VAULT_CHART = "vault";
+
 /** The vault chart's name for the injector (its pods', Deployment's and webhook configuration's `app.kubernetes.io/name`). */
 export const INJECTOR_APP_NAME = "vault-agent-injector";
 export const INJECTOR_NAME_LABEL = `app.kubernetes.io/name=${INJECTOR_APP_NAME}`;
@@ -65,6 +73,10 @@ export const WEBHOOK_NAME = "vault.hashicorp.com";
  */
 export const INJECTION_LABEL = "aks-vault.io/vault-injection";
 export const INJECTION_LABEL_VALUE = "enabled";
+
+/** Kubernetes' recommended `part-of` label, and its value on the namespace this program creates for the injector. */
+export const PART_OF_LABEL = "app.kubernetes.io/part-of";
+export const INJECTOR_PART_OF = "vault-injector";
 
 /** Where vault-k8s mounts a named token volume that no app container mounts (`DefaultServiceAccountMount`). */
 export const INJECTOR_TOKEN_MOUNT = "/var/run/secrets/vault.hashicorp.com/serviceaccount";

@@ -3,7 +3,7 @@
  * Kept apart from schema.ts so the resource checks (quantities, request <= limit) stay together.
  */
 import { z } from "zod";
-import { INJECTION_MODES, resolveAgentResources } from "../components/workload/agentInjection";
+import { DEFAULT_INJECTION_MODE, INJECTION_MODES, resolveAgentResources } from "../components/workload/agentInjection";
 import { cpuMillicores, isQuantity, memoryMiB } from "../components/workload/quantity";
 
 const quantity = z.string().refine(isQuantity, "a Kubernetes quantity such as 25m, 0.5, 48Mi or 1Gi");
@@ -14,7 +14,7 @@ export const injectionSchema = z
     .object({
         mode: z
             .enum(INJECTION_MODES)
-            .default("init-only")
+            .default(DEFAULT_INJECTION_MODE)
             .describe("`init-only`: the agent renders once in an init container and exits (static KV secrets); `sidecar`: an agent sidecar keeps re-rendering (rotation, dynamic secrets)."),
         resources: z
             .object({ requests: quantities("request").optional().describe("Agent requests."), limits: quantities("limit").optional().describe("Agent limits.") })

@@ -5,6 +5,9 @@
  * Automation API. Components never read config themselves.
  */
 import { z } from "zod";
+import { DEFAULT_RELEASE_NAME, DEFAULT_REVIEWER_SERVICE_ACCOUNT } from "../components/injector/injectorValues";
+import { DEFAULT_TOKEN_EXPIRATION_SECONDS } from "../components/workload/jwtLogin";
+import { ANNOTATION, shortAnnotationName } from "../vocabulary";
 import { injectionSchema } from "./injection";
 
 /** DNS-1123 label: Kubernetes namespaces and service account names. */
@@ -20,7 +23,9 @@ export const EXACT_SEMVER = /^\d+\.\d+\.\d+$/;
  */
 export const SECRET_FILE = /^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/;
 const ANNOTATION_NAME_MAX = 63;
-const SECRET_ANNOTATION_PREFIX = "agent-inject-template-"; // the longest prefix a file name is used with
+// The longest annotation prefix a file name is used with (the template's), without the namespace:
+// the 63-character limit is on the name part after the `/`.
+const SECRET_ANNOTATION_PREFIX = shortAnnotationName(ANNOTATION.templatePrefix);
 
 /**
  * Schema messages are what is expected, as a noun phrase: a problem reads
@@ -218,7 +223,7 @@ const quantities = (what: string) =>
 export const injectorSchema = z
     .object({
         namespace: dns1123().default("vault").describe("Namespace of the injector (created by this program)."),
-        releaseName: dns1123().default("vault").describe("Helm release name of the vault chart."),
+        releaseName: dns1123().default(DEFAULT_RELEASE_NAME).describe("Helm release name of the vault chart."),
         chartVersion: z
             .string()
             .regex(EXACT_SEMVER, "an exact chart version such as 0.34.1 (no ranges)")
@@ -256,10 +261,13 @@ export const injectorSchema = z
                 limits: { ...INJECTOR_RESOURCES.limits, ...r.limits },
             }))
             .prefault({})
-            .describe("Injector pod resources, field by field over requests 50m CPU / 64Mi and limits 250m CPU / 256Mi (the chart sets none)."),
+            .describe(
+                `Injector pod resources, field by field over requests ${INJECTOR_RESOURCES.requests.cpu} CPU / ${INJECTOR_RESOURCES.requests.memory} ` +
+                    `and limits ${INJECTOR_RESOURCES.limits.cpu} CPU / ${INJECTOR_RESOURCES.limits.memory} (the chart sets none).`,
+            ),
         reviewerServiceAccount: dns1123()
             .optional()
-            .describe("kubernetesAuth.method kubernetes only: the service account Vault calls TokenReview as. Omitted: `vault-token-reviewer`."),
+            .describe(`kubernetesAuth.method kubernetes only: the service account Vault calls TokenReview as. Omitted: \`${DEFAULT_REVIEWER_SERVICE_ACCOUNT}\`.`),
         reviewerTokenRotation: z
             .union([z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/), z.number().int().nonnegative()], { error: "1-64 letters, digits, '.', '_', ':' or '-' (a date, say), or a whole number (a counter)" })
             .optional()
@@ -289,6 +297,9 @@ const DEFAULT_AUTH_DESCRIPTION: Readonly<Record<AuthMethod, string>> = {
     jwt: "JWT auth for AKS workloads (service-account tokens checked against the cluster's OIDC issuer)",
 };
 
+/** What method kubernetes uses for the settings left out. */
+const KUBERNETES_METHOD_DEFAULTS = { validateIssuer: true, reviewer: "serviceAccountToken" } as const;
+
 /** Kubernetes' floor for a projected token's `expirationSeconds` (10 minutes). */
 export const MIN_PROJECTED_TOKEN_SECONDS = 600;
 
@@ -305,8 +316,8 @@ export const kubernetesAuthSchema = z
         path: vaultPath()
             .optional()
             .describe(
-                "Mount path without `auth/`. Omitted: `kubernetes` (method kubernetes) or `jwt` (method jwt): switching methods creates the new mount " +
-                    "before deleting the old one, and Vault refuses two mounts at one path.",
+                `Mount path without \`auth/\`. Omitted: \`${DEFAULT_AUTH_PATH.kubernetes}\` (method kubernetes) or \`${DEFAULT_AUTH_PATH.jwt}\` (method jwt): ` +
+                    "switching methods creates the new mount before deleting the old one, and Vault refuses two mounts at one path.",
             ),
         description: z.string().optional().describe("Description of the auth mount. Omitted: one per method."),
         validateIssuer: z
@@ -314,7 +325,7 @@ export const kubernetesAuthSchema = z
             .optional()
             .describe(
                 "Method kubernetes only: check tokens' `iss` claim against the cluster's OIDC issuer URL; turn off only for clusters that still mint " +
-                    "quoted issuers (Azure/AKS#2523). Omitted: true.",
+                    `quoted issuers (Azure/AKS#2523). Omitted: ${KUBERNETES_METHOD_DEFAULTS.validateIssuer}.`,
             ),
         reviewer: z
             .enum(["serviceAccountToken", "clientJwt"])
@@ -322,7 +333,7 @@ export const kubernetesAuthSchema = z
             .describe(
                 "Method kubernetes only: who Vault calls TokenReview as. `serviceAccountToken`: a dedicated reviewer with a long-lived token Secret; " +
                     "`clientJwt`: each workload's own JWT (no long-lived token; every bound service account gets `system:auth-delegator`). " +
-                    "Omitted: serviceAccountToken.",
+                    `Omitted: ${KUBERNETES_METHOD_DEFAULTS.reviewer}.`,
             ),
         audience: z
             .string()
@@ -341,16 +352,16 @@ export const kubernetesAuthSchema = z
             .min(MIN_PROJECTED_TOKEN_SECONDS)
             .max(86400)
             .optional()
-            .describe("Method jwt only: lifetime of the pods' projected token in seconds; the kubelet replaces it at 80% of that, and the agent re-reads it (sidecar mode). Omitted: 3600."),
+            .describe(`Method jwt only: lifetime of the pods' projected token in seconds; the kubelet replaces it at 80% of that, and the agent re-reads it (sidecar mode). Omitted: ${DEFAULT_TOKEN_EXPIRATION_SECONDS}.`),
     })
     .strict()
     // Typed by method: each carries only its own settings, with their defaults.
     .transform((a): KubernetesAuthMethodSettings | JwtAuthMethodSettings => {
         const common = { path: a.path ?? DEFAULT_AUTH_PATH[a.method], description: a.description ?? DEFAULT_AUTH_DESCRIPTION[a.method] };
         if (a.method === "jwt") {
-            return { method: "jwt", ...common, ...(a.audience === undefined ? {} : { audience: a.audience }), tokenExpirationSeconds: a.tokenExpirationSeconds ?? 3600 };
+            return { method: "jwt", ...common, ...(a.audience === undefined ? {} : { audience: a.audience }), tokenExpirationSeconds: a.tokenExpirationSeconds ?? DEFAULT_TOKEN_EXPIRATION_SECONDS };
         }
-        return { method: "kubernetes", ...common, validateIssuer: a.validateIssuer ?? true, reviewer: a.reviewer ?? "serviceAccountToken" };
+        return { method: "kubernetes", ...common, validateIssuer: a.validateIssuer ?? KUBERNETES_METHOD_DEFAULTS.validateIssuer, reviewer: a.reviewer ?? KUBERNETES_METHOD_DEFAULTS.reviewer };
     })
     .describe("How pods log in to Vault: its Kubernetes or JWT auth method for the cluster.");
 

@@ -3,7 +3,7 @@
  * Vault) shows, and explains each difference. Pure: input is recorded objects, output is checks.
  */
 import type { V1Container, V1ContainerStatus, V1Deployment, V1Pod } from "@kubernetes/client-node";
-import { AGENT_CONTAINERS, ANNOTATION, INJECTOR_APP_NAME, INJECTOR_NAME_LABEL, WEBHOOK_NAME } from "../vocabulary";
+import { AGENT_CONTAINERS, ANNOTATION, INJECTOR_APP_NAME, INJECTOR_NAME_LABEL, WEBHOOK_NAME, shortAnnotationName } from "../vocabulary";
 import { LOG_RULES, fill, matchLogRules, renderedFiles, RuleContext } from "./logRules";
 import { redact } from "./redact";
 import { cleanCheck } from "./render";
@@ -152,10 +152,10 @@ function podChecks(w: WorkloadExpectation, p: PodObservation, ctx: RuleContext, 
     if (!injected) {
         checks.push({
             id: "pod.injected", target, status: "fail",
-            detail: `no ${INIT_CONTAINER} container (agent-inject-status: ${ann[ANNOTATION.injectStatus] ?? "absent"}, agent-inject: ${ann[ANNOTATION.inject] ?? "absent"})`,
+            detail: `no ${INIT_CONTAINER} container (${shortAnnotationName(ANNOTATION.injectStatus)}: ${ann[ANNOTATION.injectStatus] ?? "absent"}, ${shortAnnotationName(ANNOTATION.inject)}: ${ann[ANNOTATION.inject] ?? "absent"})`,
             cause: ann[ANNOTATION.inject] === "true"
                 ? "The pod was created while the injector webhook was unavailable (failurePolicy Ignore lets it start unmutated)."
-                : "The pod template lacks `vault.hashicorp.com/agent-inject: \"true\"`.",
+                : `The pod template lacks \`${ANNOTATION.inject}: "true"\`.`,
             fix: `Once the injector is ready: kubectl -n ${w.namespace} rollout restart deployment/${w.name}`,
             ref: ["hashicorp/vault-helm#399", "hashicorp/vault-k8s#258"],
         });
@@ -167,8 +167,8 @@ function podChecks(w: WorkloadExpectation, p: PodObservation, ctx: RuleContext, 
         id: "pod.injected", target, status: modeOk ? "pass" : "fail",
         detail: `${INIT_CONTAINER}${sidecar ? ` + ${SIDECAR_CONTAINER}` : " only"} (expected ${mode})`,
         fix: modeOk ? undefined : mode === "sidecar"
-            ? "Remove `vault.hashicorp.com/agent-pre-populate-only` (or set it to \"false\") to keep the agent running and secrets renewed."
-            : "Set `vault.hashicorp.com/agent-pre-populate-only: \"true\"` for an init-only agent.",
+            ? `Remove \`${ANNOTATION.prePopulateOnly}\` (or set it to "false") to keep the agent running and secrets renewed.`
+            : `Set \`${ANNOTATION.prePopulateOnly}: "true"\` for an init-only agent.`,
     });
 
     const sa = pod.spec?.serviceAccountName ?? "default";
@@ -186,7 +186,7 @@ function podChecks(w: WorkloadExpectation, p: PodObservation, ctx: RuleContext, 
     const authPath = ann[ANNOTATION.authPath];
     const wrong: string[] = [];
     if (role !== w.role) wrong.push(`role is ${role ?? "absent"}, expected ${w.role}`);
-    if (ctx.authPath !== "" && authPath !== undefined && authPath.replace(/\/+$/, "") !== `auth/${ctx.authPath}`) wrong.push(`auth-path is ${authPath}, expected auth/${ctx.authPath}`);
+    if (ctx.authPath !== "" && authPath !== undefined && authPath.replace(/\/+$/, "") !== `auth/${ctx.authPath}`) wrong.push(`${shortAnnotationName(ANNOTATION.authPath)} is ${authPath}, expected auth/${ctx.authPath}`);
     const files = w.files.map((f) => f.replace(/^\/vault\/secrets\//, ""));
     const missing = files.filter((f) => ann[`${ANNOTATION.secretPrefix}${f}`] === undefined);
     if (missing.length > 0) wrong.push(`no agent-inject-secret annotation for ${missing.join(", ")}`);

@@ -7,6 +7,11 @@
  * Vault server's log), so a login `permission denied` names the usual suspects instead of one
  * cause; the Vault-side checks (`--vault-token-env`) narrow it down.
  */
+import { JWT_AUTH_CONFIG_ANNOTATION } from "../components/workload/jwtLogin";
+import { ANNOTATION, ANNOTATION_PREFIX, INJECTOR_TOKEN_MOUNT, shortAnnotationName } from "../vocabulary";
+
+/** How the fix texts name the token path annotation, as vault-k8s's docs do. */
+const AUTH_CONFIG_PATH = shortAnnotationName(JWT_AUTH_CONFIG_ANNOTATION.path);
 
 export interface LogRule {
     id: string;
@@ -38,7 +43,7 @@ export const LOG_RULES: readonly LogRule[] = [
         id: "log.jwt-aud-invalid",
         pattern: /invalid audience \(aud\) claim|audience claim does not match any expected audience|audience claim found in JWT but no audiences bound to the role/i,
         cause: "The token the agent presented is not for an audience role `{{role}}` accepts: usually the pod's default service-account token (audience: the API server) instead of the projected Vault token, or a projected token minted for another audience.",
-        fix: "Check that the pod carries `vault.hashicorp.com/agent-service-account-token-volume-name` and `auth-config-path` pointing at the projected token, and that the volume's audience equals the role's bound_audiences (kubernetesAuth.audience; `vault read auth/{{authPath}}/role/{{role}}`). Run `up`, then `kubectl -n {{namespace}} rollout restart deployment` for pods created before.",
+        fix: `Check that the pod carries \`${ANNOTATION.tokenVolumeName}\` and \`${AUTH_CONFIG_PATH}\` pointing at the projected token, and that the volume's audience equals the role's bound_audiences (kubernetesAuth.audience; \`vault read auth/{{authPath}}/role/{{role}}\`). Run \`up\`, then \`kubectl -n {{namespace}} rollout restart deployment\` for pods created before.`,
         ref: ["hashicorp/vault-plugin-auth-jwt#206", "hashicorp/vault#16033", "hashicorp/vault-k8s#660"],
     },
     {
@@ -59,7 +64,7 @@ export const LOG_RULES: readonly LogRule[] = [
         id: "log.jwt-expired",
         pattern: /invalid expiration time \(exp\) claim: token is expired|token is expired/i,
         cause: "The agent presented an expired token: a token file the kubelet no longer refreshes (a copied token, a file outside the projected volume), or the clocks of the node and Vault disagree by more than the leeway.",
-        fix: "Point `vault.hashicorp.com/auth-config-path` at the projected volume's file (the kubelet rotates it at 80% of its lifetime and the agent re-reads it every minute), keep remove_jwt_after_reading false, and check NTP on the node and on Vault.",
+        fix: `Point \`${JWT_AUTH_CONFIG_ANNOTATION.path}\` at the projected volume's file (the kubelet rotates it at 80% of its lifetime and the agent re-reads it every minute), keep remove_jwt_after_reading false, and check NTP on the node and on Vault.`,
         ref: ["hashicorp/vault-k8s#78", "spring-projects/spring-vault#449"],
     },
     {
@@ -79,15 +84,15 @@ export const LOG_RULES: readonly LogRule[] = [
     {
         id: "log.jwt-no-token-file",
         pattern: /latest known jwt is empty, cannot authenticate/i,
-        cause: "The agent found no token at its `path`: the projected volume is not mounted into the agent containers, or auth-config-path names another file.",
-        fix: "Set `vault.hashicorp.com/agent-service-account-token-volume-name` to the projected volume (the injector then mounts it at /var/run/secrets/vault.hashicorp.com/serviceaccount in the agent containers) and `auth-config-path` to that directory plus the projection's path; run `up` and restart the pods.",
+        cause: `The agent found no token at its \`path\`: the projected volume is not mounted into the agent containers, or ${AUTH_CONFIG_PATH} names another file.`,
+        fix: `Set \`${ANNOTATION.tokenVolumeName}\` to the projected volume (the injector then mounts it at ${INJECTOR_TOKEN_MOUNT} in the agent containers) and \`${AUTH_CONFIG_PATH}\` to that directory plus the projection's path; run \`up\` and restart the pods.`,
         ref: ["hashicorp/vault-k8s#660"],
     },
     {
         id: "log.jwt-remove-readonly",
         pattern: /error removing jwt file/i,
         cause: "The agent's jwt method deletes the token after reading it unless told not to; a projected volume is read-only, so every read logs this error (harmless to the login, noisy).",
-        fix: "Add `vault.hashicorp.com/auth-config-remove_jwt_after_reading: \"false\"` to the pod template (the program sets it with kubernetesAuth.method jwt).",
+        fix: `Add \`${JWT_AUTH_CONFIG_ANNOTATION.removeJwtAfterReading}: "false"\` to the pod template (the program sets it with kubernetesAuth.method jwt).`,
         ref: ["hashicorp/vault#11968", "hashicorp/vault-k8s#660"],
     },
     {
@@ -136,7 +141,7 @@ export const LOG_RULES: readonly LogRule[] = [
         id: "log.x509-unknown-authority",
         pattern: /x509: certificate signed by unknown authority/i,
         cause: "The agent does not trust the certificate of the external Vault's TLS listener (a private CA).",
-        fix: "Give the agent the CA: `vault.hashicorp.com/tls-secret` + `vault.hashicorp.com/ca-cert=/vault/tls/<ca>` annotations, or injector.extraEnvironmentVars.AGENT_INJECT_VAULT_CACERT_BYTES. tls-skip-verify is for tests only.",
+        fix: `Give the agent the CA: \`${ANNOTATION_PREFIX}tls-secret\` + \`${ANNOTATION_PREFIX}ca-cert=/vault/tls/<ca>\` annotations, or injector.extraEnvironmentVars.AGENT_INJECT_VAULT_CACERT_BYTES. tls-skip-verify is for tests only.`,
         ref: ["hashicorp/vault-k8s#151", "hashicorp/vault-helm#339"],
     },
     {

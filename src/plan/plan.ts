@@ -15,6 +15,7 @@ import { PROJECT_NAME } from "./stackFile";
 import { planHeader } from "./header";
 import { PROJECT_DIR } from "../automation/projectDir";
 import type { PolicyVerdict } from "../../policies/evaluate";
+import { ANNOTATION_PREFIX } from "../vocabulary";
 
 // `waitForRPCs` is how the Pulumi runtime itself knows a program has finished registering.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -260,7 +261,7 @@ export function renderPlanBody(plan: Plan): string {
     for (const v of plan.injectorValues) out.push(`  release ${v.release}:`, indent(stringify(v.values)));
     out.push("");
 
-    out.push("POD ANNOTATIONS (vault.hashicorp.com/*)");
+    out.push(`POD ANNOTATIONS (${ANNOTATION_PREFIX}*)`);
     if (plan.annotations.length === 0) out.push("  (not at this stage)");
     for (const a of plan.annotations) out.push(`  workload ${a.workload}:`, indent(stringify(a.annotations)));
     out.push("");

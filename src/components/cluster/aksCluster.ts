@@ -70,7 +70,7 @@ export interface AksCreateArgs {
     dnsPrefix?: string;
     /** The system node pool (mode System). */
     systemPool: AksPoolArgs;
-    /** User node pools (mode User). Default: none. */
+    /** User node pools (mode User). */
     userPools: AksPoolArgs[];
     /** Azure CNI overlay addressing. */
     network: { podCidr: string; serviceCidr: string; dnsServiceIp: string; subnetId?: string };
@@ -78,7 +78,7 @@ export interface AksCreateArgs {
     logAnalyticsWorkspaceId?: string;
     /** ACR resource ID the kubelet identity may pull from; default: none. */
     acrId?: string;
-    /** Turn on Entra workload identity (webhook). Default false. The OIDC issuer is always on. */
+    /** Turn on Entra workload identity (webhook). The OIDC issuer is always on. */
     workloadIdentity: boolean;
     /** Resource tags. */
     tags: Record<string, string>;

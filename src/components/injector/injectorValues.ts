@@ -3,44 +3,43 @@
  * keys it emits are checked against the pinned chart's own values.yaml in the tests: the chart's
  * schema does not reject unknown keys, and Helm silently ignores a mistyped one.
  */
-import { INJECTION_LABEL, INJECTION_LABEL_VALUE, INJECTOR_APP_NAME } from "../../vocabulary";
+import type { InjectorSettings } from "../../config/schema";
+import { INJECTION_LABEL, INJECTION_LABEL_VALUE, INJECTOR_APP_NAME, VAULT_CHART } from "../../vocabulary";
 
-/** CPU and memory of the injector pods, as Kubernetes quantities. */
+/** The Helm release name when none is configured. */
+export const DEFAULT_RELEASE_NAME = "vault";
+
+/** The token reviewer's service account name when none is configured (applied by VaultInjector). */
+export const DEFAULT_REVIEWER_SERVICE_ACCOUNT = "vault-token-reviewer";
+
+/** CPU and memory of the injector pods, as Kubernetes quantities (what the chart accepts). */
 export interface InjectorResources {
     requests?: { cpu?: string; memory?: string };
     limits?: { cpu?: string; memory?: string };
 }
 
 /**
- * The injector's options, written once: the `injector` settings (src/config/schema.ts) carry
- * exactly these, `VaultInjectorArgs` extends them, and the chart values are rendered from them.
+ * The injector's options: the keys of the `injector` settings (src/config/schema.ts, which
+ * describes and defaults each one), so a key added there reaches `VaultInjectorArgs` without
+ * being written twice. Fields are redeclared only to document what the component does with them,
+ * typed from the settings; `resources` is wider (the settings always carry all four quantities,
+ * the chart needs none).
  */
-export interface InjectorOptions {
+export interface InjectorOptions extends Omit<InjectorSettings, "resources"> {
     /** Namespace of the injector and the token reviewer; kept out of the webhook with kube-system. */
-    namespace: string;
+    namespace: InjectorSettings["namespace"];
     /** Helm release name (the injector pods' `app.kubernetes.io/instance` label). */
-    releaseName: string;
-    /** Exact vault chart version. */
-    chartVersion: string;
-    /** Chart repository: an https index or an `oci://` registry path (the chart is `<path>/vault`). */
-    chartRepository: string;
-    /** Injector replicas (leader election is always on). */
-    replicas: number;
-    logLevel: string;
-    logFormat: string;
-    /** vault-k8s image tag; omitted: the chart's. */
-    imageTag?: string;
-    /** Vault Agent image tag; omitted: the chart's. */
-    agentImageTag?: string;
+    releaseName: InjectorSettings["releaseName"];
     /** Node selector of the injector pods (none when empty). */
-    nodeSelector: Record<string, string>;
-    resources: InjectorResources;
+    nodeSelector: InjectorSettings["nodeSelector"];
     /** `injector.webhook.failurePolicy` (docs/security.md). */
-    failurePolicy: "Fail" | "Ignore";
-    /** The token reviewer's service account; omitted: `vault-token-reviewer` (applied by VaultInjector). */
-    reviewerServiceAccount?: string;
+    failurePolicy: InjectorSettings["failurePolicy"];
+    /** Requests and limits of the injector pods, as sent to the chart. */
+    resources: InjectorResources;
+    /** The token reviewer's service account; omitted: `DEFAULT_REVIEWER_SERVICE_ACCOUNT` (applied by VaultInjector). */
+    reviewerServiceAccount?: InjectorSettings["reviewerServiceAccount"];
     /** Changing it replaces the reviewer token (new Secret before the old one is deleted); omitted: never rotated. */
-    reviewerTokenRotation?: string | number;
+    reviewerTokenRotation?: InjectorSettings["reviewerTokenRotation"];
 }
 
 /** What the chart values are rendered from: the options (namespace, release and policy may be left to the chart) plus where Vault is. */
@@ -63,9 +62,6 @@ export function excludedNamespaces(injectorNamespace: string | undefined): strin
 }
 
 export type ChartValues = { [key: string]: unknown };
-
-/** The chart's name in HashiCorp's repository and in any mirror of it. */
-export const VAULT_CHART = "vault";
 
 /**
  * How Helm is told where the chart is. An https repository is an index (`repositoryOpts.repo`)
@@ -97,8 +93,8 @@ export function renderInjectorValues(args: InjectorValuesArgs): ChartValues {
 
     // The chart's default `affinity` already requires one injector pod per node (hostname
     // anti-affinity); spread across zones as well, softly, so a zone outage leaves a replica.
-    // Without a release name Helm's own is unknown here; the chart's default instance is `vault`.
-    const podLabels = { "app.kubernetes.io/name": INJECTOR_APP_NAME, "app.kubernetes.io/instance": args.releaseName ?? "vault", component: "webhook" };
+    // Without a release name Helm's own is unknown here; assume the default one.
+    const podLabels = { "app.kubernetes.io/name": INJECTOR_APP_NAME, "app.kubernetes.io/instance": args.releaseName ?? DEFAULT_RELEASE_NAME, component: "webhook" };
     injector.topologySpreadConstraints = [
         { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: podLabels } },
     ];

@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
-import { TYPE_PREFIX } from "../../vocabulary";
+import { INJECTOR_PART_OF, PART_OF_LABEL, TYPE_PREFIX } from "../../vocabulary";
 import { decodeBase64 } from "../cluster/kubeconfig";
-import { ChartValues, InjectorOptions, chartSource, renderInjectorValues } from "./injectorValues";
+import { ChartValues, DEFAULT_REVIEWER_SERVICE_ACCOUNT, InjectorOptions, chartSource, renderInjectorValues } from "./injectorValues";
 
 export interface VaultInjectorArgs extends InjectorOptions {
     /** Kubernetes provider of the target cluster (required: never the ambient kubeconfig). */
@@ -21,9 +21,6 @@ export interface VaultInjectorArgs extends InjectorOptions {
     /** PEM CA bundle of a Vault behind a private CA; omitted: the system roots. */
     vaultCaCertPem?: string;
 }
-
-/** The reviewer service account's name when none is configured. */
-export const DEFAULT_REVIEWER_SERVICE_ACCOUNT = "vault-token-reviewer";
 
 /** How long the reviewer token Secret may take to be filled by the token controller. */
 export const REVIEWER_TOKEN_TIMEOUTS = { create: "5m", update: "5m" } as const;
@@ -49,7 +46,7 @@ export class VaultInjector extends pulumi.ComponentResource {
         const k8sOpts = { parent: this, provider: args.provider };
 
         const ns = new k8s.core.v1.Namespace(`${name}-ns`, {
-            metadata: { name: args.namespace, labels: { "app.kubernetes.io/part-of": "vault-injector" } },
+            metadata: { name: args.namespace, labels: { [PART_OF_LABEL]: INJECTOR_PART_OF } },
         }, k8sOpts);
         this.namespace = ns.metadata.name;
 

@@ -5,7 +5,7 @@ import { TYPE_PREFIX } from "../../vocabulary";
 export interface VaultJwtAuthArgs {
     /** Vault provider (required: never the ambient VAULT_ADDR). */
     provider: vault.Provider;
-    /** Mount path, without `auth/`. Default `jwt`. */
+    /** Mount path, without `auth/`. */
     path: string;
     /** Mount description. */
     description?: string;

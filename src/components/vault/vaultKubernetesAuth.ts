@@ -5,7 +5,7 @@ import { TYPE_PREFIX } from "../../vocabulary";
 export interface VaultKubernetesAuthArgs {
     /** Vault provider (required: never the ambient VAULT_ADDR). */
     provider: vault.Provider;
-    /** Mount path, without `auth/` (e.g. `aks`). Default `kubernetes`. */
+    /** Mount path, without `auth/` (e.g. `aks`). */
     path: string;
     /** Mount description. */
     description?: string;
@@ -21,7 +21,7 @@ export interface VaultKubernetesAuthArgs {
     tokenReviewerJwt?: pulumi.Input<string>;
     /** The cluster's OIDC issuer URL (from `AksCluster.oidcIssuerUrl`). */
     issuer: pulumi.Input<string>;
-    /** Enforce the `iss` claim. Default true; see Azure/AKS#2523 before turning it off. */
+    /** Enforce the `iss` claim; see Azure/AKS#2523 before turning it off. */
     validateIssuer: boolean;
 }
 

@@ -9,7 +9,7 @@ export interface VaultKvArgs {
     path: string;
     /** Mount description. */
     description?: string;
-    /** The mount already exists (adopt it, do not create it). Default false. */
+    /** The mount already exists (adopt it, do not create it). */
     existing: boolean;
     /**
      * Protect the mount (`protect`): deleting a KV mount deletes every secret in it, with no undo.

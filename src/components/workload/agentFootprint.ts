@@ -3,7 +3,7 @@
  * the injector (vault-k8s `agent-inject/agent`) would turn them into containers. Pure: the
  * benchmark feeds it the annotations the program rendered, and the tests feed it edge cases.
  */
-import { ANNOTATION_PREFIX } from "../../vocabulary";
+import { ANNOTATION } from "../../vocabulary";
 import { cpuMillicores, memoryMiB } from "./quantity";
 
 export interface Reservation {
@@ -46,38 +46,43 @@ export interface FootprintOptions {
 const ZERO: Reservation = { cpuMillicores: 0, memMiB: 0 };
 
 /** Go's `strconv.ParseBool`, which the injector uses for its boolean annotations. */
-function goBool(name: string, value: string | undefined, fallback: boolean): boolean {
+function goBool(annotations: Record<string, string>, key: string, fallback: boolean): boolean {
+    const value = annotations[key];
     if (value === undefined) return fallback;
     if (["1", "t", "T", "TRUE", "true", "True"].includes(value)) return true;
     if (["0", "f", "F", "FALSE", "false", "False"].includes(value)) return false;
-    throw new Error(`annotation ${ANNOTATION_PREFIX}${name}: "${value}" is not a boolean the injector accepts`);
+    throw new Error(`annotation ${key}: "${value}" is not a boolean the injector accepts`);
 }
+
+const RESOURCE_ANNOTATIONS = {
+    cpu: { request: ANNOTATION.requestsCpu, limit: ANNOTATION.limitsCpu },
+    memory: { request: ANNOTATION.requestsMem, limit: ANNOTATION.limitsMem },
+} as const;
 
 /**
  * One resource of one agent container. An absent annotation takes the injector default; an empty
  * one leaves the field unset, and Kubernetes then copies the limit into an unset request.
  */
-function request(annotations: Record<string, string>, kind: "cpu" | "mem", defaults: AgentDefaults): string | undefined {
-    const req = annotations[`${ANNOTATION_PREFIX}agent-requests-${kind}`] ?? (kind === "cpu" ? defaults.requests.cpu : defaults.requests.memory);
+function request(annotations: Record<string, string>, kind: "cpu" | "memory", defaults: AgentDefaults): string | undefined {
+    const req = annotations[RESOURCE_ANNOTATIONS[kind].request] ?? defaults.requests[kind];
     if (req !== "") return req;
-    const lim = annotations[`${ANNOTATION_PREFIX}agent-limits-${kind}`] ?? (kind === "cpu" ? defaults.limits.cpu : defaults.limits.memory);
+    const lim = annotations[RESOURCE_ANNOTATIONS[kind].limit] ?? defaults.limits[kind];
     return lim === "" ? undefined : lim;
 }
 
 export function agentFootprint(annotations: Record<string, string>, options: FootprintOptions = {}): AgentFootprint {
     const defaults = options.defaults ?? VAULT_K8S_AGENT_DEFAULTS;
     const app = options.appRequests ?? ZERO;
-    const get = (name: string) => annotations[`${ANNOTATION_PREFIX}${name}`];
 
-    if (!goBool("agent-inject", get("agent-inject"), false)) {
+    if (!goBool(annotations, ANNOTATION.inject, false)) {
         return { containers: { init: false, sidecar: false }, agentRequests: ZERO, steadyState: ZERO };
     }
     // vault-k8s: the init container exists when pre-populating; the sidecar unless pre-populate-only.
-    const init = goBool("agent-pre-populate", get("agent-pre-populate"), true);
-    const sidecar = !goBool("agent-pre-populate-only", get("agent-pre-populate-only"), false);
+    const init = goBool(annotations, ANNOTATION.prePopulate, true);
+    const sidecar = !goBool(annotations, ANNOTATION.prePopulateOnly, false);
 
     const cpu = request(annotations, "cpu", defaults);
-    const mem = request(annotations, "mem", defaults);
+    const mem = request(annotations, "memory", defaults);
     const agentRequests: Reservation = {
         cpuMillicores: cpu === undefined ? 0 : cpuMillicores(cpu),
         memMiB: mem === undefined ? 0 : memoryMiB(mem),

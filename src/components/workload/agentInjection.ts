@@ -20,8 +20,11 @@ export interface AgentResources {
     limits?: ResourceQuantities;
 }
 
+/** The mode of a workload that names none. */
+export const DEFAULT_INJECTION_MODE: InjectionMode = "init-only";
+
 export interface InjectionArgs {
-    /** Default `init-only`. */
+    /** How the agent runs: init container only, or with a sidecar (`INJECTION_MODES`). */
     mode: InjectionMode;
     /** Overrides of the mode's defaults (`AGENT_RESOURCE_DEFAULTS`), field by field. */
     resources?: AgentResources;
@@ -52,7 +55,7 @@ export const AGENT_RESOURCE_DEFAULTS: Readonly<Record<InjectionMode, ResolvedAge
     sidecar: { requests: { cpu: "25m", memory: "48Mi" }, limits: { cpu: "500m", memory: "128Mi" } },
 };
 
-export const DEFAULT_INJECTION: InjectionArgs = { mode: "init-only" };
+export const DEFAULT_INJECTION: InjectionArgs = { mode: DEFAULT_INJECTION_MODE };
 
 /** The mode's defaults with the workload's overrides applied. */
 export function resolveAgentResources(injection: InjectionArgs): ResolvedAgentResources {

@@ -25,7 +25,7 @@ export interface AnnotationArgs {
     authPath: string;
     kvMount: string;
     secrets: readonly SecretFile[];
-    /** How the agent runs and what it requests. Default `init-only` with its right-sized resources. */
+    /** How the agent runs and what it requests. Omitted: `DEFAULT_INJECTION`, with its mode's right-sized resources. */
     injection?: InjectionArgs;
     /**
      * Vault Enterprise namespace of the auth mount and the secrets; omitted: the root namespace.

@@ -36,7 +36,7 @@ export const DEFAULT_TOKEN_EXPIRATION_SECONDS = 3600;
 export interface JwtLoginArgs {
     /** The audience the token is minted for; the role's `bound_audiences`. */
     audience: string;
-    /** Projected token lifetime, seconds (Kubernetes: at least 600). Default 3600. */
+    /** Projected token lifetime, seconds (Kubernetes: at least 600). Omitted: `DEFAULT_TOKEN_EXPIRATION_SECONDS`. */
     tokenExpirationSeconds?: number;
 }
 
@@ -66,12 +66,18 @@ export function projectedTokenVolume(args: JwtLoginArgs) {
     };
 }
 
+/** The jwt auto-auth parameters this program sets, as their `auth-config-<param>` annotations. */
+export const JWT_AUTH_CONFIG_ANNOTATION = {
+    path: `${ANNOTATION.authConfigPrefix}path`,
+    removeJwtAfterReading: `${ANNOTATION.authConfigPrefix}remove_jwt_after_reading`,
+} as const;
+
 /** The annotations, besides role and auth-path, that make the agent log in with that token. */
 export function jwtLoginAnnotations(): Record<string, string> {
     return {
         [ANNOTATION.authType]: "jwt",
         [ANNOTATION.tokenVolumeName]: JWT_TOKEN_VOLUME,
-        [`${ANNOTATION.authConfigPrefix}path`]: jwtTokenPath(),
-        [`${ANNOTATION.authConfigPrefix}remove_jwt_after_reading`]: "false",
+        [JWT_AUTH_CONFIG_ANNOTATION.path]: jwtTokenPath(),
+        [JWT_AUTH_CONFIG_ANNOTATION.removeJwtAfterReading]: "false",
     };
 }
