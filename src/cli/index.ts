@@ -72,12 +72,13 @@ function stageOption(): Option {
     });
 }
 
-/** `policies/` when it holds a policy pack, else none. */
+/** The stage an AutomationError names, when it is one of STAGES. */
 function stageOf(err: AutomationError): Stage | undefined {
     const stage = (err as Partial<{ stage: unknown }>).stage;
     return typeof stage === "string" && (STAGES as readonly string[]).includes(stage) ? (stage as Stage) : undefined;
 }
 
+/** `policies/` when it holds a policy pack, else none. */
 function defaultPolicyPacks(projectDir: string): string[] {
     const dir = path.join(projectDir, "policies");
     return existsSync(path.join(dir, "PulumiPolicy.yaml")) ? [dir] : [];
@@ -270,6 +271,12 @@ function addPlanCommand(program: Command, io: CliIO): void {
 function addOperationCommand(
     program: Command, io: CliIO, operation: Operation, runOperationFn: (o: RunOptions) => Promise<RunResult>, outcome: CliOutcome,
 ): void {
+    operationCommand(program, operation)
+        .action((flags: OperationFlags) => runOperationCommand(io, operation, flags, runOperationFn, outcome));
+}
+
+/** The command of one operation, with the flags that apply to it. */
+function operationCommand(program: Command, operation: Operation): Command {
     const cmd = program
         .command(operation)
         .description(DESCRIPTIONS[operation])
@@ -285,88 +292,110 @@ function addOperationCommand(
         cmd.option("--policy-pack <dir...>", "policy pack folder(s) to enforce (default: policies/ if it holds a pack)")
             .option("--no-policies", "enforce no policy pack");
     }
-    cmd.option("--backend-url <url>", "Pulumi backend (default: the one the Pulumi CLI uses: PULUMI_BACKEND_URL, Pulumi.yaml backend.url or `pulumi login`; not logged in: a file backend in .pulumi-state/)")
+    return cmd.option("--backend-url <url>", "Pulumi backend (default: the one the Pulumi CLI uses: PULUMI_BACKEND_URL, Pulumi.yaml backend.url or `pulumi login`; not logged in: a file backend in .pulumi-state/)")
         .option("--secrets-provider <provider>", "passphrase (default) or e.g. azurekeyvault://<vault>.vault.azure.net/keys/<key>");
-    cmd.action(async (flags: OperationFlags) => {
-        if (MUTATING.includes(operation) && !flags.yes) {
-            throw new UsageError(`${operation} changes resources of stack "${flags.stack}"; pass --yes to confirm (run \`preview\` first to see what would change)`);
-        }
-        // Fail on bad settings before Pulumi starts; the program itself reads the same file. Its
-        // `stage` key is the default --stage, as for `plan`, so both build the same graph.
-        const { readStackFile } = await import("../plan/stackFile");
-        const stage = operation === "up" || operation === "preview" ? flags.stage ?? readStackFile(io.projectDir, flags.stack).stage : flags.stage;
-        // A pack the user names is relative to where they run the command; the default is ours.
-        const policyPacks = flags.policies === false
-            ? []
-            : flags.policyPack?.map((p) => path.resolve(p)) ?? defaultPolicyPacks(io.projectDir);
-        const controller = new AbortController();
-        let interrupted = false;
-        const reachesChildren = io.interruptReachesChildren ?? process.stdin.isTTY === true;
-        const removeInterrupt = (io.onInterrupt ?? ((h) => { process.on("SIGINT", h); return () => process.removeListener("SIGINT", h); }))(() => {
-            if (!interrupted && reachesChildren) {
-                // Ctrl-C on a terminal already reached pulumi, which is stopping cleanly. A
-                // second SIGINT from us would make it terminate at once, leaving pending
-                // operations (and a lock) behind; only a second Ctrl-C forces it.
-                interrupted = true;
-                line(io.stderr, "cancelling: pulumi is stopping the update cleanly (Ctrl-C again to force; rerun to continue)...");
-                return;
-            }
-            interrupted = true;
-            line(io.stderr, "cancelling the running update (it stops cleanly; rerun to continue)...");
-            controller.abort();
+}
+
+/**
+ * The action of an operation command: refuses a mutating operation without --yes, runs the
+ * operation with progress and Ctrl-C handling, prints the result, then (`up --verify`) verifies.
+ */
+async function runOperationCommand(
+    io: CliIO, operation: Operation, flags: OperationFlags, runOperationFn: (o: RunOptions) => Promise<RunResult>, outcome: CliOutcome,
+): Promise<void> {
+    if (MUTATING.includes(operation) && !flags.yes) {
+        throw new UsageError(`${operation} changes resources of stack "${flags.stack}"; pass --yes to confirm (run \`preview\` first to see what would change)`);
+    }
+    // Fail on bad settings before Pulumi starts; the program itself reads the same file. Its
+    // `stage` key is the default --stage, as for `plan`, so both build the same graph.
+    const { readStackFile } = await import("../plan/stackFile");
+    const stage = operation === "up" || operation === "preview" ? flags.stage ?? readStackFile(io.projectDir, flags.stack).stage : flags.stage;
+    // A pack the user names is relative to where they run the command; the default is ours.
+    const policyPacks = flags.policies === false
+        ? []
+        : flags.policyPack?.map((p) => path.resolve(p)) ?? defaultPolicyPacks(io.projectDir);
+    const controller = new AbortController();
+    const interrupts = handleInterrupts(io, controller);
+    await announceBackend(io, { backendUrl: flags.backendUrl, env: io.env, projectDir: io.projectDir }, flags.json === true);
+    const view = await progress(io, flags.json === true);
+    try {
+        const result = await runOperationFn({
+            operation,
+            stack: flags.stack,
+            stage,
+            singleUpdate: flags.singleUpdate,
+            createStack: flags.createStack,
+            policyPacks,
+            backendUrl: flags.backendUrl,
+            secretsProvider: flags.secretsProvider,
+            onEvent: view.onEvent,
+            signal: controller.signal,
+            projectDir: io.projectDir,
+            env: io.env,
         });
-        await announceBackend(io, { backendUrl: flags.backendUrl, env: io.env, projectDir: io.projectDir }, flags.json === true);
-        const view = await progress(io, flags.json === true);
-        try {
-            const result = await runOperationFn({
-                operation,
-                stack: flags.stack,
-                stage,
-                singleUpdate: flags.singleUpdate,
-                createStack: flags.createStack,
-                policyPacks,
-                backendUrl: flags.backendUrl,
-                secretsProvider: flags.secretsProvider,
-                onEvent: view.onEvent,
-                signal: controller.signal,
-                projectDir: io.projectDir,
-                env: io.env,
-            });
-            await view.finish();
-            printResult(io, result, flags.json === true);
-            if (operation === "up" && flags.verify) {
-                const [{ readStackOutputs }, { VerifyError, verify }, { renderJson, renderText }] = await Promise.all([
-                    import("../automation/run"), import("../doctor"), import("../doctor/render"),
-                ]);
-                try {
-                    const report = await verify(
-                        {
-                            outputs: () => readStackOutputs({
-                                stack: flags.stack, projectDir: io.projectDir, env: io.env,
-                                backendUrl: flags.backendUrl, secretsProvider: flags.secretsProvider,
-                            }),
-                        },
-                        { onAttempt: (n, r) => line(io.stderr, `verify: attempt ${n}: ${r.summary.fail} check(s) failing; retrying while pods start`) },
-                    );
-                    io.stdout.write(flags.json ? `${JSON.stringify({ type: "verify", ...JSON.parse(renderJson(report)) })}\n` : renderText(report, { showPassing: false }));
-                } catch (err) {
-                    if (!(err instanceof VerifyError)) throw err;
-                    io.stdout.write(flags.json ? `${JSON.stringify({ type: "verify", ...JSON.parse(renderJson(err.report)) })}\n` : renderText(err.report, { showPassing: false }));
-                    outcome.exitCode = err.exitCode;
-                }
-            }
-        } catch (err) {
-            // Cancelled through the terminal: pulumi stopped on its own signal and failed the
-            // step; report the cancel, not the failure.
-            const reported = interrupted && !(err instanceof CancelledError) && err instanceof AutomationError
-                ? new CancelledError(stageOf(err))
-                : err;
-            await view.finish(reported);
-            throw reported;
-        } finally {
-            removeInterrupt();
+        await view.finish();
+        printResult(io, result, flags.json === true);
+        if (operation === "up" && flags.verify) await verifyAfterUp(io, flags, outcome);
+    } catch (err) {
+        // Cancelled through the terminal: pulumi stopped on its own signal and failed the
+        // step; report the cancel, not the failure.
+        const reported = interrupts.interrupted() && !(err instanceof CancelledError) && err instanceof AutomationError
+            ? new CancelledError(stageOf(err))
+            : err;
+        await view.finish(reported);
+        throw reported;
+    } finally {
+        interrupts.remove();
+    }
+}
+
+/**
+ * Installs Ctrl-C handling for one operation: it aborts the run through `controller`, except a
+ * first Ctrl-C that already reached pulumi. Returns whether one came, and the handler's remover.
+ */
+function handleInterrupts(io: CliIO, controller: AbortController): { interrupted: () => boolean; remove: () => void } {
+    let interrupted = false;
+    const reachesChildren = io.interruptReachesChildren ?? process.stdin.isTTY === true;
+    const remove = (io.onInterrupt ?? ((h) => { process.on("SIGINT", h); return () => process.removeListener("SIGINT", h); }))(() => {
+        if (!interrupted && reachesChildren) {
+            // Ctrl-C on a terminal already reached pulumi, which is stopping cleanly. A
+            // second SIGINT from us would make it terminate at once, leaving pending
+            // operations (and a lock) behind; only a second Ctrl-C forces it.
+            interrupted = true;
+            line(io.stderr, "cancelling: pulumi is stopping the update cleanly (Ctrl-C again to force; rerun to continue)...");
+            return;
         }
+        interrupted = true;
+        line(io.stderr, "cancelling the running update (it stops cleanly; rerun to continue)...");
+        controller.abort();
     });
+    return { interrupted: () => interrupted, remove };
+}
+
+/**
+ * `up --verify`: the doctor's checks on the live deployment, retried while pods start. Failing
+ * checks are printed and set the exit code; any other error propagates.
+ */
+async function verifyAfterUp(io: CliIO, flags: OperationFlags, outcome: CliOutcome): Promise<void> {
+    const [{ readStackOutputs }, { VerifyError, verify }, { renderJson, renderText }] = await Promise.all([
+        import("../automation/run"), import("../doctor"), import("../doctor/render"),
+    ]);
+    try {
+        const report = await verify(
+            {
+                outputs: () => readStackOutputs({
+                    stack: flags.stack, projectDir: io.projectDir, env: io.env,
+                    backendUrl: flags.backendUrl, secretsProvider: flags.secretsProvider,
+                }),
+            },
+            { onAttempt: (n, r) => line(io.stderr, `verify: attempt ${n}: ${r.summary.fail} check(s) failing; retrying while pods start`) },
+        );
+        io.stdout.write(flags.json ? `${JSON.stringify({ type: "verify", ...JSON.parse(renderJson(report)) })}\n` : renderText(report, { showPassing: false }));
+    } catch (err) {
+        if (!(err instanceof VerifyError)) throw err;
+        io.stdout.write(flags.json ? `${JSON.stringify({ type: "verify", ...JSON.parse(renderJson(err.report)) })}\n` : renderText(err.report, { showPassing: false }));
+        outcome.exitCode = err.exitCode;
+    }
 }
 
 /** `doctor`, built in src/doctor, with this CLI's output streams and stack readers. */

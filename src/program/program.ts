@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
-import { Settings, SeedValue } from "../config/schema";
+import { Settings, SeedValue, WorkloadSettings } from "../config/schema";
 import { SecretInputs } from "../config/load";
 import { AksCluster, AksCredentialsArgs } from "../components/cluster/aksCluster";
 import { VaultInjector } from "../components/injector/vaultInjector";
@@ -13,10 +13,10 @@ import { VaultKubernetesAuth } from "../components/vault/vaultKubernetesAuth";
 import { VaultJwtAuth, defaultJwtAudience } from "../components/vault/vaultJwtAuth";
 import { VaultKv } from "../components/vault/vaultKv";
 import { writeVaultCaCertFile } from "../components/vault/caCertFile";
-import { SeedValueArgs, WorkloadBinding } from "../components/workload/workloadBinding";
+import { SeedValueArgs, WorkloadAccessArgs, WorkloadBinding, WorkloadBindingArgs } from "../components/workload/workloadBinding";
 import { ProgramOutputs } from "./outputs";
 import { STAGES, Stage } from "./stages";
-import { defaultPolicyPrefix, kvAccess, normalizePolicy } from "../config/trust";
+import { KvAccess, defaultPolicyPrefix, kvAccess, normalizePolicy } from "../config/trust";
 
 export { STAGES, Stage };
 
@@ -54,9 +54,8 @@ function credentialsArgs(c: Settings["cluster"]["credentials"], secrets: SecretI
 /** Registers the resources for `settings` and returns the stack outputs. */
 export function buildProgram(settings: Settings, secrets: SecretInputs, options: ProgramOptions = {}): ProgramOutputs {
     const stage = options.stage ?? "workloads";
-    const c = settings.cluster;
 
-    const cluster = new AksCluster(c.name, { ...c, credentials: credentialsArgs(c.credentials, secrets) });
+    const cluster = addCluster(settings, secrets);
     const outputs: ProgramOutputs = {
         clusterName: cluster.clusterName,
         resourceGroupName: cluster.resourceGroupName,
@@ -66,10 +65,38 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
     };
     if (!includes(stage, "injector")) return outputs;
 
-    const inj = settings.injector;
+    const injector = addInjector(settings, cluster);
+    outputs.injectorNamespace = injector.namespace;
+    outputs.injectorChartVersion = settings.injector.chartVersion;
+    outputs.reviewerServiceAccount = injector.reviewerServiceAccountName;
+    if (!includes(stage, "vault-auth")) return outputs;
+
+    const vaultAuth = addVaultAuth(settings, secrets, options, cluster, injector);
+    outputs.vaultAuthPath = vaultAuth.auth.path;
+    // Only with jwt, so existing (kubernetes) stacks see no change in their outputs.
+    if (vaultAuth.workloadAuth.method === "jwt") {
+        outputs.vaultAuthMethod = "jwt";
+        outputs.vaultJwtAudience = vaultAuth.workloadAuth.audience;
+    }
+    outputs.vaultAuthAccessor = vaultAuth.auth.accessor;
+    outputs.kvMountPath = vaultAuth.kv.path;
+    if (!includes(stage, "workloads")) return outputs;
+
+    outputs.workloads = addWorkloads(settings, secrets, cluster, injector, vaultAuth);
+    return outputs;
+}
+
+/** Stage `cluster`: the AKS cluster and the Kubernetes provider for it. */
+function addCluster(settings: Settings, secrets: SecretInputs): AksCluster {
+    const c = settings.cluster;
+    return new AksCluster(c.name, { ...c, credentials: credentialsArgs(c.credentials, secrets) });
+}
+
+/** Stage `injector`: the Vault Agent Injector and, with method kubernetes, the token reviewer. */
+function addInjector(settings: Settings, cluster: AksCluster): VaultInjector {
     const ka = settings.kubernetesAuth;
-    const injector = new VaultInjector("vault-injector", {
-        ...inj,
+    return new VaultInjector("vault-injector", {
+        ...settings.injector,
         provider: cluster.provider,
         externalVaultAddr: settings.vault.address,
         authPath: ka.path,
@@ -77,26 +104,23 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
         reviewer: ka.method === "kubernetes" ? ka.reviewer : "none",
         vaultCaCertPem: settings.vault.caCertPem,
     });
-    outputs.injectorNamespace = injector.namespace;
-    outputs.injectorChartVersion = inj.chartVersion;
-    outputs.reviewerServiceAccount = injector.reviewerServiceAccountName;
-    if (!includes(stage, "vault-auth")) return outputs;
+}
 
-    const vaultProvider = new vault.Provider("vault", {
-        address: settings.vault.address,
-        // Absent: the provider reads VAULT_TOKEN from its environment. Never a literal in code.
-        token: secrets.vaultToken === undefined ? undefined : pulumi.secret(secrets.vaultToken),
-        namespace: settings.vault.namespace,
-        skipTlsVerify: settings.vault.skipTlsVerify,
-        // The same private CA the injector and agents get; the provider reads a CA only from a file.
-        caCertFile:
-            settings.vault.caCertPem === undefined ? undefined : writeVaultCaCertFile(settings.vault.caCertPem, options.vaultCaCertDir),
-        // The provider works through a child token (default TTL 20 min) created when it is
-        // configured at the start of the run; Vault resources wait for AKS and the Helm release,
-        // which together can take longer than that.
-        maxLeaseTtlSeconds: 3600,
-    });
+/** What stage `vault-auth` registers, and how workloads log in through it. */
+interface VaultAuthStage {
+    vaultProvider: vault.Provider;
+    auth: VaultJwtAuth | VaultKubernetesAuth;
+    /** The login every workload's binding uses: the method of `auth` (jwt: with its audience). */
+    workloadAuth: NonNullable<WorkloadBindingArgs["auth"]>;
+    kv: VaultKv;
+}
 
+/** Stage `vault-auth`: the Vault provider, the auth mount (kubernetes or jwt) and the KV v2 mount. */
+function addVaultAuth(
+    settings: Settings, secrets: SecretInputs, options: ProgramOptions, cluster: AksCluster, injector: VaultInjector,
+): VaultAuthStage {
+    const ka = settings.kubernetesAuth;
+    const vaultProvider = addVaultProvider(settings, secrets, options);
     const auth = ka.method === "jwt"
         ? new VaultJwtAuth("vault-jwt-auth", {
             provider: vaultProvider,
@@ -125,19 +149,46 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
         protect: settings.kv.protect,
         external: settings.kv.external,
     });
-    outputs.vaultAuthPath = auth.path;
-    // Only with jwt, so existing (kubernetes) stacks see no change in their outputs.
-    if (workloadAuth.method === "jwt") {
-        outputs.vaultAuthMethod = "jwt";
-        outputs.vaultJwtAudience = workloadAuth.audience;
-    }
-    outputs.vaultAuthAccessor = auth.accessor;
-    outputs.kvMountPath = kv.path;
-    if (!includes(stage, "workloads")) return outputs;
+    return { vaultProvider, auth, workloadAuth, kv };
+}
 
+/** The Vault provider every Vault resource of the stack is created through. */
+function addVaultProvider(settings: Settings, secrets: SecretInputs, options: ProgramOptions): vault.Provider {
+    return new vault.Provider("vault", {
+        address: settings.vault.address,
+        // Absent: the provider reads VAULT_TOKEN from its environment. Never a literal in code.
+        token: secrets.vaultToken === undefined ? undefined : pulumi.secret(secrets.vaultToken),
+        namespace: settings.vault.namespace,
+        skipTlsVerify: settings.vault.skipTlsVerify,
+        // The same private CA the injector and agents get; the provider reads a CA only from a file.
+        caCertFile:
+            settings.vault.caCertPem === undefined ? undefined : writeVaultCaCertFile(settings.vault.caCertPem, options.vaultCaCertDir),
+        // The provider works through a child token (default TTL 20 min) created when it is
+        // configured at the start of the run; Vault resources wait for AKS and the Helm release,
+        // which together can take longer than that.
+        maxLeaseTtlSeconds: 3600,
+    });
+}
+
+/** What every workload's binding takes from the stages before it and from the whole list of workloads. */
+interface WorkloadContext {
+    settings: Settings;
+    secrets: SecretInputs;
+    cluster: AksCluster;
+    injector: VaultInjector;
+    vaultAuth: VaultAuthStage;
+    access: KvAccess;
+    policyPrefix: string;
+}
+
+/** Stage `workloads`: one WorkloadBinding per workload; returns their outputs by workload name. */
+function addWorkloads(
+    settings: Settings, secrets: SecretInputs, cluster: AksCluster, injector: VaultInjector, vaultAuth: VaultAuthStage,
+): NonNullable<ProgramOutputs["workloads"]> {
     const workloads: NonNullable<ProgramOutputs["workloads"]> = {};
     const access = kvAccess(settings.workloads, settings.kv.external);
     const policyPrefix = settings.vault.policyPrefix ?? defaultPolicyPrefix(pulumi.getProject(), pulumi.getStack());
+    const context: WorkloadContext = { settings, secrets, cluster, injector, vaultAuth, access, policyPrefix };
     // A namespace another workload uses outlives the workload that created it: deleting a
     // namespace deletes everything in it (docs/data-safety.md).
     const namespaceUsers = new Map<string, number>();
@@ -147,50 +198,9 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
     const createdNamespaces = new Map<string, pulumi.Output<string>>();
     const ordered = [...settings.workloads.filter((w) => w.createNamespace), ...settings.workloads.filter((w) => !w.createNamespace)];
     for (const w of ordered) {
-        const owned = [...(access.owned.get(w.name) ?? [])].sort();
-        const sharedWith = Object.fromEntries(owned.flatMap((p) => {
-            const readers = [
-                ...new Set(
-                    [...w.secrets.filter((s) => s.from === undefined), ...w.seed].filter((s) => s.path === p).flatMap((s) => s.sharedWith),
-                ),
-            ].sort();
-            return readers.length > 0 ? [[p, readers]] : [];
-        }));
-        const binding = new WorkloadBinding(w.name, {
-            k8sProvider: cluster.provider,
-            vaultProvider,
-            namespace: w.namespace,
-            createNamespace: w.createNamespace,
-            serviceAccount: w.serviceAccount,
-            role: w.role ?? w.name,
-            authPath: auth.path,
-            auth: workloadAuth,
-            kvMount: kv.path,
-            tokenTtl: w.tokenTtl,
-            tokenMaxTtl: w.tokenMaxTtl,
-            policies: [...new Set(w.policies.map(normalizePolicy))],
-            policyName: `${policyPrefix}${w.name}`,
-            access: { owned, readable: [...(access.readable.get(w.name) ?? [])].sort(), sharedWith },
-            retainNamespace: (namespaceUsers.get(w.namespace) ?? 0) > 1,
-            secrets: w.secrets,
-            seed: w.seed.map((s) => ({
-                path: s.path,
-                writeOnce: s.writeOnce,
-                values: Object.fromEntries(Object.entries(s.values).map(([k, v]) => [k, seedSource(v, secrets)])),
-            })),
-            extraCapabilities: w.extraCapabilities,
-            deployment: w.deployment,
-            deploymentDependsOn: [injector.release],
-            authDelegator: ka.method === "kubernetes" && ka.reviewer === "clientJwt",
-            injection: w.injection,
-            vaultNamespace: settings.vault.namespace,
-            sharedNamespace: w.createNamespace ? undefined : createdNamespaces.get(w.namespace),
-        }, w.formerName === undefined ? undefined : {
-            // Children are named `${name}-...`: the SDK derives their aliases from the parent's
-            // (resource.ts inheritedChildAlias), so the namespace, service account, seeds and
-            // random values keep their state under the new name.
-            aliases: [{ name: w.formerName }],
-        });
+        const retainNamespace = (namespaceUsers.get(w.namespace) ?? 0) > 1;
+        const sharedNamespace = w.createNamespace ? undefined : createdNamespaces.get(w.namespace);
+        const binding = addWorkload(context, w, retainNamespace, sharedNamespace);
         if (w.createNamespace) createdNamespaces.set(w.namespace, binding.namespace);
         workloads[w.name] = {
             namespace: binding.namespace,
@@ -201,6 +211,64 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
             files: w.secrets.map((s) => `/vault/secrets/${s.file.toLowerCase()}`),
         };
     }
-    outputs.workloads = workloads;
-    return outputs;
+    return workloads;
+}
+
+/** Who owns `w`'s paths and who may read them, from the stack-wide `kvAccess`, each list sorted. */
+function workloadAccess(w: WorkloadSettings, access: KvAccess): WorkloadAccessArgs {
+    const owned = [...(access.owned.get(w.name) ?? [])].sort();
+    const sharedWith = Object.fromEntries(owned.flatMap((p) => {
+        const readers = [
+            ...new Set(
+                [...w.secrets.filter((s) => s.from === undefined), ...w.seed].filter((s) => s.path === p).flatMap((s) => s.sharedWith),
+            ),
+        ].sort();
+        return readers.length > 0 ? [[p, readers]] : [];
+    }));
+    return { owned, readable: [...(access.readable.get(w.name) ?? [])].sort(), sharedWith };
+}
+
+/** The WorkloadBinding of one workload, from its settings and what the earlier stages registered. */
+function addWorkload(
+    { settings, secrets, cluster, injector, vaultAuth, access, policyPrefix }: WorkloadContext,
+    w: WorkloadSettings,
+    retainNamespace: boolean,
+    sharedNamespace: pulumi.Output<string> | undefined,
+): WorkloadBinding {
+    const ka = settings.kubernetesAuth;
+    return new WorkloadBinding(w.name, {
+        k8sProvider: cluster.provider,
+        vaultProvider: vaultAuth.vaultProvider,
+        namespace: w.namespace,
+        createNamespace: w.createNamespace,
+        serviceAccount: w.serviceAccount,
+        role: w.role ?? w.name,
+        authPath: vaultAuth.auth.path,
+        auth: vaultAuth.workloadAuth,
+        kvMount: vaultAuth.kv.path,
+        tokenTtl: w.tokenTtl,
+        tokenMaxTtl: w.tokenMaxTtl,
+        policies: [...new Set(w.policies.map(normalizePolicy))],
+        policyName: `${policyPrefix}${w.name}`,
+        access: workloadAccess(w, access),
+        retainNamespace,
+        secrets: w.secrets,
+        seed: w.seed.map((s) => ({
+            path: s.path,
+            writeOnce: s.writeOnce,
+            values: Object.fromEntries(Object.entries(s.values).map(([k, v]) => [k, seedSource(v, secrets)])),
+        })),
+        extraCapabilities: w.extraCapabilities,
+        deployment: w.deployment,
+        deploymentDependsOn: [injector.release],
+        authDelegator: ka.method === "kubernetes" && ka.reviewer === "clientJwt",
+        injection: w.injection,
+        vaultNamespace: settings.vault.namespace,
+        sharedNamespace,
+    }, w.formerName === undefined ? undefined : {
+        // Children are named `${name}-...`: the SDK derives their aliases from the parent's
+        // (resource.ts inheritedChildAlias), so the namespace, service account, seeds and
+        // random values keep their state under the new name.
+        aliases: [{ name: w.formerName }],
+    });
 }
