@@ -9,7 +9,7 @@
  * before Pulumi is touched, and secrets travel in-process (never on a command line).
  */
 export { OPERATIONS, DEFAULT_RETRY, runOperation } from "./runner";
-export { PROJECT_DIR } from "./projectDir";
+export { PROJECT_DIR } from "../projectDir";
 export { resolveBackend, credentialsFile, displayUrl } from "./backend";
 export type { Backend, BackendSource } from "./backend";
 export type { Operation, RunEvent, RunResult, StageReport, RetryPolicy, RunRequest, Phase, StageStatus } from "./runner";

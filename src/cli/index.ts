@@ -16,7 +16,7 @@ import { AutomationError, CancelledError } from "../automation/errors";
 import { OPERATIONS, Operation, RunEvent, RunResult } from "../automation/runner";
 import type { RunOptions } from "../automation/run";
 import type { BackendLookup } from "../automation/backend";
-import { PROJECT_DIR } from "../automation/projectDir";
+import { PROJECT_DIR } from "../projectDir";
 import { findPulumi } from "../automation/findPulumi";
 import { doctorCommand } from "../doctor/command";
 import { sanitize } from "../doctor/redact";
@@ -314,10 +314,11 @@ async function runOperationCommand(
     const policyPacks = flags.policies === false
         ? []
         : flags.policyPack?.map((p) => path.resolve(p)) ?? defaultPolicyPacks(io.projectDir);
-    const controller = new AbortController();
-    const interrupts = handleInterrupts(io, controller);
     await announceBackend(io, { backendUrl: flags.backendUrl, env: io.env, projectDir: io.projectDir }, flags.json === true);
     const view = await progress(io, flags.json === true);
+    // Installed last, right before the try whose finally removes it: nothing can throw between.
+    const controller = new AbortController();
+    const interrupts = handleInterrupts(io, controller);
     try {
         const result = await runOperationFn({
             operation,

@@ -13,7 +13,7 @@ import { STAGES, STAGE_ROOT_TYPES, Stage } from "../program/stages";
 import { PLACEHOLDER, PlaceholderCloud, Source, isSecretWire } from "./placeholderCloud";
 import { PROJECT_NAME } from "./stackFile";
 import { planHeader } from "./header";
-import { PROJECT_DIR } from "../automation/projectDir";
+import { PROJECT_DIR } from "../projectDir";
 import type { PolicyVerdict } from "../../policies/evaluate";
 import { ANNOTATION_PREFIX } from "../vocabulary";
 

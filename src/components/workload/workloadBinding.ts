@@ -108,7 +108,7 @@ export interface WorkloadBindingArgs {
      * webhook is serving is refused (failurePolicy Fail) or starts without its secrets (Ignore).
      */
     deploymentDependsOn?: pulumi.Input<pulumi.Resource>[];
-    /** How the Vault Agent runs in the pods. Default `{ mode: "init-only" }`. */
+    /** How the Vault Agent runs in the pods. Omitted: `DEFAULT_INJECTION` (init-only). */
     injection?: InjectionArgs;
 }
 
