@@ -60,6 +60,12 @@ export const AGENT_CONTAINERS = { init: "vault-agent-init", sidecar: "vault-agen
 /** The chart this project installs, by its name in HashiCorp's repository and in any mirror of it. */
 export const VAULT_CHART = "vault";
 
+/** The injector's Helm release name when none is configured (`injector.releaseName`). */
+export const DEFAULT_RELEASE_NAME = "vault";
+
+/** The token reviewer's service account name when none is configured (applied by VaultInjector). */
+export const DEFAULT_REVIEWER_SERVICE_ACCOUNT = "vault-token-reviewer";
+
 /** The vault chart's name for the injector (its pods', Deployment's and webhook configuration's `app.kubernetes.io/name`). */
 export const INJECTOR_APP_NAME = "vault-agent-injector";
 export const INJECTOR_NAME_LABEL = `app.kubernetes.io/name=${INJECTOR_APP_NAME}`;

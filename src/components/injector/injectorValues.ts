@@ -4,13 +4,12 @@
  * schema does not reject unknown keys, and Helm silently ignores a mistyped one.
  */
 import type { InjectorSettings } from "../../config/schema";
-import { INJECTION_LABEL, INJECTION_LABEL_VALUE, INJECTOR_APP_NAME, VAULT_CHART } from "../../vocabulary";
+import {
+    DEFAULT_RELEASE_NAME, DEFAULT_REVIEWER_SERVICE_ACCOUNT, INJECTION_LABEL, INJECTION_LABEL_VALUE, INJECTOR_APP_NAME, VAULT_CHART,
+} from "../../vocabulary";
 
-/** The Helm release name when none is configured. */
-export const DEFAULT_RELEASE_NAME = "vault";
-
-/** The token reviewer's service account name when none is configured (applied by VaultInjector). */
-export const DEFAULT_REVIEWER_SERVICE_ACCOUNT = "vault-token-reviewer";
+// In src/vocabulary.ts, which imports nothing, so the schema can state them without a cycle.
+export { DEFAULT_RELEASE_NAME, DEFAULT_REVIEWER_SERVICE_ACCOUNT };
 
 /** CPU and memory of the injector pods, as Kubernetes quantities (what the chart accepts). */
 export interface InjectorResources {

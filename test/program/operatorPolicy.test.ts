@@ -7,17 +7,17 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "fs";
 import * as path from "path";
-import { parseSettings } from "../../../src/config/validate";
+import { parseSettings } from "../../src/config/validate";
 import {
     OperatorPolicyParams,
     operatorPolicyParams,
     renderOperatorPolicy,
     renderOperatorPolicyFile,
-} from "../../../src/components/vault/operatorPolicy";
-import { labRaw } from "../../support/fixtures";
-import { PROJECT, ROOT } from "../../support/harness";
-import { runLab } from "../../support/run";
-import { RecordedResource } from "../../support/cloud";
+} from "../../src/program/operatorPolicy";
+import { labRaw } from "../support/fixtures";
+import { PROJECT, ROOT } from "../support/harness";
+import { runLab } from "../support/run";
+import { RecordedResource } from "../support/cloud";
 
 interface Call {
     id: string;
