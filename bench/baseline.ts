@@ -30,7 +30,8 @@ class BareComponent extends pulumi.ComponentResource {
 const CUSTOM: Record<string, Make> = {
     "azure-native:resources:ResourceGroup": (n) => new resources.ResourceGroup(n, {}),
     "azure-native:containerservice:ManagedCluster": (n) => new containerservice.ManagedCluster(n, { resourceGroupName: "rg" }),
-    "azure-native:authorization:RoleAssignment": (n) => new authorization.RoleAssignment(n, { principalId: "p", roleDefinitionId: "r", scope: "s" }),
+    "azure-native:authorization:RoleAssignment": (n) =>
+        new authorization.RoleAssignment(n, { principalId: "p", roleDefinitionId: "r", scope: "s" }),
     "pulumi:providers:kubernetes": (n) => new k8s.Provider(n, {}),
     "pulumi:providers:vault": (n) => new vault.Provider(n, { address: "https://vault" }),
     "kubernetes:core/v1:Namespace": (n) => new k8s.core.v1.Namespace(n, {}),

@@ -126,7 +126,8 @@ async function coldStart(log: (s: string) => void): Promise<{ programMs: number;
 }
 
 /** The keys this program adds to vault-k8s's out-of-the-box injection (resources, pre-populate-only). */
-const MODE_KEYS = ["agent-requests-cpu", "agent-requests-mem", "agent-limits-cpu", "agent-limits-mem", "agent-pre-populate-only"].map((k) => `${ANNOTATION_PREFIX}${k}`);
+const MODE_KEYS = ["agent-requests-cpu", "agent-requests-mem", "agent-limits-cpu", "agent-limits-mem", "agent-pre-populate-only"]
+    .map((k) => `${ANNOTATION_PREFIX}${k}`);
 
 async function footprint(log: (s: string) => void): Promise<FootprintRow[]> {
     log("footprint...");
@@ -148,7 +149,12 @@ function table(result: { scale: ScaleRow[]; coldStart: { programMs: number; pulu
     const lines: string[] = [];
     const w1 = [9, 9, 9, 9, 7, 11, 12, 7, 6, 12];
     lines.push(`Program evaluation under the mock runtime (fresh process per measurement${SOURCE_MAPS ? ", source maps on" : ""})`);
-    lines.push(pad(["workloads", "resources", "ms", "cpu ms", "rss MB", "baseline ms", "baseline cpu", "base MB", "ratio", "cpu ms/wkld"], w1));
+    lines.push(
+        pad(
+            ["workloads", "resources", "ms", "cpu ms", "rss MB", "baseline ms", "baseline cpu", "base MB", "ratio", "cpu ms/wkld"],
+            w1,
+        ),
+    );
     for (const r of result.scale) {
         lines.push(
             pad(
@@ -169,7 +175,10 @@ function table(result: { scale: ScaleRow[]; coldStart: { programMs: number; pulu
         );
     }
     lines.push("");
-    lines.push(`Cold start: program ${result.coldStart.programMs} ms, @pulumi/pulumi alone ${result.coldStart.pulumiMs} ms (median of ${COLD_START_RUNS})`);
+    lines.push(
+        `Cold start: program ${result.coldStart.programMs} ms, ` +
+            `@pulumi/pulumi alone ${result.coldStart.pulumiMs} ms (median of ${COLD_START_RUNS})`,
+    );
     lines.push("");
     lines.push("Vault Agent steady-state reservation per 100 injected pods");
     const w2 = [20, 14, 13];

@@ -26,7 +26,14 @@ export function benchSettings(n: number): Record<string, unknown> {
     return {
         // systemPool and network spelled out: schema.ts's `.default({...})` on them hands back the
         // literal without its inner defaults under zod 4 (reported to the lead).
-        cluster: { mode: "create", name: "aks-bench", resourceGroupName: "rg-bench", location: "francecentral", systemPool: { name: "system" }, network: {} },
+        cluster: {
+            mode: "create",
+            name: "aks-bench",
+            resourceGroupName: "rg-bench",
+            location: "francecentral",
+            systemPool: { name: "system" },
+            network: {},
+        },
         vault: { address: "https://vault.example.com:8200" },
         injector: { namespace: "vault", replicas: 2 },
         kubernetesAuth: { path: "aks" },

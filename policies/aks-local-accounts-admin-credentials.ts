@@ -40,8 +40,10 @@ export const aksLocalAccountsAdminCredentials: StackPolicyFactory = (enforcement
         for (const cluster of locked) {
             for (const p of adminProviders) {
                 reportViolation(
-                    `AKS cluster "${cluster.name}" disables local accounts, but Kubernetes provider "${p.name}" authenticates with admin credentials, which AKS will refuse. ` +
-                        "Either keep `disableLocalAccounts` off, or give the provider an Entra ID kubeconfig (`listManagedClusterUserCredentials` with kubelogin `exec`).",
+                    `AKS cluster "${cluster.name}" disables local accounts, but Kubernetes provider "${p.name}" ` +
+                        "authenticates with admin credentials, which AKS will refuse. " +
+                        "Either keep `disableLocalAccounts` off, or give the provider an Entra ID kubeconfig " +
+                        "(`listManagedClusterUserCredentials` with kubelogin `exec`).",
                     cluster.urn,
                 );
             }

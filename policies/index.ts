@@ -6,6 +6,8 @@ import { PolicyPack } from "@pulumi/policy";
 import { PACK_NAME, guardrailPolicies } from "./policies";
 
 new PolicyPack(PACK_NAME, {
-    description: "Guardrails for AKS + Vault Agent Injector + Vault Kubernetes auth: OIDC, RBAC, HA injector, pinned chart, least-privilege roles and policies, explicit providers.",
+    description:
+        "Guardrails for AKS + Vault Agent Injector + Vault Kubernetes auth: OIDC, RBAC, HA injector, pinned chart, " +
+        "least-privilege roles and policies, explicit providers.",
     policies: guardrailPolicies(),
 });

@@ -35,15 +35,24 @@ function tokenAudiences(deployment: { props: Record<string, unknown> }, volume: 
  */
 export const injectorRoleExists: StackPolicyFactory = (enforcementLevel = "mandatory") => ({
     name: NAME,
-    description: "Every Deployment with Vault injector annotations names a Vault role that this stack creates, on the auth path and method it logs in with; JWT logins carry a projected token for the role's audience.",
+    description:
+        "Every Deployment with Vault injector annotations names a Vault role that this stack creates, " +
+        "on the auth path and method it logs in with; JWT logins carry a projected token for the role's audience.",
     enforcementLevel,
     severity: "high",
     validateStack: (args, reportViolation) => {
         const roles: KnownRole[] = args.resources.flatMap((r) => {
-            if (r.type === TYPES.authBackendRole) return [{ name: String(r.props.roleName), backend: String(r.props.backend), method: "kubernetes", audiences: [] }];
+            if (r.type === TYPES.authBackendRole) {
+                return [{ name: String(r.props.roleName), backend: String(r.props.backend), method: "kubernetes", audiences: [] }];
+            }
             if (r.type === JWT_TYPES.authBackendRole) {
                 const aud = r.props.boundAudiences;
-                return [{ name: String(r.props.roleName), backend: String(r.props.backend), method: "jwt", audiences: Array.isArray(aud) ? aud.map(String) : [] }];
+                return [{
+                    name: String(r.props.roleName),
+                    backend: String(r.props.backend),
+                    method: "jwt",
+                    audiences: Array.isArray(aud) ? aud.map(String) : [],
+                }];
             }
             return [];
         });
@@ -52,13 +61,21 @@ export const injectorRoleExists: StackPolicyFactory = (enforcementLevel = "manda
             const a = podAnnotations(d);
             const role = a[ROLE_ANNOTATION];
             if (role === undefined || role === "") {
-                reportViolation(`Deployment "${d.name}" asks for injection but sets no \`${ROLE_ANNOTATION}\` annotation. Name the workload's Vault role.`, d.urn);
+                reportViolation(
+                    `Deployment "${d.name}" asks for injection but sets no \`${ROLE_ANNOTATION}\` annotation. ` +
+                        "Name the workload's Vault role.",
+                    d.urn,
+                );
                 continue;
             }
             const named = roles.filter((r) => r.name === role);
             if (named.length === 0) {
                 const known = roles.map((r) => r.name).join(", ") || "none";
-                reportViolation(`Deployment "${d.name}" uses Vault role "${role}", which this stack does not create (roles: ${known}). Fix the \`${ROLE_ANNOTATION}\` annotation or add the role.`, d.urn);
+                reportViolation(
+                    `Deployment "${d.name}" uses Vault role "${role}", which this stack does not create (roles: ${known}). ` +
+                        `Fix the \`${ROLE_ANNOTATION}\` annotation or add the role.`,
+                    d.urn,
+                );
                 continue;
             }
             const authPath = a[AUTH_PATH_ANNOTATION];
@@ -66,22 +83,42 @@ export const injectorRoleExists: StackPolicyFactory = (enforcementLevel = "manda
             const backend = (authPath ?? "auth/kubernetes").replace(/^auth\//, "").replace(/\/$/, "");
             const onPath = named.filter((r) => r.backend === backend);
             if (onPath.length === 0) {
-                reportViolation(`Deployment "${d.name}" logs in at "auth/${backend}", but role "${role}" is on ${named.map((r) => `"auth/${r.backend}"`).join(", ")}. Fix the \`${AUTH_PATH_ANNOTATION}\` annotation.`, d.urn);
+                const rolePaths = named.map((r) => `"auth/${r.backend}"`).join(", ");
+                reportViolation(
+                    `Deployment "${d.name}" logs in at "auth/${backend}", but role "${role}" is on ${rolePaths}. ` +
+                        `Fix the \`${AUTH_PATH_ANNOTATION}\` annotation.`,
+                    d.urn,
+                );
                 continue;
             }
             const method = a[AUTH_TYPE_ANNOTATION] ?? "kubernetes";
             const match = onPath.find((r) => r.method === method);
             if (match === undefined) {
-                reportViolation(`Deployment "${d.name}" logs in with auth type "${method}", but role "${role}" on "auth/${backend}" is a ${onPath[0].method} role. Set \`${AUTH_TYPE_ANNOTATION}\` to "${onPath[0].method}".`, d.urn);
+                reportViolation(
+                    `Deployment "${d.name}" logs in with auth type "${method}", but role "${role}" on "auth/${backend}" ` +
+                        `is a ${onPath[0].method} role. Set \`${AUTH_TYPE_ANNOTATION}\` to "${onPath[0].method}".`,
+                    d.urn,
+                );
                 continue;
             }
             if (method !== "jwt") continue;
             const volume = a[TOKEN_VOLUME_ANNOTATION];
             const audiences = volume === undefined ? undefined : tokenAudiences(d, volume);
             if (volume === undefined || audiences === undefined) {
-                reportViolation(`Deployment "${d.name}" logs in with JWT auth but gives the agent no projected service-account token (\`${TOKEN_VOLUME_ANNOTATION}\` naming a projected serviceAccountToken volume). Without it the agent has only the default token, whose audience role "${role}" refuses.`, d.urn);
+                reportViolation(
+                    `Deployment "${d.name}" logs in with JWT auth but gives the agent no projected service-account token ` +
+                        `(\`${TOKEN_VOLUME_ANNOTATION}\` naming a projected serviceAccountToken volume). ` +
+                        `Without it the agent has only the default token, whose audience role "${role}" refuses.`,
+                    d.urn,
+                );
             } else if (!audiences.some((x) => match.audiences.includes(x))) {
-                reportViolation(`Deployment "${d.name}" mints its Vault token for audience ${audiences.map((x) => `"${x}"`).join(", ")}, but role "${role}" accepts ${match.audiences.map((x) => `"${x}"`).join(", ") || "none"}. Use the same audience in the projected volume and the role (kubernetesAuth.audience).`, d.urn);
+                const minted = audiences.map((x) => `"${x}"`).join(", ");
+                const accepted = match.audiences.map((x) => `"${x}"`).join(", ") || "none";
+                reportViolation(
+                    `Deployment "${d.name}" mints its Vault token for audience ${minted}, but role "${role}" accepts ${accepted}. ` +
+                        "Use the same audience in the projected volume and the role (kubernetesAuth.audience).",
+                    d.urn,
+                );
             }
         }
     },

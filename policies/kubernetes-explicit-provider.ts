@@ -22,7 +22,11 @@ export const kubernetesExplicitProvider: StackPolicyFactory = (enforcementLevel 
         for (const r of args.resources) {
             if (!r.type.startsWith("kubernetes:")) continue;
             if (isDefaultProvider(r.provider)) {
-                reportViolation(`Kubernetes resource ${r.type} "${r.name}" uses the default provider (the ambient kubeconfig). Pass the cluster's provider: \`{ provider: cluster.provider }\`.`, r.urn);
+                reportViolation(
+                    `Kubernetes resource ${r.type} "${r.name}" uses the default provider (the ambient kubeconfig). ` +
+                        "Pass the cluster's provider: `{ provider: cluster.provider }`.",
+                    r.urn,
+                );
             }
         }
     },

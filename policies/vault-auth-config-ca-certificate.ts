@@ -19,9 +19,15 @@ export const vaultAuthConfigCaCertificate: ResourcePolicyFactory = (enforcementL
     validateResource: validateResourceOfType(AuthBackendConfig, (config, _args, reportViolation) => {
         const ca = config.kubernetesCaCert;
         if (ca === undefined || ca.trim() === "") {
-            reportViolation("The Kubernetes auth config has no `kubernetesCaCert`. Set it to the cluster's CA certificate (PEM), e.g. from the admin kubeconfig's certificate-authority-data.");
+            reportViolation(
+                "The Kubernetes auth config has no `kubernetesCaCert`. Set it to the cluster's CA certificate (PEM), " +
+                    "e.g. from the admin kubeconfig's certificate-authority-data.",
+            );
         } else if (!PEM_CERT.test(ca)) {
-            reportViolation("The Kubernetes auth config's `kubernetesCaCert` is not a PEM certificate. Set it to the decoded PEM (-----BEGIN CERTIFICATE-----), not the base64 certificate-authority-data.");
+            reportViolation(
+                "The Kubernetes auth config's `kubernetesCaCert` is not a PEM certificate. " +
+                    "Set it to the decoded PEM (-----BEGIN CERTIFICATE-----), not the base64 certificate-authority-data.",
+            );
         }
     }),
 });

@@ -24,12 +24,18 @@ export const vaultChartValuesKnownKeys: ResourcePolicyFactory = (enforcementLeve
         const version = release.version ?? "";
         const tree = KEY_TREES[version];
         if (tree === undefined) {
-            reportViolation(`No key list for vault chart version "${version}" (known: ${Object.keys(KEY_TREES).join(", ")}). Pin a known version, or add its values.yaml to the reference and run \`npm run generate:chart-keys\`.`);
+            reportViolation(
+                `No key list for vault chart version "${version}" (known: ${Object.keys(KEY_TREES).join(", ")}). ` +
+                    "Pin a known version, or add its values.yaml to the reference and run `npm run generate:chart-keys`.",
+            );
             return;
         }
         const values = isRecord(release.values) ? release.values : {};
         for (const key of unknownChartKeys(values, tree)) {
-            reportViolation(`Chart value \`${key}\` is not defined by vault chart ${version}; Helm would ignore it. Fix the key's spelling or remove it.`);
+            reportViolation(
+                `Chart value \`${key}\` is not defined by vault chart ${version}; Helm would ignore it. ` +
+                    "Fix the key's spelling or remove it.",
+            );
         }
     }),
 });

@@ -19,9 +19,15 @@ export const vaultChartVersionPinned: ResourcePolicyFactory = (enforcementLevel 
         if (!isVaultChart(release.chart)) return;
         const version = release.version;
         if (version === undefined || version === "") {
-            reportViolation("The vault chart has no version, so Helm installs whatever is newest. Set `version` to an exact chart version such as 0.34.1 (`injector.chartVersion`).");
+            reportViolation(
+                "The vault chart has no version, so Helm installs whatever is newest. " +
+                    "Set `version` to an exact chart version such as 0.34.1 (`injector.chartVersion`).",
+            );
         } else if (!EXACT.test(version)) {
-            reportViolation(`The vault chart version "${version}" is not exact. Set \`version\` to an exact chart version such as 0.34.1 (\`injector.chartVersion\`).`);
+            reportViolation(
+                `The vault chart version "${version}" is not exact. ` +
+                    "Set `version` to an exact chart version such as 0.34.1 (`injector.chartVersion`).",
+            );
         }
     }),
 });

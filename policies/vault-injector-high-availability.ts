@@ -35,7 +35,10 @@ export const vaultInjectorHighAvailability: ResourcePolicyFactory = (enforcement
         // The chart's own default is 1 replica.
         const replicas = at(values, "injector.replicas") ?? 1;
         if (typeof replicas !== "number" || replicas < minReplicas) {
-            reportViolation(`The injector runs ${String(replicas)} replica(s); at least ${minReplicas} are required. Set the chart value \`injector.replicas\` to ${minReplicas} or more (\`injector.replicas\` in stack config).`);
+            reportViolation(
+                `The injector runs ${String(replicas)} replica(s); at least ${minReplicas} are required. ` +
+                    `Set the chart value \`injector.replicas\` to ${minReplicas} or more (\`injector.replicas\` in stack config).`,
+            );
         }
         // The chart defaults leader election to on; only an explicit false (or the blog's mistyped
         // `leaderElector.enable`, caught by vault-chart-values-known-keys) turns it off.

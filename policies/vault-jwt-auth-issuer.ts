@@ -20,7 +20,9 @@ export const vaultJwtAuthIssuer: ResourcePolicyFactory = (enforcementLevel = "ma
         if ((backend.type ?? "jwt") !== "jwt") return; // an OIDC (browser login) mount is another concern
         const url = backend.oidcDiscoveryUrl ?? "";
         if (url === "") {
-            reportViolation("The JWT auth mount has no `oidcDiscoveryUrl`. Set it to the AKS cluster's OIDC issuer URL, exactly as AKS reports it.");
+            reportViolation(
+                "The JWT auth mount has no `oidcDiscoveryUrl`. Set it to the AKS cluster's OIDC issuer URL, exactly as AKS reports it.",
+            );
             return;
         }
         if (!url.startsWith("https://")) {
@@ -28,9 +30,16 @@ export const vaultJwtAuthIssuer: ResourcePolicyFactory = (enforcementLevel = "ma
         }
         const bound = backend.boundIssuer ?? "";
         if (bound === "") {
-            reportViolation("The JWT auth mount sets no `boundIssuer`, so tokens of any issuer signed with those keys are accepted. Set it to the discovery URL.");
+            reportViolation(
+                "The JWT auth mount sets no `boundIssuer`, so tokens of any issuer signed with those keys are accepted. " +
+                    "Set it to the discovery URL.",
+            );
         } else if (bound !== url) {
-            reportViolation(`The JWT auth mount's \`boundIssuer\` "${bound}" differs from its \`oidcDiscoveryUrl\` "${url}"; tokens carry the issuer URL exactly, so every login would fail. Set both to the issuer URL as AKS reports it (trailing slash included).`);
+            reportViolation(
+                `The JWT auth mount's \`boundIssuer\` "${bound}" differs from its \`oidcDiscoveryUrl\` "${url}"; ` +
+                    "tokens carry the issuer URL exactly, so every login would fail. " +
+                    "Set both to the issuer URL as AKS reports it (trailing slash included).",
+            );
         }
     }),
 });

@@ -32,22 +32,37 @@ export const vaultPolicyLeastPrivilege: StackPolicyFactory = (enforcementLevel =
             const name = String(p.props.name ?? p.name);
             const rules = pathRules(String(p.props.policy ?? ""));
             if (rules === undefined) {
-                reportViolation(`Vault policy "${name}" has no \`path\` rule this pack can read. Write it as \`path "<path>" { capabilities = [...] }\` blocks.`, p.urn);
+                reportViolation(
+                    `Vault policy "${name}" has no \`path\` rule this pack can read. ` +
+                        `Write it as \`path "<path>" { capabilities = [...] }\` blocks.`,
+                    p.urn,
+                );
                 continue;
             }
             for (const rule of rules) {
                 if (rule.capabilities.includes("sudo")) {
-                    reportViolation(`Vault policy "${name}" grants \`sudo\` on "${rule.path}". Remove \`sudo\`; workloads never need root-protected endpoints.`, p.urn);
+                    reportViolation(
+                        `Vault policy "${name}" grants \`sudo\` on "${rule.path}". ` +
+                            "Remove `sudo`; workloads never need root-protected endpoints.",
+                        p.urn,
+                    );
                 }
                 if (/^\/?sys\//.test(rule.path) || rule.path === "sys" || rule.path.startsWith("+/sys/")) {
-                    reportViolation(`Vault policy "${name}" grants access to "${rule.path}", a \`sys/\` (administration) path. Remove the rule.`, p.urn);
+                    reportViolation(
+                        `Vault policy "${name}" grants access to "${rule.path}", a \`sys/\` (administration) path. Remove the rule.`,
+                        p.urn,
+                    );
                 }
                 if (isGlob(rule.path)) {
                     const covered = declared.filter((d) => pathMatches(rule.path, d));
                     const hint = covered.length > 0
                         ? `List the declared secrets it is meant for instead: ${covered.join(", ")}.`
                         : "It covers no secret a workload declares: remove it.";
-                    reportViolation(`Vault policy "${name}" grants the wildcard path "${rule.path}", which covers every secret ever written under it. ${hint}`, p.urn);
+                    reportViolation(
+                        `Vault policy "${name}" grants the wildcard path "${rule.path}", ` +
+                            `which covers every secret ever written under it. ${hint}`,
+                        p.urn,
+                    );
                 }
             }
         }

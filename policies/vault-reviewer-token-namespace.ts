@@ -22,7 +22,11 @@ export const vaultReviewerTokenNamespace: StackPolicyFactory = (enforcementLevel
             if (r.type !== TYPES.secret || r.props.type !== SA_TOKEN) continue;
             const ns = at(r.props, "metadata.namespace");
             if (typeof ns !== "string" || !namespaces.has(ns)) {
-                reportViolation(`Service-account token Secret "${r.name}" is in namespace "${String(ns ?? "default")}", not the injector's (${expected}). Create it in the injector's namespace.`, r.urn);
+                reportViolation(
+                    `Service-account token Secret "${r.name}" is in namespace "${String(ns ?? "default")}", ` +
+                        `not the injector's (${expected}). Create it in the injector's namespace.`,
+                    r.urn,
+                );
             }
         }
     },

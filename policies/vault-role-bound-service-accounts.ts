@@ -24,13 +24,25 @@ const DEFAULTS: BoundServiceAccountsConfig = { allowGlobs: false, wildcardRoles:
  */
 export const vaultRoleBoundServiceAccounts: ResourcePolicyFactory = (enforcementLevel = "mandatory") => ({
     name: NAME,
-    description: "Vault Kubernetes roles are bound to explicit service account names and namespaces: no `*` or globs unless the platform's pack config exempts the role (`wildcardRoles`) or `allowGlobs` is set. Vault JWT roles are bound to one exact service-account subject and a real audience.",
+    description:
+        "Vault Kubernetes roles are bound to explicit service account names and namespaces: no `*` or globs " +
+        "unless the platform's pack config exempts the role (`wildcardRoles`) or `allowGlobs` is set. " +
+        "Vault JWT roles are bound to one exact service-account subject and a real audience.",
     enforcementLevel,
     severity: "critical",
     configSchema: {
         properties: {
-            allowGlobs: { type: "boolean", default: DEFAULTS.allowGlobs, description: "Allow prefix*/*suffix globs in bound names and namespaces (`*` alone still needs wildcardRoles)." },
-            wildcardRoles: { type: "array", items: { type: "string" }, default: DEFAULTS.wildcardRoles, description: "Roles the platform team allows `*` and globs (never derived from the stack config)." },
+            allowGlobs: {
+                type: "boolean",
+                default: DEFAULTS.allowGlobs,
+                description: "Allow prefix*/*suffix globs in bound names and namespaces (`*` alone still needs wildcardRoles).",
+            },
+            wildcardRoles: {
+                type: "array",
+                items: { type: "string" },
+                default: DEFAULTS.wildcardRoles,
+                description: "Roles the platform team allows `*` and globs (never derived from the stack config).",
+            },
         },
     },
     validateResource: [validateResourceOfType(AuthBackendRole, (role, args, reportViolation) => {
@@ -44,16 +56,26 @@ export const vaultRoleBoundServiceAccounts: ResourcePolicyFactory = (enforcement
             if (exempt) return;
             for (const v of values) {
                 if (v === "*") {
-                    reportViolation(`Role "${role.roleName}" binds \`${field}\` to "*" (every ${what}). Bind it to the workload's explicit ${what}, or, if that is really meant, ask the platform team to add role "${role.roleName}" to \`wildcardRoles\` in policies/platform-config.json.`);
+                    reportViolation(
+                        `Role "${role.roleName}" binds \`${field}\` to "*" (every ${what}). Bind it to the workload's explicit ${what}, ` +
+                            `or, if that is really meant, ask the platform team to add role "${role.roleName}" ` +
+                            "to `wildcardRoles` in policies/platform-config.json.",
+                    );
                 } else if (v.includes("*") && !allowGlobs) {
-                    reportViolation(`Role "${role.roleName}" binds \`${field}\` to the glob "${v}". Bind it to explicit ${what}s, or set \`allowGlobs: true\` for policy ${NAME} in the policy pack config.`);
+                    reportViolation(
+                        `Role "${role.roleName}" binds \`${field}\` to the glob "${v}". Bind it to explicit ${what}s, ` +
+                            `or set \`allowGlobs: true\` for policy ${NAME} in the policy pack config.`,
+                    );
                 }
             }
         };
         check("boundServiceAccountNames", "service account name", role.boundServiceAccountNames);
         const selector = role.boundServiceAccountNamespaceSelector ?? "";
         if (selector !== "" && !exempt) {
-            reportViolation(`Role "${role.roleName}" binds namespaces by the label selector \`boundServiceAccountNamespaceSelector\`. Remove it and list explicit namespaces in \`boundServiceAccountNamespaces\`.`);
+            reportViolation(
+                `Role "${role.roleName}" binds namespaces by the label selector \`boundServiceAccountNamespaceSelector\`. ` +
+                    "Remove it and list explicit namespaces in `boundServiceAccountNamespaces`.",
+            );
         }
         // An exempt role may bind namespaces by selector alone.
         if (!(exempt && selector !== "")) check("boundServiceAccountNamespaces", "namespace", role.boundServiceAccountNamespaces);
@@ -64,23 +86,41 @@ export const vaultRoleBoundServiceAccounts: ResourcePolicyFactory = (enforcement
         // any token that has an `aud` at all, so every Kubernetes token: a role without one is broken.
         const name = role.roleName;
         if (role.roleType !== "jwt") {
-            reportViolation(`JWT role "${name}" has roleType "${role.roleType ?? "oidc (default)"}". Set \`roleType: jwt\`: service-account tokens are presented directly, not through a browser OIDC flow.`);
+            reportViolation(
+                `JWT role "${name}" has roleType "${role.roleType ?? "oidc (default)"}". ` +
+                    "Set `roleType: jwt`: service-account tokens are presented directly, not through a browser OIDC flow.",
+            );
         }
         const subject = role.boundSubject ?? "";
         if (subject === "") {
-            reportViolation(`JWT role "${name}" sets no \`boundSubject\`, so any pod with a token for its audience can log in as it. Bind it to the workload's service account: system:serviceaccount:<namespace>:<serviceAccount>.`);
+            reportViolation(
+                `JWT role "${name}" sets no \`boundSubject\`, so any pod with a token for its audience can log in as it. ` +
+                    "Bind it to the workload's service account: system:serviceaccount:<namespace>:<serviceAccount>.",
+            );
         } else if (!SERVICE_ACCOUNT_SUBJECT.test(subject)) {
-            reportViolation(`JWT role "${name}" binds \`boundSubject\` to "${subject}", which is not one service account. Bind it to system:serviceaccount:<namespace>:<serviceAccount>.`);
+            reportViolation(
+                `JWT role "${name}" binds \`boundSubject\` to "${subject}", which is not one service account. ` +
+                    "Bind it to system:serviceaccount:<namespace>:<serviceAccount>.",
+            );
         }
         if (role.boundClaimsType === "glob" && Object.keys(role.boundClaims ?? {}).length > 0) {
-            reportViolation(`JWT role "${name}" matches \`boundClaims\` as globs. Use exact claims (boundClaimsType string) and \`boundSubject\`.`);
+            reportViolation(
+                `JWT role "${name}" matches \`boundClaims\` as globs. Use exact claims (boundClaimsType string) and \`boundSubject\`.`,
+            );
         }
         const audiences = role.boundAudiences ?? [];
         if (audiences.length === 0) {
-            reportViolation(`JWT role "${name}" sets no \`boundAudiences\`. Bind it to the audience of the pods' projected token (kubernetesAuth.audience).`);
+            reportViolation(
+                `JWT role "${name}" sets no \`boundAudiences\`. ` +
+                    "Bind it to the audience of the pods' projected token (kubernetesAuth.audience).",
+            );
         }
         for (const a of audiences) {
-            if (a === "*" || a.includes(",")) reportViolation(`JWT role "${name}" binds \`boundAudiences\` to "${a}". Bind it to one audience that names this Vault mount.`);
+            if (a === "*" || a.includes(",")) {
+                reportViolation(
+                    `JWT role "${name}" binds \`boundAudiences\` to "${a}". Bind it to one audience that names this Vault mount.`,
+                );
+            }
         }
     })],
 });

@@ -26,7 +26,10 @@ interface RoleTtls {
 function checkTtls(role: RoleTtls, config: Partial<TokenTtlConfig>, reportViolation: (message: string) => void): void {
     const { maxTtlSeconds } = withDefaults(config, DEFAULTS);
     if (role.tokenTtl === undefined || role.tokenTtl === 0) {
-        reportViolation(`Role "${role.roleName}" sets no \`tokenTtl\`, so tokens live for the mount's default (768 h unless tuned). Set \`tokenTtl\` to at most ${maxTtlSeconds} seconds (\`tokenTtl\` of the workload in stack config).`);
+        reportViolation(
+            `Role "${role.roleName}" sets no \`tokenTtl\`, so tokens live for the mount's default (768 h unless tuned). ` +
+                `Set \`tokenTtl\` to at most ${maxTtlSeconds} seconds (\`tokenTtl\` of the workload in stack config).`,
+        );
     }
     const fields = {
         tokenTtl: role.tokenTtl,
@@ -36,7 +39,10 @@ function checkTtls(role: RoleTtls, config: Partial<TokenTtlConfig>, reportViolat
     };
     for (const [field, value] of Object.entries(fields)) {
         if (value !== undefined && value > maxTtlSeconds) {
-            reportViolation(`Role "${role.roleName}" sets \`${field}\` to ${value} seconds, above the allowed ${maxTtlSeconds}. Lower it, or raise \`maxTtlSeconds\` for policy ${NAME} in the policy pack config.`);
+            reportViolation(
+                `Role "${role.roleName}" sets \`${field}\` to ${value} seconds, above the allowed ${maxTtlSeconds}. ` +
+                    `Lower it, or raise \`maxTtlSeconds\` for policy ${NAME} in the policy pack config.`,
+            );
         }
     }
 }

@@ -53,12 +53,19 @@ function workloadsOf(resources: readonly PolicyResource[]): Workload[] {
  */
 export const vaultWorkloadIsolation: StackPolicyFactory = (enforcementLevel = "mandatory") => ({
     name: NAME,
-    description: "Each workload's Vault policy grants only the KV paths it owns or was granted, its role carries only its own and allow-listed policies (never root), and its agent templates read only those paths.",
+    description:
+        "Each workload's Vault policy grants only the KV paths it owns or was granted, its role carries only its own " +
+        "and allow-listed policies (never root), and its agent templates read only those paths.",
     enforcementLevel,
     severity: "critical",
     configSchema: {
         properties: {
-            allowedPolicies: { type: "array", items: { type: "string" }, default: DEFAULTS.allowedPolicies, description: "Policies a role may carry besides its generated one (platform-owned; root is always refused)." },
+            allowedPolicies: {
+                type: "array",
+                items: { type: "string" },
+                default: DEFAULTS.allowedPolicies,
+                description: "Policies a role may carry besides its generated one (platform-owned; root is always refused).",
+            },
         },
     },
     validateStack: (args, reportViolation) => {
@@ -75,22 +82,40 @@ export const vaultWorkloadIsolation: StackPolicyFactory = (enforcementLevel = "m
         const owners = new Map<string, string>();
         for (const w of workloads) for (const p of w.owned) owners.set(p, w.name);
         const known = new Set([...owners.keys(), ...external.map((e) => e.path)]);
-        const ownerOf = (p: string) => owners.get(p) ?? (external.some((e) => e.path === p) ? "kv.external (outside this program)" : "no one");
+        const ownerOf = (p: string) =>
+            owners.get(p) ?? (external.some((e) => e.path === p) ? "kv.external (outside this program)" : "no one");
 
         for (const p of args.resources) {
             if (p.type !== TYPES.vaultPolicy) continue;
             const w = workloads.find((x) => x.policy === normalize(String(p.props.name ?? "")));
             if (w === undefined) continue;
             for (const rule of pathRules(String(p.props.policy ?? "")) ?? []) {
-                const reached = [...known].filter((k) => [`${mount}/data/${k}`, `${mount}/metadata/${k}`, `${mount}/metadata/${k}/`].some((c) => pathMatches(rule.path, c)));
+                const reached = [...known].filter((k) =>
+                    [`${mount}/data/${k}`, `${mount}/metadata/${k}`, `${mount}/metadata/${k}/`]
+                        .some((c) => pathMatches(rule.path, c)));
                 if (reached.length === 0 && rule.path.startsWith(`${mount}/`)) {
-                    reportViolation(`Vault policy "${p.props.name}" of workload ${w.name} grants "${rule.path}", a path no workload owns and kv.external does not name. Declare the path (secrets or seed of its owner, or kv.external) or remove the rule.`, p.urn);
+                    reportViolation(
+                        `Vault policy "${p.props.name}" of workload ${w.name} grants "${rule.path}", ` +
+                            "a path no workload owns and kv.external does not name. " +
+                            "Declare the path (secrets or seed of its owner, or kv.external) or remove the rule.",
+                        p.urn,
+                    );
                 }
                 for (const k of reached) {
                     if (!w.readable.has(k)) {
-                        reportViolation(`Vault policy "${p.props.name}" of workload ${w.name} grants "${rule.path}" on ${k}, owned by ${ownerOf(k)}, which did not share it with ${w.name}. The owner lists ${w.name} in sharedWith (or kv.external lists it as a reader), or remove the rule.`, p.urn);
+                        reportViolation(
+                            `Vault policy "${p.props.name}" of workload ${w.name} grants "${rule.path}" on ${k}, ` +
+                                `owned by ${ownerOf(k)}, which did not share it with ${w.name}. ` +
+                                `The owner lists ${w.name} in sharedWith (or kv.external lists it as a reader), or remove the rule.`,
+                            p.urn,
+                        );
                     } else if (!w.owned.has(k) && rule.capabilities.some((c) => c !== "read")) {
-                        reportViolation(`Vault policy "${p.props.name}" of workload ${w.name} grants ${rule.capabilities.filter((c) => c !== "read").join(", ")} on ${k}, which it reads but does not own (owner: ${ownerOf(k)}). Only the owner gets more than read.`, p.urn);
+                        reportViolation(
+                            `Vault policy "${p.props.name}" of workload ${w.name} ` +
+                                `grants ${rule.capabilities.filter((c) => c !== "read").join(", ")} on ${k}, ` +
+                                `which it reads but does not own (owner: ${ownerOf(k)}). Only the owner gets more than read.`,
+                            p.urn,
+                        );
                     }
                 }
             }
@@ -102,9 +127,15 @@ export const vaultWorkloadIsolation: StackPolicyFactory = (enforcementLevel = "m
             const own = workloads.find((w) => w.role === roleName);
             for (const pol of strings(r.props.tokenPolicies)) {
                 const n = normalize(pol);
-                if (n === "root") reportViolation(`Role "${roleName}" carries the root policy ("${pol}"). Remove it: no workload holds root.`, r.urn);
-                else if (n !== own?.policy && !allowed.has(n)) {
-                    reportViolation(`Role "${roleName}" carries policy "${pol}", which is neither its workload's generated policy nor in allowedPolicies (${[...allowed].join(", ") || "none"}). Remove it, or have the platform add it to allowedPolicies of ${NAME} in the pack config.`, r.urn);
+                if (n === "root") {
+                    reportViolation(`Role "${roleName}" carries the root policy ("${pol}"). Remove it: no workload holds root.`, r.urn);
+                } else if (n !== own?.policy && !allowed.has(n)) {
+                    reportViolation(
+                        `Role "${roleName}" carries policy "${pol}", which is neither its workload's generated policy ` +
+                            `nor in allowedPolicies (${[...allowed].join(", ") || "none"}). ` +
+                            `Remove it, or have the platform add it to allowedPolicies of ${NAME} in the pack config.`,
+                        r.urn,
+                    );
                 }
             }
         }
@@ -118,12 +149,20 @@ export const vaultWorkloadIsolation: StackPolicyFactory = (enforcementLevel = "m
                 if (k.startsWith(SECRET_ANNOTATION_PREFIX)) {
                     const inner = v.startsWith(`${mount}/data/`) ? v.slice(`${mount}/data/`.length) : undefined;
                     if (inner === undefined || !w.readable.has(inner)) {
-                        reportViolation(`Deployment "${d.name}" of workload ${w.name} declares secret "${v}" (${k}), a path it does not own and was not granted. Read only its own or granted paths.`, d.urn);
+                        reportViolation(
+                            `Deployment "${d.name}" of workload ${w.name} declares secret "${v}" (${k}), ` +
+                                "a path it does not own and was not granted. Read only its own or granted paths.",
+                            d.urn,
+                        );
                     }
                 }
                 if (k.startsWith(TEMPLATE_ANNOTATION_PREFIX)) {
                     for (const problem of templateProblems(v, { kvMount: mount, readable: w.readable })) {
-                        reportViolation(`Deployment "${d.name}" of workload ${w.name}: template ${k.slice(TEMPLATE_ANNOTATION_PREFIX.length)} is refused; expected ${problem}.`, d.urn);
+                        reportViolation(
+                            `Deployment "${d.name}" of workload ${w.name}: ` +
+                                `template ${k.slice(TEMPLATE_ANNOTATION_PREFIX.length)} is refused; expected ${problem}.`,
+                            d.urn,
+                        );
                     }
                 }
             }

@@ -17,4 +17,7 @@ const reference = existsSync(shared) ? shared : path.join(root, "test", "referen
 const target = path.join(root, "policies", "chartKeys.generated.json");
 const file = chartKeysFromReference(reference);
 writeFileSync(target, renderChartKeys(file));
-console.log(`wrote ${path.relative(root, target)} from ${path.relative(root, reference)}: chart versions ${Object.keys(file.versions).join(", ")}`);
+console.log(
+    `wrote ${path.relative(root, target)} from ${path.relative(root, reference)}: ` +
+        `chart versions ${Object.keys(file.versions).join(", ")}`,
+);

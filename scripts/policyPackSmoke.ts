@@ -14,7 +14,10 @@ import * as path from "path";
 const root = path.resolve(__dirname, "..");
 const runner = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [path.join(root, "policies")] });
 // The engine address is unused until the engine calls the analyzer; 127.0.0.1:1 is never dialled.
-const child = spawn(process.execPath, [runner, "127.0.0.1:1", "."], { cwd: path.join(root, "policies"), stdio: ["ignore", "pipe", "pipe"] });
+const child = spawn(process.execPath, [runner, "127.0.0.1:1", "."], {
+    cwd: path.join(root, "policies"),
+    stdio: ["ignore", "pipe", "pipe"],
+});
 
 let stdout = "";
 let stderr = "";

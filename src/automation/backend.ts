@@ -44,7 +44,10 @@ export function localBackendDir(projectDir: string): string {
 
 /** The credentials file `pulumi login` writes, for this environment. */
 export function credentialsFile(env: NodeJS.ProcessEnv): string {
-    const folder = nonEmpty(env.PULUMI_CREDENTIALS_PATH) ?? nonEmpty(env.PULUMI_HOME) ?? path.join(nonEmpty(env.HOME) ?? nonEmpty(env.USERPROFILE) ?? homedir(), ".pulumi");
+    const folder =
+        nonEmpty(env.PULUMI_CREDENTIALS_PATH) ??
+        nonEmpty(env.PULUMI_HOME) ??
+        path.join(nonEmpty(env.HOME) ?? nonEmpty(env.USERPROFILE) ?? homedir(), ".pulumi");
     return path.join(folder, "credentials.json");
 }
 
@@ -84,7 +87,10 @@ export function resolveBackend(lookup: BackendLookup): Backend {
         current = typeof creds?.current === "string" ? nonEmpty(creds.current) : undefined;
     } catch (err) {
         if ((err as { code?: unknown }).code !== "ENOENT") {
-            throw new RunConfigurationError(`cannot read the Pulumi credentials file ${file} (${err instanceof SyntaxError ? "not JSON" : String((err as { code?: unknown }).code ?? "unreadable")}): run \`pulumi login\` again, or pass --backend-url`);
+            const reason = err instanceof SyntaxError ? "not JSON" : String((err as { code?: unknown }).code ?? "unreadable");
+            throw new RunConfigurationError(
+                `cannot read the Pulumi credentials file ${file} (${reason}): run \`pulumi login\` again, or pass --backend-url`,
+            );
         }
     }
     if (current !== undefined) return { url: current, source: "login", from: `pulumi login (${file})` };

@@ -80,7 +80,8 @@ export class GateError extends AutomationError {
         public readonly detail: string,
     ) {
         super(violations.length > 0
-            ? `stage ${stage}: preview found ${violations.length} mandatory policy violation${violations.length === 1 ? "" : "s"}; nothing was changed:\n` +
+            ? `stage ${stage}: preview found ${violations.length} mandatory policy ` +
+              `violation${violations.length === 1 ? "" : "s"}; nothing was changed:\n` +
               violations.map((v) => `  - ${v.policyPack}/${v.policy}${v.resource ? ` on ${v.resource}` : ""}: ${v.message}`).join("\n")
             : `stage ${stage}: preview failed${resource ? ` at ${resource}` : ""}; nothing was changed: ${detail}`);
     }

@@ -41,7 +41,9 @@ export function planUp(deployed: Stage | undefined, req: UpPlanRequest): UpPlan 
     const start = single ? stageIndex(target) : deployed === undefined ? 0 : stageIndex(deployed);
     const stages: PlannedStage[] = STAGES.map((stage, i) => {
         if (i > stageIndex(target)) return { stage, run: false, reason: `after --stage ${target}` };
-        if (i < start) return { stage, run: false, reason: single ? `included in ${target}` : "already applied; part of every later stage's graph" };
+        if (i < start) {
+            return { stage, run: false, reason: single ? `included in ${target}` : "already applied; part of every later stage's graph" };
+        }
         return { stage, run: true };
     });
     return { stages, steps: stages.filter((p) => p.run).map((p) => p.stage) };

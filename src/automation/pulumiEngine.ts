@@ -46,7 +46,10 @@ export function pluginVersions(projectDir: string): Record<string, string> {
     for (const name of PROVIDER_PACKAGES) {
         const spec = pkg.dependencies?.[name];
         if (spec === undefined || !/^\d+\.\d+\.\d+$/.test(spec)) {
-            throw new RunConfigurationError(`package.json must pin ${name} to an exact version (found ${spec ?? "nothing"}): the provider plugin is installed at that version`);
+            throw new RunConfigurationError(
+                `package.json must pin ${name} to an exact version (found ${spec ?? "nothing"}): ` +
+                    "the provider plugin is installed at that version",
+            );
         }
         out[name.replace("@pulumi/", "")] = `v${spec}`;
     }
@@ -63,7 +66,9 @@ function condense(err: CommandError): string {
 function mapError(err: unknown, opening = false): unknown {
     if (err instanceof ConcurrentUpdateError) return new EngineConflict();
     if (err instanceof StackNotFoundError) return new EngineStackMissing();
-    if (err instanceof CommandError) return opening ? new RunConfigurationError(`opening the stack failed: ${condense(err)}`) : new EngineFailure(condense(err));
+    if (err instanceof CommandError) {
+        return opening ? new RunConfigurationError(`opening the stack failed: ${condense(err)}`) : new EngineFailure(condense(err));
+    }
     return err;
 }
 
@@ -112,7 +117,10 @@ export class PulumiEngine implements StackEngine {
             extra.PULUMI_CONFIG_PASSPHRASE,
             extra.PULUMI_CONFIG_PASSPHRASE_FILE,
         ].every((v) => v === undefined);
-        const passphraseError = () => new RunConfigurationError("the passphrase secrets provider needs PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE in the environment (or choose another secrets provider)");
+        const passphraseError = () => new RunConfigurationError(
+            "the passphrase secrets provider needs PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE in the environment " +
+                "(or choose another secrets provider)",
+        );
         // An existing stack keeps the secrets provider it was created with: only a passphrase
         // stack (its stack file holds an encryption salt) needs the passphrase.
         if (passphraseMissing && usesPassphrase(this.opts.projectDir, this.stackName)) throw passphraseError();

@@ -58,7 +58,10 @@ export type StageStatus = "skipped" | "previewing" | "updating" | "destroying" |
 export type RunEvent =
     | { type: "plan"; operation: Operation; stages: PlannedStage[] }
     | { type: "stage"; stage: Stage; status: StageStatus; changes?: ChangeSummary; reason?: string }
-    | { type: "resource"; stage: Stage; phase: Phase; op: string; urn: string; resourceType: string; name: string; status: "started" | "done" | "failed" }
+    | {
+        type: "resource"; stage: Stage; phase: Phase; op: string; urn: string;
+        resourceType: string; name: string; status: "started" | "done" | "failed";
+    }
     | { type: "diagnostic"; stage: Stage; severity: string; message: string; urn?: string }
     /** `mandatory` stops the run; anything else (the engine says `advisory`) is a warning. */
     | { type: "policy"; stage: Stage; level: "advisory" | "mandatory" | (string & Record<never, never>); violation: PolicyViolation }
@@ -101,7 +104,16 @@ class Tracker {
 
     readonly onEvent = (e: EngineEvent): void => {
         const resource = (meta: { op: string; urn: string; type: string }, status: "started" | "done" | "failed") =>
-            this.emit({ type: "resource", stage: this.stage, phase: this.phase, op: meta.op, urn: meta.urn, resourceType: meta.type, name: meta.urn.split("::").pop() ?? meta.urn, status });
+            this.emit({
+                type: "resource",
+                stage: this.stage,
+                phase: this.phase,
+                op: meta.op,
+                urn: meta.urn,
+                resourceType: meta.type,
+                name: meta.urn.split("::").pop() ?? meta.urn,
+                status,
+            });
         if (e.resourcePreEvent) resource(e.resourcePreEvent.metadata, "started");
         if (e.resOutputsEvent) resource(e.resOutputsEvent.metadata, "done");
         if (e.resOpFailedEvent) {
@@ -215,7 +227,9 @@ class Executor {
                 // Someone may have deployed a later stage since this run read the state: an update
                 // of the graph cut after `cut` would delete it.
                 const deployedNow = deployedStage(await this.engine.stateUrns());
-                if (deployedNow !== undefined && stageIndex(deployedNow) > stageIndex(cut)) throw new UnsafeStageError(cut, deployedNow, "up");
+                if (deployedNow !== undefined && stageIndex(deployedNow) > stageIndex(cut)) {
+                    throw new UnsafeStageError(cut, deployedNow, "up");
+                }
             }
             this.emit({ type: "stage", stage, status: applying });
             try {

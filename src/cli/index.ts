@@ -165,7 +165,9 @@ async function progress(io: CliIO, json: boolean): Promise<{ onEvent: (e: RunEve
                 s.title = e.status === "done" ? `stage ${e.stage}: ${summary(e.changes)}` : `stage ${e.stage}: ${e.status}`;
                 if (s.task) s.task.title = s.title;
                 if (e.status === "done") s.resolve();
-                else if (e.status === "failed") s.reject(new Error(`stage ${e.stage} failed${e.reason ? `: ${e.reason.split("\n")[0]}` : ""}`));
+                else if (e.status === "failed") {
+                    s.reject(new Error(`stage ${e.stage} failed${e.reason ? `: ${e.reason.split("\n")[0]}` : ""}`));
+                }
                 break;
             }
             case "resource": {
@@ -174,10 +176,15 @@ async function progress(io: CliIO, json: boolean): Promise<{ onEvent: (e: RunEve
                 break;
             }
             case "retry":
-                line(io.stderr, `stack locked by another update; retry ${e.attempt} in ${Math.round(e.delayMs / 1000)}s (not cancelling it)`);
+                line(
+                    io.stderr,
+                    `stack locked by another update; retry ${e.attempt} in ${Math.round(e.delayMs / 1000)}s (not cancelling it)`,
+                );
                 break;
             case "policy":
-                if (e.level !== "mandatory") line(io.stderr, `policy warning ${e.violation.policyPack}/${e.violation.policy}: ${e.violation.message}`);
+                if (e.level !== "mandatory") {
+                    line(io.stderr, `policy warning ${e.violation.policyPack}/${e.violation.policy}: ${e.violation.message}`);
+                }
                 break;
             default:
                 break;
@@ -285,14 +292,25 @@ function operationCommand(program: Command, operation: Operation): Command {
     // refresh reads every resource in the state; a stage would mean nothing to it.
     if (operation !== "outputs" && operation !== "refresh") cmd.addOption(stageOption());
     if (MUTATING.includes(operation)) cmd.option("--yes", "confirm: this changes resources");
-    if (operation === "up" || operation === "destroy") cmd.option("--single-update", "one update for the whole requested graph, not one per stage");
-    if (operation === "preview") cmd.option("--create-stack", "create the stack if it does not exist yet (default: a missing stack is an error)");
-    if (operation === "up") cmd.option("--verify", "after a successful up, run the doctor's checks on the live deployment (retried while pods start)");
+    if (operation === "up" || operation === "destroy") {
+        cmd.option("--single-update", "one update for the whole requested graph, not one per stage");
+    }
+    if (operation === "preview") {
+        cmd.option("--create-stack", "create the stack if it does not exist yet (default: a missing stack is an error)");
+    }
+    if (operation === "up") {
+        cmd.option("--verify", "after a successful up, run the doctor's checks on the live deployment (retried while pods start)");
+    }
     if (operation === "up" || operation === "preview" || operation === "destroy") {
         cmd.option("--policy-pack <dir...>", "policy pack folder(s) to enforce (default: policies/ if it holds a pack)")
             .option("--no-policies", "enforce no policy pack");
     }
-    return cmd.option("--backend-url <url>", "Pulumi backend (default: the one the Pulumi CLI uses: PULUMI_BACKEND_URL, Pulumi.yaml backend.url or `pulumi login`; not logged in: a file backend in .pulumi-state/)")
+    return cmd
+        .option(
+            "--backend-url <url>",
+            "Pulumi backend (default: the one the Pulumi CLI uses: PULUMI_BACKEND_URL, Pulumi.yaml backend.url " +
+                "or `pulumi login`; not logged in: a file backend in .pulumi-state/)",
+        )
         .option("--secrets-provider <provider>", "passphrase (default) or e.g. azurekeyvault://<vault>.vault.azure.net/keys/<key>");
 }
 
@@ -304,12 +322,17 @@ async function runOperationCommand(
     io: CliIO, operation: Operation, flags: OperationFlags, runOperationFn: (o: RunOptions) => Promise<RunResult>, outcome: CliOutcome,
 ): Promise<void> {
     if (MUTATING.includes(operation) && !flags.yes) {
-        throw new UsageError(`${operation} changes resources of stack "${flags.stack}"; pass --yes to confirm (run \`preview\` first to see what would change)`);
+        throw new UsageError(
+            `${operation} changes resources of stack "${flags.stack}"; pass --yes to confirm ` +
+                "(run `preview` first to see what would change)",
+        );
     }
     // Fail on bad settings before Pulumi starts; the program itself reads the same file. Its
     // `stage` key is the default --stage, as for `plan`, so both build the same graph.
     const { readStackFile } = await import("../plan/stackFile");
-    const stage = operation === "up" || operation === "preview" ? flags.stage ?? readStackFile(io.projectDir, flags.stack).stage : flags.stage;
+    const stage = operation === "up" || operation === "preview"
+        ? flags.stage ?? readStackFile(io.projectDir, flags.stack).stage
+        : flags.stage;
     // A pack the user names is relative to where they run the command; the default is ours.
     const policyPacks = flags.policies === false
         ? []
@@ -391,10 +414,18 @@ async function verifyAfterUp(io: CliIO, flags: OperationFlags, outcome: CliOutco
             },
             { onAttempt: (n, r) => line(io.stderr, `verify: attempt ${n}: ${r.summary.fail} check(s) failing; retrying while pods start`) },
         );
-        io.stdout.write(flags.json ? `${JSON.stringify({ type: "verify", ...JSON.parse(renderJson(report)) })}\n` : renderText(report, { showPassing: false }));
+        io.stdout.write(
+            flags.json
+                ? `${JSON.stringify({ type: "verify", ...JSON.parse(renderJson(report)) })}\n`
+                : renderText(report, { showPassing: false }),
+        );
     } catch (err) {
         if (!(err instanceof VerifyError)) throw err;
-        io.stdout.write(flags.json ? `${JSON.stringify({ type: "verify", ...JSON.parse(renderJson(err.report)) })}\n` : renderText(err.report, { showPassing: false }));
+        io.stdout.write(
+            flags.json
+                ? `${JSON.stringify({ type: "verify", ...JSON.parse(renderJson(err.report)) })}\n`
+                : renderText(err.report, { showPassing: false }),
+        );
         outcome.exitCode = err.exitCode;
     }
 }
@@ -443,7 +474,10 @@ function rejectUnknownCommand(program: Command, argv: string[]): void {
     if (first === undefined || first.startsWith("-")) return;
     const known = program.commands.flatMap((c) => [c.name(), ...c.aliases()]);
     if (known.includes(first) || first === "help") return;
-    program.error(`error: unknown command '${sanitize(first)}' (commands: ${program.commands.map((c) => c.name()).join(", ")}; see --help)`, { code: "commander.unknownCommand", exitCode: EXIT.usage });
+    program.error(
+        `error: unknown command '${sanitize(first)}' (commands: ${program.commands.map((c) => c.name()).join(", ")}; see --help)`,
+        { code: "commander.unknownCommand", exitCode: EXIT.usage },
+    );
 }
 
 /** Runs the CLI; resolves to the exit code. Errors are printed as one message, no stack trace. */
@@ -472,7 +506,10 @@ export async function main(
         const message = sanitize(err instanceof Error ? err.message : String(err), true);
         if (json) {
             const e = err as Partial<{ stage: string; resource: string; name: string }>;
-            line(full.stdout, JSON.stringify({ type: "error", kind: e.name ?? "Error", exitCode: code, message, stage: e.stage, resource: e.resource }));
+            line(
+                full.stdout,
+                JSON.stringify({ type: "error", kind: e.name ?? "Error", exitCode: code, message, stage: e.stage, resource: e.resource }),
+            );
         }
         line(full.stderr, code === EXIT.internal && full.env.AKS_VAULT_DEBUG ? String((err as Error).stack) : `error: ${message}`);
         return code;

@@ -74,7 +74,12 @@ export class PlaceholderCloud implements pulumi.runtime.Mocks {
                 state.name = name;
                 state.fqdn = cluster("fqdn");
                 state.oidcIssuerProfile = oidc?.enabled ? { enabled: true, issuerURL: cluster("OIDC issuer URL") } : { enabled: false };
-                state.identityProfile = { kubeletidentity: { objectId: cluster("kubelet identity objectId"), clientId: cluster("kubelet identity clientId") } };
+                state.identityProfile = {
+                    kubeletidentity: {
+                        objectId: cluster("kubelet identity objectId"),
+                        clientId: cluster("kubelet identity clientId"),
+                    },
+                };
                 state.provisioningState = "Succeeded";
                 break;
             }
@@ -83,7 +88,11 @@ export class PlaceholderCloud implements pulumi.runtime.Mocks {
                 if (unwrapOnce(inputs.type) === "kubernetes.io/service-account-token") {
                     const where = `${meta.namespace ?? "?"}/${meta.name ?? args.name}`;
                     const field = (f: string) => this.placeholder(args.type, where, f);
-                    state.data = secretWire({ token: b64(field("data.token (service account JWT)")), namespace: b64(String(meta.namespace)), "ca.crt": b64(field("data.ca.crt")) });
+                    state.data = secretWire({
+                        token: b64(field("data.token (service account JWT)")),
+                        namespace: b64(String(meta.namespace)),
+                        "ca.crt": b64(field("data.ca.crt")),
+                    });
                 }
                 break;
             }
@@ -109,7 +118,8 @@ export class PlaceholderCloud implements pulumi.runtime.Mocks {
             case "azure-native:containerservice:listManagedClusterAdminCredentials": {
                 const name = String(unwrapOnce(inputs.resourceName));
                 const type = "azure-native:containerservice:ManagedCluster";
-                const ca = `-----BEGIN CERTIFICATE-----\n${this.placeholder(type, name, "cluster CA certificate")}\n-----END CERTIFICATE-----\n`;
+                const ca = `-----BEGIN CERTIFICATE-----\n${this.placeholder(type, name, "cluster CA certificate")}\n` +
+                    "-----END CERTIFICATE-----\n";
                 const kubeconfig = stringify({
                     apiVersion: "v1",
                     clusters: [{ cluster: { "certificate-authority-data": b64(ca), server: `https://${this.placeholder(type, name, "fqdn")}:443` }, name }],

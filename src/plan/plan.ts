@@ -62,7 +62,9 @@ export interface Plan {
 function unwrapSecrets(value: unknown): unknown {
     if (isSecretWire(value)) return unwrapSecrets(value.value);
     if (Array.isArray(value)) return value.map(unwrapSecrets);
-    if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+    if (typeof value === "object" && value !== null) {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+    }
     return value;
 }
 
@@ -184,7 +186,9 @@ export async function evaluatePlan(settings: Settings, stack: string, stage: Sta
     }
 
     const wiring: Wire[] = [];
-    for (const node of nodes) if (node.inputs !== undefined) findWires(cloud, { type: node.type, name: node.name }, node.inputs, "", false, wiring);
+    for (const node of nodes) {
+        if (node.inputs !== undefined) findWires(cloud, { type: node.type, name: node.name }, node.inputs, "", false, wiring);
+    }
 
     const annotations: Plan["annotations"] = [];
     for (const { node, resource } of components) {
@@ -199,9 +203,13 @@ export async function evaluatePlan(settings: Settings, stack: string, stage: Sta
         stage,
         nodes,
         wiring,
-        injectorValues: nodes.filter((n) => n.type === "kubernetes:helm.sh/v3:Release").map((n) => ({ release: n.name, values: display(n.inputs?.values) })),
+        injectorValues: nodes
+            .filter((n) => n.type === "kubernetes:helm.sh/v3:Release")
+            .map((n) => ({ release: n.name, values: display(n.inputs?.values) })),
         annotations,
-        policies: nodes.filter((n) => n.type === "vault:index/policy:Policy").map((n) => ({ name: String(display(n.inputs?.name)), policy: String(display(n.inputs?.policy)) })),
+        policies: nodes
+            .filter((n) => n.type === "vault:index/policy:Policy")
+            .map((n) => ({ name: String(display(n.inputs?.name)), policy: String(display(n.inputs?.policy)) })),
         outputs: (await resolve(programOutputs)) as Record<string, unknown>,
         verdict: await packVerdict(cloud, stack),
     };

@@ -40,7 +40,11 @@ export function stackFilePath(projectDir: string, stack: string): string {
 /** Throws `StackFileError` (no such file, not YAML) or `SettingsError` (names every bad key). */
 export function readStackFile(projectDir: string, stack: string): StackFile {
     const file = stackFilePath(projectDir, stack);
-    if (!existsSync(file)) throw new StackFileError(`no stack config ${path.basename(file)} in ${projectDir} (stacks are Pulumi.<stack>.yaml files; pass --stack)`);
+    if (!existsSync(file)) {
+        throw new StackFileError(
+            `no stack config ${path.basename(file)} in ${projectDir} (stacks are Pulumi.<stack>.yaml files; pass --stack)`,
+        );
+    }
     let doc: { config?: Record<string, unknown> } | null;
     try {
         doc = parse(readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;

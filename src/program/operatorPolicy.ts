@@ -58,24 +58,34 @@ export function renderOperatorPolicy(p: OperatorPolicyParams): string {
         rule("auth/token/lookup-self", ["read"]),
         rule("auth/token/create", ["update"]),
     ]);
-    section(`The auth method at auth/${auth} (Kubernetes or JWT). Enabling and disabling it need sudo:\nsys/auth/* is a root-protected path. Reads go to sys/mounts/auth/${auth} and its tune.`, [
-        rule(`sys/auth/${auth}`, ["update", "delete", "sudo"]),
-        rule(`sys/mounts/auth/${auth}`, ["read"]),
-        rule(`sys/mounts/auth/${auth}/tune`, ["read", "update"]),
-        rule(`auth/${auth}/config`, ["read", "update"]),
-        ...p.roles.map((r) => rule(`auth/${auth}/role/${r}`, ["create", "read", "update", "delete"])),
-    ]);
+    section(
+        `The auth method at auth/${auth} (Kubernetes or JWT). Enabling and disabling it need sudo:\n` +
+            `sys/auth/* is a root-protected path. Reads go to sys/mounts/auth/${auth} and its tune.`,
+        [
+            rule(`sys/auth/${auth}`, ["update", "delete", "sudo"]),
+            rule(`sys/mounts/auth/${auth}`, ["read"]),
+            rule(`sys/mounts/auth/${auth}/tune`, ["read", "update"]),
+            rule(`auth/${auth}/config`, ["read", "update"]),
+            ...p.roles.map((r) => rule(`auth/${auth}/role/${r}`, ["create", "read", "update", "delete"])),
+        ],
+    );
     if (p.manageKvMount) {
         section(`The KV v2 mount at ${p.kvPath}/ (delete only matters once kv.protect is off).`, [
             rule(`sys/mounts/${p.kvPath}`, ["read", "update", "delete"]),
             rule(`sys/mounts/${p.kvPath}/tune`, ["update"]),
         ]);
     }
-    section("Seeded secrets: KV v2 writes are create or update (existence check); every read of the data\nalso reads the metadata.", p.secretPaths.flatMap((s) => [
-        rule(`${p.kvPath}/data/${s}`, ["create", "read", "update", "delete"]),
-        rule(`${p.kvPath}/metadata/${s}`, ["read"]),
-    ]));
-    section("One policy per workload, named after it (with the stack's policy prefix).", p.policies.map((n) => rule(`sys/policies/acl/${n}`, ["read", "update", "delete"])));
+    section(
+        "Seeded secrets: KV v2 writes are create or update (existence check); every read of the data\nalso reads the metadata.",
+        p.secretPaths.flatMap((s) => [
+            rule(`${p.kvPath}/data/${s}`, ["create", "read", "update", "delete"]),
+            rule(`${p.kvPath}/metadata/${s}`, ["read"]),
+        ]),
+    );
+    section(
+        "One policy per workload, named after it (with the stack's policy prefix).",
+        p.policies.map((n) => rule(`sys/policies/acl/${n}`, ["read", "update", "delete"])),
+    );
     return out.join("\n");
 }
 

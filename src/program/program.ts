@@ -139,7 +139,11 @@ function addVaultAuth(
             validateIssuer: ka.validateIssuer,
         });
     const workloadAuth = ka.method === "jwt"
-        ? { method: "jwt" as const, audience: ka.audience ?? defaultJwtAudience(settings.vault.address, ka.path, settings.vault.namespace), tokenExpirationSeconds: ka.tokenExpirationSeconds }
+        ? {
+            method: "jwt" as const,
+            audience: ka.audience ?? defaultJwtAudience(settings.vault.address, ka.path, settings.vault.namespace),
+            tokenExpirationSeconds: ka.tokenExpirationSeconds,
+        }
         : { method: "kubernetes" as const };
     const kv = new VaultKv("vault-kv", {
         provider: vaultProvider,

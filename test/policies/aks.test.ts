@@ -94,8 +94,10 @@ describe("policy aks-local-accounts-admin-credentials", () => {
 
     it("warns when local accounts are disabled but the provider uses admin credentials", async () => {
         assert.deepEqual(await stackViolations(policy, [locked(), provider(adminKubeconfig)]), [{
-            message: 'AKS cluster "aks-vault-dev-aks" disables local accounts, but Kubernetes provider "aks-vault-dev-k8s" authenticates with admin credentials, which AKS will refuse. ' +
-                "Either keep `disableLocalAccounts` off, or give the provider an Entra ID kubeconfig (`listManagedClusterUserCredentials` with kubelogin `exec`).",
+            message: 'AKS cluster "aks-vault-dev-aks" disables local accounts, but Kubernetes provider "aks-vault-dev-k8s" ' +
+                "authenticates with admin credentials, which AKS will refuse. " +
+                "Either keep `disableLocalAccounts` off, or give the provider an Entra ID kubeconfig " +
+                "(`listManagedClusterUserCredentials` with kubelogin `exec`).",
             urn: urnOf(TYPES.managedCluster, "aks-vault-dev-aks"),
         }]);
     });

@@ -27,7 +27,8 @@ describe("policy vault-chart-version-pinned", () => {
         const r = clone(vaultRelease());
         delete r.props.version;
         assert.deepEqual(await resourceViolations(policy, r), [
-            "The vault chart has no version, so Helm installs whatever is newest. Set `version` to an exact chart version such as 0.34.1 (`injector.chartVersion`).",
+            "The vault chart has no version, so Helm installs whatever is newest. " +
+                "Set `version` to an exact chart version such as 0.34.1 (`injector.chartVersion`).",
         ]);
     });
 
@@ -36,7 +37,8 @@ describe("policy vault-chart-version-pinned", () => {
             const r = clone(vaultRelease());
             r.props.version = version;
             assert.deepEqual(await resourceViolations(policy, r), [
-                `The vault chart version "${version}" is not exact. Set \`version\` to an exact chart version such as 0.34.1 (\`injector.chartVersion\`).`,
+                `The vault chart version "${version}" is not exact. ` +
+                    "Set `version` to an exact chart version such as 0.34.1 (`injector.chartVersion`).",
             ]);
         });
     }
@@ -69,7 +71,8 @@ describe("policy vault-injector-high-availability", () => {
         const r = clone(vaultRelease());
         valuesOf(r).injector.replicas = 1;
         assert.deepEqual(await resourceViolations(policy, r), [
-            "The injector runs 1 replica(s); at least 2 are required. Set the chart value `injector.replicas` to 2 or more (`injector.replicas` in stack config).",
+            "The injector runs 1 replica(s); at least 2 are required. " +
+                "Set the chart value `injector.replicas` to 2 or more (`injector.replicas` in stack config).",
         ]);
     });
 
@@ -77,13 +80,15 @@ describe("policy vault-injector-high-availability", () => {
         const r = clone(vaultRelease());
         delete valuesOf(r).injector.replicas;
         assert.deepEqual(await resourceViolations(policy, r), [
-            "The injector runs 1 replica(s); at least 2 are required. Set the chart value `injector.replicas` to 2 or more (`injector.replicas` in stack config).",
+            "The injector runs 1 replica(s); at least 2 are required. " +
+                "Set the chart value `injector.replicas` to 2 or more (`injector.replicas` in stack config).",
         ]);
     });
 
     it("reads minReplicas from the pack config", async () => {
         assert.deepEqual(await resourceViolations(policy, vaultRelease(), { minReplicas: 3 }), [
-            "The injector runs 2 replica(s); at least 3 are required. Set the chart value `injector.replicas` to 3 or more (`injector.replicas` in stack config).",
+            "The injector runs 2 replica(s); at least 3 are required. " +
+                "Set the chart value `injector.replicas` to 3 or more (`injector.replicas` in stack config).",
         ]);
         assert.equal((policy.configSchema?.properties.minReplicas as { default?: number }).default, 2);
     });
@@ -118,7 +123,9 @@ describe("policy vault-chart-values-known-keys", () => {
         valuesOf(r).injector.leaderElector = { enable: true };
         valuesOf(r).server.serviceaccount = { create: false };
         // The keys as the shared checker reports them against the chart's own values.yaml.
-        const defaults = parse(readFileSync(path.join(REFERENCE, "vault-helm", "0.34.1", "values.yaml"), "utf8")) as Record<string, unknown>;
+        const defaults = parse(
+            readFileSync(path.join(REFERENCE, "vault-helm", "0.34.1", "values.yaml"), "utf8"),
+        ) as Record<string, unknown>;
         const keys = unknownChartKeys(valuesOf(r), defaults);
         assert.equal(keys.length, 2);
         assert.equal(keys[0], "injector.leaderElector.enable");
@@ -131,7 +138,8 @@ describe("policy vault-chart-values-known-keys", () => {
         const r = clone(vaultRelease());
         r.props.version = "0.99.0";
         assert.deepEqual(await resourceViolations(policy, r), [
-            'No key list for vault chart version "0.99.0" (known: 0.25.0, 0.34.1). Pin a known version, or add its values.yaml to the reference and run `npm run generate:chart-keys`.',
+            'No key list for vault chart version "0.99.0" (known: 0.25.0, 0.34.1). ' +
+                "Pin a known version, or add its values.yaml to the reference and run `npm run generate:chart-keys`.",
         ]);
     });
 });
@@ -143,8 +151,12 @@ describe("policies/chartKeys.generated.json", () => {
     });
 
     it("accepts and rejects exactly what the chart's own values.yaml does", () => {
-        const embedded = JSON.parse(readFileSync(path.join(ROOT, "policies", "chartKeys.generated.json"), "utf8")) as { versions: Record<string, Record<string, unknown>> };
-        const defaults = parse(readFileSync(path.join(REFERENCE, "vault-helm", "0.34.1", "values.yaml"), "utf8")) as Record<string, unknown>;
+        const embedded = JSON.parse(
+            readFileSync(path.join(ROOT, "policies", "chartKeys.generated.json"), "utf8"),
+        ) as { versions: Record<string, Record<string, unknown>> };
+        const defaults = parse(
+            readFileSync(path.join(REFERENCE, "vault-helm", "0.34.1", "values.yaml"), "utf8"),
+        ) as Record<string, unknown>;
         const probe = {
             injector: { replicas: 2, leaderElector: { enable: true, enabled: true }, nodeSelector: { anything: "goes" }, bogus: 1 },
             server: { serviceaccount: {}, serviceAccount: { create: false } },

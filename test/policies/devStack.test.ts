@@ -46,41 +46,91 @@ describe("the guardrail pack on the dev stack", () => {
             "aks-oidc-issuer-enabled": ["The AKS OIDC issuer is off. Set `oidcIssuerProfile: { enabled: true }` on the ManagedCluster."],
         }],
         ["one injector replica", (rs) => { (only(rs, TYPES.helmRelease).props.values as any).injector.replicas = 1; }, {
-            "vault-injector-high-availability": ["The injector runs 1 replica(s); at least 2 are required. Set the chart value `injector.replicas` to 2 or more (`injector.replicas` in stack config)."],
+            "vault-injector-high-availability": [
+                "The injector runs 1 replica(s); at least 2 are required. " +
+                    "Set the chart value `injector.replicas` to 2 or more (`injector.replicas` in stack config).",
+            ],
         }],
-        ["the blog's leaderElector.enable typo", (rs) => { (only(rs, TYPES.helmRelease).props.values as any).injector.leaderElector = { enable: true }; }, {
-            "vault-chart-values-known-keys": ["Chart value `injector.leaderElector.enable` is not defined by vault chart 0.34.1; Helm would ignore it. Fix the key's spelling or remove it."],
+        ["the blog's leaderElector.enable typo", (rs) => {
+            (only(rs, TYPES.helmRelease).props.values as any).injector.leaderElector = { enable: true };
+        }, {
+            "vault-chart-values-known-keys": [
+                "Chart value `injector.leaderElector.enable` is not defined by vault chart 0.34.1; Helm would ignore it. " +
+                    "Fix the key's spelling or remove it.",
+            ],
         }],
         ["a chart version range", (rs) => { only(rs, TYPES.helmRelease).props.version = "^0.34.0"; }, {
-            "vault-chart-version-pinned": ['The vault chart version "^0.34.0" is not exact. Set `version` to an exact chart version such as 0.34.1 (`injector.chartVersion`).'],
-            "vault-chart-values-known-keys": ['No key list for vault chart version "^0.34.0" (known: 0.25.0, 0.34.1). Pin a known version, or add its values.yaml to the reference and run `npm run generate:chart-keys`.'],
+            "vault-chart-version-pinned": [
+                'The vault chart version "^0.34.0" is not exact. ' +
+                    "Set `version` to an exact chart version such as 0.34.1 (`injector.chartVersion`).",
+            ],
+            "vault-chart-values-known-keys": [
+                'No key list for vault chart version "^0.34.0" (known: 0.25.0, 0.34.1). ' +
+                    "Pin a known version, or add its values.yaml to the reference and run `npm run generate:chart-keys`.",
+            ],
         }],
         ["a role bound to every service account", (rs) => { only(rs, TYPES.authBackendRole).props.boundServiceAccountNames = ["*"]; }, {
-            "vault-role-bound-service-accounts": ['Role "busybox" binds `boundServiceAccountNames` to "*" (every service account name). Bind it to the workload\'s explicit service account name, or, if that is really meant, ask the platform team to add role "busybox" to `wildcardRoles` in policies/platform-config.json.'],
+            "vault-role-bound-service-accounts": [
+                'Role "busybox" binds `boundServiceAccountNames` to "*" (every service account name). ' +
+                    "Bind it to the workload's explicit service account name, or, if that is really meant, " +
+                    'ask the platform team to add role "busybox" to `wildcardRoles` in policies/platform-config.json.',
+            ],
         }],
         ["a 30-day token TTL", (rs) => { only(rs, TYPES.authBackendRole).props.tokenTtl = 30 * 86400; }, {
-            "vault-role-token-ttl": ['Role "busybox" sets `tokenTtl` to 2592000 seconds, above the allowed 86400. Lower it, or raise `maxTtlSeconds` for policy vault-role-token-ttl in the policy pack config.'],
+            "vault-role-token-ttl": [
+                'Role "busybox" sets `tokenTtl` to 2592000 seconds, above the allowed 86400. ' +
+                    "Lower it, or raise `maxTtlSeconds` for policy vault-role-token-ttl in the policy pack config.",
+            ],
         }],
         ["an auth config without CA", (rs) => { only(rs, TYPES.authBackendConfig).props.kubernetesCaCert = ""; }, {
-            "vault-auth-config-ca-certificate": ["The Kubernetes auth config has no `kubernetesCaCert`. Set it to the cluster's CA certificate (PEM), e.g. from the admin kubeconfig's certificate-authority-data."],
+            "vault-auth-config-ca-certificate": [
+                "The Kubernetes auth config has no `kubernetesCaCert`. Set it to the cluster's CA certificate (PEM), " +
+                    "e.g. from the admin kubeconfig's certificate-authority-data.",
+            ],
         }],
-        ["the reviewer token in the workload namespace", (rs) => { (only(rs, TYPES.secret).props.metadata as any).namespace = "busybox"; }, {
-            "vault-reviewer-token-namespace": ['Service-account token Secret "vault-injector-reviewer-token" is in namespace "busybox", not the injector\'s (vault). Create it in the injector\'s namespace.'],
+        ["the reviewer token in the workload namespace", (rs) => {
+            (only(rs, TYPES.secret).props.metadata as any).namespace = "busybox";
+        }, {
+            "vault-reviewer-token-namespace": [
+                'Service-account token Secret "vault-injector-reviewer-token" is in namespace "busybox", not the injector\'s (vault). ' +
+                    "Create it in the injector's namespace.",
+            ],
         }],
-        ["the Deployment on the default provider", (rs) => { const d = only(rs, TYPES.deployment); d.provider = defaultProvider(d.type); }, {
-            "kubernetes-explicit-provider": ['Kubernetes resource kubernetes:apps/v1:Deployment "busybox-deploy" uses the default provider (the ambient kubeconfig). Pass the cluster\'s provider: `{ provider: cluster.provider }`.'],
+        ["the Deployment on the default provider", (rs) => {
+            const d = only(rs, TYPES.deployment);
+            d.provider = defaultProvider(d.type);
+        }, {
+            "kubernetes-explicit-provider": [
+                'Kubernetes resource kubernetes:apps/v1:Deployment "busybox-deploy" uses the default provider (the ambient kubeconfig). ' +
+                    "Pass the cluster's provider: `{ provider: cluster.provider }`.",
+            ],
         }],
         ["a Deployment naming a role the stack lacks", (rs) => {
             (only(rs, TYPES.deployment).props.spec as any).template.metadata.annotations["vault.hashicorp.com/role"] = "busybx";
         }, {
-            "injector-role-exists": ['Deployment "busybox-deploy" uses Vault role "busybx", which this stack does not create (roles: busybox). Fix the `vault.hashicorp.com/role` annotation or add the role.'],
+            "injector-role-exists": [
+                'Deployment "busybox-deploy" uses Vault role "busybx", which this stack does not create (roles: busybox). ' +
+                    "Fix the `vault.hashicorp.com/role` annotation or add the role.",
+            ],
         }],
-        ["a wildcard Vault policy", (rs) => { only(rs, TYPES.vaultPolicy).props.policy = 'path "secret/data/*" { capabilities = ["read"] }'; }, {
-            "vault-policy-least-privilege": ['Vault policy "aks-vault-dev-busybox" grants the wildcard path "secret/data/*", which covers every secret ever written under it. List the declared secrets it is meant for instead: secret/data/devops.'],
+        ["a wildcard Vault policy", (rs) => {
+            only(rs, TYPES.vaultPolicy).props.policy = 'path "secret/data/*" { capabilities = ["read"] }';
+        }, {
+            "vault-policy-least-privilege": [
+                'Vault policy "aks-vault-dev-busybox" grants the wildcard path "secret/data/*", ' +
+                    "which covers every secret ever written under it. " +
+                    "List the declared secrets it is meant for instead: secret/data/devops.",
+            ],
         }],
-        ["local accounts disabled with the admin kubeconfig", (rs) => { only(rs, TYPES.managedCluster).props.disableLocalAccounts = true; }, {
-            "aks-local-accounts-admin-credentials": ['AKS cluster "aks-vault-dev-aks" disables local accounts, but Kubernetes provider "aks-vault-dev-k8s" authenticates with admin credentials, which AKS will refuse. ' +
-                "Either keep `disableLocalAccounts` off, or give the provider an Entra ID kubeconfig (`listManagedClusterUserCredentials` with kubelogin `exec`)."],
+        ["local accounts disabled with the admin kubeconfig", (rs) => {
+            only(rs, TYPES.managedCluster).props.disableLocalAccounts = true;
+        }, {
+            "aks-local-accounts-admin-credentials": [
+                'AKS cluster "aks-vault-dev-aks" disables local accounts, but Kubernetes provider "aks-vault-dev-k8s" ' +
+                    "authenticates with admin credentials, which AKS will refuse. " +
+                    "Either keep `disableLocalAccounts` off, or give the provider an Entra ID kubeconfig " +
+                    "(`listManagedClusterUserCredentials` with kubelogin `exec`).",
+            ],
         }],
     ];
 

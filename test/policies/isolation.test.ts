@@ -24,7 +24,11 @@ function tenants(): Record<string, any> {
         },
         {
             name: "mallory", namespace: "mallory", serviceAccount: "mallory",
-            secrets: [{ file: "app", path: "mallory/app", template: '{{ with secret "secret/data/mallory/app" }}{{ .Data.data.token }}{{ end }}' }],
+            secrets: [{
+                file: "app",
+                path: "mallory/app",
+                template: '{{ with secret "secret/data/mallory/app" }}{{ .Data.data.token }}{{ end }}',
+            }],
             deployment: {},
         },
     );
@@ -42,7 +46,8 @@ describe("vault-workload-isolation", () => {
         assert.equal(found.length, 1, `${type} ${name}`);
         return found[0];
     };
-    const annotations = (rs: Fixture[], workload: string) => (one(rs, TYPES.deployment, `${workload}-deploy`).props.spec as any).template.metadata.annotations as Record<string, string>;
+    const annotations = (rs: Fixture[], workload: string) =>
+        (one(rs, TYPES.deployment, `${workload}-deploy`).props.spec as any).template.metadata.annotations as Record<string, string>;
 
     before(async () => {
         const cloud = await useCloud();
@@ -62,7 +67,9 @@ describe("vault-workload-isolation", () => {
         const p = one(rs, TYPES.vaultPolicy, "mallory-policy");
         p.props.policy = `${String(p.props.policy)}\npath "secret/data/payments/db" {\n  capabilities = ["read"]\n}\n`;
         assert.deepEqual(await messages(rs), [
-            'Vault policy "aks-vault-dev-mallory" of workload mallory grants "secret/data/payments/db" on payments/db, owned by payments, which did not share it with mallory. The owner lists mallory in sharedWith (or kv.external lists it as a reader), or remove the rule.',
+            'Vault policy "aks-vault-dev-mallory" of workload mallory grants "secret/data/payments/db" on payments/db, ' +
+                "owned by payments, which did not share it with mallory. " +
+                "The owner lists mallory in sharedWith (or kv.external lists it as a reader), or remove the rule.",
         ]);
     });
 
@@ -76,9 +83,13 @@ describe("vault-workload-isolation", () => {
     it("reports more than read on a shared path for the reader", async () => {
         const rs = fresh();
         const p = one(rs, TYPES.vaultPolicy, "busybox-policy");
-        p.props.policy = String(p.props.policy).replace('path "secret/data/payments/db" {\n  capabilities = ["read"]', 'path "secret/data/payments/db" {\n  capabilities = ["read", "update", "delete"]');
+        p.props.policy = String(p.props.policy).replace(
+            'path "secret/data/payments/db" {\n  capabilities = ["read"]',
+            'path "secret/data/payments/db" {\n  capabilities = ["read", "update", "delete"]',
+        );
         assert.deepEqual(await messages(rs), [
-            'Vault policy "aks-vault-dev-busybox" of workload busybox grants update, delete on payments/db, which it reads but does not own (owner: payments). Only the owner gets more than read.',
+            'Vault policy "aks-vault-dev-busybox" of workload busybox grants update, delete on payments/db, ' +
+                "which it reads but does not own (owner: payments). Only the owner gets more than read.",
         ]);
     });
 
@@ -91,10 +102,16 @@ describe("vault-workload-isolation", () => {
 
     it("reports a role carrying another team's policy, any non-allow-listed one, and root however written", async () => {
         const rs = fresh();
-        one(rs, TYPES.authBackendRole, "mallory-role").props.tokenPolicies = ["aks-vault-dev-mallory", "default", "aks-vault-dev-payments", "admin", " Root"];
+        one(rs, TYPES.authBackendRole, "mallory-role").props.tokenPolicies = [
+            "aks-vault-dev-mallory", "default", "aks-vault-dev-payments", "admin", " Root",
+        ];
         assert.deepEqual(await messages(rs), [
-            'Role "mallory" carries policy "aks-vault-dev-payments", which is neither its workload\'s generated policy nor in allowedPolicies (default). Remove it, or have the platform add it to allowedPolicies of vault-workload-isolation in the pack config.',
-            'Role "mallory" carries policy "admin", which is neither its workload\'s generated policy nor in allowedPolicies (default). Remove it, or have the platform add it to allowedPolicies of vault-workload-isolation in the pack config.',
+            'Role "mallory" carries policy "aks-vault-dev-payments", which is neither its workload\'s generated policy ' +
+                "nor in allowedPolicies (default). " +
+                "Remove it, or have the platform add it to allowedPolicies of vault-workload-isolation in the pack config.",
+            'Role "mallory" carries policy "admin", which is neither its workload\'s generated policy ' +
+                "nor in allowedPolicies (default). " +
+                "Remove it, or have the platform add it to allowedPolicies of vault-workload-isolation in the pack config.",
             'Role "mallory" carries the root policy (" Root"). Remove it: no workload holds root.',
         ]);
     });
@@ -102,16 +119,24 @@ describe("vault-workload-isolation", () => {
     it("takes the allow-list from the platform's pack config, which never allows root", async () => {
         const rs = fresh();
         one(rs, TYPES.authBackendRole, "mallory-role").props.tokenPolicies = ["aks-vault-dev-mallory", "Team-Read", "root"];
-        assert.deepEqual(await messages(rs, { allowedPolicies: ["default", "team-read", "root"] }), ['Role "mallory" carries the root policy ("root"). Remove it: no workload holds root.']);
+        assert.deepEqual(await messages(rs, { allowedPolicies: ["default", "team-read", "root"] }), [
+            'Role "mallory" carries the root policy ("root"). Remove it: no workload holds root.',
+        ]);
     });
 
     it("reports a template reading an undeclared path, or using a refused function", async () => {
         const rs = fresh();
         const a = annotations(rs, "mallory");
-        a["vault.hashicorp.com/agent-inject-template-app"] = '{{ with secret "secret/data/payments/db" }}{{ .Data.data.password }}{{ env "VAULT_TOKEN" }}{{ end }}';
+        a["vault.hashicorp.com/agent-inject-template-app"] =
+            '{{ with secret "secret/data/payments/db" }}{{ .Data.data.password }}{{ env "VAULT_TOKEN" }}{{ end }}';
         assert.deepEqual(await messages(rs), [
-            'Deployment "mallory-deploy" of workload mallory: template app is refused; expected no `env`: templates may use only secret, index, len, print, printf, println, eq, ne, lt, le, gt, ge, and, or, not, base64Decode, base64Encode, base64URLDecode, base64URLEncode, toJSON, toJSONPretty, toLower, toUpper, trimSpace, replaceAll, split, join, contains, indent and if/else/range/with/end.',
-            'Deployment "mallory-deploy" of workload mallory: template app is refused; expected `secret` reads only the workload\'s own or granted paths (secret/data/legacy/api, secret/data/mallory/app), not "secret/data/payments/db".',
+            'Deployment "mallory-deploy" of workload mallory: template app is refused; expected no `env`: ' +
+                "templates may use only secret, index, len, print, printf, println, eq, ne, lt, le, gt, ge, and, or, not, " +
+                "base64Decode, base64Encode, base64URLDecode, base64URLEncode, toJSON, toJSONPretty, toLower, toUpper, " +
+                "trimSpace, replaceAll, split, join, contains, indent and if/else/range/with/end.",
+            'Deployment "mallory-deploy" of workload mallory: template app is refused; ' +
+                "expected `secret` reads only the workload's own or granted paths " +
+                '(secret/data/legacy/api, secret/data/mallory/app), not "secret/data/payments/db".',
         ]);
     });
 
@@ -119,7 +144,9 @@ describe("vault-workload-isolation", () => {
         const rs = fresh();
         annotations(rs, "mallory")["vault.hashicorp.com/agent-inject-secret-stolen"] = "secret/data/payments/db";
         assert.deepEqual(await messages(rs), [
-            'Deployment "mallory-deploy" of workload mallory declares secret "secret/data/payments/db" (vault.hashicorp.com/agent-inject-secret-stolen), a path it does not own and was not granted. Read only its own or granted paths.',
+            'Deployment "mallory-deploy" of workload mallory declares secret "secret/data/payments/db" ' +
+                "(vault.hashicorp.com/agent-inject-secret-stolen), a path it does not own and was not granted. " +
+                "Read only its own or granted paths.",
         ]);
     });
 });

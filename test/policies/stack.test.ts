@@ -18,7 +18,8 @@ describe("policy kubernetes-explicit-provider", () => {
         const d = clone(injectedDeployment());
         d.provider = defaultProvider(d.type);
         assert.deepEqual(await stackViolations(policy, [vaultRelease(), d, role()]), [{
-            message: 'Kubernetes resource kubernetes:apps/v1:Deployment "busybox-deploy" uses the default provider (the ambient kubeconfig). Pass the cluster\'s provider: `{ provider: cluster.provider }`.',
+            message: 'Kubernetes resource kubernetes:apps/v1:Deployment "busybox-deploy" ' +
+                "uses the default provider (the ambient kubeconfig). Pass the cluster's provider: `{ provider: cluster.provider }`.",
             urn: urnOf(TYPES.deployment, "busybox-deploy"),
         }]);
     });
@@ -35,7 +36,8 @@ describe("policy vault-reviewer-token-namespace", () => {
         const s = clone(reviewerSecret());
         (s.props.metadata as Record<string, unknown>).namespace = "busybox";
         assert.deepEqual(await stackViolations(policy, [vaultRelease(), s]), [{
-            message: 'Service-account token Secret "vault-injector-reviewer-token" is in namespace "busybox", not the injector\'s (vault). Create it in the injector\'s namespace.',
+            message: 'Service-account token Secret "vault-injector-reviewer-token" is in namespace "busybox", ' +
+                "not the injector's (vault). Create it in the injector's namespace.",
             urn: urnOf(TYPES.secret, "vault-injector-reviewer-token"),
         }]);
     });
@@ -58,7 +60,11 @@ describe("policy injector-role-exists", () => {
 
     it("fails a role the stack does not create", async () => {
         assert.deepEqual(await stackViolations(policy, [role(), injectedDeployment({ "vault.hashicorp.com/role": "busybx" })]), [
-            { message: 'Deployment "busybox-deploy" uses Vault role "busybx", which this stack does not create (roles: busybox). Fix the `vault.hashicorp.com/role` annotation or add the role.', urn },
+            {
+                message: 'Deployment "busybox-deploy" uses Vault role "busybx", which this stack does not create (roles: busybox). ' +
+                    "Fix the `vault.hashicorp.com/role` annotation or add the role.",
+                urn,
+            },
         ]);
     });
 
@@ -67,17 +73,27 @@ describe("policy injector-role-exists", () => {
         const a = ((d.props.spec as Record<string, any>).template.metadata.annotations) as Record<string, string>;
         delete a["vault.hashicorp.com/auth-path"];
         assert.deepEqual(await stackViolations(policy, [role(), d]), [
-            { message: 'Deployment "busybox-deploy" logs in at "auth/kubernetes", but role "busybox" is on "auth/aks". Fix the `vault.hashicorp.com/auth-path` annotation.', urn },
+            {
+                message: 'Deployment "busybox-deploy" logs in at "auth/kubernetes", but role "busybox" is on "auth/aks". ' +
+                    "Fix the `vault.hashicorp.com/auth-path` annotation.",
+                urn,
+            },
         ]);
     });
 
     it("fails injection without a role annotation", async () => {
         assert.deepEqual(await stackViolations(policy, [role(), injectedDeployment({ "vault.hashicorp.com/role": "" })]), [
-            { message: 'Deployment "busybox-deploy" asks for injection but sets no `vault.hashicorp.com/role` annotation. Name the workload\'s Vault role.', urn },
+            {
+                message: 'Deployment "busybox-deploy" asks for injection but sets no `vault.hashicorp.com/role` annotation. ' +
+                    "Name the workload's Vault role.",
+                urn,
+            },
         ]);
     });
 
     it("ignores Deployments without injection", async () => {
-        assert.deepEqual(await stackViolations(policy, [injectedDeployment({ "vault.hashicorp.com/agent-inject": "false", "vault.hashicorp.com/role": "nope" })]), []);
+        assert.deepEqual(await stackViolations(policy, [
+            injectedDeployment({ "vault.hashicorp.com/agent-inject": "false", "vault.hashicorp.com/role": "nope" }),
+        ]), []);
     });
 });

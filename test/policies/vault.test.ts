@@ -25,21 +25,27 @@ describe("policy vault-role-bound-service-accounts", () => {
 
     it('fails a role bound to every service account name ("*")', async () => {
         assert.deepEqual(await resourceViolations(policy, withBinding(["*"], ["busybox"])), [
-            'Role "busybox" binds `boundServiceAccountNames` to "*" (every service account name). Bind it to the workload\'s explicit service account name, or, if that is really meant, ask the platform team to add role "busybox" to `wildcardRoles` in policies/platform-config.json.',
+            'Role "busybox" binds `boundServiceAccountNames` to "*" (every service account name). ' +
+                "Bind it to the workload's explicit service account name, or, if that is really meant, " +
+                'ask the platform team to add role "busybox" to `wildcardRoles` in policies/platform-config.json.',
         ]);
     });
 
     it('fails a role bound to every namespace ("*"), even when globs are allowed', async () => {
         assert.deepEqual(await resourceViolations(policy, withBinding(["busybox"], ["*"]), { allowGlobs: true }), [
-            'Role "busybox" binds `boundServiceAccountNamespaces` to "*" (every namespace). Bind it to the workload\'s explicit namespace, or, if that is really meant, ask the platform team to add role "busybox" to `wildcardRoles` in policies/platform-config.json.',
+            'Role "busybox" binds `boundServiceAccountNamespaces` to "*" (every namespace). ' +
+                "Bind it to the workload's explicit namespace, or, if that is really meant, " +
+                'ask the platform team to add role "busybox" to `wildcardRoles` in policies/platform-config.json.',
         ]);
     });
 
     it("fails a glob unless the pack config allows globs", async () => {
         const r = withBinding(["busybox-*"], ["team-*"]);
         assert.deepEqual(await resourceViolations(policy, r), [
-            'Role "busybox" binds `boundServiceAccountNames` to the glob "busybox-*". Bind it to explicit service account names, or set `allowGlobs: true` for policy vault-role-bound-service-accounts in the policy pack config.',
-            'Role "busybox" binds `boundServiceAccountNamespaces` to the glob "team-*". Bind it to explicit namespaces, or set `allowGlobs: true` for policy vault-role-bound-service-accounts in the policy pack config.',
+            'Role "busybox" binds `boundServiceAccountNames` to the glob "busybox-*". Bind it to explicit service account names, ' +
+                "or set `allowGlobs: true` for policy vault-role-bound-service-accounts in the policy pack config.",
+            'Role "busybox" binds `boundServiceAccountNamespaces` to the glob "team-*". Bind it to explicit namespaces, ' +
+                "or set `allowGlobs: true` for policy vault-role-bound-service-accounts in the policy pack config.",
         ]);
         assert.deepEqual(await resourceViolations(policy, r, { allowGlobs: true }), []);
     });
@@ -61,7 +67,8 @@ describe("policy vault-role-bound-service-accounts", () => {
         const r = withBinding(["busybox"], undefined);
         r.props.boundServiceAccountNamespaceSelector = '{"matchLabels":{"team":"a"}}';
         assert.deepEqual(await resourceViolations(policy, r), [
-            'Role "busybox" binds namespaces by the label selector `boundServiceAccountNamespaceSelector`. Remove it and list explicit namespaces in `boundServiceAccountNamespaces`.',
+            'Role "busybox" binds namespaces by the label selector `boundServiceAccountNamespaceSelector`. ' +
+                "Remove it and list explicit namespaces in `boundServiceAccountNamespaces`.",
             'Role "busybox" has no `boundServiceAccountNamespaces`. Bind it to the workload\'s explicit namespace.',
         ]);
     });
@@ -78,7 +85,8 @@ describe("policy vault-role-token-ttl", () => {
         const r = clone(role());
         delete r.props.tokenTtl;
         assert.deepEqual(await resourceViolations(policy, r), [
-            'Role "busybox" sets no `tokenTtl`, so tokens live for the mount\'s default (768 h unless tuned). Set `tokenTtl` to at most 86400 seconds (`tokenTtl` of the workload in stack config).',
+            'Role "busybox" sets no `tokenTtl`, so tokens live for the mount\'s default (768 h unless tuned). ' +
+                "Set `tokenTtl` to at most 86400 seconds (`tokenTtl` of the workload in stack config).",
         ]);
     });
 
@@ -86,11 +94,13 @@ describe("policy vault-role-token-ttl", () => {
         const r = clone(role());
         r.props.tokenMaxTtl = 7 * 86400;
         assert.deepEqual(await resourceViolations(policy, r), [
-            'Role "busybox" sets `tokenMaxTtl` to 604800 seconds, above the allowed 86400. Lower it, or raise `maxTtlSeconds` for policy vault-role-token-ttl in the policy pack config.',
+            'Role "busybox" sets `tokenMaxTtl` to 604800 seconds, above the allowed 86400. ' +
+                "Lower it, or raise `maxTtlSeconds` for policy vault-role-token-ttl in the policy pack config.",
         ]);
         assert.deepEqual(await resourceViolations(policy, r, { maxTtlSeconds: 7 * 86400 }), []);
         assert.deepEqual(await resourceViolations(policy, role(), { maxTtlSeconds: 1800 }), [
-            'Role "busybox" sets `tokenTtl` to 3600 seconds, above the allowed 1800. Lower it, or raise `maxTtlSeconds` for policy vault-role-token-ttl in the policy pack config.',
+            'Role "busybox" sets `tokenTtl` to 3600 seconds, above the allowed 1800. ' +
+                "Lower it, or raise `maxTtlSeconds` for policy vault-role-token-ttl in the policy pack config.",
         ]);
     });
 
@@ -98,7 +108,8 @@ describe("policy vault-role-token-ttl", () => {
         const r = clone(role());
         r.props.tokenPeriod = 172800;
         assert.deepEqual(await resourceViolations(policy, r), [
-            'Role "busybox" sets `tokenPeriod` to 172800 seconds, above the allowed 86400. Lower it, or raise `maxTtlSeconds` for policy vault-role-token-ttl in the policy pack config.',
+            'Role "busybox" sets `tokenPeriod` to 172800 seconds, above the allowed 86400. ' +
+                "Lower it, or raise `maxTtlSeconds` for policy vault-role-token-ttl in the policy pack config.",
         ]);
     });
 });
@@ -114,7 +125,8 @@ describe("policy vault-auth-config-ca-certificate", () => {
         const c = clone(authConfig());
         delete c.props.kubernetesCaCert;
         assert.deepEqual(await resourceViolations(policy, c), [
-            "The Kubernetes auth config has no `kubernetesCaCert`. Set it to the cluster's CA certificate (PEM), e.g. from the admin kubeconfig's certificate-authority-data.",
+            "The Kubernetes auth config has no `kubernetesCaCert`. Set it to the cluster's CA certificate (PEM), " +
+                "e.g. from the admin kubeconfig's certificate-authority-data.",
         ]);
     });
 
@@ -122,7 +134,8 @@ describe("policy vault-auth-config-ca-certificate", () => {
         const c = clone(authConfig());
         c.props.kubernetesCaCert = Buffer.from(String(c.props.kubernetesCaCert)).toString("base64");
         assert.deepEqual(await resourceViolations(policy, c), [
-            "The Kubernetes auth config's `kubernetesCaCert` is not a PEM certificate. Set it to the decoded PEM (-----BEGIN CERTIFICATE-----), not the base64 certificate-authority-data.",
+            "The Kubernetes auth config's `kubernetesCaCert` is not a PEM certificate. " +
+                "Set it to the decoded PEM (-----BEGIN CERTIFICATE-----), not the base64 certificate-authority-data.",
         ]);
     });
 });
@@ -138,9 +151,13 @@ describe("Vault policy rules reader", () => {
     });
 
     it("reads HCL with comments and the JSON form", () => {
-        const hcl = '# admin\npath "sys/*" { # everything\n  capabilities = ["sudo", "read"] // yes\n}\n/* path "x" { capabilities = ["read"] } */';
+        const hcl = '# admin\npath "sys/*" { # everything\n  capabilities = ["sudo", "read"] // yes\n}\n' +
+            '/* path "x" { capabilities = ["read"] } */';
         assert.deepEqual(pathRules(hcl), [{ path: "sys/*", capabilities: ["sudo", "read"] }]);
-        assert.deepEqual(pathRules('{"path": {"secret/data/a": {"capabilities": ["read"]}}}'), [{ path: "secret/data/a", capabilities: ["read"] }]);
+        assert.deepEqual(
+            pathRules('{"path": {"secret/data/a": {"capabilities": ["read"]}}}'),
+            [{ path: "secret/data/a", capabilities: ["read"] }],
+        );
         assert.equal(pathRules("nothing here"), undefined);
     });
 
@@ -168,28 +185,46 @@ describe("policy vault-policy-least-privilege", () => {
 
     it("flags sudo", async () => {
         assert.deepEqual(await stackViolations(policy, stack('path "secret/data/devops" { capabilities = ["read", "sudo"] }')), [
-            { message: 'Vault policy "busybox" grants `sudo` on "secret/data/devops". Remove `sudo`; workloads never need root-protected endpoints.', urn },
+            {
+                message: 'Vault policy "busybox" grants `sudo` on "secret/data/devops". ' +
+                    "Remove `sudo`; workloads never need root-protected endpoints.",
+                urn,
+            },
         ]);
     });
 
     it("flags sys/ paths", async () => {
-        assert.deepEqual(await stackViolations(policy, stack('path "secret/data/devops" { capabilities = ["read"] }\npath "sys/mounts" { capabilities = ["read"] }')), [
+        const policyText = 'path "secret/data/devops" { capabilities = ["read"] }\npath "sys/mounts" { capabilities = ["read"] }';
+        assert.deepEqual(await stackViolations(policy, stack(policyText)), [
             { message: 'Vault policy "busybox" grants access to "sys/mounts", a `sys/` (administration) path. Remove the rule.', urn },
         ]);
     });
 
     it("flags a wildcard, naming the declared secrets it should list instead", async () => {
         assert.deepEqual(await stackViolations(policy, stack('path "secret/data/*" { capabilities = ["read"] }')), [
-            { message: 'Vault policy "busybox" grants the wildcard path "secret/data/*", which covers every secret ever written under it. List the declared secrets it is meant for instead: secret/data/devops.', urn },
+            {
+                message: 'Vault policy "busybox" grants the wildcard path "secret/data/*", ' +
+                    "which covers every secret ever written under it. " +
+                    "List the declared secrets it is meant for instead: secret/data/devops.",
+                urn,
+            },
         ]);
         assert.deepEqual(await stackViolations(policy, stack('path "other/+/x" { capabilities = ["read"] }')), [
-            { message: 'Vault policy "busybox" grants the wildcard path "other/+/x", which covers every secret ever written under it. It covers no secret a workload declares: remove it.', urn },
+            {
+                message: 'Vault policy "busybox" grants the wildcard path "other/+/x", which covers every secret ever written under it. ' +
+                    "It covers no secret a workload declares: remove it.",
+                urn,
+            },
         ]);
     });
 
     it("flags a policy it cannot read", async () => {
         assert.deepEqual(await stackViolations(policy, stack("")), [
-            { message: 'Vault policy "busybox" has no `path` rule this pack can read. Write it as `path "<path>" { capabilities = [...] }` blocks.', urn },
+            {
+                message: 'Vault policy "busybox" has no `path` rule this pack can read. ' +
+                    'Write it as `path "<path>" { capabilities = [...] }` blocks.',
+                urn,
+            },
         ]);
     });
 });

@@ -220,13 +220,17 @@ function createCluster(name: string, args: AksCreateArgs, parent: pulumi.Resourc
     if (args.acrId !== undefined) {
         const acrId = args.acrId;
         const subscription = /^\/subscriptions\/([^/]+)\//i.exec(acrId)?.[1];
-        if (subscription === undefined) throw new Error(`cluster.acrId must be an ACR resource ID (/subscriptions/<id>/resourceGroups/...); found "${acrId}"`);
+        if (subscription === undefined) {
+            throw new Error(`cluster.acrId must be an ACR resource ID (/subscriptions/<id>/resourceGroups/...); found "${acrId}"`);
+        }
         new authorization.RoleAssignment(`${name}-acr-pull`, {
             scope: acrId,
             roleDefinitionId: `/subscriptions/${subscription}/providers/Microsoft.Authorization/roleDefinitions/${ACR_PULL_ROLE}`,
             principalId: cluster.identityProfile.apply((p) => {
                 const id = p?.kubeletidentity?.objectId;
-                if (id === undefined) throw new pulumi.RunError(`AKS cluster "${args.name}" reports no kubelet identity; cannot grant AcrPull`);
+                if (id === undefined) {
+                    throw new pulumi.RunError(`AKS cluster "${args.name}" reports no kubelet identity; cannot grant AcrPull`);
+                }
                 return id;
             }),
             principalType: "ServicePrincipal",
@@ -281,7 +285,10 @@ function kubeconfigFor(args: AksClusterArgs, cluster: ClusterHandle, parent: pul
     } else {
         // Entra ID clusters with local accounts disabled refuse admin credentials; the user
         // kubeconfig with a non-interactive kubelogin works with or without local accounts.
-        const creds = containerservice.listManagedClusterUserCredentialsOutput({ resourceGroupName: cluster.rgName, resourceName: cluster.ready, format: "exec" }, { parent });
+        const creds = containerservice.listManagedClusterUserCredentialsOutput(
+            { resourceGroupName: cluster.rgName, resourceName: cluster.ready, format: "exec" },
+            { parent },
+        );
         const { login, clientId, tenantId } = credentials;
         return pulumi.secret(pulumi.all([creds, credentials.clientSecret]).apply(([c, clientSecret]) => {
             const value = c.kubeconfigs[0]?.value;

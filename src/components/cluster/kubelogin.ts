@@ -87,8 +87,12 @@ export function toKubeloginKubeconfig(kubeconfig: string, opts: KubeloginOptions
     switch (opts.login) {
         case "spn":
             if (opts.clientId === undefined) throw new KubeloginError("cluster.credentials.clientId is required for login spn");
-            if (opts.clientSecret === undefined) throw new KubeloginError("cluster.credentials.clientSecretConfig is required for login spn");
-            if (tenantId === undefined) throw new KubeloginError("cluster.credentials.tenantId is required: the AKS kubeconfig names no tenant");
+            if (opts.clientSecret === undefined) {
+                throw new KubeloginError("cluster.credentials.clientSecretConfig is required for login spn");
+            }
+            if (tenantId === undefined) {
+                throw new KubeloginError("cluster.credentials.tenantId is required: the AKS kubeconfig names no tenant");
+            }
             args.push("--tenant-id", tenantId);
             break;
         case "msi":

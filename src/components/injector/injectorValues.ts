@@ -93,9 +93,18 @@ export function renderInjectorValues(args: InjectorValuesArgs): ChartValues {
     // The chart's default `affinity` already requires one injector pod per node (hostname
     // anti-affinity); spread across zones as well, softly, so a zone outage leaves a replica.
     // Without a release name Helm's own is unknown here; assume the default one.
-    const podLabels = { "app.kubernetes.io/name": INJECTOR_APP_NAME, "app.kubernetes.io/instance": args.releaseName ?? DEFAULT_RELEASE_NAME, component: "webhook" };
+    const podLabels = {
+        "app.kubernetes.io/name": INJECTOR_APP_NAME,
+        "app.kubernetes.io/instance": args.releaseName ?? DEFAULT_RELEASE_NAME,
+        component: "webhook",
+    };
     injector.topologySpreadConstraints = [
-        { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: podLabels } },
+        {
+            maxSkew: 1,
+            topologyKey: "topology.kubernetes.io/zone",
+            whenUnsatisfiable: "ScheduleAnyway",
+            labelSelector: { matchLabels: podLabels },
+        },
     ];
     // Rendered only when non-empty; maxUnavailable (not minAvailable) so a one-replica injector
     // never blocks a node drain.

@@ -95,7 +95,11 @@ export class VaultInjector extends pulumi.ComponentResource {
             // deleted (create-before-delete): logins never see a dead reviewer token.
             const suffix = args.reviewerTokenRotation === undefined
                 ? undefined
-                : new random.RandomId(`${name}-reviewer-token-id`, { byteLength: 4, keepers: { rotation: String(args.reviewerTokenRotation) } }, { parent: this }).hex;
+                : new random.RandomId(
+                    `${name}-reviewer-token-id`,
+                    { byteLength: 4, keepers: { rotation: String(args.reviewerTokenRotation) } },
+                    { parent: this },
+                ).hex;
             const secretName = suffix === undefined
                 ? pulumi.interpolate`${sa.metadata.name}-token`
                 : pulumi.interpolate`${sa.metadata.name}-token-${suffix}`;
@@ -121,7 +125,8 @@ export class VaultInjector extends pulumi.ComponentResource {
                 const token = data?.token;
                 if (token === undefined || token === "") {
                     throw new pulumi.RunError(
-                        `the token controller did not fill Secret ${args.namespace}/${secretName} (type kubernetes.io/service-account-token) within ${REVIEWER_TOKEN_TIMEOUTS.create}: ` +
+                        `the token controller did not fill Secret ${args.namespace}/${secretName} ` +
+                            `(type kubernetes.io/service-account-token) within ${REVIEWER_TOKEN_TIMEOUTS.create}: ` +
                             `check that service account ${saName} exists and kube-controller-manager is healthy, then run again`,
                     );
                 }

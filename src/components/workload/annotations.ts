@@ -60,7 +60,9 @@ export function keyExpression(key: string): string {
 export function renderTemplate(kvMount: string, s: SecretFile): string {
     if (s.template !== undefined) return s.template;
     const dataPath = JSON.stringify(kvDataPath(kvMount, s.path));
-    if (s.key === undefined) return `{{- with secret ${dataPath} -}}\n{{ range $k, $v := .Data.data }}{{ $k }}: {{ $v }}\n{{ end }}{{ end }}`;
+    if (s.key === undefined) {
+        return `{{- with secret ${dataPath} -}}\n{{ range $k, $v := .Data.data }}{{ $k }}: {{ $v }}\n{{ end }}{{ end }}`;
+    }
     return `{{- with secret ${dataPath} -}}\n${s.prefix ?? ""}{{ ${keyExpression(s.key)} }}\n{{- end }}\n`;
 }
 

@@ -152,7 +152,9 @@ export function templateFacts(text: string): TemplateFacts {
     for (const action of lexActions(text)) {
         const t = action.tokens;
         t.forEach((tok, k) => {
-            if (tok.kind === "field" && tok.text === ".Data" && t[k + 1]?.kind === "field" && t[k + 1].text === ".data") facts.readsKvV2Data = true;
+            if (tok.kind === "field" && tok.text === ".Data" && t[k + 1]?.kind === "field" && t[k + 1].text === ".data") {
+                facts.readsKvV2Data = true;
+            }
             if (tok.kind !== "identifier") return;
             if (KEYWORDS.has(tok.text)) return;
             if (!ALLOWED.has(tok.text)) {
@@ -208,7 +210,12 @@ export function templateProblems(text: string, rules: TemplateRules): string[] {
     for (const id of [...new Set(facts.refusedIdentifiers)]) {
         problems.push(`no \`${id}\`: templates may use only ${ALLOWED_FUNCTIONS.join(", ")} and if/else/range/with/end`);
     }
-    if (facts.badSecretCalls > 0) problems.push('`secret` with one string literal path and no other argument (`secret "<mount>/data/<path>"`; more arguments would write)');
+    if (facts.badSecretCalls > 0) {
+        problems.push(
+            "`secret` with one string literal path and no other argument " +
+                '(`secret "<mount>/data/<path>"`; more arguments would write)',
+        );
+    }
     const prefix = `${rules.kvMount}/data/`;
     for (const { path } of facts.reads) {
         const first = path.split("/")[0];
@@ -222,7 +229,9 @@ export function templateProblems(text: string, rules: TemplateRules): string[] {
             problems.push(`\`secret\` reads only the workload's own or granted paths (${list}), not ${JSON.stringify(path)}`);
         }
     }
-    if (facts.reads.length === 0 && facts.badSecretCalls === 0) problems.push('a template that reads a secret (`{{ with secret "<mount>/data/<path>" }}`)');
+    if (facts.reads.length === 0 && facts.badSecretCalls === 0) {
+        problems.push('a template that reads a secret (`{{ with secret "<mount>/data/<path>" }}`)');
+    }
     if (!facts.readsKvV2Data) problems.push("a template reading KV v2 data in an action (`.Data.data.<key>`; a comment does not count)");
     return problems;
 }

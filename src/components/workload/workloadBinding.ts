@@ -245,7 +245,11 @@ function bindNamespace({ name, args, k8sOpts }: BindingScope): pulumi.Output<str
     // A role bound to every namespace (allowWildcard): there is no one namespace to label.
     if (args.namespace === "*") return pulumi.output(args.namespace);
     // Not ours: add just the label (server-side apply), leaving everything else alone.
-    const patch = new k8s.core.v1.NamespacePatch(`${name}-ns-label`, { metadata: { name: args.namespace, labels: injectionLabels } }, k8sOpts);
+    const patch = new k8s.core.v1.NamespacePatch(
+        `${name}-ns-label`,
+        { metadata: { name: args.namespace, labels: injectionLabels } },
+        k8sOpts,
+    );
     return patch.metadata.apply((m) => m?.name ?? args.namespace);
 }
 
@@ -341,9 +345,12 @@ function createSeeds({ name, args, parent, vaultOpts }: BindingScope): vault.kv.
         // `options` and not read by Vault, terraform-provider-vault kvSecretV2Write). A
         // writeOnce: false seed is this stack's value, rewritten on every change: CAS 0 would
         // refuse each rewrite, so it has none (docs/data-safety.md).
-        return new vault.kv.SecretV2(`${name}-seed-${s.path}`, { mount: args.kvMount, name: s.path, dataJson, ...(writeOnce ? { options: { cas: "0" } } : {}) },
+        return new vault.kv.SecretV2(
+            `${name}-seed-${s.path}`,
+            { mount: args.kvMount, name: s.path, dataJson, ...(writeOnce ? { options: { cas: "0" } } : {}) },
             // `options` ignored too: seeds written before CAS existed must not be updated to add it.
-            { ...vaultOpts, ignoreChanges: writeOnce ? ["dataJson", "options"] : [] });
+            { ...vaultOpts, ignoreChanges: writeOnce ? ["dataJson", "options"] : [] },
+        );
     });
 }
 
