@@ -21,7 +21,10 @@ describe("reference data snapshot", () => {
         assert.equal(REFERENCE, SHARED_REFERENCE, "the shared facts win when present");
         assert.deepEqual(files(VENDORED_REFERENCE), files(SHARED_REFERENCE));
         for (const f of files(SHARED_REFERENCE)) {
-            assert.ok(readFileSync(path.join(VENDORED_REFERENCE, f)).equals(readFileSync(path.join(SHARED_REFERENCE, f))), `${f} differs from ../shared/reference`);
+            assert.ok(
+                readFileSync(path.join(VENDORED_REFERENCE, f)).equals(readFileSync(path.join(SHARED_REFERENCE, f))),
+                `${f} differs from ../shared/reference`,
+            );
         }
     });
 });

@@ -34,18 +34,30 @@ const secretsOf = (st: Step | Job | Workflow): string[] => [...new Set([...JSON.
 function problems(wf: Workflow): string[] {
     const out: string[] = [];
     if ("pull_request_target" in wf.on) out.push("runs on pull_request_target: the base repository's secrets with the PR's code");
-    if (wf.permissions !== undefined && !(typeof wf.permissions === "object" && Object.keys(wf.permissions).length === 0)) out.push("workflow-level permissions are not {} (grant per job)");
+    if (wf.permissions !== undefined && !(typeof wf.permissions === "object" && Object.keys(wf.permissions).length === 0)) {
+        out.push("workflow-level permissions are not {} (grant per job)");
+    }
     if (Object.keys(wf.env ?? {}).length > 0 && secretsOf({ env: wf.env } as Step).length > 0) out.push("workflow env holds secrets");
     for (const [name, job] of Object.entries(wf.jobs)) {
         if (job.environment === undefined) out.push(`job ${name} has no environment (its read-only secrets and approval rule live there)`);
-        if (secretsOf({ env: job.env } as Step).length > 0) out.push(`job ${name} env holds secrets: every step (npm ci scripts too) would see them`);
+        if (secretsOf({ env: job.env } as Step).length > 0) {
+            out.push(`job ${name} env holds secrets: every step (npm ci scripts too) would see them`);
+        }
         for (const st of job.steps) {
             const label = st.uses ?? st.run ?? "?";
             if (st.uses !== undefined && !/@[0-9a-f]{40}$/.test(st.uses)) out.push(`${st.uses} is not pinned to a commit SHA`);
-            if (st.uses?.startsWith("actions/checkout@") && st.with?.["persist-credentials"] !== false) out.push("checkout keeps the GITHUB_TOKEN in .git/config (persist-credentials must be false)");
+            if (st.uses?.startsWith("actions/checkout@") && st.with?.["persist-credentials"] !== false) {
+                out.push("checkout keeps the GITHUB_TOKEN in .git/config (persist-credentials must be false)");
+            }
             const secrets = secretsOf(st);
-            if (st.run !== undefined && secrets.length > 0) out.push(`step ${label} gets secrets ${secrets.join(", ")}: scripts from the PR never do`);
-            for (const s of secrets) if (s !== "GITHUB_TOKEN" && !s.startsWith("PREVIEW_")) out.push(`secret ${s} is not a PREVIEW_* secret (production secrets never reach a PR)`);
+            if (st.run !== undefined && secrets.length > 0) {
+                out.push(`step ${label} gets secrets ${secrets.join(", ")}: scripts from the PR never do`);
+            }
+            for (const s of secrets) {
+                if (s !== "GITHUB_TOKEN" && !s.startsWith("PREVIEW_")) {
+                    out.push(`secret ${s} is not a PREVIEW_* secret (production secrets never reach a PR)`);
+                }
+            }
         }
     }
     return out;
@@ -129,7 +141,8 @@ describe("GitHub workflows", () => {
 
         it("each step gets only the secrets it uses: none for install and scripts, the preview set for the preview", () => {
             const wf = load("preview.yml");
-            const used = steps(wf).map((st) => `${st.uses?.split("@")[0] ?? st.run?.split(" ").slice(0, 3).join(" ")}: ${secretsOf(st).join(" ")}`);
+            const used = steps(wf).map((st) =>
+                `${st.uses?.split("@")[0] ?? st.run?.split(" ").slice(0, 3).join(" ")}: ${secretsOf(st).join(" ")}`);
             assert.deepEqual(used, [
                 "actions/checkout: ",
                 "actions/checkout: ",
@@ -137,7 +150,8 @@ describe("GitHub workflows", () => {
                 "npm ci --no-audit: ",
                 "npx ts-node --transpile-only: ",
                 "azure/login: PREVIEW_AZURE_CLIENT_ID PREVIEW_AZURE_SUBSCRIPTION_ID PREVIEW_AZURE_TENANT_ID",
-                "pulumi/actions: GITHUB_TOKEN PREVIEW_AZURE_CLIENT_ID PREVIEW_AZURE_SUBSCRIPTION_ID PREVIEW_AZURE_TENANT_ID PREVIEW_PULUMI_ACCESS_TOKEN PREVIEW_PULUMI_CONFIG_PASSPHRASE PREVIEW_VAULT_TOKEN",
+                "pulumi/actions: GITHUB_TOKEN PREVIEW_AZURE_CLIENT_ID PREVIEW_AZURE_SUBSCRIPTION_ID PREVIEW_AZURE_TENANT_ID " +
+                    "PREVIEW_PULUMI_ACCESS_TOKEN PREVIEW_PULUMI_CONFIG_PASSPHRASE PREVIEW_VAULT_TOKEN",
             ]);
         });
 

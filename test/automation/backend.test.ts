@@ -19,7 +19,10 @@ describe("default backend: where `pulumi login` left the Pulumi CLI", () => {
     const login = (dir: string, current: string) => {
         mkdirSync(dir, { recursive: true });
         // The shape `pulumi login` writes (sdk/go/common/workspace/creds.go `Credentials`).
-        writeFileSync(path.join(dir, "credentials.json"), JSON.stringify({ current, accessTokens: { [current]: "pul-0123456789abcdef" }, accounts: {} }, null, 4));
+        writeFileSync(
+            path.join(dir, "credentials.json"),
+            JSON.stringify({ current, accessTokens: { [current]: "pul-0123456789abcdef" }, accounts: {} }, null, 4),
+        );
     };
 
     beforeEach(() => {

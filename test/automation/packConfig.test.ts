@@ -24,8 +24,14 @@ describe("policy pack config from the platform team", () => {
     });
 
     it("is policies/platform-config.json, or the stack's own platform file when there is one", async () => {
-        writeFileSync(path.join(dir, "platform-config.json"), JSON.stringify({ "vault-role-bound-service-accounts": { wildcardRoles: [] } }));
-        writeFileSync(path.join(dir, "platform-config.prod.json"), JSON.stringify({ "vault-role-bound-service-accounts": { wildcardRoles: ["legacy"] } }));
+        writeFileSync(
+            path.join(dir, "platform-config.json"),
+            JSON.stringify({ "vault-role-bound-service-accounts": { wildcardRoles: [] } }),
+        );
+        writeFileSync(
+            path.join(dir, "platform-config.prod.json"),
+            JSON.stringify({ "vault-role-bound-service-accounts": { wildcardRoles: ["legacy"] } }),
+        );
         const dev = await platformPackConfig(dir, "dev");
         assert.ok(dev);
         assert.equal(dev.file, path.join(dir, "platform-config.json"));
@@ -37,7 +43,11 @@ describe("policy pack config from the platform team", () => {
     });
 
     it("never reads the stack config: allowWildcard in Pulumi.<stack>.yaml exempts nothing", async () => {
-        writeFileSync(path.join(dir, "Pulumi.dev.yaml"), "config:\n  aks-vault:workloads:\n    - {name: legacy, namespace: '*', serviceAccount: reader, allowWildcard: true}\n");
+        writeFileSync(
+            path.join(dir, "Pulumi.dev.yaml"),
+            "config:\n  aks-vault:workloads:\n" +
+                "    - {name: legacy, namespace: '*', serviceAccount: reader, allowWildcard: true}\n",
+        );
         assert.equal(await platformPackConfig(dir, "dev"), undefined);
     });
 

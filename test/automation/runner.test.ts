@@ -28,18 +28,27 @@ describe("automation runner: stages over the engine seam", () => {
         assert.deepEqual(engine.calls[0], { op: "open", create: true });
         for (const c of engine.calls.filter((x) => x.op === "preview" || x.op === "up")) assert.deepEqual(c.policyPacks, PACKS);
         assert.deepEqual(stageLog(events).slice(0, 4), ["cluster:previewing", "cluster:updating", "cluster:done", "injector:previewing"]);
-        assert.deepEqual(result.stages.map((s) => [s.stage, s.status]), [["cluster", "done"], ["injector", "done"], ["vault-auth", "done"], ["workloads", "done"]]);
+        assert.deepEqual(result.stages.map((s) => [s.stage, s.status]), [
+            ["cluster", "done"],
+            ["injector", "done"],
+            ["vault-auth", "done"],
+            ["workloads", "done"],
+        ]);
         assert.equal(deployedStage(engine.state), "workloads");
         assert.equal(result.outputs?.kubeconfig.value, "[secret]");
         const resources = events.filter((e) => e.type === "resource");
-        assert.ok(resources.some((e) => e.type === "resource" && e.stage === "injector" && e.name === "vault-injector-chart" && e.status === "done"));
+        assert.ok(resources.some((e) =>
+            e.type === "resource" && e.stage === "injector" && e.name === "vault-injector-chart" && e.status === "done"));
     });
 
     it("stops at the requested stage and says why the others did not run", async () => {
         const engine = new FakeEngine("dev", { exists: false });
         const result = await runOperation(engine, { operation: "up", stage: "injector" });
         assert.deepEqual(engine.commands, ["preview:cluster", "up:cluster", "preview:injector", "up:injector"]);
-        assert.deepEqual(result.stages.filter((s) => s.status === "skipped").map((s) => [s.stage, s.reason]), [["vault-auth", "after --stage injector"], ["workloads", "after --stage injector"]]);
+        assert.deepEqual(result.stages.filter((s) => s.status === "skipped").map((s) => [s.stage, s.reason]), [
+            ["vault-auth", "after --stage injector"],
+            ["workloads", "after --stage injector"],
+        ]);
         assert.equal(deployedStage(engine.state), "injector");
     });
 
@@ -128,11 +137,14 @@ describe("automation runner: stages over the engine seam", () => {
         assert.deepEqual(sleeps, [2000, 4000]);
         // After waiting out a lock, the stage is previewed again: the other update may have changed
         // the stack, and what is applied must be what was just previewed (and checked).
-        assert.deepEqual(engine.commands, ["preview:cluster", "up:cluster", "preview:cluster", "up:cluster", "preview:cluster", "up:cluster"]);
+        assert.deepEqual(engine.commands, [
+            "preview:cluster", "up:cluster", "preview:cluster", "up:cluster", "preview:cluster", "up:cluster",
+        ]);
 
         sleeps.length = 0;
         const locked = new FakeEngine("dev", { exists: false }).fault({ op: "preview", kind: "conflict" });
-        const err = await runOperation(locked, { operation: "up", sleep, retry: { attempts: 4, baseDelayMs: 1000, maxDelayMs: 3000 } }).then(() => undefined, (e: unknown) => e);
+        const err = await runOperation(locked, { operation: "up", sleep, retry: { attempts: 4, baseDelayMs: 1000, maxDelayMs: 3000 } })
+            .then(() => undefined, (e: unknown) => e);
         assert.ok(err instanceof ConcurrentUpdateError, String(err));
         assert.equal(err.attempts, 4);
         assert.equal(err.exitCode, EXIT.concurrentUpdate);
@@ -154,7 +166,8 @@ describe("automation runner: stages over the engine seam", () => {
             }
             return plainUp(call);
         };
-        const err = await runOperation(engine, { operation: "up", stage: "cluster", sleep: async () => undefined }).then(() => undefined, (e: unknown) => e);
+        const err = await runOperation(engine, { operation: "up", stage: "cluster", sleep: async () => undefined })
+            .then(() => undefined, (e: unknown) => e);
         assert.ok(err instanceof UnsafeStageError, String(err));
         assert.equal(deployedStage([...engine.state]), "workloads", "nothing of the later stages was deleted");
         assert.deepEqual(engine.commands, ["preview:cluster", "up:cluster", "preview:cluster"], "no update after the re-check");
@@ -177,7 +190,10 @@ describe("automation runner: stages over the engine seam", () => {
         const events: RunEvent[] = [];
         const running = runOperation(engine, {
             operation: "up", signal: controller.signal,
-            onEvent: (e) => { events.push(e); if (e.type === "stage" && e.stage === "injector" && e.status === "updating") setImmediate(() => controller.abort()); },
+            onEvent: (e) => {
+                events.push(e);
+                if (e.type === "stage" && e.stage === "injector" && e.status === "updating") setImmediate(() => controller.abort());
+            },
         });
         const err = await running.then(() => undefined, (e: unknown) => e);
         assert.ok(err instanceof CancelledError, String(err));

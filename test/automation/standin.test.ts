@@ -30,14 +30,21 @@ describe("Automation API against a stand-in pulumi CLI", function () {
     let env: NodeJS.ProcessEnv;
     const saved: Record<string, string | undefined> = {};
 
-    const calls = (): Invocation[] => readFileSync(path.join(work, "calls.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Invocation);
+    const calls = (): Invocation[] => readFileSync(path.join(work, "calls.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as Invocation);
     /** Each command without the per-run values (--client port, event log path) and --non-interactive (asserted apart). */
-    const commands = () => calls().map((c) => c.args.filter((a) => !a.startsWith("--client=") && !a.includes("automation-logs") && a !== "--non-interactive").join(" "));
+    const commands = () => calls().map((c) => c.args
+        .filter((a) => !a.startsWith("--client=") && !a.includes("automation-logs") && a !== "--non-interactive")
+        .join(" "));
     /** The stack's state: what the stand-in's `stack export` prints, holding these URNs. */
     const writeState = (urns: string[]) => writeFileSync(path.join(work, "state.json"), JSON.stringify({
         version: 3, deployment: { manifest: {}, resources: urns.map((urn) => ({ urn })) },
     }));
-    const runWith = (o: Partial<RunOptions>) => run({ operation: "up", stack: "dev", projectDir, env, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 }, ...o });
+    const runWith = (o: Partial<RunOptions>) => run({
+        operation: "up", stack: "dev", projectDir, env, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 }, ...o,
+    });
 
     beforeEach(() => {
         work = mkdtempSync(path.join(tmpdir(), "standin-"));
@@ -45,7 +52,10 @@ describe("Automation API against a stand-in pulumi CLI", function () {
         mkdirSync(projectDir);
         for (const f of ["Pulumi.yaml", "package.json"]) copyFileSync(path.join(ROOT, f), path.join(projectDir, f));
         // The Automation API spawns `pulumi` from process.env.PATH, so the stand-in goes there.
-        for (const k of ["PATH", "STANDIN_DIR", "STANDIN_LOCKED", "STANDIN_FAIL_UP", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_BACKEND_URL", "HOME", "PULUMI_HOME", "PULUMI_CREDENTIALS_PATH"]) saved[k] = process.env[k];
+        for (const k of [
+            "PATH", "STANDIN_DIR", "STANDIN_LOCKED", "STANDIN_FAIL_UP", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_BACKEND_URL",
+            "HOME", "PULUMI_HOME", "PULUMI_CREDENTIALS_PATH",
+        ]) saved[k] = process.env[k];
         // A fake HOME, logged in nowhere: the developer's own `pulumi login` must not leak in.
         process.env.HOME = path.join(work, "home");
         mkdirSync(process.env.HOME);
@@ -68,7 +78,8 @@ describe("Automation API against a stand-in pulumi CLI", function () {
         rmSync(work, { recursive: true, force: true });
     });
 
-    it("up --stage injector on a new stack: creates it, pins the plugins, previews then updates each stage inline with the policy packs", async () => {
+    it("up --stage injector on a new stack: creates it, pins the plugins, previews then updates each stage inline " +
+        "with the policy packs", async () => {
         const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> };
         const settings = stackConfig() as Record<string, unknown>;
         // A portal passes literal secrets; they must stay in-process.
@@ -113,12 +124,20 @@ describe("Automation API against a stand-in pulumi CLI", function () {
             assert.equal(c.env.PULUMI_BACKEND_URL, `file://${path.join(projectDir, ".pulumi-state")}`);
             assert.equal(c.env.PULUMI_AUTOMATION_API, "true");
             assert.equal(c.args[c.args.length - 1], "--non-interactive", "the CLI never prompts");
-            assert.ok(!JSON.stringify(c.args).includes("literal-seed-value-42") && !JSON.stringify(c.args).includes("hvs.standin-token"), "no secret on a command line");
+            assert.ok(
+                !JSON.stringify(c.args).includes("literal-seed-value-42") && !JSON.stringify(c.args).includes("hvs.standin-token"),
+                "no secret on a command line",
+            );
         }
         // The event log the CLI wrote came back as progress events, per stage.
-        const resourceEvents = events.filter((e) => e.type === "resource" && e.status === "done").map((e) => e.type === "resource" ? `${e.stage}/${e.phase}` : "");
+        const resourceEvents = events
+            .filter((e) => e.type === "resource" && e.status === "done")
+            .map((e) => e.type === "resource" ? `${e.stage}/${e.phase}` : "");
         assert.deepEqual(resourceEvents, ["cluster/preview", "cluster/up", "injector/preview", "injector/up"]);
-        assert.deepEqual(result.stages.map((s) => `${s.stage}:${s.status}`), ["cluster:done", "injector:done", "vault-auth:skipped", "workloads:skipped"]);
+        assert.deepEqual(
+            result.stages.map((s) => `${s.stage}:${s.status}`),
+            ["cluster:done", "injector:done", "vault-auth:skipped", "workloads:skipped"],
+        );
         assert.deepEqual(result.outputs?.kubeconfig, { value: "[secret]", secret: true });
         assert.deepEqual(result.stages[0].changes, { create: 1, same: 3 });
     });
@@ -142,7 +161,10 @@ describe("Automation API against a stand-in pulumi CLI", function () {
         const failed = await runWith({ settings: stackConfig() as RunOptions["settings"] }).then(() => undefined, (e: unknown) => e);
         assert.ok(failed instanceof StageFailedError, String(failed));
         assert.equal(failed.stage, "injector");
-        assert.equal(failed.resource, "urn:pulumi:dev::aks-vault::aksvault:index:VaultInjector$kubernetes:helm.sh/v3:Release::vault-injector-chart");
+        assert.equal(
+            failed.resource,
+            "urn:pulumi:dev::aks-vault::aksvault:index:VaultInjector$kubernetes:helm.sh/v3:Release::vault-injector-chart",
+        );
         assert.match(failed.detail, /timed out waiting for the condition/);
         assert.deepEqual(failed.appliedStages, ["cluster"]);
 
@@ -180,7 +202,8 @@ describe("Automation API against a stand-in pulumi CLI", function () {
         mkdirSync(path.join(work, "stacks"), { recursive: true });
         writeFileSync(path.join(work, "stacks", "dev"), "");
         writeState(FakeEngine.through("workloads"));
-        const unsafe = await runWith({ stage: "cluster", settings: stackConfig() as RunOptions["settings"] }).then(() => undefined, (e: unknown) => e);
+        const unsafe = await runWith({ stage: "cluster", settings: stackConfig() as RunOptions["settings"] })
+            .then(() => undefined, (e: unknown) => e);
         assert.ok(unsafe instanceof UnsafeStageError, String(unsafe));
         assert.ok(!commands().some((c) => c.startsWith("up") || c.startsWith("preview")), "nothing ran");
     });

@@ -26,7 +26,12 @@ class Capture extends Writable {
     }
 }
 
-const OK: RunResult = { operation: "up", stack: "dev", stages: [{ stage: "cluster", status: "done", phase: "up", changes: { create: 3 } }], outputs: { kubeconfig: { value: "[secret]", secret: true } } };
+const OK: RunResult = {
+    operation: "up",
+    stack: "dev",
+    stages: [{ stage: "cluster", status: "done", phase: "up", changes: { create: 3 } }],
+    outputs: { kubeconfig: { value: "[secret]", secret: true } },
+};
 
 async function cli(
     args: string[],
@@ -72,7 +77,10 @@ describe("CLI", () => {
 
     it("passes stack, stage, policy packs and single-update through to the library API", async () => {
         let seen: RunOptions | undefined;
-        const res = await cli(["up", "--stack", "dev", "--stage", "vault-auth", "--yes", "--single-update", "--policy-pack", "policies", "--json"], async (o) => { seen = o; return OK; });
+        const res = await cli(
+            ["up", "--stack", "dev", "--stage", "vault-auth", "--yes", "--single-update", "--policy-pack", "policies", "--json"],
+            async (o) => { seen = o; return OK; },
+        );
         assert.equal(res.code, EXIT.ok, res.stderr);
         assert.equal(seen?.operation, "up");
         assert.equal(seen?.stack, "dev");
@@ -141,10 +149,18 @@ describe("CLI", () => {
     it("invalid settings in the stack file name the key; a missing passphrase is named too (exit 3, before Pulumi runs)", async () => {
         const dir = mkdtempSync(path.join(tmpdir(), "cli-"));
         try {
-            writeFileSync(path.join(dir, "Pulumi.bad.yaml"), "config:\n  aks-vault:vault:\n    address: not-a-url\n  aks-vault:cluster:\n    mode: adopt\n    name: x\n    resourceGroupName: rg\n");
+            writeFileSync(
+                path.join(dir, "Pulumi.bad.yaml"),
+                "config:\n  aks-vault:vault:\n    address: not-a-url\n" +
+                    "  aks-vault:cluster:\n    mode: adopt\n    name: x\n    resourceGroupName: rg\n",
+            );
             const stdout = new Capture();
             const stderr = new Capture();
-            const code = await main(["node", "aks-vault", "preview", "--stack", "bad"], { stdout, stderr, projectDir: dir, env: { PATH: "" } }, run);
+            const code = await main(
+                ["node", "aks-vault", "preview", "--stack", "bad"],
+                { stdout, stderr, projectDir: dir, env: { PATH: "" } },
+                run,
+            );
             assert.equal(code, EXIT.settings);
             assert.match(stderr.text, /vault\.address: found "not-a-url"/);
         } finally {
@@ -158,7 +174,11 @@ describe("CLI", () => {
             writeFileSync(path.join(project, "Pulumi.pp.yaml"), "encryptionsalt: v1:c2FsdA==:v1:aGFzaA==\nconfig: {}\n");
             const stdout = new Capture();
             const stderr = new Capture();
-            const code = await main(["node", "aks-vault", "outputs", "--stack", "pp"], { stdout, stderr, projectDir: project, env: { PATH: standin }, interruptReachesChildren: false }, run);
+            const code = await main(
+                ["node", "aks-vault", "outputs", "--stack", "pp"],
+                { stdout, stderr, projectDir: project, env: { PATH: standin }, interruptReachesChildren: false },
+                run,
+            );
             assert.equal(code, EXIT.settings, stderr.text);
             assert.match(stderr.text, /PULUMI_CONFIG_PASSPHRASE/);
         } finally {
@@ -186,7 +206,10 @@ describe("CLI", () => {
         }, (o) => new Promise((_, reject) => {
             o.signal?.addEventListener("abort", () => { aborted = true; });
             // pulumi, interrupted by the terminal, stops the update and the step fails.
-            setImmediate(() => { interrupt?.(); setImmediate(() => reject(new StageFailedError("injector", "up", undefined, "update canceled", ["cluster"]))); });
+            setImmediate(() => {
+                interrupt?.();
+                setImmediate(() => reject(new StageFailedError("injector", "up", undefined, "update canceled", ["cluster"])));
+            });
         }));
         assert.equal(aborted, false, "a second SIGINT would make pulumi terminate without cleanup");
         assert.equal(code, EXIT.cancelled, stderr.text);
@@ -212,9 +235,18 @@ describe("CLI", () => {
         assert.equal(res.stdout, "");
         const json = await cli(["frobnicate", "--json"]);
         assert.equal(json.code, EXIT.usage);
-        assert.deepEqual(JSON.parse(json.stdout), { type: "error", kind: "UsageError", exitCode: EXIT.usage, message: "unknown command 'frobnicate' (commands: plan, preview, up, destroy, refresh, outputs, doctor; see --help)" });
+        assert.deepEqual(JSON.parse(json.stdout), {
+            type: "error",
+            kind: "UsageError",
+            exitCode: EXIT.usage,
+            message: "unknown command 'frobnicate' (commands: plan, preview, up, destroy, refresh, outputs, doctor; see --help)",
+        });
         // Commander's own usage errors too: an unknown option, a missing required option, a bad value.
-        for (const args of [["preview", "--bogus", "--json"], ["doctor", "--json"], ["doctor", "--stack", "dev", "--tail", "0", "--json"]]) {
+        for (const args of [
+            ["preview", "--bogus", "--json"],
+            ["doctor", "--json"],
+            ["doctor", "--stack", "dev", "--tail", "0", "--json"],
+        ]) {
             const r = await cli(args);
             assert.equal(r.code, EXIT.usage, args.join(" "));
             const err = JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}") as { type: string; kind: string; message: string };
@@ -264,7 +296,11 @@ describe("CLI", () => {
             "  process.stdout.write(JSON.stringify({ code, loaded: Object.keys(require.cache) }));",
             "});",
         ].join("\n");
-        const { stdout } = await promisify(execFile)(process.execPath, ["-r", "sucrase/register/ts", "-e", script], { cwd: ROOT, timeout: 60000 });
+        const { stdout } = await promisify(execFile)(
+            process.execPath,
+            ["-r", "sucrase/register/ts", "-e", script],
+            { cwd: ROOT, timeout: 60000 },
+        );
         const { code, loaded } = JSON.parse(stdout) as { code: number; loaded: string[] };
         assert.equal(code, EXIT.ok);
         // Packages by their folder under any node_modules (a worktree may link it from elsewhere);

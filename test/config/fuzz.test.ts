@@ -26,7 +26,8 @@ function pathsOf(v: unknown, prefix = ""): string[] {
 const EXTRA_PATHS = [
     "cluster.credentials", "cluster.credentials.mode", "cluster.credentials.login", "cluster.protect", "cluster.mode",
     "vault.allowHttp", "vault.caCertPem", "vault.skipTlsVerify", "injector.failurePolicy", "injector.reviewerTokenRotation",
-    "kubernetesAuth.reviewer", "kubernetesAuth.method", "kubernetesAuth.audience", "kv.protect", "kv.existing", "workloads[0].allowWildcard", "workloads[0].createNamespace",
+    "kubernetesAuth.reviewer", "kubernetesAuth.method", "kubernetesAuth.audience", "kv.protect", "kv.existing",
+    "workloads[0].allowWildcard", "workloads[0].createNamespace",
     "workloads[0].seed[0].writeOnce", "workloads[0].tokenMaxTtl", "workloads[1]", "workloads[0].secrets[1]",
 ];
 const PATHS = [...new Set([...pathsOf(labRaw()), ...EXTRA_PATHS])];
@@ -36,7 +37,8 @@ const LEAF_PATHS = PATHS.filter((p) => !PATHS.some((q) => q !== p && (q.startsWi
 /** Values that tend to break things, and arbitrary JSON. */
 const nasty = fc.oneof(
     fc.constantFrom("", "*", "/", "a/", "/a", "a//b", "UPPER", "-x", "x-", "a".repeat(64), "http://v:8200", "https://v:8200", "0.34.1", "^1.0.0",
-        "Fail", "Ignore", "clientJwt", "serviceAccountToken", "kubelogin", "spn", "msi", "azurecli", "admin", "adopt", "create", "Spot", null, true, false,
+        "Fail", "Ignore", "clientJwt", "serviceAccountToken", "kubelogin", "spn", "msi", "azurecli", "admin", "adopt", "create", "Spot",
+        null, true, false,
         0, -1, 1, 2, 1e9, 3600, Number.MAX_SAFE_INTEGER, 0.5, [], {}, { value: MARKER }, { random: {} }, { secretConfig: "k" }),
     fc.jsonValue({ maxDepth: 3 }),
 );
@@ -105,7 +107,8 @@ describe("config fuzzing (fast-check)", function () {
                 process.off("unhandledRejection", onRejection);
             }
             assert.deepEqual(failures, []);
-            const roles = cloud.of("vault:kubernetes/authBackendRole:AuthBackendRole").length + cloud.of("vault:jwt/authBackendRole:AuthBackendRole").length;
+            const roles = cloud.of("vault:kubernetes/authBackendRole:AuthBackendRole").length +
+                cloud.of("vault:jwt/authBackendRole:AuthBackendRole").length;
             assert.equal(roles, settings.workloads.length, "one Vault role per workload");
             assert.equal(cloud.of("kubernetes:helm.sh/v3:Release").length, 1, "the injector is installed");
         }), { numRuns: 4 * SCALE });

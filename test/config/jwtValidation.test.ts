@@ -71,7 +71,11 @@ describe("config validation: kubernetesAuth.method", () => {
         const raw = labRaw();
         delete raw.kubernetesAuth;
         assert.deepEqual(parseSettings(raw).kubernetesAuth, {
-            method: "kubernetes", path: "kubernetes", description: "Kubernetes auth for AKS workloads", validateIssuer: true, reviewer: "serviceAccountToken",
+            method: "kubernetes",
+            path: "kubernetes",
+            description: "Kubernetes auth for AKS workloads",
+            validateIssuer: true,
+            reviewer: "serviceAccountToken",
         });
     });
 

@@ -6,7 +6,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { CONFIG_DOCS_COMMAND, CONFIG_DOCS_PATH, PROJECT_FILE, declaredStage, renderConfigDocs, settingsKeys } from "../../src/config/reference";
+import {
+    CONFIG_DOCS_COMMAND, CONFIG_DOCS_PATH, PROJECT_FILE, declaredStage, renderConfigDocs, settingsKeys,
+} from "../../src/config/reference";
 import { parseSettings } from "../../src/config/validate";
 import { PROJECT_NAME } from "../../src/config/load";
 import { STAGE_KEY, STAGES } from "../../src/program/stages";
@@ -18,7 +20,8 @@ describe("config reference (generated from the schema)", () => {
     it(`${CONFIG_DOCS_PATH} is what the schema says`, () => {
         const committed = read(CONFIG_DOCS_PATH);
         if (committed !== renderConfigDocs()) {
-            assert.fail(`${CONFIG_DOCS_PATH} is out of date with src/config/schema.ts: run \`${CONFIG_DOCS_COMMAND}\` and commit the result`);
+            assert.fail(`${CONFIG_DOCS_PATH} is out of date with src/config/schema.ts: ` +
+                `run \`${CONFIG_DOCS_COMMAND}\` and commit the result`);
         }
     });
 
@@ -36,7 +39,10 @@ describe("config reference (generated from the schema)", () => {
         assert.ok(keys.length > 80, `only ${keys.length} keys found: the walk missed part of the schema`);
         const bare = keys.filter((k) => k.description.replace(/\*[^*]*\*/g, "").trim() === "");
         assert.deepEqual(bare.map((k) => k.path), [], "keys without a description (add .describe(...) in src/config/schema.ts)");
-        for (const k of ["cluster.mode", "cluster.location", "cluster.credentials.login", "vault.address", "injector.failurePolicy", "workloads[].secrets[].file", "workloads[].injection.mode"]) {
+        for (const k of [
+            "cluster.mode", "cluster.location", "cluster.credentials.login", "vault.address", "injector.failurePolicy",
+            "workloads[].secrets[].file", "workloads[].injection.mode",
+        ]) {
             assert.ok(keys.some((x) => x.path === k), `${k} is documented`);
         }
     });
@@ -44,7 +50,9 @@ describe("config reference (generated from the schema)", () => {
     it("documents the defaults the program applies", () => {
         // A stack with every optional section and one of each list item left to its defaults.
         const settings = parseSettings({
-            cluster: { mode: "create", name: "c1", resourceGroupName: "rg1", location: "westeurope", userPools: [{ name: "user" }], entraId: {} },
+            cluster: {
+                mode: "create", name: "c1", resourceGroupName: "rg1", location: "westeurope", userPools: [{ name: "user" }], entraId: {},
+            },
             vault: { address: "https://vault.example.com:8200" },
             workloads: [{
                 name: "w", namespace: "w", serviceAccount: "w", deployment: {},

@@ -30,7 +30,9 @@ describe("settings", () => {
     it("names the key, the value found and what is expected", () => {
         const raw = dev();
         raw.injector.chartVersion = "^0.34";
-        assert.deepEqual(problems(raw), ['injector.chartVersion: found "^0.34"; expected an exact chart version such as 0.34.1 (no ranges)']);
+        assert.deepEqual(problems(raw), [
+            'injector.chartVersion: found "^0.34"; expected an exact chart version such as 0.34.1 (no ranges)',
+        ]);
     });
 
     it("flags the blog's style of typo as an unknown key", () => {
@@ -94,6 +96,9 @@ describe("injector resources", () => {
     it("override the documented defaults field by field, not as a whole", () => {
         const raw = JSON.parse(JSON.stringify(stackConfig())) as Record<string, any>;
         raw.injector.resources = { requests: { cpu: "100m" } };
-        assert.deepEqual(parseSettings(raw).injector.resources, { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } });
+        assert.deepEqual(parseSettings(raw).injector.resources, {
+            requests: { cpu: "100m", memory: "64Mi" },
+            limits: { cpu: "250m", memory: "256Mi" },
+        });
     });
 });

@@ -62,7 +62,10 @@ describe("stack config: every key known", () => {
     });
 
     it("accepts the dev stack's keys, stage and a referenced secure key", async () => {
-        assert.deepEqual((await loadProblems({ ...labWithSecretSeed(), stage: "workloads", devopsToken: "s" }, ["devopsToken"])).problems, []);
+        assert.deepEqual(
+            (await loadProblems({ ...labWithSecretSeed(), stage: "workloads", devopsToken: "s" }, ["devopsToken"])).problems,
+            [],
+        );
     });
 
     it("did-you-mean matches case, plurals and small typos only", () => {
@@ -115,7 +118,9 @@ describe("stack config: credentials only as secrets", () => {
     it("refuses the service principal's secret in plain config", async () => {
         const raw = labRaw();
         raw.cluster.entraId = {};
-        raw.cluster.credentials = { mode: "kubelogin", login: "spn", clientId: "00000000-0000-0000-0000-000000000001", clientSecretConfig: "spnSecret" };
+        raw.cluster.credentials = {
+            mode: "kubelogin", login: "spn", clientId: "00000000-0000-0000-0000-000000000001", clientSecretConfig: "spnSecret",
+        };
         const { problems, message } = await loadProblems({ ...raw, spnSecret: PASSWORD });
         assert.match(at(problems, "aks-vault:spnSecret").expected, /--secret spnSecret/);
         assert.ok(!message.includes(PASSWORD));
@@ -127,7 +132,11 @@ describe("stack config: credentials only as secrets", () => {
         const { problems, message } = await loadProblems(raw);
         assert.match(at(problems, "workloads[0].seed[0].values.token").expected, /\{secretConfig: KEY\}/);
         assert.ok(!message.includes(PASSWORD));
-        assert.equal(parseSettings(raw).workloads[0].seed[0].values.token.constructor, Object, "the Automation API's settings object may carry it");
+        assert.equal(
+            parseSettings(raw).workloads[0].seed[0].values.token.constructor,
+            Object,
+            "the Automation API's settings object may carry it",
+        );
     });
 
     it("refuses an unknown plain key that looks like a credential without echoing it", async () => {

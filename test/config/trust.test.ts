@@ -75,7 +75,13 @@ describe("trust: who reads which KV path", () => {
 
     it("accepts a read the owner granted in its own config, read-only", () => {
         const raw = tenants(
-            { secrets: [{ file: "own", path: "mallory/app", key: "token" }, { file: "db", path: "payments/db", key: "password", from: "payments" }], extraCapabilities: ["update"] },
+            {
+                secrets: [
+                    { file: "own", path: "mallory/app", key: "token" },
+                    { file: "db", path: "payments/db", key: "password", from: "payments" },
+                ],
+                extraCapabilities: ["update"],
+            },
             { seed: [{ path: "payments/db", sharedWith: ["mallory"], values: { password: { random: { length: 32 } } } }] },
         );
         assert.deepEqual(problemsOf(raw), []);
@@ -128,13 +134,19 @@ describe("trust: who reads which KV path", () => {
     });
 
     it("refuses '.' and '..' segments in secret paths, seeds, mounts, auth path, Vault namespace and external paths", () => {
-        const raw = tenants({ secrets: [{ file: "db", path: "mallory/../payments/db", key: "password" }], seed: [{ path: "./x", values: { a: { random: {} } } }] });
+        const raw = tenants({
+            secrets: [{ file: "db", path: "mallory/../payments/db", key: "password" }],
+            seed: [{ path: "./x", values: { a: { random: {} } } }],
+        });
         raw.kv.path = "secret/..";
         raw.kubernetesAuth.path = "./aks";
         raw.vault.namespace = "team/..";
         raw.kv.external = [{ path: "a/./b", readers: ["busybox"] }];
         const keys = problemsOf(raw).filter((p) => /'\.' or '\.\.' segments/.test(p.expected)).map((p) => p.key).sort();
-        assert.deepEqual(keys, ["kubernetesAuth.path", "kv.external[0].path", "kv.path", "vault.namespace", "workloads[2].secrets[0].path", "workloads[2].seed[0].path"]);
+        assert.deepEqual(keys, [
+            "kubernetesAuth.path", "kv.external[0].path", "kv.path", "vault.namespace",
+            "workloads[2].secrets[0].path", "workloads[2].seed[0].path",
+        ]);
     });
 });
 
@@ -192,7 +204,9 @@ describe("trust: templates and prefixes run inside the agent", () => {
     }
 
     it("refuses a prefix closing the block early to open another path", () => {
-        const raw = tenants({ secrets: [{ file: "own", path: "mallory/app", key: "token", prefix: '{{- end }}{{ with secret "secret/data/payments/db" }}' }] });
+        const raw = tenants({
+            secrets: [{ file: "own", path: "mallory/app", key: "token", prefix: '{{- end }}{{ with secret "secret/data/payments/db" }}' }],
+        });
         refusedAt(raw, "workloads[2].secrets[0].prefix", /plain text/);
     });
 
@@ -210,7 +224,14 @@ describe("trust: templates and prefixes run inside the agent", () => {
 
     it("accepts a template reading a granted path", () => {
         const raw = tenants(
-            { secrets: [{ file: "own", path: "payments/db", from: "payments", template: '{{ with secret "secret/data/payments/db" }}{{ .Data.data.password }}{{ end }}' }] },
+            {
+                secrets: [{
+                    file: "own",
+                    path: "payments/db",
+                    from: "payments",
+                    template: '{{ with secret "secret/data/payments/db" }}{{ .Data.data.password }}{{ end }}',
+                }],
+            },
             { seed: [{ path: "payments/db", sharedWith: ["mallory"], values: { password: { random: {} } } }] },
         );
         assert.deepEqual(problemsOf(raw), []);

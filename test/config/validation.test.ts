@@ -30,8 +30,16 @@ const CORPUS: Array<[string, Mutation, string]> = [
     ["namespace of 64 characters", set("workloads[0].namespace", "a".repeat(64)), "workloads[0].namespace"],
     ["service account ending in '-'", set("workloads[0].serviceAccount", "busybox-"), "workloads[0].serviceAccount"],
     ["service account '*' without allowWildcard", set("workloads[0].serviceAccount", "*"), "workloads[0].serviceAccount"],
-    ["namespace '*' without allowWildcard", all(set("workloads[0].namespace", "*"), set("workloads[0].createNamespace", false), set("workloads[0].deployment", undefined)), "workloads[0].namespace"],
-    ["'*' with a deployment even when allowed", all(set("workloads[0].serviceAccount", "*"), set("workloads[0].allowWildcard", true)), "workloads[0].deployment"],
+    [
+        "namespace '*' without allowWildcard",
+        all(set("workloads[0].namespace", "*"), set("workloads[0].createNamespace", false), set("workloads[0].deployment", undefined)),
+        "workloads[0].namespace",
+    ],
+    [
+        "'*' with a deployment even when allowed",
+        all(set("workloads[0].serviceAccount", "*"), set("workloads[0].allowWildcard", true)),
+        "workloads[0].deployment",
+    ],
     ["injector namespace not DNS-1123", set("injector.namespace", "Vault"), "injector.namespace"],
     ["reviewer service account not DNS-1123", set("injector.reviewerServiceAccount", "vault.reviewer"), "injector.reviewerServiceAccount"],
     ["auth path with a leading slash", set("kubernetesAuth.path", "/aks"), "kubernetesAuth.path"],
@@ -58,13 +66,33 @@ const CORPUS: Array<[string, Mutation, string]> = [
     ["system pool min above max", set("cluster.systemPool.minCount", 9), "cluster.systemPool.minCount"],
     ["duplicate workload name", addWorkload(secondWorkload({ name: "busybox", role: "other" })), "workloads[1].name"],
     ["duplicate Vault role", addWorkload(secondWorkload({ role: "busybox" })), "workloads[1].role"],
-    ["duplicate namespace and service account", addWorkload(secondWorkload({ namespace: "busybox", serviceAccount: "busybox", createNamespace: false })), "workloads[1].serviceAccount"],
+    [
+        "duplicate namespace and service account",
+        addWorkload(secondWorkload({ namespace: "busybox", serviceAccount: "busybox", createNamespace: false })),
+        "workloads[1].serviceAccount",
+    ],
     ["namespace created twice", addWorkload(secondWorkload({ namespace: "busybox" })), "workloads[1].createNamespace"],
-    ["duplicate secret file (case-insensitive)", (raw) => raw.workloads[0].secrets.push({ file: "DEVOPS_TOKEN", path: "other", key: "x" }), "workloads[0].secrets[1].file"],
+    [
+        "duplicate secret file (case-insensitive)",
+        (raw) => raw.workloads[0].secrets.push({ file: "DEVOPS_TOKEN", path: "other", key: "x" }),
+        "workloads[0].secrets[1].file",
+    ],
     ["unknown key (typo)", set("injector.replica", 2), "injector.replica"],
-    ["kubelogin spn without client ID and secret", set("cluster.credentials", { mode: "kubelogin", login: "spn" }), "cluster.credentials.clientId"],
-    ["kubelogin with an unknown login", set("cluster.credentials", { mode: "kubelogin", login: "devicecode" }), "cluster.credentials.login"],
-    ["reviewer rotation with clientJwt reviewer", all(set("kubernetesAuth.reviewer", "clientJwt"), set("injector.reviewerTokenRotation", "2026-01")), "injector.reviewerTokenRotation"],
+    [
+        "kubelogin spn without client ID and secret",
+        set("cluster.credentials", { mode: "kubelogin", login: "spn" }),
+        "cluster.credentials.clientId",
+    ],
+    [
+        "kubelogin with an unknown login",
+        set("cluster.credentials", { mode: "kubelogin", login: "devicecode" }),
+        "cluster.credentials.login",
+    ],
+    [
+        "reviewer rotation with clientJwt reviewer",
+        all(set("kubernetesAuth.reviewer", "clientJwt"), set("injector.reviewerTokenRotation", "2026-01")),
+        "injector.reviewerTokenRotation",
+    ],
     ["unknown reviewer mode", set("kubernetesAuth.reviewer", "jwt"), "kubernetesAuth.reviewer"],
     ["caCertPem that is not PEM", set("vault.caCertPem", "MIIB..."), "vault.caCertPem"],
     ["Spot system pool", all(set("cluster.systemPool.priority", "Spot")), "cluster.systemPool.priority"],
@@ -73,14 +101,42 @@ const CORPUS: Array<[string, Mutation, string]> = [
     ["resource group ending in '.'", set("cluster.resourceGroupName", "rg-aks."), "cluster.resourceGroupName"],
     ["chart repository over http", set("injector.chartRepository", "http://helm.releases.hashicorp.com"), "injector.chartRepository"],
     ["Vault namespace with a trailing slash", set("vault.namespace", "admin/"), "vault.namespace"],
-    ["local accounts off with admin credentials", all(set("cluster.disableLocalAccounts", true), set("cluster.entraId", {})), "cluster.credentials.mode"],
-    ["local accounts off without Entra ID", all(set("cluster.disableLocalAccounts", true), set("cluster.credentials", { mode: "kubelogin", login: "azurecli" })), "cluster.entraId"],
-    ["Entra admin group that is not a GUID", set("cluster.entraId", { adminGroupObjectIds: ["aks-admins"] }), "cluster.entraId.adminGroupObjectIds[0]"],
+    [
+        "local accounts off with admin credentials",
+        all(set("cluster.disableLocalAccounts", true), set("cluster.entraId", {})),
+        "cluster.credentials.mode",
+    ],
+    [
+        "local accounts off without Entra ID",
+        all(set("cluster.disableLocalAccounts", true), set("cluster.credentials", { mode: "kubelogin", login: "azurecli" })),
+        "cluster.entraId",
+    ],
+    [
+        "Entra admin group that is not a GUID",
+        set("cluster.entraId", { adminGroupObjectIds: ["aks-admins"] }),
+        "cluster.entraId.adminGroupObjectIds[0]",
+    ],
     // Found in review: accepted here, refused later by Azure, Vault or the injector.
-    ["kubelogin credentials on a created cluster without Entra ID", set("cluster.credentials", { mode: "kubelogin", login: "azurecli" }), "cluster.entraId"],
-    ["a workload in kube-system (the webhook never sees it)", all(set("workloads[0].namespace", "kube-system"), set("workloads[0].createNamespace", false)), "workloads[0].namespace"],
-    ["a workload in the injector's namespace", all(set("workloads[0].namespace", "vault"), set("workloads[0].createNamespace", false)), "workloads[0].namespace"],
-    ["the root policy written ' Root' (Vault trims and lower-cases names)", set("workloads[0].policies", ["default", " Root"]), "workloads[0].policies[1]"],
+    [
+        "kubelogin credentials on a created cluster without Entra ID",
+        set("cluster.credentials", { mode: "kubelogin", login: "azurecli" }),
+        "cluster.entraId",
+    ],
+    [
+        "a workload in kube-system (the webhook never sees it)",
+        all(set("workloads[0].namespace", "kube-system"), set("workloads[0].createNamespace", false)),
+        "workloads[0].namespace",
+    ],
+    [
+        "a workload in the injector's namespace",
+        all(set("workloads[0].namespace", "vault"), set("workloads[0].createNamespace", false)),
+        "workloads[0].namespace",
+    ],
+    [
+        "the root policy written ' Root' (Vault trims and lower-cases names)",
+        set("workloads[0].policies", ["default", " Root"]),
+        "workloads[0].policies[1]",
+    ],
     ["the root policy on a role", set("workloads[0].policies", ["default", "root"]), "workloads[0].policies[1]"],
     ["a role name with '/'", set("workloads[0].role", "team/busybox"), "workloads[0].role"],
     ["a cluster name that is no DNS prefix, and no dnsPrefix", set("cluster.name", "aks_vault_dev"), "cluster.dnsPrefix"],
@@ -88,8 +144,19 @@ const CORPUS: Array<[string, Mutation, string]> = [
     ["a DNS service IP outside the service CIDR", set("cluster.network.dnsServiceIp", "10.1.0.10"), "cluster.network.dnsServiceIp"],
     ["overlapping pod and service CIDRs", set("cluster.network.serviceCidr", "10.244.128.0/17"), "cluster.network.serviceCidr"],
     ["a system pool with fewer than 30 max pods", set("cluster.systemPool.maxPods", 20), "cluster.systemPool.maxPods"],
-    ["a tenant for login msi (only spn takes one)", all(set("cluster.entraId", {}), set("cluster.credentials", { mode: "kubelogin", login: "msi", tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47" })), "cluster.credentials.tenantId"],
-    ["a Spot max price of 0", all(set("cluster.userPools[0].priority", "Spot"), set("cluster.userPools[0].spotMaxPrice", 0)), "cluster.userPools[0].spotMaxPrice"],
+    [
+        "a tenant for login msi (only spn takes one)",
+        all(
+            set("cluster.entraId", {}),
+            set("cluster.credentials", { mode: "kubelogin", login: "msi", tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47" }),
+        ),
+        "cluster.credentials.tenantId",
+    ],
+    [
+        "a Spot max price of 0",
+        all(set("cluster.userPools[0].priority", "Spot"), set("cluster.userPools[0].spotMaxPrice", 0)),
+        "cluster.userPools[0].spotMaxPrice",
+    ],
 ];
 
 describe("config validation: a corpus of bad configs", () => {
@@ -124,7 +191,10 @@ describe("config validation: every problem at once", () => {
         raw.workloads.push(secondWorkload({ name: "busybox", namespace: "Bad" })); // schema + (name) duplicate on a workload that fails
         raw.workloads.push(secondWorkload({ name: "other", role: "busybox" })); // cross-field duplicate role
         const keys = problemsOf(raw).map((p) => p.key);
-        for (const k of ["cluster.location", "cluster.userPools[0].minCount", "vault.address", "kubernetesAuth.path", "workloads[1].namespace", "workloads[2].role"]) {
+        for (const k of [
+            "cluster.location", "cluster.userPools[0].minCount", "vault.address", "kubernetesAuth.path",
+            "workloads[1].namespace", "workloads[2].role",
+        ]) {
             assert.ok(keys.includes(k), `${k} missing from ${JSON.stringify(keys)}`);
         }
     });
@@ -156,7 +226,10 @@ describe("config validation: every problem at once", () => {
         const raw = labRaw();
         setAt(raw, "kv.path", "/secret/");
         setConfig(raw);
-        assert.throws(() => loadFromConfig(), (err: unknown) => err instanceof SettingsError && err.problems.some((p) => p.key === "kv.path"));
+        assert.throws(
+            () => loadFromConfig(),
+            (err: unknown) => err instanceof SettingsError && err.problems.some((p) => p.key === "kv.path"),
+        );
         assert.equal(cloud.resources.length, 0);
     });
 

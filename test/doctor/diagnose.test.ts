@@ -122,7 +122,10 @@ describe("doctor: diagnosis of recorded objects", () => {
 
     it("explains a CrashLoopBackOff init container: exit code, restarts and the x509 cause", () => {
         const r = diagnose(labExpectations(), observed([podObs(pod("init-crashloop"), "x509-unknown-authority")]));
-        assert.equal(one(r.checks, "pod.secret-file").detail, "not rendered: vault-agent-init CrashLoopBackOff after exiting with code 1, 4 restarts");
+        assert.equal(
+            one(r.checks, "pod.secret-file").detail,
+            "not rendered: vault-agent-init CrashLoopBackOff after exiting with code 1, 4 restarts",
+        );
         const c = one(r.checks, "log.x509-unknown-authority");
         assert.match(c.fix ?? "", /ca-cert/);
         assert.deepEqual(failing(r.checks).sort(), ["log.x509-unknown-authority", "pod.ready", "pod.secret-file"]);
@@ -172,7 +175,10 @@ describe("doctor: diagnosis of recorded objects", () => {
         p.metadata!.annotations!["vault.hashicorp.com/role"] = "other";
         delete p.metadata!.annotations!["vault.hashicorp.com/agent-inject-secret-devops_token"];
         const r = diagnose(labExpectations(), observed([podObs(p, "healthy-init")]));
-        assert.equal(one(r.checks, "pod.annotations").detail, "role is other, expected busybox; no agent-inject-secret annotation for devops_token");
+        assert.equal(
+            one(r.checks, "pod.annotations").detail,
+            "role is other, expected busybox; no agent-inject-secret annotation for devops_token",
+        );
     });
 
     it("fails a workload without pods, and reports unreadable objects with the API status", () => {
@@ -195,7 +201,12 @@ describe("doctor: diagnosis of recorded objects", () => {
             disable_local_ca_jwt: true,
             pem_keys: [],
         };
-        const role = { bound_service_account_names: ["busybox"], bound_service_account_namespaces: ["busybox"], token_policies: ["busybox", "default"], token_ttl: 3600 };
+        const role = {
+            bound_service_account_names: ["busybox"],
+            bound_service_account_namespaces: ["busybox"],
+            token_policies: ["busybox", "default"],
+            token_ttl: 3600,
+        };
         const vault = (v: Partial<VaultObservations>): Observations =>
             observed([podObs(pod("healthy"), "healthy-init")], { vault: { config: ok(config), roles: { busybox: ok(role) }, ...v } });
 
@@ -206,10 +217,18 @@ describe("doctor: diagnosis of recorded objects", () => {
         });
 
         it("fails a role bound to another service account or namespace, citing the plugin issues", () => {
-            const r = diagnose(labExpectations(), vault({ roles: { busybox: ok({ ...role, bound_service_account_names: ["vault-auth"], bound_service_account_namespaces: ["default"] }) } }));
+            const r = diagnose(labExpectations(), vault({
+                roles: {
+                    busybox: ok({ ...role, bound_service_account_names: ["vault-auth"], bound_service_account_namespaces: ["default"] }),
+                },
+            }));
             const c = one(r.checks, "vault.role");
             assert.equal(c.status, "fail");
-            assert.equal(c.detail, "bound_service_account_names [vault-auth] does not include busybox; bound_service_account_namespaces [default] does not include busybox");
+            assert.equal(
+                c.detail,
+                "bound_service_account_names [vault-auth] does not include busybox; " +
+                    "bound_service_account_namespaces [default] does not include busybox",
+            );
             assert.deepEqual(c.ref, ["hashicorp/vault-plugin-auth-kubernetes#79", "hashicorp/vault-plugin-auth-kubernetes#89"]);
         });
 
@@ -223,7 +242,9 @@ describe("doctor: diagnosis of recorded objects", () => {
         });
 
         it("warns when no reviewer JWT is set, and fails an issuer that is not the cluster's", () => {
-            const r = diagnose(labExpectations(), vault({ config: ok({ ...config, token_reviewer_jwt_set: false, issuer: "\"aks-vault-dev-4f1c2e.hcp.francecentral.azmk8s.io\"" }) }));
+            const r = diagnose(labExpectations(), vault({
+                config: ok({ ...config, token_reviewer_jwt_set: false, issuer: "\"aks-vault-dev-4f1c2e.hcp.francecentral.azmk8s.io\"" }),
+            }));
             assert.equal(one(r.checks, "vault.reviewer-jwt").status, "warn");
             const iss = one(r.checks, "vault.issuer");
             assert.equal(iss.status, "fail");
@@ -272,7 +293,9 @@ describe("doctor: diagnosis of recorded objects", () => {
             for (const out of [renderText(r), renderJson(r)]) {
                 // ...but no piece of either credential survives.
                 for (const secret of [jwt, token]) {
-                    for (let i = 0; i + 16 <= secret.length; i += 8) assert.ok(!out.includes(secret.slice(i, i + 16)), `leaked ${secret.slice(i, i + 16)}`);
+                    for (let i = 0; i + 16 <= secret.length; i += 8) {
+                        assert.ok(!out.includes(secret.slice(i, i + 16)), `leaked ${secret.slice(i, i + 16)}`);
+                    }
                 }
             }
         });
@@ -291,6 +314,9 @@ describe("doctor: an app container that crashes after the secrets rendered", () 
             webhooks: { ok: true, value: webhooks() },
             pods: { busybox: { ok: true, value: [{ pod: p, logs: {} }] } },
         });
-        assert.deepEqual(r.checks.filter((c) => c.status === "fail").map((c) => `${c.id}: ${c.detail}`), ["pod.ready: not Ready: busybox CrashLoopBackOff"]);
+        assert.deepEqual(
+            r.checks.filter((c) => c.status === "fail").map((c) => `${c.id}: ${c.detail}`),
+            ["pod.ready: not Ready: busybox CrashLoopBackOff"],
+        );
     });
 });

@@ -37,7 +37,10 @@ class Capture extends Writable {
 async function cliRun(args: string[], env: NodeJS.ProcessEnv) {
     const stdout = new Capture();
     const stderr = new Capture();
-    const code = await main(["node", "aks-vault", ...args], { stdout, stderr, projectDir: ROOT, env, onInterrupt: () => () => undefined, interruptReachesChildren: false });
+    const code = await main(
+        ["node", "aks-vault", ...args],
+        { stdout, stderr, projectDir: ROOT, env, onInterrupt: () => () => undefined, interruptReachesChildren: false },
+    );
     return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
@@ -124,17 +127,26 @@ describe("doctor: @kubernetes/client-node against a stand-in API server", () => 
 
     before(async () => {
         const routes: Record<string, () => { type: string; body: string }> = {
-            "/apis/apps/v1/namespaces/vault/deployments?labelSelector=app.kubernetes.io%2Fname%3Dvault-agent-injector": () => ({ type: "application/json", body: JSON.stringify(fixture("deployments.json")) }),
-            "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations?labelSelector=app.kubernetes.io%2Fname%3Dvault-agent-injector": () => ({ type: "application/json", body: JSON.stringify(fixture("webhooks.json")) }),
-            "/api/v1/namespaces/busybox/pods?labelSelector=app%3Dbusybox": () => ({ type: "application/json", body: JSON.stringify({ apiVersion: "v1", kind: "PodList", metadata: {}, items: [pod("init-stuck")] }) }),
-            "/api/v1/namespaces/busybox/pods/busybox-7d9c6b5f4d-q8r7t/log?container=vault-agent-init&tailLines=100": () => ({ type: "text/plain", body: `${logFixture("namespace-not-authorized").join("\n")}\n` }),
+            "/apis/apps/v1/namespaces/vault/deployments?labelSelector=app.kubernetes.io%2Fname%3Dvault-agent-injector":
+                () => ({ type: "application/json", body: JSON.stringify(fixture("deployments.json")) }),
+            ["/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations" +
+                "?labelSelector=app.kubernetes.io%2Fname%3Dvault-agent-injector"]:
+                () => ({ type: "application/json", body: JSON.stringify(fixture("webhooks.json")) }),
+            "/api/v1/namespaces/busybox/pods?labelSelector=app%3Dbusybox": () => ({
+                type: "application/json",
+                body: JSON.stringify({ apiVersion: "v1", kind: "PodList", metadata: {}, items: [pod("init-stuck")] }),
+            }),
+            "/api/v1/namespaces/busybox/pods/busybox-7d9c6b5f4d-q8r7t/log?container=vault-agent-init&tailLines=100":
+                () => ({ type: "text/plain", body: `${logFixture("namespace-not-authorized").join("\n")}\n` }),
         };
         server = https.createServer({ cert: TLS.cert, key: TLS.key }, (req, res) => {
             requests.push({ path: req.url ?? "", auth: req.headers.authorization });
             const route = routes[req.url ?? ""];
             if (route === undefined) {
                 res.writeHead(404, { "content-type": "application/json" });
-                res.end(JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", reason: "NotFound", code: 404, message: `no route ${req.url}` }));
+                res.end(JSON.stringify({
+                    kind: "Status", apiVersion: "v1", status: "Failure", reason: "NotFound", code: 404, message: `no route ${req.url}`,
+                }));
                 return;
             }
             const { type, body } = route();
@@ -182,9 +194,15 @@ describe("doctor: @kubernetes/client-node against a stand-in API server", () => 
                 const r = await cliRun(["doctor", "--stack", "dev", "--json", ...args], env);
                 assert.equal(r.code, EXIT.checksFailed, r.stderr);
                 const report = JSON.parse(r.stdout) as { checks: Check[] };
-                assert.deepEqual(report.checks[0], { id: "cluster.kubeconfig", target: url, status: "pass", detail: `${label}: context lab, token` });
+                assert.deepEqual(
+                    report.checks[0],
+                    { id: "cluster.kubeconfig", target: url, status: "pass", detail: `${label}: context lab, token` },
+                );
                 // The same diagnosis as from the stack's outputs: the plan names namespace busybox and role busybox.
-                assert.deepEqual(report.checks.filter((c) => c.status === "fail").map((c) => c.id).sort(), ["log.namespace-not-authorized", "pod.ready", "pod.secret-file"]);
+                assert.deepEqual(
+                    report.checks.filter((c) => c.status === "fail").map((c) => c.id).sort(),
+                    ["log.namespace-not-authorized", "pod.ready", "pod.secret-file"],
+                );
             }
             // Neither: the missing CLI is the error, and the message names the way around it.
             const none = await cliRun(["doctor", "--stack", "dev"], { PATH: "" });
@@ -201,7 +219,10 @@ describe("doctor: @kubernetes/client-node against a stand-in API server", () => 
     });
 
     it("a --kubeconfig for another cluster than the stack's is a warning", async () => {
-        const report = await doctor({ outputs: labOutputs(), kubeconfig: { text: kubeconfigFor(url), source: { kind: "file", label: "--kubeconfig kc" } } });
+        const report = await doctor({
+            outputs: labOutputs(),
+            kubeconfig: { text: kubeconfigFor(url), source: { kind: "file", label: "--kubeconfig kc" } },
+        });
         const warn = report.checks.find((c) => c.id === "cluster.kubeconfig" && c.status === "warn");
         assert.match(warn?.detail ?? "", /not the stack's API server https:\/\/aks-vault-dev-4f1c2e\.hcp\.francecentral\.azmk8s\.io/);
     });
@@ -220,11 +241,17 @@ describe("doctor: Vault reads", () => {
             const body = String(input).endsWith("/config")
                 ? { request_id: "1", data: { kubernetes_host: "https://aks.example:443", token_reviewer_jwt_set: true, disable_iss_validation: true } }
                 : { errors: [] };
-            return new Response(JSON.stringify(body), { status: String(input).endsWith("/config") ? 200 : 404, headers: { "content-type": "application/json" } });
+            return new Response(JSON.stringify(body), {
+                status: String(input).endsWith("/config") ? 200 : 404,
+                headers: { "content-type": "application/json" },
+            });
         }) as typeof fetch;
         const v = vaultReader({ address: "https://vault.example.com:8200/", token: "hvs.test-token", namespace: "admin", fetch: fakeFetch });
         assert.equal((await v.readAuthConfig("aks")).kubernetes_host, "https://aks.example:443");
-        await assert.rejects(v.readRole("aks", "busybox"), (e: { status?: number; message: string }) => e.status === 404 && !e.message.includes("hvs."));
+        await assert.rejects(
+            v.readRole("aks", "busybox"),
+            (e: { status?: number; message: string }) => e.status === 404 && !e.message.includes("hvs."),
+        );
         assert.deepEqual(seen.map((s) => s.url), ["https://vault.example.com:8200/v1/auth/aks/config", "https://vault.example.com:8200/v1/auth/aks/role/busybox"]);
         assert.deepEqual(seen[0].headers, { "X-Vault-Token": "hvs.test-token", "X-Vault-Namespace": "admin" });
     });
@@ -257,7 +284,10 @@ describe("doctor: the command", () => {
     it("documents itself in --help", async () => {
         const r = run(["--help"]);
         await assert.rejects(r.done, (e: unknown) => e instanceof CommanderError && e.code === "commander.helpDisplayed");
-        for (const s of ["--stack <name>", "--json", "--vault-token-env <name>", "--vault-addr <url>", "--tail <lines>", "--init-only <workload>", "never prints a secret value", "Exit code 10"]) {
+        for (const s of [
+            "--stack <name>", "--json", "--vault-token-env <name>", "--vault-addr <url>", "--tail <lines>", "--init-only <workload>",
+            "never prints a secret value", "Exit code 10",
+        ]) {
             assert.ok(r.output().includes(s), `help lacks ${s}`);
         }
     });
@@ -287,7 +317,10 @@ describe("doctor: the command", () => {
         const ok = run(["--stack", "dev"], {
             vaultReader: {
                 readAuthConfig: async (p) => { reads.push(`config ${p}`); return { kubernetes_host: "https://aks-vault-dev-4f1c2e.hcp.francecentral.azmk8s.io:443", token_reviewer_jwt_set: true }; },
-                readRole: async (p, role) => { reads.push(`role ${p} ${role}`); return { bound_service_account_names: ["busybox"], bound_service_account_namespaces: ["busybox"] }; },
+                readRole: async (p, role) => {
+                    reads.push(`role ${p} ${role}`);
+                    return { bound_service_account_names: ["busybox"], bound_service_account_namespaces: ["busybox"] };
+                },
             },
         });
         await ok.done;
@@ -349,7 +382,10 @@ describe("doctor: a stack deployed only through the injector stage", () => {
         });
         assert.deepEqual(reads, []);
         assert.equal(report.ok, true);
-        assert.deepEqual(report.checks.map((c) => `${c.status} ${c.id}`), ["pass injector.deployment", "pass injector.webhook", "pass injector.webhook-ca", "skip vault"]);
+        assert.deepEqual(
+            report.checks.map((c) => `${c.status} ${c.id}`),
+            ["pass injector.deployment", "pass injector.webhook", "pass injector.webhook-ca", "skip vault"],
+        );
         assert.match(report.checks[3].detail, /not deployed through the vault-auth stage/);
     });
 });
@@ -358,7 +394,10 @@ describe("doctor: API server unreachable", () => {
     it("one check with the cause (authorized IP ranges, private cluster) and the fix, not a raw error per read", async () => {
         const server = `https://127.0.0.1:${await closedPort()}`;
         const report = await doctor({ outputs: { ...labOutputs(), kubeconfig: { value: kubeconfigFor(server), secret: true } } });
-        assert.deepEqual(report.checks.map((c) => `${c.status} ${c.id}`), ["pass cluster.kubeconfig", "fail cluster.reachable", "skip vault"]);
+        assert.deepEqual(
+            report.checks.map((c) => `${c.status} ${c.id}`),
+            ["pass cluster.kubeconfig", "fail cluster.reachable", "skip vault"],
+        );
         const check = report.checks[1];
         assert.equal(check.target, server);
         assert.equal(check.detail, "cannot connect to the API server (ECONNREFUSED); no cluster check ran");
@@ -374,7 +413,10 @@ describe("doctor: API server unreachable", () => {
         try {
             const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
             const report = await doctor({ outputs: { ...labOutputs(), kubeconfig: { value: kubeconfigFor(url), secret: true } } });
-            assert.deepEqual(report.checks.map((c) => `${c.status} ${c.id}`), ["pass cluster.kubeconfig", "fail cluster.reachable", "skip vault"]);
+            assert.deepEqual(
+                report.checks.map((c) => `${c.status} ${c.id}`),
+                ["pass cluster.kubeconfig", "fail cluster.reachable", "skip vault"],
+            );
             assert.match(report.checks[1].detail, /^the API server's certificate is not trusted \([A-Z_]+\); no cluster check ran$/);
             assert.match(report.checks[1].cause ?? "", /certificate-authority-data does not vouch/);
         } finally {
@@ -400,7 +442,12 @@ describe("doctor: API server unreachable", () => {
 
 describe("doctor: Vault unreachable", () => {
     it("one vault.reachable check with the cause and fix, no failure per role", async () => {
-        const reader = new RecordedReader({ deployments: deployments(), webhooks: webhooks(), pods: [pod("healthy")], logs: { "busybox-7d9c6b5f4d-x2k4f/vault-agent-init": logFixture("healthy-init") } });
+        const reader = new RecordedReader({
+            deployments: deployments(),
+            webhooks: webhooks(),
+            pods: [pod("healthy")],
+            logs: { "busybox-7d9c6b5f4d-x2k4f/vault-agent-init": logFixture("healthy-init") },
+        });
         const report = await doctor({ outputs: labOutputs(), clusterReader: reader, vault: { address: `https://127.0.0.1:${await closedPort()}`, token: "hvs.secret-token-value-xyz" } });
         const vault = report.checks.filter((c) => c.id.startsWith("vault"));
         assert.deepEqual(vault.map((c) => `${c.status} ${c.id}`), ["fail vault.reachable"]);

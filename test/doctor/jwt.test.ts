@@ -34,7 +34,10 @@ function jwtPod(): V1Pod {
         [`${A}auth-config-path`]: "/var/run/secrets/vault.hashicorp.com/serviceaccount/token",
         [`${A}auth-config-remove_jwt_after_reading`]: "false",
     });
-    p.spec?.volumes?.push({ name: "vault-jwt-token", projected: { sources: [{ serviceAccountToken: { path: "token", audience: AUDIENCE, expirationSeconds: 3600 } }] } });
+    p.spec?.volumes?.push({
+        name: "vault-jwt-token",
+        projected: { sources: [{ serviceAccountToken: { path: "token", audience: AUDIENCE, expirationSeconds: 3600 } }] },
+    });
     for (const c of [...(p.spec?.initContainers ?? []), ...(p.spec?.containers ?? [])]) {
         if (c.name.startsWith("vault-agent")) {
             c.volumeMounts = (c.volumeMounts ?? []).filter((m) => !m.mountPath.includes("kubernetes.io/serviceaccount"));
@@ -48,7 +51,14 @@ function jwtVault(overrides: { config?: Record<string, unknown>; role?: Record<s
     return {
         config: ok({ oidc_discovery_url: ISSUER, bound_issuer: ISSUER, ...overrides.config }),
         roles: {
-            busybox: ok({ role_type: "jwt", bound_subject: "system:serviceaccount:busybox:busybox", bound_audiences: [AUDIENCE], user_claim: "sub", token_policies: ["default", "busybox"], ...overrides.role }),
+            busybox: ok({
+                role_type: "jwt",
+                bound_subject: "system:serviceaccount:busybox:busybox",
+                bound_audiences: [AUDIENCE],
+                user_claim: "sub",
+                token_policies: ["default", "busybox"],
+                ...overrides.role,
+            }),
         },
     };
 }
@@ -71,7 +81,11 @@ const failing = (checks: Check[]) => checks.filter((c) => c.status === "fail").m
 
 describe("doctor: kubernetesAuth.method jwt", () => {
     it("reads the method and audience from the stack outputs (absent: kubernetes)", () => {
-        const outputs = { ...labOutputs(), vaultAuthMethod: { value: "jwt", secret: false }, vaultJwtAudience: { value: AUDIENCE, secret: false } };
+        const outputs = {
+            ...labOutputs(),
+            vaultAuthMethod: { value: "jwt", secret: false },
+            vaultJwtAudience: { value: AUDIENCE, secret: false },
+        };
         const e = expectationsFromOutputs(outputs).expectations;
         assert.equal(e.authMethod, "jwt");
         assert.equal(e.jwtAudience, AUDIENCE);
@@ -81,10 +95,19 @@ describe("doctor: kubernetesAuth.method jwt", () => {
     it("passes a healthy JWT pod and mount, without the Kubernetes-auth checks", () => {
         const r = diagnose(jwtExpectations(), observed(jwtPod()));
         assert.deepEqual(failing(r.checks), []);
-        assert.equal(one(r.checks, "pod.jwt-token").detail, `projected token for ${AUDIENCE} at /var/run/secrets/vault.hashicorp.com/serviceaccount/token`);
+        assert.equal(
+            one(r.checks, "pod.jwt-token").detail,
+            `projected token for ${AUDIENCE} at /var/run/secrets/vault.hashicorp.com/serviceaccount/token`,
+        );
         assert.equal(one(r.checks, "vault.jwt-issuer").status, "pass");
-        assert.equal(one(r.checks, "vault.role").detail, `bound to system:serviceaccount:busybox:busybox, audience ${AUDIENCE}, policies [default, busybox]`);
-        assert.ok(!r.checks.some((c) => c.id === "vault.reviewer-jwt" || c.id === "vault.auth-config"), "no kubernetes_host / reviewer checks on a JWT mount");
+        assert.equal(
+            one(r.checks, "vault.role").detail,
+            `bound to system:serviceaccount:busybox:busybox, audience ${AUDIENCE}, policies [default, busybox]`,
+        );
+        assert.ok(
+            !r.checks.some((c) => c.id === "vault.reviewer-jwt" || c.id === "vault.auth-config"),
+            "no kubernetes_host / reviewer checks on a JWT mount",
+        );
     });
 
     it("fails a pod whose token is for another audience, or that the agent cannot see", () => {
@@ -110,9 +133,12 @@ describe("doctor: kubernetesAuth.method jwt", () => {
     });
 
     it("fails a role bound to another subject or audience", () => {
-        const r = diagnose(jwtExpectations(), observed(jwtPod(), "healthy-init", jwtVault({ role: { bound_subject: "system:serviceaccount:busybox:default", bound_audiences: ["vault"] } })));
+        const r = diagnose(jwtExpectations(), observed(jwtPod(), "healthy-init", jwtVault({
+            role: { bound_subject: "system:serviceaccount:busybox:default", bound_audiences: ["vault"] },
+        })));
         assert.equal(one(r.checks, "vault.role").detail,
-            `bound_subject is system:serviceaccount:busybox:default, the pods' sub is system:serviceaccount:busybox:busybox; bound_audiences [vault] does not include ${AUDIENCE}`);
+            `bound_subject is system:serviceaccount:busybox:default, the pods' sub is system:serviceaccount:busybox:busybox; ` +
+                `bound_audiences [vault] does not include ${AUDIENCE}`);
     });
 
     for (const [log, id, fix] of [

@@ -89,11 +89,14 @@ describe("doctor: agent log rules", () => {
 });
 
 describe("doctor: redaction", () => {
-    const jwt = "eyJhbGciOiJSUzI1NiIsImtpZCI6IjNfc2VjcmV0In0.eyJhdWQiOlsiaHR0cHM6Ly9leGFtcGxlLmF6bWs4cy5pbyJdLCJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6YnVzeWJveDpidXN5Ym94LXNhIn0.c2lnbmF0dXJlLW5vdC1yZWFsLWJ1dC1sb25nLWVub3VnaA";
+    const jwt = "eyJhbGciOiJSUzI1NiIsImtpZCI6IjNfc2VjcmV0In0." +
+        "eyJhdWQiOlsiaHR0cHM6Ly9leGFtcGxlLmF6bWs4cy5pbyJdLCJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6YnVzeWJveDpidXN5Ym94LXNhIn0." +
+        "c2lnbmF0dXJlLW5vdC1yZWFsLWJ1dC1sb25nLWVub3VnaA";
     const vaultToken = "hvs.CAESIJ3kZ5u0ZVxWv1m8rHkO0yQwq7Pp2s3t4u5v6w7x8y9zGh4KHGh2cy5hYmNkZWZnaGlqa2xtbm9wcXJzdHV2";
 
     it("removes JWTs, Vault tokens, header values and long base64 runs", () => {
-        const out = redact(`body={"jwt":"${jwt}"} X-Vault-Token: ${vaultToken} data=${Buffer.from("-----BEGIN CERTIFICATE-----\nMIIC6jCCAdKgAwIBAgIQ\n").toString("base64")}`);
+        const out = redact(`body={"jwt":"${jwt}"} X-Vault-Token: ${vaultToken} ` +
+            `data=${Buffer.from("-----BEGIN CERTIFICATE-----\nMIIC6jCCAdKgAwIBAgIQ\n").toString("base64")}`);
         assert.ok(!out.includes(jwt.slice(0, 40)));
         assert.ok(!out.includes(vaultToken.slice(4, 30)));
         assert.ok(!out.includes("LS0tLS1CRUdJTi"));
@@ -120,7 +123,8 @@ describe("doctor: redaction keeps report targets readable", () => {
     });
 
     it("redacts base64 data even when it contains '/' and '+'", () => {
-        const data = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUM2akNDQWRLZ0F3SUJBZ0lRV/+0xzQW0xbFZHOXJaVzVEUVRBZUZ3MHlOakV4TWpnd09URXlOVEJhRncweU56RXhNamd3T1RFeU5UQmEK";
+        const data = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUM2akNDQWRLZ0F3SUJBZ0lRV/+0xzQW0xbFZHOXJaVzVEUVRBZUZ3MHlOakV4TWpnd09U" +
+            "RXlOVEJhRncweU56RXhNamd3T1RFeU5UQmEK";
         assert.equal(redact(`caBundle: ${data}`), "caBundle: [redacted]");
     });
 });

@@ -85,7 +85,9 @@ describe("doctor: the kubeconfig from the state is checked before anything runs"
     });
 
     it("refuses auth providers (azure and gcp run cmd-path) unless --allow-exec", () => {
-        const gcp = programKubeconfig("azurecli", (d) => { d.users[0].user = { "auth-provider": { name: "gcp", config: { "cmd-path": "/bin/sh", "cmd-args": "-c id" } } }; });
+        const gcp = programKubeconfig("azurecli", (d) => {
+            d.users[0].user = { "auth-provider": { name: "gcp", config: { "cmd-path": "/bin/sh", "cmd-args": "-c id" } } };
+        });
         refused(gcp, /auth provider gcp, which can run a command or read files/);
         assert.equal(vetKubeconfig(gcp, STACK, { allowExec: true }).auth, "auth provider gcp");
     });
@@ -126,20 +128,33 @@ describe("doctor: the kubeconfig from the state is checked before anything runs"
         try {
             const marker = path.join(dir, "ran");
             const script = path.join(dir, "evil.sh");
-            writeFileSync(script, `#!/bin/sh\ntouch ${marker}\necho '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"x"}}'\n`, { mode: 0o755 });
+            writeFileSync(
+                script,
+                `#!/bin/sh\ntouch ${marker}\n` +
+                    `echo '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"x"}}'\n`,
+                { mode: 0o755 },
+            );
             const kubeconfig = stringify({
                 apiVersion: "v1", kind: "Config", "current-context": "c",
                 // Port 1 on localhost: nothing listens, so the run ends after authentication.
                 clusters: [{ name: "c", cluster: { server: "https://127.0.0.1:1", "certificate-authority-data": Buffer.from(facts.caCertPem).toString("base64") } }],
                 contexts: [{ name: "c", context: { cluster: "c", user: "u" } }],
-                users: [{ name: "u", user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: script, args: [], interactiveMode: "Never" } } }],
+                users: [{
+                    name: "u",
+                    user: {
+                        exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: script, args: [], interactiveMode: "Never" },
+                    },
+                }],
             });
             const outputs = { ...labOutputs(), kubeconfig: { value: kubeconfig, secret: true } };
             await assert.rejects(doctor({ outputs }), KubeconfigRefusedError);
             assert.equal(existsSync(marker), false, "the exec plugin ran");
             const report = await doctor({ outputs, allowExec: true });
             assert.equal(existsSync(marker), true, "with --allow-exec the plugin runs (so the check above can fail)");
-            assert.deepEqual(report.checks.map((c) => `${c.status} ${c.id}`), ["pass cluster.kubeconfig", "fail cluster.reachable", "skip vault"]);
+            assert.deepEqual(
+                report.checks.map((c) => `${c.status} ${c.id}`),
+                ["pass cluster.kubeconfig", "fail cluster.reachable", "skip vault"],
+            );
         } finally {
             rmSync(dir, { recursive: true, force: true });
         }

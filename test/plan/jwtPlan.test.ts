@@ -22,7 +22,11 @@ describe("offline plan of the JWT stack (Pulumi.jwt.yaml)", function () {
 
     it("wires the cluster's issuer URL, untouched, into the JWT mount's discovery URL and bound issuer", () => {
         for (const input of ["oidcDiscoveryUrl", "boundIssuer"]) {
-            assert.match(text, new RegExp(`ManagedCluster {2}aks-vault-jwt: OIDC issuer URL\\n(.*\\n)*? {4}→ vault:jwt/authBackend:AuthBackend {2}vault-jwt-auth-mount {2}\\.${input} = ⟨ManagedCluster aks-vault-jwt: OIDC issuer URL⟩\\n`), input);
+            assert.match(text, new RegExp(
+                `ManagedCluster {2}aks-vault-jwt: OIDC issuer URL\\n(.*\\n)*? ` +
+                    `{4}→ vault:jwt/authBackend:AuthBackend {2}vault-jwt-auth-mount {2}` +
+                    `\\.${input} = ⟨ManagedCluster aks-vault-jwt: OIDC issuer URL⟩\\n`,
+            ), input);
         }
     });
 
@@ -44,7 +48,9 @@ describe("offline plan of the JWT stack (Pulumi.jwt.yaml)", function () {
         const settings = readStackFile(ROOT, "jwt").settings;
         for (const [k, stage] of STAGES.entries()) {
             const cut = await evaluatePlan(settings, "jwt", stage);
-            for (const r of cut.nodes.filter((n) => n.parent === undefined)) assert.ok(STAGE_ROOT_TYPES[r.type] !== undefined, `${r.type} ${r.name} has no stage`);
+            for (const r of cut.nodes.filter((n) => n.parent === undefined)) {
+                assert.ok(STAGE_ROOT_TYPES[r.type] !== undefined, `${r.type} ${r.name} has no stage`);
+            }
             assert.deepEqual([...new Set(cut.nodes.map((n) => n.stage))], STAGES.slice(0, k + 1), `cut after ${stage}`);
         }
     });

@@ -51,7 +51,8 @@ describe("offline plan", function () {
             assert.ok(!/apiVersion: v1|certificate-authority-data|clusterAdmin/.test(shown), "kubeconfig text");
         }
         assert.match(out, /kubeconfig: "\[secret\]"/);
-        const seed = (planJson(plan) as { resources: Array<{ type: string; inputs?: Record<string, unknown> }> }).resources.find((r) => r.type === "vault:kv/secretV2:SecretV2");
+        const seed = (planJson(plan) as { resources: Array<{ type: string; inputs?: Record<string, unknown> }> }).resources
+            .find((r) => r.type === "vault:kv/secretV2:SecretV2");
         assert.equal(seed?.inputs?.dataJson, "[secret]");
         // Generated seeds show where they come from, still as a secret.
         assert.match(text, /RandomPassword {2}busybox-seed-devops-token: result\n {4}→ vault:kv\/secretV2:SecretV2 {2}busybox-seed-devops {2}\.dataJson = \[secret\]/);
@@ -85,7 +86,12 @@ describe("offline plan", function () {
         const plan = await evaluatePlan(parseSettings({
             cluster: { mode: "adopt", name: "aks-shared", resourceGroupName: "rg-aks-shared" },
             vault: { address: "https://vault.example.com:8200" },
-            workloads: [{ name: "payments", namespace: "payments", serviceAccount: "payments", secrets: [{ file: "db", path: "payments/db", key: "password" }] }],
+            workloads: [{
+                name: "payments",
+                namespace: "payments",
+                serviceAccount: "payments",
+                secrets: [{ file: "db", path: "payments/db", key: "password" }],
+            }],
         }), "portal");
         const out = renderPlan(plan);
         assert.match(out, /chartVersion|externalVaultAddr: https:\/\/vault\.example\.com:8200/);

@@ -64,7 +64,11 @@ function build(names: string[], g: {
     const ownerOf = (p: string) => g.owner[PATHS.indexOf(p as (typeof PATHS)[number])];
     const workloads: GenWorkload[] = names.map((name, i) => {
         const owned = [`${name}/own`, ...PATHS.filter((p) => ownerOf(p) === name)];
-        const secrets: Entry[] = owned.map((p) => ({ path: p, sharedWith: p.endsWith("/own") ? [] : g.shares[PATHS.indexOf(p as (typeof PATHS)[number])].filter((r) => r !== name), template: g.templates[i] }));
+        const secrets: Entry[] = owned.map((p) => ({
+            path: p,
+            sharedWith: p.endsWith("/own") ? [] : g.shares[PATHS.indexOf(p as (typeof PATHS)[number])].filter((r) => r !== name),
+            template: g.templates[i],
+        }));
         for (const p of g.reads[i]) {
             const o = ownerOf(p);
             if (names.includes(o) && o !== name) secrets.push({ path: p, from: o, sharedWith: [], template: g.templates[i] });
@@ -73,7 +77,9 @@ function build(names: string[], g: {
         const seed: Entry[] = g.seeds[i] ? [{ path: owned[0], sharedWith: [] }] : [];
         return { name, secrets, seed, extra: g.extra[i], policies: ["default"] };
     });
-    const external = PATHS.filter((p) => ownerOf(p) === "external").map((p) => ({ path: p as string, readers: g.readers[PATHS.indexOf(p)] }));
+    const external = PATHS
+        .filter((p) => ownerOf(p) === "external")
+        .map((p) => ({ path: p as string, readers: g.readers[PATHS.indexOf(p)] }));
     const m = g.mutation;
     if (m !== undefined) {
         const w = workloads[m.who];
@@ -104,7 +110,9 @@ function rawOf(s: GenStack): Record<string, any> {
             path: e.path,
             ...(e.from === undefined ? {} : { from: e.from }),
             ...(e.sharedWith.length > 0 ? { sharedWith: e.sharedWith } : {}),
-            ...(e.template ? { template: `{{ with secret "secret/data/${e.templatePath ?? e.path}" }}{{ .Data.data.k }}{{ end }}` } : { key: "k" }),
+            ...(e.template
+                ? { template: `{{ with secret "secret/data/${e.templatePath ?? e.path}" }}{{ .Data.data.k }}{{ end }}` }
+                : { key: "k" }),
         })),
         seed: w.seed.map((e) => ({ path: e.path, sharedWith: e.sharedWith, values: { k: { random: { length: 16 } } } })),
         deployment: {},
@@ -184,13 +192,22 @@ describe("property: no workload's policy reaches a path it neither owns nor was 
                     const data = capabilities(rules, `secret/data/${p}`);
                     const list = capabilities(rules, `secret/metadata/${p}/`);
                     if (data.includes("read")) assert.ok(reads(w, p), `${w.name} may read ${p}: ${JSON.stringify(s)}`);
-                    for (const c of data.filter((x) => x !== "read")) assert.ok(owns(w.name, p), `${w.name} gets ${c} on ${p} without owning it: ${JSON.stringify(s)}`);
+                    for (const c of data.filter((x) => x !== "read")) {
+                        assert.ok(owns(w.name, p), `${w.name} gets ${c} on ${p} without owning it: ${JSON.stringify(s)}`);
+                    }
                     if (list.length > 0) assert.ok(owns(w.name, p), `${w.name} lists under ${p} without owning it`);
-                    for (const c of [...data, ...list]) assert.ok(CAPS.includes(c as (typeof CAPS)[number]) && c !== "sudo", `${w.name}: capability ${c}`);
+                    for (const c of [...data, ...list]) {
+                        assert.ok(CAPS.includes(c as (typeof CAPS)[number]) && c !== "sudo", `${w.name}: capability ${c}`);
+                    }
                 }
                 const role = one("vault:kubernetes/authBackendRole:AuthBackendRole", `${w.name}-role`).inputs;
-                assert.deepEqual([...(role.tokenPolicies as string[])].sort(), [`aks-vault-dev-${w.name}`, "default"].sort(), `${w.name}'s role`);
-                const annotations = ((one("kubernetes:apps/v1:Deployment", `${w.name}-deploy`).inputs.spec as any).template.metadata.annotations) as Record<string, string>;
+                assert.deepEqual(
+                    [...(role.tokenPolicies as string[])].sort(),
+                    [`aks-vault-dev-${w.name}`, "default"].sort(),
+                    `${w.name}'s role`,
+                );
+                const annotations = ((one("kubernetes:apps/v1:Deployment", `${w.name}-deploy`).inputs.spec as any)
+                    .template.metadata.annotations) as Record<string, string>;
                 for (const [k, v] of Object.entries(annotations)) {
                     const paths = k.includes("agent-inject-template-") ? [...v.matchAll(/secret\s+"([^"]+)"/g)].map((m) => m[1]) : k.includes("agent-inject-secret-") ? [v] : [];
                     for (const p of paths) {

@@ -79,7 +79,14 @@ describe("kubernetesAuth.method jwt", function () {
     let run: Run;
     before(async () => {
         run = await runLab(jwt((raw) => {
-            raw.workloads.push({ name: "api", namespace: "api", serviceAccount: "api-sa", injection: { mode: "sidecar" }, secrets: [{ file: "db", path: "api/db", key: "password" }], deployment: {} });
+            raw.workloads.push({
+                name: "api",
+                namespace: "api",
+                serviceAccount: "api-sa",
+                injection: { mode: "sidecar" },
+                secrets: [{ file: "db", path: "api/db", key: "password" }],
+                deployment: {},
+            });
         }));
     });
 
@@ -96,9 +103,17 @@ describe("kubernetesAuth.method jwt", function () {
 
     it("creates no reviewer, no token Secret, no auth-delegator binding and no Kubernetes auth", () => {
         const types = run.cloud.resources.map((r) => r.type);
-        assert.equal(run.cloud.resources.filter((r) => r.type === "kubernetes:core/v1:Secret" && r.inputs.type === "kubernetes.io/service-account-token").length, 0);
+        assert.equal(
+            run.cloud.resources
+                .filter((r) => r.type === "kubernetes:core/v1:Secret" && r.inputs.type === "kubernetes.io/service-account-token")
+                .length,
+            0,
+        );
         assert.equal(types.filter((t) => t === "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding").length, 0);
-        assert.ok(!types.some((t) => t.startsWith("vault:kubernetes/") || t === "vault:index/authBackend:AuthBackend"), types.filter((t) => t.startsWith("vault:")).join(", "));
+        assert.ok(
+            !types.some((t) => t.startsWith("vault:kubernetes/") || t === "vault:index/authBackend:AuthBackend"),
+            types.filter((t) => t.startsWith("vault:")).join(", "),
+        );
         const sas = run.cloud.of(SA).map((s) => (s.inputs.metadata as { name: string }).name).sort();
         assert.deepEqual(sas, ["api-sa", "busybox"], "only the workloads' own service accounts");
         assert.equal(run.outputs.reviewerServiceAccount, undefined);
@@ -128,7 +143,11 @@ describe("kubernetesAuth.method jwt", function () {
     it("gives JWT roles the workload's TTLs and policies, as Kubernetes roles get them", async () => {
         const k8s = await runLab();
         for (const field of ["tokenTtl", "tokenMaxTtl", "tokenPolicies"]) {
-            assert.deepEqual(run.cloud.one(JWT_ROLE, "busybox-role").inputs[field], k8s.cloud.one(K8S_ROLE, "busybox-role").inputs[field], field);
+            assert.deepEqual(
+                run.cloud.one(JWT_ROLE, "busybox-role").inputs[field],
+                k8s.cloud.one(K8S_ROLE, "busybox-role").inputs[field],
+                field,
+            );
         }
         assert.equal(run.cloud.one(JWT_ROLE, "busybox-role").inputs.tokenTtl, 3600);
     });
@@ -166,9 +185,14 @@ describe("kubernetesAuth.method jwt", function () {
     });
 
     it("takes a configured audience and token lifetime", async () => {
-        const custom = await runLab(jwt((raw) => setAt(raw, "kubernetesAuth", { method: "jwt", path: "aks-jwt", audience: "vault.mydomain.com", tokenExpirationSeconds: 900 })));
+        const custom = await runLab(jwt((raw) => setAt(raw, "kubernetesAuth", {
+            method: "jwt", path: "aks-jwt", audience: "vault.mydomain.com", tokenExpirationSeconds: 900,
+        })));
         assert.deepEqual(custom.cloud.one(JWT_ROLE).inputs.boundAudiences, ["vault.mydomain.com"]);
-        const view = injectorView(deploymentOf(custom, "busybox").spec.template.metadata.annotations, deploymentOf(custom, "busybox").spec.template.spec);
+        const view = injectorView(
+            deploymentOf(custom, "busybox").spec.template.metadata.annotations,
+            deploymentOf(custom, "busybox").spec.template.spec,
+        );
         assert.equal(view.tokenSource?.audience, "vault.mydomain.com");
         assert.equal(view.tokenSource?.expirationSeconds, 900);
         assert.equal(custom.cloud.one(JWT_MOUNT).inputs.path, "aks-jwt");
@@ -196,12 +220,17 @@ describe("kubernetesAuth.method jwt", function () {
 describe("the mock Vault refuses what the real one would", () => {
     it("refuses a discovery URL without the issuer's trailing slash", async () => {
         const { CloudMock } = await import("../support/cloud");
-        const cloud = new CloudMock({ existingClusters: { c: { resourceGroupName: "rg", location: "westeurope", oidcIssuerEnabled: true } } });
+        const cloud = new CloudMock({
+            existingClusters: { c: { resourceGroupName: "rg", location: "westeurope", oidcIssuerEnabled: true } },
+        });
         const issuer = [...cloud.clusters.values()][0].issuerUrl;
-        const attempt = (url: string) => cloud.newResource({ type: JWT_MOUNT, name: "m", inputs: { path: "jwt", oidcDiscoveryUrl: url }, custom: true } as never);
+        const attempt = (url: string) =>
+            cloud.newResource({ type: JWT_MOUNT, name: "m", inputs: { path: "jwt", oidcDiscoveryUrl: url }, custom: true } as never);
         assert.doesNotThrow(() => attempt(issuer));
         assert.throws(() => attempt(issuer.replace(/\/$/, "")), /error checking oidc discovery URL/);
-        const role = (inputs: Record<string, unknown>) => cloud.newResource({ type: JWT_ROLE, name: "r", inputs: { roleType: "jwt", userClaim: "sub", ...inputs }, custom: true } as never);
+        const role = (inputs: Record<string, unknown>) => cloud.newResource({
+            type: JWT_ROLE, name: "r", inputs: { roleType: "jwt", userClaim: "sub", ...inputs }, custom: true,
+        } as never);
         assert.throws(() => role({}), /at least one bound constraint/);
         assert.doesNotThrow(() => role({ boundSubject: "system:serviceaccount:a:b" }));
     });
@@ -239,7 +268,8 @@ describe("switching an existing stack between kubernetes and jwt", function () {
         ].sort());
     });
 
-    it("puts the new mount at another path by default: Pulumi creates it before deleting the old one, and Vault refuses two mounts at one path", () => {
+    it("puts the new mount at another path by default: Pulumi creates it before deleting the old one, " +
+        "and Vault refuses two mounts at one path", () => {
         const oldPath = k8s.cloud.one("vault:index/authBackend:AuthBackend").inputs.path;
         const newPath = jwtRun.cloud.one(JWT_MOUNT).inputs.path;
         assert.equal(oldPath, "kubernetes");

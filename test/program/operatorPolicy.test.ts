@@ -54,7 +54,9 @@ function ruleFor(rules: Rules, p: string): { path: string; caps: Set<string> } |
     if (exact !== undefined) return { path: p, caps: exact };
     let best: { path: string; caps: Set<string> } | undefined;
     for (const [rp, caps] of rules) {
-        if (rp.endsWith("*") && p.startsWith(rp.slice(0, -1)) && (best === undefined || rp.length > best.path.length)) best = { path: rp, caps };
+        if (rp.endsWith("*") && p.startsWith(rp.slice(0, -1)) && (best === undefined || rp.length > best.path.length)) {
+            best = { path: rp, caps };
+        }
     }
     return best;
 }
@@ -128,7 +130,10 @@ function unused(rules: Rules, calls: Concrete[]): string[] {
 
 describe("operator Vault policy", () => {
     it("the shipped file is the one rendered for the dev stack", () => {
-        const expected = renderOperatorPolicyFile(operatorPolicyParams(parseSettings(labRaw()), PROJECT, "dev"), "the dev stack (Pulumi.dev.yaml)");
+        const expected = renderOperatorPolicyFile(
+            operatorPolicyParams(parseSettings(labRaw()), PROJECT, "dev"),
+            "the dev stack (Pulumi.dev.yaml)",
+        );
         assert.equal(SHIPPED, expected, "deploy/vault-operator-policy.hcl is stale: regenerate it from renderOperatorPolicyFile");
     });
 
@@ -137,7 +142,10 @@ describe("operator Vault policy", () => {
         const calls = concreteCalls(run.cloud.resources);
         // The calls that failed with the README's old policy are among them.
         const paths = calls.map((c) => `${c.capabilities.join("+")} ${c.path}`);
-        for (const p of ["update auth/token/create", "read sys/mounts/auth/aks/tune", "read sys/mounts/auth/aks", "update+sudo sys/auth/aks", "read secret/metadata/devops"]) {
+        for (const p of [
+            "update auth/token/create", "read sys/mounts/auth/aks/tune", "read sys/mounts/auth/aks", "update+sudo sys/auth/aks",
+            "read secret/metadata/devops",
+        ]) {
             assert.ok(paths.includes(p), `expected the call ${p}`);
         }
         const rules = parsePolicy(SHIPPED);
@@ -149,7 +157,14 @@ describe("operator Vault policy", () => {
         const mutate = (raw: Record<string, any>) => {
             raw.kubernetesAuth = { path: "teams/aks-prod" };
             raw.kv = { path: "kv-apps", existing: true };
-            raw.workloads.push({ name: "api", namespace: "api", serviceAccount: "api-sa", role: "api-reader", secrets: [{ file: "db", path: "api/db", key: "password" }], seed: [{ path: "api/db", values: { password: { random: { length: 24 } } } }] });
+            raw.workloads.push({
+                name: "api",
+                namespace: "api",
+                serviceAccount: "api-sa",
+                role: "api-reader",
+                secrets: [{ file: "db", path: "api/db", key: "password" }],
+                seed: [{ path: "api/db", values: { password: { random: { length: 24 } } } }],
+            });
         };
         const run = await runLab(mutate);
         assert.equal(run.cloud.of("vault:index/mount:Mount").length, 0);
@@ -157,12 +172,22 @@ describe("operator Vault policy", () => {
         mutate(raw);
         const settings = parseSettings(raw);
         const params = operatorPolicyParams(settings, PROJECT, "dev");
-        assert.deepEqual(params, { authPath: "teams/aks-prod", kvPath: "kv-apps", manageKvMount: false, roles: ["api-reader", "busybox"], policies: ["aks-vault-dev-api", "aks-vault-dev-busybox"], secretPaths: ["api/db", "devops"] } satisfies OperatorPolicyParams);
+        assert.deepEqual(params, {
+            authPath: "teams/aks-prod",
+            kvPath: "kv-apps",
+            manageKvMount: false,
+            roles: ["api-reader", "busybox"],
+            policies: ["aks-vault-dev-api", "aks-vault-dev-busybox"],
+            secretPaths: ["api/db", "devops"],
+        } satisfies OperatorPolicyParams);
         const rules = parsePolicy(renderOperatorPolicy(params));
         const calls = concreteCalls(run.cloud.resources);
         assert.deepEqual(uncovered(rules, calls), []);
         assert.deepEqual(unused(rules, calls), []);
-        assert.ok(![...rules.keys()].some((p) => p.startsWith("sys/mounts/kv-apps")), "an existing KV mount is not the operator's to change");
+        assert.ok(
+            ![...rules.keys()].some((p) => p.startsWith("sys/mounts/kv-apps")),
+            "an existing KV mount is not the operator's to change",
+        );
     });
 
     it("the check fails when a needed grant is missing (the README's old policy)", async () => {
@@ -194,7 +219,9 @@ path "secret/metadata/*"   { capabilities = ["read", "delete"] }
             else assert.equal(c.capabilities[0], c.operation, c.id);
             assert.match((c as unknown as { source: string }).source, /^[\w/.]+\.go:\d+.*@[0-9a-f]{12}$/, c.id);
             // Vault maps GET to read, DELETE to delete, PUT/POST to create or update.
-            const byMethod: Record<string, string[]> = { GET: ["read"], DELETE: ["delete"], PUT: ["create", "update"], POST: ["create", "update"], LIST: ["list"] };
+            const byMethod: Record<string, string[]> = {
+                GET: ["read"], DELETE: ["delete"], PUT: ["create", "update"], POST: ["create", "update"], LIST: ["list"],
+            };
             assert.ok(byMethod[c.method].includes(c.operation), `${c.id}: ${c.method} is not ${c.operation}`);
         }
     });

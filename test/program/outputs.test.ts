@@ -13,7 +13,9 @@ import { stateOf } from "../support/harness";
 async function resolve(v: unknown): Promise<unknown> {
     if (pulumi.Output.isInstance(v)) return resolve((await stateOf(v as pulumi.Output<unknown>)).value);
     if (Array.isArray(v)) return Promise.all(v.map(resolve));
-    if (typeof v === "object" && v !== null) return Object.fromEntries(await Promise.all(Object.entries(v).map(async ([k, x]) => [k, await resolve(x)])));
+    if (typeof v === "object" && v !== null) {
+        return Object.fromEntries(await Promise.all(Object.entries(v).map(async ([k, x]) => [k, await resolve(x)])));
+    }
     return v;
 }
 

@@ -19,7 +19,8 @@ describe("first preview of the dev stack (cluster facts unknown)", () => {
         const types = new Set(cloud.resources.map((r) => r.type));
         for (const t of [
             "azure-native:containerservice:ManagedCluster", "kubernetes:helm.sh/v3:Release", "kubernetes:core/v1:Secret",
-            "vault:kubernetes/authBackendConfig:AuthBackendConfig", "vault:kubernetes/authBackendRole:AuthBackendRole", "kubernetes:apps/v1:Deployment",
+            "vault:kubernetes/authBackendConfig:AuthBackendConfig", "vault:kubernetes/authBackendRole:AuthBackendRole",
+            "kubernetes:apps/v1:Deployment",
         ]) assert.ok(types.has(t), `${t} is registered during preview`);
         const host = await stateOf(outputs.apiServerUrl as pulumi.Output<string>);
         assert.equal(host.known, false, "the API server URL is unknown before the cluster exists");
@@ -41,7 +42,9 @@ describe("first preview of the dev stack (cluster facts unknown)", () => {
             await settle(cloud);
             const types = new Set(cloud.resources.map((r) => r.type));
             STAGES.forEach((s, j) => {
-                for (const t of expected[s]) assert.equal(types.has(t), j <= i, `stage ${stage}: ${t} ${j <= i ? "missing" : "should not be there"}`);
+                for (const t of expected[s]) {
+                    assert.equal(types.has(t), j <= i, `stage ${stage}: ${t} ${j <= i ? "missing" : "should not be there"}`);
+                }
             });
         }
     });

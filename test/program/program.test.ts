@@ -34,7 +34,10 @@ describe("index.ts with Pulumi.dev.yaml (the blog's lab)", () => {
         const system = (mc.agentPoolProfiles as Array<Record<string, unknown>>);
         assert.deepEqual(system.map((p) => [p.name, p.mode]), [["system", "System"]]);
         const user = cloud.one("azure-native:containerservice:AgentPool").inputs;
-        assert.deepEqual([user.agentPoolName, user.mode, user.resourceName, user.resourceGroupName], ["user", "User", "aks-vault-dev", "rg-aks-vault-dev"]);
+        assert.deepEqual(
+            [user.agentPoolName, user.mode, user.resourceName, user.resourceGroupName],
+            ["user", "User", "aks-vault-dev", "rg-aks-vault-dev"],
+        );
         for (const p of [system[0], user]) {
             assert.equal(p.vmSize, "Standard_D2s_v3");
             assert.equal(p.enableAutoScaling, true);
@@ -69,7 +72,8 @@ describe("index.ts with Pulumi.dev.yaml (the blog's lab)", () => {
         assert.deepEqual(kv.options, { version: "2" });
     });
 
-    it("installs the pinned vault chart, injector only, external Vault, 2 replicas (one per node the pools start with) with leader election", () => {
+    it("installs the pinned vault chart, injector only, external Vault, 2 replicas (one per node the pools start with) " +
+        "with leader election", () => {
         const rel = cloud.one("kubernetes:helm.sh/v3:Release").inputs as Record<string, any>;
         assert.equal(rel.chart, "vault");
         assert.equal(rel.version, "0.34.1");

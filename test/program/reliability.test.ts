@@ -107,9 +107,14 @@ describe("reliability", () => {
         it("creates no reviewer token, sends Vault none, and binds every workload service account to system:auth-delegator", async () => {
             const run = await runLab((raw) => {
                 setAt(raw, "kubernetesAuth.reviewer", "clientJwt");
-                raw.workloads.push({ name: "api", namespace: "api", serviceAccount: "api-sa", secrets: [{ file: "db", path: "api/db", key: "password" }] });
+                raw.workloads.push({
+                    name: "api", namespace: "api", serviceAccount: "api-sa", secrets: [{ file: "db", path: "api/db", key: "password" }],
+                });
             });
-            assert.equal(run.cloud.resources.filter((r) => r.type === SECRET && r.inputs.type === "kubernetes.io/service-account-token").length, 0);
+            assert.equal(
+                run.cloud.resources.filter((r) => r.type === SECRET && r.inputs.type === "kubernetes.io/service-account-token").length,
+                0,
+            );
             const cfg = run.cloud.one(AUTH_CONFIG).inputs;
             assert.equal(cfg.tokenReviewerJwt, undefined);
             assert.equal(cfg.disableLocalCaJwt, true);
@@ -117,7 +122,10 @@ describe("reliability", () => {
                 .of(CRB)
                 .map((b) => b.inputs as { roleRef: { name: string }; subjects: Array<{ name: string; namespace: string }> });
             assert.ok(bindings.every((b) => b.roleRef.name === "system:auth-delegator"));
-            assert.deepEqual(bindings.flatMap((b) => b.subjects.map((s) => `${s.namespace}/${s.name}`)).sort(), ["api/api-sa", "busybox/busybox"]);
+            assert.deepEqual(
+                bindings.flatMap((b) => b.subjects.map((s) => `${s.namespace}/${s.name}`)).sort(),
+                ["api/api-sa", "busybox/busybox"],
+            );
         });
 
         it("in the default mode, only the reviewer is an auth delegator", () => {
@@ -136,7 +144,11 @@ describe("reliability", () => {
             assert.equal(v.injector.affinity, undefined, "the chart's default one-pod-per-node anti-affinity stays");
             const spread = v.injector.topologySpreadConstraints as Array<Record<string, any>>;
             assert.equal(spread[0].topologyKey, "topology.kubernetes.io/zone");
-            assert.deepEqual(spread[0].labelSelector.matchLabels, { "app.kubernetes.io/name": "vault-agent-injector", "app.kubernetes.io/instance": "vault", component: "webhook" });
+            assert.deepEqual(spread[0].labelSelector.matchLabels, {
+                "app.kubernetes.io/name": "vault-agent-injector",
+                "app.kubernetes.io/instance": "vault",
+                component: "webhook",
+            });
             assert.deepEqual(v.injector.webhook.namespaceSelector, {
                 matchLabels: { "aks-vault.io/vault-injection": "enabled" },
                 matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "NotIn", values: ["kube-system", "vault"] }],
@@ -177,7 +189,12 @@ describe("reliability", () => {
             });
             const role = run.cloud.one("vault:kubernetes/authBackendRole:AuthBackendRole").inputs;
             assert.deepEqual(role.boundServiceAccountNames, ["*"]);
-            assert.equal(run.cloud.of("kubernetes:core/v1:ServiceAccount").filter((s) => (s.inputs.metadata as { namespace: string }).namespace === "busybox").length, 0);
+            assert.equal(
+                run.cloud.of("kubernetes:core/v1:ServiceAccount")
+                    .filter((s) => (s.inputs.metadata as { namespace: string }).namespace === "busybox")
+                    .length,
+                0,
+            );
         });
     });
 

@@ -45,7 +45,11 @@ async function captureLogs<T>(fn: () => Promise<T>): Promise<{ result: T | undef
 
 /** The credential values a run produced, read from what the cloud minted and what was seeded. */
 function credentialsOf(run: Run): Map<string, string> {
-    const found = new Map<string, string>([["Vault token", VAULT_TOKEN], ["SPN secret", SECRET_CONFIG.spnSecret], ["secret config seed", SECRET_CONFIG.dbPassword]]);
+    const found = new Map<string, string>([
+        ["Vault token", VAULT_TOKEN],
+        ["SPN secret", SECRET_CONFIG.spnSecret],
+        ["secret config seed", SECRET_CONFIG.dbPassword],
+    ]);
     for (const [name, jwt] of run.cloud.minted) found.set(`reviewer JWT ${name}`, jwt);
     for (const facts of run.cloud.clusters.values()) {
         const user = (parse(facts.kubeconfig) as { users: Array<{ user: Record<string, string> }> }).users[0].user;
@@ -55,7 +59,9 @@ function credentialsOf(run: Run): Map<string, string> {
     for (const seed of run.cloud.of("vault:kv/secretV2:SecretV2")) {
         const data = secretAt(seed.rawInputs, "dataJson");
         assert.equal(data.secret, true, `seed ${seed.name} dataJson is not a secret`);
-        for (const [k, v] of Object.entries(JSON.parse(String(data.value)) as Record<string, string>)) found.set(`seeded ${seed.name}.${k}`, v);
+        for (const [k, v] of Object.entries(JSON.parse(String(data.value)) as Record<string, string>)) {
+            found.set(`seeded ${seed.name}.${k}`, v);
+        }
     }
     return found;
 }
@@ -105,19 +111,26 @@ describe("secrets sealed", () => {
         for (const line of logs.lines) for (const [what, value] of creds) assert.ok(!line.includes(value), `${what} in a log line`);
         // Positive control: the credentials did reach where they belong, as secrets.
         assert.equal(secretAt(run.cloud.one("pulumi:providers:vault").rawInputs, "token").secret, true);
-        assert.equal(secretAt(run.cloud.one("vault:kubernetes/authBackendConfig:AuthBackendConfig").rawInputs, "tokenReviewerJwt").secret, true);
+        assert.equal(
+            secretAt(run.cloud.one("vault:kubernetes/authBackendConfig:AuthBackendConfig").rawInputs, "tokenReviewerJwt").secret,
+            true,
+        );
     });
 
     it("kubelogin spn mode: the service principal's secret reaches the provider only as a secret", async () => {
         const run = await runLab((raw) => {
             everything(raw);
-            setAt(raw, "cluster.credentials", { mode: "kubelogin", login: "spn", clientId: "0b0e5a6e-1c1d-4f5e-9a8b-7c6d5e4f3a2b", clientSecretConfig: "spnSecret" });
+            setAt(raw, "cluster.credentials", {
+                mode: "kubelogin", login: "spn", clientId: "0b0e5a6e-1c1d-4f5e-9a8b-7c6d5e4f3a2b", clientSecretConfig: "spnSecret",
+            });
             setAt(raw, "cluster.entraId", { adminGroupObjectIds: ["5b7d3f2a-1c4e-4a8b-9f6d-2e1c0b9a8d7c"] });
         });
         const creds = credentialsOf(run);
         assertSealed(run.cloud.resources, creds);
         await assertOutputsSealed(run.outputs, creds);
-        assert.ok(String(secretAt(run.cloud.one("pulumi:providers:kubernetes").rawInputs, "kubeconfig").value).includes(SECRET_CONFIG.spnSecret));
+        assert.ok(
+            String(secretAt(run.cloud.one("pulumi:providers:kubernetes").rawInputs, "kubeconfig").value).includes(SECRET_CONFIG.spnSecret),
+        );
     });
 
     it("a failing config names the problems and prints no secret it was given", async () => {

@@ -74,7 +74,11 @@ describe("trust boundaries in what the program sends", () => {
         assert.equal(busybox.role, "busybox");
         assert.deepEqual(busybox.access, { owned: ["devops"], readable: ["devops", "payments/db"], sharedWith: {} });
         const payments = run.cloud.one("aksvault:index:WorkloadBinding", "payments").inputs;
-        assert.deepEqual(payments.access, { owned: ["payments/db"], readable: ["payments/db"], sharedWith: { "payments/db": ["busybox"] } });
+        assert.deepEqual(payments.access, {
+            owned: ["payments/db"],
+            readable: ["payments/db"],
+            sharedWith: { "payments/db": ["busybox"] },
+        });
     });
 });
 

@@ -21,7 +21,8 @@ async function run(mutate: (raw: Record<string, any>) => void): Promise<{ cloud:
 }
 
 const annotationsOf = (cloud: CloudMock, name: string) =>
-    (cloud.one("kubernetes:apps/v1:Deployment", `${name}-deploy`).inputs as Record<string, any>).spec.template.metadata.annotations as Record<string, string>;
+    (cloud.one("kubernetes:apps/v1:Deployment", `${name}-deploy`).inputs as Record<string, any>)
+        .spec.template.metadata.annotations as Record<string, string>;
 
 describe("workload bindings at the edges", () => {
     it("sends the Vault Enterprise namespace to the agents, where the auth mount lives", async () => {
@@ -38,7 +39,13 @@ describe("workload bindings at the edges", () => {
     it("lets a second workload share a namespace another creates: no patch, and it waits for the namespace", async () => {
         const { cloud } = await run((raw) => {
             // Listed first on purpose: the program registers the namespace's creator before it.
-            raw.workloads.unshift({ name: "sidekick", namespace: "busybox", serviceAccount: "sidekick", createNamespace: false, secrets: [{ file: "t", path: "sidekick/t", key: "token" }] });
+            raw.workloads.unshift({
+                name: "sidekick",
+                namespace: "busybox",
+                serviceAccount: "sidekick",
+                createNamespace: false,
+                secrets: [{ file: "t", path: "sidekick/t", key: "token" }],
+            });
         });
         assert.equal(cloud.of("kubernetes:core/v1:NamespacePatch").length, 0, "the creator already labelled it");
         assert.equal(cloud.of("kubernetes:core/v1:Namespace", "busybox-ns").length, 1);
@@ -54,7 +61,10 @@ describe("workload bindings at the edges", () => {
             raw.workloads.push({ name: "reader", namespace: "*", serviceAccount: "reader", createNamespace: false, allowWildcard: true });
         });
         assert.equal(cloud.of("kubernetes:core/v1:NamespacePatch").length, 0);
-        assert.deepEqual(cloud.one("vault:kubernetes/authBackendRole:AuthBackendRole", "reader-role").inputs.boundServiceAccountNamespaces, ["*"]);
+        assert.deepEqual(
+            cloud.one("vault:kubernetes/authBackendRole:AuthBackendRole", "reader-role").inputs.boundServiceAccountNamespaces,
+            ["*"],
+        );
     });
 
     it("reports the file paths the injector really writes (lower-cased)", async () => {

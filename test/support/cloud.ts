@@ -102,7 +102,10 @@ export function clusterFacts(name: string, resourceGroupName: string, location: 
         "current-context": `${name}-admin`,
         kind: "Config",
         preferences: {},
-        users: [{ name: user, user: { "client-certificate-data": b64(`cert:${id}`), "client-key-data": b64(`key:${id}`), token: hex(`token:${id}`, 64) } }],
+        users: [{
+            name: user,
+            user: { "client-certificate-data": b64(`cert:${id}`), "client-key-data": b64(`key:${id}`), token: hex(`token:${id}`, 64) },
+        }],
     });
     return { name, resourceGroupName, location, fqdn, issuerUrl, caCertPem: ca, kubeconfig };
 }
@@ -148,7 +151,8 @@ export function legacyServiceAccountJwt(namespace: string, secretName: string, s
         "kubernetes.io/serviceaccount/namespace": namespace,
         "kubernetes.io/serviceaccount/secret.name": secretName,
         "kubernetes.io/serviceaccount/service-account.name": serviceAccount,
-        "kubernetes.io/serviceaccount/service-account.uid": `${hex(`uid:${namespace}/${serviceAccount}`, 8)}-0000-4000-8000-${hex(`uid2:${serviceAccount}`, 12)}`,
+        "kubernetes.io/serviceaccount/service-account.uid":
+            `${hex(`uid:${namespace}/${serviceAccount}`, 8)}-0000-4000-8000-${hex(`uid2:${serviceAccount}`, 12)}`,
         sub: `system:serviceaccount:${namespace}:${serviceAccount}`,
     }));
     return `${header}.${payload}.${hex(`sig:${namespace}/${secretName}/${rotation}`, 64)}`;
@@ -229,7 +233,12 @@ export class CloudMock implements pulumi.runtime.Mocks {
                 state.fqdn = this.computed(facts.fqdn);
                 // Azure only issues an issuer URL when the issuer is on.
                 state.oidcIssuerProfile = oidc?.enabled ? { enabled: true, issuerURL: this.computed(facts.issuerUrl) } : { enabled: false };
-                state.identityProfile = this.computed({ kubeletidentity: { objectId: `${hex(`kubelet:${name}`)}-1111-4222-8333-${hex(`k2:${name}`, 12)}`, clientId: hex(`client:${name}`, 32) } });
+                state.identityProfile = this.computed({
+                    kubeletidentity: {
+                        objectId: `${hex(`kubelet:${name}`)}-1111-4222-8333-${hex(`k2:${name}`, 12)}`,
+                        clientId: hex(`client:${name}`, 32),
+                    },
+                });
                 state.provisioningState = this.computed("Succeeded");
                 break;
             }
@@ -247,7 +256,9 @@ export class CloudMock implements pulumi.runtime.Mocks {
                     if (!this.preview) this.minted.set(`${ns}/${secretName}`, jwt);
                     const cluster = [...this.clusters.values()][0];
                     if (this.tokenControllerDown) break;
-                    state.data = this.preview ? UNKNOWN : wireSecret({ token: b64(jwt), namespace: b64(ns), "ca.crt": b64(cluster?.caCertPem ?? "") });
+                    state.data = this.preview
+                        ? UNKNOWN
+                        : wireSecret({ token: b64(jwt), namespace: b64(ns), "ca.crt": b64(cluster?.caCertPem ?? "") });
                 }
                 break;
             }
@@ -261,7 +272,8 @@ export class CloudMock implements pulumi.runtime.Mocks {
                 // URL, trailing slash included, passes. Unknown during a first preview.
                 const url = inputs.oidcDiscoveryUrl;
                 if (!this.preview && typeof url === "string" && ![...this.clusters.values()].some((c) => c.issuerUrl === url)) {
-                    this.unexpected.push(`jwt auth backend ${args.name}: Vault answers "error checking oidc discovery URL" for ${url} (no issuer publishes exactly that URL)`);
+                    this.unexpected.push(`jwt auth backend ${args.name}: Vault answers "error checking oidc discovery URL" for ${url} ` +
+                        `(no issuer publishes exactly that URL)`);
                     throw new Error("error checking oidc discovery URL");
                 }
                 state.path = inputs.path ?? "jwt";
@@ -276,7 +288,9 @@ export class CloudMock implements pulumi.runtime.Mocks {
                     throw new Error(why);
                 };
                 const list = (v: unknown) => (Array.isArray(v) ? v : []);
-                if (inputs.roleType !== "jwt" && list(inputs.allowedRedirectUris).length === 0) refuse("'allowed_redirect_uris' must be set if 'role_type' is 'oidc' or unspecified.");
+                if (inputs.roleType !== "jwt" && list(inputs.allowedRedirectUris).length === 0) {
+                    refuse("'allowed_redirect_uris' must be set if 'role_type' is 'oidc' or unspecified.");
+                }
                 if (typeof inputs.userClaim !== "string" || inputs.userClaim === "") refuse("a user claim must be defined on the role");
                 const bound = list(inputs.boundAudiences).length > 0 || list(inputs.tokenBoundCidrs).length > 0
                     || (typeof inputs.boundSubject === "string" && inputs.boundSubject !== "")
@@ -289,10 +303,19 @@ export class CloudMock implements pulumi.runtime.Mocks {
                 break;
             case "random:index/randomId:RandomId":
                 // A new random value whenever the resource is (re)created, i.e. when its keepers change.
-                state.hex = this.preview ? UNKNOWN : hex(`id:${args.name}:${JSON.stringify(inputs.keepers ?? {})}`, Number(inputs.byteLength ?? 4) * 2);
+                state.hex = this.preview
+                    ? UNKNOWN
+                    : hex(`id:${args.name}:${JSON.stringify(inputs.keepers ?? {})}`, Number(inputs.byteLength ?? 4) * 2);
                 break;
             case "kubernetes:helm.sh/v3:Release":
-                state.status = this.computed({ name: inputs.name, namespace: inputs.namespace, chart: inputs.chart, version: inputs.version, revision: 1, status: "deployed" });
+                state.status = this.computed({
+                    name: inputs.name,
+                    namespace: inputs.namespace,
+                    chart: inputs.chart,
+                    version: inputs.version,
+                    revision: 1,
+                    status: "deployed",
+                });
                 break;
             default:
                 break;
@@ -308,19 +331,26 @@ export class CloudMock implements pulumi.runtime.Mocks {
                 const facts = this.clusters.get(String(inputs.resourceName));
                 if (facts === undefined || facts.resourceGroupName !== inputs.resourceGroupName) {
                     // What Azure answers for a cluster that does not exist (yet).
-                    this.unexpected.push(`credentials asked for missing cluster ${String(inputs.resourceGroupName)}/${String(inputs.resourceName)}`);
+                    this.unexpected.push(
+                        `credentials asked for missing cluster ${String(inputs.resourceGroupName)}/${String(inputs.resourceName)}`,
+                    );
                     throw new Error("ResourceNotFound");
                 }
                 if (this.existing[facts.name]?.localAccountsDisabled === true || this.localAccountsOff.has(facts.name)) {
-                    this.unexpected.push(`admin credentials asked for ${facts.name}, whose local accounts are disabled (Azure answers BadRequest)`);
-                    throw new Error("BadRequest: Getting static credential is not allowed because this cluster is set to disable local accounts.");
+                    this.unexpected.push(
+                        `admin credentials asked for ${facts.name}, whose local accounts are disabled (Azure answers BadRequest)`,
+                    );
+                    throw new Error("BadRequest: Getting static credential is not allowed because this cluster is set " +
+                        "to disable local accounts.");
                 }
                 return { kubeconfigs: [{ name: "clusterAdmin", value: b64(facts.kubeconfig) }] };
             }
             case "azure-native:containerservice:listManagedClusterUserCredentials": {
                 const facts = this.clusters.get(String(inputs.resourceName));
                 if (facts === undefined || facts.resourceGroupName !== inputs.resourceGroupName) {
-                    this.unexpected.push(`user credentials asked for missing cluster ${String(inputs.resourceGroupName)}/${String(inputs.resourceName)}`);
+                    this.unexpected.push(
+                        `user credentials asked for missing cluster ${String(inputs.resourceGroupName)}/${String(inputs.resourceName)}`,
+                    );
                     throw new Error("ResourceNotFound");
                 }
                 return { kubeconfigs: [{ name: "clusterUser", value: b64(entraUserKubeconfig(facts)) }] };

@@ -27,7 +27,10 @@ export const pod = (name: string): V1Pod => fixture<V1Pod>(`pod-${name}.json`);
 /** The stack outputs `program.ts` exports for Pulumi.dev.yaml's lab, as `stack.outputs()` returns them. */
 export function labOutputs(): Record<string, { value: unknown; secret: boolean }> {
     return {
-        kubeconfig: { value: "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    token: kubeconfig-secret-token-value\n", secret: true },
+        kubeconfig: {
+            value: "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    token: kubeconfig-secret-token-value\n",
+            secret: true,
+        },
         clusterName: { value: "aks-vault-dev", secret: false },
         apiServerUrl: { value: "https://aks-vault-dev-4f1c2e.hcp.francecentral.azmk8s.io:443", secret: false },
         oidcIssuerUrl: { value: "https://francecentral.oic.prod-aks.azure.com/0000-tenant/1111-cluster/", secret: false },
@@ -36,7 +39,15 @@ export function labOutputs(): Record<string, { value: unknown; secret: boolean }
         vaultAuthPath: { value: "aks", secret: false },
         kvMountPath: { value: "secret", secret: false },
         workloads: {
-            value: { busybox: { namespace: "busybox", serviceAccount: "busybox", role: "busybox", policy: "busybox", files: ["/vault/secrets/devops_token"] } },
+            value: {
+                busybox: {
+                    namespace: "busybox",
+                    serviceAccount: "busybox",
+                    role: "busybox",
+                    policy: "busybox",
+                    files: ["/vault/secrets/devops_token"],
+                },
+            },
             secret: false,
         },
     };
@@ -48,7 +59,9 @@ export function labExpectations(): Expectations {
         authPath: "aks",
         apiServerUrl: "https://aks-vault-dev-4f1c2e.hcp.francecentral.azmk8s.io:443",
         oidcIssuerUrl: "https://francecentral.oic.prod-aks.azure.com/0000-tenant/1111-cluster/",
-        workloads: [{ name: "busybox", namespace: "busybox", serviceAccount: "busybox", role: "busybox", files: ["/vault/secrets/devops_token"] }],
+        workloads: [
+            { name: "busybox", namespace: "busybox", serviceAccount: "busybox", role: "busybox", files: ["/vault/secrets/devops_token"] },
+        ],
     };
 }
 

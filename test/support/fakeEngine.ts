@@ -96,13 +96,26 @@ export class FakeEngine implements StackEngine {
                 throw new EngineConflict();
             }
             case "policy":
-                call?.onEvent(ev({ policyEvent: { resourceUrn: urn, message: "replicas must be at least 2", color: "never", policyName: "injector-ha", policyPackName: "aks-vault-guardrails", policyPackVersion: "0.1.0", policyPackVersionTag: "0.1.0", enforcementLevel: "mandatory" } }));
+                call?.onEvent(ev({
+                    policyEvent: {
+                        resourceUrn: urn,
+                        message: "replicas must be at least 2",
+                        color: "never",
+                        policyName: "injector-ha",
+                        policyPackName: "aks-vault-guardrails",
+                        policyPackVersion: "0.1.0",
+                        policyPackVersionTag: "0.1.0",
+                        enforcementLevel: "mandatory",
+                    },
+                }));
                 throw new EngineFailure("error: preview failed due to policy violations");
             case "fail": {
                 if (call !== undefined) {
                     for (const u of STAGE_URNS[call.stage].slice(0, f.partial ?? 0)) this.state.add(u);
                     call.onEvent(ev({ resourcePreEvent: { metadata: meta("create", urn) } }));
-                    call.onEvent(ev({ diagnosticEvent: { urn, message: "error: 403 permission denied\n", color: "never", severity: "error" } }));
+                    call.onEvent(ev({
+                        diagnosticEvent: { urn, message: "error: 403 permission denied\n", color: "never", severity: "error" },
+                    }));
                     call.onEvent(ev({ resOpFailedEvent: { metadata: meta("create", urn), status: 1, steps: 1 } }));
                 }
                 throw new EngineFailure("error: update failed");

@@ -38,7 +38,9 @@ export function vaultRelease(): Fixture {
         repositoryOpts: { repo: "https://helm.releases.hashicorp.com" },
         values: {
             global: { enabled: true, externalVaultAddr: "https://vault.mydomain.com:8200" },
-            injector: { enabled: true, replicas: 2, leaderElector: { enabled: true }, authPath: "auth/aks", resources: { requests: { cpu: "50m" } } },
+            injector: {
+                enabled: true, replicas: 2, leaderElector: { enabled: true }, authPath: "auth/aks", resources: { requests: { cpu: "50m" } },
+            },
             server: { enabled: false, serviceAccount: { create: false }, authDelegator: { enabled: false } },
         },
     };
@@ -83,7 +85,11 @@ export function reviewerSecret(): Fixture {
             apiVersion: "v1",
             kind: "Secret",
             type: "kubernetes.io/service-account-token",
-            metadata: { name: "vault-token-reviewer-token", namespace: "vault", annotations: { "kubernetes.io/service-account.name": "vault-token-reviewer" } },
+            metadata: {
+                name: "vault-token-reviewer-token",
+                namespace: "vault",
+                annotations: { "kubernetes.io/service-account.name": "vault-token-reviewer" },
+            },
         },
         provider: K8S_PROVIDER,
     };

@@ -15,7 +15,9 @@
 const debuggable = require("@pulumi/pulumi/runtime/debuggable") as { debuggablePromise: <T>(p: Promise<T>, ctx: unknown) => Promise<T> };
 
 const original = debuggable.debuggablePromise;
-if (typeof original !== "function") throw new Error("@pulumi/pulumi runtime/debuggable no longer exports debuggablePromise: update test/support/setup.ts");
+if (typeof original !== "function") {
+    throw new Error("@pulumi/pulumi runtime/debuggable no longer exports debuggablePromise: update test/support/setup.ts");
+}
 debuggable.debuggablePromise = function debuggablePromise<T>(p: Promise<T>, ctx: unknown): Promise<T> {
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;

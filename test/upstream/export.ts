@@ -170,12 +170,15 @@ export function fixtureFiles(stack: string, raw: Obj, settings: Settings, cloud:
         authBackendConfigs: authConfigs.map((c) => ({ resource: c.name, ...(c.inputs as Obj), secretInputs: secretKeys(c) })),
         roles: all("vault:kubernetes/authBackendRole:AuthBackendRole").map((r) => ({ resource: r.name, ...(r.inputs as Obj) })),
         // kubernetesAuth.method jwt: the JWT mount (with its config) and roles, every input.
-        jwtBackends: all("vault:jwt/authBackend:AuthBackend").map((b) => ({ resource: b.name, ...(b.inputs as Obj), secretInputs: secretKeys(b) })),
+        jwtBackends: all("vault:jwt/authBackend:AuthBackend")
+            .map((b) => ({ resource: b.name, ...(b.inputs as Obj), secretInputs: secretKeys(b) })),
         jwtRoles: all("vault:jwt/authBackendRole:AuthBackendRole").map((r) => ({ resource: r.name, ...(r.inputs as Obj) })),
-        policies: all("vault:index/policy:Policy").map((p) => ({ resource: p.name, name: (p.inputs as Obj).name, policy: (p.inputs as Obj).policy })),
+        policies: all("vault:index/policy:Policy")
+            .map((p) => ({ resource: p.name, name: (p.inputs as Obj).name, policy: (p.inputs as Obj).policy })),
         mounts: all("vault:index/mount:Mount").map((m) => ({ resource: m.name, ...(m.inputs as Obj) })),
         // The KV v2 mount the program creates, or (kv.existing) the one it adopts.
-        kvMount: (all("vault:index/mount:Mount").find((m) => (m.inputs as Obj).type === "kv")?.inputs as Obj | undefined)?.path ?? settings.kv.path,
+        kvMount: (all("vault:index/mount:Mount").find((m) => (m.inputs as Obj).type === "kv")?.inputs as Obj | undefined)?.path
+            ?? settings.kv.path,
         seeds: all("vault:kv/secretV2:SecretV2").map((s) => {
             const i = s.inputs as Obj;
             return {
@@ -208,7 +211,10 @@ export function fixtureFiles(stack: string, raw: Obj, settings: Settings, cloud:
         "outputs.json": outputs,
         "resources.json": resourcesJson,
         // The operator token's policy the program documents for this stack (deploy/vault-operator-policy.hcl is dev's).
-        "operator.json": { name: OPERATOR_POLICY_NAME, policy: renderOperatorPolicy(operatorPolicyParams(settings, pulumi.getProject(), pulumi.getStack())) },
+        "operator.json": {
+            name: OPERATOR_POLICY_NAME,
+            policy: renderOperatorPolicy(operatorPolicyParams(settings, pulumi.getProject(), pulumi.getStack())),
+        },
         // What the user declared (validated, defaults applied): the ACL oracle's expectations.
         "settings.json": settings,
     };

@@ -19,7 +19,14 @@ describe("AksCluster (create)", () => {
         cluster = new AksCluster("prod", createArgs({
             kubernetesVersion: "1.31",
             userPools: [
-                pool("spot", { priority: "Spot", evictionPolicy: "Deallocate", taints: ["kubernetes.azure.com/scalesetpriority=spot:NoSchedule"], labels: { tier: "batch" }, minCount: 0, maxCount: 10 }),
+                pool("spot", {
+                    priority: "Spot",
+                    evictionPolicy: "Deallocate",
+                    taints: ["kubernetes.azure.com/scalesetpriority=spot:NoSchedule"],
+                    labels: { tier: "batch" },
+                    minCount: 0,
+                    maxCount: 10,
+                }),
             ],
             network: { podCidr: "192.168.0.0/16", serviceCidr: "172.16.0.0/16", dnsServiceIp: "172.16.0.10", subnetId: subnet },
             logAnalyticsWorkspaceId: law,
@@ -43,7 +50,8 @@ describe("AksCluster (create)", () => {
     });
 
     it("sends Spot priority with its eviction policy, taints and labels; Regular pools carry none", () => {
-        const profiles = cloud.one("azure-native:containerservice:ManagedCluster").inputs.agentPoolProfiles as Array<Record<string, unknown>>;
+        const profiles = cloud.one("azure-native:containerservice:ManagedCluster").inputs
+            .agentPoolProfiles as Array<Record<string, unknown>>;
         assert.equal(profiles.length, 1, "only the system pool is inline");
         const system = profiles[0];
         const spot = cloud.one("azure-native:containerservice:AgentPool").inputs;
@@ -77,7 +85,10 @@ describe("AksCluster (create)", () => {
         assert.deepEqual(mc.addonProfiles.omsagent, { enabled: true, config: { logAnalyticsWorkspaceResourceID: law } });
         const ra = cloud.one("azure-native:authorization:RoleAssignment").inputs;
         assert.equal(ra.scope, acr);
-        assert.equal(ra.roleDefinitionId, "/subscriptions/1111-2222/providers/Microsoft.Authorization/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d");
+        assert.equal(
+            ra.roleDefinitionId,
+            "/subscriptions/1111-2222/providers/Microsoft.Authorization/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d",
+        );
         assert.equal(ra.principalType, "ServicePrincipal");
         assert.match(String(ra.principalId), /^[0-9a-f]{8}-/);
     });
@@ -107,7 +118,9 @@ describe("AksCluster (create)", () => {
 
 describe("AksCluster (adopt)", () => {
     it("adopts an existing cluster and takes its issuer, server and CA from Azure", async () => {
-        const cloud = await useCloud({ existingClusters: { legacy: { resourceGroupName: "rg-old", location: "northeurope", oidcIssuerEnabled: true } } });
+        const cloud = await useCloud({
+            existingClusters: { legacy: { resourceGroupName: "rg-old", location: "northeurope", oidcIssuerEnabled: true } },
+        });
         const cluster = new AksCluster("legacy", { mode: "adopt", name: "legacy", resourceGroupName: "rg-old" });
         const facts = cloud.clusters.get("legacy");
         assert.ok(facts);
@@ -119,7 +132,9 @@ describe("AksCluster (adopt)", () => {
     });
 
     it("refuses a cluster whose OIDC issuer is off, saying how to turn it on, and asks for no credentials", async () => {
-        const cloud = await useCloud({ existingClusters: { legacy: { resourceGroupName: "rg-old", location: "northeurope", oidcIssuerEnabled: false } } });
+        const cloud = await useCloud({
+            existingClusters: { legacy: { resourceGroupName: "rg-old", location: "northeurope", oidcIssuerEnabled: false } },
+        });
         const cluster = new AksCluster("legacy", { mode: "adopt", name: "legacy", resourceGroupName: "rg-old" });
         await assert.rejects(stateOf(cluster.oidcIssuerUrl), (e: Error) => {
             assert.equal(e.message, oidcOffMessage("rg-old", "legacy"));

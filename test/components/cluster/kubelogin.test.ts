@@ -37,7 +37,8 @@ const argAfter = (args: string[], flag: string) => args[args.indexOf(flag) + 1];
 function effective(exec: Exec, parent: Record<string, string>) {
     const env = new Map(Object.entries(parent));
     for (const e of exec.env ?? []) env.set(e.name, e.value);
-    const pick = (flagValue: string | undefined, ...names: string[]) => names.reduce((v, n) => (env.has(n) ? env.get(n) : v), flagValue) ?? "";
+    const pick = (flagValue: string | undefined, ...names: string[]) =>
+        names.reduce((v, n) => (env.has(n) ? env.get(n) : v), flagValue) ?? "";
     const flagOf = (f: string) => (exec.args.includes(f) ? argAfter(exec.args, f) : undefined);
     return {
         login: pick(flagOf("--login"), "AAD_LOGIN_METHOD"),
@@ -89,7 +90,10 @@ describe("kubelogin kubeconfig rewriting (pure)", () => {
 
     it("ambient Azure variables on the host do not change the identity kubelogin logs in as", () => {
         const spn = execOf(toKubeloginKubeconfig(azureUser, { login: "spn", clientId: SPN_ID, clientSecret: "s3cret" }));
-        assert.deepEqual(effective(spn, AMBIENT), { login: "spn", clientId: SPN_ID, clientSecret: "s3cret", clientCert: "", tenantId: TENANT });
+        assert.deepEqual(
+            effective(spn, AMBIENT),
+            { login: "spn", clientId: SPN_ID, clientSecret: "s3cret", clientCert: "", tenantId: TENANT },
+        );
         // msi without a client ID is the system-assigned identity: an empty client ID, not the host's.
         const msi = execOf(toKubeloginKubeconfig(azureUser, { login: "msi" }));
         assert.deepEqual(effective(msi, AMBIENT), { login: "msi", clientId: "", clientSecret: "", clientCert: "", tenantId: "" });
@@ -104,7 +108,16 @@ describe("kubelogin kubeconfig rewriting (pure)", () => {
 
     it("reads the tenant and server ID from the legacy azure auth-provider form too", () => {
         const legacy = parse(azureUser) as { users: Array<{ user: unknown }> };
-        legacy.users[0].user = { "auth-provider": { name: "azure", config: { "apiserver-id": "11111111-2222-3333-4444-555555555555", "tenant-id": "99999999-8888-7777-6666-555555555555", environment: "AzureChinaCloud" } } };
+        legacy.users[0].user = {
+            "auth-provider": {
+                name: "azure",
+                config: {
+                    "apiserver-id": "11111111-2222-3333-4444-555555555555",
+                    "tenant-id": "99999999-8888-7777-6666-555555555555",
+                    environment: "AzureChinaCloud",
+                },
+            },
+        };
         const exec = execOf(toKubeloginKubeconfig(stringify(legacy), { login: "spn", clientId: SPN_ID, clientSecret: "x" }));
         assert.equal(argAfter(exec.args, "--server-id"), "11111111-2222-3333-4444-555555555555");
         assert.equal(argAfter(exec.args, "--tenant-id"), "99999999-8888-7777-6666-555555555555");
@@ -115,7 +128,10 @@ describe("kubelogin kubeconfig rewriting (pure)", () => {
         assert.throws(() => toKubeloginKubeconfig(azureUser, { login: "spn", clientSecret: "s3cret" }), (e: unknown) => e instanceof KubeloginError && /cluster\.credentials\.clientId/.test(e.message) && !e.message.includes("s3cret"));
         assert.throws(() => toKubeloginKubeconfig(azureUser, { login: "spn", clientId: SPN_ID }), /cluster\.credentials\.clientSecretConfig/);
         assert.throws(() => toKubeloginKubeconfig(facts.kubeconfig, { login: "azurecli" }), /no Entra ID.*cluster\.credentials\.mode admin/);
-        assert.throws(() => toKubeloginKubeconfig("users: [", { login: "azurecli" }), (e: unknown) => e instanceof KubeloginError && !e.message.includes("users"));
+        assert.throws(
+            () => toKubeloginKubeconfig("users: [", { login: "azurecli" }),
+            (e: unknown) => e instanceof KubeloginError && !e.message.includes("users"),
+        );
         assert.throws(() => toKubeloginKubeconfig(stringify({ users: [] }), { login: "azurecli" }), /no user/);
     });
 });
@@ -162,7 +178,11 @@ describe("the program on an Entra ID cluster (cluster.credentials.mode kubelogin
     });
 
     it("an adopted cluster with local accounts off and admin credentials fails early, saying what to set", async () => {
-        const cloud = await useCloud({ existingClusters: { "aks-prod": { resourceGroupName: "rg-prod", location: "westeurope", oidcIssuerEnabled: true, localAccountsDisabled: true } } });
+        const cloud = await useCloud({
+            existingClusters: {
+                "aks-prod": { resourceGroupName: "rg-prod", location: "westeurope", oidcIssuerEnabled: true, localAccountsDisabled: true },
+            },
+        });
         const settings = parseSettings({ cluster: { mode: "adopt", name: "aks-prod", resourceGroupName: "rg-prod" }, vault: { address: "https://vault:8200" } });
         const failures: unknown[] = [];
         const onRejection = (err: unknown) => failures.push(err);
@@ -179,6 +199,9 @@ describe("the program on an Entra ID cluster (cluster.credentials.mode kubelogin
         assert.ok(err instanceof Error, "the program failed");
         // The runtime prefixes the path through which the failure travelled; the message is ours.
         assert.ok(err.message.endsWith(localAccountsOffMessage("rg-prod", "aks-prod")), err.message);
-        assert.ok(!cloud.calls.some((c) => c.token.endsWith("listManagedClusterAdminCredentials")), "admin credentials were never asked for");
+        assert.ok(
+            !cloud.calls.some((c) => c.token.endsWith("listManagedClusterAdminCredentials")),
+            "admin credentials were never asked for",
+        );
     });
 });

@@ -35,7 +35,8 @@ describe("vault chart values", () => {
         for (const v of VERSIONS) {
             assert.deepEqual(unknownChartKeys(blog, defaults(v)), ["injector.leaderElector.enable", "server.serviceaccount.create"]);
         }
-        const typos = reference<{ typo_keys_from_blog: Array<{ key: string }> }>("vault-helm/injector-keys.json").typo_keys_from_blog.map((t) => t.key);
+        const typos = reference<{ typo_keys_from_blog: Array<{ key: string }> }>("vault-helm/injector-keys.json")
+            .typo_keys_from_blog.map((t) => t.key);
         assert.deepEqual(typos.sort(), ["injector.leaderElector.enable", "server.serviceaccount.create"]);
     });
 

@@ -62,7 +62,11 @@ describe("timing of a real deploy", () => {
                 raw.cluster.systemPool.maxCount = 1;
                 raw.cluster.userPools[0].maxCount = 1;
             });
-            assert.deepEqual(found.map((p) => [p.found, p.expected]), [["3", "at most 2: the chart runs one injector pod per node and the pools grow to at most 2 node(s) the injector can run on; raise the pools' maxCount or lower injector.replicas"]]);
+            assert.deepEqual(found.map((p) => [p.found, p.expected]), [[
+                "3",
+                "at most 2: the chart runs one injector pod per node and the pools grow to at most 2 node(s) the injector can run on; " +
+                    "raise the pools' maxCount or lower injector.replicas",
+            ]]);
         });
 
         it("does not count tainted pools or pools outside injector.nodeSelector", () => {

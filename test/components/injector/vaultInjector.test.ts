@@ -46,7 +46,10 @@ describe("VaultInjector", () => {
                 const sa = cloud.one("kubernetes:core/v1:ServiceAccount").inputs as Record<string, any>;
                 assert.deepEqual(sa.metadata, { name: "vault-token-reviewer", namespace: "vault-system" });
                 const crb = cloud.one("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding").inputs as Record<string, any>;
-                assert.deepEqual(crb.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:auth-delegator" });
+                assert.deepEqual(
+                    crb.roleRef,
+                    { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:auth-delegator" },
+                );
                 assert.deepEqual(crb.subjects, [{ kind: "ServiceAccount", name: "vault-token-reviewer", namespace: "vault-system" }]);
             });
 

@@ -29,7 +29,9 @@ describe("Go template lexer", () => {
     });
 
     it("refuses what Go refuses or this lexer does not know", () => {
-        for (const bad of ["{{ .Data", "{{/* open", "{{/* x */ y}}", "{{ /* not a comment */ }}", "{{ a; b }}", '{{ "unterminated }}', "{{ {x} }}"]) {
+        for (const bad of [
+            "{{ .Data", "{{/* open", "{{/* x */ y}}", "{{ /* not a comment */ }}", "{{ a; b }}", '{{ "unterminated }}', "{{ {x} }}",
+        ]) {
             assert.throws(() => lexActions(bad), TemplateSyntaxError, bad);
         }
     });
@@ -42,7 +44,8 @@ describe("Go template lexer", () => {
 describe("template rules", () => {
     it("accepts reads of own and granted paths with allowed functions", () => {
         ok('{{- with secret "secret/data/busybox/app" -}}{{ .Data.data.token }}{{- end }}');
-        ok('{{ with secret "secret/data/shared/db?version=2" }}{{ range $k, $v := .Data.data }}{{ $k }}={{ $v | toUpper }}{{ end }}{{ end }}');
+        ok('{{ with secret "secret/data/shared/db?version=2" }}' +
+            '{{ range $k, $v := .Data.data }}{{ $k }}={{ $v | toUpper }}{{ end }}{{ end }}');
         ok('{{ $s := secret "secret/data/busybox/app" }}{{ index $s.Data.data "api-key" | base64Decode }}');
     });
 
@@ -82,7 +85,8 @@ describe("template rules", () => {
     });
 
     it("lists every secret read", () => {
-        const facts = templateFacts('{{ with secret "secret/data/a" }}{{ end }}{{ with secret `secret/data/b` }}{{ .Data.data.x }}{{ end }}');
+        const facts = templateFacts('{{ with secret "secret/data/a" }}{{ end }}' +
+            '{{ with secret `secret/data/b` }}{{ .Data.data.x }}{{ end }}');
         assert.deepEqual(facts.reads.map((r) => r.path), ["secret/data/a", "secret/data/b"]);
     });
 });

@@ -54,7 +54,10 @@ describe("injection modes: annotations", () => {
     });
 
     it("applies resource overrides field by field over the mode's defaults", () => {
-        const a = renderPodAnnotations({ ...base, injection: { mode: "sidecar", resources: { requests: { cpu: "50m" }, limits: { memory: "256Mi" } } } });
+        const a = renderPodAnnotations({
+            ...base,
+            injection: { mode: "sidecar", resources: { requests: { cpu: "50m" }, limits: { memory: "256Mi" } } },
+        });
         assert.equal(a[`${P}agent-requests-cpu`], "50m");
         assert.equal(a[`${P}agent-requests-mem`], "48Mi");
         assert.equal(a[`${P}agent-limits-cpu`], "500m");
@@ -62,7 +65,10 @@ describe("injection modes: annotations", () => {
     });
 
     it("the name check catches a mistyped annotation", () => {
-        assert.deepEqual(unknownNames({ [`${P}agent-prepopulate-only`]: "true", [`${P}agent-inject-secret-x`]: "p" }), [`${P}agent-prepopulate-only`]);
+        assert.deepEqual(
+            unknownNames({ [`${P}agent-prepopulate-only`]: "true", [`${P}agent-inject-secret-x`]: "p" }),
+            [`${P}agent-prepopulate-only`],
+        );
     });
 });
 
@@ -73,15 +79,28 @@ describe("injection modes: settings", () => {
     });
 
     it("accepts sidecar with resources", () => {
-        const s = settingsWith([{ name: "a", namespace: "a", serviceAccount: "a", injection: { mode: "sidecar", resources: { requests: { cpu: "10m", memory: "32Mi" } } } }]);
+        const s = settingsWith([{
+            name: "a",
+            namespace: "a",
+            serviceAccount: "a",
+            injection: { mode: "sidecar", resources: { requests: { cpu: "10m", memory: "32Mi" } } },
+        }]);
         assert.deepEqual(s.workloads[0].injection, { mode: "sidecar", resources: { requests: { cpu: "10m", memory: "32Mi" } } });
     });
 
     for (const [what, injection, key] of [
         ["an unknown mode", { mode: "daemon" }, "workloads[0].injection.mode"],
         ["a bad quantity", { resources: { requests: { memory: "48MB" } } }, "workloads[0].injection.resources.requests.memory"],
-        ["a request above the limit", { mode: "sidecar", resources: { requests: { cpu: "1" } } }, "workloads[0].injection.resources.requests.cpu"],
-        ["a request above the default limit", { resources: { requests: { memory: "256Mi" } } }, "workloads[0].injection.resources.requests.memory"],
+        [
+            "a request above the limit",
+            { mode: "sidecar", resources: { requests: { cpu: "1" } } },
+            "workloads[0].injection.resources.requests.cpu",
+        ],
+        [
+            "a request above the default limit",
+            { resources: { requests: { memory: "256Mi" } } },
+            "workloads[0].injection.resources.requests.memory",
+        ],
     ] as const) {
         it(`rejects ${what}, naming the key`, () => {
             assert.throws(
@@ -100,7 +119,8 @@ describe("agent footprint", () => {
         assert.equal(VAULT_K8S_AGENT_DEFAULTS.requests.memory, dflt("agent-requests-mem"));
         assert.equal(VAULT_K8S_AGENT_DEFAULTS.limits.cpu, dflt("agent-limits-cpu"));
         assert.equal(VAULT_K8S_AGENT_DEFAULTS.limits.memory, dflt("agent-limits-mem"));
-        const chart = (parse(referenceText("vault-helm/0.34.1/values.yaml")) as { injector: { agentDefaults: Record<string, string> } }).injector.agentDefaults;
+        const chart = (parse(referenceText("vault-helm/0.34.1/values.yaml")) as { injector: { agentDefaults: Record<string, string> } })
+            .injector.agentDefaults;
         assert.deepEqual(
             [chart.cpuRequest, chart.memRequest, chart.cpuLimit, chart.memLimit],
             [
@@ -154,7 +174,10 @@ describe("agent footprint", () => {
         assert.equal(empty.steadyState.cpuMillicores, 1000);
         // The chart's agentDefaults replace vault-k8s's for absent annotations.
         const chartDefaults = { requests: { cpu: "100m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } };
-        assert.deepEqual(agentFootprint({ [`${P}agent-inject`]: "true" }, { defaults: chartDefaults }).steadyState, { cpuMillicores: 100, memMiB: 32 });
+        assert.deepEqual(
+            agentFootprint({ [`${P}agent-inject`]: "true" }, { defaults: chartDefaults }).steadyState,
+            { cpuMillicores: 100, memMiB: 32 },
+        );
         assert.throws(() => agentFootprint({ [`${P}agent-inject`]: "yes" }), /agent-inject: "yes"/);
     });
 
@@ -193,16 +216,30 @@ describe("injection modes: what reaches Kubernetes", () => {
         const secrets = [{ file: "token", path: "devops", key: "token" }];
         const settings = settingsWith([
             // One path, owned by static and shared with rotating.
-            { name: "static", namespace: "static", serviceAccount: "static", secrets: [{ ...secrets[0], sharedWith: ["rotating"] }], deployment },
-            { name: "rotating", namespace: "rotating", serviceAccount: "rotating", secrets: [{ ...secrets[0], from: "static" }], deployment, injection: { mode: "sidecar" } },
+            {
+                name: "static",
+                namespace: "static",
+                serviceAccount: "static",
+                secrets: [{ ...secrets[0], sharedWith: ["rotating"] }],
+                deployment,
+            },
+            {
+                name: "rotating",
+                namespace: "rotating",
+                serviceAccount: "rotating",
+                secrets: [{ ...secrets[0], from: "static" }],
+                deployment,
+                injection: { mode: "sidecar" },
+            },
         ]);
         buildProgram(settings, { secretConfig: () => "unused" });
         await settle(cloud);
     });
 
     const podAnnotations = (name: string) =>
-        ((cloud.one("kubernetes:apps/v1:Deployment", `${name}-deploy`).inputs as { spec: { template: { metadata: { annotations: Record<string, string> } } } })
-            .spec.template.metadata.annotations);
+        ((cloud.one("kubernetes:apps/v1:Deployment", `${name}-deploy`).inputs as {
+            spec: { template: { metadata: { annotations: Record<string, string> } } };
+        }).spec.template.metadata.annotations);
 
     it("renders each workload's mode into its Deployment's pod template", () => {
         assert.equal(podAnnotations("static")[`${P}agent-pre-populate-only`], "true");

@@ -50,12 +50,18 @@ describe("WorkloadBinding with JWT auth", () => {
 
     it("hands users the volume and annotations their own pods need, and puts them on its Deployment", async () => {
         const volumes = binding.podVolumes;
-        assert.deepEqual(volumes, [{ name: "vault-jwt-token", projected: { sources: [{ serviceAccountToken: { path: "token", audience: AUDIENCE, expirationSeconds: 900 } }] } }]);
+        assert.deepEqual(volumes, [{
+            name: "vault-jwt-token",
+            projected: { sources: [{ serviceAccountToken: { path: "token", audience: AUDIENCE, expirationSeconds: 900 } }] },
+        }]);
         const a = (await stateOf(binding.podAnnotations)).value;
         assert.equal(a["vault.hashicorp.com/agent-service-account-token-volume-name"], volumes[0].name);
         const spec = (cloud.one("kubernetes:apps/v1:Deployment").inputs as any).spec.template.spec;
         assert.deepEqual(spec.volumes, volumes);
-        assert.ok(spec.containers.every((c: { volumeMounts?: unknown[] }) => c.volumeMounts === undefined), "the app container does not mount the Vault token");
+        assert.ok(
+            spec.containers.every((c: { volumeMounts?: unknown[] }) => c.volumeMounts === undefined),
+            "the app container does not mount the Vault token",
+        );
     });
 
     for (const [what, extra, message] of [
@@ -66,7 +72,10 @@ describe("WorkloadBinding with JWT auth", () => {
     ] as const) {
         it(`refuses ${what} before registering anything`, () => {
             const before = cloud.resources.length;
-            assert.throws(() => new WorkloadBinding(`bad-${what.length}`, args(providers.k, providers.v, extra as Partial<WorkloadBindingArgs>)), message);
+            assert.throws(
+                () => new WorkloadBinding(`bad-${what.length}`, args(providers.k, providers.v, extra as Partial<WorkloadBindingArgs>)),
+                message,
+            );
             assert.equal(cloud.resources.length, before);
         });
     }

@@ -44,7 +44,10 @@ describe("WorkloadBinding", () => {
         const vp = new vault.Provider("vault", { address: "https://vault.example.com:8200" });
         const b = new WorkloadBinding("payments", bindingArgs(cluster.provider, vp, {
             tokenMaxTtl: 1800,
-            seed: [{ path: "payments/db", values: { password: { value: "s3cr3t-from-portal" }, user: { random: { length: 24, special: false } } } }],
+            seed: [{
+                path: "payments/db",
+                values: { password: { value: "s3cr3t-from-portal" }, user: { random: { length: 24, special: false } } },
+            }],
             deployment: { image: "ghcr.io/acme/payments:1.2.3", replicas: 2 },
         }));
         await stateOf(b.podAnnotations);
@@ -56,7 +59,10 @@ describe("WorkloadBinding", () => {
         assert.equal(ns.name, "payments");
         // The webhook only sees opted-in namespaces (src/components/injector/injectorValues.ts).
         assert.deepEqual(ns.labels, { "aks-vault.io/vault-injection": "enabled" });
-        assert.deepEqual((cloud.one("kubernetes:core/v1:ServiceAccount").inputs as Record<string, any>).metadata, { name: "payments-api", namespace: "payments" });
+        assert.deepEqual(
+            (cloud.one("kubernetes:core/v1:ServiceAccount").inputs as Record<string, any>).metadata,
+            { name: "payments-api", namespace: "payments" },
+        );
     });
 
     it("binds the Vault role to exactly that service account and namespace, with its TTLs and policies", () => {
@@ -73,7 +79,11 @@ describe("WorkloadBinding", () => {
     it("generates a read-only policy on exactly the declared KV v2 paths", () => {
         const p = cloud.one("vault:index/policy:Policy").inputs;
         assert.equal(p.name, "payments");
-        assert.equal(p.policy, 'path "kv/data/payments/api" {\n  capabilities = ["read"]\n}\n\npath "kv/data/payments/db" {\n  capabilities = ["read"]\n}\n');
+        assert.equal(
+            p.policy,
+            'path "kv/data/payments/api" {\n  capabilities = ["read"]\n}\n\n' +
+                'path "kv/data/payments/db" {\n  capabilities = ["read"]\n}\n',
+        );
     });
 
     it("seeds the KV v2 secret from the given and generated values, as a secret", () => {
@@ -101,8 +111,12 @@ describe("WorkloadBinding", () => {
     });
 
     it("uses the explicit providers for every Kubernetes and Vault resource", () => {
-        for (const r of cloud.resources.filter((x) => x.type.startsWith("kubernetes:"))) assert.equal(providerName(r.provider, "kubernetes"), "c-k8s", `${r.type} ${r.name}`);
-        for (const r of cloud.resources.filter((x) => x.type.startsWith("vault:"))) assert.equal(providerName(r.provider, "vault"), "vault", `${r.type} ${r.name}`);
+        for (const r of cloud.resources.filter((x) => x.type.startsWith("kubernetes:"))) {
+            assert.equal(providerName(r.provider, "kubernetes"), "c-k8s", `${r.type} ${r.name}`);
+        }
+        for (const r of cloud.resources.filter((x) => x.type.startsWith("vault:"))) {
+            assert.equal(providerName(r.provider, "vault"), "vault", `${r.type} ${r.name}`);
+        }
     });
 
     it("makes no Deployment and no namespace when not asked, but opts the existing namespace into injection", async () => {
