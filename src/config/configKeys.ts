@@ -30,7 +30,8 @@ interface Reference {
     at: string;
 }
 
-const record = (v: unknown): Record<string, unknown> => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const record = (v: unknown): Record<string, unknown> =>
+    typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? Array.from(v as unknown[]) : []);
 
 /** The secret config keys the raw settings refer to (seed values, the service principal's secret). */
@@ -91,25 +92,44 @@ export function stackConfigProblems(keys: readonly StackConfigKey[], raw: Record
         if (known.includes(key) || referenced.has(key)) continue;
         const guess = didYouMean(key, known);
         const credential = !secret && CREDENTIAL_NAME.test(key);
+        const hint =
+            guess === undefined ? `one of ${known.join(", ")}, or a secret key a setting refers to` : `did you mean \`${full(guess)}\`?`;
+        const rotate = credential ? ", and rotate the credential: it is in the stack file in clear" : "";
         problems.push({
             key: full(key),
             found: credential ? "an unknown key holding a plain value (not shown)" : "an unknown key",
-            expected: `${guess === undefined ? `one of ${known.join(", ")}, or a secret key a setting refers to` : `did you mean \`${full(guess)}\`?`} (the program ignores anything else; remove it with \`pulumi config rm ${key}\`${credential ? ", and rotate the credential: it is in the stack file in clear" : ""})`,
+            expected: `${hint} (the program ignores anything else; remove it with \`pulumi config rm ${key}\`${rotate})`,
         });
     }
 
     const token = byName.get(VAULT_TOKEN_KEY);
     if (token !== undefined && !token.secret) {
-        problems.push({ key: full(VAULT_TOKEN_KEY), found: "a plain value (not shown)", expected: `a secret: \`pulumi config set --secret ${VAULT_TOKEN_KEY} <token>\` (the plain value is in the stack file in clear: rotate the token)` });
+        problems.push({
+            key: full(VAULT_TOKEN_KEY),
+            found: "a plain value (not shown)",
+            expected:
+                `a secret: \`pulumi config set --secret ${VAULT_TOKEN_KEY} <token>\` ` +
+                `(the plain value is in the stack file in clear: rotate the token)`,
+        });
     }
     const reported = new Set<string>();
     for (const ref of refs) {
         const k = byName.get(ref.key);
         if (k === undefined) {
-            problems.push({ key: ref.at, found: JSON.stringify(ref.key), expected: `a key the stack config holds: \`pulumi config set --secret ${ref.key} <value>\`` });
+            problems.push({
+                key: ref.at,
+                found: JSON.stringify(ref.key),
+                expected: `a key the stack config holds: \`pulumi config set --secret ${ref.key} <value>\``,
+            });
         } else if (!k.secret && !reported.has(ref.key)) {
             reported.add(ref.key);
-            problems.push({ key: full(ref.key), found: `a plain value (not shown), used by ${ref.at}`, expected: `a secret: \`pulumi config set --secret ${ref.key} <value>\` (the plain value is in the stack file in clear: rotate it)` });
+            problems.push({
+                key: full(ref.key),
+                found: `a plain value (not shown), used by ${ref.at}`,
+                expected:
+                    `a secret: \`pulumi config set --secret ${ref.key} <value>\` ` +
+                    `(the plain value is in the stack file in clear: rotate it)`,
+            });
         }
     }
     list(raw.workloads).forEach((w, i) => {
@@ -119,7 +139,10 @@ export function stackConfigProblems(keys: readonly StackConfigKey[], raw: Record
                     problems.push({
                         key: `workloads[${i}].seed[${j}].values.${k}`,
                         found: "a literal value in stack config (not shown)",
-                        expected: `{secretConfig: KEY} with \`pulumi config set --secret KEY <value>\`, or {random: {}}: a literal in the stack file is a credential in clear (literals are for portal callers passing settings in-process)`,
+                        expected:
+                            `{secretConfig: KEY} with \`pulumi config set --secret KEY <value>\`, or {random: {}}: ` +
+                            `a literal in the stack file is a credential in clear ` +
+                            `(literals are for portal callers passing settings in-process)`,
                     });
                 }
             }

@@ -45,7 +45,10 @@ function caCertChartFindings(root: Record<string, unknown>): DeployFinding[] {
     return [{
         key: "injector.chartVersion",
         found: inj.chartVersion,
-        expected: `${CA_BYTES_CHART} or later with vault.caCertPem: the injector of chart ${inj.chartVersion} ignores AGENT_INJECT_VAULT_CACERT_BYTES (vault-k8s ${CA_BYTES_INJECTOR} added it), so agents would not trust Vault's certificate`,
+        expected:
+            `${CA_BYTES_CHART} or later with vault.caCertPem: the injector of chart ${inj.chartVersion} ` +
+            `ignores AGENT_INJECT_VAULT_CACERT_BYTES (vault-k8s ${CA_BYTES_INJECTOR} added it), ` +
+            `so agents would not trust Vault's certificate`,
     }];
 }
 
@@ -65,7 +68,10 @@ function nodeLabels(pool: PoolSettings, mode: "system" | "user"): Record<string,
  * without NoSchedule/NoExecute taints (the injector has no tolerations) whose node labels match
  * `injector.nodeSelector` count.
  */
-export function injectorNodes(pools: ReadonlyArray<{ pool: PoolSettings; mode: "system" | "user" }>, nodeSelector: Record<string, string>): { atStart: number; atMost: number } {
+export function injectorNodes(
+    pools: ReadonlyArray<{ pool: PoolSettings; mode: "system" | "user" }>,
+    nodeSelector: Record<string, string>,
+): { atStart: number; atMost: number } {
     const eligible = pools
         .filter(({ pool }) => !pool.taints.some((t) => /:(NoSchedule|NoExecute)$/.test(t)))
         .filter(({ pool, mode }) => Object.entries(nodeSelector).every(([k, v]) => nodeLabels(pool, mode)[k] === v));
@@ -89,7 +95,10 @@ function injectorSchedulingFindings(root: Record<string, unknown>): DeployFindin
     const system = parsed(poolSchema, cluster.systemPool ?? { name: "system" });
     const users = Array.isArray(cluster.userPools) ? Array.from(cluster.userPools, (p) => parsed(poolSchema, p)) : [];
     if (system === undefined || users.some((p) => p === undefined)) return [];
-    const pools = [{ pool: system, mode: "system" as const }, ...users.map((pool) => ({ pool: pool as PoolSettings, mode: "user" as const }))];
+    const pools = [
+        { pool: system, mode: "system" as const },
+        ...users.map((pool) => ({ pool: pool as PoolSettings, mode: "user" as const })),
+    ];
     const nodes = injectorNodes(pools, inj.nodeSelector).atMost;
     if (inj.replicas <= nodes) return [];
     return [{
@@ -97,7 +106,9 @@ function injectorSchedulingFindings(root: Record<string, unknown>): DeployFindin
         found: inj.replicas,
         expected: nodes === 0
             ? "a pool the injector can run on: every pool is tainted NoSchedule/NoExecute or misses injector.nodeSelector's labels"
-            : `at most ${nodes}: the chart runs one injector pod per node and the pools grow to at most ${nodes} node(s) the injector can run on; raise the pools' maxCount or lower injector.replicas`,
+            : `at most ${nodes}: the chart runs one injector pod per node ` +
+              `and the pools grow to at most ${nodes} node(s) the injector can run on; ` +
+              `raise the pools' maxCount or lower injector.replicas`,
     }];
 }
 
@@ -126,8 +137,10 @@ function entraRbacFindings(root: Record<string, unknown>): DeployFinding[] {
         key: "cluster.entraId.adminGroupObjectIds",
         found: groups,
         expected:
-            "an Entra group the kubelogin identity belongs to: with Azure RBAC, Owner or Contributor carry no Kubernetes rights and every Kubernetes call " +
-            `would get 403 (or grant the identity "Azure Kubernetes Service RBAC Cluster Admin", role ${AKS_RBAC_CLUSTER_ADMIN_ROLE}, on the cluster ` +
+            "an Entra group the kubelogin identity belongs to: " +
+            "with Azure RBAC, Owner or Contributor carry no Kubernetes rights and every Kubernetes call " +
+            `would get 403 (or grant the identity "Azure Kubernetes Service RBAC Cluster Admin", ` +
+            `role ${AKS_RBAC_CLUSTER_ADMIN_ROLE}, on the cluster ` +
             "and list a group holding it here)",
     }];
 }

@@ -15,12 +15,21 @@ export const injectionSchema = z
         mode: z
             .enum(INJECTION_MODES)
             .default(DEFAULT_INJECTION_MODE)
-            .describe("`init-only`: the agent renders once in an init container and exits (static KV secrets); `sidecar`: an agent sidecar keeps re-rendering (rotation, dynamic secrets)."),
+            .describe(
+                "`init-only`: the agent renders once in an init container and exits (static KV secrets); " +
+                    "`sidecar`: an agent sidecar keeps re-rendering (rotation, dynamic secrets).",
+            ),
         resources: z
-            .object({ requests: quantities("request").optional().describe("Agent requests."), limits: quantities("limit").optional().describe("Agent limits.") })
+            .object({
+                requests: quantities("request").optional().describe("Agent requests."),
+                limits: quantities("limit").optional().describe("Agent limits."),
+            })
             .strict()
             .optional()
-            .describe("Agent requests and limits, field by field over the mode's defaults (docs/injection-modes.md); a request above its limit is refused."),
+            .describe(
+                "Agent requests and limits, field by field over the mode's defaults (docs/injection-modes.md); " +
+                    "a request above its limit is refused.",
+            ),
     })
     .strict()
     .superRefine((inj, ctx) => {
@@ -30,9 +39,19 @@ export const injectionSchema = z
         // A malformed quantity is already reported by its own field's check.
         if (![r.requests.cpu, r.requests.memory, r.limits.cpu, r.limits.memory].every(isQuantity)) return;
         if (cpuMillicores(r.requests.cpu) > cpuMillicores(r.limits.cpu)) {
-            ctx.addIssue({ code: "custom", path: ["resources", "requests", "cpu"], input: r.requests.cpu, message: `at most the CPU limit (${r.limits.cpu})` });
+            ctx.addIssue({
+                code: "custom",
+                path: ["resources", "requests", "cpu"],
+                input: r.requests.cpu,
+                message: `at most the CPU limit (${r.limits.cpu})`,
+            });
         }
         if (memoryMiB(r.requests.memory) > memoryMiB(r.limits.memory)) {
-            ctx.addIssue({ code: "custom", path: ["resources", "requests", "memory"], input: r.requests.memory, message: `at most the memory limit (${r.limits.memory})` });
+            ctx.addIssue({
+                code: "custom",
+                path: ["resources", "requests", "memory"],
+                input: r.requests.memory,
+                message: `at most the memory limit (${r.limits.memory})`,
+            });
         }
     });

@@ -29,7 +29,10 @@ export function rawSettingsFromConfig(config: pulumi.Config): Record<string, unk
 // `isConfigSecret` is marked internal in the SDK's typings; it reads PULUMI_CONFIG_SECRET_KEYS,
 // the list the engine hands the program (@pulumi/pulumi runtime/config.ts).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { allConfig(): Record<string, string>; isConfigSecret(k: string): boolean };
+const runtimeConfig = require("@pulumi/pulumi/runtime/config") as {
+    allConfig(): Record<string, string>;
+    isConfigSecret(k: string): boolean;
+};
 
 /** The stack config's keys in the project namespace, and whether each is secure. */
 export function stackConfigKeys(namespace: string): StackConfigKey[] {
@@ -46,7 +49,9 @@ export function loadFromConfig(config: pulumi.Config = new pulumi.Config()): { s
         settings,
         secrets: {
             // Probe without reading: `config.get` on a secret key would log a warning.
-            vaultToken: pulumi.runtime.getConfig(`${config.name}:${VAULT_TOKEN_KEY}`) !== undefined ? config.requireSecret(VAULT_TOKEN_KEY) : undefined,
+            vaultToken: pulumi.runtime.getConfig(`${config.name}:${VAULT_TOKEN_KEY}`) !== undefined
+                ? config.requireSecret(VAULT_TOKEN_KEY)
+                : undefined,
             secretConfig: (key: string) => config.requireSecret(key),
         },
     };

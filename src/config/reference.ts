@@ -64,7 +64,9 @@ function typeOf(node: Node): string {
         case "array":
             return node.items === undefined ? "list" : `list of ${plural(typeOf(node.items))}`;
         case "object":
-            if (node.properties === undefined && typeof node.additionalProperties === "object") return `map of ${plural(typeOf(node.additionalProperties))}`;
+            if (node.properties === undefined && typeof node.additionalProperties === "object") {
+                return `map of ${plural(typeOf(node.additionalProperties))}`;
+            }
             return "object";
         case "string":
             return node.format === "uri" ? "URL" : "string";
@@ -124,7 +126,9 @@ function unionRows(key: string, variants: Node[], disc: string | undefined): Row
         const forms = variants.flatMap((v) => Object.keys(v.properties ?? {}));
         const note = `*One of ${forms.map(code).join(", ")}.* `;
         return variants.flatMap((v) =>
-            objectRows(key, v).map((r) => (r.path.split(".").length === key.split(".").length + 1 ? { ...r, required: false, description: note + r.description } : r)),
+            objectRows(key, v).map((r) =>
+                r.path.split(".").length === key.split(".").length + 1 ? { ...r, required: false, description: note + r.description } : r,
+            ),
         );
     }
     const valueOf = (v: Node) => v.properties?.[disc]?.const;
@@ -146,7 +150,11 @@ function unionRows(key: string, variants: Node[], disc: string | undefined): Row
             const child = { ...(variant.properties?.[name] as Node) };
             // The same key described differently per variant (created or existing resource group).
             const descriptions = new Set(holders.map((v) => v.properties?.[name]?.description));
-            if (descriptions.size > 1) child.description = holders.map((v) => `*${disc} ${String(valueOf(v))}:* ${v.properties?.[name]?.description ?? ""}`).join(" ");
+            if (descriptions.size > 1) {
+                child.description = holders
+                    .map((v) => `*${disc} ${String(valueOf(v))}:* ${v.properties?.[name]?.description ?? ""}`)
+                    .join(" ");
+            }
             rows.push(...rowsOf(`${key}.${name}`, child, holders.every((v) => v.required?.includes(name)), note));
         }
     }
@@ -158,7 +166,10 @@ function table(rows: Row[]): string {
     return [
         "| key | type | default | description |",
         "| --- | --- | --- | --- |",
-        ...rows.map((r) => `| ${code(r.path)} | ${r.type} | ${"default" in r ? literal(r.default) : r.required ? "required" : "—"} | ${cell(r.description)} |`),
+        ...rows.map((r) => {
+            const defaultCell = "default" in r ? literal(r.default) : r.required ? "required" : "—";
+            return `| ${code(r.path)} | ${r.type} | ${defaultCell} | ${cell(r.description)} |`;
+        }),
     ].join("\n");
 }
 
@@ -168,9 +179,16 @@ const OTHER_CONFIG_KEYS: Row[] = [
         path: VAULT_TOKEN_KEY,
         type: "secret string",
         required: false,
-        description: "Vault token for this program (`pulumi config set --secret vaultToken`). Unset: the `VAULT_TOKEN` environment variable.",
+        description:
+            "Vault token for this program (`pulumi config set --secret vaultToken`). Unset: the `VAULT_TOKEN` environment variable.",
     },
-    { path: STAGE_KEY, type: STAGES.map(literal).join(" \\| "), required: false, default: STAGES[STAGES.length - 1], description: STAGE_KEY_DESCRIPTION },
+    {
+        path: STAGE_KEY,
+        type: STAGES.map(literal).join(" \\| "),
+        required: false,
+        default: STAGES[STAGES.length - 1],
+        description: STAGE_KEY_DESCRIPTION,
+    },
 ];
 
 function settingsRoot(): Node {
@@ -190,7 +208,13 @@ export function renderConfigDocs(): string {
     const required = new Set(root.required ?? []);
     const sections = Object.entries(root.properties ?? {}).map(([name, node]) => {
         const rows = rowsOf(name, node, required.has(name));
-        return [`## ${name}${required.has(name) ? " (required)" : ""}`, "", node.description ?? "", "", table(rows.slice(1).length > 0 ? rows.slice(1) : rows)].join("\n");
+        return [
+            `## ${name}${required.has(name) ? " (required)" : ""}`,
+            "",
+            node.description ?? "",
+            "",
+            table(rows.slice(1).length > 0 ? rows.slice(1) : rows),
+        ].join("\n");
     });
     const others = table(OTHER_CONFIG_KEYS);
     return [

@@ -71,11 +71,25 @@ export const poolSchema = z
         minCount: z.number().int().min(0).default(1).describe("Fewest nodes the autoscaler keeps (at least 1 for the system pool)."),
         maxCount: z.number().int().min(1).max(1000).default(5).describe("Most nodes the autoscaler adds."),
         maxPods: z.number().int().min(10).max(250).default(110).describe("Pods per node (at least 30 for the system pool)."),
-        priority: z.enum(["Regular", "Spot"]).default("Regular").describe("Spot pools are cheaper and can be evicted; AKS refuses Spot system pools."),
-        evictionPolicy: z.enum(["Delete", "Deallocate"]).optional().describe("Spot pools only: what Azure does with an evicted node. Omitted: Azure's default (Delete)."),
-        spotMaxPrice: z.number().optional().describe("Spot pools only: the most to pay per node hour in USD; -1 means the on-demand price."),
+        priority: z
+            .enum(["Regular", "Spot"])
+            .default("Regular")
+            .describe("Spot pools are cheaper and can be evicted; AKS refuses Spot system pools."),
+        evictionPolicy: z
+            .enum(["Delete", "Deallocate"])
+            .optional()
+            .describe("Spot pools only: what Azure does with an evicted node. Omitted: Azure's default (Delete)."),
+        spotMaxPrice: z
+            .number()
+            .optional()
+            .describe("Spot pools only: the most to pay per node hour in USD; -1 means the on-demand price."),
         taints: z
-            .array(z.string().regex(/^[^=:]+(=[^:]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$/, "a taint such as key=value:NoSchedule (effect NoSchedule, PreferNoSchedule or NoExecute)"))
+            .array(
+                z.string().regex(
+                    /^[^=:]+(=[^:]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$/,
+                    "a taint such as key=value:NoSchedule (effect NoSchedule, PreferNoSchedule or NoExecute)",
+                ),
+            )
             .default([])
             .describe("Node taints, each `key=value:Effect`."),
         labels: z.record(z.string(), z.string()).default({}).describe("Node labels."),
@@ -89,7 +103,10 @@ export const networkSchema = z
         podCidr: z.string().default("10.244.0.0/16").describe("Pod address range (Azure CNI overlay); must not overlap serviceCidr."),
         serviceCidr: z.string().default("10.0.0.0/16").describe("Kubernetes service address range."),
         dnsServiceIp: z.string().default("10.0.0.10").describe("Cluster DNS service address, inside serviceCidr."),
-        subnetId: z.string().optional().describe("Resource ID of an existing subnet for the nodes. Omitted: AKS makes its own virtual network."),
+        subnetId: z
+            .string()
+            .optional()
+            .describe("Resource ID of an existing subnet for the nodes. Omitted: AKS makes its own virtual network."),
     })
     .strict();
 
@@ -97,14 +114,39 @@ const guid = () => z.string().regex(/^[0-9a-fA-F-]{36}$/, GUID_EXPECTED);
 
 export const credentialsSchema = z
     .discriminatedUnion("mode", [
-        z.object({ mode: z.literal("admin").describe("The cluster's admin kubeconfig (`listClusterAdminCredential`); Azure refuses it when local accounts are disabled.") }).strict(),
         z
             .object({
-                mode: z.literal("kubelogin").describe("The user kubeconfig with a non-interactive `kubelogin get-token` exec; `kubelogin` must be on the PATH of whoever runs `pulumi`."),
-                login: z.enum(["spn", "msi", "azurecli"]).describe("Who kubelogin logs in as: a service principal (`spn`), a managed identity (`msi`) or the Azure CLI session (`azurecli`)."),
-                clientId: guid().optional().describe("spn: the application (client) ID, required; msi: a user-assigned identity's client ID (omitted: the system-assigned one)."),
-                clientSecretConfig: z.string().min(1).optional().describe("spn only: the secret stack config key holding the client secret (`pulumi config set --secret KEY`)."),
-                tenantId: guid().optional().describe("spn only: the Entra tenant ID. Omitted: the tenant in the kubeconfig Azure returns."),
+                mode: z.literal("admin").describe(
+                    "The cluster's admin kubeconfig (`listClusterAdminCredential`); Azure refuses it when local accounts are disabled.",
+                ),
+            })
+            .strict(),
+        z
+            .object({
+                mode: z.literal("kubelogin").describe(
+                    "The user kubeconfig with a non-interactive `kubelogin get-token` exec; " +
+                        "`kubelogin` must be on the PATH of whoever runs `pulumi`.",
+                ),
+                login: z
+                    .enum(["spn", "msi", "azurecli"])
+                    .describe(
+                        "Who kubelogin logs in as: a service principal (`spn`), a managed identity (`msi`) " +
+                            "or the Azure CLI session (`azurecli`).",
+                    ),
+                clientId: guid()
+                    .optional()
+                    .describe(
+                        "spn: the application (client) ID, required; " +
+                            "msi: a user-assigned identity's client ID (omitted: the system-assigned one).",
+                    ),
+                clientSecretConfig: z
+                    .string()
+                    .min(1)
+                    .optional()
+                    .describe("spn only: the secret stack config key holding the client secret (`pulumi config set --secret KEY`)."),
+                tenantId: guid()
+                    .optional()
+                    .describe("spn only: the Entra tenant ID. Omitted: the tenant in the kubeconfig Azure returns."),
             })
             .strict(),
     ])
@@ -113,13 +155,19 @@ export const credentialsSchema = z
 /** Azure's rules for a managed cluster name. */
 const aksName = z
     .string()
-    .regex(/^[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$/, "1-63 letters, digits, '-' or '_', starting and ending with a letter or digit (Azure's rule for cluster names)")
+    .regex(
+        /^[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$/,
+        "1-63 letters, digits, '-' or '_', starting and ending with a letter or digit (Azure's rule for cluster names)",
+    )
     .describe("AKS cluster name.");
 /** Azure's rules for a resource group name. */
 const resourceGroupName = z
     .string()
     .max(90, "at most 90 characters")
-    .regex(/^[-\p{L}\p{N}_.()]*[-\p{L}\p{N}_()]$/u, "letters, digits, '_', '-', '.', '(' or ')', not ending in '.' (Azure's rule for resource group names)");
+    .regex(
+        /^[-\p{L}\p{N}_.()]*[-\p{L}\p{N}_()]$/u,
+        "letters, digits, '_', '-', '.', '(' or ')', not ending in '.' (Azure's rule for resource group names)",
+    );
 
 const createCluster = z
     .object({
@@ -134,28 +182,48 @@ const createCluster = z
             .describe("`major.minor` or `major.minor.patch`. Omitted: the AKS default."),
         dnsPrefix: z
             .string()
-            .regex(/^[A-Za-z0-9]([A-Za-z0-9-]{0,52}[A-Za-z0-9])?$/, "1-54 letters, digits or '-', starting and ending with a letter or digit")
+            .regex(
+                /^[A-Za-z0-9]([A-Za-z0-9-]{0,52}[A-Za-z0-9])?$/,
+                "1-54 letters, digits or '-', starting and ending with a letter or digit",
+            )
             .optional()
             .describe("DNS prefix of the API server. Omitted: the cluster name."),
         systemPool: poolSchema
             .prefault({ name: "system" })
-            .describe("The System pool, inline in the cluster: its settings apply at creation (later: `az aks nodepool update`)."),
+            .describe(
+                "The System pool, inline in the cluster: its settings apply at creation (later: `az aks nodepool update`).",
+            ),
         userPools: z.array(poolSchema).default([]).describe("User pools, each an `AgentPool` resource (changeable on day 2)."),
         network: networkSchema.prefault({}).describe("Azure CNI overlay addressing."),
-        logAnalyticsWorkspaceId: z.string().optional().describe("Log Analytics workspace for Container Insights. Omitted: no Container Insights."),
-        acrId: z.string().optional().describe("Resource ID of an Azure Container Registry the kubelet identity may pull from (AcrPull). Omitted: no grant."),
+        logAnalyticsWorkspaceId: z
+            .string()
+            .optional()
+            .describe("Log Analytics workspace for Container Insights. Omitted: no Container Insights."),
+        acrId: z
+            .string()
+            .optional()
+            .describe("Resource ID of an Azure Container Registry the kubelet identity may pull from (AcrPull). Omitted: no grant."),
         workloadIdentity: z.boolean().default(false).describe("Turn on Entra workload identity (the OIDC issuer is always on)."),
         tags: z.record(z.string(), z.string()).default({}).describe("Azure tags on the resource group and the cluster."),
-        protect: z.boolean().default(true).describe("Protect the resource group and the cluster from deletion (docs/security.md: tearing down on purpose)."),
+        protect: z
+            .boolean()
+            .default(true)
+            .describe("Protect the resource group and the cluster from deletion (docs/security.md: tearing down on purpose)."),
         entraId: z
             .object({
                 adminGroupObjectIds: z.array(guid()).default([]).describe("Entra groups whose members are cluster admins."),
-                azureRbac: z.boolean().default(true).describe("Authorize with Azure RBAC role assignments instead of Kubernetes RBAC bindings."),
+                azureRbac: z
+                    .boolean()
+                    .default(true)
+                    .describe("Authorize with Azure RBAC role assignments instead of Kubernetes RBAC bindings."),
             })
             .strict()
             .optional()
             .describe("AKS-managed Entra ID integration. Omitted: none."),
-        disableLocalAccounts: z.boolean().default(false).describe("Turn off local accounts (admin credentials): Entra ID only; needs entraId and credentials.mode kubelogin."),
+        disableLocalAccounts: z
+            .boolean()
+            .default(false)
+            .describe("Turn off local accounts (admin credentials): Entra ID only; needs entraId and credentials.mode kubelogin."),
         credentials: credentialsSchema.default({ mode: "admin" }),
     })
     .strict();
@@ -169,7 +237,9 @@ const adoptCluster = z
     })
     .strict();
 
-export const clusterSchema = z.discriminatedUnion("mode", [createCluster, adoptCluster]).describe("The AKS cluster: created by this program, or adopted by name.");
+export const clusterSchema = z
+    .discriminatedUnion("mode", [createCluster, adoptCluster])
+    .describe("The AKS cluster: created by this program, or adopted by name.");
 
 export const vaultSchema = z
     .object({
@@ -179,26 +249,44 @@ export const vaultSchema = z
             .describe("The external Vault's address, as the injector's agents and this program reach it."),
         namespace: vaultPath().optional().describe("Vault Enterprise namespace. Omitted: the root namespace."),
         skipTlsVerify: z.boolean().default(false).describe("Skip TLS verification on this program's own connection to Vault."),
-        allowHttp: z.boolean().default(false).describe("Accept an `http://` address (a lab Vault without TLS): tokens then cross the network in clear."),
+        allowHttp: z
+            .boolean()
+            .default(false)
+            .describe("Accept an `http://` address (a lab Vault without TLS): tokens then cross the network in clear."),
         caCertPem: z
             .string()
-            .regex(/^\s*-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/, "one or more PEM certificates (-----BEGIN CERTIFICATE----- ...)")
+            .regex(
+                /^\s*-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/,
+                "one or more PEM certificates (-----BEGIN CERTIFICATE----- ...)",
+            )
             .optional()
             .describe(
                 "PEM bundle of the CA that signed Vault's certificate, for a Vault behind a private CA; given to the injector " +
-                    "(`AGENT_INJECT_VAULT_CACERT_BYTES`, chart 0.26.0 or later), which hands it to every agent (hashicorp/vault-k8s#151), and to " +
-                    "this program's Vault provider as a file written for the run. Omitted: the system roots.",
+                    "(`AGENT_INJECT_VAULT_CACERT_BYTES`, chart 0.26.0 or later), " +
+                    "which hands it to every agent (hashicorp/vault-k8s#151), " +
+                    "and to this program's Vault provider as a file written for the run. Omitted: the system roots.",
             ),
         policyPrefix: z
             .string()
-            .regex(POLICY_PREFIX, "lower-case letters, digits, '-', '_' or '.', starting with a letter or digit (Vault stores policy names lower-cased)")
+            .regex(
+                POLICY_PREFIX,
+                "lower-case letters, digits, '-', '_' or '.', starting with a letter or digit (Vault stores policy names lower-cased)",
+            )
             .max(64)
             .optional()
-            .describe("Prefix of every Vault policy this stack generates (`<prefix><workload>`), so stacks sharing one Vault and policies made outside this program never collide. Omitted: `<project>-<stack>-`, lower-cased. Changing it renames, so replaces, every generated policy (docs/data-safety.md)."),
+            .describe(
+                "Prefix of every Vault policy this stack generates (`<prefix><workload>`), " +
+                    "so stacks sharing one Vault and policies made outside this program never collide. " +
+                    "Omitted: `<project>-<stack>-`, lower-cased. " +
+                    "Changing it renames, so replaces, every generated policy (docs/data-safety.md).",
+            ),
         allowedPolicies: z
             .array(z.string().min(1))
             .default(["default"])
-            .describe("The only policies a workload's `policies` may name besides its generated one, compared after trimming and lower-casing (as Vault stores names); `root` is never allowed."),
+            .describe(
+                "The only policies a workload's `policies` may name besides its generated one, " +
+                    "compared after trimming and lower-casing (as Vault stores names); `root` is never allowed.",
+            ),
     })
     .strict()
     .describe("The external Vault.");
@@ -227,20 +315,33 @@ export const injectorSchema = z
             .string()
             .regex(EXACT_SEMVER, "an exact chart version such as 0.34.1 (no ranges)")
             .refine((v) => !EXACT_SEMVER.test(v) || (SUPPORTED_CHART_VERSIONS as readonly string[]).includes(v), {
-                message: `one of ${SUPPORTED_CHART_VERSIONS.join(", ")}: the versions whose values.yaml the guardrails check chart values against (add another with npm run generate:chart-keys)`,
+                message:
+                    `one of ${SUPPORTED_CHART_VERSIONS.join(", ")}: ` +
+                    `the versions whose values.yaml the guardrails check chart values against ` +
+                    `(add another with npm run generate:chart-keys)`,
             })
             .default("0.34.1")
-            .describe(`Exact vault chart version, one of ${SUPPORTED_CHART_VERSIONS.join(", ")} (the versions the guardrails know the values of).`),
+            .describe(
+                `Exact vault chart version, one of ${SUPPORTED_CHART_VERSIONS.join(", ")} ` +
+                    `(the versions the guardrails know the values of).`,
+            ),
         // https or an OCI registry: a chart fetched over plain http could be swapped on the way.
         chartRepository: z
             .string()
             .refine((v) => /^(https|oci):\/\/[^/\s]/.test(v) && URL.canParse(v), "an https:// or oci:// URL")
             .default("https://helm.releases.hashicorp.com")
-            .describe("Chart repository: an https:// index holding the vault chart, or an oci:// registry path without the chart name (the chart is then <path>/vault; run `helm registry login` first)."),
+            .describe(
+                "Chart repository: an https:// index holding the vault chart, " +
+                    "or an oci:// registry path without the chart name (the chart is then <path>/vault; run `helm registry login` first).",
+            ),
         replicas: z
             .number()
             .int()
-            .min(2, "at least 2: one injector is a single point of failure whatever the failure policy (the guardrail vault-injector-high-availability requires 2)")
+            .min(
+                2,
+                "at least 2: one injector is a single point of failure whatever the failure policy " +
+                    "(the guardrail vault-injector-high-availability requires 2)",
+            )
             .max(10)
             .default(2)
             .describe("Injector replicas (leader election is always on), at least 2; one per node."),
@@ -261,25 +362,31 @@ export const injectorSchema = z
             }))
             .prefault({})
             .describe(
-                `Injector pod resources, field by field over requests ${INJECTOR_RESOURCES.requests.cpu} CPU / ${INJECTOR_RESOURCES.requests.memory} ` +
+                `Injector pod resources, field by field ` +
+                    `over requests ${INJECTOR_RESOURCES.requests.cpu} CPU / ${INJECTOR_RESOURCES.requests.memory} ` +
                     `and limits ${INJECTOR_RESOURCES.limits.cpu} CPU / ${INJECTOR_RESOURCES.limits.memory} (the chart sets none).`,
             ),
         reviewerServiceAccount: dns1123()
             .optional()
-            .describe(`kubernetesAuth.method kubernetes only: the service account Vault calls TokenReview as. Omitted: \`${DEFAULT_REVIEWER_SERVICE_ACCOUNT}\`.`),
+            .describe(
+                `kubernetesAuth.method kubernetes only: the service account Vault calls TokenReview as. ` +
+                    `Omitted: \`${DEFAULT_REVIEWER_SERVICE_ACCOUNT}\`.`,
+            ),
         reviewerTokenRotation: z
-            .union([z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/), z.number().int().nonnegative()], { error: "1-64 letters, digits, '.', '_', ':' or '-' (a date, say), or a whole number (a counter)" })
+            .union([z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/), z.number().int().nonnegative()], {
+                error: "1-64 letters, digits, '.', '_', ':' or '-' (a date, say), or a whole number (a counter)",
+            })
             .optional()
             .describe(
-                "Change this value (a date, a counter) to rotate the reviewer token: a new token Secret is created, Vault is given its JWT, " +
-                    "then the old Secret is deleted, in one `up`. Omitted: one token, never rotated.",
+                "Change this value (a date, a counter) to rotate the reviewer token: a new token Secret is created, " +
+                    "Vault is given its JWT, then the old Secret is deleted, in one `up`. Omitted: one token, never rotated.",
             ),
         failurePolicy: z
             .enum(["Fail", "Ignore"])
             .default("Fail")
             .describe(
-                "What the API server does with a pod when the injector cannot answer: `Fail` refuses the pod, so it is retried rather than " +
-                    "started without its secrets; `Ignore` starts it without the agent (docs/security.md).",
+                "What the API server does with a pod when the injector cannot answer: `Fail` refuses the pod, " +
+                    "so it is retried rather than started without its secrets; `Ignore` starts it without the agent (docs/security.md).",
             ),
     })
     .strict()
@@ -308,14 +415,16 @@ export const kubernetesAuthSchema = z
             .enum(AUTH_METHODS)
             .default("kubernetes")
             .describe(
-                "`kubernetes`: Vault's Kubernetes auth, which calls the cluster's TokenReview API. `jwt`: Vault's JWT auth, which checks the pods' " +
-                    "projected service-account tokens against the AKS OIDC issuer's published keys: no reviewer token, no path from Vault to the API server " +
+                "`kubernetes`: Vault's Kubernetes auth, which calls the cluster's TokenReview API. " +
+                    "`jwt`: Vault's JWT auth, which checks the pods' projected service-account tokens " +
+                    "against the AKS OIDC issuer's published keys: no reviewer token, no path from Vault to the API server " +
                     "(docs/private-clusters.md).",
             ),
         path: vaultPath()
             .optional()
             .describe(
-                `Mount path without \`auth/\`. Omitted: \`${DEFAULT_AUTH_PATH.kubernetes}\` (method kubernetes) or \`${DEFAULT_AUTH_PATH.jwt}\` (method jwt): ` +
+                `Mount path without \`auth/\`. ` +
+                    `Omitted: \`${DEFAULT_AUTH_PATH.kubernetes}\` (method kubernetes) or \`${DEFAULT_AUTH_PATH.jwt}\` (method jwt): ` +
                     "switching methods creates the new mount before deleting the old one, and Vault refuses two mounts at one path.",
             ),
         description: z.string().optional().describe("Description of the auth mount. Omitted: one per method."),
@@ -323,15 +432,18 @@ export const kubernetesAuthSchema = z
             .boolean()
             .optional()
             .describe(
-                "Method kubernetes only: check tokens' `iss` claim against the cluster's OIDC issuer URL; turn off only for clusters that still mint " +
+                "Method kubernetes only: check tokens' `iss` claim against the cluster's OIDC issuer URL; " +
+                    "turn off only for clusters that still mint " +
                     `quoted issuers (Azure/AKS#2523). Omitted: ${KUBERNETES_METHOD_DEFAULTS.validateIssuer}.`,
             ),
         reviewer: z
             .enum(["serviceAccountToken", "clientJwt"])
             .optional()
             .describe(
-                "Method kubernetes only: who Vault calls TokenReview as. `serviceAccountToken`: a dedicated reviewer with a long-lived token Secret; " +
-                    "`clientJwt`: each workload's own JWT (no long-lived token; every bound service account gets `system:auth-delegator`). " +
+                "Method kubernetes only: who Vault calls TokenReview as. " +
+                    "`serviceAccountToken`: a dedicated reviewer with a long-lived token Secret; " +
+                    "`clientJwt`: each workload's own JWT " +
+                    "(no long-lived token; every bound service account gets `system:auth-delegator`). " +
                     `Omitted: ${KUBERNETES_METHOD_DEFAULTS.reviewer}.`,
             ),
         audience: z
@@ -341,8 +453,9 @@ export const kubernetesAuthSchema = z
             .refine((v) => v !== "*" && !v.includes(",") && v.trim() === v, "one audience: not '*', no commas, no surrounding spaces")
             .optional()
             .describe(
-                "Method jwt only: the audience (`aud`) of the pods' projected tokens and the roles' `bound_audiences`; never `*`, no commas " +
-                    "(Vault splits `bound_audiences` on them). Omitted: `<vault.address>/v1/[<vault.namespace>/]auth/<path>`, the login URL's prefix, " +
+                "Method jwt only: the audience (`aud`) of the pods' projected tokens and the roles' `bound_audiences`; " +
+                    "never `*`, no commas (Vault splits `bound_audiences` on them). " +
+                    "Omitted: `<vault.address>/v1/[<vault.namespace>/]auth/<path>`, the login URL's prefix, " +
                     "so a token minted for this mount is accepted by no other relying party.",
             ),
         tokenExpirationSeconds: z
@@ -351,16 +464,33 @@ export const kubernetesAuthSchema = z
             .min(MIN_PROJECTED_TOKEN_SECONDS)
             .max(86400)
             .optional()
-            .describe(`Method jwt only: lifetime of the pods' projected token in seconds; the kubelet replaces it at 80% of that, and the agent re-reads it (sidecar mode). Omitted: ${DEFAULT_TOKEN_EXPIRATION_SECONDS}.`),
+            .describe(
+                `Method jwt only: lifetime of the pods' projected token in seconds; ` +
+                    `the kubelet replaces it at 80% of that, and the agent re-reads it (sidecar mode). ` +
+                    `Omitted: ${DEFAULT_TOKEN_EXPIRATION_SECONDS}.`,
+            ),
     })
     .strict()
     // Typed by method: each carries only its own settings, with their defaults.
     .transform((a): KubernetesAuthMethodSettings | JwtAuthMethodSettings => {
-        const common = { path: a.path ?? DEFAULT_AUTH_PATH[a.method], description: a.description ?? DEFAULT_AUTH_DESCRIPTION[a.method] };
+        const common = {
+            path: a.path ?? DEFAULT_AUTH_PATH[a.method],
+            description: a.description ?? DEFAULT_AUTH_DESCRIPTION[a.method],
+        };
         if (a.method === "jwt") {
-            return { method: "jwt", ...common, ...(a.audience === undefined ? {} : { audience: a.audience }), tokenExpirationSeconds: a.tokenExpirationSeconds ?? DEFAULT_TOKEN_EXPIRATION_SECONDS };
+            return {
+                method: "jwt",
+                ...common,
+                ...(a.audience === undefined ? {} : { audience: a.audience }),
+                tokenExpirationSeconds: a.tokenExpirationSeconds ?? DEFAULT_TOKEN_EXPIRATION_SECONDS,
+            };
         }
-        return { method: "kubernetes", ...common, validateIssuer: a.validateIssuer ?? KUBERNETES_METHOD_DEFAULTS.validateIssuer, reviewer: a.reviewer ?? KUBERNETES_METHOD_DEFAULTS.reviewer };
+        return {
+            method: "kubernetes",
+            ...common,
+            validateIssuer: a.validateIssuer ?? KUBERNETES_METHOD_DEFAULTS.validateIssuer,
+            reviewer: a.reviewer ?? KUBERNETES_METHOD_DEFAULTS.reviewer,
+        };
     })
     .describe("How pods log in to Vault: its Kubernetes or JWT auth method for the cluster.");
 
@@ -397,14 +527,25 @@ export const kvSchema = z
                     .strict(),
             )
             .default([])
-            .describe("KV paths that exist outside this program (written by hand or by another system), each named once with the workloads that may read it. A workload reads only its own paths, paths another workload shares with it, and these (docs/security.md)."),
+            .describe(
+                "KV paths that exist outside this program (written by hand or by another system), " +
+                    "each named once with the workloads that may read it. " +
+                    "A workload reads only its own paths, paths another workload shares with it, and these (docs/security.md).",
+            ),
     })
     .strict()
     .describe("The KV v2 secrets engine the workloads read.");
 
 const seedValue = z.union(
     [
-        z.object({ secretConfig: z.string().min(1).describe("Read the value from this secret stack config key (`pulumi config set --secret KEY`).") }).strict(),
+        z
+            .object({
+                secretConfig: z
+                    .string()
+                    .min(1)
+                    .describe("Read the value from this secret stack config key (`pulumi config set --secret KEY`)."),
+            })
+            .strict(),
         z
             .object({
                 random: z
@@ -416,7 +557,13 @@ const seedValue = z.union(
                     .describe("Generate a random value once (`@pulumi/random`), kept in state as a secret."),
             })
             .strict(),
-        z.object({ value: z.string().describe("A literal value: for portal callers passing a value they hold; never put one in a YAML file.") }).strict(),
+        z
+            .object({
+                value: z
+                    .string()
+                    .describe("A literal value: for portal callers passing a value they hold; never put one in a YAML file."),
+            })
+            .strict(),
     ],
     { error: "one of {secretConfig: KEY}, {random: {length, special}} or {value: STRING}" },
 );
@@ -426,30 +573,62 @@ export const secretFileSchema = z
         file: z
             .string()
             .regex(SECRET_FILE, "letters, digits, '_', '.' or '-', starting and ending with a letter or digit")
-            .max(ANNOTATION_NAME_MAX - SECRET_ANNOTATION_PREFIX.length, `at most ${ANNOTATION_NAME_MAX - SECRET_ANNOTATION_PREFIX.length} characters (the file name ends an annotation name)`)
+            .max(
+                ANNOTATION_NAME_MAX - SECRET_ANNOTATION_PREFIX.length,
+                `at most ${ANNOTATION_NAME_MAX - SECRET_ANNOTATION_PREFIX.length} characters (the file name ends an annotation name)`,
+            )
             .describe("File name under /vault/secrets; also the annotation suffix."),
         path: vaultPath().describe("Path of the secret inside the KV v2 mount (without the mount and without `data/`)."),
-        key: z.string().min(1).optional().describe("Render only this key's value. Required unless template is given: a whole KV v2 secret would render as Go maps."),
-        prefix: z.string().optional().describe("Text put before the key's value, e.g. `token value stored on path secret/devops is `; only with key."),
-        template: z.string().optional().describe("A full Consul Template body reading `.Data.data`, for experts; excludes key and prefix. It may read only the workload's own or granted paths with `secret`, and use a small set of functions (docs/security.md)."),
+        key: z
+            .string()
+            .min(1)
+            .optional()
+            .describe(
+                "Render only this key's value. Required unless template is given: a whole KV v2 secret would render as Go maps.",
+            ),
+        prefix: z
+            .string()
+            .optional()
+            .describe("Text put before the key's value, e.g. `token value stored on path secret/devops is `; only with key."),
+        template: z
+            .string()
+            .optional()
+            .describe(
+                "A full Consul Template body reading `.Data.data`, for experts; excludes key and prefix. " +
+                    "It may read only the workload's own or granted paths with `secret`, " +
+                    "and use a small set of functions (docs/security.md).",
+            ),
         from: dns1123()
             .optional()
-            .describe("The workload that owns `path`, when it is not this one: the owner must list this workload in `sharedWith` on its own secret or seed for the path. Omitted: this workload owns the path."),
+            .describe(
+                "The workload that owns `path`, when it is not this one: " +
+                    "the owner must list this workload in `sharedWith` on its own secret or seed for the path. " +
+                    "Omitted: this workload owns the path.",
+            ),
         sharedWith: z
             .array(dns1123())
             .default([])
-            .describe("Workloads allowed to read this path (they name it with `from: <this workload>`); only the path's owner may share it."),
+            .describe(
+                "Workloads allowed to read this path (they name it with `from: <this workload>`); only the path's owner may share it.",
+            ),
     })
     .strict();
 
 export const seedSchema = z
     .object({
         path: vaultPath().describe("Path inside the KV v2 mount to write."),
-        values: z.record(z.string().min(1), seedValue).describe("The keys to write, each from a secret config key, generated, or (portal callers) a literal."),
+        values: z
+            .record(z.string().min(1), seedValue)
+            .describe("The keys to write, each from a secret config key, generated, or (portal callers) a literal."),
         writeOnce: z
             .boolean()
             .default(true)
-            .describe("Write the values once and leave them alone afterwards (`ignoreChanges`), so a rotation done in Vault is not reverted by the next `up`; the first write is a check-and-set that never overwrites data already at the path. false: the stack's value is written on every change, overwriting (docs/data-safety.md)."),
+            .describe(
+                "Write the values once and leave them alone afterwards (`ignoreChanges`), " +
+                    "so a rotation done in Vault is not reverted by the next `up`; " +
+                    "the first write is a check-and-set that never overwrites data already at the path. " +
+                    "false: the stack's value is written on every change, overwriting (docs/data-safety.md).",
+            ),
         sharedWith: z
             .array(dns1123())
             .default([])
@@ -470,26 +649,58 @@ export const workloadSchema = z
         name: dns1123().describe("Workload name: names its Vault policy (`<vault.policyPrefix><name>`), and the role unless role is set."),
         formerName: dns1123()
             .optional()
-            .describe("The workload's previous name, after a rename: its resources are aliased to the new name, so the namespace, service account, seeded secrets and generated random values are kept (the policy, role and Deployment get new names). Remove it after one `up`. Omitted: no rename."),
+            .describe(
+                "The workload's previous name, after a rename: its resources are aliased to the new name, " +
+                    "so the namespace, service account, seeded secrets and generated random values are kept " +
+                    "(the policy, role and Deployment get new names). Remove it after one `up`. Omitted: no rename.",
+            ),
         namespace: dns1123OrWildcard().describe("Namespace of the workload's service account; `*` only with allowWildcard."),
         serviceAccount: dns1123OrWildcard().describe("Service account bound to the Vault role; `*` only with allowWildcard."),
-        allowWildcard: z.boolean().default(false).describe("Accept `*` as namespace or service account: the role then admits any pod there (no service account, no deployment)."),
+        allowWildcard: z
+            .boolean()
+            .default(false)
+            .describe(
+                "Accept `*` as namespace or service account: the role then admits any pod there (no service account, no deployment).",
+            ),
         role: z
             .string()
             .regex(/^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/, "letters, digits, '_', '.' or '-' (a Vault role name has no '/')")
             .optional()
             .describe("Vault role name. Omitted: the workload name."),
-        tokenTtl: z.number().int().positive().max(MAX_TOKEN_TTL_SECONDS, TTL_LIMIT).default(3600).describe("Token TTL in seconds, at most 86400."),
-        tokenMaxTtl: z.number().int().positive().max(MAX_TOKEN_TTL_SECONDS, TTL_LIMIT).optional().describe("Token max TTL in seconds, at least tokenTtl and at most 86400. Omitted: the mount's."),
-        policies: z.array(z.string().min(1)).default(["default"]).describe("Vault policies the role carries besides the generated one; each must be in vault.allowedPolicies."),
-        createNamespace: z.boolean().default(true).describe("Create the namespace (false when another workload or someone else creates it)."),
-        secrets: z.array(secretFileSchema).default([]).describe("Files the agent renders under /vault/secrets: `{file, path, key, prefix}` or `{file, path, template}`."),
+        tokenTtl: z
+            .number()
+            .int()
+            .positive()
+            .max(MAX_TOKEN_TTL_SECONDS, TTL_LIMIT)
+            .default(3600)
+            .describe("Token TTL in seconds, at most 86400."),
+        tokenMaxTtl: z
+            .number()
+            .int()
+            .positive()
+            .max(MAX_TOKEN_TTL_SECONDS, TTL_LIMIT)
+            .optional()
+            .describe("Token max TTL in seconds, at least tokenTtl and at most 86400. Omitted: the mount's."),
+        policies: z
+            .array(z.string().min(1))
+            .default(["default"])
+            .describe("Vault policies the role carries besides the generated one; each must be in vault.allowedPolicies."),
+        createNamespace: z
+            .boolean()
+            .default(true)
+            .describe("Create the namespace (false when another workload or someone else creates it)."),
+        secrets: z
+            .array(secretFileSchema)
+            .default([])
+            .describe("Files the agent renders under /vault/secrets: `{file, path, key, prefix}` or `{file, path, template}`."),
         seed: z.array(seedSchema).default([]).describe("Secrets this program writes into the KV v2 mount."),
         extraCapabilities: z
             .array(z.enum(["create", "update", "patch", "delete", "list"]))
             .default([])
             .describe("Policy capabilities beyond `read`, only when a workload really needs them; given only on paths the workload owns."),
-        deployment: deploymentSchema.optional().describe("A Deployment running as the service account, annotated for injection. Omitted: none."),
+        deployment: deploymentSchema
+            .optional()
+            .describe("A Deployment running as the service account, annotated for injection. Omitted: none."),
         // `prefault`: zod 4's `default` skips the inner defaults.
         injection: injectionSchema.prefault({}).describe("How the Vault Agent runs (docs/injection-modes.md)."),
     })
@@ -502,7 +713,10 @@ export const settingsSchema = z
         injector: injectorSchema.prefault({}),
         kubernetesAuth: kubernetesAuthSchema.prefault({}),
         kv: kvSchema.prefault({}),
-        workloads: z.array(workloadSchema).default([]).describe("Workloads: each gets a Vault policy and role, seeded secrets and an optional annotated Deployment."),
+        workloads: z
+            .array(workloadSchema)
+            .default([])
+            .describe("Workloads: each gets a Vault policy and role, seeded secrets and an optional annotated Deployment."),
     })
     .strict();
 

@@ -125,12 +125,18 @@ export function ownershipProblems(root: Record<string, unknown>): Finding[] {
     const kv = kvOf(root);
     const external = kv?.external ?? [];
     const names = new Map(ws.map(({ i, w }) => [w.name, i]));
+    const workloadNames = [...names.keys()].join(", ");
     const externalAt = new Map<string, number>();
     external.forEach((e, k) => {
-        if (externalAt.has(e.path)) add(`kv.external[${k}].path`, e.path, `a path named once (kv.external[${externalAt.get(e.path)}] names it already)`);
-        else externalAt.set(e.path, k);
+        if (externalAt.has(e.path)) {
+            add(`kv.external[${k}].path`, e.path, `a path named once (kv.external[${externalAt.get(e.path)}] names it already)`);
+        } else {
+            externalAt.set(e.path, k);
+        }
         e.readers.forEach((r, m) => {
-            if (!names.has(r)) add(`kv.external[${k}].readers[${m}]`, r, `the name of a workload of this stack (${[...names.keys()].join(", ") || "none"})`);
+            if (!names.has(r)) {
+                add(`kv.external[${k}].readers[${m}]`, r, `the name of a workload of this stack (${workloadNames || "none"})`);
+            }
         });
     });
 
@@ -144,8 +150,17 @@ export function ownershipProblems(root: Record<string, unknown>): Finding[] {
         for (const { s, key, seed } of own) {
             const ext = externalAt.get(s.path);
             if (ext !== undefined) {
-                if (seed) add(`${key}.path`, s.path, `a path this stack owns: kv.external[${ext}] names ${s.path} as data kept outside this program, and a seed would write over it`);
-                if (s.sharedWith.length > 0) add(`${key}.sharedWith`, s.sharedWith, `no sharedWith on an external path: add readers to kv.external[${ext}].readers`);
+                if (seed) {
+                    add(
+                        `${key}.path`,
+                        s.path,
+                        `a path this stack owns: kv.external[${ext}] names ${s.path} as data kept outside this program, ` +
+                            `and a seed would write over it`,
+                    );
+                }
+                if (s.sharedWith.length > 0) {
+                    add(`${key}.sharedWith`, s.sharedWith, `no sharedWith on an external path: add readers to kv.external[${ext}].readers`);
+                }
                 continue;
             }
             const first = claims.get(s.path);
@@ -154,11 +169,17 @@ export function ownershipProblems(root: Record<string, unknown>): Finding[] {
                 const fix = seed
                     ? `only its owner seeds it; remove this seed`
                     : `to read it, ${first.name} adds ${w.name} to sharedWith on that entry, and this entry says from: ${first.name}`;
-                add(`${key}.path`, s.path, `a path no other workload owns: ${s.path} belongs to workload ${first.name} (${first.key}); a path has one owner, ${fix}`);
+                add(
+                    `${key}.path`,
+                    s.path,
+                    `a path no other workload owns: ${s.path} belongs to workload ${first.name} (${first.key}); ` +
+                        `a path has one owner, ${fix}`,
+                );
             }
             s.sharedWith.forEach((r, m) => {
-                if (r === w.name) add(`${key}.sharedWith[${m}]`, r, "another workload's name (a workload always reads its own paths)");
-                else if (!names.has(r)) add(`${key}.sharedWith[${m}]`, r, `the name of a workload of this stack (${[...names.keys()].join(", ")})`);
+                const at = `${key}.sharedWith[${m}]`;
+                if (r === w.name) add(at, r, "another workload's name (a workload always reads its own paths)");
+                else if (!names.has(r)) add(at, r, `the name of a workload of this stack (${workloadNames})`);
             });
         }
     }
@@ -169,30 +190,59 @@ export function ownershipProblems(root: Record<string, unknown>): Finding[] {
             const key = `workloads[${i}].secrets[${j}]`;
             const ext = externalAt.get(s.path);
             if (ext !== undefined) {
-                if (s.from !== undefined) add(`${key}.from`, s.from, `nothing: ${s.path} is external (kv.external[${ext}]), not owned by a workload`);
-                else if (!external[ext].readers.includes(w.name)) add(`${key}.path`, s.path, `a path this workload may read: kv.external[${ext}] lists readers ${external[ext].readers.join(", ")}; the platform adds ${w.name} there if it should read it`);
+                if (s.from !== undefined) {
+                    add(`${key}.from`, s.from, `nothing: ${s.path} is external (kv.external[${ext}]), not owned by a workload`);
+                } else if (!external[ext].readers.includes(w.name)) {
+                    add(
+                        `${key}.path`,
+                        s.path,
+                        `a path this workload may read: kv.external[${ext}] lists readers ${external[ext].readers.join(", ")}; ` +
+                            `the platform adds ${w.name} there if it should read it`,
+                    );
+                }
                 return;
             }
             if (s.from === undefined) return;
-            if (s.sharedWith.length > 0) add(`${key}.sharedWith`, s.sharedWith, "no sharedWith on a path read from another workload: only the owner shares a path");
+            if (s.sharedWith.length > 0) {
+                add(`${key}.sharedWith`, s.sharedWith, "no sharedWith on a path read from another workload: only the owner shares a path");
+            }
             if (s.from === w.name) add(`${key}.from`, s.from, "another workload's name, or no from for the workload's own path");
-            else if (!names.has(s.from)) add(`${key}.from`, s.from, `the name of a workload of this stack (${[...names.keys()].join(", ")})`);
+            else if (!names.has(s.from)) add(`${key}.from`, s.from, `the name of a workload of this stack (${workloadNames})`);
             else if (access.owner.get(s.path) !== s.from) {
                 const real = access.owner.get(s.path);
-                add(`${key}.from`, s.from, `the owner of ${s.path}: ${real === undefined ? `no workload owns it (the owner lists it in secrets or seed; data kept outside this program goes in kv.external)` : `it belongs to ${real}`}`);
+                const whose =
+                    real === undefined
+                        ? `no workload owns it (the owner lists it in secrets or seed; ` +
+                          `data kept outside this program goes in kv.external)`
+                        : `it belongs to ${real}`;
+                add(`${key}.from`, s.from, `the owner of ${s.path}: ${whose}`);
             } else if (!access.readable.get(w.name)?.has(s.path)) {
-                add(`${key}.path`, s.path, `a grant from its owner: ${s.from} lists ${w.name} in sharedWith on its secret or seed for ${s.path}`);
+                add(
+                    `${key}.path`,
+                    s.path,
+                    `a grant from its owner: ${s.from} lists ${w.name} in sharedWith on its secret or seed for ${s.path}`,
+                );
             }
         });
         if (w.extraCapabilities.length > 0) {
             const owned = access.owned.get(w.name) ?? new Set<string>();
             if (!w.secrets.some((s) => owned.has(s.path))) {
-                add(`workloads[${i}].extraCapabilities`, w.extraCapabilities, "none: extra capabilities apply only to paths the workload owns, and it reads none of its own");
+                add(
+                    `workloads[${i}].extraCapabilities`,
+                    w.extraCapabilities,
+                    "none: extra capabilities apply only to paths the workload owns, and it reads none of its own",
+                );
             }
             if (w.extraCapabilities.includes("list")) {
                 for (const p of owned) {
                     const under = [...access.owner].find(([q, o]) => o !== w.name && q.startsWith(`${p}/`));
-                    if (under !== undefined) add(`workloads[${i}].extraCapabilities`, "list", `no list on ${p}: it would list ${under[1]}'s path ${under[0]} under it`);
+                    if (under !== undefined) {
+                        add(
+                            `workloads[${i}].extraCapabilities`,
+                            "list",
+                            `no list on ${p}: it would list ${under[1]}'s path ${under[0]} under it`,
+                        );
+                    }
                 }
             }
         }
@@ -214,20 +264,49 @@ export function policyProblems(root: Record<string, unknown>): Finding[] {
     const allowed = new Set<string>();
     allowedRaw.forEach((p, k) => {
         const n = normalizePolicy(p);
-        if (n === "root") out.push({ key: `vault.allowedPolicies[${k}]`, found: p, expected: "not root: Vault refuses root through an auth method, and no workload may hold it" });
-        else if (generated.has(n)) out.push({ key: `vault.allowedPolicies[${k}]`, found: p, expected: "a policy made outside this stack: allowing a workload's generated policy would let every workload carry its grants" });
-        else allowed.add(n);
+        const key = `vault.allowedPolicies[${k}]`;
+        if (n === "root") {
+            out.push({ key, found: p, expected: "not root: Vault refuses root through an auth method, and no workload may hold it" });
+        } else if (generated.has(n)) {
+            out.push({
+                key,
+                found: p,
+                expected:
+                    "a policy made outside this stack: allowing a workload's generated policy would let every workload carry its grants",
+            });
+        } else {
+            allowed.add(n);
+        }
     });
     for (const { i, w } of ws) {
         w.policies.forEach((p, j) => {
             const n = normalizePolicy(p);
             const key = `workloads[${i}].policies[${j}]`;
-            if (n === "root") out.push({ key, found: p, expected: "not root (compared as Vault does, ignoring case and spaces): a workload never holds root" });
-            else if (allowed.has(n)) return;
-            else if (n === w.name || (prefix !== undefined && n === `${prefix}${w.name}`)) {
-                out.push({ key, found: p, expected: `no entry for the workload's own policy: the generated policy (${prefix ?? "<project>-<stack>-"}${w.name}) is always attached; remove it` });
+            if (n === "root") {
+                out.push({
+                    key,
+                    found: p,
+                    expected: "not root (compared as Vault does, ignoring case and spaces): a workload never holds root",
+                });
+            } else if (allowed.has(n)) {
+                return;
+            } else if (n === w.name || (prefix !== undefined && n === `${prefix}${w.name}`)) {
+                out.push({
+                    key,
+                    found: p,
+                    expected:
+                        `no entry for the workload's own policy: ` +
+                        `the generated policy (${prefix ?? "<project>-<stack>-"}${w.name}) is always attached; remove it`,
+                });
             } else if (!allowed.has(n)) {
-                out.push({ key, found: p, expected: `one of vault.allowedPolicies (${[...allowed].join(", ") || "none"}): another policy could grant other teams' paths; the platform adds it to vault.allowedPolicies if it is meant for workloads` });
+                out.push({
+                    key,
+                    found: p,
+                    expected:
+                        `one of vault.allowedPolicies (${[...allowed].join(", ") || "none"}): ` +
+                        `another policy could grant other teams' paths; ` +
+                        `the platform adds it to vault.allowedPolicies if it is meant for workloads`,
+                });
             }
         });
     }
@@ -244,10 +323,20 @@ export function templateRuleProblems(root: Record<string, unknown>): Finding[] {
         w.secrets.forEach((s, j) => {
             const key = `workloads[${i}].secrets[${j}]`;
             if (s.prefix !== undefined && (s.prefix.includes("{{") || s.prefix.includes("}}") || s.prefix.endsWith("{"))) {
-                out.push({ key: `${key}.prefix`, found: "a prefix with template delimiters", expected: "plain text without '{{', '}}' or a trailing '{' (it is pasted into the template); use template for template code" });
+                out.push({
+                    key: `${key}.prefix`,
+                    found: "a prefix with template delimiters",
+                    expected:
+                        "plain text without '{{', '}}' or a trailing '{' (it is pasted into the template); " +
+                        "use template for template code",
+                });
             }
             if (s.key === undefined && s.template === undefined) {
-                out.push({ key: `${key}.key`, found: undefined, expected: "the key to render (or a template): without either the injector writes the secret's raw map[...] form" });
+                out.push({
+                    key: `${key}.key`,
+                    found: undefined,
+                    expected: "the key to render (or a template): without either the injector writes the secret's raw map[...] form",
+                });
             }
             if (s.template !== undefined && kv !== undefined) {
                 for (const p of templateProblems(s.template, { kvMount: kv.path, readable: access.readable.get(w.name) ?? new Set() })) {
@@ -263,10 +352,20 @@ export function templateRuleProblems(root: Record<string, unknown>): Finding[] {
 export function urlCredentialProblems(root: Record<string, unknown>): Finding[] {
     const out: Finding[] = [];
     const check = (key: string, value: unknown, fix: string) => {
-        if (typeof value === "string" && hasUrlCredentials(value)) out.push({ key, found: "a URL with credentials (not shown)", expected: `the URL without user:password@; ${fix}` });
+        if (typeof value === "string" && hasUrlCredentials(value)) {
+            out.push({ key, found: "a URL with credentials (not shown)", expected: `the URL without user:password@; ${fix}` });
+        }
     };
-    check("vault.address", record(root.vault).address, "give Vault's token as the secret vaultToken (`pulumi config set --secret vaultToken <token>`)");
-    check("injector.chartRepository", record(root.injector).chartRepository, "use a public chart repository or a mirror that needs no credentials in the URL");
+    check(
+        "vault.address",
+        record(root.vault).address,
+        "give Vault's token as the secret vaultToken (`pulumi config set --secret vaultToken <token>`)",
+    );
+    check(
+        "injector.chartRepository",
+        record(root.injector).chartRepository,
+        "use a public chart repository or a mirror that needs no credentials in the URL",
+    );
     return out;
 }
 
@@ -289,9 +388,14 @@ export function renameProblems(root: Record<string, unknown>): Finding[] {
     for (const { i, w } of ws) {
         if (w.formerName === undefined) continue;
         const key = `workloads[${i}].formerName`;
-        if (w.formerName === w.name) out.push({ key, found: w.formerName, expected: "the previous name, not the current one (remove formerName when there was no rename)" });
-        else if (names.has(w.formerName)) out.push({ key, found: w.formerName, expected: "a name no current workload has (the aliases would take that workload's resources)" });
-        else if (former.has(w.formerName)) out.push({ key, found: w.formerName, expected: "a former name used once" });
+        const found = w.formerName;
+        if (found === w.name) {
+            out.push({ key, found, expected: "the previous name, not the current one (remove formerName when there was no rename)" });
+        } else if (names.has(found)) {
+            out.push({ key, found, expected: "a name no current workload has (the aliases would take that workload's resources)" });
+        } else if (former.has(found)) {
+            out.push({ key, found, expected: "a former name used once" });
+        }
         former.add(w.formerName);
     }
     return out;

@@ -163,8 +163,12 @@ function poolProblems({ cluster }: RawSettings): SettingsProblem[] {
     for (const [key, p] of pools) {
         if (p === undefined) continue;
         if (p.minCount > p.maxCount) add(`${key}.minCount`, p.minCount, `at most maxCount (${p.maxCount})`);
-        if (p.priority !== "Spot" && p.evictionPolicy !== undefined) add(`${key}.evictionPolicy`, p.evictionPolicy, "unset unless priority is Spot");
-        if (p.priority !== "Spot" && p.spotMaxPrice !== undefined) add(`${key}.spotMaxPrice`, p.spotMaxPrice, "unset unless priority is Spot");
+        if (p.priority !== "Spot" && p.evictionPolicy !== undefined) {
+            add(`${key}.evictionPolicy`, p.evictionPolicy, "unset unless priority is Spot");
+        }
+        if (p.priority !== "Spot" && p.spotMaxPrice !== undefined) {
+            add(`${key}.spotMaxPrice`, p.spotMaxPrice, "unset unless priority is Spot");
+        }
         if (seen.has(p.name)) add(`${key}.name`, p.name, "a pool name used once");
         seen.add(p.name);
     }
@@ -175,8 +179,12 @@ function poolProblems({ cluster }: RawSettings): SettingsProblem[] {
     }
     const system = pools[0][1];
     if (system?.priority === "Spot") add("cluster.systemPool.priority", "Spot", "Regular (AKS refuses Spot system pools)");
-    if (system !== undefined && system.minCount < 1) add("cluster.systemPool.minCount", system.minCount, "at least 1 (the system pool cannot scale to zero)");
-    if (system !== undefined && system.maxPods < 30) add("cluster.systemPool.maxPods", system.maxPods, "at least 30 (AKS requires it of system pools)");
+    if (system !== undefined && system.minCount < 1) {
+        add("cluster.systemPool.minCount", system.minCount, "at least 1 (the system pool cannot scale to zero)");
+    }
+    if (system !== undefined && system.maxPods < 30) {
+        add("cluster.systemPool.maxPods", system.maxPods, "at least 30 (AKS requires it of system pools)");
+    }
     return problems;
 }
 
@@ -186,12 +194,20 @@ function clusterProblems({ cluster }: RawSettings): SettingsProblem[] {
     if (cluster.mode !== "create") return problems;
     // The DNS prefix defaults to the cluster name, which allows characters a prefix does not.
     if (cluster.dnsPrefix === undefined && typeof cluster.name === "string" && !DNS_PREFIX.test(cluster.name)) {
-        add("cluster.dnsPrefix", undefined, `a DNS prefix (1-54 letters, digits or '-'): the default, the cluster name "${cluster.name}", is not one`);
+        add(
+            "cluster.dnsPrefix",
+            undefined,
+            `a DNS prefix (1-54 letters, digits or '-'): the default, the cluster name "${cluster.name}", is not one`,
+        );
     }
     const net = part(networkSchema, cluster.network ?? {});
     if (net !== undefined) problems.push(...networkProblems(net));
     if (asRecord(cluster.credentials).mode === "kubelogin" && cluster.entraId === undefined) {
-        add("cluster.entraId", undefined, "Entra ID settings when credentials.mode is kubelogin (without Entra ID, AKS hands out no kubelogin credentials)");
+        add(
+            "cluster.entraId",
+            undefined,
+            "Entra ID settings when credentials.mode is kubelogin (without Entra ID, AKS hands out no kubelogin credentials)",
+        );
     }
     return problems;
 }
@@ -201,17 +217,43 @@ function credentialProblems({ cluster }: RawSettings): SettingsProblem[] {
     const { problems, add } = problemList();
     const credentials = part(credentialsSchema, cluster.credentials ?? { mode: "admin" });
     if (cluster.mode === "create" && cluster.disableLocalAccounts === true) {
-        if (cluster.entraId === undefined) add("cluster.entraId", undefined, "Entra ID settings when disableLocalAccounts is true (no one could log in otherwise)");
-        if (credentials?.mode === "admin") add("cluster.credentials.mode", "admin", "kubelogin when disableLocalAccounts is true (Azure refuses admin credentials)");
+        if (cluster.entraId === undefined) {
+            add("cluster.entraId", undefined, "Entra ID settings when disableLocalAccounts is true (no one could log in otherwise)");
+        }
+        if (credentials?.mode === "admin") {
+            add("cluster.credentials.mode", "admin", "kubelogin when disableLocalAccounts is true (Azure refuses admin credentials)");
+        }
     }
     if (credentials?.mode !== "kubelogin") return problems;
     if (credentials.login === "spn") {
-        if (credentials.clientId === undefined) add("cluster.credentials.clientId", undefined, "the service principal's client ID (a GUID) for login spn");
-        if (credentials.clientSecretConfig === undefined) add("cluster.credentials.clientSecretConfig", undefined, "the secret config key holding the service principal's secret, for login spn");
+        if (credentials.clientId === undefined) {
+            add("cluster.credentials.clientId", undefined, "the service principal's client ID (a GUID) for login spn");
+        }
+        if (credentials.clientSecretConfig === undefined) {
+            add(
+                "cluster.credentials.clientSecretConfig",
+                undefined,
+                "the secret config key holding the service principal's secret, for login spn",
+            );
+        }
     } else {
-        if (credentials.clientSecretConfig !== undefined) add("cluster.credentials.clientSecretConfig", credentials.clientSecretConfig, `unset for login ${credentials.login} (only spn uses a client secret)`);
-        if (credentials.login === "azurecli" && credentials.clientId !== undefined) add("cluster.credentials.clientId", credentials.clientId, "unset for login azurecli (the CLI's signed-in identity is used)");
-        if (credentials.tenantId !== undefined) add("cluster.credentials.tenantId", credentials.tenantId, `unset for login ${credentials.login} (only spn takes a tenant; the others use their identity's)`);
+        if (credentials.clientSecretConfig !== undefined) {
+            add(
+                "cluster.credentials.clientSecretConfig",
+                credentials.clientSecretConfig,
+                `unset for login ${credentials.login} (only spn uses a client secret)`,
+            );
+        }
+        if (credentials.login === "azurecli" && credentials.clientId !== undefined) {
+            add("cluster.credentials.clientId", credentials.clientId, "unset for login azurecli (the CLI's signed-in identity is used)");
+        }
+        if (credentials.tenantId !== undefined) {
+            add(
+                "cluster.credentials.tenantId",
+                credentials.tenantId,
+                `unset for login ${credentials.login} (only spn takes a tenant; the others use their identity's)`,
+            );
+        }
     }
     return problems;
 }
@@ -235,7 +277,11 @@ function injectorProblems({ injector: inj, kubernetesAuth: auth }: RawSettings):
     const { problems, add } = problemList();
     if (inj === undefined) return problems;
     if (reviewerOf(auth) === "clientJwt" && inj.reviewerTokenRotation !== undefined) {
-        add("injector.reviewerTokenRotation", inj.reviewerTokenRotation, "unset with kubernetesAuth.reviewer clientJwt (there is no reviewer token to rotate)");
+        add(
+            "injector.reviewerTokenRotation",
+            inj.reviewerTokenRotation,
+            "unset with kubernetesAuth.reviewer clientJwt (there is no reviewer token to rotate)",
+        );
     }
     return problems;
 }
@@ -294,7 +340,9 @@ function workloadIdentityProblems(rawWorkloads: unknown[]): SettingsProblem[] {
             identities.add(identity);
         }
         if (r.createNamespace !== false && namespace !== undefined && namespace !== "*") {
-            if (createdNamespaces.has(namespace)) add(`${key}.createNamespace`, true, `false: namespace ${namespace} is already created by another workload`);
+            if (createdNamespaces.has(namespace)) {
+                add(`${key}.createNamespace`, true, `false: namespace ${namespace} is already created by another workload`);
+            }
             createdNamespaces.add(namespace);
         }
     });
@@ -306,19 +354,35 @@ function oneWorkloadProblems(key: string, w: WorkloadSettings, { injector: inj, 
     const { problems, add } = problemList();
     const wildcard = w.namespace === "*" || w.serviceAccount === "*";
     for (const field of ["namespace", "serviceAccount"] as const) {
-        if (w[field] === "*" && !w.allowWildcard) add(`${key}.${field}`, "*", "a DNS-1123 label; '*' lets any pod log in as this role, set allowWildcard: true if that is really meant");
+        if (w[field] === "*" && !w.allowWildcard) {
+            add(
+                `${key}.${field}`,
+                "*",
+                "a DNS-1123 label; '*' lets any pod log in as this role, set allowWildcard: true if that is really meant",
+            );
+        }
     }
     if (w.namespace === "*" && w.createNamespace) add(`${key}.createNamespace`, true, "false when namespace is '*'");
     if (RESERVED_NAMESPACES.includes(w.namespace) || (inj !== undefined && w.namespace === inj.namespace)) {
-        add(`${key}.namespace`, w.namespace, "a namespace of its own: the injector's webhook never sees kube-system or its own namespace, so pods there get no secrets");
+        add(
+            `${key}.namespace`,
+            w.namespace,
+            "a namespace of its own: the injector's webhook never sees kube-system or its own namespace, so pods there get no secrets",
+        );
     }
     if (wildcard && w.deployment !== undefined) {
         add(`${key}.deployment`, "a deployment", "no deployment when namespace or serviceAccount is '*' (it needs one concrete identity)");
     }
     if (reviewerOf(auth) === "clientJwt" && wildcard) {
-        add(`${key}.serviceAccount`, `${w.namespace}/${w.serviceAccount}`, "a concrete namespace and service account with kubernetesAuth.reviewer clientJwt (each gets system:auth-delegator)");
+        add(
+            `${key}.serviceAccount`,
+            `${w.namespace}/${w.serviceAccount}`,
+            "a concrete namespace and service account with kubernetesAuth.reviewer clientJwt (each gets system:auth-delegator)",
+        );
     }
-    if (w.tokenMaxTtl !== undefined && w.tokenMaxTtl < w.tokenTtl) add(`${key}.tokenMaxTtl`, w.tokenMaxTtl, `at least tokenTtl (${w.tokenTtl})`);
+    if (w.tokenMaxTtl !== undefined && w.tokenMaxTtl < w.tokenTtl) {
+        add(`${key}.tokenMaxTtl`, w.tokenMaxTtl, `at least tokenTtl (${w.tokenTtl})`);
+    }
     if (w.secrets.length === 0 && w.deployment !== undefined) {
         add(`${key}.secrets`, [], "at least one secret file for a workload with a deployment");
     }
@@ -381,19 +445,32 @@ function authMethodProblems({ root }: RawSettings): SettingsProblem[] {
     if (method === "jwt") {
         for (const [section, key, why] of KUBERNETES_ONLY) {
             const value = asRecord(root[section])[key];
-            if (value !== undefined) add(`${section}.${key}`, value, `unset with kubernetesAuth.method jwt (${why}); it applies to method kubernetes only`);
+            if (value !== undefined) {
+                add(`${section}.${key}`, value, `unset with kubernetesAuth.method jwt (${why}); it applies to method kubernetes only`);
+            }
         }
         asArray(root.workloads).forEach((rawW, i) => {
             const w = asRecord(rawW);
             for (const field of ["namespace", "serviceAccount"] as const) {
                 if (w[field] === "*") {
-                    add(`workloads[${i}].${field}`, "*", "a DNS-1123 label with kubernetesAuth.method jwt: each JWT role is bound to one exact subject, system:serviceaccount:<namespace>:<serviceAccount>");
+                    add(
+                        `workloads[${i}].${field}`,
+                        "*",
+                        "a DNS-1123 label with kubernetesAuth.method jwt: each JWT role is bound to one exact subject, " +
+                            "system:serviceaccount:<namespace>:<serviceAccount>",
+                    );
                 }
             }
         });
     } else if (method === "kubernetes") {
         for (const key of JWT_ONLY) {
-            if (rawAuth[key] !== undefined) add(`kubernetesAuth.${key}`, rawAuth[key], "unset with kubernetesAuth.method kubernetes, or set kubernetesAuth.method: jwt (it applies to JWT auth only)");
+            if (rawAuth[key] !== undefined) {
+                add(
+                    `kubernetesAuth.${key}`,
+                    rawAuth[key],
+                    "unset with kubernetesAuth.method kubernetes, or set kubernetesAuth.method: jwt (it applies to JWT auth only)",
+                );
+            }
         }
     }
     return problems;
@@ -452,8 +529,9 @@ function toProblem(raw: unknown, issue: z.core.$ZodIssue): SettingsProblem {
         const keys = issue.keys.map((k) => formatKey([...issue.path, k]));
         const known = knownKeysAt(settingsSchema, issue.path);
         const guesses = issue.keys.map((k) => didYouMean(k, known)).filter((g): g is string => g !== undefined);
+        const named = guesses.map((g) => `\`${formatKey([...issue.path, g])}\``).join(", ");
         const expected = guesses.length > 0
-            ? `did you mean ${guesses.map((g) => `\`${formatKey([...issue.path, g])}\``).join(", ")}? (only the keys in docs/configuration.md)`
+            ? `did you mean ${named}? (only the keys in docs/configuration.md)`
             : "only the keys in docs/configuration.md (a typo?)";
         return { key: keys.join(", "), found: keys.length === 1 ? "an unknown key" : "unknown keys", expected };
     }

@@ -93,19 +93,39 @@ export function doctorCommand(deps: DoctorCommandDeps): Command {
         .requiredOption("-s, --stack <name>", "stack whose outputs describe the deployment")
         .option("--json", "print the report as JSON")
         .option("--failures-only", "print only checks that did not pass")
-        .option("--backend-url <url>", "Pulumi backend holding the stack (default: the one the Pulumi CLI is logged in to, else the project's file backend)")
+        .option(
+            "--backend-url <url>",
+            "Pulumi backend holding the stack (default: the one the Pulumi CLI is logged in to, else the project's file backend)",
+        )
         .option("--secrets-provider <provider>", "the stack's secrets provider, if not passphrase")
-        .option("--kubeconfig <file>", "read the cluster with this kubeconfig instead of the stack's output (without the Pulumi CLI: default $KUBECONFIG)")
-        .option("--allow-exec", "run the kubeconfig's exec plugin or auth provider even if it is not the kubelogin the program writes")
-        .addOption(new Option("--vault-token-env <name>", "environment variable holding a Vault token; when it is set, also check the Vault side").default("VAULT_TOKEN"))
+        .option(
+            "--kubeconfig <file>",
+            "read the cluster with this kubeconfig instead of the stack's output (without the Pulumi CLI: default $KUBECONFIG)",
+        )
+        .option(
+            "--allow-exec",
+            "run the kubeconfig's exec plugin or auth provider even if it is not the kubelogin the program writes",
+        )
+        .addOption(
+            new Option(
+                "--vault-token-env <name>",
+                "environment variable holding a Vault token; when it is set, also check the Vault side",
+            ).default("VAULT_TOKEN"),
+        )
         .option("--vault-addr <url>", "Vault address for the Vault checks (default: $VAULT_ADDR)")
         .option("--vault-namespace <ns>", "Vault Enterprise namespace (default: $VAULT_NAMESPACE)")
         .addOption(new Option("--tail <lines>", "agent log lines read per container").default(100).argParser((v) => {
             const n = Number(v);
-            if (!Number.isInteger(n) || n < 1 || n > 10000) throw new InvalidArgumentError(`--tail must be an integer from 1 to 10000, got ${v}`);
+            if (!Number.isInteger(n) || n < 1 || n > 10000) {
+                throw new InvalidArgumentError(`--tail must be an integer from 1 to 10000, got ${v}`);
+            }
             return n;
         }))
-        .addOption(new Option("--init-only <workload>", "workload expected to run init-only (agent-pre-populate-only); repeatable").argParser(collect).default([], "read from each pod's annotations"))
+        .addOption(
+            new Option("--init-only <workload>", "workload expected to run init-only (agent-pre-populate-only); repeatable")
+                .argParser(collect)
+                .default([], "read from each pod's annotations"),
+        )
         .addHelpText("after", HELP)
         .action(async (flags: DoctorFlags) => {
             // Loaded when the command runs, not when the CLI starts (`--help` stays fast).
@@ -121,7 +141,10 @@ export function doctorCommand(deps: DoctorCommandDeps): Command {
                     return { text: readFile(file), source: { kind: "file", label } };
                 } catch (err) {
                     const code = (err as { code?: unknown }).code;
-                    throw new DoctorInputError(`${label}: cannot read the file (${typeof code === "string" ? code : "unreadable"}); pass --kubeconfig <file> with a kubeconfig for the stack's cluster`);
+                    throw new DoctorInputError(
+                        `${label}: cannot read the file (${typeof code === "string" ? code : "unreadable"}); ` +
+                            `pass --kubeconfig <file> with a kubeconfig for the stack's cluster`,
+                    );
                 }
             };
             const fromEnv = (): { text: string; source: KubeconfigSource } | undefined => {
@@ -129,10 +152,16 @@ export function doctorCommand(deps: DoctorCommandDeps): Command {
                 if (value === undefined || value === "") return undefined;
                 const files = value.split(path.delimiter).filter((f) => f !== "");
                 // kubectl merges the files; the doctor reads one cluster and will not guess which.
-                if (files.length !== 1) throw new DoctorInputError("$KUBECONFIG lists several files; pass --kubeconfig <file> with the one for the stack's cluster");
+                if (files.length !== 1) {
+                    throw new DoctorInputError(
+                        "$KUBECONFIG lists several files; pass --kubeconfig <file> with the one for the stack's cluster",
+                    );
+                }
                 return kubeconfigFile(files[0], `$KUBECONFIG (${files[0]})`);
             };
-            let kubeconfig = flags.kubeconfig === undefined ? undefined : kubeconfigFile(flags.kubeconfig, `--kubeconfig ${flags.kubeconfig}`);
+            let kubeconfig = flags.kubeconfig === undefined
+                ? undefined
+                : kubeconfigFile(flags.kubeconfig, `--kubeconfig ${flags.kubeconfig}`);
             let outputs: OutputMap;
             try {
                 outputs = await deps.loadOutputs(flags.stack, { backendUrl: flags.backendUrl, secretsProvider: flags.secretsProvider });
@@ -140,14 +169,23 @@ export function doctorCommand(deps: DoctorCommandDeps): Command {
                 // No Pulumi CLI: the stack file says what should exist; the kubeconfig must come from the user.
                 if (!(err instanceof PulumiNotInstalledError) || deps.loadPlannedOutputs === undefined) throw err;
                 kubeconfig ??= fromEnv();
-                if (kubeconfig === undefined) throw new PulumiNotInstalledError("pass --kubeconfig <file> (or set KUBECONFIG) to check the cluster against the stack's config file");
+                if (kubeconfig === undefined) {
+                    throw new PulumiNotInstalledError(
+                        "pass --kubeconfig <file> (or set KUBECONFIG) to check the cluster against the stack's config file",
+                    );
+                }
                 outputs = await deps.loadPlannedOutputs(flags.stack);
             }
             const token = env[flags.vaultTokenEnv];
             const address = flags.vaultAddr ?? env.VAULT_ADDR;
             let vault: DoctorOptions["vault"] = deps.vaultReader;
             if (vault === undefined && token !== undefined && token !== "") {
-                if (address === undefined || address === "") throw new DoctorInputError(`--vault-token-env ${flags.vaultTokenEnv} is set but there is no Vault address: pass --vault-addr or set VAULT_ADDR`);
+                if (address === undefined || address === "") {
+                    throw new DoctorInputError(
+                        `--vault-token-env ${flags.vaultTokenEnv} is set but there is no Vault address: ` +
+                            `pass --vault-addr or set VAULT_ADDR`,
+                    );
+                }
                 vault = { address, token, namespace: flags.vaultNamespace ?? env.VAULT_NAMESPACE };
             }
             const report = await doctor({

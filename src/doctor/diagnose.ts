@@ -50,12 +50,21 @@ function deploymentCheck(d: V1Deployment, ns: string): Check {
     if (ready === 0) {
         return {
             id: "injector.deployment", target, status: "fail", detail,
-            cause: "No injector replica is ready: pods created now are not mutated (failurePolicy Ignore) or are rejected (Fail), so they start without secrets.",
-            fix: `kubectl -n ${ns} describe deployment ${d.metadata?.name ?? ""} and kubectl -n ${ns} logs deploy/${d.metadata?.name ?? ""}; then restart the workloads created while it was down.`,
+            cause:
+                "No injector replica is ready: pods created now are not mutated (failurePolicy Ignore) or are rejected (Fail), " +
+                "so they start without secrets.",
+            fix:
+                `kubectl -n ${ns} describe deployment ${d.metadata?.name ?? ""} ` +
+                `and kubectl -n ${ns} logs deploy/${d.metadata?.name ?? ""}; then restart the workloads created while it was down.`,
             ref: ["hashicorp/vault-k8s#258", "hashicorp/vault-helm#399"],
         };
     }
-    if (ready < want) return { id: "injector.deployment", target, status: "warn", detail, cause: "Some injector replicas are not ready; injection still works but without redundancy." };
+    if (ready < want) {
+        return {
+            id: "injector.deployment", target, status: "warn", detail,
+            cause: "Some injector replicas are not ready; injection still works but without redundancy.",
+        };
+    }
     return { id: "injector.deployment", target, status: "pass", detail };
 }
 
@@ -78,14 +87,22 @@ function webhookChecks(obs: Observations): Check[] {
             checks.push({ id: "injector.webhook", target: name, status: "fail", detail: `no webhook named ${WEBHOOK_NAME} in ${name}` });
             continue;
         }
-        checks.push({ id: "injector.webhook", target: name, status: "pass", detail: `webhook ${WEBHOOK_NAME} registered (failurePolicy ${hooks[0].failurePolicy ?? "Fail"})` });
+        checks.push({
+            id: "injector.webhook", target: name, status: "pass",
+            detail: `webhook ${WEBHOOK_NAME} registered (failurePolicy ${hooks[0].failurePolicy ?? "Fail"})`,
+        });
         const empty = hooks.some((w) => (w.clientConfig?.caBundle ?? "").length === 0);
         checks.push(empty
             ? {
                 id: "injector.webhook-ca", target: name, status: "fail",
                 detail: "clientConfig.caBundle is empty",
-                cause: "The injector writes its auto-generated CA into the webhook when it starts (AGENT_INJECT_TLS_AUTO); an empty bundle means it never did, so the API server cannot call it over TLS.",
-                fix: "Check the injector logs for TLS/leader-election errors and that its ClusterRole may patch mutatingwebhookconfigurations; with injector.certs.secretName set, also set injector.certs.caBundle.",
+                cause:
+                    "The injector writes its auto-generated CA into the webhook when it starts (AGENT_INJECT_TLS_AUTO); " +
+                    "an empty bundle means it never did, so the API server cannot call it over TLS.",
+                fix:
+                    "Check the injector logs for TLS/leader-election errors " +
+                    "and that its ClusterRole may patch mutatingwebhookconfigurations; " +
+                    "with injector.certs.secretName set, also set injector.certs.caBundle.",
             }
             : { id: "injector.webhook-ca", target: name, status: "pass", detail: "clientConfig.caBundle is set" });
     }
@@ -111,16 +128,26 @@ type InitState = { kind: "done" } | { kind: "running" } | { kind: "failed"; deta
 
 function initState(pod: V1Pod): InitState {
     const s = statusOf(pod, INIT_CONTAINER, true);
-    if (s === undefined) return { kind: "pending", detail: `pod phase ${pod.status?.phase ?? "unknown"}, no status for ${INIT_CONTAINER} yet` };
+    if (s === undefined) {
+        return { kind: "pending", detail: `pod phase ${pod.status?.phase ?? "unknown"}, no status for ${INIT_CONTAINER} yet` };
+    }
     const t = s.state?.terminated;
     if (t !== undefined) {
         if (t.exitCode === 0) return { kind: "done" };
-        return { kind: "failed", detail: `${INIT_CONTAINER} exited with code ${t.exitCode}${t.reason ? ` (${t.reason})` : ""}, ${s.restartCount} restarts` };
+        return {
+            kind: "failed",
+            detail: `${INIT_CONTAINER} exited with code ${t.exitCode}${t.reason ? ` (${t.reason})` : ""}, ${s.restartCount} restarts`,
+        };
     }
     const w = s.state?.waiting;
     if (w !== undefined) {
         const last = s.lastState?.terminated;
-        if (last !== undefined && last.exitCode !== 0) return { kind: "failed", detail: `${INIT_CONTAINER} ${w.reason ?? "waiting"} after exiting with code ${last.exitCode}, ${s.restartCount} restarts` };
+        if (last !== undefined && last.exitCode !== 0) {
+            return {
+                kind: "failed",
+                detail: `${INIT_CONTAINER} ${w.reason ?? "waiting"} after exiting with code ${last.exitCode}, ${s.restartCount} restarts`,
+            };
+        }
         return { kind: "pending", detail: `${INIT_CONTAINER} waiting${w.reason ? ` (${w.reason})` : ""}` };
     }
     return { kind: "running" };
@@ -129,7 +156,10 @@ function initState(pod: V1Pod): InitState {
 /** Which containers hold the pod back, with the kubelet's reason (`busybox CrashLoopBackOff`). */
 function notReady(pod: V1Pod): string {
     const held = (pod.status?.containerStatuses ?? []).filter((s) => !s.ready)
-        .map((s) => `${s.name} ${s.state?.waiting?.reason ?? (s.state?.terminated ? `exited ${s.state.terminated.exitCode}` : "not ready")}`);
+        .map((s) => {
+            const why = s.state?.waiting?.reason ?? (s.state?.terminated ? `exited ${s.state.terminated.exitCode}` : "not ready");
+            return `${s.name} ${why}`;
+        });
     return held.length > 0 ? held.join(", ") : `phase ${pod.status?.phase ?? "unknown"}`;
 }
 
@@ -152,7 +182,10 @@ function podChecks(w: WorkloadExpectation, p: PodObservation, ctx: RuleContext, 
     if (!injected) {
         checks.push({
             id: "pod.injected", target, status: "fail",
-            detail: `no ${INIT_CONTAINER} container (${shortAnnotationName(ANNOTATION.injectStatus)}: ${ann[ANNOTATION.injectStatus] ?? "absent"}, ${shortAnnotationName(ANNOTATION.inject)}: ${ann[ANNOTATION.inject] ?? "absent"})`,
+            detail:
+                `no ${INIT_CONTAINER} container (` +
+                `${shortAnnotationName(ANNOTATION.injectStatus)}: ${ann[ANNOTATION.injectStatus] ?? "absent"}, ` +
+                `${shortAnnotationName(ANNOTATION.inject)}: ${ann[ANNOTATION.inject] ?? "absent"})`,
             cause: ann[ANNOTATION.inject] === "true"
                 ? "The pod was created while the injector webhook was unavailable (failurePolicy Ignore lets it start unmutated)."
                 : `The pod template lacks \`${ANNOTATION.inject}: "true"\`.`,
@@ -186,13 +219,20 @@ function podChecks(w: WorkloadExpectation, p: PodObservation, ctx: RuleContext, 
     const authPath = ann[ANNOTATION.authPath];
     const wrong: string[] = [];
     if (role !== w.role) wrong.push(`role is ${role ?? "absent"}, expected ${w.role}`);
-    if (ctx.authPath !== "" && authPath !== undefined && authPath.replace(/\/+$/, "") !== `auth/${ctx.authPath}`) wrong.push(`${shortAnnotationName(ANNOTATION.authPath)} is ${authPath}, expected auth/${ctx.authPath}`);
+    if (ctx.authPath !== "" && authPath !== undefined && authPath.replace(/\/+$/, "") !== `auth/${ctx.authPath}`) {
+        wrong.push(`${shortAnnotationName(ANNOTATION.authPath)} is ${authPath}, expected auth/${ctx.authPath}`);
+    }
     const files = w.files.map((f) => f.replace(/^\/vault\/secrets\//, ""));
     const missing = files.filter((f) => ann[`${ANNOTATION.secretPrefix}${f}`] === undefined);
     if (missing.length > 0) wrong.push(`no agent-inject-secret annotation for ${missing.join(", ")}`);
     checks.push(wrong.length === 0
         ? { id: "pod.annotations", target, status: "pass", detail: `role ${w.role}, ${files.length} secret file(s) annotated` }
-        : { id: "pod.annotations", target, status: "fail", detail: wrong.join("; "), fix: "Run `up` again: the Deployment's pod template carries the annotations the stack renders; a manual edit or an older ReplicaSet may be running." });
+        : {
+            id: "pod.annotations", target, status: "fail", detail: wrong.join("; "),
+            fix:
+                "Run `up` again: the Deployment's pod template carries the annotations the stack renders; " +
+                "a manual edit or an older ReplicaSet may be running.",
+        });
 
     if (expect?.authMethod === "jwt") checks.push(jwtTokenCheck(pod, target, expect.jwtAudience));
 
@@ -200,7 +240,12 @@ function podChecks(w: WorkloadExpectation, p: PodObservation, ctx: RuleContext, 
     const ready = (pod.status?.conditions ?? []).find((c) => c.type === "Ready")?.status === "True";
     checks.push(ready
         ? { id: "pod.ready", target, status: "pass", detail: "Ready" }
-        : { id: "pod.ready", target, status: "fail", detail: state.kind === "done" ? `not Ready: ${notReady(pod)}` : `not Ready: ${state.kind === "running" ? `${INIT_CONTAINER} still running` : state.detail}` });
+        : {
+            id: "pod.ready", target, status: "fail",
+            detail: state.kind === "done"
+                ? `not Ready: ${notReady(pod)}`
+                : `not Ready: ${state.kind === "running" ? `${INIT_CONTAINER} still running` : state.detail}`,
+        });
 
     // Logs: every known failure the agents logged, most specific first.
     const allLines: string[] = [];
@@ -216,7 +261,9 @@ function podChecks(w: WorkloadExpectation, p: PodObservation, ctx: RuleContext, 
             });
         }
     }
-    if (logProblems.length > 0) checks.push({ id: "pod.logs", target, status: "warn", detail: redact(`could not read agent logs: ${logProblems.join("; ")}`) });
+    if (logProblems.length > 0) {
+        checks.push({ id: "pod.logs", target, status: "warn", detail: redact(`could not read agent logs: ${logProblems.join("; ")}`) });
+    }
 
     // Files. The API cannot show a file's content (that needs exec); what it shows is whether the
     // init agent exited 0 — it exits only after rendering every template once — and the agent's
@@ -227,9 +274,18 @@ function podChecks(w: WorkloadExpectation, p: PodObservation, ctx: RuleContext, 
         const status: CheckStatus = seen || state.kind === "done" ? "pass" : "fail";
         checks.push({
             id: "pod.secret-file", target: `${target}:${f}`, status,
-            detail: seen ? "rendered (agent log)" : state.kind === "done" ? `${INIT_CONTAINER} completed (exit 0): rendered` : `not rendered: ${state.kind === "running" ? `${INIT_CONTAINER} still running` : state.detail}`,
-            cause: status === "fail" ? "The init agent has not finished: it is still retrying the login or a template (see the log checks above)." : undefined,
-            fix: status === "fail" && !checks.some((c) => c.id.startsWith("log.")) ? `kubectl -n ${w.namespace} logs ${pod.metadata?.name ?? ""} -c ${INIT_CONTAINER} (no known failure was recognised in the last lines)` : undefined,
+            detail: seen
+                ? "rendered (agent log)"
+                : state.kind === "done"
+                    ? `${INIT_CONTAINER} completed (exit 0): rendered`
+                    : `not rendered: ${state.kind === "running" ? `${INIT_CONTAINER} still running` : state.detail}`,
+            cause: status === "fail"
+                ? "The init agent has not finished: it is still retrying the login or a template (see the log checks above)."
+                : undefined,
+            fix: status === "fail" && !checks.some((c) => c.id.startsWith("log."))
+                ? `kubectl -n ${w.namespace} logs ${pod.metadata?.name ?? ""} -c ${INIT_CONTAINER} ` +
+                  `(no known failure was recognised in the last lines)`
+                : undefined,
             ref: status === "fail" ? ["hashicorp/vault#24253"] : undefined,
         });
     }
@@ -280,12 +336,16 @@ function stripSlash(u: string): string {
 function jwtTokenCheck(pod: V1Pod, target: string, audience: string | undefined): Check {
     const ann = pod.metadata?.annotations ?? {};
     const problems: string[] = [];
-    if (ann[ANNOTATION.authType] !== "jwt") problems.push(`auth-type is ${ann[ANNOTATION.authType] ?? "absent (kubernetes)"}, expected jwt`);
+    if (ann[ANNOTATION.authType] !== "jwt") {
+        problems.push(`auth-type is ${ann[ANNOTATION.authType] ?? "absent (kubernetes)"}, expected jwt`);
+    }
     const volumeName = ann[ANNOTATION.tokenVolumeName];
     const volume = (pod.spec?.volumes ?? []).find((v) => v.name === volumeName);
     const token = volume?.projected?.sources?.find((s) => s.serviceAccountToken !== undefined)?.serviceAccountToken;
     if (volumeName === undefined || token === undefined) {
-        problems.push(`no projected service-account token volume named by agent-service-account-token-volume-name (${volumeName ?? "absent"})`);
+        problems.push(
+            `no projected service-account token volume named by agent-service-account-token-volume-name (${volumeName ?? "absent"})`,
+        );
     } else {
         if (audience !== undefined && token.audience !== audience) {
             problems.push(`the token's audience is ${token.audience ?? "the API server's"}, the role accepts ${audience}`);
@@ -293,23 +353,36 @@ function jwtTokenCheck(pod: V1Pod, target: string, audience: string | undefined)
         const initContainer = (pod.spec?.initContainers ?? []).find((c) => c.name === INIT_CONTAINER);
         const mount = initContainer?.volumeMounts?.find((m) => m.name === volumeName);
         const expectedPath = mount === undefined ? undefined : `${mount.mountPath.replace(/\/+$/, "")}/${token.path}`;
-        if (mount === undefined) problems.push(`${INIT_CONTAINER} does not mount volume ${volumeName}`);
-        else if (ann[`${ANNOTATION.authConfigPrefix}path`] !== expectedPath) problems.push(`auth-config-path is ${ann[`${ANNOTATION.authConfigPrefix}path`] ?? "absent"}, the token is at ${expectedPath}`);
+        if (mount === undefined) {
+            problems.push(`${INIT_CONTAINER} does not mount volume ${volumeName}`);
+        } else if (ann[`${ANNOTATION.authConfigPrefix}path`] !== expectedPath) {
+            problems.push(`auth-config-path is ${ann[`${ANNOTATION.authConfigPrefix}path`] ?? "absent"}, the token is at ${expectedPath}`);
+        }
     }
-    if ((ann[`${ANNOTATION.authConfigPrefix}remove_jwt_after_reading`] ?? ann[`${ANNOTATION.authConfigPrefix}remove-jwt-after-reading`]) !== "false") {
+    const removeJwt =
+        ann[`${ANNOTATION.authConfigPrefix}remove_jwt_after_reading`] ?? ann[`${ANNOTATION.authConfigPrefix}remove-jwt-after-reading`];
+    if (removeJwt !== "false") {
         problems.push("auth-config-remove_jwt_after_reading is not \"false\" (the agent tries to delete the read-only token)");
     }
     return problems.length === 0
-        ? { id: "pod.jwt-token", target, status: "pass", detail: `projected token for ${token?.audience ?? "?"} at ${ann[`${ANNOTATION.authConfigPrefix}path`] ?? "?"}` }
+        ? {
+            id: "pod.jwt-token", target, status: "pass",
+            detail: `projected token for ${token?.audience ?? "?"} at ${ann[`${ANNOTATION.authConfigPrefix}path`] ?? "?"}`,
+        }
         : {
             id: "pod.jwt-token", target, status: "fail", detail: problems.join("; "),
             cause: "The agent cannot present a token the JWT role accepts.",
-            fix: "Run `up` again: with kubernetesAuth.method jwt the Deployment carries the projected volume and the jwt annotations; restart pods created before.",
+            fix:
+                "Run `up` again: with kubernetesAuth.method jwt the Deployment carries the projected volume and the jwt annotations; " +
+                "restart pods created before.",
             ref: ["hashicorp/vault-k8s#660", "hashicorp/vault#11968"],
         };
 }
 
-/** Method jwt: the mount trusts exactly the cluster's issuer; each role binds its workload's subject and the audience. */
+/**
+ * Method jwt: the mount trusts exactly the cluster's issuer; each role binds its workload's subject
+ * and the audience.
+ */
 function jwtVaultChecks(expect: Expectations, v: VaultObservations): Check[] {
     const path = expect.authPath ?? "?";
     const checks: Check[] = [];
@@ -335,7 +408,9 @@ function jwtVaultChecks(expect: Expectations, v: VaultObservations): Check[] {
             ? { id: "vault.jwt-issuer", target: cfgTarget, status: "pass", detail: `discovery and bound issuer ${url}` }
             : {
                 id: "vault.jwt-issuer", target: cfgTarget, status: "fail", detail: wrong.join("; "),
-                cause: "Logins fail with `invalid issuer (iss) claim` or signature errors: the mount trusts another issuer, or one without AKS's trailing slash.",
+                cause:
+                    "Logins fail with `invalid issuer (iss) claim` or signature errors: " +
+                    "the mount trusts another issuer, or one without AKS's trailing slash.",
                 fix: "Run `up` through the vault-auth stage (the program sets both to the issuer URL exactly as AKS reports it).",
                 ref: ["Azure/azure-workload-identity#1700", "hashicorp/vault-plugin-auth-jwt#65"],
             });
@@ -347,7 +422,9 @@ function jwtVaultChecks(expect: Expectations, v: VaultObservations): Check[] {
         if (!o.ok) {
             checks.push({
                 ...unreadable("vault.role", target, `role ${w.role}`, o),
-                cause: o.status === 404 ? `Role ${w.role} does not exist: logins fail with \`role "${w.role}" could not be found\`.` : undefined,
+                cause: o.status === 404
+                    ? `Role ${w.role} does not exist: logins fail with \`role "${w.role}" could not be found\`.`
+                    : undefined,
                 fix: o.status === 404 ? "Run `up` through the workloads stage." : undefined,
             });
             continue;
@@ -358,10 +435,19 @@ function jwtVaultChecks(expect: Expectations, v: VaultObservations): Check[] {
         if (r.role_type !== "jwt") problems.push(`role_type is ${r.role_type ?? "absent"}, expected jwt`);
         if (r.bound_subject !== subject) problems.push(`bound_subject is ${r.bound_subject || "not set"}, the pods' sub is ${subject}`);
         const audiences = r.bound_audiences ?? [];
-        if (expect.jwtAudience !== undefined && !audiences.includes(expect.jwtAudience)) problems.push(`bound_audiences [${audiences.join(", ")}] does not include ${expect.jwtAudience}`);
+        if (expect.jwtAudience !== undefined && !audiences.includes(expect.jwtAudience)) {
+            problems.push(`bound_audiences [${audiences.join(", ")}] does not include ${expect.jwtAudience}`);
+        }
         checks.push(problems.length === 0
-            ? { id: "vault.role", target, status: "pass", detail: `bound to ${subject}, audience ${audiences.join(", ")}, policies [${(r.token_policies ?? []).join(", ")}]` }
-            : { id: "vault.role", target, status: "fail", detail: problems.join("; "), fix: "Run `up` through the workloads stage to restore the role's bindings.", ref: ["hashicorp/vault-plugin-auth-jwt#382", "hashicorp/vault-plugin-auth-jwt#206"] });
+            ? {
+                id: "vault.role", target, status: "pass",
+                detail: `bound to ${subject}, audience ${audiences.join(", ")}, policies [${(r.token_policies ?? []).join(", ")}]`,
+            }
+            : {
+                id: "vault.role", target, status: "fail", detail: problems.join("; "),
+                fix: "Run `up` through the workloads stage to restore the role's bindings.",
+                ref: ["hashicorp/vault-plugin-auth-jwt#382", "hashicorp/vault-plugin-auth-jwt#206"],
+            });
     }
     return checks;
 }
@@ -375,10 +461,12 @@ function vaultUnreachable(code: string): Check {
             ? "Vault presents a certificate signed by a CA this machine does not trust (a private CA)."
             : DNS_ERRORS.includes(code)
                 ? "The Vault address does not resolve from this machine (a private DNS name, or a typo in --vault-addr / VAULT_ADDR)."
-                : "Vault does not accept connections from this machine: a firewall, a private endpoint, or the wrong port in --vault-addr / VAULT_ADDR.",
+                : "Vault does not accept connections from this machine: a firewall, a private endpoint, " +
+                  "or the wrong port in --vault-addr / VAULT_ADDR.",
         fix: tls
             ? "Start the doctor with NODE_EXTRA_CA_CERTS=<the CA's PEM file> (the same CA as vault.caCertPem)."
-            : "Check --vault-addr (default $VAULT_ADDR), and run the doctor from a machine that can reach Vault; the Kubernetes checks above do not need it.",
+            : "Check --vault-addr (default $VAULT_ADDR), and run the doctor from a machine that can reach Vault; " +
+              "the Kubernetes checks above do not need it.",
     };
 }
 
@@ -391,14 +479,27 @@ function vaultChecks(expect: Expectations, v: VaultObservations): Check[] {
     if (!v.config.ok) {
         checks.push({
             ...unreadable("vault.auth-config", cfgTarget, "the auth mount's config", v.config),
-            cause: v.config.status === 403 ? "The Vault token may not read auth/" + path + "/config." : v.config.status === 404 ? `No Kubernetes auth is mounted at auth/${path}.` : undefined,
-            fix: v.config.status === 404 ? "Run `up` through the vault-auth stage." : v.config.status === 403 ? "Use a token whose policy grants read on auth/" + path + "/config and auth/" + path + "/role/*." : undefined,
+            cause: v.config.status === 403
+                ? "The Vault token may not read auth/" + path + "/config."
+                : v.config.status === 404
+                    ? `No Kubernetes auth is mounted at auth/${path}.`
+                    : undefined,
+            fix: v.config.status === 404
+                ? "Run `up` through the vault-auth stage."
+                : v.config.status === 403
+                    ? "Use a token whose policy grants read on auth/" + path + "/config and auth/" + path + "/role/*."
+                    : undefined,
         });
     } else {
         const c = v.config.value;
         const host = c.kubernetes_host ?? "";
-        if (host === "") checks.push({ id: "vault.auth-config", target: cfgTarget, status: "fail", detail: "kubernetes_host is not set", fix: "Run `up` through the vault-auth stage." });
-        else if (expect.apiServerUrl !== undefined && stripSlash(host) !== stripSlash(expect.apiServerUrl)) {
+        if (host === "") {
+            checks.push({
+                id: "vault.auth-config", target: cfgTarget, status: "fail",
+                detail: "kubernetes_host is not set",
+                fix: "Run `up` through the vault-auth stage.",
+            });
+        } else if (expect.apiServerUrl !== undefined && stripSlash(host) !== stripSlash(expect.apiServerUrl)) {
             checks.push({
                 id: "vault.auth-config", target: cfgTarget, status: "fail",
                 detail: `kubernetes_host is ${host}, the cluster's API server is ${expect.apiServerUrl}`,
@@ -412,7 +513,9 @@ function vaultChecks(expect: Expectations, v: VaultObservations): Check[] {
             : {
                 id: "vault.reviewer-jwt", target: cfgTarget, status: "warn",
                 detail: "token_reviewer_jwt is not set",
-                cause: "With Vault outside the cluster, each workload's own JWT is then used as reviewer, which needs system:auth-delegator on every workload service account.",
+                cause:
+                    "With Vault outside the cluster, each workload's own JWT is then used as reviewer, " +
+                    "which needs system:auth-delegator on every workload service account.",
                 fix: "Configure the reviewer service account's long-lived token (run `up` through the vault-auth stage).",
                 ref: ["hashicorp/vault#12855", "hashicorp/vault-helm#376"],
             });
@@ -426,7 +529,12 @@ function vaultChecks(expect: Expectations, v: VaultObservations): Check[] {
                 fix: "Run `up` through the vault-auth stage, or set kubernetesAuth.validateIssuer=false.",
                 ref: ["Azure/AKS#2523"],
             });
-        } else checks.push({ id: "vault.issuer", target: cfgTarget, status: "pass", detail: validates ? `issuer validated against ${c.issuer}` : "iss validation off" });
+        } else {
+            checks.push({
+                id: "vault.issuer", target: cfgTarget, status: "pass",
+                detail: validates ? `issuer validated against ${c.issuer}` : "iss validation off",
+            });
+        }
     }
 
     for (const w of expect.workloads) {
@@ -445,11 +553,24 @@ function vaultChecks(expect: Expectations, v: VaultObservations): Check[] {
         const spaces = o.value.bound_service_account_namespaces ?? [];
         const problems: string[] = [];
         const refs: string[] = [];
-        if (!globMatch(names, w.serviceAccount)) { problems.push(`bound_service_account_names [${names.join(", ")}] does not include ${w.serviceAccount}`); refs.push("hashicorp/vault-plugin-auth-kubernetes#79"); }
-        if (!globMatch(spaces, w.namespace) && (o.value.bound_service_account_namespace_selector ?? "") === "") { problems.push(`bound_service_account_namespaces [${spaces.join(", ")}] does not include ${w.namespace}`); refs.push("hashicorp/vault-plugin-auth-kubernetes#89"); }
+        if (!globMatch(names, w.serviceAccount)) {
+            problems.push(`bound_service_account_names [${names.join(", ")}] does not include ${w.serviceAccount}`);
+            refs.push("hashicorp/vault-plugin-auth-kubernetes#79");
+        }
+        if (!globMatch(spaces, w.namespace) && (o.value.bound_service_account_namespace_selector ?? "") === "") {
+            problems.push(`bound_service_account_namespaces [${spaces.join(", ")}] does not include ${w.namespace}`);
+            refs.push("hashicorp/vault-plugin-auth-kubernetes#89");
+        }
         checks.push(problems.length === 0
-            ? { id: "vault.role", target, status: "pass", detail: `bound to ${w.namespace}/${w.serviceAccount}, policies [${(o.value.token_policies ?? []).join(", ")}]` }
-            : { id: "vault.role", target, status: "fail", detail: problems.join("; "), fix: "Run `up` through the workloads stage to restore the role's bindings.", ref: refs });
+            ? {
+                id: "vault.role", target, status: "pass",
+                detail: `bound to ${w.namespace}/${w.serviceAccount}, policies [${(o.value.token_policies ?? []).join(", ")}]`,
+            }
+            : {
+                id: "vault.role", target, status: "fail", detail: problems.join("; "),
+                fix: "Run `up` through the workloads stage to restore the role's bindings.",
+                ref: refs,
+            });
     }
     return checks;
 }
@@ -472,8 +593,12 @@ function unreachableCheck(code: string, server: string | undefined): Check {
         return {
             id: "cluster.reachable", target, status: "fail",
             detail: `the API server's certificate is not trusted (${code}); no cluster check ran`,
-            cause: "The kubeconfig's certificate-authority-data does not vouch for the certificate the server presented: a kubeconfig for another cluster (or from before a certificate rotation), or a TLS-intercepting proxy on the way.",
-            fix: "Use the stack's current kubeconfig (`up` through the cluster stage refreshes it after `az aks rotate-certs`), or `az aks get-credentials` into a file for --kubeconfig; the doctor never skips verification.",
+            cause:
+                "The kubeconfig's certificate-authority-data does not vouch for the certificate the server presented: " +
+                "a kubeconfig for another cluster (or from before a certificate rotation), or a TLS-intercepting proxy on the way.",
+            fix:
+                "Use the stack's current kubeconfig (`up` through the cluster stage refreshes it after `az aks rotate-certs`), " +
+                "or `az aks get-credentials` into a file for --kubeconfig; the doctor never skips verification.",
             ref: ["https://learn.microsoft.com/azure/aks/certificate-rotation"],
         };
     }
@@ -481,12 +606,22 @@ function unreachableCheck(code: string, server: string | undefined): Check {
         id: "cluster.reachable", target, status: "fail",
         detail: `cannot connect to the API server (${code}); no cluster check ran`,
         cause: dns
-            ? "The API server's name does not resolve from this machine: a private AKS cluster's FQDN resolves only inside its VNet (its privatelink DNS zone), or the cluster no longer exists."
-            : "The API server does not accept connections from this machine: AKS drops connections from addresses outside the cluster's authorized IP ranges (apiServerAccessProfile.authorizedIPRanges), and a private cluster (enablePrivateCluster) has no public endpoint at all; a firewall or proxy on the way does the same.",
+            ? "The API server's name does not resolve from this machine: " +
+              "a private AKS cluster's FQDN resolves only inside its VNet (its privatelink DNS zone), or the cluster no longer exists."
+            : "The API server does not accept connections from this machine: " +
+              "AKS drops connections from addresses outside the cluster's authorized IP ranges " +
+              "(apiServerAccessProfile.authorizedIPRanges), and a private cluster (enablePrivateCluster) has no public endpoint at all; " +
+              "a firewall or proxy on the way does the same.",
         fix: dns
-            ? "Run the doctor from a machine in (or peered with) the cluster's VNet with the private DNS zone linked, or through `az aks command invoke`; check that the cluster exists (`az aks show`)."
-            : "Add this machine's public IP to the authorized ranges (`az aks update -g <group> -n <cluster> --api-server-authorized-ip-ranges <existing>,<your-ip>/32`), or, for a private cluster, run the doctor from a machine in (or peered with) its VNet.",
-        ref: ["https://learn.microsoft.com/azure/aks/api-server-authorized-ip-ranges", "https://learn.microsoft.com/azure/aks/private-clusters"],
+            ? "Run the doctor from a machine in (or peered with) the cluster's VNet with the private DNS zone linked, " +
+              "or through `az aks command invoke`; check that the cluster exists (`az aks show`)."
+            : "Add this machine's public IP to the authorized ranges " +
+              "(`az aks update -g <group> -n <cluster> --api-server-authorized-ip-ranges <existing>,<your-ip>/32`), " +
+              "or, for a private cluster, run the doctor from a machine in (or peered with) its VNet.",
+        ref: [
+            "https://learn.microsoft.com/azure/aks/api-server-authorized-ip-ranges",
+            "https://learn.microsoft.com/azure/aks/private-clusters",
+        ],
     };
 }
 

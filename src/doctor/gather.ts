@@ -47,7 +47,9 @@ function firstLine(err: unknown): string {
 }
 
 /** Network errors that mean "no connection to the server at all" (Node's errno codes, undici's connect timeout). */
-export const NETWORK_ERRORS = ["ECONNREFUSED", "ETIMEDOUT", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT"];
+export const NETWORK_ERRORS = [
+    "ECONNREFUSED", "ETIMEDOUT", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT",
+];
 /** TLS failures: the server answered with a certificate the configured CA does not vouch for (Node/OpenSSL codes). */
 export const TLS_ERRORS = [
     "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "UNABLE_TO_GET_ISSUER_CERT", "DEPTH_ZERO_SELF_SIGNED_CERT",
@@ -196,7 +198,10 @@ export function vaultReader(opts: VaultReaderOptions): VaultReader {
         if (opts.namespace !== undefined) headers["X-Vault-Namespace"] = opts.namespace;
         const res = await doFetch(`${base}/v1/${path}`, { headers });
         const body = (await res.json().catch(() => ({}))) as { data?: T; errors?: string[] };
-        if (!res.ok) throw new VaultHttpError(res.status, `GET /v1/${path}: ${res.status}${body.errors?.length ? ` ${body.errors.join("; ")}` : ""}`);
+        if (!res.ok) {
+            const errors = body.errors?.length ? ` ${body.errors.join("; ")}` : "";
+            throw new VaultHttpError(res.status, `GET /v1/${path}: ${res.status}${errors}`);
+        }
         if (body.data === undefined) throw new VaultHttpError(res.status, `GET /v1/${path}: response has no data`);
         return body.data;
     };

@@ -66,14 +66,21 @@ export async function doctor(options: DoctorOptions): Promise<DoctorReport> {
         // Refused (exec, insecure TLS, local files) before client-node sees it; the reader vets again.
         const vetted = vetKubeconfig(given.text, given.source, { allowExec: options.allowExec });
         server = vetted.server;
-        head.push({ id: "cluster.kubeconfig", target: vetted.server, status: "pass", detail: `${given.source.label}: context ${vetted.context}, ${vetted.auth}` });
+        head.push({
+            id: "cluster.kubeconfig", target: vetted.server, status: "pass",
+            detail: `${given.source.label}: context ${vetted.context}, ${vetted.auth}`,
+        });
         const stackServer = expectations.apiServerUrl === undefined ? undefined : originOf(expectations.apiServerUrl);
         if (given.source.kind === "file" && stackServer !== undefined && stackServer !== vetted.server) {
             head.push({
                 id: "cluster.kubeconfig", target: vetted.server, status: "warn",
                 detail: `the kubeconfig's server is not the stack's API server ${stackServer}`,
-                cause: "The checks below read another cluster than the stack's, unless this is the same cluster by another name (a private cluster's private FQDN).",
-                fix: "Pass --kubeconfig with the stack's cluster (`az aks get-credentials`), or drop it to use the stack's kubeconfig output.",
+                cause:
+                    "The checks below read another cluster than the stack's, " +
+                    "unless this is the same cluster by another name (a private cluster's private FQDN).",
+                fix:
+                    "Pass --kubeconfig with the stack's cluster (`az aks get-credentials`), " +
+                    "or drop it to use the stack's kubeconfig output.",
             });
         }
         k8s = await kubernetesReader(given.text, given.source, { allowExec: options.allowExec });
@@ -108,7 +115,10 @@ export class VerifyError extends ClassifiedError {
     /** The CLI's exit code for it: a check failed on the live deployment. */
     readonly exitCode = EXIT.checksFailed;
     constructor(public readonly report: DoctorReport) {
-        super(`verify: ${report.summary.fail} check(s) failed: ${report.checks.filter((c) => c.status === "fail").map((c) => `${c.id} ${c.target}`).join(", ")}`);
+        super(
+            `verify: ${report.summary.fail} check(s) failed: ` +
+                `${report.checks.filter((c) => c.status === "fail").map((c) => `${c.id} ${c.target}`).join(", ")}`,
+        );
         this.name = "VerifyError";
     }
 }

@@ -127,10 +127,14 @@ export function notProgramKubelogin(exec: ExecConfig, server: URL): string | und
         const name = entry?.name;
         const check = typeof name === "string" ? KUBELOGIN_ENV[name] : undefined;
         if (check === undefined) return `exec env \`${shown(name)}\` is not a variable the program sets for kubelogin`;
-        if (typeof entry?.value !== "string" || !check(entry.value)) return `exec env \`${shown(name)}\` has a value the program does not write`;
+        if (typeof entry?.value !== "string" || !check(entry.value)) {
+            return `exec env \`${shown(name)}\` has a value the program does not write`;
+        }
     }
     // The token's audience is every AKS cluster the identity may use: only an AKS API server gets it.
-    if (!AKS_API_SUFFIXES.some((s) => server.hostname.endsWith(s))) return `the server ${shown(server.host)} is not an AKS API server (${AKS_API_SUFFIXES.join(", ")})`;
+    if (!AKS_API_SUFFIXES.some((s) => server.hostname.endsWith(s))) {
+        return `the server ${shown(server.host)} is not an AKS API server (${AKS_API_SUFFIXES.join(", ")})`;
+    }
     return undefined;
 }
 
@@ -147,7 +151,10 @@ export function vetKubeconfig(text: string, source: KubeconfigSource, policy: Ku
         // YAMLParseError's message may quote the offending line: print only where it is.
         const offset = (err as { pos?: unknown }).pos;
         const line = Array.isArray(offset) && typeof offset[0] === "number" ? text.slice(0, offset[0]).split("\n").length : undefined;
-        throw refuse(`is not valid YAML${line === undefined ? "" : ` (line ${line})`}`, "check that it is a kubeconfig file (its content is not shown: it holds credentials)");
+        throw refuse(
+            `is not valid YAML${line === undefined ? "" : ` (line ${line})`}`,
+            "check that it is a kubeconfig file (its content is not shown: it holds credentials)",
+        );
     }
     if (doc === undefined) throw refuse("is not a kubeconfig (not a YAML mapping)", "check that it is a kubeconfig file");
     const list = (key: string) => (Array.isArray(doc?.[key]) ? (doc?.[key] as Named<unknown>[]) : []);
@@ -157,22 +164,34 @@ export function vetKubeconfig(text: string, source: KubeconfigSource, policy: Ku
         ? contexts.find((c) => c?.name === current)
         : contexts.length === 1 ? contexts[0] : undefined;
     if (ctxEntry === undefined) {
-        throw refuse(typeof current === "string" && current !== "" ? `current-context ${shown(current)} has no entry in contexts` : "has no current-context", "set current-context to the stack's cluster");
+        throw refuse(
+            typeof current === "string" && current !== ""
+                ? `current-context ${shown(current)} has no entry in contexts`
+                : "has no current-context",
+            "set current-context to the stack's cluster",
+        );
     }
     const ctx = asRecord(ctxEntry.context) ?? {};
     const ctxName = shown(ctxEntry.name);
     const clusterEntry = list("clusters").find((c) => c?.name === ctx.cluster);
     const cluster = asRecord(clusterEntry?.cluster);
-    if (clusterEntry === undefined || cluster === undefined) throw refuse(`context ${ctxName} names no cluster in clusters`, "fix the context's cluster");
+    if (clusterEntry === undefined || cluster === undefined) {
+        throw refuse(`context ${ctxName} names no cluster in clusters`, "fix the context's cluster");
+    }
     // No user is valid (an anonymous cluster); a named one must exist.
     const userEntry = ctx.user === undefined ? undefined : list("users").find((u) => u?.name === ctx.user);
-    if (ctx.user !== undefined && userEntry === undefined) throw refuse(`context ${ctxName} names no user in users`, "fix the context's user");
+    if (ctx.user !== undefined && userEntry === undefined) {
+        throw refuse(`context ${ctxName} names no user in users`, "fix the context's user");
+    }
     const user = asRecord(userEntry?.user) ?? {};
     const clusterName = shown(clusterEntry.name);
     const userName = shown(userEntry?.name);
 
     if (cluster["insecure-skip-tls-verify"] === true) {
-        throw refuse(`cluster ${clusterName} sets insecure-skip-tls-verify`, "the doctor never talks to an API server it cannot verify: use certificate-authority-data (the AKS kubeconfig carries it)");
+        throw refuse(
+            `cluster ${clusterName} sets insecure-skip-tls-verify`,
+            "the doctor never talks to an API server it cannot verify: use certificate-authority-data (the AKS kubeconfig carries it)",
+        );
     }
     let server: URL;
     try {
@@ -180,22 +199,36 @@ export function vetKubeconfig(text: string, source: KubeconfigSource, policy: Ku
     } catch {
         throw refuse(`cluster ${clusterName} has no valid server URL`, "set clusters[].cluster.server to https://<api server>");
     }
-    if (server.protocol !== "https:") throw refuse(`cluster ${clusterName} server is not https://`, "credentials go only to an https:// API server");
+    if (server.protocol !== "https:") {
+        throw refuse(`cluster ${clusterName} server is not https://`, "credentials go only to an https:// API server");
+    }
     if (source.kind === "stack") {
         const files = [
             ...["certificate-authority", "proxy-url"].filter((k) => cluster[k] !== undefined).map((k) => `cluster ${clusterName} ${k}`),
-            ...["token-file", "tokenFile", "client-certificate", "client-key"].filter((k) => user[k] !== undefined).map((k) => `user ${userName} ${k}`),
+            ...["token-file", "tokenFile", "client-certificate", "client-key"]
+                .filter((k) => user[k] !== undefined)
+                .map((k) => `user ${userName} ${k}`),
         ];
         if (files.length > 0) {
-            throw refuse(`${files.join(", ")} would make the doctor read a local file or use a proxy; the program never writes these`, "check who changed the stack's state, or pass --kubeconfig with a file you trust");
+            throw refuse(
+                `${files.join(", ")} would make the doctor read a local file or use a proxy; the program never writes these`,
+                "check who changed the stack's state, or pass --kubeconfig with a file you trust",
+            );
         }
     }
 
-    let auth = user.token !== undefined ? "token" : user["client-certificate-data"] !== undefined || user["client-certificate"] !== undefined ? "client certificate" : user.username !== undefined ? "basic auth" : "none";
+    let auth = user.token !== undefined
+        ? "token"
+        : user["client-certificate-data"] !== undefined || user["client-certificate"] !== undefined
+            ? "client certificate"
+            : user.username !== undefined ? "basic auth" : "none";
     if (user["auth-provider"] !== undefined) {
         const provider = shown(asRecord(user["auth-provider"])?.name);
         if (policy.allowExec !== true) {
-            throw refuse(`user ${userName} uses auth provider ${provider}, which can run a command or read files`, "use an exec kubelogin kubeconfig (`kubelogin convert-kubeconfig`), or pass --allow-exec if you trust this kubeconfig");
+            throw refuse(
+                `user ${userName} uses auth provider ${provider}, which can run a command or read files`,
+                "use an exec kubelogin kubeconfig (`kubelogin convert-kubeconfig`), or pass --allow-exec if you trust this kubeconfig",
+            );
         }
         auth = `auth provider ${provider}`;
     }
@@ -203,7 +236,10 @@ export function vetKubeconfig(text: string, source: KubeconfigSource, policy: Ku
     if (exec !== undefined) {
         const why = notProgramKubelogin(exec, server);
         if (why !== undefined && policy.allowExec !== true) {
-            throw refuse(`user ${userName} runs an exec plugin that is not the kubelogin the program writes: ${why}`, "pass --allow-exec only if you trust this kubeconfig's command (it runs on this machine with your credentials)");
+            throw refuse(
+                `user ${userName} runs an exec plugin that is not the kubelogin the program writes: ${why}`,
+                "pass --allow-exec only if you trust this kubeconfig's command (it runs on this machine with your credentials)",
+            );
         }
         const args = Array.isArray(exec.args) ? exec.args : [];
         const login = args[args.indexOf("--login") + 1];

@@ -29,7 +29,8 @@ export class DoctorInputError extends ClassifiedError {
 
 function unwrap(outputs: OutputMap): Record<string, unknown> {
     return Object.fromEntries(Object.entries(outputs).map(([k, v]) => {
-        const wrapped = typeof v === "object" && v !== null && "value" in v && Object.keys(v).every((key) => key === "value" || key === "secret");
+        const wrapped =
+            typeof v === "object" && v !== null && "value" in v && Object.keys(v).every((key) => key === "value" || key === "secret");
         return [k, wrapped ? (v as OutputValue).value : v];
     }));
 }
@@ -81,5 +82,6 @@ export function expectationsFromOutputs(outputs: OutputMap, modes: Record<string
  * checks that compare with them do not run against made-up values.
  */
 export function plannedOutputs(planned: Record<string, unknown>): OutputMap {
-    return Object.fromEntries(Object.entries(planned).filter(([key, v]) => key !== "kubeconfig" && !(typeof v === "string" && (v.includes("⟨") || v === "[secret]"))));
+    const placeholder = (v: unknown) => typeof v === "string" && (v.includes("⟨") || v === "[secret]");
+    return Object.fromEntries(Object.entries(planned).filter(([key, v]) => key !== "kubeconfig" && !placeholder(v)));
 }

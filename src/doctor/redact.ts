@@ -26,7 +26,14 @@ const RULES: readonly [RegExp, string][] = [
     // `Authorization: Basic …` / `Bearer …` (also the scheme alone after `Authorization`).
     [/\b(basic|bearer|negotiate|digest)\s+[A-Za-z0-9+/._~=-]{6,}/gi, "$1 [redacted]"],
     // `name=value`, `name: value`, `"name":"value"`, `name="value with spaces"` for credential names.
-    [new RegExp(`\\b(${SECRET_KEYS})(["']?\\s*[:=]\\s*)(?:"[^"\\n]*"|'[^'\\n]*'|(?!\\[redacted|(?:basic|bearer|negotiate|digest)\\s)[^\\s"',}\\]]+)`, "gi"), "$1$2[redacted]"],
+    [
+        new RegExp(
+            `\\b(${SECRET_KEYS})(["']?\\s*[:=]\\s*)` +
+                `(?:"[^"\\n]*"|'[^'\\n]*'|(?!\\[redacted|(?:basic|bearer|negotiate|digest)\\s)[^\\s"',}\\]]+)`,
+            "gi",
+        ),
+        "$1$2[redacted]",
+    ],
 ];
 
 /**
