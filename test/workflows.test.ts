@@ -25,7 +25,9 @@ type Workflow = {
 };
 
 /** The secrets a step references (`${{ secrets.X }}` in its env or with), sorted. */
-const secretsOf = (st: Step | Job | Workflow): string[] => [...new Set([...JSON.stringify({ env: (st as Step).env ?? {}, with: (st as Step).with ?? {} }).matchAll(/secrets\.([A-Za-z0-9_]+)/g)].map((m) => m[1]))].sort();
+const secretsOf = (st: Step | Job | Workflow): string[] => [...new Set([
+    ...JSON.stringify({ env: (st as Step).env ?? {}, with: (st as Step).with ?? {} }).matchAll(/secrets\.([A-Za-z0-9_]+)/g),
+].map((m) => m[1]))].sort();
 
 /**
  * What would hand a pull request's code more than read-only credentials (issue 10, item 5): an
@@ -158,11 +160,18 @@ describe("GitHub workflows", () => {
         it("the checks catch each way back to production credentials (so they can fail)", () => {
             const base = text("preview.yml");
             const mutants: Array<[string, string, RegExp]> = [
-                ["job env", base.replace("      STACK: ${{ vars.PULUMI_STACK || 'dev' }}", "      STACK: ${{ vars.PULUMI_STACK || 'dev' }}\n      VAULT_TOKEN: ${{ secrets.VAULT_TOKEN }}"), /job preview env holds secrets/],
-                ["production name", base.replace("secrets.PREVIEW_VAULT_TOKEN", "secrets.VAULT_TOKEN"), /secret VAULT_TOKEN is not a PREVIEW_\* secret/],
+                ["job env", base.replace(
+                    "      STACK: ${{ vars.PULUMI_STACK || 'dev' }}",
+                    "      STACK: ${{ vars.PULUMI_STACK || 'dev' }}\n      VAULT_TOKEN: ${{ secrets.VAULT_TOKEN }}",
+                ), /job preview env holds secrets/],
+                ["production name", base.replace("secrets.PREVIEW_VAULT_TOKEN", "secrets.VAULT_TOKEN"),
+                    /secret VAULT_TOKEN is not a PREVIEW_\* secret/],
                 ["no environment", base.replace("    environment: pr-preview\n", ""), /job preview has no environment/],
                 ["tag", base.replace(/pulumi\/actions@[0-9a-f]{40} # v6\.6\.1/, "pulumi/actions@v6"), /pulumi\/actions@v6 is not pinned/],
-                ["secret to a script", base.replace('      - run: npm ci --no-audit --no-fund', '      - run: npm ci --no-audit --no-fund\n        env:\n          T: ${{ secrets.PREVIEW_VAULT_TOKEN }}'), /step npm ci .* gets secrets/],
+                ["secret to a script", base.replace(
+                    '      - run: npm ci --no-audit --no-fund',
+                    '      - run: npm ci --no-audit --no-fund\n        env:\n          T: ${{ secrets.PREVIEW_VAULT_TOKEN }}',
+                ), /step npm ci .* gets secrets/],
                 ["pull_request_target", base.replace("  pull_request:\n", "  pull_request_target:\n"), /pull_request_target/],
                 ["checkout token", base.replace("persist-credentials: false", "persist-credentials: true"), /persist-credentials/],
                 ["workflow permissions", base.replace("permissions: {}\n", "permissions: write-all\n"), /workflow-level permissions/],
@@ -177,7 +186,10 @@ describe("GitHub workflows", () => {
     it("the preview's Vault policy (docs/ci.md) only reads, besides the provider's child token, and never reads secret data", () => {
         const doc = readFileSync(path.join(ROOT, "docs", "ci.md"), "utf8");
         const hcl = /```hcl\n([\s\S]*?)```/.exec(doc)?.[1] ?? "";
-        const rules = [...hcl.matchAll(/path "([^"]+)" \{\s*capabilities = \[([^\]]*)\]\s*\}/g)].map((m) => ({ path: m[1], caps: m[2].split(",").map((c) => c.trim().replace(/"/g, "")) }));
+        const rules = [...hcl.matchAll(/path "([^"]+)" \{\s*capabilities = \[([^\]]*)\]\s*\}/g)].map((m) => ({
+            path: m[1],
+            caps: m[2].split(",").map((c) => c.trim().replace(/"/g, "")),
+        }));
         // Every path block was understood (none hides in an unparsed form).
         assert.equal(rules.length, (hcl.match(/^path /gm) ?? []).length);
         assert.ok(rules.length >= 3);
@@ -212,7 +224,9 @@ describe("GitHub workflows", () => {
             return read(n.inputs ?? {});
         });
         const doc = readFileSync(path.join(ROOT, "docs", "ci.md"), "utf8");
-        const granted = [...(/```hcl\n([\s\S]*?)```/.exec(doc)?.[1] ?? "").matchAll(/path "([^"]+)"/g)].map((m) => m[1]).filter((p) => !p.startsWith("auth/token/"));
+        const granted = [...(/```hcl\n([\s\S]*?)```/.exec(doc)?.[1] ?? "").matchAll(/path "([^"]+)"/g)]
+            .map((m) => m[1])
+            .filter((p) => !p.startsWith("auth/token/"));
         assert.deepEqual([...granted].sort(), [...new Set(expected)].sort());
     });
 

@@ -94,5 +94,9 @@ export function resolveBackend(lookup: BackendLookup): Backend {
         }
     }
     if (current !== undefined) return { url: current, source: "login", from: `pulumi login (${file})` };
-    return { url: `file://${localBackendDir(lookup.projectDir)}`, source: "default", from: "not logged in: the project's local file backend" };
+    return {
+        url: `file://${localBackendDir(lookup.projectDir)}`,
+        source: "default",
+        from: "not logged in: the project's local file backend",
+    };
 }

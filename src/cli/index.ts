@@ -498,7 +498,12 @@ export async function main(
         if (err instanceof CommanderError) {
             // Help and version exit 0; commander already printed its message (and the help) on stderr.
             if (err.exitCode === 0) return EXIT.ok;
-            if (json) line(full.stdout, JSON.stringify({ type: "error", kind: "UsageError", exitCode: EXIT.usage, message: sanitize(err.message.replace(/^error: /, "")) }));
+            if (json) line(full.stdout, JSON.stringify({
+                type: "error",
+                kind: "UsageError",
+                exitCode: EXIT.usage,
+                message: sanitize(err.message.replace(/^error: /, "")),
+            }));
             return EXIT.usage;
         }
         const code = exitCodeOf(err);

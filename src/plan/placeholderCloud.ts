@@ -122,7 +122,10 @@ export class PlaceholderCloud implements pulumi.runtime.Mocks {
                     "-----END CERTIFICATE-----\n";
                 const kubeconfig = stringify({
                     apiVersion: "v1",
-                    clusters: [{ cluster: { "certificate-authority-data": b64(ca), server: `https://${this.placeholder(type, name, "fqdn")}:443` }, name }],
+                    clusters: [{
+                        cluster: { "certificate-authority-data": b64(ca), server: `https://${this.placeholder(type, name, "fqdn")}:443` },
+                        name,
+                    }],
                     contexts: [{ context: { cluster: name, user: "clusterAdmin" }, name }],
                     "current-context": name,
                     kind: "Config",

@@ -64,14 +64,23 @@ describe("default backend: where `pulumi login` left the Pulumi CLI", () => {
     it("PULUMI_BACKEND_URL beats Pulumi.yaml backend.url beats the login; --backend-url beats all", () => {
         login(path.join(home, ".pulumi"), "https://api.pulumi.com");
         writeFileSync(path.join(projectDir, "Pulumi.yaml"), "name: aks-vault\nruntime: nodejs\nbackend:\n  url: gs://project-state\n");
-        assert.deepEqual(resolveBackend({ env: { HOME: home }, projectDir }), { url: "gs://project-state", source: "project", from: "backend.url in Pulumi.yaml" });
+        assert.deepEqual(
+            resolveBackend({ env: { HOME: home }, projectDir }),
+            { url: "gs://project-state", source: "project", from: "backend.url in Pulumi.yaml" },
+        );
         assert.equal(resolveBackend({ env: { HOME: home, PULUMI_BACKEND_URL: "azblob://env" }, projectDir }).source, "env");
-        assert.deepEqual(resolveBackend({ backendUrl: "file:///tmp/x", env: { HOME: home, PULUMI_BACKEND_URL: "azblob://env" }, projectDir }), { url: "file:///tmp/x", source: "option", from: "--backend-url" });
+        assert.deepEqual(
+            resolveBackend({ backendUrl: "file:///tmp/x", env: { HOME: home, PULUMI_BACKEND_URL: "azblob://env" }, projectDir }),
+            { url: "file:///tmp/x", source: "option", from: "--backend-url" },
+        );
     });
 
     it("a credentials file that is not JSON is named, with the fix; its content is not echoed", () => {
         mkdirSync(path.join(home, ".pulumi"));
-        writeFileSync(path.join(home, ".pulumi", "credentials.json"), '{"current": "https://api.pulumi.com", "accessTokens": {"x": "pul-secret-token"');
+        writeFileSync(
+            path.join(home, ".pulumi", "credentials.json"),
+            '{"current": "https://api.pulumi.com", "accessTokens": {"x": "pul-secret-token"',
+        );
         assert.throws(() => resolveBackend({ env: { HOME: home }, projectDir }), (e: unknown) => {
             assert.ok(e instanceof RunConfigurationError);
             assert.match(e.message, /credentials\.json \(not JSON\): run `pulumi login` again, or pass --backend-url$/);

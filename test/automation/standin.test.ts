@@ -146,7 +146,10 @@ describe("Automation API against a stand-in pulumi CLI", function () {
         mkdirSync(path.join(work, "stacks"), { recursive: true });
         writeFileSync(path.join(work, "stacks", "dev"), "");
         mkdirSync(path.join(process.env.HOME ?? "", ".pulumi"));
-        writeFileSync(path.join(process.env.HOME ?? "", ".pulumi", "credentials.json"), JSON.stringify({ current: "azblob://team-state", accessTokens: {}, accounts: {} }));
+        writeFileSync(
+            path.join(process.env.HOME ?? "", ".pulumi", "credentials.json"),
+            JSON.stringify({ current: "azblob://team-state", accessTokens: {}, accounts: {} }),
+        );
         await run({ operation: "outputs", stack: "dev", projectDir, env });
         const loggedIn = calls().slice(1);
         assert.ok(loggedIn.length > 0);

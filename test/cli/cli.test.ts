@@ -230,7 +230,10 @@ describe("CLI", () => {
     it("an unknown command says so (not 'too many arguments for plan'), exit 2; --json prints the usage error as JSON", async () => {
         const res = await cli(["frobnicate"]);
         assert.equal(res.code, EXIT.usage);
-        assert.match(res.stderr, /^error: unknown command 'frobnicate' \(commands: plan, preview, up, destroy, refresh, outputs, doctor; see --help\)\n/);
+        assert.match(
+            res.stderr,
+            /^error: unknown command 'frobnicate' \(commands: plan, preview, up, destroy, refresh, outputs, doctor; see --help\)\n/,
+        );
         assert.doesNotMatch(res.stderr, /too many arguments/);
         assert.equal(res.stdout, "");
         const json = await cli(["frobnicate", "--json"]);
@@ -264,9 +267,16 @@ describe("CLI", () => {
         try {
             const env = { PATH: path.join(ROOT, "test", "fixtures", "standin"), HOME: home };
             const local = await cli(["outputs"], async () => OK, { env });
-            assert.match(local.stderr, new RegExp(`^backend: file://${path.join(ROOT, ".pulumi-state").replace(/[.]/g, "\\.")} \\(not logged in: the project's local file backend\\)$`, "m"));
+            assert.match(local.stderr, new RegExp(
+                `^backend: file://${path.join(ROOT, ".pulumi-state").replace(/[.]/g, "\\.")} ` +
+                    `\\(not logged in: the project's local file backend\\)$`,
+                "m",
+            ));
             mkdirSync(path.join(home, ".pulumi"));
-            writeFileSync(path.join(home, ".pulumi", "credentials.json"), JSON.stringify({ current: "https://api.pulumi.com", accessTokens: { "https://api.pulumi.com": "pul-x" } }));
+            writeFileSync(
+                path.join(home, ".pulumi", "credentials.json"),
+                JSON.stringify({ current: "https://api.pulumi.com", accessTokens: { "https://api.pulumi.com": "pul-x" } }),
+            );
             const seen: RunOptions[] = [];
             const res = await cli(["outputs", "--json"], async (o) => { seen.push(o); return OK; }, { env });
             assert.deepEqual(JSON.parse(res.stdout.split("\n")[0]), { type: "backend", url: "https://api.pulumi.com", source: "login" });
@@ -307,7 +317,9 @@ describe("CLI", () => {
         // our modules relative to the checkout.
         const rel = loaded.map((f) => path.relative(ROOT, f).split(path.sep).join("/"));
         assert.ok(rel.some((f) => f.includes("node_modules/commander/")), "commander is what builds the help");
-        const heavy = rel.filter((f) => /(^|\/)node_modules\/(@pulumi|zod|yaml|listr2|@kubernetes)\/|^src\/(components|plan\/plan|automation\/run|config\/(load|validate))\b/.test(f));
+        const heavy = rel.filter((f) =>
+            /(^|\/)node_modules\/(@pulumi|zod|yaml|listr2|@kubernetes)\/|^src\/(components|plan\/plan|automation\/run|config\/(load|validate))\b/
+                .test(f));
         assert.deepEqual(heavy, [], "loaded at start-up; import it inside the action that needs it");
     });
 });

@@ -36,7 +36,8 @@ const LEAF_PATHS = PATHS.filter((p) => !PATHS.some((q) => q !== p && (q.startsWi
 
 /** Values that tend to break things, and arbitrary JSON. */
 const nasty = fc.oneof(
-    fc.constantFrom("", "*", "/", "a/", "/a", "a//b", "UPPER", "-x", "x-", "a".repeat(64), "http://v:8200", "https://v:8200", "0.34.1", "^1.0.0",
+    fc.constantFrom("", "*", "/", "a/", "/a", "a//b", "UPPER", "-x", "x-", "a".repeat(64), "http://v:8200", "https://v:8200",
+        "0.34.1", "^1.0.0",
         "Fail", "Ignore", "clientJwt", "serviceAccountToken", "kubelogin", "spn", "msi", "azurecli", "admin", "adopt", "create", "Spot",
         null, true, false,
         0, -1, 1, 2, 1e9, 3600, Number.MAX_SAFE_INTEGER, 0.5, [], {}, { value: MARKER }, { random: {} }, { secretConfig: "k" }),
@@ -44,7 +45,8 @@ const nasty = fc.oneof(
 );
 /** One property changed to a plausible value: most results are valid, so the graph gets built. */
 const plausible = fc.array(fc.tuple(fc.constantFrom(...LEAF_PATHS), fc.option(fc.constantFrom(
-    "*", "x", "api", "aks", "secret", "https://v:8200", "Fail", "Ignore", "clientJwt", "serviceAccountToken", "jwt", "kubernetes", "2026-01", true, false, 1, 2, 3, 3600, 7200,
+    "*", "x", "api", "aks", "secret", "https://v:8200", "Fail", "Ignore", "clientJwt", "serviceAccountToken", "jwt", "kubernetes",
+    "2026-01", true, false, 1, 2, 3, 3600, 7200,
     { mode: "kubelogin", login: "azurecli" }, { mode: "kubelogin", login: "msi" }, { mode: "admin" },
     { name: "api", namespace: "api", serviceAccount: "api", secrets: [{ file: "db", path: "api/db" }] }, { file: "cfg", path: "cfg" },
 ), { nil: undefined })), { minLength: 1, maxLength: 2 });

@@ -26,20 +26,33 @@ function problemsOf(mutate: Mutation): SettingsProblem[] {
 
 /** [what, mutation, key, a phrase the expectation must contain] */
 const REFUSED: Array<[string, Mutation, string, RegExp]> = [
-    ["validateIssuer with jwt", all(jwt, set("kubernetesAuth.validateIssuer", false)), "kubernetesAuth.validateIssuer", /unset with kubernetesAuth\.method jwt.*bound_issuer/],
-    ["reviewer with jwt", all(jwt, set("kubernetesAuth.reviewer", "clientJwt")), "kubernetesAuth.reviewer", /unset with kubernetesAuth\.method jwt.*TokenReview/],
-    ["injector.reviewerServiceAccount with jwt", all(jwt, set("injector.reviewerServiceAccount", "reviewer")), "injector.reviewerServiceAccount", /unset with kubernetesAuth\.method jwt/],
-    ["injector.reviewerTokenRotation with jwt", all(jwt, set("injector.reviewerTokenRotation", "2026-01")), "injector.reviewerTokenRotation", /no reviewer token to rotate/],
-    ["a '*' service account with jwt, even with allowWildcard", all(jwt, set("workloads[0].serviceAccount", "*"), set("workloads[0].allowWildcard", true), set("workloads[0].deployment", undefined)), "workloads[0].serviceAccount", /one exact subject, system:serviceaccount/],
-    ["a '*' namespace with jwt, even with allowWildcard", all(jwt, set("workloads[0].namespace", "*"), set("workloads[0].allowWildcard", true), set("workloads[0].createNamespace", false), set("workloads[0].deployment", undefined)), "workloads[0].namespace", /one exact subject/],
-    ["audience with method kubernetes", set("kubernetesAuth.audience", "vault"), "kubernetesAuth.audience", /set kubernetesAuth\.method: jwt/],
-    ["tokenExpirationSeconds with method kubernetes", set("kubernetesAuth.tokenExpirationSeconds", 3600), "kubernetesAuth.tokenExpirationSeconds", /method: jwt/],
+    ["validateIssuer with jwt", all(jwt, set("kubernetesAuth.validateIssuer", false)),
+        "kubernetesAuth.validateIssuer", /unset with kubernetesAuth\.method jwt.*bound_issuer/],
+    ["reviewer with jwt", all(jwt, set("kubernetesAuth.reviewer", "clientJwt")),
+        "kubernetesAuth.reviewer", /unset with kubernetesAuth\.method jwt.*TokenReview/],
+    ["injector.reviewerServiceAccount with jwt", all(jwt, set("injector.reviewerServiceAccount", "reviewer")),
+        "injector.reviewerServiceAccount", /unset with kubernetesAuth\.method jwt/],
+    ["injector.reviewerTokenRotation with jwt", all(jwt, set("injector.reviewerTokenRotation", "2026-01")),
+        "injector.reviewerTokenRotation", /no reviewer token to rotate/],
+    ["a '*' service account with jwt, even with allowWildcard",
+        all(jwt, set("workloads[0].serviceAccount", "*"), set("workloads[0].allowWildcard", true),
+            set("workloads[0].deployment", undefined)),
+        "workloads[0].serviceAccount", /one exact subject, system:serviceaccount/],
+    ["a '*' namespace with jwt, even with allowWildcard",
+        all(jwt, set("workloads[0].namespace", "*"), set("workloads[0].allowWildcard", true), set("workloads[0].createNamespace", false),
+            set("workloads[0].deployment", undefined)),
+        "workloads[0].namespace", /one exact subject/],
+    ["audience with method kubernetes", set("kubernetesAuth.audience", "vault"),
+        "kubernetesAuth.audience", /set kubernetesAuth\.method: jwt/],
+    ["tokenExpirationSeconds with method kubernetes", set("kubernetesAuth.tokenExpirationSeconds", 3600),
+        "kubernetesAuth.tokenExpirationSeconds", /method: jwt/],
     ["audience '*'", all(jwt, set("kubernetesAuth.audience", "*")), "kubernetesAuth.audience", /not '\*'/],
     // Vault's bound_audiences is a comma-separated list (vault-plugin-auth-jwt path_role.go, TypeCommaStringSlice).
     ["an audience with a comma", all(jwt, set("kubernetesAuth.audience", "vault,other")), "kubernetesAuth.audience", /no commas/],
     ["an empty audience", all(jwt, set("kubernetesAuth.audience", "")), "kubernetesAuth.audience", /./],
     // Kubernetes refuses a projected token shorter than 10 minutes.
-    ["a token lifetime under 600 s", all(jwt, set("kubernetesAuth.tokenExpirationSeconds", 300)), "kubernetesAuth.tokenExpirationSeconds", /600/],
+    ["a token lifetime under 600 s", all(jwt, set("kubernetesAuth.tokenExpirationSeconds", 300)),
+        "kubernetesAuth.tokenExpirationSeconds", /600/],
     ["an unknown method", set("kubernetesAuth.method", "oidc"), "kubernetesAuth.method", /kubernetes|jwt/],
 ];
 

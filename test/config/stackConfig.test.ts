@@ -112,7 +112,10 @@ describe("stack config: credentials only as secrets", () => {
 
     it("refuses a secretConfig reference to a key the stack does not hold", async () => {
         const { problems } = await loadProblems(labWithSecretSeed());
-        assert.match(at(problems, "workloads[0].seed[0].values.token.secretConfig").expected, /pulumi config set --secret devopsToken <value>/);
+        assert.match(
+            at(problems, "workloads[0].seed[0].values.token.secretConfig").expected,
+            /pulumi config set --secret devopsToken <value>/,
+        );
     });
 
     it("refuses the service principal's secret in plain config", async () => {

@@ -55,7 +55,11 @@ describe("trust: who reads which KV path", () => {
 
     it("refuses another team's path read without a grant, naming the owner and the grant syntax", () => {
         const raw = tenants({ secrets: [{ file: "db", path: "payments/db", key: "password" }] });
-        refusedAt(raw, "workloads[2].secrets[0].path", /belongs to workload payments .*payments adds mallory to sharedWith .*from: payments/);
+        refusedAt(
+            raw,
+            "workloads[2].secrets[0].path",
+            /belongs to workload payments .*payments adds mallory to sharedWith .*from: payments/,
+        );
     });
 
     it("refuses a `from` the owner never granted", () => {
@@ -158,7 +162,9 @@ describe("trust: the policies a role carries", () => {
     });
 
     it("refuses root however it is written, even when allow-listed", () => {
-        for (const root of ["root", " root", "Root", "ROOT\t"]) refusedAt(tenants({ policies: [root] }), "workloads[2].policies[0]", /never holds root/);
+        for (const root of ["root", " root", "Root", "ROOT\t"]) {
+            refusedAt(tenants({ policies: [root] }), "workloads[2].policies[0]", /never holds root/);
+        }
         const raw = tenants();
         raw.vault.allowedPolicies = ["default", " Root "];
         refusedAt(raw, "vault.allowedPolicies[1]", /not root/);
@@ -178,7 +184,11 @@ describe("trust: the policies a role carries", () => {
     });
 
     it("tells a workload listing its own policy to drop it (the generated one is always attached)", () => {
-        refusedAt(tenants({ policies: ["default", "mallory"] }), "workloads[2].policies[1]", /generated policy .*mallory\) is always attached; remove it/);
+        refusedAt(
+            tenants({ policies: ["default", "mallory"] }),
+            "workloads[2].policies[1]",
+            /generated policy .*mallory\) is always attached; remove it/,
+        );
     });
 
     it("refuses a policy prefix Vault would store differently (upper case)", () => {
@@ -219,7 +229,11 @@ describe("trust: templates and prefixes run inside the agent", () => {
     });
 
     it("refuses a template whose .Data.data is only in a comment", () => {
-        refusedAt(template('{{ with secret "secret/data/mallory/app" }}{{ .Data }}{{ end }}{{/* .Data.data */}}'), "workloads[2].secrets[0].template", /a comment does not count/);
+        refusedAt(
+            template('{{ with secret "secret/data/mallory/app" }}{{ .Data }}{{ end }}{{/* .Data.data */}}'),
+            "workloads[2].secrets[0].template",
+            /a comment does not count/,
+        );
     });
 
     it("accepts a template reading a granted path", () => {
@@ -247,7 +261,11 @@ describe("trust: credentials in URLs", () => {
         const raw = tenants();
         raw.vault.address = "http://admin:s3cr3t-pass@vault.example.com:8200"; // also http without allowHttp
         const problems = problemsOf(raw);
-        assert.ok(problems.some((p) => p.key === "vault.address" && /without user:password@; .*pulumi config set --secret vaultToken/.test(p.expected)), JSON.stringify(problems));
+        assert.ok(
+            problems.some((p) => p.key === "vault.address" &&
+                /without user:password@; .*pulumi config set --secret vaultToken/.test(p.expected)),
+            JSON.stringify(problems),
+        );
         const text = JSON.stringify(problems);
         assert.ok(!text.includes("s3cr3t-pass") && !text.includes("admin:"), text);
     });

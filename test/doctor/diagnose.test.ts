@@ -109,7 +109,10 @@ describe("doctor: diagnosis of recorded objects", () => {
         const log = one(r.checks, "log.sa-not-authorized");
         assert.equal(log.status, "fail");
         assert.equal(log.target, "busybox/busybox-7d9c6b5f4d-q8r7t/vault-agent-init");
-        assert.match(log.detail, /^1× 2023-08-02T19:42:42\.234Z \[ERROR\] agent\.auth\.handler: error authenticating: … \| \* service account name not authorized$/);
+        assert.match(
+            log.detail,
+            /^1× 2023-08-02T19:42:42\.234Z \[ERROR\] agent\.auth\.handler: error authenticating: … \| \* service account name not authorized$/,
+        );
         // The fix is written for this workload: its service account, role and auth mount.
         assert.match(log.fix ?? "", /`busybox`/);
         assert.match(log.fix ?? "", /vault write auth\/aks\/role\/busybox bound_service_account_names=busybox/);

@@ -239,20 +239,31 @@ describe("doctor: Vault reads", () => {
         const fakeFetch = (async (input: string | URL | Request, init?: RequestInit) => {
             seen.push({ url: String(input), headers: init?.headers as Record<string, string> });
             const body = String(input).endsWith("/config")
-                ? { request_id: "1", data: { kubernetes_host: "https://aks.example:443", token_reviewer_jwt_set: true, disable_iss_validation: true } }
+                ? {
+                    request_id: "1",
+                    data: { kubernetes_host: "https://aks.example:443", token_reviewer_jwt_set: true, disable_iss_validation: true },
+                }
                 : { errors: [] };
             return new Response(JSON.stringify(body), {
                 status: String(input).endsWith("/config") ? 200 : 404,
                 headers: { "content-type": "application/json" },
             });
         }) as typeof fetch;
-        const v = vaultReader({ address: "https://vault.example.com:8200/", token: "hvs.test-token", namespace: "admin", fetch: fakeFetch });
+        const v = vaultReader({
+            address: "https://vault.example.com:8200/",
+            token: "hvs.test-token",
+            namespace: "admin",
+            fetch: fakeFetch,
+        });
         assert.equal((await v.readAuthConfig("aks")).kubernetes_host, "https://aks.example:443");
         await assert.rejects(
             v.readRole("aks", "busybox"),
             (e: { status?: number; message: string }) => e.status === 404 && !e.message.includes("hvs."),
         );
-        assert.deepEqual(seen.map((s) => s.url), ["https://vault.example.com:8200/v1/auth/aks/config", "https://vault.example.com:8200/v1/auth/aks/role/busybox"]);
+        assert.deepEqual(seen.map((s) => s.url), [
+            "https://vault.example.com:8200/v1/auth/aks/config",
+            "https://vault.example.com:8200/v1/auth/aks/role/busybox",
+        ]);
         assert.deepEqual(seen[0].headers, { "X-Vault-Token": "hvs.test-token", "X-Vault-Namespace": "admin" });
     });
 });
@@ -316,7 +327,13 @@ describe("doctor: the command", () => {
         const reads: string[] = [];
         const ok = run(["--stack", "dev"], {
             vaultReader: {
-                readAuthConfig: async (p) => { reads.push(`config ${p}`); return { kubernetes_host: "https://aks-vault-dev-4f1c2e.hcp.francecentral.azmk8s.io:443", token_reviewer_jwt_set: true }; },
+                readAuthConfig: async (p) => {
+                    reads.push(`config ${p}`);
+                    return {
+                        kubernetes_host: "https://aks-vault-dev-4f1c2e.hcp.francecentral.azmk8s.io:443",
+                        token_reviewer_jwt_set: true,
+                    };
+                },
                 readRole: async (p, role) => {
                     reads.push(`role ${p} ${role}`);
                     return { bound_service_account_names: ["busybox"], bound_service_account_namespaces: ["busybox"] };
@@ -366,7 +383,9 @@ describe("doctor: verify after up", () => {
         const clusterReader = new RecordedReader({ deployments: deployments(), webhooks: webhooks(), pods: [pod("uninjected")] });
         await assert.rejects(
             verify({ outputs: async () => labOutputs() }, { clusterReader, attempts: 2, sleep: async () => undefined }),
-            (e: unknown) => e instanceof VerifyError && e.report.checks.some((c) => c.id === "pod.injected" && c.status === "fail") && /pod\.injected busybox\/busybox-7d9c6b5f4d-h3j9k/.test(e.message),
+            (e: unknown) => e instanceof VerifyError &&
+                e.report.checks.some((c) => c.id === "pod.injected" && c.status === "fail") &&
+                /pod\.injected busybox\/busybox-7d9c6b5f4d-h3j9k/.test(e.message),
         );
     });
 });
@@ -434,7 +453,11 @@ describe("doctor: API server unreachable", () => {
 
     it("a name that does not resolve points at the private cluster's DNS", () => {
         const down = { ok: false as const, error: "request to https://x failed, reason: getaddrinfo ENOTFOUND x", code: "ENOTFOUND" };
-        const report = diagnose(labExpectations(), { injectorDeployments: down, webhooks: down, pods: {}, unreachable: { code: "ENOTFOUND" } }, { server: "https://aks-vault-dev-4f1c2e.privatelink.francecentral.azmk8s.io:443" });
+        const report = diagnose(
+            labExpectations(),
+            { injectorDeployments: down, webhooks: down, pods: {}, unreachable: { code: "ENOTFOUND" } },
+            { server: "https://aks-vault-dev-4f1c2e.privatelink.francecentral.azmk8s.io:443" },
+        );
         assert.equal(report.checks.length, 1);
         assert.match(report.checks[0].cause ?? "", /private AKS cluster's FQDN resolves only inside its VNet/);
     });
@@ -448,7 +471,11 @@ describe("doctor: Vault unreachable", () => {
             pods: [pod("healthy")],
             logs: { "busybox-7d9c6b5f4d-x2k4f/vault-agent-init": logFixture("healthy-init") },
         });
-        const report = await doctor({ outputs: labOutputs(), clusterReader: reader, vault: { address: `https://127.0.0.1:${await closedPort()}`, token: "hvs.secret-token-value-xyz" } });
+        const report = await doctor({
+            outputs: labOutputs(),
+            clusterReader: reader,
+            vault: { address: `https://127.0.0.1:${await closedPort()}`, token: "hvs.secret-token-value-xyz" },
+        });
         const vault = report.checks.filter((c) => c.id.startsWith("vault"));
         assert.deepEqual(vault.map((c) => `${c.status} ${c.id}`), ["fail vault.reachable"]);
         assert.equal(vault[0].detail, "cannot connect to Vault (ECONNREFUSED); no Vault check ran");

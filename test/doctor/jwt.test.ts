@@ -114,19 +114,30 @@ describe("doctor: kubernetesAuth.method jwt", () => {
         const wrongAud = jwtPod();
         const source = wrongAud.spec?.volumes?.find((v) => v.name === "vault-jwt-token")?.projected?.sources?.[0].serviceAccountToken;
         if (source !== undefined) source.audience = "https://kubernetes.default.svc";
-        assert.match(one(diagnose(jwtExpectations(), observed(wrongAud)).checks, "pod.jwt-token").detail, /audience is https:\/\/kubernetes\.default\.svc, the role accepts https:\/\/vault/);
+        assert.match(
+            one(diagnose(jwtExpectations(), observed(wrongAud)).checks, "pod.jwt-token").detail,
+            /audience is https:\/\/kubernetes\.default\.svc, the role accepts https:\/\/vault/,
+        );
 
         const unmounted = jwtPod();
         for (const c of unmounted.spec?.initContainers ?? []) c.volumeMounts = c.volumeMounts?.filter((m) => m.name !== "vault-jwt-token");
-        assert.match(one(diagnose(jwtExpectations(), observed(unmounted)).checks, "pod.jwt-token").detail, /vault-agent-init does not mount volume vault-jwt-token/);
+        assert.match(
+            one(diagnose(jwtExpectations(), observed(unmounted)).checks, "pod.jwt-token").detail,
+            /vault-agent-init does not mount volume vault-jwt-token/,
+        );
 
         const removing = jwtPod();
         delete removing.metadata?.annotations?.[`${A}auth-config-remove_jwt_after_reading`];
-        assert.match(one(diagnose(jwtExpectations(), observed(removing)).checks, "pod.jwt-token").detail, /remove_jwt_after_reading is not "false"/);
+        assert.match(
+            one(diagnose(jwtExpectations(), observed(removing)).checks, "pod.jwt-token").detail,
+            /remove_jwt_after_reading is not "false"/,
+        );
     });
 
     it("fails a mount whose issuer lacks AKS's trailing slash: Vault compares exactly", () => {
-        const r = diagnose(jwtExpectations(), observed(jwtPod(), "healthy-init", jwtVault({ config: { bound_issuer: ISSUER.replace(/\/$/, "") } })));
+        const r = diagnose(jwtExpectations(), observed(jwtPod(), "healthy-init", jwtVault({
+            config: { bound_issuer: ISSUER.replace(/\/$/, "") },
+        })));
         const c = one(r.checks, "vault.jwt-issuer");
         assert.equal(c.status, "fail");
         assert.equal(c.detail, `bound_issuer is ${ISSUER.replace(/\/$/, "")}, the cluster's issuer is ${ISSUER}`);

@@ -104,7 +104,8 @@ describe("doctor: redaction", () => {
     });
 
     it("leaves what a reader needs: messages, URLs, paths, names, short ids", () => {
-        const line = 'URL: PUT https://vault.example.com:8200/v1/auth/aks/login Code: 403. * service account name not authorized pod=busybox-7d9c6b5f4d-x2k4f "/vault/secrets/devops_token" backoff=4.65s';
+        const line = 'URL: PUT https://vault.example.com:8200/v1/auth/aks/login Code: 403. * service account name not authorized ' +
+            'pod=busybox-7d9c6b5f4d-x2k4f "/vault/secrets/devops_token" backoff=4.65s';
         assert.equal(redact(line), line);
     });
 

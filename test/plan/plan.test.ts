@@ -34,9 +34,15 @@ describe("offline plan", function () {
     });
 
     it("shows which cluster output feeds which Vault and Kubernetes input", () => {
-        assert.match(text, /ManagedCluster {2}aks-vault-dev: fqdn\n(.*\n)*? {4}→ vault:kubernetes\/authBackendConfig:AuthBackendConfig {2}vault-k8s-auth-config {2}\.kubernetesHost = https:\/\/⟨ManagedCluster aks-vault-dev: fqdn⟩:443/);
+        assert.match(
+            text,
+            /ManagedCluster {2}aks-vault-dev: fqdn\n(.*\n)*? {4}→ vault:kubernetes\/authBackendConfig:AuthBackendConfig {2}vault-k8s-auth-config {2}\.kubernetesHost = https:\/\/⟨ManagedCluster aks-vault-dev: fqdn⟩:443/,
+        );
         assert.match(text, /→ pulumi:providers:kubernetes {2}aks-vault-dev-k8s {2}\.kubeconfig = \[secret\]/);
-        assert.match(text, /vault-token-reviewer-token: data\.token \(service account JWT\)\n {4}→ vault:kubernetes\/authBackendConfig:AuthBackendConfig {2}vault-k8s-auth-config {2}\.tokenReviewerJwt = \[secret\]/);
+        assert.match(
+            text,
+            /vault-token-reviewer-token: data\.token \(service account JWT\)\n {4}→ vault:kubernetes\/authBackendConfig:AuthBackendConfig {2}vault-k8s-auth-config {2}\.tokenReviewerJwt = \[secret\]/,
+        );
     });
 
     it("never prints a secret value: kubeconfig, JWT, seeded literals", async () => {
@@ -55,7 +61,10 @@ describe("offline plan", function () {
             .find((r) => r.type === "vault:kv/secretV2:SecretV2");
         assert.equal(seed?.inputs?.dataJson, "[secret]");
         // Generated seeds show where they come from, still as a secret.
-        assert.match(text, /RandomPassword {2}busybox-seed-devops-token: result\n {4}→ vault:kv\/secretV2:SecretV2 {2}busybox-seed-devops {2}\.dataJson = \[secret\]/);
+        assert.match(
+            text,
+            /RandomPassword {2}busybox-seed-devops-token: result\n {4}→ vault:kv\/secretV2:SecretV2 {2}busybox-seed-devops {2}\.dataJson = \[secret\]/,
+        );
     });
 
     it("shows the policy pack's verdict: a wildcard role the platform config does not exempt is a mandatory violation", async () => {

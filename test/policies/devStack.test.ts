@@ -29,7 +29,9 @@ describe("the guardrail pack on the dev stack", () => {
         const names = policies.map((p) => p.name);
         assert.equal(new Set(names).size, names.length);
         for (const n of names) assert.match(n, /^[a-z0-9]+(-[a-z0-9]+)*$/);
-        const modules = readdirSync(path.join(ROOT, "policies")).filter((f) => /^[a-z0-9]+(-[a-z0-9]+)+\.ts$/.test(f)).map((f) => f.replace(/\.ts$/, ""));
+        const modules = readdirSync(path.join(ROOT, "policies"))
+            .filter((f) => /^[a-z0-9]+(-[a-z0-9]+)+\.ts$/.test(f))
+            .map((f) => f.replace(/\.ts$/, ""));
         assert.deepEqual([...names].sort(), modules.sort());
     });
 

@@ -77,7 +77,10 @@ describe("vault-workload-isolation", () => {
         const rs = fresh();
         one(rs, TYPES.vaultPolicy, "busybox-policy").props.policy = 'path "secret/data/*" { capabilities = ["read"] }';
         const got = await messages(rs);
-        assert.deepEqual(got.map((m) => /on ([^,]+), owned by ([^,]+),/.exec(m)?.slice(1)).sort(), [["legacy/api", "kv.external (outside this program)"], ["mallory/app", "mallory"]]);
+        assert.deepEqual(
+            got.map((m) => /on ([^,]+), owned by ([^,]+),/.exec(m)?.slice(1)).sort(),
+            [["legacy/api", "kv.external (outside this program)"], ["mallory/app", "mallory"]],
+        );
     });
 
     it("reports more than read on a shared path for the reader", async () => {

@@ -95,8 +95,14 @@ describe("the guardrail pack on a JWT stack", () => {
                     "Lower it, or raise `maxTtlSeconds` for policy vault-role-token-ttl in the policy pack config.",
             ],
         })],
-        ["a bound issuer without the trailing slash", (rs) => { mount(rs).boundIssuer = String(mount(rs).boundIssuer).replace(/\/$/, ""); }, ({ issuer: i }) => ({
-            "vault-jwt-auth-issuer": [`The JWT auth mount's \`boundIssuer\` "${i.replace(/\/$/, "")}" differs from its \`oidcDiscoveryUrl\` "${i}"; tokens carry the issuer URL exactly, so every login would fail. Set both to the issuer URL as AKS reports it (trailing slash included).`],
+        ["a bound issuer without the trailing slash", (rs) => {
+            mount(rs).boundIssuer = String(mount(rs).boundIssuer).replace(/\/$/, "");
+        }, ({ issuer: i }) => ({
+            "vault-jwt-auth-issuer": [
+                `The JWT auth mount's \`boundIssuer\` "${i.replace(/\/$/, "")}" differs from its \`oidcDiscoveryUrl\` "${i}"; ` +
+                    `tokens carry the issuer URL exactly, so every login would fail. ` +
+                    `Set both to the issuer URL as AKS reports it (trailing slash included).`,
+            ],
         })],
         ["no bound issuer", (rs) => { delete mount(rs).boundIssuer; }, () => ({
             "vault-jwt-auth-issuer": [
@@ -104,8 +110,14 @@ describe("the guardrail pack on a JWT stack", () => {
                     "Set it to the discovery URL.",
             ],
         })],
-        ["a pod token for another audience", (rs) => { tokenSource(rs).audience = "https://kubernetes.default.svc"; }, ({ audience: a }) => ({
-            "injector-role-exists": [`Deployment "busybox-deploy" mints its Vault token for audience "https://kubernetes.default.svc", but role "busybox" accepts "${a}". Use the same audience in the projected volume and the role (kubernetesAuth.audience).`],
+        ["a pod token for another audience", (rs) => {
+            tokenSource(rs).audience = "https://kubernetes.default.svc";
+        }, ({ audience: a }) => ({
+            "injector-role-exists": [
+                `Deployment "busybox-deploy" mints its Vault token for audience "https://kubernetes.default.svc", ` +
+                    `but role "busybox" accepts "${a}". ` +
+                    `Use the same audience in the projected volume and the role (kubernetesAuth.audience).`,
+            ],
         })],
         ["a pod without the token volume annotation", (rs) => {
             delete annotations(rs)[`${A}agent-service-account-token-volume-name`];

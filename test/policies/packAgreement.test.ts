@@ -39,7 +39,10 @@ async function packVerdict(edit: (raw: Record<string, any>) => void): Promise<Re
 describe("settings schema and guardrail pack agree", () => {
     it("one injector replica is refused by the schema, with Ignore as with Fail", () => {
         for (const failurePolicy of ["Ignore", "Fail"]) {
-            assert.match(refusal((raw) => { raw.injector.replicas = 1; raw.injector.failurePolicy = failurePolicy; }, "injector.replicas"), /^at least 2: .*vault-injector-high-availability/);
+            assert.match(
+                refusal((raw) => { raw.injector.replicas = 1; raw.injector.failurePolicy = failurePolicy; }, "injector.replicas"),
+                /^at least 2: .*vault-injector-high-availability/,
+            );
         }
     });
 
@@ -67,7 +70,10 @@ describe("Entra ID with Azure RBAC and kubelogin credentials", () => {
 
     it("is refused when nothing gives the kubelogin identity Kubernetes rights, with the fix", () => {
         const expected = refusal(kubelogin({}), "cluster.entraId.adminGroupObjectIds");
-        assert.match(expected, /^an Entra group the kubelogin identity belongs to: with Azure RBAC, Owner or Contributor carry no Kubernetes rights/);
+        assert.match(
+            expected,
+            /^an Entra group the kubelogin identity belongs to: with Azure RBAC, Owner or Contributor carry no Kubernetes rights/,
+        );
         assert.match(expected, /Azure Kubernetes Service RBAC Cluster Admin", role b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b/);
     });
 

@@ -149,7 +149,11 @@ function parseHcl(text: string): Rule[] {
         rules.push({ path: m[1], caps: [...m[2].matchAll(/"([^"]*)"/g)].map((c) => c[1]) });
     }
     // Anything else in the text would be a rule this evaluator does not understand.
-    assert.equal(text.replace(/path\s+"([^"]*)"\s*\{\s*capabilities\s*=\s*\[([^\]]*)\]\s*\}/g, "").trim(), "", `unparsed policy text: ${text}`);
+    assert.equal(
+        text.replace(/path\s+"([^"]*)"\s*\{\s*capabilities\s*=\s*\[([^\]]*)\]\s*\}/g, "").trim(),
+        "",
+        `unparsed policy text: ${text}`,
+    );
     return rules;
 }
 
@@ -158,7 +162,10 @@ function capabilities(rules: Rule[], request: string): string[] {
     const exact = rules.filter((r) => !r.path.includes("*") && !r.path.split("/").includes("+") && r.path === request);
     if (exact.length > 0) return [...new Set(exact.flatMap((r) => r.caps))];
     const globs = rules.filter((r) => {
-        const re = new RegExp(`^${r.path.split("/").map((seg) => (seg === "+" ? "[^/]+" : seg.replace(/[.?^${}()|[\]\\]/g, "\\$&").replace(/\*$/, ".*"))).join("/")}$`);
+        const re = new RegExp(`^${r.path
+            .split("/")
+            .map((seg) => (seg === "+" ? "[^/]+" : seg.replace(/[.?^${}()|[\]\\]/g, "\\$&").replace(/\*$/, ".*")))
+            .join("/")}$`);
         return re.test(request);
     }).sort((a, b) => b.path.length - a.path.length);
     return globs[0]?.caps ?? [];
@@ -187,7 +194,9 @@ describe("property: no workload's policy reaches a path it neither owns nor was 
             for (const w of s.workloads) {
                 const policy = one("vault:index/policy:Policy", `${w.name}-policy`).inputs;
                 const rules = parseHcl(String(policy.policy));
-                for (const r of rules) assert.match(r.path, /^secret\/(data|metadata)\//, `${w.name}: a rule outside the KV mount: ${r.path}`);
+                for (const r of rules) {
+                    assert.match(r.path, /^secret\/(data|metadata)\//, `${w.name}: a rule outside the KV mount: ${r.path}`);
+                }
                 for (const p of [...PATHS, ...NAMES.map((x) => `${x}/own`)]) {
                     const data = capabilities(rules, `secret/data/${p}`);
                     const list = capabilities(rules, `secret/metadata/${p}/`);
@@ -209,7 +218,9 @@ describe("property: no workload's policy reaches a path it neither owns nor was 
                 const annotations = ((one("kubernetes:apps/v1:Deployment", `${w.name}-deploy`).inputs.spec as any)
                     .template.metadata.annotations) as Record<string, string>;
                 for (const [k, v] of Object.entries(annotations)) {
-                    const paths = k.includes("agent-inject-template-") ? [...v.matchAll(/secret\s+"([^"]+)"/g)].map((m) => m[1]) : k.includes("agent-inject-secret-") ? [v] : [];
+                    const paths = k.includes("agent-inject-template-")
+                        ? [...v.matchAll(/secret\s+"([^"]+)"/g)].map((m) => m[1])
+                        : k.includes("agent-inject-secret-") ? [v] : [];
                     for (const p of paths) {
                         const inner = p.replace(/^secret\/data\//, "");
                         assert.ok(p.startsWith("secret/data/") && reads(w, inner), `${w.name}'s pod reads ${p}`);

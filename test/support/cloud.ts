@@ -92,7 +92,8 @@ function caPem(seed: string): string {
 export function clusterFacts(name: string, resourceGroupName: string, location: string, dnsPrefix = name): ClusterFacts {
     const id = `${resourceGroupName}/${name}`;
     const fqdn = `${dnsPrefix}-${hex(id)}.hcp.${location}.azmk8s.io`;
-    const issuerUrl = `https://${location}.oic.prod-aks.azure.com/${TENANT}/${hex(`oidc:${id}`, 8)}-${hex(`oidc2:${id}`, 4)}-4a1b-9c2d-${hex(`oidc3:${id}`, 12)}/`;
+    const issuerUrl = `https://${location}.oic.prod-aks.azure.com/${TENANT}/` +
+        `${hex(`oidc:${id}`, 8)}-${hex(`oidc2:${id}`, 4)}-4a1b-9c2d-${hex(`oidc3:${id}`, 12)}/`;
     const ca = caPem(id);
     const user = `clusterAdmin_${resourceGroupName}_${name}`;
     const kubeconfig = stringify({
@@ -118,7 +119,10 @@ export function entraUserKubeconfig(facts: ClusterFacts): string {
     const user = `clusterUser_${facts.resourceGroupName}_${facts.name}`;
     return stringify({
         apiVersion: "v1",
-        clusters: [{ cluster: { "certificate-authority-data": b64(facts.caCertPem), server: `https://${facts.fqdn}:443` }, name: facts.name }],
+        clusters: [{
+            cluster: { "certificate-authority-data": b64(facts.caCertPem), server: `https://${facts.fqdn}:443` },
+            name: facts.name,
+        }],
         contexts: [{ context: { cluster: facts.name, user }, name: facts.name }],
         "current-context": facts.name,
         kind: "Config",

@@ -17,8 +17,20 @@ describe("kubeconfig facts", () => {
         const other = clusterFacts("c2", "rg2", "northeurope");
         const doc = {
             clusters: [
-                { name: "c2", cluster: { server: `https://${other.fqdn}:443`, "certificate-authority-data": Buffer.from(other.caCertPem).toString("base64") } },
-                { name: "c1", cluster: { server: `https://${facts.fqdn}:443`, "certificate-authority-data": Buffer.from(facts.caCertPem).toString("base64") } },
+                {
+                    name: "c2",
+                    cluster: {
+                        server: `https://${other.fqdn}:443`,
+                        "certificate-authority-data": Buffer.from(other.caCertPem).toString("base64"),
+                    },
+                },
+                {
+                    name: "c1",
+                    cluster: {
+                        server: `https://${facts.fqdn}:443`,
+                        "certificate-authority-data": Buffer.from(facts.caCertPem).toString("base64"),
+                    },
+                },
             ],
             contexts: [{ name: "ctx", context: { cluster: "c1" } }],
             "current-context": "ctx",
@@ -28,9 +40,15 @@ describe("kubeconfig facts", () => {
 
     it("fails with a message that never echoes the document", () => {
         const secretish = "clusters: [ {name: x, cluster: {server: https://h, certificate-authority-data: c2VjcmV0}} ]";
-        assert.throws(() => parseKubeconfig(secretish), (e: Error) => /not a PEM certificate/.test(e.message) && !e.message.includes("c2VjcmV0"));
+        assert.throws(
+            () => parseKubeconfig(secretish),
+            (e: Error) => /not a PEM certificate/.test(e.message) && !e.message.includes("c2VjcmV0"),
+        );
         assert.throws(() => parseKubeconfig("clusters: []"), /no clusters/);
-        assert.throws(() => parseKubeconfig("{ token: abc: def"), (e: Error) => /not valid YAML/.test(e.message) && !e.message.includes("abc"));
+        assert.throws(
+            () => parseKubeconfig("{ token: abc: def"),
+            (e: Error) => /not valid YAML/.test(e.message) && !e.message.includes("abc"),
+        );
     });
 
     it("decodes base64", () => assert.equal(decodeBase64(Buffer.from("héllo").toString("base64")), "héllo"));

@@ -125,9 +125,19 @@ describe("kubelogin kubeconfig rewriting (pure)", () => {
     });
 
     it("refuses clearly when misconfigured, naming the setting and no credential", () => {
-        assert.throws(() => toKubeloginKubeconfig(azureUser, { login: "spn", clientSecret: "s3cret" }), (e: unknown) => e instanceof KubeloginError && /cluster\.credentials\.clientId/.test(e.message) && !e.message.includes("s3cret"));
-        assert.throws(() => toKubeloginKubeconfig(azureUser, { login: "spn", clientId: SPN_ID }), /cluster\.credentials\.clientSecretConfig/);
-        assert.throws(() => toKubeloginKubeconfig(facts.kubeconfig, { login: "azurecli" }), /no Entra ID.*cluster\.credentials\.mode admin/);
+        assert.throws(
+            () => toKubeloginKubeconfig(azureUser, { login: "spn", clientSecret: "s3cret" }),
+            (e: unknown) =>
+                e instanceof KubeloginError && /cluster\.credentials\.clientId/.test(e.message) && !e.message.includes("s3cret"),
+        );
+        assert.throws(
+            () => toKubeloginKubeconfig(azureUser, { login: "spn", clientId: SPN_ID }),
+            /cluster\.credentials\.clientSecretConfig/,
+        );
+        assert.throws(
+            () => toKubeloginKubeconfig(facts.kubeconfig, { login: "azurecli" }),
+            /no Entra ID.*cluster\.credentials\.mode admin/,
+        );
         assert.throws(
             () => toKubeloginKubeconfig("users: [", { login: "azurecli" }),
             (e: unknown) => e instanceof KubeloginError && !e.message.includes("users"),
@@ -183,7 +193,10 @@ describe("the program on an Entra ID cluster (cluster.credentials.mode kubelogin
                 "aks-prod": { resourceGroupName: "rg-prod", location: "westeurope", oidcIssuerEnabled: true, localAccountsDisabled: true },
             },
         });
-        const settings = parseSettings({ cluster: { mode: "adopt", name: "aks-prod", resourceGroupName: "rg-prod" }, vault: { address: "https://vault:8200" } });
+        const settings = parseSettings({
+            cluster: { mode: "adopt", name: "aks-prod", resourceGroupName: "rg-prod" },
+            vault: { address: "https://vault:8200" },
+        });
         const failures: unknown[] = [];
         const onRejection = (err: unknown) => failures.push(err);
         process.on("unhandledRejection", onRejection);

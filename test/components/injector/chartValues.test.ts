@@ -67,7 +67,15 @@ describe("vault chart values", () => {
     });
 
     it("leaves image tags to the chart when none are configured", () => {
-        const v = renderInjectorValues({ externalVaultAddr: "https://v:8200", replicas: 2, authPath: "kubernetes", logLevel: "info", logFormat: "standard", nodeSelector: {}, resources: {} });
+        const v = renderInjectorValues({
+            externalVaultAddr: "https://v:8200",
+            replicas: 2,
+            authPath: "kubernetes",
+            logLevel: "info",
+            logFormat: "standard",
+            nodeSelector: {},
+            resources: {},
+        });
         const inj = v.injector as Record<string, unknown>;
         assert.equal(inj.image, undefined);
         assert.equal(inj.agentImage, undefined);

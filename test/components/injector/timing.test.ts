@@ -33,7 +33,10 @@ describe("timing of a real deploy", () => {
             process.off("unhandledRejection", onRejection);
         }
         const message = String((err ?? failures[0]) instanceof Error ? ((err ?? failures[0]) as Error).message : err ?? failures[0]);
-        assert.match(message, /the token controller did not fill Secret vault\/vault-token-reviewer-token \(type kubernetes\.io\/service-account-token\) within 5m: check that service account vault-token-reviewer exists/);
+        assert.match(
+            message,
+            /the token controller did not fill Secret vault\/vault-token-reviewer-token \(type kubernetes\.io\/service-account-token\) within 5m: check that service account vault-token-reviewer exists/,
+        );
     });
 
     describe("injector replicas fit the nodes (one per node: the chart's required anti-affinity)", () => {

@@ -13,7 +13,8 @@ import { providerName, referenceText, settle, stateOf, useCloud } from "../../su
 
 function injectorArgs(provider: k8s.Provider, extra: Partial<VaultInjectorArgs> = {}): VaultInjectorArgs {
     return {
-        provider, namespace: "vault-system", releaseName: "vault", chartVersion: "0.34.1", chartRepository: "https://helm.releases.hashicorp.com",
+        provider, namespace: "vault-system", releaseName: "vault", chartVersion: "0.34.1",
+        chartRepository: "https://helm.releases.hashicorp.com",
         externalVaultAddr: "https://vault.example.com:8200", replicas: 2, authPath: "aks", logLevel: "info", logFormat: "standard",
         nodeSelector: {}, resources: {}, failurePolicy: "Fail", reviewerServiceAccount: "vault-token-reviewer", ...extra,
     };

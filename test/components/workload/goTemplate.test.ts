@@ -55,23 +55,36 @@ describe("template rules", () => {
     });
 
     const attacks: Array<[string, string, RegExp]> = [
-        ["the agent's environment", '{{ env "VAULT_TOKEN" }}{{ with secret "secret/data/busybox/app" }}{{ .Data.data.x }}{{ end }}', /no `env`/],
-        ["a file on the pod", '{{ file "/var/run/secrets/kubernetes.io/serviceaccount/token" }}{{ with secret "secret/data/busybox/app" }}{{ .Data.data.x }}{{ end }}', /no `file`/],
-        ["a plugin", '{{ plugin "/bin/sh" "-c" "id" }}{{ with secret "secret/data/busybox/app" }}{{ .Data.data.x }}{{ end }}', /no `plugin`/],
-        ["executeTemplate", '{{ executeTemplate "x" }}{{ with secret "secret/data/busybox/app" }}{{ .Data.data.x }}{{ end }}', /no `executeTemplate`/],
-        ["writeToFile", '{{ with secret "secret/data/busybox/app" }}{{ .Data.data.x | writeToFile "/tmp/x" "" "" "0644" }}{{ end }}', /no `writeToFile`/],
-        ["a defined template", '{{ define "x" }}{{ end }}{{ with secret "secret/data/busybox/app" }}{{ .Data.data.x }}{{ end }}', /no `define`/],
+        ["the agent's environment", '{{ env "VAULT_TOKEN" }}{{ with secret "secret/data/busybox/app" }}{{ .Data.data.x }}{{ end }}',
+            /no `env`/],
+        ["a file on the pod", '{{ file "/var/run/secrets/kubernetes.io/serviceaccount/token" }}' +
+            '{{ with secret "secret/data/busybox/app" }}{{ .Data.data.x }}{{ end }}', /no `file`/],
+        ["a plugin", '{{ plugin "/bin/sh" "-c" "id" }}{{ with secret "secret/data/busybox/app" }}{{ .Data.data.x }}{{ end }}',
+            /no `plugin`/],
+        ["executeTemplate", '{{ executeTemplate "x" }}{{ with secret "secret/data/busybox/app" }}{{ .Data.data.x }}{{ end }}',
+            /no `executeTemplate`/],
+        ["writeToFile", '{{ with secret "secret/data/busybox/app" }}{{ .Data.data.x | writeToFile "/tmp/x" "" "" "0644" }}{{ end }}',
+            /no `writeToFile`/],
+        ["a defined template", '{{ define "x" }}{{ end }}{{ with secret "secret/data/busybox/app" }}{{ .Data.data.x }}{{ end }}',
+            /no `define`/],
         ["the token's own lookup", '{{ with secret "auth/token/lookup-self" }}{{ .Data.data.id }}{{ end }}', /auth\/ and sys\//],
         ["a sys/ path", '{{ with secret "sys/mounts" }}{{ .Data.data }}{{ end }}', /auth\/ and sys\//],
-        ["another workload's path", '{{ with secret "secret/data/payments/db" }}{{ .Data.data.password }}{{ end }}', /not "secret\/data\/payments\/db"/],
-        ["a '..' escape", '{{ with secret "secret/data/busybox/../payments/db" }}{{ .Data.data.password }}{{ end }}', /not "secret\/data\/busybox\/..\/payments\/db"/],
-        ["a write through secret", '{{ with secret "secret/data/busybox/app" "token=evil" }}{{ .Data.data.x }}{{ end }}', /more arguments would write/],
-        ["a computed path", '{{ with secret (printf "auth/%s" "token/lookup-self") }}{{ .Data.data.x }}{{ end }}', /one string literal path/],
+        ["another workload's path", '{{ with secret "secret/data/payments/db" }}{{ .Data.data.password }}{{ end }}',
+            /not "secret\/data\/payments\/db"/],
+        ["a '..' escape", '{{ with secret "secret/data/busybox/../payments/db" }}{{ .Data.data.password }}{{ end }}',
+            /not "secret\/data\/busybox\/..\/payments\/db"/],
+        ["a write through secret", '{{ with secret "secret/data/busybox/app" "token=evil" }}{{ .Data.data.x }}{{ end }}',
+            /more arguments would write/],
+        ["a computed path", '{{ with secret (printf "auth/%s" "token/lookup-self") }}{{ .Data.data.x }}{{ end }}',
+            /one string literal path/],
         ["a piped path", '{{ with "auth/token/lookup-self" | secret }}{{ .Data.data.x }}{{ end }}', /one string literal path/],
         ["an escaped path", '{{ with secret "secret/data/\\x70ayments/db" }}{{ .Data.data.x }}{{ end }}', /one string literal path/],
-        [".Data.data only in a comment", '{{ with secret "secret/data/busybox/app" }}{{ .Data }}{{ end }}{{/* .Data.data */}}', /a comment does not count/],
-        [".Data.data only in a string", '{{ with secret "secret/data/busybox/app" }}{{ print ".Data.data" }}{{ end }}', /a comment does not count/],
-        [".Data.data only as text", '.Data.data {{ with secret "secret/data/busybox/app" }}{{ .Data }}{{ end }}', /a comment does not count/],
+        [".Data.data only in a comment", '{{ with secret "secret/data/busybox/app" }}{{ .Data }}{{ end }}{{/* .Data.data */}}',
+            /a comment does not count/],
+        [".Data.data only in a string", '{{ with secret "secret/data/busybox/app" }}{{ print ".Data.data" }}{{ end }}',
+            /a comment does not count/],
+        [".Data.data only as text", '.Data.data {{ with secret "secret/data/busybox/app" }}{{ .Data }}{{ end }}',
+            /a comment does not count/],
         ["a template reading nothing", "{{ .Data.data.x }}", /reads a secret/],
         ["a template Go cannot parse", '{{ with secret "secret/data/busybox/app" }', /checker can read/],
     ];
@@ -81,7 +94,11 @@ describe("template rules", () => {
 
     it("closing a block early in a template does not escape the checks", () => {
         // The attack on `prefix`: `{{- end }}` closes the program's block and opens another.
-        refused('{{- with secret "secret/data/busybox/app" -}}x{{- end }}{{ with secret "secret/data/payments/db" }}{{ .Data.data.p }}{{ end }}{{ .Data.data.k }}', /payments/);
+        refused(
+            '{{- with secret "secret/data/busybox/app" -}}x{{- end }}' +
+                '{{ with secret "secret/data/payments/db" }}{{ .Data.data.p }}{{ end }}{{ .Data.data.k }}',
+            /payments/,
+        );
     });
 
     it("lists every secret read", () => {

@@ -65,7 +65,8 @@ describe("WorkloadBinding with JWT auth", () => {
     });
 
     for (const [what, extra, message] of [
-        ["a '*' service account", { serviceAccount: "*" }, /auth method jwt binds one exact subject; namespace and serviceAccount cannot be "\*"/],
+        ["a '*' service account", { serviceAccount: "*" },
+            /auth method jwt binds one exact subject; namespace and serviceAccount cannot be "\*"/],
         ["a '*' namespace", { namespace: "*", createNamespace: false }, /namespace and serviceAccount cannot be "\*"/],
         ["the audience '*'", { auth: { method: "jwt" as const, audience: "*" } }, /auth\.audience must be one audience/],
         ["an audience with a comma", { auth: { method: "jwt" as const, audience: "a,b" } }, /auth\.audience must be one audience/],
