@@ -87,12 +87,12 @@ describe("GitHub workflows", () => {
         assert.ok(errors.length > 0 && errors.every((p) => p.startsWith("/jobs/preview")), JSON.stringify(errors));
     });
 
-    it("ci.yml installs from the lockfile, type-checks, lints and tests on Node 20 and 22", () => {
+    it("ci.yml installs from the lockfile, type-checks, lints, tests and loads the compiled policy pack on Node 20 and 22", () => {
         const wf = load("ci.yml");
         assert.ok("pull_request" in wf.on && "push" in wf.on);
         assert.deepEqual(wf.jobs.test.strategy?.matrix?.node, ["20", "22"]);
         const runs = steps(wf).flatMap((s) => (s.run === undefined ? [] : [s.run.split(" ").slice(0, 3).join(" ")]));
-        assert.deepEqual(runs, ["npm ci --no-audit", "npm run typecheck", "npm run lint", "npm test"]);
+        assert.deepEqual(runs, ["npm ci --no-audit", "npm run typecheck", "npm run lint", "npm test", "npm run policy:smoke"]);
     });
 
     it("preview.yml previews pull requests with the policy pack and comments on the PR", () => {
