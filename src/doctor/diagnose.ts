@@ -9,7 +9,7 @@ import { redact } from "./redact";
 import { cleanCheck } from "./render";
 import {
     Check, CheckStatus, DoctorReport, Expectations, InjectionMode, Observations, Observed, PodObservation,
-    VaultObservations, WorkloadExpectation,
+    VaultObservations, VaultRole, WorkloadExpectation,
 } from "./types";
 
 export const INIT_CONTAINER = AGENT_CONTAINERS.init;
@@ -415,21 +415,9 @@ function jwtVaultChecks(expect: Expectations, v: VaultObservations): Check[] {
                 ref: ["Azure/azure-workload-identity#1700", "hashicorp/vault-plugin-auth-jwt#65"],
             });
     }
-    for (const w of expect.workloads) {
-        const target = `vault:auth/${path}/role/${w.role}`;
-        const o = v.roles[w.role];
-        if (o === undefined) continue;
-        if (!o.ok) {
-            checks.push({
-                ...unreadable("vault.role", target, `role ${w.role}`, o),
-                cause: o.status === 404
-                    ? `Role ${w.role} does not exist: logins fail with \`role "${w.role}" could not be found\`.`
-                    : undefined,
-                fix: o.status === 404 ? "Run `up` through the workloads stage." : undefined,
-            });
-            continue;
-        }
-        const r = o.value;
+    // The JWT plugin's login error for a missing role (vault-plugin-auth-jwt path_login.go).
+    const missing = (role: string) => `role "${role}" could not be found`;
+    checks.push(...roleChecks(expect, v, path, missing, (w, r) => {
         const subject = `system:serviceaccount:${w.namespace}:${w.serviceAccount}`;
         const problems: string[] = [];
         if (r.role_type !== "jwt") problems.push(`role_type is ${r.role_type ?? "absent"}, expected jwt`);
@@ -438,15 +426,51 @@ function jwtVaultChecks(expect: Expectations, v: VaultObservations): Check[] {
         if (expect.jwtAudience !== undefined && !audiences.includes(expect.jwtAudience)) {
             problems.push(`bound_audiences [${audiences.join(", ")}] does not include ${expect.jwtAudience}`);
         }
+        const refs = problems.length === 0 ? [] : ["hashicorp/vault-plugin-auth-jwt#382", "hashicorp/vault-plugin-auth-jwt#206"];
+        return { problems, refs, bound: `${subject}, audience ${audiences.join(", ")}` };
+    }));
+    return checks;
+}
+
+/** What a method's judge finds in one role: its problems (none: the check passes) and what it is bound to. */
+interface RoleJudgement {
+    problems: string[];
+    refs: string[];
+    /** For the passing check's detail: `bound to <bound>, policies [...]`. */
+    bound: string;
+}
+
+/**
+ * One `vault.role` check per workload, for either auth method: a role Vault would not return
+ * (`missingLogin` is the login error a missing role gives), else `judge`'s verdict on its bindings.
+ */
+function roleChecks(
+    expect: Expectations, v: VaultObservations, path: string, missingLogin: (role: string) => string,
+    judge: (w: WorkloadExpectation, role: VaultRole) => RoleJudgement,
+): Check[] {
+    const checks: Check[] = [];
+    for (const w of expect.workloads) {
+        const target = `vault:auth/${path}/role/${w.role}`;
+        const o = v.roles[w.role];
+        if (o === undefined) continue;
+        if (!o.ok) {
+            checks.push({
+                ...unreadable("vault.role", target, `role ${w.role}`, o),
+                cause: o.status === 404 ? `Role ${w.role} does not exist: logins fail with \`${missingLogin(w.role)}\`.` : undefined,
+                fix: o.status === 404 ? "Run `up` through the workloads stage." : undefined,
+            });
+            continue;
+        }
+        const { problems, refs, bound } = judge(w, o.value);
         checks.push(problems.length === 0
             ? {
                 id: "vault.role", target, status: "pass",
-                detail: `bound to ${subject}, audience ${audiences.join(", ")}, policies [${(r.token_policies ?? []).join(", ")}]`,
+                detail: `bound to ${bound}, policies [${(o.value.token_policies ?? []).join(", ")}]`,
             }
             : {
                 id: "vault.role", target, status: "fail", detail: problems.join("; "),
                 fix: "Run `up` through the workloads stage to restore the role's bindings.",
-                ref: ["hashicorp/vault-plugin-auth-jwt#382", "hashicorp/vault-plugin-auth-jwt#206"],
+                ref: refs,
             });
     }
     return checks;
@@ -537,41 +561,22 @@ function vaultChecks(expect: Expectations, v: VaultObservations): Check[] {
         }
     }
 
-    for (const w of expect.workloads) {
-        const target = `vault:auth/${path}/role/${w.role}`;
-        const o = v.roles[w.role];
-        if (o === undefined) continue;
-        if (!o.ok) {
-            checks.push({
-                ...unreadable("vault.role", target, `role ${w.role}`, o),
-                cause: o.status === 404 ? `Role ${w.role} does not exist: logins fail with \`invalid role name\`.` : undefined,
-                fix: o.status === 404 ? "Run `up` through the workloads stage." : undefined,
-            });
-            continue;
-        }
-        const names = o.value.bound_service_account_names ?? [];
-        const spaces = o.value.bound_service_account_namespaces ?? [];
+    // The Kubernetes plugin's login error for a missing role (vault-plugin-auth-kubernetes path_login.go).
+    checks.push(...roleChecks(expect, v, path, () => "invalid role name", (w, r) => {
+        const names = r.bound_service_account_names ?? [];
+        const spaces = r.bound_service_account_namespaces ?? [];
         const problems: string[] = [];
         const refs: string[] = [];
         if (!globMatch(names, w.serviceAccount)) {
             problems.push(`bound_service_account_names [${names.join(", ")}] does not include ${w.serviceAccount}`);
             refs.push("hashicorp/vault-plugin-auth-kubernetes#79");
         }
-        if (!globMatch(spaces, w.namespace) && (o.value.bound_service_account_namespace_selector ?? "") === "") {
+        if (!globMatch(spaces, w.namespace) && (r.bound_service_account_namespace_selector ?? "") === "") {
             problems.push(`bound_service_account_namespaces [${spaces.join(", ")}] does not include ${w.namespace}`);
             refs.push("hashicorp/vault-plugin-auth-kubernetes#89");
         }
-        checks.push(problems.length === 0
-            ? {
-                id: "vault.role", target, status: "pass",
-                detail: `bound to ${w.namespace}/${w.serviceAccount}, policies [${(o.value.token_policies ?? []).join(", ")}]`,
-            }
-            : {
-                id: "vault.role", target, status: "fail", detail: problems.join("; "),
-                fix: "Run `up` through the workloads stage to restore the role's bindings.",
-                ref: refs,
-            });
-    }
+        return { problems, refs, bound: `${w.namespace}/${w.serviceAccount}` };
+    }));
     return checks;
 }
 

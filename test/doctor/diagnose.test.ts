@@ -240,7 +240,9 @@ describe("doctor: diagnosis of recorded objects", () => {
                 config: ok({ ...config, kubernetes_host: "https://old-cluster.hcp.westeurope.azmk8s.io:443" }),
                 roles: { busybox: { ok: false, error: "GET /v1/auth/aks/role/busybox: 404", status: 404 } },
             }));
-            assert.match(one(r.checks, "vault.role").cause ?? "", /does not exist/);
+            // The Kubernetes plugin's own login error for a missing role (path_login.go).
+            assert.equal(one(r.checks, "vault.role").cause, "Role busybox does not exist: logins fail with `invalid role name`.");
+            assert.equal(one(r.checks, "vault.role").fix, "Run `up` through the workloads stage.");
             assert.match(one(r.checks, "vault.auth-config").detail, /kubernetes_host is https:\/\/old-cluster/);
         });
 

@@ -150,6 +150,16 @@ describe("doctor: kubernetesAuth.method jwt", () => {
         assert.equal(one(r.checks, "vault.role").detail,
             `bound_subject is system:serviceaccount:busybox:default, the pods' sub is system:serviceaccount:busybox:busybox; ` +
                 `bound_audiences [vault] does not include ${AUDIENCE}`);
+        assert.deepEqual(one(r.checks, "vault.role").ref, ["hashicorp/vault-plugin-auth-jwt#382", "hashicorp/vault-plugin-auth-jwt#206"]);
+    });
+
+    it("fails a missing role (404) with the JWT plugin's own login error", () => {
+        const vault = jwtVault();
+        vault.roles.busybox = { ok: false, error: "GET /v1/auth/jwt/role/busybox: 404", status: 404 };
+        const c = one(diagnose(jwtExpectations(), observed(jwtPod(), "healthy-init", vault)).checks, "vault.role");
+        assert.equal(c.status, "fail");
+        // vault-plugin-auth-jwt path_login.go: `role %q could not be found`.
+        assert.equal(c.cause, 'Role busybox does not exist: logins fail with `role "busybox" could not be found`.');
     });
 
     for (const [log, id, fix] of [
