@@ -38,20 +38,15 @@ export const injectionSchema = z
         const r = resolveAgentResources(inj);
         // A malformed quantity is already reported by its own field's check.
         if (![r.requests.cpu, r.requests.memory, r.limits.cpu, r.limits.memory].every(isQuantity)) return;
-        if (cpuMillicores(r.requests.cpu) > cpuMillicores(r.limits.cpu)) {
-            ctx.addIssue({
-                code: "custom",
-                path: ["resources", "requests", "cpu"],
-                input: r.requests.cpu,
-                message: `at most the CPU limit (${r.limits.cpu})`,
-            });
-        }
-        if (memoryMiB(r.requests.memory) > memoryMiB(r.limits.memory)) {
-            ctx.addIssue({
-                code: "custom",
-                path: ["resources", "requests", "memory"],
-                input: r.requests.memory,
-                message: `at most the memory limit (${r.limits.memory})`,
-            });
+        const sizes = [["cpu", cpuMillicores, "CPU"], ["memory", memoryMiB, "memory"]] as const;
+        for (const [kind, size, label] of sizes) {
+            if (size(r.requests[kind]) > size(r.limits[kind])) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["resources", "requests", kind],
+                    input: r.requests[kind],
+                    message: `at most the ${label} limit (${r.limits[kind]})`,
+                });
+            }
         }
     });

@@ -88,24 +88,26 @@ describe("injection modes: settings", () => {
         assert.deepEqual(s.workloads[0].injection, { mode: "sidecar", resources: { requests: { cpu: "10m", memory: "32Mi" } } });
     });
 
-    for (const [what, injection, key] of [
-        ["an unknown mode", { mode: "daemon" }, "workloads[0].injection.mode"],
-        ["a bad quantity", { resources: { requests: { memory: "48MB" } } }, "workloads[0].injection.resources.requests.memory"],
+    for (const [what, injection, key, expected] of [
+        ["an unknown mode", { mode: "daemon" }, "workloads[0].injection.mode", /init-only/],
+        ["a bad quantity", { resources: { requests: { memory: "48MB" } } }, "workloads[0].injection.resources.requests.memory", /./],
         [
             "a request above the limit",
             { mode: "sidecar", resources: { requests: { cpu: "1" } } },
             "workloads[0].injection.resources.requests.cpu",
+            /^at most the CPU limit \(\d+m?\)$/,
         ],
         [
             "a request above the default limit",
             { resources: { requests: { memory: "256Mi" } } },
             "workloads[0].injection.resources.requests.memory",
+            /^at most the memory limit \(\d+Mi\)$/,
         ],
     ] as const) {
         it(`rejects ${what}, naming the key`, () => {
             assert.throws(
                 () => settingsWith([{ name: "a", namespace: "a", serviceAccount: "a", injection }]),
-                (e: unknown) => e instanceof SettingsError && e.problems.some((p) => p.key === key),
+                (e: unknown) => e instanceof SettingsError && e.problems.some((p) => p.key === key && expected.test(p.expected)),
             );
         });
     }
