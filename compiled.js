@@ -23,20 +23,22 @@ function newestSource(dir) {
     return newest;
 }
 
-/** True when `root`/dist was built after the last change to the TypeScript it is compiled from. */
+/**
+ * True when `root`/dist was built after the last change to the TypeScript it is compiled from.
+ * Anything it cannot read (no stamp, a source folder missing) means no: the TypeScript runs.
+ */
 function compiledIsCurrent(root = __dirname) {
-    let built;
     try {
-        built = fs.statSync(path.join(root, STAMP)).mtimeMs;
+        const built = fs.statSync(path.join(root, STAMP)).mtimeMs;
+        const sources = Math.max(
+            newestSource(path.join(root, "src")),
+            newestSource(path.join(root, "policies")),
+            fs.statSync(path.join(root, "index.ts")).mtimeMs,
+        );
+        return sources <= built;
     } catch {
         return false;
     }
-    const sources = Math.max(
-        newestSource(path.join(root, "src")),
-        newestSource(path.join(root, "policies")),
-        fs.statSync(path.join(root, "index.ts")).mtimeMs,
-    );
-    return sources <= built;
 }
 
 module.exports = { compiledIsCurrent };

@@ -49,6 +49,12 @@ describe("compiled.js: dist/ or the TypeScript", () => {
         assert.equal(compiledIsCurrent(root), true);
     });
 
+    it("runs the TypeScript when a source it compares with is missing", () => {
+        at("dist/.built", 2000);
+        rmSync(path.join(root, "index.ts"));
+        assert.equal(compiledIsCurrent(root), false);
+    });
+
     it("`npm run build` stamps dist/ last, so a failed tsc leaves the previous stamp", () => {
         const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
         assert.match(pkg.scripts.build, /^tsc -p tsconfig\.build\.json && node compiled\.js --stamp$/);
