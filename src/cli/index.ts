@@ -122,8 +122,8 @@ interface StageSlot {
  * Not a terminal: listr2's plain-line renderer. `--json`: one JSON object per event.
  */
 async function progress(io: CliIO, json: boolean): Promise<{ onEvent: (e: RunEvent) => void; finish: (err?: unknown) => Promise<void> }> {
-    const { Listr } = await import("listr2");
     if (json) return { onEvent: (e) => line(io.stdout, JSON.stringify(e)), finish: async () => undefined };
+    const { Listr } = await import("listr2");
     const slots = new Map<Stage, StageSlot>();
     let listr: Promise<unknown> | undefined;
     const slot = (stage: Stage): StageSlot => {
