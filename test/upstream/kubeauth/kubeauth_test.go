@@ -25,18 +25,7 @@ import (
 const roleAnnotation = "vault.hashicorp.com/role"
 
 func TestKubernetesAuthLogin(t *testing.T) {
-	ran := 0
-	for _, stack := range fixtures.Stacks(t) {
-		st := fixtures.Load[fixtures.Stack](t, stack, "stack.json")
-		if st.Auth.Method != "kubernetes" {
-			continue
-		}
-		ran++
-		t.Run(stack, func(t *testing.T) { loginMatrix(t, stack, st) })
-	}
-	if ran == 0 {
-		t.Fatal("no stack uses Kubernetes auth: the oracle judged nothing")
-	}
+	fixtures.EachStackWithAuth(t, "kubernetes", loginMatrix)
 }
 
 // AKS's default audiences of a pod's service-account token: the API server URL, and the FQDN
