@@ -8,6 +8,7 @@
 import { Settings, settingsSchema } from "./schema";
 import { STAGE_KEY } from "../program/stages";
 import type { SettingsProblem } from "./validate";
+import { didYouMean } from "./wording";
 
 /** The Pulumi project name (Pulumi.yaml `name`): the namespace of every config key. */
 export const PROJECT_NAME = "aks-vault";
@@ -48,30 +49,6 @@ export function secretConfigReferences(raw: Record<string, unknown>): Reference[
         });
     });
     return refs;
-}
-
-/** Edit distance, for "did you mean". */
-function distance(a: string, b: string): number {
-    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-    for (let j = 1; j <= b.length; j++) d[0][j] = j;
-    for (let i = 1; i <= a.length; i++) {
-        for (let j = 1; j <= b.length; j++) {
-            d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-        }
-    }
-    return d[a.length][b.length];
-}
-
-/** The known key closest to `key` (case-insensitive), if one is close enough to be a typo. */
-export function didYouMean(key: string, known: readonly string[]): string | undefined {
-    const k = key.toLowerCase();
-    let best: { name: string; d: number } | undefined;
-    for (const name of known) {
-        const n = name.toLowerCase();
-        const d = n === k ? 0 : n.startsWith(k) || k.startsWith(n) ? Math.abs(n.length - k.length) : distance(n, k);
-        if (best === undefined || d < best.d) best = { name, d };
-    }
-    return best !== undefined && best.d <= Math.max(2, Math.floor(key.length / 4)) ? best.name : undefined;
 }
 
 const CREDENTIAL_NAME = /token|secret|password|passwd|credential|apikey|api-key|private/i;

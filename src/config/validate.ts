@@ -5,7 +5,6 @@
 import { BlockList, isIPv4 } from "net";
 import { z } from "zod";
 import { trustProblems } from "./trust";
-import { didYouMean } from "./configKeys";
 import { deployFindings } from "./deployRules";
 import { ClassifiedError, EXIT } from "../exitCodes";
 import {
@@ -20,7 +19,7 @@ import {
     workloadSchema,
     WorkloadSettings,
 } from "./schema";
-import { settingsErrorMap } from "./wording";
+import { didYouMean, settingsErrorMap } from "./wording";
 
 export interface SettingsProblem {
     /** Dotted key, as in the stack config: `workloads[0].secrets[1].file`. */

@@ -11,7 +11,7 @@ import * as path from "path";
 import { stringify } from "yaml";
 import { loadFromConfig } from "../../src/config/load";
 import { parseSettings, SettingsError, SettingsProblem } from "../../src/config/validate";
-import { didYouMean } from "../../src/config/configKeys";
+import { didYouMean } from "../../src/config/wording";
 import { readStackFile } from "../../src/plan/stackFile";
 import { labRaw } from "../support/fixtures";
 import { setConfig, useCloud } from "../support/harness";
