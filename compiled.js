@@ -4,9 +4,9 @@
 // 2 s of CPU per CLI start, and Pulumi's policy runtime type-checks a TypeScript pack on every
 // preview (8.5 CPU s to load it, against 1.2 s compiled); see BENCHMARKS.md "Feedback speed".
 //
-// "Current" means `npm run build` finished after the last change to any .ts file under src/ and
-// policies/ (and index.ts): it writes dist/.built last, only when tsc succeeded. An edit, a
-// checkout or a failed build therefore never runs stale compiled code.
+// "Current" means `npm run build` finished after the last change to any .ts file under src/,
+// components/ and policies/ (and index.ts): it writes dist/.built last, only when tsc succeeded.
+// An edit, a checkout or a failed build therefore never runs stale compiled code.
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -32,6 +32,7 @@ function compiledIsCurrent(root = __dirname) {
         const built = fs.statSync(path.join(root, STAMP)).mtimeMs;
         const sources = Math.max(
             newestSource(path.join(root, "src")),
+            newestSource(path.join(root, "components")),
             newestSource(path.join(root, "policies")),
             fs.statSync(path.join(root, "index.ts")).mtimeMs,
         );

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadFromConfig } from "./src/config/load";
 import { SettingsError } from "./src/config/validate";
 import { buildProgram } from "./src/program/program";
-import { configuredStage, STAGE_KEY } from "./src/program/stages";
+import { configuredStage, STAGE_KEY } from "./src/stages";
 
 function main() {
     const config = new pulumi.Config();

@@ -6,8 +6,8 @@
 import { execFile } from "child_process";
 import * as os from "os";
 import * as path from "path";
-import { ANNOTATION_PREFIX } from "../src/components/workload/annotations";
-import { agentFootprint, perPods } from "../src/components/workload/agentFootprint";
+import { ANNOTATION_PREFIX } from "../src/agent/vocabulary";
+import { agentFootprint, perPods } from "../src/agent/agentFootprint";
 import type { TypeCount } from "./baseline";
 
 const SIZES = [1, 10, 100, 1000];

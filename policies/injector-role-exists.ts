@@ -1,4 +1,4 @@
-import { ANNOTATION } from "../src/vocabulary";
+import { ANNOTATION } from "../src/agent/vocabulary";
 import { StackPolicyFactory, TYPES, JWT_TYPES, ROLE_ANNOTATION, at, isInjected, isRecord, podAnnotations } from "./lib";
 
 export const NAME = "injector-role-exists";

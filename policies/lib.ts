@@ -5,7 +5,7 @@
  * imported by a test).
  */
 import type { EnforcementLevel, PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { ANNOTATION, VAULT_CHART } from "../src/vocabulary";
+import { ANNOTATION, VAULT_CHART } from "../src/agent/vocabulary";
 
 /** Type tokens exactly as the program registers them (see `test/support/cloud.ts` recordings). */
 export const TYPES = {

@@ -1,6 +1,6 @@
 import { Release } from "@pulumi/kubernetes/helm/v3";
 import { validateResourceOfType } from "@pulumi/policy";
-import { unknownChartKeys } from "../src/components/injector/chartKeys";
+import { unknownChartKeys } from "./chartKeys";
 import { ResourcePolicyFactory, isVaultChart, isRecord } from "./lib";
 import chartKeys from "./chartKeys.generated.json";
 

@@ -1,5 +1,5 @@
 import type { PolicyResource } from "@pulumi/policy";
-import { templateProblems } from "../src/components/workload/goTemplate";
+import { templateProblems } from "../src/agent/goTemplate";
 import {
     JWT_TYPES, ROLE_ANNOTATION, SECRET_ANNOTATION_PREFIX, TEMPLATE_ANNOTATION_PREFIX, StackPolicyFactory, TYPES,
     isInjected, isRecord, podAnnotations, withDefaults,

@@ -1,6 +1,6 @@
 /**
  * Exit codes of the CLI, one per failure kind. Every typed error of the project is a
- * `ClassifiedError` carrying its own as `exitCode` (src/automation/errors.ts, `SettingsError`,
+ * `ClassifiedError` carrying its own as `exitCode` (src/errors.ts, `SettingsError`,
  * `StackFileError`, `DoctorInputError`, `VerifyError`); kept apart so config, plan and doctor can
  * name theirs without importing the automation layer above them, and so the CLI can map an error
  * to its code without loading the modules that throw it.

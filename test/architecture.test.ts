@@ -1,33 +1,43 @@
 /**
  * The layout's one rule, checked on every import (static, dynamic and type-only, read with
- * TypeScript's own pre-processor): arrows point down. Each folder of src/ has a rank; a module
- * imports modules of its own folder, of a lower rank, or leaves (modules whose own imports reach
- * only rank-0 modules and other leaves, like src/program/stages.ts), never one above it. So the
- * components never import the program, the library, the doctor or the CLI, and no
- * cycle can form between folders. src/vocabulary.ts, which the policy pack and the components
- * share, imports nothing.
+ * TypeScript's own pre-processor): arrows point down. Each folder has a rank; a module imports
+ * modules of its own folder or of a lower rank, never one beside or above it, and no chain of
+ * imports comes back to where it started (within a folder either). So the components never import
+ * the program, the library, the doctor or the CLI, and the Vault agent's domain (src/agent/), which
+ * the config, the components, the policy pack, the doctor and the benchmark share, imports only
+ * rank 0.
  */
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "fs";
+import { existsSync, readdirSync, readFileSync } from "fs";
 import * as path from "path";
 import * as ts from "typescript";
 import { ROOT } from "./support/harness";
 
 /** Rank of each folder (by the first path segments under the root); lower is further down. */
 const RANKS: Array<[prefix: string, rank: number]> = [
-    ["src/vocabulary.ts", 0],
+    // Facts that import nothing of ours: exit codes, the project directory, the stage names.
     ["src/exitCodes.ts", 0],
     ["src/projectDir.ts", 0],
+    ["src/stages.ts", 0],
+    // The Vault agent's domain: annotation vocabulary, Go-template lexer, quantities, injection
+    // defaults, footprint, JWT login. And the typed failures the library and the doctor share.
+    ["src/agent/", 1],
+    ["src/errors.ts", 1],
     // The settings: their schema, validation and wording. Components take their typed args.
-    ["src/config/", 1],
-    ["src/components/", 2],
+    ["src/config/", 2],
+    ["components/", 3],
     // The guardrails judge what the components register; they may read the schema's limits.
-    ["policies/", 2],
-    ["src/program/", 3],
-    ["src/plan/", 4],
-    ["src/doctor/", 4],
-    ["src/automation/", 5],
-    ["src/cli/", 6],
+    ["policies/", 3],
+    ["src/program/", 4],
+    ["src/plan/", 5],
+    ["src/doctor/", 5],
+    ["src/automation/", 6],
+    ["src/cli/", 7],
+    // Entry points and tools: the Pulumi program, the benchmark, the generators, the examples.
+    ["index.ts", 8],
+    ["bench/", 8],
+    ["scripts/", 8],
+    ["examples/", 8],
 ];
 
 function folderOf(file: string): { prefix: string; rank: number } {
@@ -57,54 +67,101 @@ function importsOf(file: string): string[] {
     return out;
 }
 
-const FILES = [...sources("src"), ...sources("policies")];
+const FILES = [
+    "index.ts",
+    ...["src", "components", "policies", "bench", "scripts", "examples"].flatMap(sources),
+];
 const ALL = new Set(FILES);
 const GRAPH = new Map(FILES.map((f) => [f, importsOf(f)]));
 
-/** Leaves: modules whose imports reach only rank-0 modules and other leaves. */
-function leaves(): Set<string> {
-    const leaf = new Set(FILES.filter((f) => folderOf(f).rank === 0));
-    for (let grew = true; grew;) {
-        grew = false;
-        for (const f of FILES) {
-            if (!leaf.has(f) && (GRAPH.get(f) ?? []).every((d) => leaf.has(d))) {
-                leaf.add(f);
-                grew = true;
+/** Every import cycle, each as the chain of files that closes it (Tarjan's strongly connected components). */
+function cycles(): string[][] {
+    const index = new Map<string, number>();
+    const low = new Map<string, number>();
+    const stack: string[] = [];
+    const onStack = new Set<string>();
+    const found: string[][] = [];
+    const visit = (f: string) => {
+        index.set(f, index.size);
+        low.set(f, index.get(f) as number);
+        stack.push(f);
+        onStack.add(f);
+        for (const d of GRAPH.get(f) ?? []) {
+            if (!index.has(d)) {
+                visit(d);
+                low.set(f, Math.min(low.get(f) as number, low.get(d) as number));
+            } else if (onStack.has(d)) {
+                low.set(f, Math.min(low.get(f) as number, index.get(d) as number));
             }
         }
-    }
-    return leaf;
+        if (low.get(f) === index.get(f)) {
+            const component: string[] = [];
+            for (let d = stack.pop(); d !== undefined; d = stack.pop()) {
+                onStack.delete(d);
+                component.push(d);
+                if (d === f) break;
+            }
+            if (component.length > 1 || (GRAPH.get(f) ?? []).includes(f)) found.push(component.sort());
+        }
+    };
+    for (const f of FILES) if (!index.has(f)) visit(f);
+    return found;
 }
 
 describe("architecture: arrows point down", () => {
-    it("every import stays in its folder, goes to a lower rank, or reaches a leaf", () => {
-        const leaf = leaves();
+    it("every import stays in its folder or goes to a lower rank", () => {
         const upward: string[] = [];
         for (const [file, deps] of GRAPH) {
             const from = folderOf(file);
             for (const dep of deps) {
                 const to = folderOf(dep);
-                if (to.prefix === from.prefix || to.rank < from.rank || leaf.has(dep)) continue;
+                if (to.prefix === from.prefix || to.rank < from.rank) continue;
                 upward.push(`${file} -> ${dep}`);
             }
         }
         assert.deepEqual(upward, []);
     });
 
+    it("no import cycle at all, within a folder either (type-only imports included)", () => {
+        assert.deepEqual(cycles(), []);
+    });
+
     it("the components import no program, plan, library, doctor or CLI module", () => {
-        const bad = [...GRAPH].flatMap(([f, deps]) => (f.startsWith("src/components/")
+        const bad = [...GRAPH].flatMap(([f, deps]) => (f.startsWith("components/")
             ? deps.filter((d) => /^src\/(program|plan|automation|doctor|cli)\//.test(d)).map((d) => `${f} -> ${d}`)
             : []));
         assert.deepEqual(bad, []);
     });
 
-    it("src/vocabulary.ts, shared by the components, the policy pack and the doctor, imports nothing", () => {
-        assert.deepEqual(GRAPH.get("src/vocabulary.ts"), []);
+    it("src/agent/vocabulary.ts, shared by the components, the policy pack and the doctor, imports nothing", () => {
+        assert.deepEqual(GRAPH.get("src/agent/vocabulary.ts"), []);
+    });
+
+    it("components/index.ts exports the components and their Args, nothing else", () => {
+        const file = "components/index.ts";
+        const source = ts.createSourceFile(file, readFileSync(path.join(ROOT, file), "utf8"), ts.ScriptTarget.Latest);
+        const names = source.statements.flatMap((s) => (ts.isExportDeclaration(s) && s.exportClause && ts.isNamedExports(s.exportClause)
+            ? s.exportClause.elements.map((e) => e.name.text)
+            : ["(not a named re-export)"]));
+        const classes = names.filter((n) => !n.endsWith("Args"));
+        assert.deepEqual(classes.filter((n) => !existsSync(path.join(ROOT, "components", `${n[0].toLowerCase()}${n.slice(1)}.ts`))), []);
+        assert.ok(classes.length >= 6, names.join(", "));
     });
 
     it("sees the imports it judges (static, dynamic and type-only)", () => {
         assert.ok(GRAPH.get("src/cli/index.ts")?.includes("src/plan/stackFile.ts"), "a dynamic import() of the CLI");
         assert.ok(GRAPH.get("src/plan/plan.ts")?.includes("policies/evaluate.ts"), "an `import type`");
+        assert.ok(GRAPH.get("src/config/configKeys.ts")?.includes("src/config/validate.ts"), "an `import type` within a folder");
         assert.ok(FILES.length > 70, `${FILES.length} files`);
+    });
+
+    it("finds a cycle when there is one", () => {
+        const saved = GRAPH.get("src/config/validate.ts") ?? [];
+        GRAPH.set("src/config/validate.ts", [...saved, "src/config/configKeys.ts"]);
+        try {
+            assert.deepEqual(cycles(), [["src/config/configKeys.ts", "src/config/validate.ts"]]);
+        } finally {
+            GRAPH.set("src/config/validate.ts", saved);
+        }
     });
 });

@@ -23,6 +23,7 @@ describe("compiled.js: dist/ or the TypeScript", () => {
         root = mkdtempSync(path.join(tmpdir(), "compiled-"));
         at("index.ts", 1000);
         at("src/cli/index.ts", 1000);
+        at("components/index.ts", 1000);
         at("policies/lib.ts", 1000);
     });
     afterEach(() => rmSync(root, { recursive: true, force: true }));
@@ -37,9 +38,9 @@ describe("compiled.js: dist/ or the TypeScript", () => {
         assert.equal(compiledIsCurrent(root), true);
     });
 
-    it("runs the TypeScript again once any .ts under src/ or policies/, or index.ts, is newer than the build", () => {
+    it("runs the TypeScript again once any .ts under src/, components/ or policies/, or index.ts, is newer than the build", () => {
         at("dist/.built", 2000);
-        for (const file of ["src/cli/index.ts", "policies/lib.ts", "index.ts"]) {
+        for (const file of ["src/cli/index.ts", "components/index.ts", "policies/lib.ts", "index.ts"]) {
             at(file, 3000);
             assert.equal(compiledIsCurrent(root), false, file);
             at(file, 1000);

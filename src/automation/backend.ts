@@ -17,7 +17,7 @@ import { existsSync, readFileSync } from "fs";
 import { homedir } from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import { RunConfigurationError } from "./errors";
+import { RunConfigurationError } from "../errors";
 
 export type BackendSource = "option" | "env" | "project" | "login" | "default";
 

@@ -5,7 +5,7 @@
  * a missing stack as `EngineStackMissing`, anything else as `EngineFailure`.
  */
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { Stage } from "../program/stages";
+import { Stage } from "../stages";
 
 export type { EngineEvent };
 

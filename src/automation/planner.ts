@@ -6,8 +6,8 @@
  * Stage k's program is the same graph cut after stage k, so an update cut below the highest
  * deployed stage would delete the later stages' resources: `planUp` refuses it.
  */
-import { UnsafeStageError } from "./errors";
-import { STAGES, Stage, stageIndex } from "../program/stages";
+import { UnsafeStageError } from "../errors";
+import { STAGES, Stage, stageIndex } from "../stages";
 
 /** One line of the plan as the `plan` event reports it: `reason` says why a stage does not run. */
 export interface PlannedStage {

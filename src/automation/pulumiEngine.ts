@@ -12,8 +12,8 @@ import {
 import { localBackendDir, resolveBackend } from "./backend";
 import { findPulumi } from "./findPulumi";
 import { ChangeSummary, EngineCall, StackEngine, StackOutput } from "./engine";
-import { EngineConflict, EngineFailure, EngineStackMissing, PulumiNotInstalledError, RunConfigurationError } from "./errors";
-import { STAGES, Stage } from "../program/stages";
+import { EngineConflict, EngineFailure, EngineStackMissing, PulumiNotInstalledError, RunConfigurationError } from "../errors";
+import { STAGES, Stage } from "../stages";
 
 /** The provider packages whose plugins the workspace installs, at the versions in package.json. */
 export const PROVIDER_PACKAGES = ["@pulumi/azure-native", "@pulumi/kubernetes", "@pulumi/random", "@pulumi/vault"] as const;

@@ -11,14 +11,14 @@ import type { PulumiFn } from "@pulumi/pulumi/automation";
 import { buildProgram } from "../program/program";
 import { loadFromConfig, SecretInputs } from "../config/load";
 import { parseSettings, SettingsError } from "../config/validate";
-import { writeVaultCaCertFile } from "../components/vault/caCertFile";
+import { writeVaultCaCertFile } from "../../components/caCertFile";
 import { readStackFile, stackFilePath } from "../plan/stackFile";
 import { Settings, SettingsInput } from "../config/schema";
 import { PulumiEngine } from "./pulumiEngine";
 import type { StackOutput } from "./engine";
-import { EngineStackMissing, StackMissingError } from "./errors";
+import { EngineStackMissing, StackMissingError } from "../errors";
 import { RunRequest, RunResult, runOperation } from "./runner";
-import { Stage } from "../program/stages";
+import { Stage } from "../stages";
 
 
 

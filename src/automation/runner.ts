@@ -11,10 +11,11 @@
 import {
     CancelledError, StackLockedError, EngineConflict, EngineStackMissing, GateError, PolicyViolation,
     StackMissingError, StageFailedError, UnsafeStageError,
-} from "./errors";
+} from "../errors";
 import { ChangeSummary, EngineCall, EngineEvent, StackEngine, StackOutput } from "./engine";
 import { PlannedStage, planDestroy, planUp } from "./planner";
-import { STAGES, Stage, deployedStage, stageIndex } from "../program/stages";
+import { STAGES, Stage, stageIndex } from "../stages";
+import { deployedStage } from "../program/stages";
 
 export const OPERATIONS = ["preview", "up", "destroy", "refresh", "outputs"] as const;
 export type Operation = (typeof OPERATIONS)[number];

@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from "fs";
 import * as path from "path";
 import { Command, CommanderError, Option } from "commander";
 import type { ListrTaskWrapper } from "listr2";
-import { AutomationError, CancelledError } from "../automation/errors";
+import { AutomationError, CancelledError } from "../errors";
 import { OPERATIONS, Operation, RunEvent, RunResult } from "../automation/runner";
 import type { RunOptions } from "../automation/run";
 import type { BackendLookup } from "../automation/backend";
@@ -21,7 +21,7 @@ import { findPulumi } from "../automation/findPulumi";
 import { doctorCommand } from "../doctor/command";
 import { sanitize } from "../doctor/redact";
 import { ClassifiedError, EXIT } from "../exitCodes";
-import { STAGES, Stage, parseStage } from "../program/stages";
+import { STAGES, Stage, parseStage } from "../stages";
 import { planHeader } from "../plan/header";
 
 /** The library's `run`, loaded on first use (it loads the Pulumi SDK and the program). */

@@ -6,7 +6,7 @@
  * runtime) and `readStackFile` (the offline plan and the CLI). Pure.
  */
 import { Settings, settingsSchema } from "./schema";
-import { STAGE_KEY } from "../program/stages";
+import { STAGE_KEY } from "../stages";
 import type { SettingsProblem } from "./validate";
 import { didYouMean } from "./wording";
 

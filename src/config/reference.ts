@@ -7,7 +7,7 @@
 import { isDeepStrictEqual } from "util";
 import { parseDocument } from "yaml";
 import { z } from "zod";
-import { STAGE_KEY, STAGE_KEY_DESCRIPTION, STAGES } from "../program/stages";
+import { STAGE_KEY, STAGE_KEY_DESCRIPTION, STAGES } from "../stages";
 import { PROJECT_NAME, VAULT_TOKEN_KEY } from "./configKeys";
 import { settingsSchema } from "./schema";
 

@@ -5,8 +5,8 @@
  * Automation API. Components never read config themselves.
  */
 import { z } from "zod";
-import { DEFAULT_TOKEN_EXPIRATION_SECONDS } from "../components/workload/jwtLogin";
-import { ANNOTATION, DEFAULT_RELEASE_NAME, DEFAULT_REVIEWER_SERVICE_ACCOUNT, shortAnnotationName } from "../vocabulary";
+import { DEFAULT_TOKEN_EXPIRATION_SECONDS } from "../agent/jwtLogin";
+import { ANNOTATION, DEFAULT_RELEASE_NAME, DEFAULT_REVIEWER_SERVICE_ACCOUNT, shortAnnotationName } from "../agent/vocabulary";
 import { injectionSchema } from "./injection";
 
 /** DNS-1123 label: Kubernetes namespaces and service account names. */

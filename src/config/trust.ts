@@ -12,7 +12,7 @@
  * - paths written outside this program are named once, in `kv.external: [{path, readers}]`.
  */
 import { z } from "zod";
-import { templateProblems } from "../components/workload/goTemplate";
+import { templateProblems } from "../agent/goTemplate";
 import { kvSchema, vaultSchema, workloadSchema, WorkloadSettings } from "./schema";
 
 /** A problem before rendering: validate.ts renders `found` (never echoing a secret). */

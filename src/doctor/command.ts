@@ -6,7 +6,7 @@
 import { readFileSync } from "fs";
 import * as path from "path";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { EXIT, PulumiNotInstalledError } from "../automation/errors";
+import { EXIT, PulumiNotInstalledError } from "../errors";
 import type { DoctorOptions } from "./index";
 import type { ClusterReader, VaultReader } from "./gather";
 import type { KubeconfigSource } from "./kubeconfig";

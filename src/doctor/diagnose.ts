@@ -3,7 +3,14 @@
  * Vault) shows, and explains each difference. Pure: input is recorded objects, output is checks.
  */
 import type { V1Container, V1ContainerStatus, V1Deployment, V1Pod } from "@kubernetes/client-node";
-import { AGENT_CONTAINERS, ANNOTATION, INJECTOR_APP_NAME, INJECTOR_NAME_LABEL, WEBHOOK_NAME, shortAnnotationName } from "../vocabulary";
+import {
+    AGENT_CONTAINERS,
+    ANNOTATION,
+    INJECTOR_APP_NAME,
+    INJECTOR_NAME_LABEL,
+    WEBHOOK_NAME,
+    shortAnnotationName,
+} from "../agent/vocabulary";
 import { LOG_RULES, fill, matchLogRules, renderedFiles, RuleContext } from "./logRules";
 import { redact } from "./redact";
 import { cleanCheck } from "./render";

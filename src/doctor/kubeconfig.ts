@@ -8,7 +8,7 @@
  *
  * - `insecure-skip-tls-verify` is refused, and the server must be `https://`;
  * - the only exec plugin that runs is the `kubelogin get-token` the program writes
- *   (src/components/cluster/kubelogin.ts), talking to an AKS API server with the AKS audience;
+ *   (components/kubelogin.ts), talking to an AKS API server with the AKS audience;
  *   anything else needs `--allow-exec`; auth providers likewise;
  * - a kubeconfig from the stack may not name local files (`token-file`, `client-certificate`,
  *   `client-key`, `certificate-authority`) or a proxy;
@@ -18,7 +18,7 @@
  * Errors never quote the document (it holds credentials): they name the entry and the field.
  */
 import { parse, stringify } from "yaml";
-import { AKS_SERVER_ID, KUBELOGIN_LOGINS } from "../components/cluster/kubelogin";
+import { AKS_SERVER_ID, KUBELOGIN_LOGINS } from "../../components/kubelogin";
 import { DoctorInputError } from "./outputs";
 import { sanitize } from "./redact";
 

@@ -7,8 +7,8 @@
  * Vault server's log), so a login `permission denied` names the usual suspects instead of one
  * cause; the Vault-side checks (`--vault-token-env`) narrow it down.
  */
-import { JWT_AUTH_CONFIG_ANNOTATION } from "../components/workload/jwtLogin";
-import { ANNOTATION, ANNOTATION_PREFIX, INJECTOR_TOKEN_MOUNT, shortAnnotationName } from "../vocabulary";
+import { JWT_AUTH_CONFIG_ANNOTATION } from "../agent/jwtLogin";
+import { ANNOTATION, ANNOTATION_PREFIX, INJECTOR_TOKEN_MOUNT, shortAnnotationName } from "../agent/vocabulary";
 
 /** How the fix texts name the token path annotation, as vault-k8s's docs do. */
 const AUTH_CONFIG_PATH = shortAnnotationName(JWT_AUTH_CONFIG_ANNOTATION.path);

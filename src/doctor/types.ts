@@ -5,7 +5,7 @@
  * Kubernetes shapes are `@kubernetes/client-node`'s own model types, imported as types only so the
  * pure diagnosis never loads the client.
  */
-import type { InjectionMode } from "../vocabulary";
+import type { InjectionMode } from "../agent/vocabulary";
 import type { V1Deployment, V1MutatingWebhookConfiguration, V1Pod } from "@kubernetes/client-node";
 
 export type CheckStatus = "pass" | "fail" | "warn" | "skip";
@@ -34,7 +34,7 @@ export interface Check {
 export type { InjectionMode };
 
 export interface WorkloadExpectation {
-    /** Workload name; also the pods' `app` label (src/components/workload/workloadBinding.ts). */
+    /** Workload name; also the pods' `app` label (components/workloadBinding.ts). */
     name: string;
     namespace: string;
     serviceAccount: string;

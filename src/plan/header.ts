@@ -3,7 +3,7 @@
  * them as soon as the stack file validates, before loading the Pulumi SDK and evaluating the
  * program (about 0.8 s); `renderPlan` starts with the same text, so the output is unchanged.
  */
-import { STAGES, Stage } from "../program/stages";
+import { STAGES, Stage } from "../stages";
 
 export function planHeader(stack: string, stage: Stage): string {
     const cut = stage === STAGES[STAGES.length - 1] ? "all stages" : `stages ${STAGES.slice(0, STAGES.indexOf(stage) + 1).join(" → ")}`;

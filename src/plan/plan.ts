@@ -9,13 +9,14 @@ import { stringify } from "yaml";
 import { buildProgram } from "../program/program";
 import { SecretInputs } from "../config/load";
 import { Settings } from "../config/schema";
-import { STAGES, STAGE_ROOT_TYPES, Stage } from "../program/stages";
+import { STAGES, Stage } from "../stages";
+import { STAGE_ROOT_TYPES } from "../program/stages";
 import { PLACEHOLDER, PlaceholderCloud, Source, isSecretWire } from "./placeholderCloud";
 import { PROJECT_NAME } from "./stackFile";
 import { planHeader } from "./header";
 import { PROJECT_DIR } from "../projectDir";
 import type { PolicyVerdict } from "../../policies/evaluate";
-import { ANNOTATION_PREFIX } from "../vocabulary";
+import { ANNOTATION_PREFIX } from "../agent/vocabulary";
 
 // `waitForRPCs` is how the Pulumi runtime itself knows a program has finished registering.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -11,7 +11,7 @@ import { ClassifiedError, EXIT } from "../exitCodes";
 import { parseSettings } from "../config/validate";
 import { stackConfigProblems } from "../config/configKeys";
 import { Settings } from "../config/schema";
-import { STAGE_KEY, Stage, configuredStage } from "../program/stages";
+import { STAGE_KEY, Stage, configuredStage } from "../stages";
 
 export { PROJECT_NAME };
 

@@ -7,15 +7,22 @@ import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { Settings, SeedValue, WorkloadSettings } from "../config/schema";
 import { SecretInputs } from "../config/load";
-import { AksCluster, AksCredentialsArgs } from "../components/cluster/aksCluster";
-import { VaultInjector } from "../components/injector/vaultInjector";
-import { VaultKubernetesAuth } from "../components/vault/vaultKubernetesAuth";
-import { VaultJwtAuth, defaultJwtAudience } from "../components/vault/vaultJwtAuth";
-import { VaultKv } from "../components/vault/vaultKv";
-import { writeVaultCaCertFile } from "../components/vault/caCertFile";
-import { SeedValueArgs, WorkloadAccessArgs, WorkloadBinding, WorkloadBindingArgs } from "../components/workload/workloadBinding";
+import {
+    AksCluster,
+    AksCredentialsArgs,
+    SeedValueArgs,
+    VaultInjector,
+    VaultJwtAuth,
+    VaultKubernetesAuth,
+    VaultKv,
+    WorkloadAccessArgs,
+    WorkloadBinding,
+    WorkloadBindingArgs,
+} from "../../components";
+import { defaultJwtAudience } from "../../components/vaultJwtAuth";
+import { writeVaultCaCertFile } from "../../components/caCertFile";
 import { ProgramOutputs } from "./outputs";
-import { STAGES, Stage } from "./stages";
+import { STAGES, Stage } from "../stages";
 import { KvAccess, defaultPolicyPrefix, kvAccess, normalizePolicy } from "../config/trust";
 
 export { STAGES, Stage };

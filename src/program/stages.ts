@@ -5,11 +5,8 @@
  * resource of a later stage. The runner therefore needs to know the highest stage that already
  * has resources in the state; this module answers that from the URNs alone (`pulumi stack export`).
  */
-import { TYPE_PREFIX } from "../vocabulary";
-
-/** Ordered stages; each includes everything before it. The one list of them. */
-export const STAGES = ["cluster", "injector", "vault-auth", "workloads"] as const;
-export type Stage = (typeof STAGES)[number];
+import { TYPE_PREFIX } from "../../components/typePrefix";
+import { STAGES, Stage, stageIndex } from "../stages";
 
 /**
  * The top-level type of each stage's resources. Every resource the program registers is either
@@ -28,10 +25,6 @@ export const STAGE_ROOT_TYPES: Readonly<Record<string, Stage>> = {
 
 /** Types that exist in every stack and belong to no stage. */
 const STAGELESS = /^pulumi:pulumi:Stack$|^pulumi:providers:/;
-
-export function stageIndex(stage: Stage): number {
-    return STAGES.indexOf(stage);
-}
 
 /** `urn:pulumi:<stack>::<project>::<parent$...$type>::<name>` -> the first type of the chain. */
 export function rootTypeOfUrn(urn: string): string {
@@ -61,30 +54,4 @@ export function deployedStage(urns: Iterable<string>): Stage | undefined {
         if (stage !== undefined) highest = Math.max(highest, stageIndex(stage));
     }
     return highest < 0 ? undefined : STAGES[highest];
-}
-
-/** The stack config key that cuts the graph (`aks-vault:stage`); read only through `configuredStage`. */
-export const STAGE_KEY = "stage";
-export const STAGE_KEY_DESCRIPTION =
-    "Build the graph only up to this stage. With plain `pulumi up`, lowering it deletes the later stages: " +
-    "prefer the CLI's `--stage`, which refuses that.";
-
-/**
- * The stage a stack's config asks for, `undefined` when it sets none. `get` reads one key of the
- * project namespace (`pulumi.Config.get`, or a parsed stack file). Throws a RangeError saying what
- * was found and what is expected.
- */
-export function configuredStage(get: (key: string) => unknown): Stage | undefined {
-    const value = get(STAGE_KEY);
-    if (value === undefined) return undefined;
-    const found = (STAGES as readonly unknown[]).indexOf(value);
-    if (found < 0) throw new RangeError(`found ${JSON.stringify(value)}; expected one of ${STAGES.join(", ")}`);
-    return STAGES[found];
-}
-
-/** Validates a user-supplied stage name. */
-export function parseStage(value: string): Stage {
-    const found = (STAGES as readonly string[]).indexOf(value);
-    if (found < 0) throw new RangeError(`unknown stage "${value}"; expected one of ${STAGES.join(", ")}`);
-    return STAGES[found];
 }

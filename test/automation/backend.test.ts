@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { RunConfigurationError } from "../../src/automation/errors";
+import { RunConfigurationError } from "../../src/errors";
 import { credentialsFile, displayUrl, resolveBackend } from "../../src/automation/backend";
 import { ROOT } from "../support/harness";
 

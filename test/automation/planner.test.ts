@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { DestroyStep, PlannedStage, planDestroy, planUp } from "../../src/automation/planner";
-import { UnsafeStageError } from "../../src/automation/errors";
-import { Stage } from "../../src/program/stages";
+import { UnsafeStageError } from "../../src/errors";
+import { Stage } from "../../src/stages";
 
 const skippedReasons = (stages: PlannedStage[]) => stages.filter((p) => !p.run).map((p) => `${p.stage}: ${p.reason}`);
 

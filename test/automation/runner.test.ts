@@ -7,7 +7,7 @@ import { FakeEngine, STAGE_URNS } from "../support/fakeEngine";
 import { RunEvent, runOperation } from "../../src/automation/runner";
 import {
     CancelledError, ConcurrentUpdateError, EXIT, EngineConflict, GateError, StackNotFoundError, StageFailedError, UnsafeStageError,
-} from "../../src/automation/errors";
+} from "../../src/errors";
 import { deployedStage, stageOfUrn } from "../../src/program/stages";
 
 const PACKS = ["policies"];

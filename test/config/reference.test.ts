@@ -11,7 +11,7 @@ import {
 } from "../../src/config/reference";
 import { parseSettings } from "../../src/config/validate";
 import { PROJECT_NAME } from "../../src/config/load";
-import { STAGE_KEY, STAGES } from "../../src/program/stages";
+import { STAGE_KEY, STAGES } from "../../src/stages";
 import { ROOT } from "../support/harness";
 
 const read = (file: string) => readFileSync(path.join(ROOT, file), "utf8");

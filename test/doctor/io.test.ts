@@ -12,7 +12,7 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { Writable } from "stream";
 import { Command, CommanderError } from "commander";
-import { EXIT } from "../../src/automation/errors";
+import { EXIT } from "../../src/errors";
 import { main } from "../../src/cli";
 import { ROOT } from "../support/harness";
 import { doctorCommand } from "../../src/doctor/command";

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { toKubeloginKubeconfig } from "../../src/components/cluster/kubelogin";
+import { toKubeloginKubeconfig } from "../../components/kubelogin";
 import { diagnose } from "../../src/doctor/diagnose";
 import { doctor } from "../../src/doctor/index";
 import { kubernetesReader } from "../../src/doctor/gather";

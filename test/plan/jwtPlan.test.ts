@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { evaluatePlan, renderPlan, Plan } from "../../src/plan/plan";
 import { readStackFile } from "../../src/plan/stackFile";
-import { STAGES, STAGE_ROOT_TYPES } from "../../src/program/stages";
+import { STAGES } from "../../src/stages";
+import { STAGE_ROOT_TYPES } from "../../src/program/stages";
 import { ROOT } from "../support/harness";
 
 describe("offline plan of the JWT stack (Pulumi.jwt.yaml)", function () {

@@ -10,7 +10,8 @@ import { promisify } from "util";
 import { evaluatePlan, planJson, renderPlan } from "../../src/plan/plan";
 import { readStackFile } from "../../src/plan/stackFile";
 import { parseSettings } from "../../src/config/validate";
-import { STAGES, STAGE_ROOT_TYPES } from "../../src/program/stages";
+import { STAGES } from "../../src/stages";
+import { STAGE_ROOT_TYPES } from "../../src/program/stages";
 import { ROOT, stackConfig } from "../support/harness";
 
 const GOLDEN = path.join(ROOT, "test", "golden", "plan-dev.txt");

@@ -7,8 +7,8 @@ import { vaultChartVersionPinned } from "../../policies/vault-chart-version-pinn
 import { vaultInjectorHighAvailability } from "../../policies/vault-injector-high-availability";
 import { vaultChartValuesKnownKeys } from "../../policies/vault-chart-values-known-keys";
 import { chartKeysFromReference, renderChartKeys } from "../../scripts/chartKeyTree";
-import { unknownChartKeys } from "../../src/components/injector/chartKeys";
-import { renderInjectorValues } from "../../src/components/injector/injectorValues";
+import { unknownChartKeys } from "../../policies/chartKeys";
+import { renderInjectorValues } from "../../components/injectorValues";
 import { REFERENCE, ROOT } from "../support/harness";
 import { resourceViolations } from "../support/policyHarness";
 import { clone, vaultRelease } from "../support/policyFixtures";

@@ -5,7 +5,7 @@ import { vaultRoleTokenTtl } from "../../policies/vault-role-token-ttl";
 import { vaultAuthConfigCaCertificate } from "../../policies/vault-auth-config-ca-certificate";
 import { vaultPolicyLeastPrivilege } from "../../policies/vault-policy-least-privilege";
 import { pathMatches, pathRules } from "../../policies/vaultPolicyRules";
-import { renderKvPolicy } from "../../src/components/vault/vaultPolicy";
+import { renderKvPolicy } from "../../components/vaultPolicy";
 import { TYPES } from "../../policies/lib";
 import { resourceViolations, stackViolations, urnOf } from "../support/policyHarness";
 import { authConfig, clone, injectedDeployment, role, vaultPolicy } from "../support/policyFixtures";

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { CloudMock, secretAt } from "../support/cloud";
 import { providerName, reference, referenceText, settle, stackConfig, stateOf, useCloud, valueOf } from "../support/harness";
-import { unknownChartKeys } from "../../src/components/injector/chartKeys";
+import { unknownChartKeys } from "../../policies/chartKeys";
 
 type Outputs = Record<string, pulumi.Output<unknown>>;
 

@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { parse } from "yaml";
-import { unknownChartKeys } from "../../src/components/injector/chartKeys";
-import { renderInjectorValues } from "../../src/components/injector/injectorValues";
+import { unknownChartKeys } from "../../policies/chartKeys";
+import { renderInjectorValues } from "../../components/injectorValues";
 import { setAt } from "../support/fixtures";
 import { referenceText } from "../support/harness";
 import { Run, runLab } from "../support/run";

@@ -1,5 +1,5 @@
 /** Arguments for an AksCluster in create mode, shared by the component tests that need a cluster. */
-import { AksCreateArgs } from "../../src/components/cluster/aksCluster";
+import { AksCreateArgs } from "../../components/aksCluster";
 
 export const pool = (name: string, extra: Partial<AksCreateArgs["systemPool"]> = {}): AksCreateArgs["systemPool"] => ({
     name, vmSize: "Standard_D4s_v5", minCount: 1, maxCount: 3, maxPods: 110, priority: "Regular", taints: [], labels: {}, ...extra,

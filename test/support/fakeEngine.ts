@@ -6,8 +6,8 @@
  */
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { ChangeSummary, EngineCall, StackEngine, StackOutput } from "../../src/automation/engine";
-import { EngineConflict, EngineFailure, EngineStackMissing } from "../../src/automation/errors";
-import { STAGES, Stage } from "../../src/program/stages";
+import { EngineConflict, EngineFailure, EngineStackMissing } from "../../src/errors";
+import { STAGES, Stage } from "../../src/stages";
 
 /** URNs as the real engine writes them: the type chain starts with the stage's component. */
 export const STAGE_URNS: Record<Stage, string[]> = {
