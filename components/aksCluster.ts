@@ -102,7 +102,22 @@ export interface AksAdoptArgs {
     credentials?: AksCredentialsArgs;
 }
 
-export type AksClusterArgs = AksCreateArgs | AksAdoptArgs;
+/**
+ * A cluster this program neither creates nor reads from Azure: any conformant Kubernetes API
+ * server reached through a kubeconfig (a cluster another tool manages, or the local end-to-end
+ * stack). Nothing is registered in Azure.
+ */
+export interface ExistingClusterArgs {
+    mode: "existing";
+    /** Stable name of the cluster: the Kubernetes provider's `clusterIdentifier`. */
+    name: string;
+    /** The kubeconfig (its current context is used); wrapped as a secret here. */
+    kubeconfig: pulumi.Input<string>;
+    /** The cluster's service-account issuer: the `iss` of its tokens. */
+    oidcIssuerUrl: string;
+}
+
+export type AksClusterArgs = AksCreateArgs | AksAdoptArgs | ExistingClusterArgs;
 
 /** The message for an adopted cluster whose OIDC issuer is off. */
 export function oidcOffMessage(resourceGroupName: string, name: string): string {
@@ -270,7 +285,7 @@ function adoptCluster(args: AksAdoptArgs, parent: pulumi.Resource): ClusterHandl
 }
 
 /** The kubeconfig this program uses, secret from the start: admin, or Entra ID user with kubelogin. */
-function kubeconfigFor(args: AksClusterArgs, cluster: ClusterHandle, parent: pulumi.Resource): pulumi.Output<string> {
+function kubeconfigFor(args: AksCreateArgs | AksAdoptArgs, cluster: ClusterHandle, parent: pulumi.Resource): pulumi.Output<string> {
     const credentials = args.credentials ?? { mode: "admin" };
     if (credentials.mode === "admin") {
         const creds = containerservice.listManagedClusterAdminCredentialsOutput(
@@ -304,7 +319,8 @@ function kubeconfigFor(args: AksClusterArgs, cluster: ClusterHandle, parent: pul
 }
 
 /**
- * An AKS cluster with the OIDC issuer on, created or adopted, and a Kubernetes provider for it.
+ * An AKS cluster with the OIDC issuer on, created or adopted, or an existing cluster given by its
+ * kubeconfig and issuer, and a Kubernetes provider for it.
  */
 export class AksCluster extends pulumi.ComponentResource {
     /** Kubeconfig this program uses (secret): admin, or Entra ID user with a kubelogin exec. */
@@ -316,28 +332,36 @@ export class AksCluster extends pulumi.ComponentResource {
     /** OIDC issuer URL: the `iss` of the cluster's service-account tokens. */
     public readonly oidcIssuerUrl: pulumi.Output<string>;
     public readonly clusterName: pulumi.Output<string>;
-    public readonly resourceGroupName: pulumi.Output<string>;
+    /** The cluster's resource group; undefined for an `existing` cluster (not an Azure resource here). */
+    public readonly resourceGroupName: pulumi.Output<string> | undefined;
     /** A Kubernetes provider for this cluster; replaced only if the cluster's identity changes. */
     public readonly provider: k8s.Provider;
 
     constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super(`${TYPE_PREFIX}:AksCluster`, name, {}, opts);
 
-        const cluster = args.mode === "create" ? createCluster(name, args, this) : adoptCluster(args, this);
-        this.kubeconfig = kubeconfigFor(args, cluster, this);
+        if (args.mode === "existing") {
+            this.kubeconfig = pulumi.secret(args.kubeconfig);
+            this.oidcIssuerUrl = pulumi.output(args.oidcIssuerUrl);
+            this.clusterName = pulumi.output(args.name);
+            this.resourceGroupName = undefined;
+        } else {
+            const cluster = args.mode === "create" ? createCluster(name, args, this) : adoptCluster(args, this);
+            this.kubeconfig = kubeconfigFor(args, cluster, this);
+            this.oidcIssuerUrl = cluster.issuer;
+            this.clusterName = cluster.clusterName;
+            this.resourceGroupName = cluster.rgName;
+        }
         // Server and CA are public facts of the cluster, so they are unwrapped from the secret.
         const facts = pulumi.unsecret(this.kubeconfig).apply(parseKubeconfig);
         this.apiServerUrl = facts.server;
         this.caCertPem = facts.caCertPem;
-        this.oidcIssuerUrl = cluster.issuer;
-        this.clusterName = cluster.clusterName;
-        this.resourceGroupName = cluster.rgName;
 
         this.provider = new k8s.Provider(`${name}-k8s`, {
             kubeconfig: this.kubeconfig,
             // Credential rotation changes the kubeconfig; only a different cluster may replace the
             // provider (and with it every Kubernetes resource).
-            clusterIdentifier: `${args.resourceGroupName}/${args.name}`,
+            clusterIdentifier: args.mode === "existing" ? `existing/${args.name}` : `${args.resourceGroupName}/${args.name}`,
             enableServerSideApply: true,
         }, { parent: this });
 

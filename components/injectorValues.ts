@@ -69,7 +69,10 @@ export type ChartValues = { [key: string]: unknown };
  * (pulumi/pulumi-kubernetes#1892; `helm install oci://...`). Registry credentials come from
  * `helm registry login` on the machine that runs pulumi (pulumi/pulumi-kubernetes#1914).
  */
-export function chartSource(repository: string): { chart: string; repositoryOpts?: { repo: string } } {
+export function chartSource(repository: string, localPath?: string): { chart: string; repositoryOpts?: { repo: string } } {
+    // A local chart has no repository: Helm loads the directory or archive itself (helm's
+    // LocateChart; pulumi-kubernetes helm_release.go locateChart checks the path exists).
+    if (localPath !== undefined) return { chart: localPath };
     if (repository.startsWith("oci://")) return { chart: `${repository.replace(/\/+$/, "")}/${VAULT_CHART}` };
     return { chart: VAULT_CHART, repositoryOpts: { repo: repository } };
 }

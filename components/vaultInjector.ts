@@ -35,6 +35,8 @@ export class VaultInjector extends pulumi.ComponentResource {
     /** The chart values sent to Helm. */
     public readonly values: ChartValues;
     public readonly release: k8s.helm.v3.Release;
+    /** The chart version deployed: `chartVersion`, checked against a local chart's own. */
+    public readonly chartVersion: pulumi.Output<string>;
     /** The reviewer service account; undefined unless `reviewer: serviceAccountToken`. */
     public readonly reviewerServiceAccountName: pulumi.Output<string> | undefined;
     /** Long-lived reviewer JWT from the service-account-token Secret (secret); undefined unless `reviewer: serviceAccountToken`. */
@@ -58,7 +60,7 @@ export class VaultInjector extends pulumi.ComponentResource {
         // every refresh; a Release also keeps `helm history` and rollback for operators.
         this.release = new k8s.helm.v3.Release(`${name}-chart`, {
             name: args.releaseName,
-            ...chartSource(args.chartRepository),
+            ...chartSource(args.chartRepository, args.chartPath),
             version: args.chartVersion,
             namespace: this.namespace,
             values: this.values,
@@ -67,6 +69,19 @@ export class VaultInjector extends pulumi.ComponentResource {
             maxHistory: 10,
             timeout: 600,
         }, k8sOpts);
+
+        // Helm takes a local chart's own version and ignores the one asked for (pulumi-kubernetes
+        // helm_release.go Check: `new.Version = chart.Metadata.Version`), so a wrong archive would
+        // deploy silently; the version the provider resolved is checked here, at preview.
+        this.chartVersion = this.release.version.apply((resolved) => {
+            if (args.chartPath !== undefined && resolved !== undefined && resolved !== args.chartVersion) {
+                throw new pulumi.RunError(
+                    `injector.chartPath: the chart at ${args.chartPath} is version ${resolved}, but injector.chartVersion is ` +
+                        `${args.chartVersion}; point chartPath at the ${args.chartVersion} chart or set chartVersion to ${resolved}`,
+                );
+            }
+            return args.chartVersion;
+        });
 
         if ((args.reviewer ?? "serviceAccountToken") !== "serviceAccountToken") {
             // No long-lived token anywhere. clientJwt: Vault reviews each workload's JWT with that
@@ -137,6 +152,7 @@ export class VaultInjector extends pulumi.ComponentResource {
 
         this.registerOutputs({
             namespace: this.namespace,
+            chartVersion: this.chartVersion,
             reviewerServiceAccountName: this.reviewerServiceAccountName,
             reviewerJwt: this.reviewerJwt,
         });

@@ -5,7 +5,7 @@
  * secure (`pulumi config set --secret`). Runs where config is read: `loadFromConfig` (the Pulumi
  * runtime) and `readStackFile` (the offline plan and the CLI). Pure.
  */
-import { Settings, settingsSchema } from "./schema";
+import { DEFAULT_KUBECONFIG_KEY, Settings, settingsSchema } from "./schema";
 import { STAGE_KEY } from "../stages";
 import type { SettingsProblem } from "./validate";
 import { didYouMean } from "./wording";
@@ -38,8 +38,14 @@ const list = (v: unknown): unknown[] => (Array.isArray(v) ? Array.from(v as unkn
 /** The secret config keys the raw settings refer to (seed values, the service principal's secret). */
 export function secretConfigReferences(raw: Record<string, unknown>): Reference[] {
     const refs: Reference[] = [];
-    const spn = record(record(raw.cluster).credentials).clientSecretConfig;
+    const cluster = record(raw.cluster);
+    const spn = record(cluster.credentials).clientSecretConfig;
     if (typeof spn === "string") refs.push({ key: spn, at: "cluster.credentials.clientSecretConfig" });
+    if (cluster.mode === "existing") {
+        // The schema's default, applied here too: the raw settings have not been parsed yet.
+        const kubeconfig = cluster.kubeconfigConfig ?? DEFAULT_KUBECONFIG_KEY;
+        if (typeof kubeconfig === "string") refs.push({ key: kubeconfig, at: "cluster.kubeconfigConfig" });
+    }
     list(raw.workloads).forEach((w, i) => {
         list(record(w).seed).forEach((s, j) => {
             for (const [k, v] of Object.entries(record(record(s).values))) {

@@ -237,9 +237,52 @@ const adoptCluster = z
     })
     .strict();
 
+/** A Kubernetes-style name: the cluster's identity in the provider (`clusterIdentifier`). */
+const existingName = z
+    .string()
+    .regex(
+        /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
+        "1-63 lower-case letters, digits or '-', starting and ending with a letter or digit",
+    );
+
+/** The secret config key an existing cluster's kubeconfig is read from, unless `cluster.kubeconfigConfig` names another. */
+export const DEFAULT_KUBECONFIG_KEY = "kubeconfig";
+
+const existingCluster = z
+    .object({
+        mode: z
+            .literal("existing")
+            .describe(
+                "`existing`: a cluster this program neither creates nor reads from Azure, reached through a kubeconfig " +
+                    "(a cluster another tool manages, or the local end-to-end stack).",
+            ),
+        name: existingName.describe(
+            "A stable name for the cluster: the identity of the Kubernetes provider (changing it replaces every Kubernetes resource).",
+        ),
+        kubeconfigConfig: z
+            .string()
+            .min(1)
+            .max(128)
+            .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "a config key name: letters, digits, '_', '.' or '-'")
+            .default(DEFAULT_KUBECONFIG_KEY)
+            .describe(
+                "The secret stack config key holding the kubeconfig (`pulumi config set --secret kubeconfig < FILE`; " +
+                    "a portal passes it in `secrets.values`). Its current context is used.",
+            ),
+        oidcIssuerUrl: z
+            .string()
+            .refine((v) => /^https:\/\/[^/\s]/.test(v) && URL.canParse(v), "an https:// URL")
+            .describe(
+                "The cluster's service-account issuer: the `iss` of its tokens and the `issuer` of its " +
+                    "`/.well-known/openid-configuration` " +
+                    "(on AKS: `az aks show --query oidcIssuerProfile.issuerUrl`, trailing slash included).",
+            ),
+    })
+    .strict();
+
 export const clusterSchema = z
-    .discriminatedUnion("mode", [createCluster, adoptCluster])
-    .describe("The AKS cluster: created by this program, or adopted by name.");
+    .discriminatedUnion("mode", [createCluster, adoptCluster, existingCluster])
+    .describe("The cluster: an AKS cluster created by this program or adopted by name, or an existing cluster reached by kubeconfig.");
 
 export const vaultSchema = z
     .object({
@@ -333,6 +376,17 @@ export const injectorSchema = z
             .describe(
                 "Chart repository: an https:// index holding the vault chart, " +
                     "or an oci:// registry path without the chart name (the chart is then <path>/vault; run `helm registry login` first).",
+            ),
+        chartPath: z
+            .string()
+            .min(1)
+            .max(4096)
+            .refine((v) => !/[\0\n\r]/.test(v), "a file path without NUL or line breaks")
+            .optional()
+            .describe(
+                "A local vault chart instead of a repository: a chart directory or a packaged `.tgz` (an air-gapped mirror, " +
+                    "the end-to-end suite); relative paths are resolved from the project folder. Its Chart.yaml version must equal " +
+                    "chartVersion (checked at preview). Omitted: the chart comes from chartRepository.",
             ),
         replicas: z
             .number()

@@ -2,7 +2,10 @@
  * Turns raw settings (stack config or a portal's object) into typed `Settings`, or fails with
  * every problem at once, each naming the key, the value found and what is expected.
  */
+import { existsSync } from "fs";
 import { BlockList, isIPv4 } from "net";
+import * as path from "path";
+import { PROJECT_DIR } from "../projectDir";
 import { z } from "zod";
 import { trustProblems } from "./trust";
 import { deployFindings } from "./deployRules";
@@ -271,10 +274,19 @@ function vaultProblems({ root }: RawSettings): SettingsProblem[] {
     return problems;
 }
 
-/** The injector against its own failure policy and the reviewer mode. */
-function injectorProblems({ injector: inj, kubernetesAuth: auth }: RawSettings): SettingsProblem[] {
+/** The injector against its own failure policy and the reviewer mode, and where its chart is. */
+function injectorProblems({ root, injector: inj, kubernetesAuth: auth }: RawSettings): SettingsProblem[] {
     const { problems, add } = problemList();
     if (inj === undefined) return problems;
+    if (inj.chartPath !== undefined) {
+        if (asRecord(root.injector).chartRepository !== undefined) {
+            add("injector.chartRepository", inj.chartRepository, "unset when injector.chartPath is set (the chart comes from one place)");
+        }
+        if (!existsSync(resolveChartPath(inj.chartPath))) {
+            const at = resolveChartPath(inj.chartPath);
+            add("injector.chartPath", inj.chartPath, `a chart directory or .tgz that exists (looked at ${at})`);
+        }
+    }
     if (reviewerOf(auth) === "clientJwt" && inj.reviewerTokenRotation !== undefined) {
         add(
             "injector.reviewerTokenRotation",
@@ -283,6 +295,11 @@ function injectorProblems({ injector: inj, kubernetesAuth: auth }: RawSettings):
         );
     }
     return problems;
+}
+
+/** `injector.chartPath` as Helm is given it: relative paths are resolved from the project folder. */
+export function resolveChartPath(chartPath: string): string {
+    return path.resolve(PROJECT_DIR, chartPath);
 }
 
 /** What a real deploy needs of versions and sizes (src/config/deployRules.ts). */

@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { Settings, SeedValue, WorkloadSettings } from "../config/schema";
 import { SecretInputs } from "../config/load";
+import { resolveChartPath } from "../config/validate";
 import {
     AksCluster,
     AksCredentialsArgs,
@@ -47,7 +48,9 @@ function seedSource(value: SeedValue, secrets: SecretInputs): SeedValueArgs {
     return { value: value.value };
 }
 
-function credentialsArgs(c: Settings["cluster"]["credentials"], secrets: SecretInputs): AksCredentialsArgs {
+function credentialsArgs(
+    c: Extract<Settings["cluster"], { credentials: unknown }>["credentials"], secrets: SecretInputs,
+): AksCredentialsArgs {
     if (c.mode === "admin") return c;
     return {
         mode: "kubelogin",
@@ -74,7 +77,7 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
 
     const injector = addInjector(settings, cluster);
     outputs.injectorNamespace = injector.namespace;
-    outputs.injectorChartVersion = settings.injector.chartVersion;
+    outputs.injectorChartVersion = injector.chartVersion;
     outputs.reviewerServiceAccount = injector.reviewerServiceAccountName;
     if (!includes(stage, "vault-auth")) return outputs;
 
@@ -93,9 +96,17 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
     return outputs;
 }
 
-/** Stage `cluster`: the AKS cluster and the Kubernetes provider for it. */
+/** Stage `cluster`: the AKS cluster (or the existing cluster's kubeconfig) and the Kubernetes provider for it. */
 function addCluster(settings: Settings, secrets: SecretInputs): AksCluster {
     const c = settings.cluster;
+    if (c.mode === "existing") {
+        return new AksCluster(c.name, {
+            mode: "existing",
+            name: c.name,
+            kubeconfig: secrets.secretConfig(c.kubeconfigConfig),
+            oidcIssuerUrl: c.oidcIssuerUrl,
+        });
+    }
     return new AksCluster(c.name, { ...c, credentials: credentialsArgs(c.credentials, secrets) });
 }
 
@@ -104,6 +115,7 @@ function addInjector(settings: Settings, cluster: AksCluster): VaultInjector {
     const ka = settings.kubernetesAuth;
     return new VaultInjector("vault-injector", {
         ...settings.injector,
+        chartPath: settings.injector.chartPath === undefined ? undefined : resolveChartPath(settings.injector.chartPath),
         provider: cluster.provider,
         externalVaultAddr: settings.vault.address,
         authPath: ka.path,

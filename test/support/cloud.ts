@@ -8,8 +8,10 @@
  * cloud computes is unknown.
  */
 import { createHash } from "crypto";
+import { existsSync, readFileSync } from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 
 // The wire form of a secret, as `deserializeProperties` hands it to mocks.
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -312,11 +314,21 @@ export class CloudMock implements pulumi.runtime.Mocks {
                     : hex(`id:${args.name}:${JSON.stringify(inputs.keepers ?? {})}`, Number(inputs.byteLength ?? 4) * 2);
                 break;
             case "kubernetes:helm.sh/v3:Release":
+                // Helm loads a local chart and takes its own version over the one asked for
+                // (pulumi-kubernetes helm_release.go Check: `new.Version = chart.Metadata.Version`).
+                if (typeof inputs.chart === "string" && path.isAbsolute(inputs.chart)) {
+                    const chartYaml = path.join(inputs.chart, "Chart.yaml");
+                    if (!existsSync(chartYaml)) {
+                        this.unexpected.push(`helm release ${args.name}: this mock reads only chart directories, not ${inputs.chart}`);
+                        break;
+                    }
+                    state.version = (parse(readFileSync(chartYaml, "utf8")) as { version: string }).version;
+                }
                 state.status = this.computed({
                     name: inputs.name,
                     namespace: inputs.namespace,
                     chart: inputs.chart,
-                    version: inputs.version,
+                    version: state.version ?? inputs.version,
                     revision: 1,
                     status: "deployed",
                 });
