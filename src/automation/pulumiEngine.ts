@@ -35,6 +35,13 @@ export interface PulumiEngineOptions {
     envVars?: Record<string, string>;
     /** Environment to look `pulumi` and the passphrase up in. Default: process.env. */
     env?: NodeJS.ProcessEnv;
+    /**
+     * Install the provider plugins package.json pins before the first engine run. Default true.
+     * False for a runner whose plugin cache (PULUMI_HOME) is filled beforehand and that cannot
+     * download (air-gapped; the end-to-end suite): the engine then loads what the cache holds and
+     * never asks for a plugin the graph does not use (an `existing` cluster needs no azure-native).
+     */
+    installPlugins?: boolean;
 }
 
 export { findPulumi } from "./findPulumi";
@@ -158,7 +165,7 @@ export class PulumiEngine implements StackEngine {
 
     /** Provider plugins at exactly the versions package.json pins, before the first engine run. */
     private async ensurePlugins(): Promise<void> {
-        if (this.pluginsInstalled) return;
+        if (this.pluginsInstalled || this.opts.installPlugins === false) return;
         for (const [name, version] of Object.entries(pluginVersions(this.opts.projectDir))) {
             await mapped(() => this.selected.workspace.installPlugin(name, version));
         }

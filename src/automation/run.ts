@@ -58,6 +58,8 @@ export interface RunOptions extends Omit<RunRequest, "sleep"> {
     projectDir?: string;
     /** Environment in which `pulumi` and the passphrase are looked up. Default: process.env. */
     env?: NodeJS.ProcessEnv;
+    /** Install the pinned provider plugins first (default true); false when PULUMI_HOME's cache is filled beforehand. */
+    installPlugins?: boolean;
 }
 
 function secretInputs(secrets: RunOptions["secrets"]): SecretInputs {
@@ -138,7 +140,7 @@ function stackCaCertPem(options: RunOptions): string | undefined {
     }
 }
 
-type StackLocation = Pick<RunOptions, "stack" | "backendUrl" | "secretsProvider" | "envVars" | "env" | "projectDir">;
+type StackLocation = Pick<RunOptions, "stack" | "backendUrl" | "secretsProvider" | "envVars" | "env" | "projectDir" | "installPlugins">;
 
 /** The Automation API engine for the stack these options locate. */
 function engineFor(options: StackLocation, programFor: (stage: Stage) => PulumiFn): PulumiEngine {
@@ -150,6 +152,7 @@ function engineFor(options: StackLocation, programFor: (stage: Stage) => PulumiF
         secretsProvider: options.secretsProvider,
         envVars: options.envVars,
         env: options.env,
+        installPlugins: options.installPlugins,
     });
 }
 

@@ -78,6 +78,12 @@ describe("Automation API against a stand-in pulumi CLI", function () {
         rmSync(work, { recursive: true, force: true });
     });
 
+    it("installPlugins false: no plugin is installed (an air-gapped runner's cache is filled beforehand)", async () => {
+        await runWith({ stage: "cluster", settings: stackConfig() as RunOptions["settings"], installPlugins: false });
+        assert.deepEqual(commands().filter((c) => c.startsWith("plugin")), []);
+        assert.ok(commands().some((c) => c.startsWith("up ")), "the stage was still deployed");
+    });
+
     it("up --stage injector on a new stack: creates it, pins the plugins, previews then updates each stage inline " +
         "with the policy packs", async () => {
         const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> };
