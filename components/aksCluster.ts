@@ -229,7 +229,14 @@ function createCluster(name: string, args: AksCreateArgs, parent: pulumi.Resourc
             agentPoolName: pool.name,
             orchestratorVersion: args.kubernetesVersion,
             ...poolSpec(pool, "User", args.network.subnetId),
-        }, { parent });
+        // The autoscaler owns `count` once the pool exists: azure-native PUTs the whole pool from
+        // its inputs, so without this every later change (maxCount, labels, version) would also
+        // send the creation-time count, which AKS refuses or acts on while the autoscaler is on.
+        // `count` is sent at creation only; afterwards the value in state is kept (a `refresh`
+        // reads the live count into it). The same practice as terraform-provider-azurerm's
+        // documented `ignore_changes = [node_count]` for autoscaled pools
+        // (website/docs/r/kubernetes_cluster_node_pool.html.markdown, `node_count`).
+        }, { parent, ignoreChanges: ["count"] });
     }
 
     if (args.acrId !== undefined) {

@@ -193,7 +193,7 @@ const createCluster = z
             .describe(
                 "The System pool, inline in the cluster: its settings apply at creation (later: `az aks nodepool update`).",
             ),
-        userPools: z.array(poolSchema).default([]).describe("User pools, each an `AgentPool` resource (changeable on day 2)."),
+        userPools: z.array(poolSchema).default([]).describe("User pools, each an `AgentPool` resource (changeable on day 2; the node count is the autoscaler's after creation)."),
         network: networkSchema.prefault({}).describe("Azure CNI overlay addressing."),
         logAnalyticsWorkspaceId: z
             .string()

@@ -51,6 +51,11 @@ describe("reliability", () => {
             // User pools are AgentPool resources; the inline profile (the system pool) is not
             // updated through the cluster, where Azure refuses it.
             assert.deepEqual(run.optionsOf(MC).ignoreChanges, ["agentPoolProfiles"]);
+            // An autoscaled user pool: the autoscaler owns its node count after creation, so a
+            // day-2 change to the pool must not send the creation-time count again.
+            assert.deepEqual(run.optionsOf("azure-native:containerservice:AgentPool").ignoreChanges, ["count"]);
+            const pool = run.cloud.one("azure-native:containerservice:AgentPool").inputs;
+            assert.equal(pool.enableAutoScaling, true);
             // Protection, not retainOnDelete: a destroy must stop loudly, not orphan silently.
             assert.equal(run.optionsOf(MOUNT).retainOnDelete, false);
         });
