@@ -88,7 +88,7 @@ describe("cluster.mode existing", () => {
 describe("AksCluster mode existing, given a plain kubeconfig (a portal's own string)", () => {
     it("makes it a secret itself, before the provider or any output sees it", async () => {
         const cloud = await useCloud();
-        const { AksCluster } = await import("../../src/components/cluster/aksCluster");
+        const { AksCluster } = await import("../../components/aksCluster");
         const cluster = new AksCluster("plain", { mode: "existing", name: "plain", kubeconfig: KUBECONFIG, oidcIssuerUrl: ISSUER });
         await settle(cloud);
         assert.equal(secretAt(cloud.one("pulumi:providers:kubernetes").rawInputs, "kubeconfig").secret, true);
