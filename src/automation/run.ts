@@ -75,13 +75,16 @@ function secretInputs(secrets: RunOptions["secrets"]): SecretInputs {
 }
 
 /** The program cut after `stage`, for the inline Automation API program. */
-export function programFactory(settings: Settings | undefined, secrets: RunOptions["secrets"]): (stage: Stage) => PulumiFn {
+export function programFactory(
+    settings: Settings | undefined, secrets: RunOptions["secrets"], projectDir?: string,
+): (stage: Stage) => PulumiFn {
     return (stage) => async () => {
-        if (settings !== undefined) return buildProgram(settings, secretInputs(secrets), { stage });
+        if (settings !== undefined) return buildProgram(settings, secretInputs(secrets), { stage, projectDir });
         try {
             const loaded = loadFromConfig(new pulumi.Config());
             return buildProgram(loaded.settings, secrets === undefined ? loaded.secrets : { ...loaded.secrets, ...secretInputs(secrets) }, {
                 stage,
+                projectDir,
             });
         } catch (err) {
             if (err instanceof SettingsError) throw new pulumi.RunError(err.message);
@@ -98,11 +101,13 @@ export function programFactory(settings: Settings | undefined, secrets: RunOptio
 export async function run(options: RunOptions): Promise<RunResult> {
     // Validate before touching Pulumi: a bad object fails here with every key named.
     const settings = options.settings === undefined ? undefined : parseSettings(options.settings);
-    const engine = engineFor(options, programFactory(settings, options.secrets));
+    const projectDir = options.projectDir ?? PROJECT_DIR;
+    const engine = engineFor(options, programFactory(settings, options.secrets, projectDir));
     // destroy and refresh configure the Vault provider from the state without running the
-    // program: its CA file must exist at the path the state names (same content, same path).
+    // program: its CA file must exist at the relative path the state names, under the project
+    // root the engine starts the provider in (same content, same path, on any runner).
     const caCertPem = settings !== undefined ? settings.vault.caCertPem : stackCaCertPem(options);
-    if (caCertPem !== undefined) writeVaultCaCertFile(caCertPem);
+    if (caCertPem !== undefined) writeVaultCaCertFile(caCertPem, projectDir);
     const packs = options.policyPacks ?? [];
     const ours = path.join(options.projectDir ?? PROJECT_DIR, "policies");
     const derived = options.policyPackConfigs === undefined && packs.length > 0

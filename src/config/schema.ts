@@ -307,7 +307,7 @@ export const vaultSchema = z
                 "PEM bundle of the CA that signed Vault's certificate, for a Vault behind a private CA; given to the injector " +
                     "(`AGENT_INJECT_VAULT_CACERT_BYTES`, chart 0.26.0 or later), " +
                     "which hands it to every agent (hashicorp/vault-k8s#151), " +
-                    "and to this program's Vault provider as a file written for the run. Omitted: the system roots.",
+                    "and to this program's Vault provider as a file under the project root (`.vault-ca/`), named in state by a relative path that is the same on every runner. Omitted: the system roots.",
             ),
         policyPrefix: z
             .string()

@@ -32,8 +32,11 @@ export { STAGES, Stage };
 export interface ProgramOptions {
     /** Build the graph only up to this stage (inclusive). Default: `workloads` (everything). */
     stage?: Stage;
-    /** Where `vault.caCertPem` is written for the Vault provider. Default: `defaultCaCertDir()`. */
-    vaultCaCertDir?: string;
+    /**
+     * The project root, under which `vault.caCertPem` is written for the Vault provider (the
+     * directory the engine starts the provider in). Default: this package's folder.
+     */
+    projectDir?: string;
 }
 
 export type { ProgramOutputs } from "./outputs";
@@ -183,9 +186,10 @@ function addVaultProvider(settings: Settings, secrets: SecretInputs, options: Pr
         token: secrets.vaultToken === undefined ? undefined : pulumi.secret(secrets.vaultToken),
         namespace: settings.vault.namespace,
         skipTlsVerify: settings.vault.skipTlsVerify,
-        // The same private CA the injector and agents get; the provider reads a CA only from a file.
+        // The same private CA the injector and agents get; the provider reads a CA only from a file,
+        // given as a path relative to the project root, so the state names no machine's path.
         caCertFile:
-            settings.vault.caCertPem === undefined ? undefined : writeVaultCaCertFile(settings.vault.caCertPem, options.vaultCaCertDir),
+            settings.vault.caCertPem === undefined ? undefined : writeVaultCaCertFile(settings.vault.caCertPem, options.projectDir),
         // The provider works through a child token (default TTL 20 min) created when it is
         // configured at the start of the run; Vault resources wait for AKS and the Helm release,
         // which together can take longer than that.

@@ -1,6 +1,6 @@
 /** A Vault behind a private CA: the program's own Vault provider trusts the same CA as the agents. */
 import assert from "node:assert/strict";
-import { chmodSync, mkdtempSync, readFileSync, statSync } from "fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseSettings, SettingsError } from "../../src/config/validate";
@@ -21,18 +21,48 @@ function settingsWith(edit: (raw: Record<string, any>) => void) {
 
 describe("a Vault behind a private CA (vault.caCertPem)", () => {
     it("the Vault provider gets the CA as a file holding exactly the PEM, the injector as its env", async () => {
-        const dir = path.join(mkdtempSync(path.join(os.tmpdir(), "ca-test-")), "ca");
+        const project = mkdtempSync(path.join(os.tmpdir(), "ca-test-"));
         const cloud = await useCloud();
-        buildProgram(settingsWith(() => undefined), secretInputs(), { vaultCaCertDir: dir });
+        buildProgram(settingsWith(() => undefined), secretInputs(), { projectDir: project });
         await settle(cloud);
         const file = String(cloud.one("pulumi:providers:vault").inputs.caCertFile);
-        assert.ok(path.isAbsolute(file) && file.startsWith(dir), file);
-        assert.equal(readFileSync(file, "utf8"), PEM);
-        assert.equal(statSync(file).mode & 0o777, 0o600);
+        // The engine starts the provider in the project root (pulumi/pulumi plugin.go `cmd.Dir = pwd`).
+        const onDisk = path.resolve(project, file);
+        assert.equal(readFileSync(onDisk, "utf8"), PEM);
+        assert.equal(statSync(onDisk).mode & 0o777, 0o600);
         const values = cloud.one("kubernetes:helm.sh/v3:Release").inputs.values as any;
         assert.equal(values.injector.extraEnvironmentVars.AGENT_INJECT_VAULT_CACERT_BYTES, PEM);
-        // Same content, same path: a later run (or a destroy through the CLI) finds it again.
-        assert.equal(writeVaultCaCertFile(PEM, dir), file);
+    });
+
+    it("records a path in state that is the same on every runner: relative, named by content, no temp directory or uid", async () => {
+        const paths: string[] = [];
+        // Two runners: different project checkouts, different temp directories.
+        for (const prefix of ["runner-a-", "runner-b-"]) {
+            const project = mkdtempSync(path.join(os.tmpdir(), prefix));
+            const cloud = await useCloud();
+            buildProgram(settingsWith(() => undefined), secretInputs(), { projectDir: project });
+            await settle(cloud);
+            paths.push(String(cloud.one("pulumi:providers:vault").inputs.caCertFile));
+        }
+        const [a, b] = paths;
+        assert.equal(a, b, "refresh and destroy from another runner configure the provider from this value");
+        assert.ok(!path.isAbsolute(a), a);
+        assert.ok(!a.includes(os.tmpdir()), a);
+        assert.match(a, /^\.vault-ca\/vault-ca-[0-9a-f]{16}\.pem$/);
+        // Another CA, another file: a CA rotation is a provider change, not a rewrite in place.
+        const other = await useCloud();
+        buildProgram(settingsWith((raw) => { raw.vault.caCertPem = PEM.replace("Tests", "Other"); }), secretInputs(), {
+            projectDir: mkdtempSync(path.join(os.tmpdir(), "runner-c-")),
+        });
+        await settle(other);
+        assert.notEqual(String(other.one("pulumi:providers:vault").inputs.caCertFile), a);
+    });
+
+    it("the CLI writes the file before a destroy or refresh (no program run) where the state's path points", () => {
+        const project = mkdtempSync(path.join(os.tmpdir(), "ca-destroy-"));
+        const rel = writeVaultCaCertFile(PEM, project);
+        assert.equal(readFileSync(path.resolve(project, rel), "utf8"), PEM);
+        assert.equal(writeVaultCaCertFile(PEM, project), rel, "same content, same path");
     });
 
     it("without a CA the provider uses the system roots (no file)", async () => {
@@ -43,9 +73,10 @@ describe("a Vault behind a private CA (vault.caCertPem)", () => {
     });
 
     it("refuses a CA directory other users could write to", () => {
-        const dir = mkdtempSync(path.join(os.tmpdir(), "ca-open-"));
-        chmodSync(dir, 0o777);
-        assert.throws(() => writeVaultCaCertFile(PEM, dir), /must be a directory owned by this user with mode 0700/);
+        const project = mkdtempSync(path.join(os.tmpdir(), "ca-open-"));
+        mkdirSync(path.join(project, ".vault-ca"));
+        chmodSync(path.join(project, ".vault-ca"), 0o777);
+        assert.throws(() => writeVaultCaCertFile(PEM, project), /must be a directory owned by this user with mode 0700/);
     });
 
     it("refuses caCertPem with chart 0.25.0, whose injector (vault-k8s 1.2.1) ignores AGENT_INJECT_VAULT_CACERT_BYTES", () => {
