@@ -193,7 +193,9 @@ const createCluster = z
             .describe(
                 "The System pool, inline in the cluster: its settings apply at creation (later: `az aks nodepool update`).",
             ),
-        userPools: z.array(poolSchema).default([]).describe("User pools, each an `AgentPool` resource (changeable on day 2; the node count is the autoscaler's after creation)."),
+        userPools: z.array(poolSchema).default([]).describe(
+            "User pools, each an `AgentPool` resource (changeable on day 2; the node count is the autoscaler's after creation).",
+        ),
         network: networkSchema.prefault({}).describe("Azure CNI overlay addressing."),
         logAnalyticsWorkspaceId: z
             .string()
@@ -307,7 +309,8 @@ export const vaultSchema = z
                 "PEM bundle of the CA that signed Vault's certificate, for a Vault behind a private CA; given to the injector " +
                     "(`AGENT_INJECT_VAULT_CACERT_BYTES`, chart 0.26.0 or later), " +
                     "which hands it to every agent (hashicorp/vault-k8s#151), " +
-                    "and to this program's Vault provider as a file under the project root (`.vault-ca/`), named in state by a relative path that is the same on every runner. Omitted: the system roots.",
+                    "and to this program's Vault provider as a file under the project root (`.vault-ca/`), " +
+                    "named in state by a relative path that is the same on every runner. Omitted: the system roots.",
             ),
         policyPrefix: z
             .string()
