@@ -338,6 +338,12 @@ export class AksCluster extends pulumi.ComponentResource {
     public readonly caCertPem: pulumi.Output<string>;
     /** OIDC issuer URL: the `iss` of the cluster's service-account tokens. */
     public readonly oidcIssuerUrl: pulumi.Output<string>;
+    /**
+     * The audience the API server accepts bearer tokens for (its `--api-audiences`): on AKS
+     * `https://<fqdn>`, the API server URL without `:443` (the `aud` of the pods' default tokens);
+     * on an `existing` cluster Kubernetes' default, the service-account issuer.
+     */
+    public readonly apiAudience: pulumi.Output<string>;
     public readonly clusterName: pulumi.Output<string>;
     /** The cluster's resource group; undefined for an `existing` cluster (not an Azure resource here). */
     public readonly resourceGroupName: pulumi.Output<string> | undefined;
@@ -363,6 +369,10 @@ export class AksCluster extends pulumi.ComponentResource {
         const facts = pulumi.unsecret(this.kubeconfig).apply(parseKubeconfig);
         this.apiServerUrl = facts.server;
         this.caCertPem = facts.caCertPem;
+        // kube-apiserver: --api-audiences defaults to the --service-account-issuer value.
+        this.apiAudience = args.mode === "existing"
+            ? this.oidcIssuerUrl
+            : this.apiServerUrl.apply((url) => url.replace(/:443\/?$/, "").replace(/\/$/, ""));
 
         this.provider = new k8s.Provider(`${name}-k8s`, {
             kubeconfig: this.kubeconfig,

@@ -4,7 +4,7 @@
  */
 import { kvDataPath } from "./vaultPolicy";
 import { DEFAULT_INJECTION, InjectionArgs, resolveAgentResources } from "../src/agent/agentInjection";
-import { jwtLoginAnnotations } from "../src/agent/jwtLogin";
+import { jwtLoginAnnotations, tokenVolumeAnnotations } from "../src/agent/jwtLogin";
 import { ANNOTATION } from "../src/agent/vocabulary";
 
 export { ANNOTATION_PREFIX } from "../src/agent/vocabulary";
@@ -37,6 +37,11 @@ export interface AnnotationArgs {
      * of Kubernetes auth. Default false.
      */
     jwt?: boolean;
+    /**
+     * Kubernetes auth with the pod's projected token for Vault's audience (`projectedTokenVolume`):
+     * the agents log in with it instead of the pod's default token. Default false.
+     */
+    tokenVolume?: boolean;
 }
 
 const GO_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -74,7 +79,7 @@ export function renderPodAnnotations(args: AnnotationArgs): Record<string, strin
         [ANNOTATION.role]: args.role,
         [ANNOTATION.authPath]: `auth/${args.authPath}`,
         ...(args.vaultNamespace === undefined ? {} : { [ANNOTATION.namespace]: args.vaultNamespace }),
-        ...(args.jwt === true ? jwtLoginAnnotations() : {}),
+        ...(args.jwt === true ? jwtLoginAnnotations() : args.tokenVolume === true ? tokenVolumeAnnotations() : {}),
         // Always explicit: the injector would otherwise fill in its own (chart-wide) defaults, and
         // the init container and the sidecar both take these values.
         [ANNOTATION.requestsCpu]: resources.requests.cpu,

@@ -14,4 +14,6 @@ export type { VaultKubernetesAuthArgs } from "./vaultKubernetesAuth";
 export { VaultKv } from "./vaultKv";
 export type { VaultKvArgs } from "./vaultKv";
 export { WorkloadBinding } from "./workloadBinding";
-export type { SeedArgs, SeedValueArgs, WorkloadAccessArgs, WorkloadBindingArgs, WorkloadDeploymentArgs } from "./workloadBinding";
+export type {
+    KubernetesLoginArgs, SeedArgs, SeedValueArgs, WorkloadAccessArgs, WorkloadBindingArgs, WorkloadDeploymentArgs,
+} from "./workloadBinding";

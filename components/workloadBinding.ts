@@ -66,7 +66,7 @@ export interface WorkloadBindingArgs {
      * `jwt`, the role is a JWT role bound to the service account's exact `sub` and the audience,
      * and the Deployment's pods get a projected token for that audience.
      */
-    auth?: { method: "kubernetes" } | ({ method: "jwt" } & JwtLoginArgs);
+    auth?: KubernetesLoginArgs | ({ method: "jwt" } & JwtLoginArgs);
     /** KV v2 mount path (an output of VaultKv). */
     kvMount: pulumi.Input<string>;
     /** Vault token TTL, seconds. */
@@ -113,6 +113,28 @@ export interface WorkloadBindingArgs {
     injection?: InjectionArgs;
 }
 
+/**
+ * Kubernetes auth. With `audience`, the pods get a projected token for it (the agents log in with
+ * that token) and the role is bound to it (the role's `audience`): Vault then asks TokenReview for
+ * that audience, and a token minted for anyone else (the API server's default) is refused
+ * (vault-plugin-auth-kubernetes path_login.go: without a role audience Vault accepts the token's
+ * own audiences, and warns on every role write, path_role.go).
+ */
+export interface KubernetesLoginArgs {
+    method: "kubernetes";
+    /**
+     * The audience of the pods' token and the role's `audience`: Vault-specific with a reviewer
+     * token; with Vault reviewing as each client's own JWT, one the API server accepts. Omitted:
+     * none (the pod's default token, any audience).
+     */
+    audience?: pulumi.Input<string>;
+    /** Projected token lifetime, seconds. Omitted: `DEFAULT_TOKEN_EXPIRATION_SECONDS`. */
+    tokenExpirationSeconds?: number;
+}
+
+/** The pod volume holding the projected token for the workload's audience. */
+export type TokenVolume = ReturnType<typeof projectedTokenVolume<pulumi.Input<string>>>;
+
 /** How the workload's pods log in: `WorkloadBindingArgs.auth` with its default applied. */
 type WorkloadAuth = NonNullable<WorkloadBindingArgs["auth"]>;
 
@@ -137,7 +159,7 @@ interface PodTemplate {
     namespace: pulumi.Output<string>;
     serviceAccountName: pulumi.Output<string>;
     annotations: pulumi.Output<Record<string, string>>;
-    volumes: ReturnType<typeof projectedTokenVolume>[];
+    volumes: TokenVolume[];
 }
 
 /**
@@ -155,10 +177,10 @@ export class WorkloadBinding extends pulumi.ComponentResource {
     /** The pod template annotations (also set when no Deployment is made, for the user's own). */
     public readonly podAnnotations: pulumi.Output<Record<string, string>>;
     /**
-     * Volumes the pod spec needs besides the annotations (method jwt: the projected token, which
-     * no app container should mount); empty with method kubernetes.
+     * Volumes the pod spec needs besides the annotations: the projected token (method jwt, or
+     * kubernetes with an audience), which no app container should mount; else empty.
      */
-    public readonly podVolumes: ReturnType<typeof projectedTokenVolume>[];
+    public readonly podVolumes: TokenVolume[];
 
     constructor(name: string, args: WorkloadBindingArgs, opts?: pulumi.ComponentResourceOptions) {
         // Refused before anything (the component included) is registered.
@@ -191,7 +213,10 @@ export class WorkloadBinding extends pulumi.ComponentResource {
         const seeds = createSeeds(scope);
 
         this.podAnnotations = podAnnotationsFor(args, auth, role.roleName);
-        this.podVolumes = auth.method === "jwt" ? [projectedTokenVolume(auth)] : [];
+        const audience = auth.audience;
+        this.podVolumes = audience === undefined
+            ? []
+            : [projectedTokenVolume<pulumi.Input<string>>({ audience, tokenExpirationSeconds: auth.tokenExpirationSeconds })];
         if (args.deployment !== undefined) {
             const pod: PodTemplate = {
                 namespace: this.namespace,
@@ -226,6 +251,9 @@ function checkedAuth(name: string, args: WorkloadBindingArgs): WorkloadAuth {
     }
     if (auth.method === "jwt" && (auth.audience === "" || auth.audience === "*" || auth.audience.includes(","))) {
         throw new Error(`WorkloadBinding ${name}: auth.audience must be one audience (not empty, not "*", no commas)`);
+    }
+    if (auth.method === "kubernetes" && typeof auth.audience === "string" && (auth.audience === "" || auth.audience === "*")) {
+        throw new Error(`WorkloadBinding ${name}: auth.audience must be one audience (not empty, not "*")`);
     }
     return auth;
 }
@@ -319,6 +347,7 @@ function createRole(
         // Bound to exactly this service account in exactly this namespace.
         boundServiceAccountNames: [serviceAccountName],
         boundServiceAccountNamespaces: [namespace],
+        audience: auth.audience,
         tokenTtl: args.tokenTtl,
         tokenMaxTtl: args.tokenMaxTtl,
         tokenPolicies,
@@ -370,6 +399,7 @@ function podAnnotationsFor(
                 injection: args.injection,
                 vaultNamespace: args.vaultNamespace,
                 jwt: auth.method === "jwt",
+                tokenVolume: auth.method === "kubernetes" && auth.audience !== undefined,
             }),
         );
 }

@@ -50,8 +50,14 @@ export function jwtTokenPath(): string {
     return `${INJECTOR_TOKEN_MOUNT}/${JWT_TOKEN_FILE}`;
 }
 
-/** The pod volume: a service-account token for `audience`, rotated by the kubelet. */
-export function projectedTokenVolume(args: JwtLoginArgs) {
+/**
+ * The pod volume: a service-account token for `audience`, rotated by the kubelet. Also used by
+ * Vault's Kubernetes auth: the injector sets the `kubernetes` method's `token_path` to the volume
+ * named by `agent-service-account-token-volume-name` (vault-k8s agent-inject/agent/annotations.go
+ * `authConfig`, agent.go `serviceaccount`), so the agent logs in with a token minted for Vault's
+ * audience instead of the pod's default one (audience: the API server).
+ */
+export function projectedTokenVolume<A = string>(args: { audience: A; tokenExpirationSeconds?: number }) {
     return {
         name: JWT_TOKEN_VOLUME,
         projected: {
@@ -72,11 +78,16 @@ export const JWT_AUTH_CONFIG_ANNOTATION = {
     removeJwtAfterReading: `${ANNOTATION.authConfigPrefix}remove_jwt_after_reading`,
 } as const;
 
+/** The annotation that gives the agents the projected token (and keeps it from the app containers). */
+export function tokenVolumeAnnotations(): Record<string, string> {
+    return { [ANNOTATION.tokenVolumeName]: JWT_TOKEN_VOLUME };
+}
+
 /** The annotations, besides role and auth-path, that make the agent log in with that token. */
 export function jwtLoginAnnotations(): Record<string, string> {
     return {
         [ANNOTATION.authType]: "jwt",
-        [ANNOTATION.tokenVolumeName]: JWT_TOKEN_VOLUME,
+        ...tokenVolumeAnnotations(),
         [JWT_AUTH_CONFIG_ANNOTATION.path]: jwtTokenPath(),
         [JWT_AUTH_CONFIG_ANNOTATION.removeJwtAfterReading]: "false",
     };

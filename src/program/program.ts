@@ -166,7 +166,16 @@ function addVaultAuth(
             audience: ka.audience ?? defaultJwtAudience(settings.vault.address, ka.path, settings.vault.namespace),
             tokenExpirationSeconds: ka.tokenExpirationSeconds,
         }
-        : { method: "kubernetes" as const };
+        : {
+            method: "kubernetes" as const,
+            // Every role is bound to one audience and the pods get a token minted for it. With a
+            // reviewer token, Vault's own (the login URL's prefix, as for jwt): a token for the API
+            // server is refused. With clientJwt, Vault reviews each login as the client's own
+            // token, so the API server must accept that token: its audience.
+            audience: ka.reviewer === "clientJwt"
+                ? cluster.apiAudience
+                : defaultJwtAudience(settings.vault.address, ka.path, settings.vault.namespace),
+        };
     const kv = new VaultKv("vault-kv", {
         provider: vaultProvider,
         path: settings.kv.path,

@@ -282,8 +282,10 @@ describe("switching an existing stack between kubernetes and jwt", function () {
         assert.equal(before.metadata.namespace, after.metadata.namespace);
         assert.equal(before.spec.template.metadata.annotations[`${P}auth-type`], undefined);
         assert.equal(after.spec.template.metadata.annotations[`${P}auth-path`], "auth/jwt");
-        assert.equal(before.spec.template.spec.volumes, undefined);
+        // Both log in with a projected token; its audience changes with the method's mount.
+        assert.equal(before.spec.template.spec.volumes?.length, 1);
         assert.equal(after.spec.template.spec.volumes?.length, 1);
+        assert.notDeepEqual(before.spec.template.spec.volumes, after.spec.template.spec.volumes);
         // The Deployment waits for the new role, so new pods never log in before it exists.
         const deps = jwtRun.optionsOf(DEPLOYMENT, "busybox-deploy").dependencies;
         assert.ok(deps.some((d) => d.includes(`${JWT_ROLE}::busybox-role`)), deps.join("\n"));
