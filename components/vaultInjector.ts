@@ -136,7 +136,19 @@ export class VaultInjector extends pulumi.ComponentResource {
             }, { ...k8sOpts, dependsOn: [sa], deleteBeforeReplace: false, customTimeouts: REVIEWER_TOKEN_TIMEOUTS });
             this.reviewerTokenSecretName = tokenSecret.metadata.name;
 
-            const tokenInputs = pulumi.all([tokenSecret.data, tokenSecret.metadata.name, sa.metadata.name]);
+            // The JWT comes from the live Secret, read on every `up` and `preview`, not from the
+            // managed Secret's state: a Secret deleted and recreated out of band (the controller
+            // mints a new JWT; the old one is dead) would otherwise leave Vault with the dead JWT
+            // while `up` reports no changes, and every login would fail with "permission denied".
+            // Read, the new JWT shows as a change to Vault's config at preview and is written at
+            // `up`. A Secret deleted and not recreated fails the read, naming it: `pulumi up
+            // --refresh` then recreates it (docs/troubleshooting.md).
+            const live = k8s.core.v1.Secret.get(
+                `${name}-reviewer-token-live`,
+                pulumi.interpolate`${tokenSecret.metadata.namespace}/${tokenSecret.metadata.name}`,
+                { ...k8sOpts, dependsOn: [tokenSecret] },
+            );
+            const tokenInputs = pulumi.all([live.data, tokenSecret.metadata.name, sa.metadata.name]);
             this.reviewerJwt = pulumi.secret(tokenInputs.apply(([data, secretName, saName]) => {
                 const token = data?.token;
                 if (token === undefined || token === "") {

@@ -97,6 +97,18 @@ describe("reliability", () => {
             assert.notEqual(jwt1, jwt2, "Vault receives the new Secret's JWT");
         });
 
+        it("gives Vault the live Secret's JWT: a Secret deleted and recreated out of band is repaired at the next up", async () => {
+            // The state still holds the old Secret's data; the API server holds a new JWT.
+            const run = await runLab(() => undefined, { recreatedSecrets: ["vault/vault-token-reviewer-token"] });
+            const live = run.cloud.liveMinted.get("vault/vault-token-reviewer-token");
+            assert.ok(live !== undefined, "the program reads the live Secret");
+            assert.notEqual(live, run.cloud.minted.get("vault/vault-token-reviewer-token"));
+            assert.equal(run.cloud.one(AUTH_CONFIG).inputs.tokenReviewerJwt, live);
+            // Read through the cluster's provider, never the ambient kubeconfig.
+            assert.deepEqual(run.cloud.reads.map((r) => r.id), ["vault/vault-token-reviewer-token"]);
+            assert.equal(run.cloud.reads[0].provider, run.cloud.one(SECRET, "vault-injector-reviewer-token").provider);
+        });
+
         it("replaces the token Secret create-before-delete, so Vault never holds a deleted token", () => {
             assert.equal(custom.optionsOf(SECRET, "vault-injector-reviewer-token").deleteBeforeReplace, false);
         });

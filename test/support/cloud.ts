@@ -169,6 +169,12 @@ export interface CloudMockOptions {
     /** The token controller never fills service-account-token Secrets (the Secret comes back without data). */
     tokenControllerDown?: boolean;
     existingClusters?: Record<string, ExistingCluster>;
+    /**
+     * `namespace/name` of service-account-token Secrets deleted and recreated out of band since
+     * the state was written: the token controller minted the live Secret a new JWT, while the
+     * managed Secret's outputs (its state) still hold the old one.
+     */
+    recreatedSecrets?: string[];
 }
 
 export class CloudMock implements pulumi.runtime.Mocks {
@@ -185,11 +191,19 @@ export class CloudMock implements pulumi.runtime.Mocks {
     private readonly preview: boolean;
     private readonly tokenControllerDown: boolean;
     private readonly existing: Record<string, ExistingCluster>;
+    private readonly recreatedSecrets: Set<string>;
+    /** Service-account-token Secrets in the cluster, by `namespace/name`: the live object a read returns. */
+    private readonly liveTokenSecrets = new Map<string, { serviceAccount: string; data: Record<string, string> }>();
+    /** Reads of live objects (`Resource.get`): type, name and the id asked for. */
+    public readonly reads: Array<{ type: string; name: string; id: string; provider?: string }> = [];
+    /** JWTs of the Secrets recreated out of band (`recreatedSecrets`), by `namespace/name`. */
+    public readonly liveMinted = new Map<string, string>();
 
     constructor(opts: CloudMockOptions = {}) {
         this.preview = opts.preview ?? false;
         this.tokenControllerDown = opts.tokenControllerDown ?? false;
         this.existing = opts.existingClusters ?? {};
+        this.recreatedSecrets = new Set(opts.recreatedSecrets ?? []);
         for (const [name, c] of Object.entries(this.existing)) {
             this.clusters.set(name, clusterFacts(name, c.resourceGroupName, c.location));
         }
@@ -206,12 +220,37 @@ export class CloudMock implements pulumi.runtime.Mocks {
         return found[0];
     }
 
+    /** A read of a live object by id (`Resource.get`): what the API server holds now. */
+    private read(type: string, name: string, id: string, provider?: string): { id: string; state: Record<string, unknown> } {
+        this.reads.push({ type, name, id, provider });
+        // A first preview: the Secret does not exist yet, so neither its id nor its data is known.
+        if (this.preview || id.includes(UNKNOWN)) return { id, state: { data: UNKNOWN } };
+        if (type !== "kubernetes:core/v1:Secret") {
+            this.unexpected.push(`read of ${type} ${id}: this mock knows no such object`);
+            throw new Error(`${type} ${id} not found`);
+        }
+        const secret = this.liveTokenSecrets.get(id);
+        if (secret === undefined) {
+            this.unexpected.push(`read of Secret ${id}: not found`);
+            throw new Error(`resource "${id}" does not exist`);
+        }
+        const [ns, secretName] = id.split("/");
+        let data = secret.data;
+        if (this.recreatedSecrets.has(id)) {
+            const jwt = legacyServiceAccountJwt(ns, secretName, secret.serviceAccount, "recreated out of band");
+            this.liveMinted.set(id, jwt);
+            data = { ...data, token: b64(jwt) };
+        }
+        return { id, state: { metadata: { name: secretName, namespace: ns }, type: "kubernetes.io/service-account-token", data: wireSecret(data) } };
+    }
+
     /** A value the cloud computes: unknown during a first preview. */
     private computed<T>(value: T): T | string {
         return this.preview ? UNKNOWN : value;
     }
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, unknown> } {
+        if (args.id !== undefined && args.id !== "") return this.read(args.type, args.name, args.id, args.provider);
         const inputs = unwrap(args.inputs) as Record<string, unknown>;
         this.resources.push({
             type: args.type,
@@ -262,9 +301,9 @@ export class CloudMock implements pulumi.runtime.Mocks {
                     if (!this.preview) this.minted.set(`${ns}/${secretName}`, jwt);
                     const cluster = [...this.clusters.values()][0];
                     if (this.tokenControllerDown) break;
-                    state.data = this.preview
-                        ? UNKNOWN
-                        : wireSecret({ token: b64(jwt), namespace: b64(ns), "ca.crt": b64(cluster?.caCertPem ?? "") });
+                    const data = { token: b64(jwt), namespace: b64(ns), "ca.crt": b64(cluster?.caCertPem ?? "") };
+                    if (!this.preview) this.liveTokenSecrets.set(`${ns}/${secretName}`, { serviceAccount: sa, data });
+                    state.data = this.preview ? UNKNOWN : wireSecret(data);
                 }
                 break;
             }

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parseSettings } from "../../src/config/validate";
 import { SecretInputs } from "../../src/config/load";
 import { buildProgram, ProgramOutputs } from "../../src/program/program";
-import { CloudMock } from "./cloud";
+import { CloudMock, CloudMockOptions } from "./cloud";
 import { labRaw } from "./fixtures";
 import { settle, useCloud } from "./harness";
 import { recordResourceOptions, SentOptions } from "./resourceOptions";
@@ -34,11 +34,11 @@ export function secretInputs(): SecretInputs {
     };
 }
 
-export async function runLab(mutate: (raw: Record<string, any>) => void = () => undefined, opts: { preview?: boolean } = {}): Promise<Run> {
+export async function runLab(mutate: (raw: Record<string, any>) => void = () => undefined, opts: CloudMockOptions = {}): Promise<Run> {
     const raw = labRaw();
     mutate(raw);
     const settings = parseSettings(raw);
-    const cloud = await useCloud({ preview: opts.preview });
+    const cloud = await useCloud(opts);
     const sent = recordResourceOptions();
     const outputs = buildProgram(settings, secretInputs());
     await settle(cloud);
