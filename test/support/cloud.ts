@@ -193,7 +193,7 @@ export class CloudMock implements pulumi.runtime.Mocks {
     private readonly existing: Record<string, ExistingCluster>;
     private readonly recreatedSecrets: Set<string>;
     /** Service-account-token Secrets in the cluster, by `namespace/name`: the live object a read returns. */
-    private readonly liveTokenSecrets = new Map<string, { serviceAccount: string; data: Record<string, string> }>();
+    private readonly liveTokenSecrets = new Map<string, { serviceAccount: string; data?: Record<string, string> }>();
     /** Reads of live objects (`Resource.get`): type, name and the id asked for. */
     public readonly reads: Array<{ type: string; name: string; id: string; provider?: string }> = [];
     /** JWTs of the Secrets recreated out of band (`recreatedSecrets`), by `namespace/name`. */
@@ -235,13 +235,15 @@ export class CloudMock implements pulumi.runtime.Mocks {
             throw new Error(`resource "${id}" does not exist`);
         }
         const [ns, secretName] = id.split("/");
+        const meta = { metadata: { name: secretName, namespace: ns }, type: "kubernetes.io/service-account-token" };
+        if (secret.data === undefined) return { id, state: meta };
         let data = secret.data;
         if (this.recreatedSecrets.has(id)) {
             const jwt = legacyServiceAccountJwt(ns, secretName, secret.serviceAccount, "recreated out of band");
             this.liveMinted.set(id, jwt);
             data = { ...data, token: b64(jwt) };
         }
-        return { id, state: { metadata: { name: secretName, namespace: ns }, type: "kubernetes.io/service-account-token", data: wireSecret(data) } };
+        return { id, state: { ...meta, data: wireSecret(data) } };
     }
 
     /** A value the cloud computes: unknown during a first preview. */
@@ -300,7 +302,11 @@ export class CloudMock implements pulumi.runtime.Mocks {
                     const jwt = legacyServiceAccountJwt(ns, secretName, sa, args.name);
                     if (!this.preview) this.minted.set(`${ns}/${secretName}`, jwt);
                     const cluster = [...this.clusters.values()][0];
-                    if (this.tokenControllerDown) break;
+                    if (this.tokenControllerDown) {
+                        // The Secret exists, unfilled.
+                        if (!this.preview) this.liveTokenSecrets.set(`${ns}/${secretName}`, { serviceAccount: sa });
+                        break;
+                    }
                     const data = { token: b64(jwt), namespace: b64(ns), "ca.crt": b64(cluster?.caCertPem ?? "") };
                     if (!this.preview) this.liveTokenSecrets.set(`${ns}/${secretName}`, { serviceAccount: sa, data });
                     state.data = this.preview ? UNKNOWN : wireSecret(data);
