@@ -93,24 +93,38 @@ export function renderInjectorValues(args: InjectorValuesArgs): ChartValues {
     if (args.agentImageTag !== undefined) injector.agentImage = { tag: args.agentImageTag };
     if (Object.keys(args.nodeSelector).length > 0) injector.nodeSelector = args.nodeSelector;
 
-    // The chart's default `affinity` already requires one injector pod per node (hostname
-    // anti-affinity); spread across zones as well, softly, so a zone outage leaves a replica.
-    // Without a release name Helm's own is unknown here; assume the default one.
+    // Spread across nodes and zones, but softly: the chart's default `affinity` *requires* one
+    // injector pod per node (required podAntiAffinity on kubernetes.io/hostname, vault-helm
+    // values.yaml `injector.affinity`), so 3 replicas on a cluster that starts with 2 nodes would
+    // wait for the autoscaler inside Helm's atomic wait. Preferred anti-affinity plus
+    // ScheduleAnyway spread place each replica on its own node and zone when there is one, and
+    // schedule it anyway when there is not. Without a release name Helm's own is unknown here;
+    // assume the default one.
     const podLabels = {
         "app.kubernetes.io/name": INJECTOR_APP_NAME,
         "app.kubernetes.io/instance": args.releaseName ?? DEFAULT_RELEASE_NAME,
         component: "webhook",
     };
-    injector.topologySpreadConstraints = [
-        {
-            maxSkew: 1,
-            topologyKey: "topology.kubernetes.io/zone",
-            whenUnsatisfiable: "ScheduleAnyway",
-            labelSelector: { matchLabels: podLabels },
+    const preferApart = (topologyKey: string, weight: number) => ({
+        weight,
+        podAffinityTerm: { labelSelector: { matchLabels: podLabels }, topologyKey },
+    });
+    injector.affinity = {
+        podAntiAffinity: {
+            preferredDuringSchedulingIgnoredDuringExecution: [
+                preferApart("kubernetes.io/hostname", 100),
+                preferApart("topology.kubernetes.io/zone", 50),
+            ],
         },
-    ];
-    // Rendered only when non-empty; maxUnavailable (not minAvailable) so a one-replica injector
-    // never blocks a node drain.
+    };
+    injector.topologySpreadConstraints = ["topology.kubernetes.io/zone", "kubernetes.io/hostname"].map((topologyKey) => ({
+        maxSkew: 1,
+        topologyKey,
+        whenUnsatisfiable: "ScheduleAnyway",
+        labelSelector: { matchLabels: podLabels },
+    }));
+    // Rendered only when non-empty; maxUnavailable (not minAvailable) so a drain never blocks:
+    // with 3 replicas, 2 keep serving the webhook while one node drains.
     injector.podDisruptionBudget = { maxUnavailable: 1 };
     // `webhook.*`, not the deprecated `injector.failurePolicy`/`injector.namespaceSelector`: the
     // non-empty `webhook.failurePolicy` default overrides the old key.

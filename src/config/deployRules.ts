@@ -82,11 +82,10 @@ export function injectorNodes(
 }
 
 /**
- * The chart requires one injector pod per node (its default `injector.affinity`: required
- * podAntiAffinity on kubernetes.io/hostname), and Helm waits for them (atomic, 10 min). More
- * replicas than the pools can ever have nodes would stay Pending and roll the release back. More
- * than the nodes at start wait for the autoscaler to add nodes (minutes, within Helm's wait), so
- * the dev stack asks for no more than its pools start with.
+ * The injector's anti-affinity is preferred, not required (components/injectorValues.ts), so
+ * several replicas may share a node and more replicas than nodes never wait for the autoscaler.
+ * What is refused: no pool the injector can run on at all (every pool tainted, or none matching
+ * `injector.nodeSelector`), where every replica would stay Pending and Helm roll the release back.
  */
 function injectorSchedulingFindings(root: Record<string, unknown>): DeployFinding[] {
     const cluster = record(root.cluster);
@@ -99,16 +98,11 @@ function injectorSchedulingFindings(root: Record<string, unknown>): DeployFindin
         { pool: system, mode: "system" as const },
         ...users.map((pool) => ({ pool: pool as PoolSettings, mode: "user" as const })),
     ];
-    const nodes = injectorNodes(pools, inj.nodeSelector).atMost;
-    if (inj.replicas <= nodes) return [];
+    if (injectorNodes(pools, inj.nodeSelector).atMost > 0) return [];
     return [{
         key: "injector.replicas",
         found: inj.replicas,
-        expected: nodes === 0
-            ? "a pool the injector can run on: every pool is tainted NoSchedule/NoExecute or misses injector.nodeSelector's labels"
-            : `at most ${nodes}: the chart runs one injector pod per node ` +
-              `and the pools grow to at most ${nodes} node(s) the injector can run on; ` +
-              `raise the pools' maxCount or lower injector.replicas`,
+        expected: "a pool the injector can run on: every pool is tainted NoSchedule/NoExecute or misses injector.nodeSelector's labels",
     }];
 }
 

@@ -401,7 +401,10 @@ export const injectorSchema = z
             )
             .max(10)
             .default(2)
-            .describe("Injector replicas (leader election is always on), at least 2; one per node."),
+            .describe(
+                "Injector replicas (leader election is always on), at least 2; " +
+                    "spread over nodes and zones where it can (preferred, not required).",
+            ),
         logLevel: z.enum(["trace", "debug", "info", "warn", "error"]).default("info").describe("Injector log level."),
         logFormat: z.enum(["standard", "json"]).default("standard").describe("Injector log format."),
         imageTag: z.string().optional().describe("vault-k8s image tag. Omitted: the chart's default for its version."),

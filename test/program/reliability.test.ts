@@ -9,7 +9,7 @@ import { parse } from "yaml";
 import { unknownChartKeys } from "../../policies/chartKeys";
 import { renderInjectorValues } from "../../components/injectorValues";
 import { setAt } from "../support/fixtures";
-import { referenceText } from "../support/harness";
+import { referenceText, stackConfig } from "../support/harness";
 import { Run, runLab } from "../support/run";
 
 const MC = "azure-native:containerservice:ManagedCluster";
@@ -157,15 +157,29 @@ describe("reliability", () => {
     describe("injector resilience", () => {
         it("runs a PDB, spreads replicas, keeps kube-system and its own namespace out of the webhook, fails closed", () => {
             const v = lab.cloud.one(RELEASE).inputs.values as Record<string, any>;
+            // The original lab's 3 replicas (the dev stack file), on a cluster that starts with 2 nodes.
+            assert.equal((stackConfig().injector as { replicas: number }).replicas, 3);
+            assert.equal(v.injector.replicas, 3);
+            // 2 of 3 keep serving the webhook through a drain; a drain is never blocked.
             assert.deepEqual(v.injector.podDisruptionBudget, { maxUnavailable: 1 });
-            assert.equal(v.injector.affinity, undefined, "the chart's default one-pod-per-node anti-affinity stays");
+            const injectorPods = {
+                "app.kubernetes.io/name": "vault-agent-injector", "app.kubernetes.io/instance": "vault", component: "webhook",
+            };
+            // Preferred, never required, anti-affinity: replaces the chart's required one-per-node
+            // rule, which would hold the third replica Pending until the autoscaler adds a node.
+            const anti = v.injector.affinity?.podAntiAffinity;
+            assert.equal(anti?.requiredDuringSchedulingIgnoredDuringExecution, undefined);
+            assert.deepEqual(
+                anti?.preferredDuringSchedulingIgnoredDuringExecution.map((t: any) => [
+                    t.podAffinityTerm.topologyKey, t.podAffinityTerm.labelSelector.matchLabels,
+                ]),
+                [["kubernetes.io/hostname", injectorPods], ["topology.kubernetes.io/zone", injectorPods]],
+            );
             const spread = v.injector.topologySpreadConstraints as Array<Record<string, any>>;
-            assert.equal(spread[0].topologyKey, "topology.kubernetes.io/zone");
-            assert.deepEqual(spread[0].labelSelector.matchLabels, {
-                "app.kubernetes.io/name": "vault-agent-injector",
-                "app.kubernetes.io/instance": "vault",
-                component: "webhook",
-            });
+            assert.deepEqual(spread.map((c) => [c.topologyKey, c.whenUnsatisfiable]).sort(), [
+                ["kubernetes.io/hostname", "ScheduleAnyway"], ["topology.kubernetes.io/zone", "ScheduleAnyway"],
+            ]);
+            for (const c of spread) assert.deepEqual(c.labelSelector.matchLabels, injectorPods);
             assert.deepEqual(v.injector.webhook.namespaceSelector, {
                 matchLabels: { "aks-vault.io/vault-injection": "enabled" },
                 matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "NotIn", values: ["kube-system", "vault"] }],
