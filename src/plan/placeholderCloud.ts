@@ -59,6 +59,23 @@ export class PlaceholderCloud implements pulumi.runtime.Mocks {
     }
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
+        // A read of a live object (`Resource.get`, the reviewer's token Secret): what the cluster
+        // would return, not a resource the plan creates.
+        if (args.id !== undefined && args.id !== "" && args.type === "kubernetes:core/v1:Secret") {
+            this.resources.push({ type: args.type, name: args.name, inputs: {}, provider: args.provider });
+            const field = (f: string) => this.placeholder(args.type, args.id ?? "", f);
+            const [namespace] = args.id.split("/");
+            return {
+                id: args.id,
+                state: {
+                    data: secretWire({
+                        token: b64(field("data.token (service account JWT)")),
+                        namespace: b64(namespace),
+                        "ca.crt": b64(field("data.ca.crt")),
+                    }),
+                },
+            };
+        }
         const inputs = (args.inputs ?? {}) as Record<string, unknown>;
         this.resources.push({ type: args.type, name: args.name, inputs, provider: args.provider });
         const state: Record<string, unknown> = { ...inputs };

@@ -19,7 +19,7 @@ describe("settings", () => {
     it("accepts the dev stack and fills the documented defaults", () => {
         const s = parseSettings(stackConfig());
         assert.equal(s.injector.chartVersion, "0.34.1");
-        assert.equal(s.injector.replicas, 2);
+        assert.equal(s.injector.replicas, 3);
         assert.equal(s.injector.reviewerServiceAccount, undefined, "the default name is the component's (method jwt has no reviewer)");
         assert.equal(s.kubernetesAuth.path, "aks");
         assert.equal(s.kubernetesAuth.method === "kubernetes" && s.kubernetesAuth.validateIssuer, true);

@@ -72,7 +72,7 @@ describe("index.ts with Pulumi.dev.yaml (the blog's lab)", () => {
         assert.deepEqual(kv.options, { version: "2" });
     });
 
-    it("installs the pinned vault chart, injector only, external Vault, 2 replicas (one per node the pools start with) " +
+    it("installs the pinned vault chart, injector only, external Vault, 3 replicas (the original lab's, spread softly) " +
         "with leader election", () => {
         const rel = cloud.one("kubernetes:helm.sh/v3:Release").inputs as Record<string, any>;
         assert.equal(rel.chart, "vault");
@@ -80,7 +80,7 @@ describe("index.ts with Pulumi.dev.yaml (the blog's lab)", () => {
         assert.equal(rel.repositoryOpts.repo, "https://helm.releases.hashicorp.com");
         assert.equal(rel.namespace, "vault");
         assert.equal(rel.values.global.externalVaultAddr, "https://vault.mydomain.com:8200");
-        assert.equal(rel.values.injector.replicas, 2);
+        assert.equal(rel.values.injector.replicas, 3);
         assert.equal(rel.values.injector.leaderElector.enabled, true);
         assert.equal(rel.values.injector.authPath, "auth/aks");
         assert.equal(rel.values.server.enabled, false);
