@@ -14,6 +14,7 @@
 import { z } from "zod";
 import { templateProblems } from "../agent/goTemplate";
 import { kvSchema, vaultSchema, workloadSchema, WorkloadSettings } from "./schema";
+import { PROTECTED_MOUNTS, authDelegatorBindingName, childNames } from "./names";
 
 /** A problem before rendering: validate.ts renders `found` (never echoing a secret). */
 export interface Finding {
@@ -112,6 +113,7 @@ export function trustProblems(raw: unknown): Finding[] {
         ...templateRuleProblems(root),
         ...urlCredentialProblems(root),
         ...renameProblems(root),
+        ...derivedNameProblems(root),
     ];
 }
 
@@ -397,6 +399,60 @@ export function renameProblems(root: Record<string, unknown>): Finding[] {
             out.push({ key, found, expected: "a former name used once" });
         }
         former.add(w.formerName);
+    }
+    return out;
+}
+
+/**
+ * Two entries never name one object, compared as the system holding it compares names
+ * (src/config/names.ts): the Pulumi names of the bindings' children, by type, across workloads;
+ * the auth-delegator ClusterRoleBindings (cluster-scoped); the mounts Vault keeps for itself.
+ * Vault role names are compared lower-cased with the other identities (validate.ts).
+ */
+export function derivedNameProblems(root: Record<string, unknown>): Finding[] {
+    const out: Finding[] = [];
+    const ws = workloadsOf(root);
+    const taken = new Map<string, string>();
+    const claim = (kind: string, name: string, key: string, found: unknown, what: string) => {
+        const id = `${kind}\0${name}`;
+        const first = taken.get(id);
+        if (first === undefined) taken.set(id, key);
+        else out.push({ key, found, expected: `${what} that no other entry gives: ${name} is also ${first}'s` });
+    };
+    for (const { i, w } of ws) {
+        w.seed.forEach((s, j) => {
+            const key = `workloads[${i}].seed[${j}].path`;
+            claim("vault:kv/secretV2:SecretV2", childNames.seed(w.name, s.path), key, s.path, "a seeded path whose Pulumi name");
+            for (const k of Object.keys(s.values)) {
+                if (!("random" in s.values[k])) continue;
+                claim(
+                    "random:index/randomPassword:RandomPassword",
+                    childNames.seedRandom(w.name, s.path, k),
+                    `workloads[${i}].seed[${j}].values`,
+                    k,
+                    "a generated value whose Pulumi name (<workload>-seed-<path>-<key>)",
+                );
+            }
+        });
+    }
+    const auth = record(root.kubernetesAuth);
+    if ((auth.method ?? "kubernetes") === "kubernetes" && auth.reviewer === "clientJwt") {
+        for (const { i, w } of ws) {
+            if (w.namespace === "*" || w.serviceAccount === "*") continue;
+            const name = authDelegatorBindingName(w.namespace, w.serviceAccount);
+            claim("ClusterRoleBinding", name, `workloads[${i}].serviceAccount`, `${w.namespace}/${w.serviceAccount}`,
+                "a namespace and service account whose ClusterRoleBinding name (<namespace>-<serviceAccount>-auth-delegator)");
+        }
+    }
+    const first = (v: unknown) => (typeof v === "string" ? v.split("/")[0] : undefined);
+    const kvFirst = first(record(root.kv).path);
+    if (kvFirst !== undefined && (PROTECTED_MOUNTS as readonly string[]).includes(kvFirst)) {
+        const expected = `a path outside Vault's own mounts (${PROTECTED_MOUNTS.join(", ")})`;
+        out.push({ key: "kv.path", found: record(root.kv).path, expected });
+    }
+    if (first(auth.path) === "token") {
+        const expected = "a path other than token (auth/token is Vault's own token method)";
+        out.push({ key: "kubernetesAuth.path", found: auth.path, expected });
     }
     return out;
 }

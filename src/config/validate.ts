@@ -24,6 +24,7 @@ import {
 } from "./schema";
 import { didYouMean, settingsErrorMap } from "./wording";
 import { oversizeStrings } from "./limits";
+import { normalizeRole } from "./names";
 
 export interface SettingsProblem {
     /** Dotted key, as in the stack config: `workloads[0].secrets[1].file`. */
@@ -334,7 +335,7 @@ function workloadProblems(raw: RawSettings): SettingsProblem[] {
 function workloadIdentityProblems(rawWorkloads: unknown[]): SettingsProblem[] {
     const { problems, add } = problemList();
     const names = new Set<string>();
-    const roles = new Set<string>();
+    const roles = new Map<string, string>();
     const identities = new Set<string>();
     const createdNamespaces = new Set<string>();
     const str = (v: unknown) => (typeof v === "string" ? v : undefined);
@@ -351,8 +352,14 @@ function workloadIdentityProblems(rawWorkloads: unknown[]): SettingsProblem[] {
             names.add(name);
         }
         if (role !== undefined) {
-            if (roles.has(role)) add(`${key}.role`, role, "a Vault role name used once");
-            roles.add(role);
+            // Vault's Kubernetes auth stores role names lower-cased: `Busybox` is `busybox` (src/config/names.ts).
+            const stored = normalizeRole(role);
+            const first = roles.get(stored);
+            if (first !== undefined) {
+                add(`${key}.role`, role, `a Vault role name used once, compared lower-cased as Vault stores it (${first} has it)`);
+            } else {
+                roles.set(stored, `workloads[${i}]`);
+            }
         }
         if (identity !== undefined) {
             if (identities.has(identity)) add(`${key}.serviceAccount`, identity, "one workload per namespace and service account");

@@ -79,7 +79,10 @@ describe("limits: every string is bounded before anything else runs", () => {
         const raw = fullRaw();
         raw.workloads[0].seed[0].values = { ["k".repeat(BIG)]: { random: {} } };
         const problems = problemsOf(raw);
-        assert.deepEqual(problems.map((p) => [p.key, p.found]), [["workloads[0].seed[0].values", `a key of ${BIG} characters (not shown)`]]);
+        assert.deepEqual(
+            problems.map((p) => [p.key, p.found]),
+            [["workloads[0].seed[0].values", `a key of ${BIG} characters (not shown)`]],
+        );
     });
 
     it("keeps strings at the limit to the ordinary rules, in linear time", () => {

@@ -284,3 +284,56 @@ describe("trust: renames", () => {
         refusedAt(tenants({ formerName: "payments" }), "workloads[2].formerName", /a name no current workload has/);
     });
 });
+
+describe("trust: names as the system holding them compares them (issue 22)", () => {
+    it("refuses two roles Vault's Kubernetes auth stores as one (Busybox is busybox), naming the first", () => {
+        refusedAt(
+            tenants({ role: "Busybox" }),
+            "workloads[2].role",
+            /used once, compared lower-cased as Vault stores it \(workloads\[0\] has it\)/,
+        );
+        assert.deepEqual(problemsOf(tenants({ role: "Mallory-Role" })), []);
+    });
+
+    it("refuses two workloads' seeds whose Pulumi names coincide (<workload>-seed-<path>)", () => {
+        const raw = tenants({ name: "mallory-seed-x", seed: [{ path: "y", values: { k: { random: {} } } }] });
+        raw.workloads[1].seed.push({ path: "x-seed-y", values: { k: { random: {} } } });
+        raw.workloads[1].name = "mallory";
+        raw.workloads[1].namespace = "mallory2";
+        raw.workloads[1].serviceAccount = "mallory2";
+        const p = refusedAt(
+            raw,
+            "workloads[2].seed[0].path",
+            /Pulumi name that no other entry gives: mallory-seed-x-seed-y is also workloads\[1\]\.seed\[1\]\.path's/,
+        );
+        assert.equal(p.found, '"y"');
+    });
+
+    it("refuses two generated values of one workload whose Pulumi names coincide (path a-b key c, path a key b-c)", () => {
+        const raw = tenants({
+            secrets: [{ file: "own", path: "a", key: "b-c" }, { file: "two", path: "a-b", key: "c" }],
+            seed: [{ path: "a-b", values: { c: { random: {} } } }, { path: "a", values: { "b-c": { random: {} } } }],
+        });
+        refusedAt(raw, "workloads[2].seed[1].values", /mallory-seed-a-b-c is also workloads\[2\]\.seed\[0\]\.values's/);
+    });
+
+    it("refuses two auth-delegator bindings with one cluster-wide name (clientJwt: a-b/c and a/b-c)", () => {
+        const raw = tenants({ namespace: "a", serviceAccount: "b-c" }, { namespace: "a-b", serviceAccount: "c" });
+        raw.kubernetesAuth.reviewer = "clientJwt";
+        refusedAt(
+            raw,
+            "workloads[2].serviceAccount",
+            /ClusterRoleBinding name .* a-b-c-auth-delegator is also workloads\[1\]\.serviceAccount's/,
+        );
+        raw.kubernetesAuth.reviewer = "serviceAccountToken"; // no bindings: nothing to collide
+        assert.deepEqual(problemsOf(raw), []);
+    });
+
+    it("refuses mounts over Vault's own (sys, auth, identity, ...) and auth/token", () => {
+        const raw = tenants();
+        raw.kv.path = "sys/kv";
+        raw.kubernetesAuth.path = "token";
+        refusedAt(raw, "kv.path", /outside Vault's own mounts/);
+        refusedAt(raw, "kubernetesAuth.path", /auth\/token is Vault's own token method/);
+    });
+});
