@@ -319,9 +319,20 @@ export const vaultSchema = z
             .optional()
             .describe(
                 "Prefix of every Vault policy this stack generates (`<prefix><workload>`), " +
-                    "so stacks sharing one Vault and policies made outside this program never collide. " +
-                    "Omitted: `<project>-<stack>-`, lower-cased. " +
+                    "so stacks sharing one Vault and policies made outside this program never collide; " +
+                    "it ends in `.` (workload names have none), unless policyNaming is legacy. " +
+                    "Omitted: `<project>.<stack>.` (upper-case letters written `~` + lower case), " +
+                    "or `<project>-<stack>-` with policyNaming legacy. " +
                     "Changing it renames, so replaces, every generated policy (docs/data-safety.md).",
+            ),
+        policyNaming: z
+            .enum(["scoped", "legacy"])
+            .default("scoped")
+            .describe(
+                "`scoped`: generated policy names cannot collide across workloads or stacks (`<project>.<stack>.<workload>`). " +
+                    "`legacy`: the names stacks had before (`<project>-<stack>-<workload>`, where workload `eu-busybox` " +
+                    "of stack `dev` and `busybox` of stack `dev-eu` collide): set it on an existing stack to keep its " +
+                    "policies until it is migrated (docs/data-safety.md).",
             ),
         allowedPolicies: z
             .array(z.string().min(1))

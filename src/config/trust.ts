@@ -81,9 +81,32 @@ export function normalizePolicy(name: string): string {
     return name.trim().toLowerCase();
 }
 
-/** The default policy prefix: `<project>-<stack>-`, as Vault would store it. */
-export function defaultPolicyPrefix(project: string, stack: string): string {
+/**
+ * The default policy prefix before issue 22 (`vault.policyNaming: legacy`): `<project>-<stack>-`,
+ * lower-cased. Not injective: workload `eu-busybox` of stack `dev` and `busybox` of stack `dev-eu`
+ * get one name, `aks-vault-dev-eu-busybox`. Kept only so existing stacks keep their policies.
+ */
+export function legacyPolicyPrefix(project: string, stack: string): string {
     return `${project}-${stack}-`.toLowerCase().replace(/[^a-z0-9_.-]/g, "-");
+}
+
+/**
+ * The default policy prefix: `<project>.<stack>.`, each upper-case letter written `~` + its
+ * lower case (Vault lower-cases policy names, and `~` is in no Pulumi stack name), so stacks `Dev`
+ * and `dev` differ. Workload names have no `.`, so the last `.` of `<prefix><workload>` splits it
+ * back into prefix and workload: no two (stack, workload) pairs share a name, whatever their dashes.
+ */
+export function defaultPolicyPrefix(project: string, stack: string): string {
+    const escape = (s: string) => s.replace(/[A-Z]/g, (c) => `~${c.toLowerCase()}`);
+    return `${escape(project)}.${escape(stack)}.`;
+}
+
+/** The prefix of the stack's generated policies, as the program and the operator policy use it. */
+export function policyPrefixOf(
+    vault: { policyPrefix?: string; policyNaming: "scoped" | "legacy" }, project: string, stack: string,
+): string {
+    if (vault.policyPrefix !== undefined) return vault.policyPrefix;
+    return vault.policyNaming === "legacy" ? legacyPolicyPrefix(project, stack) : defaultPolicyPrefix(project, stack);
 }
 
 function parsed<S extends z.ZodType>(schema: S, value: unknown): z.output<S> | undefined {
@@ -260,6 +283,15 @@ export function policyProblems(root: Record<string, unknown>): Finding[] {
     const allowedRaw = vault?.allowedPolicies ?? (Array.isArray(rawVault.allowedPolicies) ? [] : ["default"]);
     const ws = workloadsOf(root);
     const prefix = vault?.policyPrefix;
+    if (prefix !== undefined && vault?.policyNaming !== "legacy" && !prefix.endsWith(".")) {
+        out.push({
+            key: "vault.policyPrefix",
+            found: prefix,
+            expected:
+                "a prefix ending in '.' (workload names have none, so <prefix><workload> never equals another stack's name), " +
+                "or vault.policyNaming: legacy to keep the names an existing stack has (docs/data-safety.md)",
+        });
+    }
     // With the default prefix (`<project>-<stack>-`) the stack name is not known here; the program
     // and the policy pack check the generated names then.
     const generated = new Set(prefix === undefined ? [] : ws.map(({ w }) => `${prefix}${w.name}`));
@@ -298,7 +330,7 @@ export function policyProblems(root: Record<string, unknown>): Finding[] {
                     found: p,
                     expected:
                         `no entry for the workload's own policy: ` +
-                        `the generated policy (${prefix ?? "<project>-<stack>-"}${w.name}) is always attached; remove it`,
+                        `the generated policy (${prefix ?? "<project>.<stack>."}${w.name}) is always attached; remove it`,
                 });
             } else if (!allowed.has(n)) {
                 out.push({

@@ -178,8 +178,8 @@ describe("trust: the policies a role carries", () => {
 
     it("refuses allow-listing a policy this stack generates (every workload could carry it)", () => {
         const raw = tenants();
-        raw.vault.policyPrefix = "team-a-";
-        raw.vault.allowedPolicies = ["default", "team-a-payments"];
+        raw.vault.policyPrefix = "team-a.";
+        raw.vault.allowedPolicies = ["default", "team-a.payments"];
         refusedAt(raw, "vault.allowedPolicies[1]", /a policy made outside this stack/);
     });
 
@@ -335,5 +335,15 @@ describe("trust: names as the system holding them compares them (issue 22)", () 
         raw.kubernetesAuth.path = "token";
         refusedAt(raw, "kv.path", /outside Vault's own mounts/);
         refusedAt(raw, "kubernetesAuth.path", /auth\/token is Vault's own token method/);
+    });
+});
+
+describe("trust: generated policy names (issue 22)", () => {
+    it("refuses a policy prefix that does not end in '.', unless the stack keeps legacy names", () => {
+        const raw = tenants();
+        raw.vault.policyPrefix = "team-a-";
+        refusedAt(raw, "vault.policyPrefix", /a prefix ending in '\.' .*or vault\.policyNaming: legacy/);
+        raw.vault.policyNaming = "legacy";
+        assert.deepEqual(problemsOf(raw), []);
     });
 });

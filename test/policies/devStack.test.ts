@@ -119,7 +119,7 @@ describe("the guardrail pack on the dev stack", () => {
             only(rs, TYPES.vaultPolicy).props.policy = 'path "secret/data/*" { capabilities = ["read"] }';
         }, {
             "vault-policy-least-privilege": [
-                'Vault policy "aks-vault-dev-busybox" grants the wildcard path "secret/data/*", ' +
+                'Vault policy "aks-vault.dev.busybox" grants the wildcard path "secret/data/*", ' +
                     "which covers every secret ever written under it. " +
                     "List the declared secrets it is meant for instead: secret/data/devops.",
             ],

@@ -87,7 +87,7 @@ function build(names: string[], g: {
         if (m.kind === "claim") w.secrets.push({ path: m.path, sharedWith: [] });
         if (m.kind === "wrongFrom") w.secrets.push({ path: m.path, from: victim, sharedWith: [] });
         if (m.kind === "seedOther") w.seed.push({ path: `${victim}/own`, sharedWith: [] });
-        if (m.kind === "policy") w.policies = ["default", `aks-vault-dev-${victim}`];
+        if (m.kind === "policy") w.policies = ["default", `aks-vault.dev.${victim}`];
         if (m.kind === "root") w.policies = [" Root"];
         if (m.kind === "template") w.secrets.push({ path: `${w.name}/own`, sharedWith: [], template: true, templatePath: `${victim}/own` });
         if (m.kind === "extraOnGrant") w.extra = ["update", "delete"];
@@ -212,7 +212,7 @@ describe("property: no workload's policy reaches a path it neither owns nor was 
                 const role = one("vault:kubernetes/authBackendRole:AuthBackendRole", `${w.name}-role`).inputs;
                 assert.deepEqual(
                     [...(role.tokenPolicies as string[])].sort(),
-                    [`aks-vault-dev-${w.name}`, "default"].sort(),
+                    [`aks-vault.dev.${w.name}`, "default"].sort(),
                     `${w.name}'s role`,
                 );
                 const annotations = ((one("kubernetes:apps/v1:Deployment", `${w.name}-deploy`).inputs.spec as any)
