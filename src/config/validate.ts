@@ -14,6 +14,7 @@ import {
     credentialsSchema,
     networkSchema,
     injectorSchema,
+    platformSchema,
     kubernetesAuthSchema,
     poolSchema,
     Settings,
@@ -119,6 +120,8 @@ interface RawSettings {
     cluster: Record<string, unknown>;
     injector: z.output<typeof injectorSchema> | undefined;
     kubernetesAuth: z.output<typeof kubernetesAuthSchema> | undefined;
+    /** The platform team's settings; undefined when they do not parse (their own problems are reported). */
+    platform: z.output<typeof platformSchema> | undefined;
 }
 
 /** Collects problems, rendering each found value (never a secret one). */
@@ -152,6 +155,7 @@ function crossFieldProblems(input: unknown): SettingsProblem[] {
         cluster: asRecord(root.cluster),
         injector: part(injectorSchema, root.injector ?? {}),
         kubernetesAuth: part(kubernetesAuthSchema, root.kubernetesAuth ?? {}),
+        platform: part(platformSchema, root.platform ?? {}),
     };
     return CROSS_FIELD_RULES.flatMap((rule) => rule(raw));
 }
@@ -376,7 +380,9 @@ function workloadIdentityProblems(rawWorkloads: unknown[]): SettingsProblem[] {
 }
 
 /** One workload that is valid by itself: wildcards, reserved names, TTLs, its secret files and seeds. */
-function oneWorkloadProblems(key: string, w: WorkloadSettings, { injector: inj, kubernetesAuth: auth }: RawSettings): SettingsProblem[] {
+function oneWorkloadProblems(
+    key: string, w: WorkloadSettings, { injector: inj, kubernetesAuth: auth, platform }: RawSettings,
+): SettingsProblem[] {
     const { problems, add } = problemList();
     const wildcard = w.namespace === "*" || w.serviceAccount === "*";
     for (const field of ["namespace", "serviceAccount"] as const) {
@@ -389,13 +395,8 @@ function oneWorkloadProblems(key: string, w: WorkloadSettings, { injector: inj, 
         }
     }
     if (w.namespace === "*" && w.createNamespace) add(`${key}.createNamespace`, true, "false when namespace is '*'");
-    if (RESERVED_NAMESPACES.includes(w.namespace) || (inj !== undefined && w.namespace === inj.namespace)) {
-        add(
-            `${key}.namespace`,
-            w.namespace,
-            "a namespace of its own: the injector's webhook never sees kube-system or its own namespace, so pods there get no secrets",
-        );
-    }
+    const reserved = reservedNamespace(w.namespace, inj?.namespace, platform?.reservedNamespaces ?? []);
+    if (reserved !== undefined) add(`${key}.namespace`, w.namespace, `a namespace of its own, not ${reserved}`);
     if (wildcard && w.deployment !== undefined) {
         add(`${key}.deployment`, "a deployment", "no deployment when namespace or serviceAccount is '*' (it needs one concrete identity)");
     }
@@ -503,7 +504,20 @@ function authMethodProblems({ root }: RawSettings): SettingsProblem[] {
 }
 
 const DNS_PREFIX = /^[A-Za-z0-9]([A-Za-z0-9-]{0,52}[A-Za-z0-9])?$/;
-const RESERVED_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease"];
+/**
+ * Why a namespace is no workload's, or undefined. `default`: every pod created without a
+ * namespace lands there, and the injection label (with failurePolicy Fail) would hold them all
+ * while the injector is down. `kube-*`: Kubernetes reserves the prefix for its own
+ * (kubernetes.io namespaces: "Avoid creating namespaces with the prefix kube-"), and the webhook
+ * never sees kube-system. The injector's namespace: the webhook skips it.
+ */
+export function reservedNamespace(ns: string, injectorNamespace: string | undefined, platform: readonly string[]): string | undefined {
+    if (ns === "default") return "default (every pod without a namespace runs there, and the injection label would hold them all)";
+    if (ns.startsWith("kube-")) return "a kube- namespace (Kubernetes reserves the prefix; the webhook never sees kube-system)";
+    if (ns === injectorNamespace) return "the injector's namespace (its webhook never sees it)";
+    if (platform.includes(ns)) return "a namespace the platform reserves (platform.reservedNamespaces)";
+    return undefined;
+}
 
 /** IPv4 CIDR `a.b.c.d/n`, checked with node's own address parser; undefined when it is not one. */
 function cidr(value: string): { address: string; prefix: number } | undefined {

@@ -347,3 +347,27 @@ describe("trust: generated policy names (issue 22)", () => {
         assert.deepEqual(problemsOf(raw), []);
     });
 });
+
+describe("trust: reserved namespaces (issue 22)", () => {
+    for (const [ns, why] of [
+        ["default", /not default \(every pod without a namespace/],
+        ["kube-system", /not a kube- namespace/],
+        ["kube-anything", /not a kube- namespace/],
+        ["vault", /not the injector's namespace/],
+    ] as const) {
+        it(`refuses ${ns}, created or not`, () => {
+            refusedAt(tenants({ namespace: ns, createNamespace: false }), "workloads[2].namespace", why);
+        });
+    }
+
+    it("refuses the namespaces the platform reserves, and only from the platform block", () => {
+        const raw = tenants({ namespace: "ingress" });
+        assert.deepEqual(problemsOf(raw), []);
+        raw.platform = { reservedNamespaces: ["ingress"] };
+        refusedAt(raw, "workloads[2].namespace", /not a namespace the platform reserves \(platform\.reservedNamespaces\)/);
+        // A workload entry has no such key: it cannot unreserve (or reserve) anything.
+        const own = tenants({ namespace: "ingress", platform: { reservedNamespaces: [] } });
+        own.platform = { reservedNamespaces: ["ingress"] };
+        assert.ok(problemsOf(own).some((p) => p.key === "workloads[2].platform"), JSON.stringify(problemsOf(own)));
+    });
+});
