@@ -203,8 +203,18 @@ export function ownershipProblems(root: Record<string, unknown>): Finding[] {
             }
             s.sharedWith.forEach((r, m) => {
                 const at = `${key}.sharedWith[${m}]`;
+                const reader = ws.find((x) => x.w.name === r)?.w;
                 if (r === w.name) add(at, r, "another workload's name (a workload always reads its own paths)");
                 else if (!names.has(r)) add(at, r, `the name of a workload of this stack (${workloadNames})`);
+                else if (reader !== undefined && (reader.namespace === "*" || reader.serviceAccount === "*")) {
+                    // A grant reaches the pods the reader's role admits: with '*' that is pods the owner never named.
+                    add(
+                        at,
+                        r,
+                        `a workload bound to one namespace and service account: ${r}'s role admits ` +
+                            `${reader.namespace}/${reader.serviceAccount}, so the grant would reach pods no one named`,
+                    );
+                }
             });
         }
     }

@@ -392,6 +392,15 @@ function oneWorkloadProblems(
                 "*",
                 "a DNS-1123 label; '*' lets any pod log in as this role, set allowWildcard: true if that is really meant",
             );
+        } else if (w[field] === "*" && !(platform?.wildcardWorkloads ?? []).includes(w.name)) {
+            // The exemption is the platform's: a workload's own allowWildcard would let any team
+            // widen its role, and with it every grant the role received (issue 22).
+            add(
+                `${key}.${field}`,
+                "*",
+                `a DNS-1123 label: '*' needs the platform's exemption (platform.wildcardWorkloads listing ${w.name}); ` +
+                    "allowWildcard on the workload's own entry is not enough",
+            );
         }
     }
     if (w.namespace === "*" && w.createNamespace) add(`${key}.createNamespace`, true, "false when namespace is '*'");

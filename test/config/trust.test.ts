@@ -371,3 +371,35 @@ describe("trust: reserved namespaces (issue 22)", () => {
         assert.ok(problemsOf(own).some((p) => p.key === "workloads[2].platform"), JSON.stringify(problemsOf(own)));
     });
 });
+
+describe("trust: a grantee cannot widen what it was given (issue 22)", () => {
+    const granted = (mallory: Record<string, unknown>) => tenants(
+        { secrets: [{ file: "db", path: "payments/db", key: "password", from: "payments" }], ...mallory },
+        { seed: [{ path: "payments/db", sharedWith: ["mallory"], values: { password: { random: { length: 32 } } } }] },
+    );
+
+    it("accepts the grant to the pods the owner named (mallory/mallory)", () => {
+        assert.deepEqual(problemsOf(granted({})), []);
+    });
+
+    it("refuses '*' on the grantee's own entry: allowWildcard is not the platform's exemption", () => {
+        const raw = granted({ namespace: "*", createNamespace: false, allowWildcard: true });
+        refusedAt(raw, "workloads[2].namespace", /needs the platform's exemption \(platform\.wildcardWorkloads listing mallory\)/);
+        const sa = granted({ serviceAccount: "*", allowWildcard: true });
+        refusedAt(sa, "workloads[2].serviceAccount", /platform\.wildcardWorkloads listing mallory/);
+    });
+
+    it("refuses a grant to a workload the platform exempted: the grant would reach pods no one named", () => {
+        const raw = granted({ namespace: "*", createNamespace: false, allowWildcard: true });
+        raw.platform = { wildcardWorkloads: ["mallory"] };
+        refusedAt(
+            raw,
+            "workloads[1].seed[0].sharedWith[0]",
+            /mallory's role admits \*\/mallory, so the grant would reach pods no one named/,
+        );
+        // Without the grant, the platform's exemption is the platform's call.
+        raw.workloads[1].seed[0].sharedWith = [];
+        raw.workloads[2].secrets = [{ file: "own", path: "mallory/app", key: "token" }];
+        assert.deepEqual(problemsOf(raw), []);
+    });
+});

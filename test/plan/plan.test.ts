@@ -78,6 +78,8 @@ describe("offline plan", function () {
                 name: "payments", namespace: "payments", serviceAccount: "*", allowWildcard: true,
                 secrets: [{ file: "db", path: "payments/db", key: "password" }],
             }],
+            // The config's exemption (issue 22) is the platform block's; the pack's is the platform file's.
+            platform: { wildcardWorkloads: ["payments"] },
         }), "portal");
         const out = renderPlan(plan);
         const section = out.slice(out.indexOf("POLICY PACK ("));
