@@ -13,7 +13,10 @@
  */
 import { z } from "zod";
 import { templateProblems } from "../agent/goTemplate";
-import { kvSchema, vaultSchema, workloadSchema, WorkloadSettings } from "./schema";
+import {
+    DEFAULT_KUBECONFIG_KEY, VAULT_TOKEN_KEY, kvSchema, platformSchema, settingsSchema, vaultSchema, workloadSchema, WorkloadSettings,
+} from "./schema";
+import { STAGE_KEY } from "../stages";
 import { PROTECTED_MOUNTS, authDelegatorBindingName, childNames } from "./names";
 
 /** A problem before rendering: validate.ts renders `found` (never echoing a secret). */
@@ -137,6 +140,7 @@ export function trustProblems(raw: unknown): Finding[] {
         ...urlCredentialProblems(root),
         ...renameProblems(root),
         ...derivedNameProblems(root),
+        ...secretOwnerProblems(root),
     ];
 }
 
@@ -495,6 +499,66 @@ export function derivedNameProblems(root: Record<string, unknown>): Finding[] {
     if (first(auth.path) === "token") {
         const expected = "a path other than token (auth/token is Vault's own token method)";
         out.push({ key: "kubernetesAuth.path", found: auth.path, expected });
+    }
+    return out;
+}
+
+/**
+ * The secret config keys the platform owns, each with why: the Vault token, the cluster's
+ * kubeconfig and service principal secret, the keys `platform.secretConfigKeys` lists, and the
+ * program's own settings keys (not secrets at all).
+ */
+export function platformSecretKeys(root: Record<string, unknown>): Map<string, string> {
+    const keys = new Map<string, string>();
+    for (const k of Object.keys(settingsSchema.shape)) keys.set(k, `the settings key aks-vault:${k}`);
+    keys.set(STAGE_KEY, `the settings key aks-vault:${STAGE_KEY}`);
+    keys.set(VAULT_TOKEN_KEY, "the program's Vault token");
+    keys.set(DEFAULT_KUBECONFIG_KEY, "the cluster's kubeconfig");
+    const cluster = record(root.cluster);
+    if (typeof cluster.kubeconfigConfig === "string") {
+        keys.set(cluster.kubeconfigConfig, "the cluster's kubeconfig (cluster.kubeconfigConfig)");
+    }
+    const spn = record(cluster.credentials).clientSecretConfig;
+    if (typeof spn === "string") keys.set(spn, "the service principal's secret (cluster.credentials.clientSecretConfig)");
+    for (const k of parsed(platformSchema, root.platform ?? {})?.secretConfigKeys ?? []) {
+        keys.set(k, "a platform secret (platform.secretConfigKeys)");
+    }
+    return keys;
+}
+
+/**
+ * Stack config secrets have owners: a key a workload's seed reads (`{secretConfig: KEY}`) is that
+ * workload's, one workload per key, and never one of the platform's. Otherwise a seed could copy
+ * the operator's Vault token, the kubeconfig or another team's secret into a path its team reads.
+ * Config keys are compared exactly, as the Pulumi runtime looks them up (runtime/config.ts getConfig).
+ */
+export function secretOwnerProblems(root: Record<string, unknown>): Finding[] {
+    const out: Finding[] = [];
+    const platform = platformSecretKeys(root);
+    const owner = new Map<string, { name: string; key: string }>();
+    for (const { i, w } of workloadsOf(root)) {
+        w.seed.forEach((s, j) => {
+            for (const [k, v] of Object.entries(s.values)) {
+                if (!("secretConfig" in v)) continue;
+                const key = `workloads[${i}].seed[${j}].values.${k}.secretConfig`;
+                const ref = v.secretConfig;
+                const why = platform.get(ref);
+                const first = owner.get(ref);
+                if (why !== undefined) {
+                    out.push({ key, found: ref, expected: `a secret config key of ${w.name}'s own: ${ref} is ${why}, the platform's` });
+                } else if (first !== undefined && first.name !== w.name) {
+                    out.push({
+                        key,
+                        found: ref,
+                        expected:
+                            `a secret config key of ${w.name}'s own: ${ref} is read by workload ${first.name} (${first.key}); ` +
+                            "a config secret has one owner (to share the value, its owner shares the seeded path with sharedWith)",
+                    });
+                } else if (first === undefined) {
+                    owner.set(ref, { name: w.name, key });
+                }
+            }
+        });
     }
     return out;
 }

@@ -403,3 +403,48 @@ describe("trust: a grantee cannot widen what it was given (issue 22)", () => {
         assert.deepEqual(problemsOf(raw), []);
     });
 });
+
+describe("trust: stack config secrets have owners (issue 22)", () => {
+    const fromConfig = (key: string) => ({ seed: [{ path: "mallory/app", values: { token: { secretConfig: key } } }] });
+    const at = "workloads[2].seed[0].values.token.secretConfig";
+
+    it("accepts a key only this workload reads, as often as it likes", () => {
+        const values = { a: { secretConfig: "malloryToken" }, b: { secretConfig: "malloryToken" } };
+        const raw = tenants({ seed: [{ path: "mallory/app", values }] });
+        assert.deepEqual(problemsOf(raw), []);
+    });
+
+    it("refuses the operator's Vault token, the kubeconfig, the service principal's secret, and the settings keys", () => {
+        refusedAt(tenants(fromConfig("vaultToken")), at, /vaultToken is the program's Vault token, the platform's/);
+        refusedAt(tenants(fromConfig("kubeconfig")), at, /the cluster's kubeconfig, the platform's/);
+        refusedAt(tenants(fromConfig("workloads")), at, /the settings key aks-vault:workloads/);
+        const existing = tenants(fromConfig("clusterKc"));
+        existing.cluster = { mode: "existing", name: "lab", kubeconfigConfig: "clusterKc", oidcIssuerUrl: "https://issuer.example.com/" };
+        refusedAt(existing, at, /clusterKc is the cluster's kubeconfig \(cluster\.kubeconfigConfig\), the platform's/);
+        const spn = tenants(fromConfig("spnSecret"));
+        spn.cluster.credentials = {
+            mode: "kubelogin", login: "spn", clientId: "72f988bf-86f1-41af-91ab-2d7cd011db47", clientSecretConfig: "spnSecret",
+        };
+        spn.cluster.entraId = { adminGroupObjectIds: [] };
+        refusedAt(spn, at, /spnSecret is the service principal's secret/);
+    });
+
+    it("refuses a key the platform lists as its own (platform.secretConfigKeys)", () => {
+        const raw = tenants(fromConfig("registryPassword"));
+        assert.deepEqual(problemsOf(raw), []);
+        raw.platform = { secretConfigKeys: ["registryPassword"] };
+        refusedAt(raw, at, /registryPassword is a platform secret \(platform\.secretConfigKeys\)/);
+    });
+
+    it("refuses another workload's key, naming its owner and the sharing syntax, never the value", () => {
+        const raw = tenants(fromConfig("paymentsDb"), {
+            seed: [{ path: "payments/db", values: { password: { secretConfig: "paymentsDb" } } }],
+        });
+        const p = refusedAt(
+            raw,
+            at,
+            /paymentsDb is read by workload payments \(workloads\[1\]\.seed\[0\]\.values\.password\.secretConfig\); .*sharedWith/,
+        );
+        assert.equal(p.found, "<secret>");
+    });
+});
