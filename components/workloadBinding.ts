@@ -8,6 +8,7 @@ import { SecretFile, renderPodAnnotations } from "./annotations";
 import { InjectionArgs } from "../src/agent/agentInjection";
 import { ExtraCapability, renderKvPolicy } from "./vaultPolicy";
 import { JwtLoginArgs, projectedTokenVolume, serviceAccountSubject } from "../src/agent/jwtLogin";
+import { authDelegatorBindingName, childNames } from "../src/config/names";
 
 /** Where a seeded value comes from. */
 export type SeedValueArgs =
@@ -266,7 +267,7 @@ function bindNamespace({ name, args, k8sOpts }: BindingScope): pulumi.Output<str
     // The injector's webhook only sees namespaces with the opt-in label (see INJECTION_LABEL).
     const injectionLabels = { [INJECTION_LABEL]: INJECTION_LABEL_VALUE };
     if (args.createNamespace) {
-        const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: args.namespace, labels: injectionLabels } },
+        const ns = new k8s.core.v1.Namespace(childNames.namespace(name), { metadata: { name: args.namespace, labels: injectionLabels } },
             { ...k8sOpts, retainOnDelete: args.retainNamespace ?? false });
         return ns.metadata.name;
     }
@@ -275,7 +276,7 @@ function bindNamespace({ name, args, k8sOpts }: BindingScope): pulumi.Output<str
     if (args.namespace === "*") return pulumi.output(args.namespace);
     // Not ours: add just the label (server-side apply), leaving everything else alone.
     const patch = new k8s.core.v1.NamespacePatch(
-        `${name}-ns-label`,
+        childNames.namespaceLabel(name),
         { metadata: { name: args.namespace, labels: injectionLabels } },
         k8sOpts,
     );
@@ -290,12 +291,12 @@ function createServiceAccount(
     { name, args, k8sOpts }: BindingScope, namespace: pulumi.Output<string>,
 ): k8s.core.v1.ServiceAccount | undefined {
     if (args.serviceAccount === "*" || args.namespace === "*") return undefined;
-    const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, {
+    const sa = new k8s.core.v1.ServiceAccount(childNames.serviceAccount(name), {
         metadata: { name: args.serviceAccount, namespace },
     }, k8sOpts);
     if (args.authDelegator) {
-        new k8s.rbac.v1.ClusterRoleBinding(`${name}-auth-delegator`, {
-            metadata: { name: pulumi.interpolate`${namespace}-${sa.metadata.name}-auth-delegator` },
+        new k8s.rbac.v1.ClusterRoleBinding(childNames.authDelegator(name), {
+            metadata: { name: pulumi.all([namespace, sa.metadata.name]).apply(([ns, n]) => authDelegatorBindingName(ns, n)) },
             roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:auth-delegator" },
             subjects: [{ kind: "ServiceAccount", name: sa.metadata.name, namespace }],
         }, k8sOpts);
@@ -309,7 +310,7 @@ function createPolicy(
 ): { text: pulumi.Output<string>; resource: vault.Policy } {
     const owned = new Set(access.owned);
     const text = pulumi.output(args.kvMount).apply((mount) => renderKvPolicy(mount, readPaths, args.extraCapabilities, owned));
-    const resource = new vault.Policy(`${name}-policy`, { name: args.policyName ?? name, policy: text }, vaultOpts);
+    const resource = new vault.Policy(childNames.policy(name), { name: args.policyName ?? name, policy: text }, vaultOpts);
     return { text, resource };
 }
 
@@ -326,7 +327,7 @@ function createRole(
 ): vault.jwt.AuthBackendRole | vault.kubernetes.AuthBackendRole {
     const tokenPolicies = pulumi.output(policyName).apply((p) => [...new Set([...args.policies, p])]);
     if (auth.method === "jwt") {
-        return new vault.jwt.AuthBackendRole(`${name}-role`, {
+        return new vault.jwt.AuthBackendRole(childNames.role(name), {
             backend: args.authPath,
             roleName: args.role,
             roleType: "jwt",
@@ -341,7 +342,7 @@ function createRole(
             tokenPolicies,
         }, vaultOpts);
     }
-    return new vault.kubernetes.AuthBackendRole(`${name}-role`, {
+    return new vault.kubernetes.AuthBackendRole(childNames.role(name), {
         backend: args.authPath,
         roleName: args.role,
         // Bound to exactly this service account in exactly this namespace.
@@ -356,12 +357,11 @@ function createRole(
 
 /** The seeded KV v2 secrets, each value given or generated (`RandomPassword`). */
 function createSeeds({ name, args, parent, vaultOpts }: BindingScope): vault.kv.SecretV2[] {
-    // Named by path, not list position: reordering or removing an entry must not rename (and so
-    // replace, or rotate) the others.
+    // Names from childNames (src/config/names.ts): validation refuses two that coincide.
     return args.seed.map((s) => {
         const values = Object.entries(s.values).map(([key, source]) => {
             if ("value" in source) return pulumi.output(source.value).apply((v) => [key, v] as const);
-            const generated = new random.RandomPassword(`${name}-seed-${s.path}-${key}`, {
+            const generated = new random.RandomPassword(childNames.seedRandom(name, s.path, key), {
                 length: source.random.length,
                 special: source.random.special,
             }, { parent });
@@ -376,7 +376,7 @@ function createSeeds({ name, args, parent, vaultOpts }: BindingScope): vault.kv.
         // writeOnce: false seed is this stack's value, rewritten on every change: CAS 0 would
         // refuse each rewrite, so it has none (docs/data-safety.md).
         return new vault.kv.SecretV2(
-            `${name}-seed-${s.path}`,
+            childNames.seed(name, s.path),
             { mount: args.kvMount, name: s.path, dataJson, ...(writeOnce ? { options: { cas: "0" } } : {}) },
             // `options` ignored too: seeds written before CAS existed must not be updated to add it.
             { ...vaultOpts, ignoreChanges: writeOnce ? ["dataJson", "options"] : [] },
@@ -415,7 +415,7 @@ function createDeployment(
     // walks each Resource's object graph (parent, provider, every Output field) looking for
     // unknowns: about 15% of the program's CPU per workload before this (BENCHMARKS.md).
     const dependsOn = [...after, ...(args.deploymentDependsOn ?? [])];
-    return new k8s.apps.v1.Deployment(`${name}-deploy`, {
+    return new k8s.apps.v1.Deployment(childNames.deployment(name), {
         metadata: { name, namespace: pod.namespace, labels },
         spec: {
             replicas: d.replicas,

@@ -1,6 +1,6 @@
 # Vault policy for the token that runs this program, rendered for the dev stack (Pulumi.dev.yaml):
 # kubernetesAuth.path "aks", kv.path "secret", roles [busybox],
-# workload policies [aks-vault-dev-busybox], seeded paths [devops].
+# workload policies [aks-vault.dev.busybox], seeded paths [devops].
 #
 #   vault policy write aks-vault-operator <this file>
 #   vault token create -policy=aks-vault-operator -ttl=2h
@@ -53,6 +53,6 @@ path "secret/metadata/devops" {
 }
 
 # One policy per workload, named after it (with the stack's policy prefix).
-path "sys/policies/acl/aks-vault-dev-busybox" {
+path "sys/policies/acl/aks-vault.dev.busybox" {
   capabilities = ["read", "update", "delete"]
 }

@@ -13,6 +13,7 @@ import { vaultChartValuesKnownKeys } from "./vault-chart-values-known-keys";
 import { vaultChartVersionPinned } from "./vault-chart-version-pinned";
 import { vaultInjectorHighAvailability } from "./vault-injector-high-availability";
 import { vaultJwtAuthIssuer } from "./vault-jwt-auth-issuer";
+import { vaultKvMountWideRead } from "./vault-kv-mount-wide-read";
 import { vaultPolicyLeastPrivilege } from "./vault-policy-least-privilege";
 import { vaultReviewerTokenNamespace } from "./vault-reviewer-token-namespace";
 import { vaultRoleBoundServiceAccounts } from "./vault-role-bound-service-accounts";
@@ -32,6 +33,7 @@ export function guardrailPolicies(): Policies {
         vaultRoleBoundServiceAccounts(),
         vaultRoleTokenTtl(),
         vaultPolicyLeastPrivilege(),
+        vaultKvMountWideRead(),
         vaultWorkloadIsolation(),
         vaultAuthConfigCaCertificate(),
         vaultJwtAuthIssuer(),

@@ -5,7 +5,7 @@
  * secure (`pulumi config set --secret`). Runs where config is read: `loadFromConfig` (the Pulumi
  * runtime) and `readStackFile` (the offline plan and the CLI). Pure.
  */
-import { DEFAULT_KUBECONFIG_KEY, Settings, settingsSchema } from "./schema";
+import { DEFAULT_KUBECONFIG_KEY, Settings, VAULT_TOKEN_KEY, settingsSchema } from "./schema";
 import { STAGE_KEY } from "../stages";
 import type { SettingsProblem } from "./validate";
 import { didYouMean } from "./wording";
@@ -17,7 +17,7 @@ export const PROJECT_NAME = "aks-vault";
 export const SETTINGS_KEYS = Object.keys(settingsSchema.shape) as ReadonlyArray<keyof Settings>;
 
 /** The secret config key holding this program's Vault token. */
-export const VAULT_TOKEN_KEY = "vaultToken";
+export { VAULT_TOKEN_KEY };
 
 /** One key of the stack config in the project namespace (without `aks-vault:`), and whether its value is secure. */
 export interface StackConfigKey {

@@ -247,6 +247,9 @@ const existingName = z
         "1-63 lower-case letters, digits or '-', starting and ending with a letter or digit",
     );
 
+/** The secret config key holding this program's Vault token (platform-owned). */
+export const VAULT_TOKEN_KEY = "vaultToken";
+
 /** The secret config key an existing cluster's kubeconfig is read from, unless `cluster.kubeconfigConfig` names another. */
 export const DEFAULT_KUBECONFIG_KEY = "kubeconfig";
 
@@ -322,9 +325,20 @@ export const vaultSchema = z
             .optional()
             .describe(
                 "Prefix of every Vault policy this stack generates (`<prefix><workload>`), " +
-                    "so stacks sharing one Vault and policies made outside this program never collide. " +
-                    "Omitted: `<project>-<stack>-`, lower-cased. " +
+                    "so stacks sharing one Vault and policies made outside this program never collide; " +
+                    "it ends in `.` (workload names have none), unless policyNaming is legacy. " +
+                    "Omitted: `<project>.<stack>.` (upper-case letters written `~` + lower case), " +
+                    "or `<project>-<stack>-` with policyNaming legacy. " +
                     "Changing it renames, so replaces, every generated policy (docs/data-safety.md).",
+            ),
+        policyNaming: z
+            .enum(["scoped", "legacy"])
+            .default("scoped")
+            .describe(
+                "`scoped`: generated policy names cannot collide across workloads or stacks (`<project>.<stack>.<workload>`). " +
+                    "`legacy`: the names stacks had before (`<project>-<stack>-<workload>`, where workload `eu-busybox` " +
+                    "of stack `dev` and `busybox` of stack `dev-eu` collide): set it on an existing stack to keep its " +
+                    "policies until it is migrated (docs/data-safety.md).",
             ),
         allowedPolicies: z
             .array(z.string().min(1))
@@ -766,6 +780,39 @@ export const workloadSchema = z
     })
     .strict();
 
+/**
+ * The platform team's settings (issue 22): exemptions and reserved names that a team's own
+ * workload entry cannot set. A portal writes this block from its own store, never from a team's
+ * request; in a stack file it is `aks-vault:platform`, owned by the platform team like
+ * policies/platform-config.json (docs/security.md, "Who sets what").
+ */
+export const platformSchema = z
+    .object({
+        reservedNamespaces: z
+            .array(dns1123())
+            .default([])
+            .describe(
+                "Namespaces no workload may use, besides those always reserved " +
+                    "(`default`, `kube-*`, the injector's namespace): the platform's own (ingress, monitoring, ...).",
+            ),
+        wildcardWorkloads: z
+            .array(dns1123())
+            .default([])
+            .describe(
+                "Workloads whose role may bind `*` as namespace or service account (with their own `allowWildcard`): " +
+                    "the exemption is the platform's, never the entry's. A `*` role receives no `sharedWith` grant.",
+            ),
+        secretConfigKeys: z
+            .array(z.string().min(1))
+            .default([])
+            .describe(
+                "Secret config keys the platform owns besides `vaultToken`, `cluster.kubeconfigConfig` and " +
+                    "`cluster.credentials.clientSecretConfig`: no workload seed may read them.",
+            ),
+    })
+    .strict()
+    .describe("Set by the platform team, never by a team's workload entry: reserved namespaces, exemptions, platform secrets.");
+
 export const settingsSchema = z
     .object({
         cluster: clusterSchema,
@@ -773,6 +820,7 @@ export const settingsSchema = z
         injector: injectorSchema.prefault({}),
         kubernetesAuth: kubernetesAuthSchema.prefault({}),
         kv: kvSchema.prefault({}),
+        platform: platformSchema.prefault({}),
         workloads: z
             .array(workloadSchema)
             .default([])

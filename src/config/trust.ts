@@ -13,7 +13,11 @@
  */
 import { z } from "zod";
 import { templateProblems } from "../agent/goTemplate";
-import { kvSchema, vaultSchema, workloadSchema, WorkloadSettings } from "./schema";
+import {
+    DEFAULT_KUBECONFIG_KEY, VAULT_TOKEN_KEY, kvSchema, platformSchema, settingsSchema, vaultSchema, workloadSchema, WorkloadSettings,
+} from "./schema";
+import { STAGE_KEY } from "../stages";
+import { PROTECTED_MOUNTS, authDelegatorBindingName, childNames } from "./names";
 
 /** A problem before rendering: validate.ts renders `found` (never echoing a secret). */
 export interface Finding {
@@ -80,9 +84,32 @@ export function normalizePolicy(name: string): string {
     return name.trim().toLowerCase();
 }
 
-/** The default policy prefix: `<project>-<stack>-`, as Vault would store it. */
-export function defaultPolicyPrefix(project: string, stack: string): string {
+/**
+ * The default policy prefix before issue 22 (`vault.policyNaming: legacy`): `<project>-<stack>-`,
+ * lower-cased. Not injective: workload `eu-busybox` of stack `dev` and `busybox` of stack `dev-eu`
+ * get one name, `aks-vault-dev-eu-busybox`. Kept only so existing stacks keep their policies.
+ */
+export function legacyPolicyPrefix(project: string, stack: string): string {
     return `${project}-${stack}-`.toLowerCase().replace(/[^a-z0-9_.-]/g, "-");
+}
+
+/**
+ * The default policy prefix: `<project>.<stack>.`, each upper-case letter written `~` + its
+ * lower case (Vault lower-cases policy names, and `~` is in no Pulumi stack name), so stacks `Dev`
+ * and `dev` differ. Workload names have no `.`, so the last `.` of `<prefix><workload>` splits it
+ * back into prefix and workload: no two (stack, workload) pairs share a name, whatever their dashes.
+ */
+export function defaultPolicyPrefix(project: string, stack: string): string {
+    const escape = (s: string) => s.replace(/[A-Z]/g, (c) => `~${c.toLowerCase()}`);
+    return `${escape(project)}.${escape(stack)}.`;
+}
+
+/** The prefix of the stack's generated policies, as the program and the operator policy use it. */
+export function policyPrefixOf(
+    vault: { policyPrefix?: string; policyNaming: "scoped" | "legacy" }, project: string, stack: string,
+): string {
+    if (vault.policyPrefix !== undefined) return vault.policyPrefix;
+    return vault.policyNaming === "legacy" ? legacyPolicyPrefix(project, stack) : defaultPolicyPrefix(project, stack);
 }
 
 function parsed<S extends z.ZodType>(schema: S, value: unknown): z.output<S> | undefined {
@@ -112,6 +139,8 @@ export function trustProblems(raw: unknown): Finding[] {
         ...templateRuleProblems(root),
         ...urlCredentialProblems(root),
         ...renameProblems(root),
+        ...derivedNameProblems(root),
+        ...secretOwnerProblems(root),
     ];
 }
 
@@ -178,8 +207,18 @@ export function ownershipProblems(root: Record<string, unknown>): Finding[] {
             }
             s.sharedWith.forEach((r, m) => {
                 const at = `${key}.sharedWith[${m}]`;
+                const reader = ws.find((x) => x.w.name === r)?.w;
                 if (r === w.name) add(at, r, "another workload's name (a workload always reads its own paths)");
                 else if (!names.has(r)) add(at, r, `the name of a workload of this stack (${workloadNames})`);
+                else if (reader !== undefined && (reader.namespace === "*" || reader.serviceAccount === "*")) {
+                    // A grant reaches the pods the reader's role admits: with '*' that is pods the owner never named.
+                    add(
+                        at,
+                        r,
+                        `a workload bound to one namespace and service account: ${r}'s role admits ` +
+                            `${reader.namespace}/${reader.serviceAccount}, so the grant would reach pods no one named`,
+                    );
+                }
             });
         }
     }
@@ -258,6 +297,15 @@ export function policyProblems(root: Record<string, unknown>): Finding[] {
     const allowedRaw = vault?.allowedPolicies ?? (Array.isArray(rawVault.allowedPolicies) ? [] : ["default"]);
     const ws = workloadsOf(root);
     const prefix = vault?.policyPrefix;
+    if (prefix !== undefined && vault?.policyNaming !== "legacy" && !prefix.endsWith(".")) {
+        out.push({
+            key: "vault.policyPrefix",
+            found: prefix,
+            expected:
+                "a prefix ending in '.' (workload names have none, so <prefix><workload> never equals another stack's name), " +
+                "or vault.policyNaming: legacy to keep the names an existing stack has (docs/data-safety.md)",
+        });
+    }
     // With the default prefix (`<project>-<stack>-`) the stack name is not known here; the program
     // and the policy pack check the generated names then.
     const generated = new Set(prefix === undefined ? [] : ws.map(({ w }) => `${prefix}${w.name}`));
@@ -296,7 +344,7 @@ export function policyProblems(root: Record<string, unknown>): Finding[] {
                     found: p,
                     expected:
                         `no entry for the workload's own policy: ` +
-                        `the generated policy (${prefix ?? "<project>-<stack>-"}${w.name}) is always attached; remove it`,
+                        `the generated policy (${prefix ?? "<project>.<stack>."}${w.name}) is always attached; remove it`,
                 });
             } else if (!allowed.has(n)) {
                 out.push({
@@ -397,6 +445,120 @@ export function renameProblems(root: Record<string, unknown>): Finding[] {
             out.push({ key, found, expected: "a former name used once" });
         }
         former.add(w.formerName);
+    }
+    return out;
+}
+
+/**
+ * Two entries never name one object, compared as the system holding it compares names
+ * (src/config/names.ts): the Pulumi names of the bindings' children, by type, across workloads;
+ * the auth-delegator ClusterRoleBindings (cluster-scoped); the mounts Vault keeps for itself.
+ * Vault role names are compared lower-cased with the other identities (validate.ts).
+ */
+export function derivedNameProblems(root: Record<string, unknown>): Finding[] {
+    const out: Finding[] = [];
+    const ws = workloadsOf(root);
+    const taken = new Map<string, string>();
+    const claim = (kind: string, name: string, key: string, found: unknown, what: string) => {
+        const id = `${kind}\0${name}`;
+        const first = taken.get(id);
+        if (first === undefined) taken.set(id, key);
+        else out.push({ key, found, expected: `${what} that no other entry gives: ${name} is also ${first}'s` });
+    };
+    for (const { i, w } of ws) {
+        w.seed.forEach((s, j) => {
+            const key = `workloads[${i}].seed[${j}].path`;
+            claim("vault:kv/secretV2:SecretV2", childNames.seed(w.name, s.path), key, s.path, "a seeded path whose Pulumi name");
+            for (const k of Object.keys(s.values)) {
+                if (!("random" in s.values[k])) continue;
+                claim(
+                    "random:index/randomPassword:RandomPassword",
+                    childNames.seedRandom(w.name, s.path, k),
+                    `workloads[${i}].seed[${j}].values`,
+                    k,
+                    "a generated value whose Pulumi name (<workload>-seed-<path>-<key>)",
+                );
+            }
+        });
+    }
+    const auth = record(root.kubernetesAuth);
+    if ((auth.method ?? "kubernetes") === "kubernetes" && auth.reviewer === "clientJwt") {
+        for (const { i, w } of ws) {
+            if (w.namespace === "*" || w.serviceAccount === "*") continue;
+            const name = authDelegatorBindingName(w.namespace, w.serviceAccount);
+            claim("ClusterRoleBinding", name, `workloads[${i}].serviceAccount`, `${w.namespace}/${w.serviceAccount}`,
+                "a namespace and service account whose ClusterRoleBinding name (<namespace>-<serviceAccount>-auth-delegator)");
+        }
+    }
+    const first = (v: unknown) => (typeof v === "string" ? v.split("/")[0] : undefined);
+    const kvFirst = first(record(root.kv).path);
+    if (kvFirst !== undefined && (PROTECTED_MOUNTS as readonly string[]).includes(kvFirst)) {
+        const expected = `a path outside Vault's own mounts (${PROTECTED_MOUNTS.join(", ")})`;
+        out.push({ key: "kv.path", found: record(root.kv).path, expected });
+    }
+    if (first(auth.path) === "token") {
+        const expected = "a path other than token (auth/token is Vault's own token method)";
+        out.push({ key: "kubernetesAuth.path", found: auth.path, expected });
+    }
+    return out;
+}
+
+/**
+ * The secret config keys the platform owns, each with why: the Vault token, the cluster's
+ * kubeconfig and service principal secret, the keys `platform.secretConfigKeys` lists, and the
+ * program's own settings keys (not secrets at all).
+ */
+export function platformSecretKeys(root: Record<string, unknown>): Map<string, string> {
+    const keys = new Map<string, string>();
+    for (const k of Object.keys(settingsSchema.shape)) keys.set(k, `the settings key aks-vault:${k}`);
+    keys.set(STAGE_KEY, `the settings key aks-vault:${STAGE_KEY}`);
+    keys.set(VAULT_TOKEN_KEY, "the program's Vault token");
+    keys.set(DEFAULT_KUBECONFIG_KEY, "the cluster's kubeconfig");
+    const cluster = record(root.cluster);
+    if (typeof cluster.kubeconfigConfig === "string") {
+        keys.set(cluster.kubeconfigConfig, "the cluster's kubeconfig (cluster.kubeconfigConfig)");
+    }
+    const spn = record(cluster.credentials).clientSecretConfig;
+    if (typeof spn === "string") keys.set(spn, "the service principal's secret (cluster.credentials.clientSecretConfig)");
+    for (const k of parsed(platformSchema, root.platform ?? {})?.secretConfigKeys ?? []) {
+        keys.set(k, "a platform secret (platform.secretConfigKeys)");
+    }
+    return keys;
+}
+
+/**
+ * Stack config secrets have owners: a key a workload's seed reads (`{secretConfig: KEY}`) is that
+ * workload's, one workload per key, and never one of the platform's. Otherwise a seed could copy
+ * the operator's Vault token, the kubeconfig or another team's secret into a path its team reads.
+ * Config keys are compared exactly, as the Pulumi runtime looks them up (runtime/config.ts getConfig).
+ */
+export function secretOwnerProblems(root: Record<string, unknown>): Finding[] {
+    const out: Finding[] = [];
+    const platform = platformSecretKeys(root);
+    const owner = new Map<string, { name: string; key: string }>();
+    for (const { i, w } of workloadsOf(root)) {
+        w.seed.forEach((s, j) => {
+            for (const [k, v] of Object.entries(s.values)) {
+                if (!("secretConfig" in v)) continue;
+                const key = `workloads[${i}].seed[${j}].values.${k}.secretConfig`;
+                const ref = v.secretConfig;
+                const why = platform.get(ref);
+                const first = owner.get(ref);
+                if (why !== undefined) {
+                    out.push({ key, found: ref, expected: `a secret config key of ${w.name}'s own: ${ref} is ${why}, the platform's` });
+                } else if (first !== undefined && first.name !== w.name) {
+                    out.push({
+                        key,
+                        found: ref,
+                        expected:
+                            `a secret config key of ${w.name}'s own: ${ref} is read by workload ${first.name} (${first.key}); ` +
+                            "a config secret has one owner (to share the value, its owner shares the seeded path with sharedWith)",
+                    });
+                } else if (first === undefined) {
+                    owner.set(ref, { name: w.name, key });
+                }
+            }
+        });
     }
     return out;
 }

@@ -14,6 +14,7 @@ import {
     credentialsSchema,
     networkSchema,
     injectorSchema,
+    platformSchema,
     kubernetesAuthSchema,
     poolSchema,
     Settings,
@@ -23,6 +24,8 @@ import {
     WorkloadSettings,
 } from "./schema";
 import { didYouMean, settingsErrorMap } from "./wording";
+import { oversizeStrings } from "./limits";
+import { normalizeRole } from "./names";
 
 export interface SettingsProblem {
     /** Dotted key, as in the stack config: `workloads[0].secrets[1].file`. */
@@ -91,7 +94,9 @@ function render(key: string, value: unknown): string {
         text = typeof value; // cycles, BigInt: not config a YAML file can hold
     }
     // A URL's user:password@ is a credential wherever it appears (vault.address, a chart repository).
-    text = text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/?#@\s"]*@/gi, "$1<credentials>@");
+    // Anchored on "://", not on the scheme: `[a-z][a-z0-9+.-]*://` tried at every position of a
+    // long run of letters is quadratic (issue 22: 30 s for a 100 KB name).
+    text = text.replace(/:\/\/[^/?#@\s"]*@/g, "://<credentials>@");
     return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
@@ -115,6 +120,8 @@ interface RawSettings {
     cluster: Record<string, unknown>;
     injector: z.output<typeof injectorSchema> | undefined;
     kubernetesAuth: z.output<typeof kubernetesAuthSchema> | undefined;
+    /** The platform team's settings; undefined when they do not parse (their own problems are reported). */
+    platform: z.output<typeof platformSchema> | undefined;
 }
 
 /** Collects problems, rendering each found value (never a secret one). */
@@ -148,6 +155,7 @@ function crossFieldProblems(input: unknown): SettingsProblem[] {
         cluster: asRecord(root.cluster),
         injector: part(injectorSchema, root.injector ?? {}),
         kubernetesAuth: part(kubernetesAuthSchema, root.kubernetesAuth ?? {}),
+        platform: part(platformSchema, root.platform ?? {}),
     };
     return CROSS_FIELD_RULES.flatMap((rule) => rule(raw));
 }
@@ -331,7 +339,7 @@ function workloadProblems(raw: RawSettings): SettingsProblem[] {
 function workloadIdentityProblems(rawWorkloads: unknown[]): SettingsProblem[] {
     const { problems, add } = problemList();
     const names = new Set<string>();
-    const roles = new Set<string>();
+    const roles = new Map<string, string>();
     const identities = new Set<string>();
     const createdNamespaces = new Set<string>();
     const str = (v: unknown) => (typeof v === "string" ? v : undefined);
@@ -348,8 +356,14 @@ function workloadIdentityProblems(rawWorkloads: unknown[]): SettingsProblem[] {
             names.add(name);
         }
         if (role !== undefined) {
-            if (roles.has(role)) add(`${key}.role`, role, "a Vault role name used once");
-            roles.add(role);
+            // Vault's Kubernetes auth stores role names lower-cased: `Busybox` is `busybox` (src/config/names.ts).
+            const stored = normalizeRole(role);
+            const first = roles.get(stored);
+            if (first !== undefined) {
+                add(`${key}.role`, role, `a Vault role name used once, compared lower-cased as Vault stores it (${first} has it)`);
+            } else {
+                roles.set(stored, `workloads[${i}]`);
+            }
         }
         if (identity !== undefined) {
             if (identities.has(identity)) add(`${key}.serviceAccount`, identity, "one workload per namespace and service account");
@@ -366,7 +380,9 @@ function workloadIdentityProblems(rawWorkloads: unknown[]): SettingsProblem[] {
 }
 
 /** One workload that is valid by itself: wildcards, reserved names, TTLs, its secret files and seeds. */
-function oneWorkloadProblems(key: string, w: WorkloadSettings, { injector: inj, kubernetesAuth: auth }: RawSettings): SettingsProblem[] {
+function oneWorkloadProblems(
+    key: string, w: WorkloadSettings, { injector: inj, kubernetesAuth: auth, platform }: RawSettings,
+): SettingsProblem[] {
     const { problems, add } = problemList();
     const wildcard = w.namespace === "*" || w.serviceAccount === "*";
     for (const field of ["namespace", "serviceAccount"] as const) {
@@ -376,16 +392,20 @@ function oneWorkloadProblems(key: string, w: WorkloadSettings, { injector: inj, 
                 "*",
                 "a DNS-1123 label; '*' lets any pod log in as this role, set allowWildcard: true if that is really meant",
             );
+        } else if (w[field] === "*" && !(platform?.wildcardWorkloads ?? []).includes(w.name)) {
+            // The exemption is the platform's: a workload's own allowWildcard would let any team
+            // widen its role, and with it every grant the role received (issue 22).
+            add(
+                `${key}.${field}`,
+                "*",
+                `a DNS-1123 label: '*' needs the platform's exemption (platform.wildcardWorkloads listing ${w.name}); ` +
+                    "allowWildcard on the workload's own entry is not enough",
+            );
         }
     }
     if (w.namespace === "*" && w.createNamespace) add(`${key}.createNamespace`, true, "false when namespace is '*'");
-    if (RESERVED_NAMESPACES.includes(w.namespace) || (inj !== undefined && w.namespace === inj.namespace)) {
-        add(
-            `${key}.namespace`,
-            w.namespace,
-            "a namespace of its own: the injector's webhook never sees kube-system or its own namespace, so pods there get no secrets",
-        );
-    }
+    const reserved = reservedNamespace(w.namespace, inj?.namespace, platform?.reservedNamespaces ?? []);
+    if (reserved !== undefined) add(`${key}.namespace`, w.namespace, `a namespace of its own, not ${reserved}`);
     if (wildcard && w.deployment !== undefined) {
         add(`${key}.deployment`, "a deployment", "no deployment when namespace or serviceAccount is '*' (it needs one concrete identity)");
     }
@@ -493,7 +513,20 @@ function authMethodProblems({ root }: RawSettings): SettingsProblem[] {
 }
 
 const DNS_PREFIX = /^[A-Za-z0-9]([A-Za-z0-9-]{0,52}[A-Za-z0-9])?$/;
-const RESERVED_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease"];
+/**
+ * Why a namespace is no workload's, or undefined. `default`: every pod created without a
+ * namespace lands there, and the injection label (with failurePolicy Fail) would hold them all
+ * while the injector is down. `kube-*`: Kubernetes reserves the prefix for its own
+ * (kubernetes.io namespaces: "Avoid creating namespaces with the prefix kube-"), and the webhook
+ * never sees kube-system. The injector's namespace: the webhook skips it.
+ */
+export function reservedNamespace(ns: string, injectorNamespace: string | undefined, platform: readonly string[]): string | undefined {
+    if (ns === "default") return "default (every pod without a namespace runs there, and the injection label would hold them all)";
+    if (ns.startsWith("kube-")) return "a kube- namespace (Kubernetes reserves the prefix; the webhook never sees kube-system)";
+    if (ns === injectorNamespace) return "the injector's namespace (its webhook never sees it)";
+    if (platform.includes(ns)) return "a namespace the platform reserves (platform.reservedNamespaces)";
+    return undefined;
+}
 
 /** IPv4 CIDR `a.b.c.d/n`, checked with node's own address parser; undefined when it is not one. */
 function cidr(value: string): { address: string; prefix: number } | undefined {
@@ -531,6 +564,18 @@ function networkProblems(net: { podCidr: string; serviceCidr: string; dnsService
  * plus `configProblems` found in the stack config around the settings (unknown or plain keys).
  */
 export function parseSettings(raw: unknown, configProblems: readonly SettingsProblem[] = []): Settings {
+    // Strings over their length limit are reported alone: every later check then runs on bounded input.
+    const oversize = oversizeStrings(raw);
+    if (oversize.length > 0) {
+        throw new SettingsError([
+            ...configProblems,
+            ...oversize.map((o) => ({
+                key: formatKey(o.path),
+                found: `${o.isKey ? "a key of" : "a string of"} ${o.length} characters (not shown)`,
+                expected: `at most ${o.limit} characters`,
+            })),
+        ]);
+    }
     const result = settingsSchema.safeParse(raw, { error: settingsErrorMap });
     // Problems of the stack config as a whole (src/config/configKeys.ts) come first: an unknown
     // top-level key often explains the rest.

@@ -10,7 +10,7 @@
  * grant: keep it out of reach (docs/vault-operator.md).
  */
 import { Settings } from "../config/schema";
-import { defaultPolicyPrefix } from "../config/trust";
+import { policyPrefixOf } from "../config/trust";
 
 /** The name the docs use for this policy (`vault policy write aks-vault-operator ...`). */
 export const OPERATOR_POLICY_NAME = "aks-vault-operator";
@@ -24,7 +24,7 @@ export interface OperatorPolicyParams {
     manageKvMount: boolean;
     /** Vault role names, one per workload. */
     roles: string[];
-    /** Workload policy names: `vault.policyPrefix` (default `<project>-<stack>-`) + workload name. */
+    /** Workload policy names: `vault.policyPrefix` (default `<project>.<stack>.`) + workload name. */
     policies: string[];
     /** Seeded secret paths inside the KV mount. */
     secretPaths: string[];
@@ -33,7 +33,7 @@ export interface OperatorPolicyParams {
 /** `project` and `stack` name the workload policies when `vault.policyPrefix` is unset, as in the program. */
 export function operatorPolicyParams(settings: Settings, project: string, stack: string): OperatorPolicyParams {
     const sorted = (xs: string[]) => [...new Set(xs)].sort();
-    const prefix = settings.vault.policyPrefix ?? defaultPolicyPrefix(project, stack);
+    const prefix = policyPrefixOf(settings.vault, project, stack);
     return {
         authPath: settings.kubernetesAuth.path,
         kvPath: settings.kv.path,

@@ -24,7 +24,7 @@ import { defaultJwtAudience } from "../../components/vaultJwtAuth";
 import { writeVaultCaCertFile } from "../../components/caCertFile";
 import { ProgramOutputs } from "./outputs";
 import { STAGES, Stage } from "../stages";
-import { KvAccess, defaultPolicyPrefix, kvAccess, normalizePolicy } from "../config/trust";
+import { KvAccess, kvAccess, normalizePolicy, policyPrefixOf } from "../config/trust";
 
 export { STAGES, Stage };
 
@@ -223,7 +223,7 @@ function addWorkloads(
 ): NonNullable<ProgramOutputs["workloads"]> {
     const workloads: NonNullable<ProgramOutputs["workloads"]> = {};
     const access = kvAccess(settings.workloads, settings.kv.external);
-    const policyPrefix = settings.vault.policyPrefix ?? defaultPolicyPrefix(pulumi.getProject(), pulumi.getStack());
+    const policyPrefix = policyPrefixOf(settings.vault, pulumi.getProject(), pulumi.getStack());
     const context: WorkloadContext = { settings, secrets, cluster, injector, vaultAuth, access, policyPrefix };
     // A namespace another workload uses outlives the workload that created it: deleting a
     // namespace deletes everything in it (docs/data-safety.md).

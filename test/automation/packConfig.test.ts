@@ -55,6 +55,7 @@ describe("policy pack config from the platform team", () => {
         assert.deepEqual(platformConfig(path.join(ROOT, "policies"), "dev"), {
             "vault-role-bound-service-accounts": { allowGlobs: false, wildcardRoles: [] },
             "vault-workload-isolation": { allowedPolicies: ["default"] },
+            "vault-kv-mount-wide-read": { exemptPolicies: [] },
         });
     });
 

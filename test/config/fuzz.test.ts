@@ -27,7 +27,7 @@ const EXTRA_PATHS = [
     "cluster.credentials", "cluster.credentials.mode", "cluster.credentials.login", "cluster.protect", "cluster.mode",
     "vault.allowHttp", "vault.caCertPem", "vault.skipTlsVerify", "injector.failurePolicy", "injector.reviewerTokenRotation",
     "kubernetesAuth.reviewer", "kubernetesAuth.method", "kubernetesAuth.audience", "kv.protect", "kv.existing",
-    "workloads[0].allowWildcard", "workloads[0].createNamespace",
+    "workloads[0].allowWildcard", "workloads[0].createNamespace", "platform.wildcardWorkloads", "platform.reservedNamespaces",
     "workloads[0].seed[0].writeOnce", "workloads[0].tokenMaxTtl", "workloads[1]", "workloads[0].secrets[1]",
 ];
 const PATHS = [...new Set([...pathsOf(labRaw()), ...EXTRA_PATHS])];

@@ -178,8 +178,8 @@ describe("trust: the policies a role carries", () => {
 
     it("refuses allow-listing a policy this stack generates (every workload could carry it)", () => {
         const raw = tenants();
-        raw.vault.policyPrefix = "team-a-";
-        raw.vault.allowedPolicies = ["default", "team-a-payments"];
+        raw.vault.policyPrefix = "team-a.";
+        raw.vault.allowedPolicies = ["default", "team-a.payments"];
         refusedAt(raw, "vault.allowedPolicies[1]", /a policy made outside this stack/);
     });
 
@@ -282,5 +282,169 @@ describe("trust: renames", () => {
     it("refuses a formerName that is the current name or another workload's", () => {
         refusedAt(tenants({ formerName: "mallory" }), "workloads[2].formerName", /the previous name, not the current one/);
         refusedAt(tenants({ formerName: "payments" }), "workloads[2].formerName", /a name no current workload has/);
+    });
+});
+
+describe("trust: names as the system holding them compares them (issue 22)", () => {
+    it("refuses two roles Vault's Kubernetes auth stores as one (Busybox is busybox), naming the first", () => {
+        refusedAt(
+            tenants({ role: "Busybox" }),
+            "workloads[2].role",
+            /used once, compared lower-cased as Vault stores it \(workloads\[0\] has it\)/,
+        );
+        assert.deepEqual(problemsOf(tenants({ role: "Mallory-Role" })), []);
+    });
+
+    it("refuses two workloads' seeds whose Pulumi names coincide (<workload>-seed-<path>)", () => {
+        const raw = tenants({ name: "mallory-seed-x", seed: [{ path: "y", values: { k: { random: {} } } }] });
+        raw.workloads[1].seed.push({ path: "x-seed-y", values: { k: { random: {} } } });
+        raw.workloads[1].name = "mallory";
+        raw.workloads[1].namespace = "mallory2";
+        raw.workloads[1].serviceAccount = "mallory2";
+        const p = refusedAt(
+            raw,
+            "workloads[2].seed[0].path",
+            /Pulumi name that no other entry gives: mallory-seed-x-seed-y is also workloads\[1\]\.seed\[1\]\.path's/,
+        );
+        assert.equal(p.found, '"y"');
+    });
+
+    it("refuses two generated values of one workload whose Pulumi names coincide (path a-b key c, path a key b-c)", () => {
+        const raw = tenants({
+            secrets: [{ file: "own", path: "a", key: "b-c" }, { file: "two", path: "a-b", key: "c" }],
+            seed: [{ path: "a-b", values: { c: { random: {} } } }, { path: "a", values: { "b-c": { random: {} } } }],
+        });
+        refusedAt(raw, "workloads[2].seed[1].values", /mallory-seed-a-b-c is also workloads\[2\]\.seed\[0\]\.values's/);
+    });
+
+    it("refuses two auth-delegator bindings with one cluster-wide name (clientJwt: a-b/c and a/b-c)", () => {
+        const raw = tenants({ namespace: "a", serviceAccount: "b-c" }, { namespace: "a-b", serviceAccount: "c" });
+        raw.kubernetesAuth.reviewer = "clientJwt";
+        refusedAt(
+            raw,
+            "workloads[2].serviceAccount",
+            /ClusterRoleBinding name .* a-b-c-auth-delegator is also workloads\[1\]\.serviceAccount's/,
+        );
+        raw.kubernetesAuth.reviewer = "serviceAccountToken"; // no bindings: nothing to collide
+        assert.deepEqual(problemsOf(raw), []);
+    });
+
+    it("refuses mounts over Vault's own (sys, auth, identity, ...) and auth/token", () => {
+        const raw = tenants();
+        raw.kv.path = "sys/kv";
+        raw.kubernetesAuth.path = "token";
+        refusedAt(raw, "kv.path", /outside Vault's own mounts/);
+        refusedAt(raw, "kubernetesAuth.path", /auth\/token is Vault's own token method/);
+    });
+});
+
+describe("trust: generated policy names (issue 22)", () => {
+    it("refuses a policy prefix that does not end in '.', unless the stack keeps legacy names", () => {
+        const raw = tenants();
+        raw.vault.policyPrefix = "team-a-";
+        refusedAt(raw, "vault.policyPrefix", /a prefix ending in '\.' .*or vault\.policyNaming: legacy/);
+        raw.vault.policyNaming = "legacy";
+        assert.deepEqual(problemsOf(raw), []);
+    });
+});
+
+describe("trust: reserved namespaces (issue 22)", () => {
+    for (const [ns, why] of [
+        ["default", /not default \(every pod without a namespace/],
+        ["kube-system", /not a kube- namespace/],
+        ["kube-anything", /not a kube- namespace/],
+        ["vault", /not the injector's namespace/],
+    ] as const) {
+        it(`refuses ${ns}, created or not`, () => {
+            refusedAt(tenants({ namespace: ns, createNamespace: false }), "workloads[2].namespace", why);
+        });
+    }
+
+    it("refuses the namespaces the platform reserves, and only from the platform block", () => {
+        const raw = tenants({ namespace: "ingress" });
+        assert.deepEqual(problemsOf(raw), []);
+        raw.platform = { reservedNamespaces: ["ingress"] };
+        refusedAt(raw, "workloads[2].namespace", /not a namespace the platform reserves \(platform\.reservedNamespaces\)/);
+        // A workload entry has no such key: it cannot unreserve (or reserve) anything.
+        const own = tenants({ namespace: "ingress", platform: { reservedNamespaces: [] } });
+        own.platform = { reservedNamespaces: ["ingress"] };
+        assert.ok(problemsOf(own).some((p) => p.key === "workloads[2].platform"), JSON.stringify(problemsOf(own)));
+    });
+});
+
+describe("trust: a grantee cannot widen what it was given (issue 22)", () => {
+    const granted = (mallory: Record<string, unknown>) => tenants(
+        { secrets: [{ file: "db", path: "payments/db", key: "password", from: "payments" }], ...mallory },
+        { seed: [{ path: "payments/db", sharedWith: ["mallory"], values: { password: { random: { length: 32 } } } }] },
+    );
+
+    it("accepts the grant to the pods the owner named (mallory/mallory)", () => {
+        assert.deepEqual(problemsOf(granted({})), []);
+    });
+
+    it("refuses '*' on the grantee's own entry: allowWildcard is not the platform's exemption", () => {
+        const raw = granted({ namespace: "*", createNamespace: false, allowWildcard: true });
+        refusedAt(raw, "workloads[2].namespace", /needs the platform's exemption \(platform\.wildcardWorkloads listing mallory\)/);
+        const sa = granted({ serviceAccount: "*", allowWildcard: true });
+        refusedAt(sa, "workloads[2].serviceAccount", /platform\.wildcardWorkloads listing mallory/);
+    });
+
+    it("refuses a grant to a workload the platform exempted: the grant would reach pods no one named", () => {
+        const raw = granted({ namespace: "*", createNamespace: false, allowWildcard: true });
+        raw.platform = { wildcardWorkloads: ["mallory"] };
+        refusedAt(
+            raw,
+            "workloads[1].seed[0].sharedWith[0]",
+            /mallory's role admits \*\/mallory, so the grant would reach pods no one named/,
+        );
+        // Without the grant, the platform's exemption is the platform's call.
+        raw.workloads[1].seed[0].sharedWith = [];
+        raw.workloads[2].secrets = [{ file: "own", path: "mallory/app", key: "token" }];
+        assert.deepEqual(problemsOf(raw), []);
+    });
+});
+
+describe("trust: stack config secrets have owners (issue 22)", () => {
+    const fromConfig = (key: string) => ({ seed: [{ path: "mallory/app", values: { token: { secretConfig: key } } }] });
+    const at = "workloads[2].seed[0].values.token.secretConfig";
+
+    it("accepts a key only this workload reads, as often as it likes", () => {
+        const values = { a: { secretConfig: "malloryToken" }, b: { secretConfig: "malloryToken" } };
+        const raw = tenants({ seed: [{ path: "mallory/app", values }] });
+        assert.deepEqual(problemsOf(raw), []);
+    });
+
+    it("refuses the operator's Vault token, the kubeconfig, the service principal's secret, and the settings keys", () => {
+        refusedAt(tenants(fromConfig("vaultToken")), at, /vaultToken is the program's Vault token, the platform's/);
+        refusedAt(tenants(fromConfig("kubeconfig")), at, /the cluster's kubeconfig, the platform's/);
+        refusedAt(tenants(fromConfig("workloads")), at, /the settings key aks-vault:workloads/);
+        const existing = tenants(fromConfig("clusterKc"));
+        existing.cluster = { mode: "existing", name: "lab", kubeconfigConfig: "clusterKc", oidcIssuerUrl: "https://issuer.example.com/" };
+        refusedAt(existing, at, /clusterKc is the cluster's kubeconfig \(cluster\.kubeconfigConfig\), the platform's/);
+        const spn = tenants(fromConfig("spnSecret"));
+        spn.cluster.credentials = {
+            mode: "kubelogin", login: "spn", clientId: "72f988bf-86f1-41af-91ab-2d7cd011db47", clientSecretConfig: "spnSecret",
+        };
+        spn.cluster.entraId = { adminGroupObjectIds: [] };
+        refusedAt(spn, at, /spnSecret is the service principal's secret/);
+    });
+
+    it("refuses a key the platform lists as its own (platform.secretConfigKeys)", () => {
+        const raw = tenants(fromConfig("registryPassword"));
+        assert.deepEqual(problemsOf(raw), []);
+        raw.platform = { secretConfigKeys: ["registryPassword"] };
+        refusedAt(raw, at, /registryPassword is a platform secret \(platform\.secretConfigKeys\)/);
+    });
+
+    it("refuses another workload's key, naming its owner and the sharing syntax, never the value", () => {
+        const raw = tenants(fromConfig("paymentsDb"), {
+            seed: [{ path: "payments/db", values: { password: { secretConfig: "paymentsDb" } } }],
+        });
+        const p = refusedAt(
+            raw,
+            at,
+            /paymentsDb is read by workload payments \(workloads\[1\]\.seed\[0\]\.values\.password\.secretConfig\); .*sharedWith/,
+        );
+        assert.equal(p.found, "<secret>");
     });
 });

@@ -37,7 +37,11 @@ const CORPUS: Array<[string, Mutation, string]> = [
     ],
     [
         "'*' with a deployment even when allowed",
-        all(set("workloads[0].serviceAccount", "*"), set("workloads[0].allowWildcard", true)),
+        all(
+            set("workloads[0].serviceAccount", "*"),
+            set("workloads[0].allowWildcard", true),
+            set("platform.wildcardWorkloads", ["busybox"]),
+        ),
         "workloads[0].deployment",
     ],
     ["injector namespace not DNS-1123", set("injector.namespace", "Vault"), "injector.namespace"],
@@ -233,10 +237,17 @@ describe("config validation: every problem at once", () => {
         assert.equal(cloud.resources.length, 0);
     });
 
-    it("accepts '*' only when allowWildcard says so, without a deployment", () => {
+    it("accepts '*' only when allowWildcard says so and the platform exempts the workload, without a deployment", () => {
         const raw = labRaw();
         Object.assign(raw.workloads[0], { serviceAccount: "*", allowWildcard: true });
         delete raw.workloads[0].deployment;
+        // The workload's own switch is not enough (issue 22): the exemption is the platform's.
+        assert.throws(
+            () => parseSettings(raw),
+            (e: unknown) => e instanceof SettingsError && e.problems.some((p) =>
+                p.key === "workloads[0].serviceAccount" && /platform\.wildcardWorkloads listing busybox/.test(p.expected)),
+        );
+        raw.platform = { wildcardWorkloads: ["busybox"] };
         assert.equal(parseSettings(raw).workloads[0].serviceAccount, "*");
     });
 });

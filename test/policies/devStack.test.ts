@@ -119,9 +119,15 @@ describe("the guardrail pack on the dev stack", () => {
             only(rs, TYPES.vaultPolicy).props.policy = 'path "secret/data/*" { capabilities = ["read"] }';
         }, {
             "vault-policy-least-privilege": [
-                'Vault policy "aks-vault-dev-busybox" grants the wildcard path "secret/data/*", ' +
+                'Vault policy "aks-vault.dev.busybox" grants the wildcard path "secret/data/*", ' +
                     "which covers every secret ever written under it. " +
                     "List the declared secrets it is meant for instead: secret/data/devops.",
+            ],
+            // Mount-wide, so also the mandatory guardrail (issue 22).
+            "vault-kv-mount-wide-read": [
+                'Vault policy "aks-vault.dev.busybox" grants read on "secret/data/*", every secret of the KV mount "secret" ' +
+                    "(every team's, on a shared Vault). List the paths it needs, or ask the platform team to add " +
+                    '"aks-vault.dev.busybox" to `exemptPolicies` for vault-kv-mount-wide-read in policies/platform-config.json.',
             ],
         }],
         ["local accounts disabled with the admin kubeconfig", (rs) => {

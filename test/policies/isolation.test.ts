@@ -67,7 +67,7 @@ describe("vault-workload-isolation", () => {
         const p = one(rs, TYPES.vaultPolicy, "mallory-policy");
         p.props.policy = `${String(p.props.policy)}\npath "secret/data/payments/db" {\n  capabilities = ["read"]\n}\n`;
         assert.deepEqual(await messages(rs), [
-            'Vault policy "aks-vault-dev-mallory" of workload mallory grants "secret/data/payments/db" on payments/db, ' +
+            'Vault policy "aks-vault.dev.mallory" of workload mallory grants "secret/data/payments/db" on payments/db, ' +
                 "owned by payments, which did not share it with mallory. " +
                 "The owner lists mallory in sharedWith (or kv.external lists it as a reader), or remove the rule.",
         ]);
@@ -91,7 +91,7 @@ describe("vault-workload-isolation", () => {
             'path "secret/data/payments/db" {\n  capabilities = ["read", "update", "delete"]',
         );
         assert.deepEqual(await messages(rs), [
-            'Vault policy "aks-vault-dev-busybox" of workload busybox grants update, delete on payments/db, ' +
+            'Vault policy "aks-vault.dev.busybox" of workload busybox grants update, delete on payments/db, ' +
                 "which it reads but does not own (owner: payments). Only the owner gets more than read.",
         ]);
     });
@@ -106,10 +106,10 @@ describe("vault-workload-isolation", () => {
     it("reports a role carrying another team's policy, any non-allow-listed one, and root however written", async () => {
         const rs = fresh();
         one(rs, TYPES.authBackendRole, "mallory-role").props.tokenPolicies = [
-            "aks-vault-dev-mallory", "default", "aks-vault-dev-payments", "admin", " Root",
+            "aks-vault.dev.mallory", "default", "aks-vault.dev.payments", "admin", " Root",
         ];
         assert.deepEqual(await messages(rs), [
-            'Role "mallory" carries policy "aks-vault-dev-payments", which is neither its workload\'s generated policy ' +
+            'Role "mallory" carries policy "aks-vault.dev.payments", which is neither its workload\'s generated policy ' +
                 "nor in allowedPolicies (default). " +
                 "Remove it, or have the platform add it to allowedPolicies of vault-workload-isolation in the pack config.",
             'Role "mallory" carries policy "admin", which is neither its workload\'s generated policy ' +
@@ -121,7 +121,7 @@ describe("vault-workload-isolation", () => {
 
     it("takes the allow-list from the platform's pack config, which never allows root", async () => {
         const rs = fresh();
-        one(rs, TYPES.authBackendRole, "mallory-role").props.tokenPolicies = ["aks-vault-dev-mallory", "Team-Read", "root"];
+        one(rs, TYPES.authBackendRole, "mallory-role").props.tokenPolicies = ["aks-vault.dev.mallory", "Team-Read", "root"];
         assert.deepEqual(await messages(rs, { allowedPolicies: ["default", "team-read", "root"] }), [
             'Role "mallory" carries the root policy ("root"). Remove it: no workload holds root.',
         ]);

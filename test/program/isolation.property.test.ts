@@ -14,6 +14,9 @@ import { buildProgram } from "../../src/program/program";
 import { labRaw } from "../support/fixtures";
 import { settle, useCloud } from "../support/harness";
 import type { RecordedResource } from "../support/cloud";
+import { childNames } from "../../src/config/names";
+
+const ROLE = "vault:kubernetes/authBackendRole:AuthBackendRole";
 
 const NAMES = ["alpha", "beta", "gamma", "delta"] as const;
 const PATHS = ["alpha/db", "beta/db", "shared/x", "legacy/api", "team", "team/a"] as const;
@@ -21,17 +24,41 @@ const CAPS = ["create", "read", "update", "patch", "delete", "list", "sudo", "de
 const SCALE = Math.max(1, Number(process.env.FUZZ_RUNS ?? 1));
 
 interface Entry { path: string; from?: string; sharedWith: string[]; template?: boolean; templatePath?: string }
-interface GenWorkload { name: string; secrets: Entry[]; seed: Entry[]; extra: string[]; policies: string[] }
-interface GenStack { workloads: GenWorkload[]; external: Array<{ path: string; readers: string[] }> }
+interface GenWorkload {
+    name: string; secrets: Entry[]; seed: Entry[]; extra: string[]; policies: string[];
+    /** Issue 22's attacks on the workload's own entry. */
+    role?: string; namespace?: string; wildcard?: boolean; secretConfig?: string;
+}
+interface GenStack {
+    workloads: GenWorkload[];
+    external: Array<{ path: string; readers: string[] }>;
+    platform: { wildcardWorkloads: string[] };
+}
 
-type Mutation = { kind: "claim" | "wrongFrom" | "seedOther" | "policy" | "root" | "template" | "extraOnGrant"; who: number; path: string };
+type Mutation = {
+    kind: "claim" | "wrongFrom" | "seedOther" | "policy" | "root" | "template" | "extraOnGrant"
+        | "roleCase" | "wildcard" | "platformSecret" | "otherSecret" | "reservedNamespace";
+    who: number;
+    path: string;
+    /** For wildcard: whether the platform exempts the workload too. */
+    flag: boolean;
+};
+const KINDS = ["claim", "wrongFrom", "seedOther", "policy", "root", "template", "extraOnGrant",
+    "roleCase", "wildcard", "platformSecret", "otherSecret", "reservedNamespace"] as const;
+/** Config keys the platform owns (the run resolves them to values no seed may carry). */
+const PLATFORM_KEYS = ["vaultToken", "kubeconfig"];
 
 /**
  * A stack in which each path has an owner (a workload, kv.external or nobody), owners share some
  * paths, workloads read some of the others' (named with `from`) or external ones, and at most one
  * attack is mixed in: so both accepted and refused stacks come out often.
  */
-const stack: fc.Arbitrary<GenStack> = fc.integer({ min: 2, max: 4 }).chain((n) => {
+/** Issue 22's attacks: names as Vault stores them, widening a grant, config secrets, reserved namespaces. */
+const ISSUE_22 = ["roleCase", "wildcard", "platformSecret", "otherSecret", "reservedNamespace"] as const;
+
+/** Stacks with, at most (`always` false) or exactly (`always` true) one attack of `kinds`. */
+const stackOf = (kinds: readonly Mutation["kind"][], always: boolean): fc.Arbitrary<GenStack> =>
+    fc.integer({ min: 2, max: 4 }).chain((n) => {
     const names = NAMES.slice(0, n) as unknown as string[];
     const perPath = <T>(a: fc.Arbitrary<T>) => fc.tuple(...PATHS.map(() => a));
     const perWorkload = <T>(a: fc.Arbitrary<T>) => fc.tuple(...names.map(() => a));
@@ -43,11 +70,15 @@ const stack: fc.Arbitrary<GenStack> = fc.integer({ min: 2, max: 4 }).chain((n) =
         seeds: perWorkload(fc.boolean()),
         templates: perWorkload(fc.boolean()),
         extra: perWorkload(fc.subarray(["update", "delete", "list"])),
-        mutation: fc.option(fc.record({
-            kind: fc.constantFrom("claim", "wrongFrom", "seedOther", "policy", "root", "template", "extraOnGrant"),
-            who: fc.nat({ max: n - 1 }),
-            path: fc.constantFrom(...PATHS),
-        }), { freq: 2, nil: undefined }),
+        mutation: (() => {
+            const m = fc.record({
+                kind: fc.constantFrom(...kinds),
+                who: fc.nat({ max: n - 1 }),
+                path: fc.constantFrom(...PATHS),
+                flag: fc.boolean(),
+            });
+            return always ? m : fc.option(m, { freq: 2, nil: undefined });
+        })(),
     }).map((g) => build(names, g));
 });
 
@@ -87,21 +118,32 @@ function build(names: string[], g: {
         if (m.kind === "claim") w.secrets.push({ path: m.path, sharedWith: [] });
         if (m.kind === "wrongFrom") w.secrets.push({ path: m.path, from: victim, sharedWith: [] });
         if (m.kind === "seedOther") w.seed.push({ path: `${victim}/own`, sharedWith: [] });
-        if (m.kind === "policy") w.policies = ["default", `aks-vault-dev-${victim}`];
+        if (m.kind === "policy") w.policies = ["default", `aks-vault.dev.${victim}`];
         if (m.kind === "root") w.policies = [" Root"];
         if (m.kind === "template") w.secrets.push({ path: `${w.name}/own`, sharedWith: [], template: true, templatePath: `${victim}/own` });
         if (m.kind === "extraOnGrant") w.extra = ["update", "delete"];
+        // Issue 22: the same role as Vault stores it; '*' on its own entry (with or without the
+        // platform's exemption) after a grant; a platform or another team's config secret in a seed;
+        // a namespace every careless pod shares.
+        if (m.kind === "roleCase") w.role = victim.toUpperCase();
+        if (m.kind === "wildcard") w.wildcard = true;
+        if (m.kind === "platformSecret") w.secretConfig = PLATFORM_KEYS[m.who % PLATFORM_KEYS.length];
+        if (m.kind === "otherSecret") w.secretConfig = `${victim}Key`;
+        if (m.kind === "reservedNamespace") w.namespace = ["default", "kube-system", "vault"][m.who % 3];
     }
-    return { workloads, external };
+    const platform = { wildcardWorkloads: m?.kind === "wildcard" && m.flag ? [workloads[m.who].name] : [] };
+    return { workloads, external, platform };
 }
 
 /** The raw settings: the lab's cluster, Vault and KV, these workloads instead of busybox. */
 function rawOf(s: GenStack): Record<string, any> {
     const raw = labRaw();
     raw.kv.external = s.external;
+    raw.platform = s.platform;
     raw.workloads = s.workloads.map((w) => ({
         name: w.name,
-        namespace: w.name,
+        ...(w.role === undefined ? {} : { role: w.role }),
+        ...(w.wildcard ? { namespace: "*", createNamespace: false, allowWildcard: true } : { namespace: w.namespace ?? w.name }),
         serviceAccount: w.name,
         policies: w.policies,
         extraCapabilities: w.extra,
@@ -114,8 +156,13 @@ function rawOf(s: GenStack): Record<string, any> {
                 ? { template: `{{ with secret "secret/data/${e.templatePath ?? e.path}" }}{{ .Data.data.k }}{{ end }}` }
                 : { key: "k" }),
         })),
-        seed: w.seed.map((e) => ({ path: e.path, sharedWith: e.sharedWith, values: { k: { random: { length: 16 } } } })),
-        deployment: {},
+        // Each seed also takes a value from the workload's own config secret (or the attack's key).
+        seed: w.seed.map((e) => ({
+            path: e.path,
+            sharedWith: e.sharedWith,
+            values: { k: { random: { length: 16 } }, c: { secretConfig: w.secretConfig ?? `${w.name}Key` } },
+        })),
+        ...(w.wildcard ? {} : { deployment: {} }),
     }));
     return raw;
 }
@@ -172,10 +219,14 @@ function capabilities(rules: Rule[], request: string): string[] {
 }
 
 describe("property: no workload's policy reaches a path it neither owns nor was granted", () => {
-    it(`holds for generated multi-workload stacks (${25 * SCALE} runs), and most stacks are decided both ways`, async () => {
+    for (const [what, arb, min] of [
+        ["generated multi-workload stacks", stackOf(KINDS, false), 5],
+        // Each run carries one of issue 22's attacks, so each class is tried about five times.
+        ["stacks each carrying one of issue 22's attacks", stackOf(ISSUE_22, true), 1],
+    ] as const) it(`holds for ${what} (${25 * SCALE} runs), and most stacks are decided both ways`, async () => {
         let accepted = 0;
         let refused = 0;
-        await fc.assert(fc.asyncProperty(stack, async (s) => {
+        await fc.assert(fc.asyncProperty(arb, async (s) => {
             const raw = rawOf(s);
             let settings;
             try {
@@ -187,10 +238,25 @@ describe("property: no workload's policy reaches a path it neither owns nor was 
             }
             accepted++;
             const cloud = await useCloud();
-            buildProgram(settings, { secretConfig: () => "unused" });
-            await settle(cloud);
-            const { owns, reads } = allowed(s);
             const one = (type: string, name: string): RecordedResource => cloud.one(type, name);
+            buildProgram(settings, { vaultToken: "value-of:vaultToken", secretConfig: (key) => `value-of:${key}` });
+            await settle(cloud);
+            // Config secrets: no seed carries a platform secret, and each key's value reaches one workload's seeds only.
+            const carriers = new Map<string, Set<string>>();
+            for (const w of s.workloads) {
+                for (const e of w.seed) {
+                    const data = String(one("vault:kv/secretV2:SecretV2", childNames.seed(w.name, e.path)).inputs.dataJson);
+                    for (const [, key] of data.matchAll(/value-of:([A-Za-z0-9]+)/g)) {
+                        assert.ok(!PLATFORM_KEYS.includes(key), `${w.name} seeds the platform's ${key}: ${JSON.stringify(s)}`);
+                        carriers.set(key, new Set([...(carriers.get(key) ?? []), w.name]));
+                    }
+                }
+            }
+            for (const [key, ws] of carriers) assert.equal(ws.size, 1, `${key} is seeded by ${[...ws].join(", ")}`);
+            // Roles: no two identities are one role as Vault stores it, none lands in a reserved namespace.
+            const roles = s.workloads.map((w) => String(one(ROLE, `${w.name}-role`).inputs.roleName).toLowerCase());
+            assert.equal(new Set(roles).size, roles.length, `roles ${roles.join(", ")}: ${JSON.stringify(s)}`);
+            const { owns, reads } = allowed(s);
             for (const w of s.workloads) {
                 const policy = one("vault:index/policy:Policy", `${w.name}-policy`).inputs;
                 const rules = parseHcl(String(policy.policy));
@@ -209,12 +275,25 @@ describe("property: no workload's policy reaches a path it neither owns nor was 
                         assert.ok(CAPS.includes(c as (typeof CAPS)[number]) && c !== "sudo", `${w.name}: capability ${c}`);
                     }
                 }
-                const role = one("vault:kubernetes/authBackendRole:AuthBackendRole", `${w.name}-role`).inputs;
+                const role = one(ROLE, `${w.name}-role`).inputs;
+                const ns = (role.boundServiceAccountNamespaces as string[])[0];
+                assert.ok(ns !== "default" && !ns.startsWith("kube-") && ns !== "vault", `${w.name} in namespace ${ns}`);
+                // A '*' role (the platform's exemption) admits pods no owner named: it reads only its own and external paths.
+                if (ns === "*" || (role.boundServiceAccountNames as string[]).includes("*")) {
+                    assert.ok(s.platform.wildcardWorkloads.includes(w.name), `${w.name} widened itself to *`);
+                    for (const r of rules) {
+                        if (!r.path.startsWith("secret/data/")) continue;
+                        const p = r.path.slice("secret/data/".length);
+                        assert.ok(owns(w.name, p) || s.external.some((e) => e.path === p && e.readers.includes(w.name)),
+                            `the '*' role ${w.name} reads ${p}, granted by another team: ${JSON.stringify(s)}`);
+                    }
+                }
                 assert.deepEqual(
                     [...(role.tokenPolicies as string[])].sort(),
-                    [`aks-vault-dev-${w.name}`, "default"].sort(),
+                    [`aks-vault.dev.${w.name}`, "default"].sort(),
                     `${w.name}'s role`,
                 );
+                if (w.wildcard) continue; // no deployment for a '*' role
                 const annotations = ((one("kubernetes:apps/v1:Deployment", `${w.name}-deploy`).inputs.spec as any)
                     .template.metadata.annotations) as Record<string, string>;
                 for (const [k, v] of Object.entries(annotations)) {
@@ -229,7 +308,7 @@ describe("property: no workload's policy reaches a path it neither owns nor was 
             }
         }), { numRuns: 25 * SCALE, seed: Number(process.env.FUZZ_SEED ?? 20261130) });
         // The generator must exercise both outcomes, or the property says little.
-        assert.ok(accepted >= 5, `only ${accepted} of ${accepted + refused} generated stacks were accepted`);
+        assert.ok(accepted >= min, `only ${accepted} of ${accepted + refused} generated stacks were accepted`);
         assert.ok(refused >= 5, `only ${refused} of ${accepted + refused} generated stacks were refused`);
     });
 });

@@ -177,7 +177,7 @@ describe("operator Vault policy", () => {
             kvPath: "kv-apps",
             manageKvMount: false,
             roles: ["api-reader", "busybox"],
-            policies: ["aks-vault-dev-api", "aks-vault-dev-busybox"],
+            policies: ["aks-vault.dev.api", "aks-vault.dev.busybox"],
             secretPaths: ["api/db", "devops"],
         } satisfies OperatorPolicyParams);
         const rules = parsePolicy(renderOperatorPolicy(params));

@@ -96,12 +96,12 @@ describe("index.ts with Pulumi.dev.yaml (the blog's lab)", () => {
         assert.deepEqual(role.boundServiceAccountNamespaces, ["busybox"]);
         assert.equal(role.tokenTtl, 3600);
         // The generated policy carries the stack prefix (<project>-<stack>-): never Vault's own names.
-        assert.deepEqual([...(role.tokenPolicies as string[])].sort(), ["aks-vault-dev-busybox", "default"]);
+        assert.deepEqual([...(role.tokenPolicies as string[])].sort(), ["aks-vault.dev.busybox", "default"]);
     });
 
     it("writes a least-privilege busybox policy: read on secret/data/devops only", () => {
         const policy = cloud.one("vault:index/policy:Policy").inputs;
-        assert.equal(policy.name, "aks-vault-dev-busybox");
+        assert.equal(policy.name, "aks-vault.dev.busybox");
         assert.equal(policy.policy, 'path "secret/data/devops" {\n  capabilities = ["read"]\n}\n');
     });
 

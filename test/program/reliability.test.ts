@@ -216,6 +216,7 @@ describe("reliability", () => {
         it("binds the role to '*' and creates no service account for it", async () => {
             const run = await runLab((raw) => {
                 Object.assign(raw.workloads[0], { serviceAccount: "*", allowWildcard: true });
+                raw.platform = { wildcardWorkloads: ["busybox"] };
                 delete raw.workloads[0].deployment;
             });
             const role = run.cloud.one("vault:kubernetes/authBackendRole:AuthBackendRole").inputs;

@@ -38,14 +38,14 @@ describe("trust boundaries in what the program sends", () => {
         return { name: String(p.name), rules: pathRules(String(p.policy)) ?? [] };
     };
 
-    it("names generated policies <project>-<stack>-<workload>, so they never replace Vault's or another stack's", () => {
-        assert.equal(policyOf("busybox").name, "aks-vault-dev-busybox");
-        assert.equal(policyOf("payments").name, "aks-vault-dev-payments");
+    it("names generated policies <project>.<stack>.<workload>, so they never replace Vault's or another stack's", () => {
+        assert.equal(policyOf("busybox").name, "aks-vault.dev.busybox");
+        assert.equal(policyOf("payments").name, "aks-vault.dev.payments");
     });
 
     it("gives a role its generated policy plus allow-listed ones, as Vault stores names", () => {
         const role = run.cloud.one(ROLE, "payments-role").inputs;
-        assert.deepEqual([...(role.tokenPolicies as string[])].sort(), ["aks-vault-dev-payments", "default"]);
+        assert.deepEqual([...(role.tokenPolicies as string[])].sort(), ["aks-vault.dev.payments", "default"]);
     });
 
     it("grants extra capabilities on owned paths only; a shared path stays read-only for the reader", () => {
@@ -70,7 +70,7 @@ describe("trust boundaries in what the program sends", () => {
 
     it("registers who owns and reads what on the workload components, for the policy pack", () => {
         const busybox = run.cloud.one("aksvault:index:WorkloadBinding", "busybox").inputs;
-        assert.equal(busybox.policy, "aks-vault-dev-busybox");
+        assert.equal(busybox.policy, "aks-vault.dev.busybox");
         assert.equal(busybox.role, "busybox");
         assert.deepEqual(busybox.access, { owned: ["devops"], readable: ["devops", "payments/db"], sharedWith: {} });
         const payments = run.cloud.one("aksvault:index:WorkloadBinding", "payments").inputs;
@@ -114,5 +114,49 @@ describe("data kept across routine edits", () => {
     it("no formerName, no alias", async () => {
         const run = await runLab();
         assert.deepEqual(run.optionsOf("aksvault:index:WorkloadBinding", "busybox").aliases, []);
+    });
+});
+
+describe("generated policy names across stacks, and the migration of existing stacks (issue 22)", () => {
+    const policyOf = (run: Run, workload: string) => String(run.cloud.one(POLICY, `${workload}-policy`).inputs.name);
+
+    it("cannot give two (stack, workload) pairs one name: eu-busybox of dev and busybox of dev-eu differ", async () => {
+        const { defaultPolicyPrefix, legacyPolicyPrefix } = await import("../../src/config/trust");
+        assert.notEqual(`${defaultPolicyPrefix("aks-vault", "dev")}eu-busybox`, `${defaultPolicyPrefix("aks-vault", "dev-eu")}busybox`);
+        // Vault lower-cases policy names: stacks Dev and dev must not meet there either.
+        const dev = `${defaultPolicyPrefix("aks-vault", "dev")}busybox`;
+        const Dev = `${defaultPolicyPrefix("aks-vault", "Dev")}busybox`;
+        assert.notEqual(Dev.toLowerCase(), dev.toLowerCase());
+        assert.equal(Dev, Dev.toLowerCase());
+        // The old scheme, kept behind policyNaming: legacy, is the one that collided.
+        assert.equal(`${legacyPolicyPrefix("aks-vault", "dev")}eu-busybox`, `${legacyPolicyPrefix("aks-vault", "dev-eu")}busybox`);
+    });
+
+    it("an existing stack keeps its policies with policyNaming: legacy: same URN, same Vault name, same role", async () => {
+        const run = await runLab((raw) => { raw.vault.policyNaming = "legacy"; });
+        assert.equal(policyOf(run, "busybox"), "aks-vault-dev-busybox");
+        const policies = run.cloud.one(ROLE, "busybox-role").inputs.tokenPolicies as string[];
+        assert.deepEqual([...policies].sort(), ["aks-vault-dev-busybox", "default"]);
+        const o = run.optionsOf(POLICY, "busybox-policy");
+        assert.match(o.parent, /aksvault:index:WorkloadBinding::busybox$/);
+    });
+
+    it("migrating (policyNaming scoped) keeps the resource (same URN, no alias needed) and renames the Vault policy " +
+        "create-before-delete, the role switching to the new name in the same up", async () => {
+        const legacy = await runLab((raw) => { raw.vault.policyNaming = "legacy"; });
+        const scoped = await runLab();
+        const before = legacy.optionsOf(POLICY, "busybox-policy");
+        const after = scoped.optionsOf(POLICY, "busybox-policy");
+        // One resource, so `up` replaces it (the provider's name is ForceNew) instead of deleting
+        // one and creating another: the preview shows the rename as a replacement.
+        assert.equal(after.parent, before.parent);
+        assert.deepEqual(after.aliases, []);
+        assert.equal(after.deleteBeforeReplace, false);
+        assert.equal(policyOf(scoped, "busybox"), "aks-vault.dev.busybox");
+        const policies = scoped.cloud.one(ROLE, "busybox-role").inputs.tokenPolicies as string[];
+        assert.deepEqual([...policies].sort(), ["aks-vault.dev.busybox", "default"]);
+        // The role depends on the new policy's name, so it is updated after the new policy exists
+        // and before the old one is deleted.
+        assert.ok(scoped.optionsOf(ROLE, "busybox-role").dependencies.some((d) => d.endsWith("::busybox-policy")));
     });
 });

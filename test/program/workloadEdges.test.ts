@@ -59,6 +59,7 @@ describe("workload bindings at the edges", () => {
     it("binds a wildcard role without patching a namespace named '*'", async () => {
         const { cloud } = await run((raw) => {
             raw.workloads.push({ name: "reader", namespace: "*", serviceAccount: "reader", createNamespace: false, allowWildcard: true });
+            raw.platform = { wildcardWorkloads: ["reader"] };
         });
         assert.equal(cloud.of("kubernetes:core/v1:NamespacePatch").length, 0);
         assert.deepEqual(
