@@ -10,6 +10,7 @@
 package acl
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"slices"
@@ -19,6 +20,7 @@ import (
 
 	"aksvault/upstream/fixtures"
 	"aksvault/upstream/stackfile"
+	"aksvault/upstream/upstreamsrc"
 	"aksvault/upstream/vaultinputs"
 )
 
@@ -359,7 +361,9 @@ func TestEngineControl(t *testing.T) {
 		}
 	}
 	_, parseErrors = e.Decide(t, []Policy{{Name: "typo", HCL: `path "secret/data/x" { capabilities = ["reed"] }`}}, nil)
-	if parseErrors["typo"] == "" {
-		t.Errorf("Vault's parser accepted the capability \"reed\"")
+	want := upstreamsrc.Format(t, vaultModule, "vault/policy.go", "failed to parse policy: %w",
+		errors.New(upstreamsrc.Format(t, vaultModule, "vault/policy.go", "path %q: invalid capability %q", "secret/data/x", "reed")))
+	if got := parseErrors["typo"]; got != want {
+		t.Errorf("Vault's parser on the capability \"reed\": %q, want exactly %q", got, want)
 	}
 }

@@ -43,7 +43,7 @@ const (
 var mountInputs = []string{"path", "type", "description", "local", "tune", "disableRemount", "namespace"}
 
 func TestJWTAuthLogin(t *testing.T) {
-	fixtures.EachStackWithAuth(t, "jwt", loginMatrix)
+	stackfile.EachStackWithMethod(t, "jwt", loginMatrix)
 }
 
 type binding struct {

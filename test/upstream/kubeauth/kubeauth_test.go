@@ -30,7 +30,7 @@ import (
 const roleAnnotation = "vault.hashicorp.com/role"
 
 func TestKubernetesAuthLogin(t *testing.T) {
-	fixtures.EachStackWithAuth(t, "kubernetes", loginMatrix)
+	stackfile.EachStackWithMethod(t, "kubernetes", loginMatrix)
 }
 
 // AKS's default audiences of a pod's service-account token: the API server URL, and the FQDN
@@ -78,6 +78,13 @@ func loginMatrix(t *testing.T, stack string, st fixtures.Stack) {
 		accounts = append(accounts, akscluster.ServiceAccount{Namespace: "intruder", Name: d.ServiceAccount})
 	}
 	accounts = append(accounts, akscluster.ServiceAccount{Namespace: "kube-system", Name: "default"})
+	// The accounts the stack file names, the same names in a namespace of an attacker's, and the
+	// `default` account of each workload namespace.
+	file := stackfile.Load(t, stack)
+	for _, w := range file.Workloads {
+		accounts = append(accounts, akscluster.ServiceAccount{Namespace: w.Namespace, Name: w.ServiceAccount},
+			akscluster.ServiceAccount{Namespace: "intruder", Name: w.ServiceAccount}, akscluster.ServiceAccount{Namespace: w.Namespace, Name: "default"})
+	}
 	accounts = akscluster.Unique(accounts)
 	for _, sa := range accounts {
 		cluster.AddServiceAccount(sa)
@@ -115,7 +122,6 @@ func loginMatrix(t *testing.T, stack string, st fixtures.Stack) {
 
 	// Who must get in, from the stack file: each workload's service account in its namespace, with
 	// its role (documented defaults applied). Each Deployment's pods must name that role.
-	file := stackfile.Load(t, stack)
 	owner := map[string]stackfile.Workload{}
 	allowed := map[binding]bool{}
 	for _, w := range file.Workloads {

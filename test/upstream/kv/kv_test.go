@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"slices"
 	"sort"
-	"strings"
 	"testing"
 
 	vaultapi "github.com/hashicorp/vault/api"
@@ -208,12 +207,15 @@ func TestEngineControl(t *testing.T) {
 	srv := vaultkv.Start(t, "")
 	srv.Mount(t, "kv", "kv", map[string]string{"version": "2"})
 	c := srv.Client(t, "")
+	noRoute := upstreamsrc.Format(t, "github.com/hashicorp/vault", "vault/router.go", "no handler for route %q. route entry not found.", "other/data/x")
 	if _, err := c.Logical().Write("other/data/x", map[string]any{"data": map[string]any{"a": "b"}}); err == nil {
 		t.Error("a write under no mount succeeded")
+	} else if re, ok := responseError(err); !ok || re.StatusCode != http.StatusNotFound || !slices.Equal(re.Errors, []string{noRoute}) {
+		t.Errorf("a write under no mount: %v, want Vault's router's 404 %q", err, noRoute)
 	}
 	if _, err := c.Logical().Write("kv/data/x", map[string]any{"data": map[string]any{"a": "b"}, "options": map[string]any{"cas": "1"}}); err == nil {
 		t.Error("cas 1 on a new path succeeded")
-	} else if re, ok := responseError(err); !ok || !slices.Equal(re.Errors, []string{casRefusal(t)}) {
+	} else if re, ok := responseError(err); !ok || re.StatusCode != http.StatusBadRequest || !slices.Equal(re.Errors, []string{casRefusal(t)}) {
 		t.Errorf("cas 1 on a new path: %v", err)
 	}
 	if _, err := c.Logical().Write("kv/data/x", map[string]any{"data": map[string]any{"a": "b"}, "options": map[string]any{"cas": "0"}}); err != nil {
@@ -236,5 +238,5 @@ func keysOf(m map[string]any) []string {
 		out = append(out, k)
 	}
 	sort.Strings(out)
-	return strings.Fields(strings.Join(out, " "))
+	return out
 }

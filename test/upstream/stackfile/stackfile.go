@@ -249,6 +249,25 @@ func PulumiStack(t testing.TB, stack string) string {
 	return st.PulumiStack
 }
 
+// EachStackWithMethod runs fn as a subtest for every fixture stack whose stack file asks for
+// kubernetesAuth.method method (the default included), and fails when none does: an oracle that
+// judged nothing must not pass.
+func EachStackWithMethod(t *testing.T, method string, fn func(t *testing.T, stack string, st fixtures.Stack)) {
+	t.Helper()
+	ran := 0
+	for _, stack := range fixtures.Stacks(t) {
+		if Load(t, stack).KubernetesAuth.Method != method {
+			continue
+		}
+		ran++
+		st := fixtures.Load[fixtures.Stack](t, stack, "stack.json")
+		t.Run(stack, func(t *testing.T) { fn(t, stack, st) })
+	}
+	if ran == 0 {
+		t.Fatalf("no stack file asks for kubernetesAuth.method %s: the oracle judged nothing", method)
+	}
+}
+
 // Load reads the stack file of a fixture stack (stack.json's `stackFile`) and applies the
 // documented defaults.
 func Load(t testing.TB, stack string) File {
