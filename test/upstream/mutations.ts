@@ -88,11 +88,11 @@ export const MUTATIONS: Mutation[] = [
         replacement: "tokenReviewerJwt: undefined,",
     },
     {
-        name: "jwt-discovery-url-trimmed",
+        name: "jwt-bound-issuer-trimmed",
         oracle: "jwtauth",
-        why: "oidc_discovery_url without AKS's trailing slash: Vault refuses the config (Azure/azure-workload-identity#1700)",
-        anchor: "oidcDiscoveryUrl: args.issuer,",
-        replacement: "oidcDiscoveryUrl: pulumi.output(args.issuer).apply((u) => u.replace(/\\/$/, \"\")),",
+        why: "bound_issuer without AKS's trailing slash: every pod token is refused (Azure/azure-workload-identity#1700)",
+        anchor: "boundIssuer: args.issuer,",
+        replacement: "boundIssuer: pulumi.output(args.issuer).apply((u) => u.replace(/\\/$/, \"\")),",
     },
     {
         name: "jwt-role-without-subject",
