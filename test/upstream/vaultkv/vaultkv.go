@@ -33,6 +33,7 @@ import (
 	"github.com/hashicorp/go-uuid"
 	kv "github.com/hashicorp/vault-plugin-secrets-kv"
 	vaultapi "github.com/hashicorp/vault/api"
+	"github.com/hashicorp/vault/sdk/helper/jsonutil"
 	"github.com/hashicorp/vault/sdk/logical"
 
 	"aksvault/upstream/fixtures"
@@ -241,7 +242,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if len(body) > 0 {
-			if err := json.Unmarshal(body, &req.Data); err != nil {
+			// http/logical.go parseJSONRequest: sdk jsonutil, numbers kept as json.Number.
+			if err := jsonutil.DecodeJSON(body, &req.Data); err != nil {
 				logical.RespondError(w, http.StatusBadRequest, fmt.Errorf("error parsing JSON"))
 				return
 			}
@@ -385,8 +387,7 @@ func (p ProviderSeed) Write(t testing.TB, c *vaultapi.Client) (*vaultapi.Secret,
 	return c.Logical().Write(p.Path(), p.Body(t))
 }
 
-// WriteAll writes every seed of the stack as the provider would, failing the test on a refusal,
-// and returns the data each path holds (as the data written).
+// WriteAll writes every seed of the stack as the provider would, failing the test on a refusal.
 func WriteAll(t testing.TB, s *Server, stack string, namespace string) {
 	t.Helper()
 	c := s.Client(t, namespace)
