@@ -24,12 +24,13 @@ import { secretInputs } from "../support/run";
 /** The stacks the oracles judge: name -> stack file (relative to the repository root). */
 export const STACKS: Record<string, string> = {
     dev: "Pulumi.dev.yaml",
+    "dev-jwt": "Pulumi.jwt.yaml",
     tenants: "test/upstream/stacks/tenants.yaml",
     jwt: "test/upstream/stacks/jwt.yaml",
 };
 
 /** The format of the files below; bump it when a field changes meaning. */
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 
 type Obj = Record<string, any>;
 
@@ -53,7 +54,9 @@ function secretKeys(r: RecordedResource): string[] {
 }
 
 /** What one evaluated stack sent, as the fixture files. */
-export function fixtureFiles(stack: string, raw: Obj, settings: Settings, cloud: CloudMock, outputs: unknown): Record<string, unknown> {
+export function fixtureFiles(
+    stack: string, stackFile: string, settings: Settings, cloud: CloudMock, outputs: unknown,
+): Record<string, unknown> {
     const one = (type: string): Obj => cloud.one(type).inputs as Obj;
     const all = (type: string): RecordedResource[] => cloud.of(type);
 
@@ -72,9 +75,13 @@ export function fixtureFiles(stack: string, raw: Obj, settings: Settings, cloud:
     const stackJson = {
         formatVersion: FORMAT_VERSION,
         stack,
-        // The stack file's settings as the user wrote them (no defaults filled in): the intent
-        // the oracles hold the rendered output to, with the documented defaults.
-        config: raw,
+        // The stack file (relative to the repository root): the oracles read the user's intent
+        // from it with their own YAML parser, never from this program's parse of it.
+        stackFile,
+        // The Pulumi project and stack the program ran as (the mock runtime's): generated
+        // policy names derive from them.
+        pulumiProject: pulumi.getProject(),
+        pulumiStack: pulumi.getStack(),
         // What the cloud (mock) computed: the truth the program must have carried over.
         cluster: {
             name: cluster.name,
@@ -215,8 +222,6 @@ export function fixtureFiles(stack: string, raw: Obj, settings: Settings, cloud:
             name: OPERATOR_POLICY_NAME,
             policy: renderOperatorPolicy(operatorPolicyParams(settings, pulumi.getProject(), pulumi.getStack())),
         },
-        // What the user declared (validated, defaults applied): the ACL oracle's expectations.
-        "settings.json": settings,
     };
 }
 
@@ -228,7 +233,7 @@ export async function exportStack(stack: string, file: string): Promise<Record<s
     const outputs = buildProgram(settings, secretInputs());
     await settle(cloud);
     const resolved = await valueOf(pulumi.output(outputs));
-    return fixtureFiles(stack, raw, settings, cloud, resolved);
+    return fixtureFiles(stack, file, settings, cloud, resolved);
 }
 
 export async function main(): Promise<string> {

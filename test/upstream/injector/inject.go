@@ -26,6 +26,8 @@ import (
 	"github.com/kelseyhightower/envconfig"
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/yaml"
@@ -261,6 +263,8 @@ func Pod(t testing.TB, d fixtures.Deployment, sas []fixtures.ServiceAccount) cor
 	pod.Name = d.Name + "-7d9f8b6c5-x2x4q"
 	pod.GenerateName = d.Name + "-7d9f8b6c5-"
 	pod.Namespace = d.Namespace
+	// The ReplicaSet controller adds its hash label to every pod it creates.
+	pod.Labels = labels.Merge(pod.Labels, labels.Set{"pod-template-hash": "7d9f8b6c5"})
 	if pod.Spec.ServiceAccountName == "" {
 		pod.Spec.ServiceAccountName = "default"
 	}
@@ -290,9 +294,118 @@ func Pod(t testing.TB, d fixtures.Deployment, sas []fixtures.ServiceAccount) cor
 	return pod
 }
 
+// Webhook is the chart's MutatingWebhookConfiguration for the injector, as far as it decides
+// which pods the API server sends it (templates/injector-mutating-webhook.yaml of vault-helm
+// 0.34.1): rules CREATE pods, and the namespace and object selectors rendered from the values.
+type Webhook struct {
+	NamespaceSelector, ObjectSelector       labels.Selector
+	NamespaceSelectorRaw, ObjectSelectorRaw *metav1.LabelSelector
+}
+
+// ChartWebhook renders the webhook's selectors from the coalesced values as the chart does:
+// namespaceSelector is `injector.webhook.namespaceSelector | default injector.namespaceSelector`
+// (omitted when both are empty); objectSelector is `or injector.webhook.objectSelector
+// injector.objectSelector`, a string being run through `tpl` (the chart's default is a string
+// naming `{{ template "vault.name" . }}-agent-injector`). Each is parsed into apimachinery's
+// LabelSelector and turned into a selector with metav1.LabelSelectorAsSelector, as the API server
+// does (k8s.io/apiserver pkg/admission/plugin/webhook/predicates).
+func ChartWebhook(values map[string]any) (Webhook, error) {
+	var w Webhook
+	nsRaw := lookup(values, "injector.webhook.namespaceSelector")
+	if !truthy(nsRaw) {
+		nsRaw = lookup(values, "injector.namespaceSelector")
+	}
+	objRaw := lookup(values, "injector.webhook.objectSelector")
+	if !truthy(objRaw) {
+		objRaw = lookup(values, "injector.objectSelector")
+	}
+	if s, ok := objRaw.(string); ok {
+		// vault.name: `default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-"`.
+		name := "vault"
+		if n := render(lookup(values, "nameOverride")); n != "" {
+			name = n
+		}
+		if len(name) > 63 {
+			name = name[:63]
+		}
+		name = strings.TrimSuffix(name, "-")
+		s = strings.ReplaceAll(s, `{{ template "vault.name" . }}`, name)
+		if strings.Contains(s, "{{") {
+			return w, fmt.Errorf("objectSelector template %q uses more than the oracle renders", s)
+		}
+		var parsed any
+		if err := yaml.Unmarshal([]byte(s), &parsed); err != nil {
+			return w, fmt.Errorf("objectSelector: %v", err)
+		}
+		objRaw = parsed
+	}
+	var err error
+	if w.NamespaceSelectorRaw, w.NamespaceSelector, err = selector(nsRaw); err != nil {
+		return w, fmt.Errorf("namespaceSelector: %v", err)
+	}
+	if w.ObjectSelectorRaw, w.ObjectSelector, err = selector(objRaw); err != nil {
+		return w, fmt.Errorf("objectSelector: %v", err)
+	}
+	return w, nil
+}
+
+// selector decodes one rendered selector; an omitted one matches everything (the API default).
+func selector(raw any) (*metav1.LabelSelector, labels.Selector, error) {
+	if !truthy(raw) {
+		return nil, labels.Everything(), nil
+	}
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	var ls metav1.LabelSelector
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&ls); err != nil {
+		return nil, nil, fmt.Errorf("%s is not a LabelSelector: %v", b, err)
+	}
+	sel, err := metav1.LabelSelectorAsSelector(&ls)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &ls, sel, nil
+}
+
+// NamespaceLabels are the labels a namespace carries on the cluster the program builds: what the
+// program sets on it (a Namespace it creates, or a NamespacePatch by server-side apply on one it
+// does not), plus `kubernetes.io/metadata.name`, which the API server sets on every namespace.
+// Extra labels someone else put on a namespace the program does not create are unknown, so none.
+func NamespaceLabels(k8s fixtures.Kubernetes, name string) labels.Set {
+	set := labels.Set{"kubernetes.io/metadata.name": name}
+	for _, ns := range k8s.Namespaces {
+		if ns.Name == name {
+			for k, v := range ns.Labels {
+				set[k] = v
+			}
+		}
+	}
+	return set
+}
+
+// Sees reports whether the API server sends the webhook a CREATE of pod (its rules match every
+// pod CREATE): the namespace's labels match namespaceSelector and the pod's objectSelector.
+func (w Webhook) Sees(nsLabels labels.Set, pod corev1.Pod) (bool, string) {
+	if !w.NamespaceSelector.Matches(nsLabels) {
+		return false, fmt.Sprintf("namespace %s (labels %v) does not match the webhook's namespaceSelector %s", pod.Namespace, nsLabels, w.NamespaceSelector)
+	}
+	if !w.ObjectSelector.Matches(labels.Set(pod.Labels)) {
+		return false, fmt.Sprintf("pod labels %v do not match the webhook's objectSelector %s", pod.Labels, w.ObjectSelector)
+	}
+	return true, ""
+}
+
 // Injected is what the injector made of one Deployment's pod.
 type Injected struct {
 	Deployment fixtures.Deployment
+	// Seen: the webhook was called for the pod. When false, Pod is the pod as created, unmutated,
+	// and NotSeen says why.
+	Seen    bool
+	NotSeen string
 	// Pod after the injector's JSON patch.
 	Pod corev1.Pod
 	// Init is the agent init container (nil if none); Sidecar the agent sidecar (nil if none).
@@ -367,6 +480,7 @@ type Stack struct {
 	Values  map[string]any
 	Env     map[string]string
 	Handler *agentinject.Handler
+	Webhook Webhook
 }
 
 // LoadStack configures the injector for a stack from its release fixture.
@@ -378,17 +492,29 @@ func LoadStack(t testing.TB, stack string) Stack {
 	if err != nil {
 		t.Fatalf("%s: %v", stack, err)
 	}
-	return Stack{Name: stack, Release: rel, Values: values, Env: env, Handler: NewHandler(t, env)}
+	webhook, err := ChartWebhook(values)
+	if err != nil {
+		t.Fatalf("%s: the chart's webhook: %v", stack, err)
+	}
+	return Stack{Name: stack, Release: rel, Values: values, Env: env, Handler: NewHandler(t, env), Webhook: webhook}
 }
 
-// InjectAll runs the injector on one pod of every Deployment of a stack, in fixture order.
+// InjectAll runs the injector on one pod of every Deployment of a stack that the webhook sees
+// (its selectors against the namespace's and pod's labels), sorted by name. A pod the webhook
+// does not see is created as it is, with no agent.
 func (s Stack) InjectAll(t testing.TB) []Injected {
 	t.Helper()
 	k8s := fixtures.Load[fixtures.Kubernetes](t, s.Name, "kubernetes.json")
 	var out []Injected
 	for _, d := range fixtures.Load[[]fixtures.Deployment](t, s.Name, "deployments.json") {
-		pod, _ := Mutate(t, s.Handler, Pod(t, d, k8s.ServiceAccounts))
-		in := Injected{Deployment: d, Pod: pod}
+		created := Pod(t, d, k8s.ServiceAccounts)
+		seen, why := s.Webhook.Sees(NamespaceLabels(k8s, d.Namespace), created)
+		if !seen {
+			out = append(out, Injected{Deployment: d, Pod: created, NotSeen: why})
+			continue
+		}
+		pod, _ := Mutate(t, s.Handler, created)
+		in := Injected{Deployment: d, Pod: pod, Seen: true}
 		for i := range pod.Spec.InitContainers {
 			if pod.Spec.InitContainers[i].Name == "vault-agent-init" {
 				in.Init = &pod.Spec.InitContainers[i]

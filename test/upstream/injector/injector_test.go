@@ -3,29 +3,25 @@ package injector
 import (
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
 	"aksvault/upstream/fixtures"
+	"aksvault/upstream/stackfile"
+	"aksvault/upstream/vaultinputs"
 
 	"github.com/hashicorp/vault-k8s/agent-inject/agent"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
-)
-
-// The documented defaults (Pulumi.yaml, docs): what a stack gets for a key it leaves out. They are
-// the contract the injector's output is held to, not a copy of the program's constants.
-const (
-	docAuthPath = "kubernetes"
-	docKVPath   = "secret"
-	docMode     = "init-only"
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 // docResources are Pulumi.yaml's "injection" defaults per mode: init-only requests no CPU.
-var docResources = map[string]struct{ requests, limits fixtures.Quantities }{
-	"init-only": {fixtures.Quantities{CPU: "0", Memory: "48Mi"}, fixtures.Quantities{CPU: "500m", Memory: "128Mi"}},
-	"sidecar":   {fixtures.Quantities{CPU: "25m", Memory: "48Mi"}, fixtures.Quantities{CPU: "500m", Memory: "128Mi"}},
+var docResources = map[string]struct{ requests, limits stackfile.Quantities }{
+	"init-only": {stackfile.Quantities{CPU: "0", Memory: "48Mi"}, stackfile.Quantities{CPU: "500m", Memory: "128Mi"}},
+	"sidecar":   {stackfile.Quantities{CPU: "25m", Memory: "48Mi"}, stackfile.Quantities{CPU: "500m", Memory: "128Mi"}},
 }
 
 func or(v, d string) string {
@@ -36,30 +32,22 @@ func or(v, d string) string {
 }
 
 type stackCase struct {
-	stack    fixtures.Stack
-	vault    fixtures.Vault
-	outputs  outputs
+	file     stackfile.File
+	vault    vaultinputs.Raw
 	injector Stack
 	injected map[string]Injected
-}
-
-type outputs struct {
-	Workloads map[string]struct {
-		Namespace string   `json:"namespace"`
-		Role      string   `json:"role"`
-		Files     []string `json:"files"`
-	} `json:"workloads"`
+	k8s      fixtures.Kubernetes
 }
 
 func load(t *testing.T, name string) stackCase {
 	t.Helper()
 	s := LoadStack(t, name)
 	c := stackCase{
-		stack:    fixtures.Load[fixtures.Stack](t, name, "stack.json"),
-		vault:    fixtures.Load[fixtures.Vault](t, name, "vault.json"),
-		outputs:  fixtures.Load[outputs](t, name, "outputs.json"),
+		file:     stackfile.Load(t, name),
+		vault:    vaultinputs.LoadRaw(t, name),
 		injector: s,
 		injected: map[string]Injected{},
+		k8s:      fixtures.Load[fixtures.Kubernetes](t, name, "kubernetes.json"),
 	}
 	for _, in := range s.InjectAll(t) {
 		c.injected[in.Deployment.Name] = in
@@ -68,10 +56,10 @@ func load(t *testing.T, name string) stackCase {
 }
 
 // Every workload with a Deployment, with the Deployment the injector saw.
-func (c stackCase) workloads(t *testing.T) []fixtures.Workload {
+func (c stackCase) workloads(t *testing.T) []stackfile.Workload {
 	t.Helper()
-	var out []fixtures.Workload
-	for _, w := range c.stack.Config.Workloads {
+	var out []stackfile.Workload
+	for _, w := range c.file.Workloads {
 		if w.Deployment == nil {
 			continue
 		}
@@ -95,7 +83,7 @@ func quantity(t *testing.T, s string) resource.Quantity {
 	return q
 }
 
-func checkResources(t *testing.T, what string, got corev1.ResourceRequirements, requests, limits fixtures.Quantities) {
+func checkResources(t *testing.T, what string, got corev1.ResourceRequirements, requests, limits stackfile.Quantities) {
 	t.Helper()
 	for _, c := range []struct {
 		side string
@@ -120,33 +108,39 @@ func checkResources(t *testing.T, what string, got corev1.ResourceRequirements, 
 }
 
 func TestInjector(t *testing.T) {
-	for _, name := range []string{"dev", "tenants"} {
+	for _, name := range fixtures.Stacks(t) {
 		t.Run(name, func(t *testing.T) {
 			c := load(t, name)
-			cfg := c.stack.Config
-			authPath := "auth/" + or(cfg.KubernetesAuth.Path, docAuthPath)
-			kv := or(cfg.KV.Path, docKVPath)
+			f := c.file
+			authPath := "auth/" + f.KubernetesAuth.Path
+			method := f.KubernetesAuth.Method
 
 			t.Run("chart environment", func(t *testing.T) {
 				// The agents' Vault is the external one, and the injector's default auth path is ours.
-				if got := c.injector.Handler.VaultAddress; got != cfg.Vault.Address {
-					t.Errorf("injector Vault address %q, want the stack's vault.address %q", got, cfg.Vault.Address)
+				if got := c.injector.Handler.VaultAddress; got != f.Vault.Address {
+					t.Errorf("injector Vault address %q, want the stack's vault.address %q", got, f.Vault.Address)
 				}
 				if got := c.injector.Handler.VaultAuthPath; got != authPath {
 					t.Errorf("injector default auth path %q, want %q", got, authPath)
 				}
-				if cfg.Vault.CACertPEM != "" && c.injector.Handler.VaultCACertBytes != cfg.Vault.CACertPEM {
+				if f.Vault.CACertPEM != "" && c.injector.Handler.VaultCACertBytes != f.Vault.CACertPEM {
 					t.Errorf("AGENT_INJECT_VAULT_CACERT_BYTES is not the stack's vault.caCertPem")
 				}
 			})
 
+			t.Run("webhook selectors", func(t *testing.T) { checkSelectors(t, c) })
+
 			for _, w := range c.workloads(t) {
 				t.Run(w.Name, func(t *testing.T) {
 					in := c.injected[w.Name]
-					mode := or(w.Injection.Mode, docMode)
+					if !in.Seen {
+						t.Fatalf("the API server never calls the injector for this pod: %s", in.NotSeen)
+					}
+					mode := w.Mode()
 					def := docResources[mode]
-					requests := fixtures.Quantities{CPU: or(w.Injection.Resources.Requests.CPU, def.requests.CPU), Memory: or(w.Injection.Resources.Requests.Memory, def.requests.Memory)}
-					limits := fixtures.Quantities{CPU: or(w.Injection.Resources.Limits.CPU, def.limits.CPU), Memory: or(w.Injection.Resources.Limits.Memory, def.limits.Memory)}
+					r := w.Injection.Resources
+					requests := stackfile.Quantities{CPU: or(r.Requests.CPU, def.requests.CPU), Memory: or(r.Requests.Memory, def.requests.Memory)}
+					limits := stackfile.Quantities{CPU: or(r.Limits.CPU, def.limits.CPU), Memory: or(r.Limits.Memory, def.limits.Memory)}
 
 					if in.Pod.Namespace != w.Namespace || in.Pod.Spec.ServiceAccountName != w.ServiceAccount {
 						t.Fatalf("pod runs as %s/%s, want %s/%s", in.Pod.Namespace, in.Pod.Spec.ServiceAccountName, w.Namespace, w.ServiceAccount)
@@ -182,77 +176,69 @@ func TestInjector(t *testing.T) {
 						t.Error("the app container does not mount /vault/secrets")
 					}
 
-					check := func(label string, ac *agent.Config) {
+					check := func(ctr *corev1.Container, ac *agent.Config) {
 						if ac == nil {
 							return
 						}
+						label := ctr.Name
 						m := ac.AutoAuth.Method
 						if m == nil {
 							t.Fatalf("%s: no auto_auth method", label)
 						}
-						if m.Type != "kubernetes" {
-							t.Errorf("%s: auto-auth method %q, want kubernetes", label, m.Type)
+						if m.Type != method {
+							t.Errorf("%s: auto-auth method %q, want the stack's kubernetesAuth.method %q", label, m.Type, method)
 						}
 						if m.MountPath != authPath {
 							t.Errorf("%s: auto-auth mount path %q, want %q", label, m.MountPath, authPath)
 						}
-						role := or(w.Role, w.Name)
+						role := w.RoleName()
 						if got, _ := m.Config["role"].(string); got != role {
 							t.Errorf("%s: role %q, want %q", label, got, role)
 						}
-						if m.Namespace != cfg.Vault.Namespace {
-							t.Errorf("%s: Vault namespace %q, want %q", label, m.Namespace, cfg.Vault.Namespace)
+						if m.Namespace != f.Vault.Namespace {
+							t.Errorf("%s: Vault namespace %q, want %q", label, m.Namespace, f.Vault.Namespace)
 						}
-						if ac.Vault == nil || ac.Vault.Address != cfg.Vault.Address {
-							t.Errorf("%s: Vault address %+v, want %q", label, ac.Vault, cfg.Vault.Address)
+						if ac.Vault == nil || ac.Vault.Address != f.Vault.Address {
+							t.Errorf("%s: Vault address %+v, want %q", label, ac.Vault, f.Vault.Address)
 						}
 						// The role the agent asks for exists on the mount it logs in to, bound to
 						// exactly this pod's service account and namespace.
-						var bound bool
-						for _, r := range c.vault.Roles {
-							if "auth/"+r.Backend == m.MountPath && r.RoleName == role {
-								bound = slices.Equal(r.BoundServiceAccountNames, []string{w.ServiceAccount}) && slices.Equal(r.BoundServiceAccountNamespaces, []string{w.Namespace})
-							}
-						}
-						if !bound {
-							t.Errorf("%s: no role %q on %s bound to %s/%s", label, role, m.MountPath, w.Namespace, w.ServiceAccount)
+						if method == "jwt" {
+							checkJWTLogin(t, c, w, in, ctr, m.Config)
+						} else if !boundRole(c.vault.Roles, f.KubernetesAuth.Path, role, w) {
+							t.Errorf("%s: no role %q on %s bound to exactly %s/%s", label, role, m.MountPath, w.Namespace, w.ServiceAccount)
 						}
 
-						// One template per declared file, at the path the program reports, reading
-						// the declared KV v2 path; a custom template verbatim.
+						// One template per declared file, at /vault/secrets/<file> (lower-cased: no
+						// preserve-case annotation), reading the declared KV v2 path; a custom
+						// template verbatim.
 						if len(ac.Templates) != len(w.Secrets) {
 							t.Errorf("%s: %d templates, want %d (one per declared file)", label, len(ac.Templates), len(w.Secrets))
-						}
-						// Matched by the path the program reports for each declared file (its
-						// outputs), not by position: the injector orders templates its own way.
-						files := c.outputs.Workloads[w.Name].Files
-						if len(files) != len(w.Secrets) {
-							t.Fatalf("the program reports %d files for %d declared secrets", len(files), len(w.Secrets))
 						}
 						byDest := map[string]*agent.Template{}
 						for _, tpl := range ac.Templates {
 							byDest[tpl.Destination] = tpl
 						}
-						for i, s := range w.Secrets {
-							tpl, ok := byDest[files[i]]
+						for _, s := range w.Secrets {
+							dest := "/vault/secrets/" + strings.ToLower(s.File)
+							tpl, ok := byDest[dest]
 							if !ok {
-								t.Errorf("%s: file %s: the program reports %q, but the injector writes no template there", label, s.File, files[i])
+								t.Errorf("%s: file %s: the injector writes no template at %s", label, s.File, dest)
 								continue
-							}
-							if !strings.HasPrefix(tpl.Destination, "/vault/secrets/") {
-								t.Errorf("%s: file %s lands at %q, outside /vault/secrets", label, s.File, tpl.Destination)
 							}
 							if s.Template != nil {
 								if tpl.Contents != *s.Template {
 									t.Errorf("%s: custom template for %s changed on the way:\n%q\nwant\n%q", label, s.File, tpl.Contents, *s.Template)
 								}
-							} else if want := `secret "` + kv + "/data/" + s.Path + `"`; !strings.Contains(tpl.Contents, want) {
+							} else if want := `secret "` + f.KV.Path + "/data/" + s.Path + `"`; !strings.Contains(tpl.Contents, want) {
 								t.Errorf("%s: template for %s does not read %s:\n%s", label, s.File, want, tpl.Contents)
 							}
 						}
 					}
-					check("vault-agent-init", in.InitConfig)
-					check("vault-agent", in.SidecarConfig)
+					check(in.Init, in.InitConfig)
+					if in.Sidecar != nil {
+						check(in.Sidecar, in.SidecarConfig)
+					}
 					if in.InitConfig != nil && !in.InitConfig.ExitAfterAuth {
 						t.Error("vault-agent-init: exit_after_auth is false: the init container would never finish")
 					}
@@ -261,7 +247,7 @@ func TestInjector(t *testing.T) {
 					}
 
 					// A private CA reaches every agent container.
-					if cfg.Vault.CACertPEM != "" {
+					if f.Vault.CACertPEM != "" {
 						for _, ctr := range []*corev1.Container{in.Init, in.Sidecar} {
 							if ctr == nil {
 								continue
@@ -275,7 +261,7 @@ func TestInjector(t *testing.T) {
 							if _, err := x509.ParseCertificate(block.Bytes); err != nil {
 								t.Errorf("%s: VAULT_CACERT_BYTES does not parse as a certificate: %v", ctr.Name, err)
 							}
-							if strings.TrimSpace(got) != strings.TrimSpace(cfg.Vault.CACertPEM) {
+							if strings.TrimSpace(got) != strings.TrimSpace(f.Vault.CACertPEM) {
 								t.Errorf("%s: VAULT_CACERT_BYTES is not the stack's vault.caCertPem", ctr.Name)
 							}
 						}
@@ -283,6 +269,128 @@ func TestInjector(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// boundRole: a Kubernetes auth role of that name on the mount, bound to exactly the workload's
+// service account and namespace.
+func boundRole(roles []map[string]any, mount, role string, w stackfile.Workload) bool {
+	for _, r := range roles {
+		if vaultinputs.String(r, "backend") == mount && vaultinputs.String(r, "roleName") == role {
+			return slices.Equal(vaultinputs.Strings(r, "boundServiceAccountNames"), []string{w.ServiceAccount}) &&
+				slices.Equal(vaultinputs.Strings(r, "boundServiceAccountNamespaces"), []string{w.Namespace})
+		}
+	}
+	return false
+}
+
+// checkJWTLogin: with method jwt the agent logs in with a token file (auto-auth `path`) that the
+// injector mounted into this agent container from a projected service-account token for the
+// stack's audience (kubernetesAuth.audience or its documented default) and lifetime; it keeps the
+// file (remove_jwt_after_reading false: the projected volume is read-only); the JWT role it names
+// is bound to exactly the pod's `sub` and that audience.
+func checkJWTLogin(t *testing.T, c stackCase, w stackfile.Workload, in Injected, ctr *corev1.Container, conf map[string]any) {
+	t.Helper()
+	f := c.file
+	tokenPath, _ := conf["path"].(string)
+	if tokenPath == "" {
+		t.Errorf("%s: jwt auto-auth has no token path", ctr.Name)
+		return
+	}
+	var source *corev1.ServiceAccountTokenProjection
+	for _, vm := range ctr.VolumeMounts {
+		rel, ok := strings.CutPrefix(tokenPath, strings.TrimSuffix(vm.MountPath, "/")+"/")
+		if !ok {
+			continue
+		}
+		for _, v := range in.Pod.Spec.Volumes {
+			if v.Name != vm.Name || v.Projected == nil {
+				continue
+			}
+			for _, src := range v.Projected.Sources {
+				if src.ServiceAccountToken != nil && src.ServiceAccountToken.Path == rel {
+					source = src.ServiceAccountToken
+				}
+			}
+		}
+	}
+	if source == nil {
+		t.Errorf("%s: the agent reads its JWT from %s, which is no projected service-account token mounted into it", ctr.Name, tokenPath)
+		return
+	}
+	if source.Audience != f.JWTAudience() {
+		t.Errorf("%s: the token at %s has audience %q, want %q", ctr.Name, tokenPath, source.Audience, f.JWTAudience())
+	}
+	if source.ExpirationSeconds == nil || int(*source.ExpirationSeconds) != f.KubernetesAuth.TokenExpirationSeconds {
+		t.Errorf("%s: the token at %s lives %v s, want %d", ctr.Name, tokenPath, source.ExpirationSeconds, f.KubernetesAuth.TokenExpirationSeconds)
+	}
+	if v, ok := conf["remove_jwt_after_reading"]; !ok || fmt.Sprint(v) != "false" {
+		t.Errorf("%s: remove_jwt_after_reading = %v, want false (the projected volume is read-only)", ctr.Name, v)
+	}
+	for _, r := range c.vault.JWTRoles {
+		if vaultinputs.String(r, "backend") != f.KubernetesAuth.Path || vaultinputs.String(r, "roleName") != w.RoleName() {
+			continue
+		}
+		sub := "system:serviceaccount:" + w.Namespace + ":" + w.ServiceAccount
+		if got := vaultinputs.String(r, "boundSubject"); got != sub {
+			t.Errorf("%s: JWT role %s binds sub %q, want %q", ctr.Name, w.RoleName(), got, sub)
+		}
+		if got := vaultinputs.Strings(r, "boundAudiences"); !slices.Equal(got, []string{f.JWTAudience()}) {
+			t.Errorf("%s: JWT role %s binds audiences %v, want [%s]", ctr.Name, w.RoleName(), got, f.JWTAudience())
+		}
+		return
+	}
+	t.Errorf("%s: no JWT role %q on %s", ctr.Name, w.RoleName(), f.KubernetesAuth.Path)
+}
+
+// checkSelectors evaluates the chart's webhook selectors (rendered from the values the program
+// passes) with apimachinery's selector code against the namespaces and pods of the stack: every
+// workload's pods are seen; a namespace no workload declares is not (docs/security.md: the
+// webhook fails closed only where secrets are expected), nor are kube-system and the injector's
+// own namespace even when labelled like a workload namespace, nor the injector's own pods.
+func checkSelectors(t *testing.T, c stackCase) {
+	wh := c.injector.Webhook
+	t.Logf("namespaceSelector %s; objectSelector %s", wh.NamespaceSelector, wh.ObjectSelector)
+	declared := map[string]bool{}
+	for _, w := range c.file.Workloads {
+		declared[w.Namespace] = true
+		nsLabels := NamespaceLabels(c.k8s, w.Namespace)
+		if !wh.NamespaceSelector.Matches(nsLabels) {
+			t.Errorf("workload %s: namespace %s (labels %v) is not selected by the webhook's namespaceSelector %s",
+				w.Name, w.Namespace, nsLabels, wh.NamespaceSelector)
+		}
+		if in, ok := c.injected[w.Name]; ok && !in.Seen {
+			t.Errorf("workload %s: the webhook never sees its pods: %s", w.Name, in.NotSeen)
+		}
+	}
+	// What the program puts on workload namespaces, put by mistake on namespaces that must stay out.
+	workloadLabels := labels.Set{}
+	for _, ns := range c.k8s.Namespaces {
+		if declared[ns.Name] {
+			for k, v := range ns.Labels {
+				workloadLabels[k] = v
+			}
+		}
+	}
+	for _, ns := range []string{"default", "team-elsewhere", c.file.Injector.Namespace} {
+		if declared[ns] {
+			continue
+		}
+		if l := NamespaceLabels(c.k8s, ns); wh.NamespaceSelector.Matches(l) {
+			t.Errorf("namespace %s (labels %v), where no workload is declared, is selected by the webhook", ns, l)
+		}
+	}
+	for _, ns := range []string{"kube-system", c.file.Injector.Namespace} {
+		l := labels.Merge(NamespaceLabels(c.k8s, ns), workloadLabels)
+		l["kubernetes.io/metadata.name"] = ns
+		if wh.NamespaceSelector.Matches(l) {
+			t.Errorf("namespace %s labelled like a workload namespace (%v) is selected by the webhook", ns, l)
+		}
+	}
+	// The injector's own pods (labels of the chart's templates/injector-deployment.yaml).
+	injectorPod := labels.Set{"app.kubernetes.io/name": "vault-agent-injector", "app.kubernetes.io/instance": c.file.Injector.ReleaseName, "component": "webhook"}
+	if wh.ObjectSelector.Matches(injectorPod) {
+		t.Errorf("the webhook's objectSelector %s selects the injector's own pods", wh.ObjectSelector)
 	}
 }
 
@@ -295,18 +403,23 @@ func env(c *corev1.Container, name string) string {
 	return ""
 }
 
-// The dev stack is the blog's lab: its one file is exactly where the blog reads it.
+// The dev stack is the blog's lab (and dev-jwt its JWT variant): its one file is exactly where
+// the blog reads it.
 func TestDevStackFile(t *testing.T) {
-	c := load(t, "dev")
-	in := c.injected["busybox"]
-	if in.InitConfig == nil || len(in.InitConfig.Templates) != 1 {
-		t.Fatalf("busybox: want one template in the init agent's config")
-	}
-	tpl := in.InitConfig.Templates[0]
-	if tpl.Destination != "/vault/secrets/devops_token" {
-		t.Errorf("destination %q, want /vault/secrets/devops_token", tpl.Destination)
-	}
-	if m := in.InitConfig.AutoAuth.Method; m.MountPath != "auth/aks" {
-		t.Errorf("mount path %q, want auth/aks", m.MountPath)
+	for stack, mount := range map[string]string{"dev": "auth/aks", "dev-jwt": "auth/aks-jwt"} {
+		t.Run(stack, func(t *testing.T) {
+			c := load(t, stack)
+			in := c.injected["busybox"]
+			if in.InitConfig == nil || len(in.InitConfig.Templates) != 1 {
+				t.Fatalf("busybox: want one template in the init agent's config")
+			}
+			tpl := in.InitConfig.Templates[0]
+			if tpl.Destination != "/vault/secrets/devops_token" {
+				t.Errorf("destination %q, want /vault/secrets/devops_token", tpl.Destination)
+			}
+			if m := in.InitConfig.AutoAuth.Method; m.MountPath != mount {
+				t.Errorf("mount path %q, want %s", m.MountPath, mount)
+			}
+		})
 	}
 }

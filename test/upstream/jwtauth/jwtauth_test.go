@@ -12,6 +12,7 @@ package jwtauth
 
 import (
 	"encoding/json"
+	"errors"
 	"net/url"
 	"slices"
 	"sort"
@@ -20,10 +21,13 @@ import (
 	"time"
 
 	jwtplugin "github.com/hashicorp/vault-plugin-auth-jwt"
+	"github.com/hashicorp/vault/sdk/logical"
 
 	"aksvault/upstream/akscluster"
 	"aksvault/upstream/fixtures"
 	"aksvault/upstream/pluginhost"
+	"aksvault/upstream/stackfile"
+	"aksvault/upstream/upstreamsrc"
 	"aksvault/upstream/vaultinputs"
 )
 
@@ -39,7 +43,7 @@ const (
 var mountInputs = []string{"path", "type", "description", "local", "tune", "disableRemount", "namespace"}
 
 func TestJWTAuthLogin(t *testing.T) {
-	fixtures.EachStackWithAuth(t, "jwt", loginMatrix)
+	stackfile.EachStackWithMethod(t, "jwt", loginMatrix)
 }
 
 type binding struct {
@@ -156,23 +160,65 @@ func loginMatrix(t *testing.T, stack string, st fixtures.Stack) {
 		t.Errorf("method jwt, but the program also writes Kubernetes auth config or roles")
 	}
 
-	// Who must get in: each Deployment's service account, with its pods' projected token.
+	// Who must get in, from the stack file: each workload's service account in its namespace, with
+	// its role, and a token for the stack's audience (kubernetesAuth.audience, else the documented
+	// default) living kubernetesAuth.tokenExpirationSeconds. A Deployment's pods must ask the kubelet
+	// for exactly that token; the bound account logs in with the token its pod spec asks for.
+	file := stackfile.Load(t, stack)
+	pulumiStack := stackfile.PulumiStack(t, stack)
+	declared := podToken{audience: file.JWTAudience(), expiration: time.Duration(file.KubernetesAuth.TokenExpirationSeconds) * time.Second}
+	owner := map[string]stackfile.Workload{}
 	allowed := map[binding]podToken{}
 	var accounts []akscluster.ServiceAccount
+	for _, w := range file.Workloads {
+		sa := akscluster.ServiceAccount{Namespace: w.Namespace, Name: w.ServiceAccount}
+		owner[w.RoleName()] = w
+		allowed[binding{w.RoleName(), sa}] = declared
+		accounts = append(accounts, sa, akscluster.ServiceAccount{Namespace: "intruder", Name: sa.Name}, akscluster.ServiceAccount{Namespace: w.Namespace, Name: "default"})
+	}
 	for _, d := range deployments {
 		tpl, tok := tokenOf(t, d)
 		role := tpl.Metadata.Annotations[roleAnnotation]
-		if _, ok := roles[role]; !ok {
-			t.Fatalf("Deployment %s/%s asks for role %q, which the program does not write", d.Namespace, d.Name, role)
+		w, ok := file.Workload(d.Name)
+		if !ok || role != w.RoleName() || tpl.Spec.ServiceAccountName != w.ServiceAccount || d.Namespace != w.Namespace {
+			t.Errorf("Deployment %s/%s runs as %s with role %q; the stack file declares %s/%s with role %q",
+				d.Namespace, d.Name, tpl.Spec.ServiceAccountName, role, w.Namespace, w.ServiceAccount, w.RoleName())
+			continue
 		}
-		sa := akscluster.ServiceAccount{Namespace: d.Namespace, Name: tpl.Spec.ServiceAccountName}
-		allowed[binding{role, sa}] = tok
-		accounts = append(accounts, sa, akscluster.ServiceAccount{Namespace: "intruder", Name: sa.Name}, akscluster.ServiceAccount{Namespace: d.Namespace, Name: "default"})
+		if tok != declared {
+			t.Errorf("Deployment %s/%s: the agent's projected token has audience %q and lifetime %s; the stack file says %q and %s",
+				d.Namespace, d.Name, tok.audience, tok.expiration, declared.audience, declared.expiration)
+		}
+		allowed[binding{role, akscluster.ServiceAccount{Namespace: d.Namespace, Name: w.ServiceAccount}}] = tok
+	}
+	for role := range owner {
+		if _, ok := roles[role]; !ok {
+			t.Fatalf("the stack file declares role %q on %s, which the program does not write", role, st.Auth.Path)
+		}
+	}
+	for role := range roles {
+		if _, ok := owner[role]; !ok {
+			t.Errorf("the program writes role %q, which no workload of the stack file declares", role)
+		}
 	}
 	for _, sa := range kube.ServiceAccounts {
 		accounts = append(accounts, akscluster.ServiceAccount{Namespace: sa.Namespace, Name: sa.Name})
 	}
 	accounts = akscluster.Unique(accounts)
+
+	// The plugin wraps the validator's error (path_login.go pathLogin: "error validating token: %s");
+	// the validator is hashicorp/cap's jwt.Validate, the signature check go-oidc's remote key set.
+	const plugin, capMod, oidc = "github.com/hashicorp/vault-plugin-auth-jwt", "github.com/hashicorp/cap", "github.com/coreos/go-oidc/v3"
+	refusal := func(cause string) string {
+		return upstreamsrc.Format(t, plugin, "path_login.go", "error validating token: %s", cause)
+	}
+	errSubject := refusal(upstreamsrc.Literal(t, capMod, "jwt/jwt.go", "invalid subject (sub) claim"))
+	errAudience := refusal(upstreamsrc.Format(t, capMod, "jwt/jwt.go", "invalid audience (aud) claim: %w",
+		errors.New(upstreamsrc.Literal(t, capMod, "jwt/jwt.go", "audience claim does not match any expected audience"))))
+	errIssuer := refusal(upstreamsrc.Literal(t, capMod, "jwt/jwt.go", "invalid issuer (iss) claim"))
+	errExpired := refusal(upstreamsrc.Literal(t, capMod, "jwt/jwt.go", "invalid expiration time (exp) claim: token is expired"))
+	errSignature := refusal(upstreamsrc.Format(t, capMod, "jwt/jwt.go", "error verifying token signature: %w",
+		errors.New(upstreamsrc.Literal(t, oidc, "oidc/jwks.go", "failed to verify id token signature"))))
 
 	roleNames := make([]string, 0, len(roles))
 	for r := range roles {
@@ -180,14 +226,10 @@ func loginMatrix(t *testing.T, stack string, st fixtures.Stack) {
 	}
 	sort.Strings(roleNames)
 	for _, role := range roleNames {
+		w := owner[role]
 		// Anyone who can create a pod can ask the kubelet for a token with any audience: the
 		// others get the bound pod's audience, so only the subject binding can stop them.
-		var audience podToken
-		for b, tok := range allowed {
-			if b.role == role {
-				audience = tok
-			}
-		}
+		audience := declared
 		for _, sa := range accounts {
 			tok, want := allowed[binding{role, sa}]
 			if !want {
@@ -196,9 +238,9 @@ func loginMatrix(t *testing.T, stack string, st fixtures.Stack) {
 			resp, err := host.Login(role, cluster.Token(t, sa, akscluster.TokenSpec{Audiences: []string{tok.audience}, Expiry: time.Now().Add(tok.expiration)}))
 			if !want {
 				if err == nil {
-					t.Errorf("role %s: %s logged in; only its bound service account may", role, sa)
-				} else if !strings.Contains(err.Error(), "(sub)") {
-					t.Errorf("role %s: %s refused for another reason than the subject binding: %v", role, sa, err)
+					t.Errorf("role %s: %s logged in; only %s/%s may (stack file)", role, sa, w.Namespace, w.ServiceAccount)
+				} else if !errorResponse(resp, err, errSubject) {
+					t.Errorf("role %s: %s refused with %q, want exactly %q", role, sa, err, errSubject)
 				}
 				continue
 			}
@@ -206,45 +248,54 @@ func loginMatrix(t *testing.T, stack string, st fixtures.Stack) {
 				t.Errorf("role %s: bound service account %s refused: %v", role, sa, err)
 				continue
 			}
-			wantPolicies := sortedCopy(vaultinputs.Strings(roles[role], "tokenPolicies"))
-			if got := sortedCopy(resp.Auth.Policies); !slices.Equal(got, wantPolicies) {
-				t.Errorf("role %s: %s got policies %v, want exactly %v", role, sa, got, wantPolicies)
+			if got, want := sortedCopy(resp.Auth.Policies), file.TokenPolicies(pulumiStack, w); !slices.Equal(got, want) {
+				t.Errorf("role %s: %s got policies %v, want exactly %v (stack file)", role, sa, got, want)
 			}
 			if resp.Auth.Alias == nil || resp.Auth.Alias.Name != sa.Username() {
 				t.Errorf("role %s: entity alias %v, want %s (user_claim sub)", role, resp.Auth.Alias, sa.Username())
 			}
-			if ttl, ok := roles[role]["tokenTtl"].(float64); ok && resp.Auth.TTL != time.Duration(ttl)*time.Second {
-				t.Errorf("role %s: token TTL %s, want %ds", role, resp.Auth.TTL, int(ttl))
+			if resp.Auth.TTL != time.Duration(*w.TokenTTL)*time.Second {
+				t.Errorf("role %s: token TTL %s, want the stack file's %ds", role, resp.Auth.TTL, *w.TokenTTL)
+			}
+			if w.TokenMaxTTL != nil && resp.Auth.MaxTTL != time.Duration(*w.TokenMaxTTL)*time.Second {
+				t.Errorf("role %s: token max TTL %s, want the stack file's %ds", role, resp.Auth.MaxTTL, *w.TokenMaxTTL)
 			}
 			t.Logf("role %s: %s logged in with policies %v", role, sa, resp.Auth.Policies)
 		}
 	}
 
-	// The bound service account with the wrong token: each refused by the check that names it.
+	// The bound service account with the wrong token: each refused by the check that names it,
+	// with that check's exact error.
 	for b, tok := range allowed {
 		aud := []string{tok.audience}
 		cases := []struct {
 			name, refusal string
 			spec          akscluster.TokenSpec
 		}{
-			{"the pod's default token (API server audience)", "(aud)", akscluster.TokenSpec{Audiences: cluster.APIAudiences}},
-			{"for another relying party", "(aud)", akscluster.TokenSpec{Audiences: []string{"api://AzureADTokenExchange"}}},
-			{"issuer without its trailing slash", "(iss)", akscluster.TokenSpec{Audiences: aud, Issuer: strings.TrimSuffix(cluster.Issuer, "/")}},
-			{"another cluster's issuer", "(iss)", akscluster.TokenSpec{Audiences: aud, Issuer: cluster.Issuer + "other/"}},
-			{"expired", "(exp)", akscluster.TokenSpec{Audiences: aud, IssuedAt: time.Now().Add(-3 * time.Hour), Expiry: time.Now().Add(-2 * time.Hour)}},
-			{"signed by another key", "signature", akscluster.TokenSpec{Audiences: aud, SignWith: akscluster.OtherKey(t)}},
+			{"the pod's default token (API server audience)", errAudience, akscluster.TokenSpec{Audiences: cluster.APIAudiences}},
+			{"for another relying party", errAudience, akscluster.TokenSpec{Audiences: []string{"api://AzureADTokenExchange"}}},
+			{"issuer without its trailing slash", errIssuer, akscluster.TokenSpec{Audiences: aud, Issuer: strings.TrimSuffix(cluster.Issuer, "/")}},
+			{"another cluster's issuer", errIssuer, akscluster.TokenSpec{Audiences: aud, Issuer: cluster.Issuer + "other/"}},
+			{"expired", errExpired, akscluster.TokenSpec{Audiences: aud, IssuedAt: time.Now().Add(-3 * time.Hour), Expiry: time.Now().Add(-2 * time.Hour)}},
+			{"signed by another key", errSignature, akscluster.TokenSpec{Audiences: aud, SignWith: akscluster.OtherKey(t)}},
 		}
 		for _, c := range cases {
-			_, err := host.Login(b.role, cluster.Token(t, b.sa, c.spec))
+			resp, err := host.Login(b.role, cluster.Token(t, b.sa, c.spec))
 			if err == nil {
 				t.Errorf("role %s: %s logged in with a token %s", b.role, b.sa, c.name)
-			} else if !strings.Contains(err.Error(), c.refusal) {
-				t.Errorf("role %s: %s with a token %s: refused with %q, want the %q check", b.role, b.sa, c.name, err, c.refusal)
+			} else if !errorResponse(resp, err, c.refusal) {
+				t.Errorf("role %s: %s with a token %s: refused with %q, want exactly %q", b.role, b.sa, c.name, err, c.refusal)
 			} else {
 				t.Logf("role %s: %s with a token %s: refused (%v)", b.role, b.sa, c.name, err)
 			}
 		}
 	}
+}
+
+// errorResponse: the plugin answered with an error response (logical.ErrorResponse) whose message
+// is exactly message.
+func errorResponse(resp *logical.Response, err error, message string) bool {
+	return resp != nil && resp.IsError() && pluginhost.ErrText(resp) == message && err != nil && err.Error() == message
 }
 
 func sortedCopy(in []string) []string {

@@ -8,16 +8,21 @@
 package kubeauth
 
 import (
+	"errors"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	kubeplugin "github.com/hashicorp/vault-plugin-auth-kubernetes"
+	"github.com/hashicorp/vault/sdk/logical"
 
 	"aksvault/upstream/akscluster"
 	"aksvault/upstream/fixtures"
 	"aksvault/upstream/pluginhost"
+	"aksvault/upstream/stackfile"
+	"aksvault/upstream/upstreamsrc"
 	"aksvault/upstream/vaultinputs"
 )
 
@@ -25,7 +30,7 @@ import (
 const roleAnnotation = "vault.hashicorp.com/role"
 
 func TestKubernetesAuthLogin(t *testing.T) {
-	fixtures.EachStackWithAuth(t, "kubernetes", loginMatrix)
+	stackfile.EachStackWithMethod(t, "kubernetes", loginMatrix)
 }
 
 // AKS's default audiences of a pod's service-account token: the API server URL, and the FQDN
@@ -73,6 +78,13 @@ func loginMatrix(t *testing.T, stack string, st fixtures.Stack) {
 		accounts = append(accounts, akscluster.ServiceAccount{Namespace: "intruder", Name: d.ServiceAccount})
 	}
 	accounts = append(accounts, akscluster.ServiceAccount{Namespace: "kube-system", Name: "default"})
+	// The accounts the stack file names, the same names in a namespace of an attacker's, and the
+	// `default` account of each workload namespace.
+	file := stackfile.Load(t, stack)
+	for _, w := range file.Workloads {
+		accounts = append(accounts, akscluster.ServiceAccount{Namespace: w.Namespace, Name: w.ServiceAccount},
+			akscluster.ServiceAccount{Namespace: "intruder", Name: w.ServiceAccount}, akscluster.ServiceAccount{Namespace: w.Namespace, Name: "default"})
+	}
 	accounts = akscluster.Unique(accounts)
 	for _, sa := range accounts {
 		cluster.AddServiceAccount(sa)
@@ -108,8 +120,14 @@ func loginMatrix(t *testing.T, stack string, st fixtures.Stack) {
 	// The roles the program writes to auth/<path>/role/<name>.
 	roles := vaultinputs.WriteRoles(t, host, raw.Roles, st.Auth.Path)
 
-	// Who must get in: each Deployment's service account, with the role its pods ask for.
+	// Who must get in, from the stack file: each workload's service account in its namespace, with
+	// its role (documented defaults applied). Each Deployment's pods must name that role.
+	owner := map[string]stackfile.Workload{}
 	allowed := map[binding]bool{}
+	for _, w := range file.Workloads {
+		owner[w.RoleName()] = w
+		allowed[binding{w.RoleName(), akscluster.ServiceAccount{Namespace: w.Namespace, Name: w.ServiceAccount}}] = true
+	}
 	for _, d := range deployments {
 		var tpl struct {
 			Metadata struct {
@@ -118,23 +136,45 @@ func loginMatrix(t *testing.T, stack string, st fixtures.Stack) {
 		}
 		decode(t, d.Template, &tpl)
 		role := tpl.Metadata.Annotations[roleAnnotation]
-		if _, ok := roles[role]; !ok {
-			t.Fatalf("Deployment %s/%s asks for role %q, which the program does not write", d.Namespace, d.Name, role)
+		w, ok := file.Workload(d.Name)
+		if !ok || role != w.RoleName() {
+			t.Errorf("Deployment %s/%s asks for role %q; the stack file declares role %q for workload %s", d.Namespace, d.Name, role, w.RoleName(), d.Name)
 		}
-		allowed[binding{role, akscluster.ServiceAccount{Namespace: d.Namespace, Name: d.ServiceAccount}}] = true
 	}
+	for role := range owner {
+		if _, ok := roles[role]; !ok {
+			t.Fatalf("the stack file declares role %q on %s, which the program does not write", role, st.Auth.Path)
+		}
+	}
+	for role := range roles {
+		if _, ok := owner[role]; !ok {
+			t.Errorf("the program writes role %q, which no workload of the stack file declares", role)
+		}
+	}
+	pulumiStack := stackfile.PulumiStack(t, stack)
+
+	// The plugin's own refusals (path_login.go parseAndValidateJWT): a service account name the role
+	// is not bound to is refused first, then a namespace; both as 403.
+	const plugin = "github.com/hashicorp/vault-plugin-auth-kubernetes"
+	errName := upstreamsrc.Literal(t, plugin, "path_login.go", "service account name not authorized")
+	errNamespace := upstreamsrc.Literal(t, plugin, "path_login.go", "namespace not authorized")
 
 	roleNames := sortedKeys(roles)
 	for _, role := range roleNames {
+		w := owner[role]
 		for _, sa := range accounts {
 			want := allowed[binding{role, sa}]
 			resp, err := host.Login(role, cluster.Token(t, sa, akscluster.TokenSpec{}))
 			if !want {
+				refusal := errNamespace
+				if sa.Name != w.ServiceAccount {
+					refusal = errName
+				}
 				if err == nil && resp != nil && resp.Auth != nil {
-					t.Errorf("role %s: %s logged in; only its bound service account may", role, sa)
-				} else if !refusedByBinding(err) {
+					t.Errorf("role %s: %s logged in; only %s/%s may (stack file)", role, sa, w.Namespace, w.ServiceAccount)
+				} else if !codedError(err, http.StatusForbidden, refusal) {
 					// A valid token of an existing service account: only the role's binding may refuse it.
-					t.Errorf("role %s: %s refused for another reason than the role's binding: %v", role, sa, err)
+					t.Errorf("role %s: %s refused with %v, want the plugin's 403 %q", role, sa, err, refusal)
 				}
 				continue
 			}
@@ -142,42 +182,60 @@ func loginMatrix(t *testing.T, stack string, st fixtures.Stack) {
 				t.Errorf("role %s: bound service account %s refused: %v %v", role, sa, err, pluginhost.ErrText(resp))
 				continue
 			}
-			wantPolicies := sortedCopy(vaultinputs.Strings(roles[role], "tokenPolicies"))
-			if got := sortedCopy(resp.Auth.Policies); !slices.Equal(got, wantPolicies) {
-				t.Errorf("role %s: %s got policies %v, want exactly %v", role, sa, got, wantPolicies)
+			if got, want := sortedCopy(resp.Auth.Policies), file.TokenPolicies(pulumiStack, w); !slices.Equal(got, want) {
+				t.Errorf("role %s: %s got policies %v, want exactly %v (stack file)", role, sa, got, want)
 			}
 			if resp.Auth.Metadata["service_account_name"] != sa.Name || resp.Auth.Metadata["service_account_namespace"] != sa.Namespace {
 				t.Errorf("role %s: token metadata %v does not name %s", role, resp.Auth.Metadata, sa)
 			}
-			if ttl, ok := roles[role]["tokenTtl"].(float64); ok && resp.Auth.TTL != time.Duration(ttl)*time.Second {
-				t.Errorf("role %s: token TTL %s, want %ds", role, resp.Auth.TTL, int(ttl))
+			if resp.Auth.TTL != time.Duration(*w.TokenTTL)*time.Second {
+				t.Errorf("role %s: token TTL %s, want the stack file's %ds", role, resp.Auth.TTL, *w.TokenTTL)
+			}
+			if w.TokenMaxTTL != nil && resp.Auth.MaxTTL != time.Duration(*w.TokenMaxTTL)*time.Second {
+				t.Errorf("role %s: token max TTL %s, want the stack file's %ds", role, resp.Auth.MaxTTL, *w.TokenMaxTTL)
 			}
 			t.Logf("role %s: %s logged in with policies %v", role, sa, resp.Auth.Policies)
 		}
 	}
 
-	// The bound service account with a token the cluster did not issue this way: each is refused.
+	// The bound service account with a token the cluster did not issue this way: each is refused by
+	// the check that names it, with that check's exact error. Vault checks issuer and expiry itself
+	// (hashicorp/cap jwt.Validate, as 403) where the stack file leaves kubernetesAuth.validateIssuer
+	// on (its default); a token signed by another key passes Vault's parse (no public keys are
+	// configured) and is refused by the API server's TokenReview: logical.ErrPermissionDenied.
+	const capMod = "github.com/hashicorp/cap"
+	errIssuer := upstreamsrc.Literal(t, capMod, "jwt/jwt.go", "invalid issuer (iss) claim")
+	errExpired := upstreamsrc.Literal(t, capMod, "jwt/jwt.go", "invalid expiration time (exp) claim: token is expired")
+	validateIssuer := file.KubernetesAuth.ValidateIssuer == nil || *file.KubernetesAuth.ValidateIssuer
 	for b := range allowed {
 		other := akscluster.OtherKey(t)
 		trimmed := strings.TrimSuffix(st.Cluster.IssuerURL, "/")
-		// Each case names the check that must refuse it: Vault's own (issuer, expiry) where the
-		// program configured Vault to check, else the API server's TokenReview (signature).
+		issuerRefusal := func(err error) bool { return codedError(err, http.StatusForbidden, errIssuer) }
+		if !validateIssuer {
+			// Vault does not look at `iss`; the API server still refuses a token it did not issue.
+			issuerRefusal = func(err error) bool { return errors.Is(err, logical.ErrPermissionDenied) }
+		}
 		cases := []struct {
-			name, refusal string
-			spec          akscluster.TokenSpec
+			name    string
+			refused func(error) bool
+			want    string
+			spec    akscluster.TokenSpec
 		}{
-			{"issuer without its trailing slash", "iss", akscluster.TokenSpec{Issuer: trimmed}},
-			{"another cluster's issuer", "iss", akscluster.TokenSpec{Issuer: strings.Replace(st.Cluster.IssuerURL, ".azure.com/", ".azure.com/0", 1)}},
-			{"the legacy issuer", "iss", akscluster.TokenSpec{Issuer: "kubernetes/serviceaccount"}},
-			{"expired", "exp", akscluster.TokenSpec{IssuedAt: time.Now().Add(-3 * time.Hour), Expiry: time.Now().Add(-2 * time.Hour)}},
-			{"signed by another key", "permission denied", akscluster.TokenSpec{SignWith: other}},
+			{"issuer without its trailing slash", issuerRefusal, errIssuer, akscluster.TokenSpec{Issuer: trimmed}},
+			{"another cluster's issuer", issuerRefusal, errIssuer,
+				akscluster.TokenSpec{Issuer: strings.Replace(st.Cluster.IssuerURL, ".azure.com/", ".azure.com/0", 1)}},
+			{"the legacy issuer", issuerRefusal, errIssuer, akscluster.TokenSpec{Issuer: "kubernetes/serviceaccount"}},
+			{"expired", func(err error) bool { return codedError(err, http.StatusForbidden, errExpired) }, errExpired,
+				akscluster.TokenSpec{IssuedAt: time.Now().Add(-3 * time.Hour), Expiry: time.Now().Add(-2 * time.Hour)}},
+			{"signed by another key", func(err error) bool { return errors.Is(err, logical.ErrPermissionDenied) }, logical.ErrPermissionDenied.Error(),
+				akscluster.TokenSpec{SignWith: other}},
 		}
 		for _, c := range cases {
 			resp, err := host.Login(b.role, cluster.Token(t, b.sa, c.spec))
 			if err == nil && resp != nil && resp.Auth != nil {
 				t.Errorf("role %s: %s logged in with a token %s", b.role, b.sa, c.name)
-			} else if !strings.Contains(err.Error(), c.refusal) {
-				t.Errorf("role %s: %s with a token %s: refused with %q, want the %q check", b.role, b.sa, c.name, err, c.refusal)
+			} else if !c.refused(err) {
+				t.Errorf("role %s: %s with a token %s: refused with %q, want exactly %q", b.role, b.sa, c.name, err, c.want)
 			} else {
 				t.Logf("role %s: %s with a token %s: refused (%v)", b.role, b.sa, c.name, err)
 			}
@@ -200,8 +258,8 @@ func loginMatrix(t *testing.T, stack string, st fixtures.Stack) {
 	}
 }
 
-// refusedByBinding: the plugin's refusal of a service account or namespace the role is not
-// bound to (path_login.go parseAndValidateJWT).
-func refusedByBinding(err error) bool {
-	return err != nil && (strings.Contains(err.Error(), "service account name not authorized") || strings.Contains(err.Error(), "namespace not authorized"))
+// codedError: err is the plugin's logical.CodedError with exactly this status and message.
+func codedError(err error, code int, message string) bool {
+	var coded logical.HTTPCodedError
+	return errors.As(err, &coded) && coded.Code() == code && coded.Error() == message
 }
