@@ -119,13 +119,23 @@ export interface ExistingClusterArgs {
 
 export type AksClusterArgs = AksCreateArgs | AksAdoptArgs | ExistingClusterArgs;
 
-/** The message for an adopted cluster whose OIDC issuer is off. */
+/**
+ * The message for an adopted cluster whose OIDC issuer is off. Turning it on changes the issuer
+ * of the cluster's service-account tokens and restarts the API server; tokens already in pods
+ * keep the old issuer, and AKS says to restart pods that fail afterwards
+ * (https://learn.microsoft.com/azure/aks/use-oidc-issuer, the warning at the top).
+ */
 export function oidcOffMessage(resourceGroupName: string, name: string): string {
     return (
         `AKS cluster "${name}" in resource group "${resourceGroupName}" has its OIDC issuer turned off; ` +
-        `Vault needs the issuer URL to validate service-account tokens. Turn it on with ` +
+        `Vault checks service-account tokens against its issuer URL ` +
+        `(kubernetesAuth.method jwt, kubernetesAuth.validateIssuer). Turn it on with ` +
         `"az aks update --resource-group ${resourceGroupName} --name ${name} --enable-oidc-issuer" ` +
-        `(it cannot be turned off again), then run this program again.`
+        `(it cannot be turned off again). This changes the issuer of the cluster's service-account tokens and ` +
+        `restarts the API server; tokens already mounted in pods keep the old issuer, so then restart every pod ` +
+        `that uses a service-account token, the Vault Agent Injector's included ` +
+        `("kubectl rollout restart deployment,statefulset,daemonset -n <namespace>" in each namespace; ` +
+        `https://learn.microsoft.com/azure/aks/use-oidc-issuer), then run this program again.`
     );
 }
 

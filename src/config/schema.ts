@@ -464,7 +464,12 @@ const DEFAULT_AUTH_DESCRIPTION: Readonly<Record<AuthMethod, string>> = {
 };
 
 /** What method kubernetes uses for the settings left out. */
-const KUBERNETES_METHOD_DEFAULTS = { validateIssuer: true, reviewer: "serviceAccountToken" } as const;
+/**
+ * validateIssuer off, as upstream: `disable_iss_validation` defaults to true and both it and
+ * `issuer` are deprecated (vault-plugin-auth-kubernetes path_config.go); the API server's
+ * TokenReview already refuses a token it did not issue (docs/design.md).
+ */
+const KUBERNETES_METHOD_DEFAULTS = { validateIssuer: false, reviewer: "serviceAccountToken" } as const;
 
 /** Kubernetes' floor for a projected token's `expirationSeconds` (10 minutes). */
 export const MIN_PROJECTED_TOKEN_SECONDS = 600;
@@ -492,9 +497,11 @@ export const kubernetesAuthSchema = z
             .boolean()
             .optional()
             .describe(
-                "Method kubernetes only: check tokens' `iss` claim against the cluster's OIDC issuer URL; " +
-                    "turn off only for clusters that still mint " +
-                    `quoted issuers (Azure/AKS#2523). Omitted: ${KUBERNETES_METHOD_DEFAULTS.validateIssuer}.`,
+                "Method kubernetes only: Vault also checks tokens' `iss` claim against the cluster's OIDC issuer URL " +
+                    "(upstream's deprecated `issuer`; the TokenReview already refuses tokens the cluster did not issue). " +
+                    "Tokens minted before the issuer changed (OIDC issuer turned on) then fail until their pods restart, " +
+                    "and clusters that mint quoted issuers always fail (Azure/AKS#2523). " +
+                    `Omitted: ${KUBERNETES_METHOD_DEFAULTS.validateIssuer}, upstream's default (docs/design.md).`,
             ),
         reviewer: z
             .enum(["serviceAccountToken", "clientJwt"])

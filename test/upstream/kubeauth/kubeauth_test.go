@@ -161,14 +161,20 @@ func loginMatrix(t *testing.T, stack string, st fixtures.Stack) {
 		other := akscluster.OtherKey(t)
 		trimmed := strings.TrimSuffix(st.Cluster.IssuerURL, "/")
 		// Each case names the check that must refuse it: Vault's own (issuer, expiry) where the
-		// program configured Vault to check, else the API server's TokenReview (signature).
+		// program configured Vault to check, else the API server's TokenReview (signature; the
+		// issuer too when Vault's iss check is off, upstream's default: the API server accepts
+		// only its own issuers, and the plugin answers its refusal with "permission denied").
+		iss := "iss"
+		if off, _ := body["disable_iss_validation"].(bool); off {
+			iss = "permission denied"
+		}
 		cases := []struct {
 			name, refusal string
 			spec          akscluster.TokenSpec
 		}{
-			{"issuer without its trailing slash", "iss", akscluster.TokenSpec{Issuer: trimmed}},
-			{"another cluster's issuer", "iss", akscluster.TokenSpec{Issuer: strings.Replace(st.Cluster.IssuerURL, ".azure.com/", ".azure.com/0", 1)}},
-			{"the legacy issuer", "iss", akscluster.TokenSpec{Issuer: "kubernetes/serviceaccount"}},
+			{"issuer without its trailing slash", iss, akscluster.TokenSpec{Issuer: trimmed}},
+			{"another cluster's issuer", iss, akscluster.TokenSpec{Issuer: strings.Replace(st.Cluster.IssuerURL, ".azure.com/", ".azure.com/0", 1)}},
+			{"the legacy issuer", iss, akscluster.TokenSpec{Issuer: "kubernetes/serviceaccount"}},
 			{"expired", "exp", akscluster.TokenSpec{IssuedAt: time.Now().Add(-3 * time.Hour), Expiry: time.Now().Add(-2 * time.Hour)}},
 			{"signed by another key", "permission denied", akscluster.TokenSpec{SignWith: other}},
 		}
