@@ -74,6 +74,11 @@ export interface AksCreateArgs {
     userPools: AksPoolArgs[];
     /** Azure CNI overlay addressing. */
     network: { podCidr: string; serviceCidr: string; dnsServiceIp: string; subnetId?: string };
+    /**
+     * IPv4 CIDR blocks allowed to reach the API server (`apiServerAccessProfile.authorizedIPRanges`);
+     * `[]`: no restriction. Default: not set by this component.
+     */
+    apiServerAuthorizedIpRanges?: string[];
     /** Log Analytics workspace resource ID for Container Insights; default: off. */
     logAnalyticsWorkspaceId?: string;
     /** ACR resource ID the kubelet identity may pull from; default: none. */
@@ -224,6 +229,11 @@ function createCluster(name: string, args: AksCreateArgs, parent: pulumi.Resourc
             adminGroupObjectIDs: args.entraId.adminGroupObjectIds.length > 0 ? args.entraId.adminGroupObjectIds : undefined,
         },
         disableLocalAccounts: args.disableLocalAccounts === true ? true : undefined,
+        // Managed here, not by hand: Vault's egress IP must stay allowed for TokenReview, and an
+        // `up` would not keep a range added outside the program.
+        apiServerAccessProfile: args.apiServerAuthorizedIpRanges === undefined
+            ? undefined
+            : { authorizedIPRanges: args.apiServerAuthorizedIpRanges },
         tags: args.tags,
     // Protected: a destroy (or a config change that would replace the cluster) stops
     // instead of deleting it; see docs/security.md for tearing down on purpose.

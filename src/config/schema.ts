@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { DEFAULT_TOKEN_EXPIRATION_SECONDS } from "../agent/jwtLogin";
 import { ANNOTATION, DEFAULT_RELEASE_NAME, DEFAULT_REVIEWER_SERVICE_ACCOUNT, shortAnnotationName } from "../agent/vocabulary";
+import { cidrProblem, MAX_AUTHORIZED_IP_RANGES } from "./cidr";
 import { injectionSchema } from "./injection";
 
 /** DNS-1123 label: Kubernetes namespaces and service account names. */
@@ -197,6 +198,20 @@ const createCluster = z
             "User pools, each an `AgentPool` resource (changeable on day 2; the node count is the autoscaler's after creation).",
         ),
         network: networkSchema.prefault({}).describe("Azure CNI overlay addressing."),
+        apiServerAuthorizedIpRanges: z
+            .array(z.string().superRefine((v, ctx) => {
+                const problem = cidrProblem(v);
+                if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+            }))
+            .max(MAX_AUTHORIZED_IP_RANGES, `at most ${MAX_AUTHORIZED_IP_RANGES} ranges (AKS's limit)`)
+            .refine((list) => new Set(list).size === list.length, "each range once")
+            .optional()
+            .describe(
+                "IPv4 CIDR blocks allowed to reach the API server (`apiServerAccessProfile.authorizedIPRanges`): " +
+                    "with Kubernetes auth, Vault's egress IP (TokenReview), and the machines that run `pulumi` and the doctor. " +
+                    "Managed here, so an `up` keeps them (a range added by hand is removed). `[]`: no restriction. " +
+                    "Omitted: not set by this program (the API server open to all, unless set outside it).",
+            ),
         logAnalyticsWorkspaceId: z
             .string()
             .optional()

@@ -705,9 +705,10 @@ function unreachableCheck(code: string, server: string | undefined): Check {
         fix: dns
             ? "Run the doctor from a machine in (or peered with) the cluster's VNet with the private DNS zone linked, " +
               "or through `az aks command invoke`; check that the cluster exists (`az aks show`)."
-            : "Add this machine's public IP to the authorized ranges " +
-              "(`az aks update -g <group> -n <cluster> --api-server-authorized-ip-ranges <existing>,<your-ip>/32`), " +
-              "or, for a private cluster, run the doctor from a machine in (or peered with) its VNet.",
+            : "Add this machine's public IP (`<ip>/32`) to cluster.apiServerAuthorizedIpRanges and run " +
+              "`aks-vault up --stage cluster` (the stage that owns the cluster); for a cluster this program " +
+              "does not create, `az aks update -g <group> -n <cluster> --api-server-authorized-ip-ranges <existing>,<your-ip>/32`; " +
+              "for a private cluster, run the doctor from a machine in (or peered with) its VNet.",
         ref: [
             "https://learn.microsoft.com/azure/aks/api-server-authorized-ip-ranges",
             "https://learn.microsoft.com/azure/aks/private-clusters",

@@ -443,6 +443,10 @@ describe("doctor: API server unreachable", () => {
         assert.equal(check.target, server);
         assert.equal(check.detail, "cannot connect to the API server (ECONNREFUSED); no cluster check ran");
         assert.match(check.cause ?? "", /authorized IP ranges .*private cluster/);
+        assert.match(
+            check.fix ?? "",
+            /^Add this machine's public IP \(`<ip>\/32`\) to cluster\.apiServerAuthorizedIpRanges and run `aks-vault up --stage cluster`/,
+        );
         assert.match(check.fix ?? "", /--api-server-authorized-ip-ranges/);
         assert.doesNotMatch(renderText(report), /ECONNREFUSED 127\.0\.0\.1/);
     });
