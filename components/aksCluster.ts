@@ -74,6 +74,11 @@ export interface AksCreateArgs {
     userPools: AksPoolArgs[];
     /** Azure CNI overlay addressing. */
     network: { podCidr: string; serviceCidr: string; dnsServiceIp: string; subnetId?: string };
+    /**
+     * IPv4 CIDR blocks allowed to reach the API server (`apiServerAccessProfile.authorizedIPRanges`);
+     * `[]`: no restriction. Default: not set by this component.
+     */
+    apiServerAuthorizedIpRanges?: string[];
     /** Log Analytics workspace resource ID for Container Insights; default: off. */
     logAnalyticsWorkspaceId?: string;
     /** ACR resource ID the kubelet identity may pull from; default: none. */
@@ -119,13 +124,23 @@ export interface ExistingClusterArgs {
 
 export type AksClusterArgs = AksCreateArgs | AksAdoptArgs | ExistingClusterArgs;
 
-/** The message for an adopted cluster whose OIDC issuer is off. */
+/**
+ * The message for an adopted cluster whose OIDC issuer is off. Turning it on changes the issuer
+ * of the cluster's service-account tokens and restarts the API server; tokens already in pods
+ * keep the old issuer, and AKS says to restart pods that fail afterwards
+ * (https://learn.microsoft.com/azure/aks/use-oidc-issuer, the warning at the top).
+ */
 export function oidcOffMessage(resourceGroupName: string, name: string): string {
     return (
         `AKS cluster "${name}" in resource group "${resourceGroupName}" has its OIDC issuer turned off; ` +
-        `Vault needs the issuer URL to validate service-account tokens. Turn it on with ` +
+        `Vault checks service-account tokens against its issuer URL ` +
+        `(kubernetesAuth.method jwt, kubernetesAuth.validateIssuer). Turn it on with ` +
         `"az aks update --resource-group ${resourceGroupName} --name ${name} --enable-oidc-issuer" ` +
-        `(it cannot be turned off again), then run this program again.`
+        `(it cannot be turned off again). This changes the issuer of the cluster's service-account tokens and ` +
+        `restarts the API server; tokens already mounted in pods keep the old issuer, so then restart every pod ` +
+        `that uses a service-account token, the Vault Agent Injector's included ` +
+        `("kubectl rollout restart deployment,statefulset,daemonset -n <namespace>" in each namespace; ` +
+        `https://learn.microsoft.com/azure/aks/use-oidc-issuer), then run this program again.`
     );
 }
 
@@ -214,6 +229,11 @@ function createCluster(name: string, args: AksCreateArgs, parent: pulumi.Resourc
             adminGroupObjectIDs: args.entraId.adminGroupObjectIds.length > 0 ? args.entraId.adminGroupObjectIds : undefined,
         },
         disableLocalAccounts: args.disableLocalAccounts === true ? true : undefined,
+        // Managed here, not by hand: Vault's egress IP must stay allowed for TokenReview, and an
+        // `up` would not keep a range added outside the program.
+        apiServerAccessProfile: args.apiServerAuthorizedIpRanges === undefined
+            ? undefined
+            : { authorizedIPRanges: args.apiServerAuthorizedIpRanges },
         tags: args.tags,
     // Protected: a destroy (or a config change that would replace the cluster) stops
     // instead of deleting it; see docs/security.md for tearing down on purpose.

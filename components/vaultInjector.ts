@@ -43,6 +43,12 @@ export class VaultInjector extends pulumi.ComponentResource {
     public readonly reviewerJwt: pulumi.Output<string> | undefined;
     /** Name of the Secret holding the current reviewer token; undefined unless `reviewer: serviceAccountToken`. */
     public readonly reviewerTokenSecretName: pulumi.Output<string> | undefined;
+    /**
+     * `metadata.uid` of that Secret as read at this `up`: the Secret whose JWT goes to Vault (the
+     * doctor compares it with the live Secret's to see one recreated since); undefined unless
+     * `reviewer: serviceAccountToken`.
+     */
+    public readonly reviewerTokenSecretUid: pulumi.Output<string> | undefined;
 
     constructor(name: string, args: VaultInjectorArgs, opts?: pulumi.ComponentResourceOptions) {
         super(`${TYPE_PREFIX}:VaultInjector`, name, {}, opts);
@@ -90,6 +96,7 @@ export class VaultInjector extends pulumi.ComponentResource {
             this.reviewerServiceAccountName = undefined;
             this.reviewerJwt = undefined;
             this.reviewerTokenSecretName = undefined;
+            this.reviewerTokenSecretUid = undefined;
         } else {
             const sa = new k8s.core.v1.ServiceAccount(`${name}-reviewer`, {
                 metadata: { name: args.reviewerServiceAccount ?? DEFAULT_REVIEWER_SERVICE_ACCOUNT, namespace: this.namespace },
@@ -148,6 +155,7 @@ export class VaultInjector extends pulumi.ComponentResource {
                 pulumi.interpolate`${tokenSecret.metadata.namespace}/${tokenSecret.metadata.name}`,
                 { ...k8sOpts, dependsOn: [tokenSecret] },
             );
+            this.reviewerTokenSecretUid = live.metadata.uid;
             const tokenInputs = pulumi.all([live.data, tokenSecret.metadata.name, sa.metadata.name]);
             this.reviewerJwt = pulumi.secret(tokenInputs.apply(([data, secretName, saName]) => {
                 const token = data?.token;

@@ -21,7 +21,7 @@ export interface VaultKubernetesAuthArgs {
     tokenReviewerJwt?: pulumi.Input<string>;
     /** The cluster's OIDC issuer URL (from `AksCluster.oidcIssuerUrl`). */
     issuer: pulumi.Input<string>;
-    /** Enforce the `iss` claim; see Azure/AKS#2523 before turning it off. */
+    /** Vault also enforces the `iss` claim against `issuer` (upstream default: off; docs/design.md). */
     validateIssuer: boolean;
 }
 
@@ -46,7 +46,8 @@ export class VaultKubernetesAuth extends pulumi.ComponentResource {
             kubernetesHost: args.kubernetesHost,
             kubernetesCaCert: args.kubernetesCaCert,
             tokenReviewerJwt: args.tokenReviewerJwt === undefined ? undefined : pulumi.secret(args.tokenReviewerJwt),
-            issuer: args.issuer,
+            // `issuer` is deprecated upstream and only read when validation is on: not sent otherwise.
+            issuer: args.validateIssuer ? args.issuer : undefined,
             disableIssValidation: !args.validateIssuer,
             // Vault runs outside the cluster: there is no local service-account file to fall back on.
             disableLocalCaJwt: true,

@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { DEFAULT_TOKEN_EXPIRATION_SECONDS } from "../agent/jwtLogin";
 import { ANNOTATION, DEFAULT_RELEASE_NAME, DEFAULT_REVIEWER_SERVICE_ACCOUNT, shortAnnotationName } from "../agent/vocabulary";
+import { cidrProblem, MAX_AUTHORIZED_IP_RANGES } from "./cidr";
 import { injectionSchema } from "./injection";
 
 /** DNS-1123 label: Kubernetes namespaces and service account names. */
@@ -197,6 +198,20 @@ const createCluster = z
             "User pools, each an `AgentPool` resource (changeable on day 2; the node count is the autoscaler's after creation).",
         ),
         network: networkSchema.prefault({}).describe("Azure CNI overlay addressing."),
+        apiServerAuthorizedIpRanges: z
+            .array(z.string().superRefine((v, ctx) => {
+                const problem = cidrProblem(v);
+                if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+            }))
+            .max(MAX_AUTHORIZED_IP_RANGES, `at most ${MAX_AUTHORIZED_IP_RANGES} ranges (AKS's limit)`)
+            .refine((list) => new Set(list).size === list.length, "each range once")
+            .optional()
+            .describe(
+                "IPv4 CIDR blocks allowed to reach the API server (`apiServerAccessProfile.authorizedIPRanges`): " +
+                    "with Kubernetes auth, Vault's egress IP (TokenReview), and the machines that run `pulumi` and the doctor. " +
+                    "Managed here, so an `up` keeps them (a range added by hand is removed). `[]`: no restriction. " +
+                    "Omitted: not set by this program (the API server open to all, unless set outside it).",
+            ),
         logAnalyticsWorkspaceId: z
             .string()
             .optional()
@@ -478,7 +493,12 @@ const DEFAULT_AUTH_DESCRIPTION: Readonly<Record<AuthMethod, string>> = {
 };
 
 /** What method kubernetes uses for the settings left out. */
-const KUBERNETES_METHOD_DEFAULTS = { validateIssuer: true, reviewer: "serviceAccountToken" } as const;
+/**
+ * validateIssuer off, as upstream: `disable_iss_validation` defaults to true and both it and
+ * `issuer` are deprecated (vault-plugin-auth-kubernetes path_config.go); the API server's
+ * TokenReview already refuses a token it did not issue (docs/design.md).
+ */
+const KUBERNETES_METHOD_DEFAULTS = { validateIssuer: false, reviewer: "serviceAccountToken" } as const;
 
 /** Kubernetes' floor for a projected token's `expirationSeconds` (10 minutes). */
 export const MIN_PROJECTED_TOKEN_SECONDS = 600;
@@ -506,9 +526,11 @@ export const kubernetesAuthSchema = z
             .boolean()
             .optional()
             .describe(
-                "Method kubernetes only: check tokens' `iss` claim against the cluster's OIDC issuer URL; " +
-                    "turn off only for clusters that still mint " +
-                    `quoted issuers (Azure/AKS#2523). Omitted: ${KUBERNETES_METHOD_DEFAULTS.validateIssuer}.`,
+                "Method kubernetes only: Vault also checks tokens' `iss` claim against the cluster's OIDC issuer URL " +
+                    "(upstream's deprecated `issuer`; the TokenReview already refuses tokens the cluster did not issue). " +
+                    "Tokens minted before the issuer changed (OIDC issuer turned on) then fail until their pods restart, " +
+                    "and clusters that mint quoted issuers always fail (Azure/AKS#2523). " +
+                    `Omitted: ${KUBERNETES_METHOD_DEFAULTS.validateIssuer}, upstream's default (docs/design.md).`,
             ),
         reviewer: z
             .enum(["serviceAccountToken", "clientJwt"])

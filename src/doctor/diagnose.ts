@@ -316,6 +316,84 @@ function workloadChecks(expect: Expectations, w: WorkloadExpectation, o: Observe
     ];
 }
 
+/**
+ * The reviewer's token: Vault calls TokenReview with it as its bearer, so a dead one fails every
+ * login with `permission denied` while Vault still reports `token_reviewer_jwt_set`. The API
+ * server refuses a legacy token whose Secret is gone or was recreated (k8s.io/kubernetes
+ * pkg/serviceaccount/legacy.go: "Token has been invalidated", "Token does not match server's
+ * copy") or whose service account was deleted or recreated.
+ */
+function reviewerTokenChecks(expect: Expectations, obs: Observations): Check[] {
+    const s = expect.reviewerTokenSecret;
+    const o = obs.reviewerToken;
+    if (s === undefined || o === undefined) return [];
+    const id = "reviewer.token";
+    const target = `${s.namespace}/${s.name}`;
+    const rotate =
+        "Rotate it: set injector.reviewerTokenRotation to a new value (a date or a counter) and run `aks-vault up`; " +
+        "a new Secret gets a new JWT and Vault's config is updated before the old Secret is deleted.";
+    if (!o.ok) {
+        if (o.status !== 404) return [unreadable(id, target, "the reviewer's token Secret", o)];
+        return [{
+            id, target, status: "fail", detail: `Secret ${target} not found`,
+            cause:
+                "The reviewer's token Secret was deleted: the API server refuses its JWT, which Vault still holds as " +
+                "token_reviewer_jwt, so every Kubernetes-auth login fails with `permission denied`.",
+            fix:
+                "Run `aks-vault refresh` and then `aks-vault up` (or `pulumi up --refresh`): the refresh drops the deleted Secret " +
+                "from the state, the `up` recreates it and writes its new JWT to Vault.",
+            ref: ["hashicorp/vault#12855"],
+        }];
+    }
+    const v = o.value;
+    if (!v.hasToken) {
+        return [{
+            id, target, status: "fail", detail: "the Secret has no data.token",
+            cause:
+                "The token controller has not filled the Secret: its service account is missing, " +
+                "or kube-controller-manager is unhealthy.",
+            fix: `Check that the reviewer service account exists in namespace ${s.namespace}, then run \`aks-vault up\`.`,
+        }];
+    }
+    const review = v.review;
+    if (review === undefined) return [];
+    if (!review.ok) {
+        const forbidden = review.status === 403;
+        return [{
+            id, target, status: "fail",
+            detail: redact(`could not create a TokenReview: ${review.error}`),
+            cause: forbidden ? "The kubeconfig's identity may not create tokenreviews (authentication.k8s.io)." : undefined,
+            fix: forbidden ? "Run the doctor with a kubeconfig that can (the stack's admin kubeconfig can)." : undefined,
+        }];
+    }
+    if (!review.value.authenticated) {
+        return [{
+            id, target, status: "fail",
+            detail: redact(`TokenReview: the Secret's token is not authenticated${review.value.error ? ` (${review.value.error})` : ""}`),
+            cause:
+                "The API server refuses the reviewer's token (its service account was deleted or recreated, or the token was " +
+                "invalidated): Vault's TokenReview calls with it fail, so every Kubernetes-auth login fails with `permission denied`.",
+            fix: rotate,
+            ref: ["hashicorp/vault#12855"],
+        }];
+    }
+    const as = review.value.username === undefined ? "" : ` as ${review.value.username}`;
+    if (s.uid !== undefined && v.uid !== undefined && s.uid !== v.uid) {
+        return [{
+            id, target, status: "fail",
+            detail:
+                `the Secret was recreated since the last \`up\` (uid ${v.uid}; the \`up\` read ${s.uid}); ` +
+                `its own token is authenticated${as}`,
+            cause:
+                "Vault holds the JWT of the Secret the last `up` read, which the API server refuses since the Secret was " +
+                "recreated (\"Token does not match server's copy\"): every Kubernetes-auth login fails with `permission denied`.",
+            fix: "Run `aks-vault up`: the program re-reads the live Secret and writes its JWT to Vault.",
+            ref: ["hashicorp/vault#12855"],
+        }];
+    }
+    return [{ id, target, status: "pass", detail: `TokenReview: the Secret's token is authenticated${as}` }];
+}
+
 /** Vault's glob matching for bound names/namespaces: `*`, `prefix*`, `*suffix`, `*contains*`. */
 export function globMatch(patterns: readonly string[], value: string): boolean {
     return patterns.some((p) => {
@@ -627,9 +705,10 @@ function unreachableCheck(code: string, server: string | undefined): Check {
         fix: dns
             ? "Run the doctor from a machine in (or peered with) the cluster's VNet with the private DNS zone linked, " +
               "or through `az aks command invoke`; check that the cluster exists (`az aks show`)."
-            : "Add this machine's public IP to the authorized ranges " +
-              "(`az aks update -g <group> -n <cluster> --api-server-authorized-ip-ranges <existing>,<your-ip>/32`), " +
-              "or, for a private cluster, run the doctor from a machine in (or peered with) its VNet.",
+            : "Add this machine's public IP (`<ip>/32`) to cluster.apiServerAuthorizedIpRanges and run " +
+              "`aks-vault up --stage cluster` (the stage that owns the cluster); for a cluster this program " +
+              "does not create, `az aks update -g <group> -n <cluster> --api-server-authorized-ip-ranges <existing>,<your-ip>/32`; " +
+              "for a private cluster, run the doctor from a machine in (or peered with) its VNet.",
         ref: [
             "https://learn.microsoft.com/azure/aks/api-server-authorized-ip-ranges",
             "https://learn.microsoft.com/azure/aks/private-clusters",
@@ -642,7 +721,7 @@ export interface DiagnoseContext {
     server?: string;
 }
 
-/** Every check, in report order: injector, webhook, each workload's pods, then Vault. */
+/** Every check, in report order: injector, webhook, the reviewer's token, each workload's pods, then Vault. */
 export function diagnose(expect: Expectations, obs: Observations, ctx: DiagnoseContext = {}): DoctorReport {
     if (obs.unreachable !== undefined) {
         return summarize([
@@ -653,6 +732,7 @@ export function diagnose(expect: Expectations, obs: Observations, ctx: DiagnoseC
     const checks = [
         ...injectorChecks(expect, obs),
         ...webhookChecks(obs),
+        ...reviewerTokenChecks(expect, obs),
         ...expect.workloads.flatMap((w) => workloadChecks(expect, w, obs.pods[w.name])),
         ...(obs.vault === undefined ? [] : vaultChecks(expect, obs.vault)),
     ];

@@ -2,21 +2,33 @@
  * Reading the live objects. The diagnosis never talks to a cluster or to Vault: it gets what
  * `gather` collected through two small interfaces, which the tests implement with recorded JSON.
  */
-import type { V1Deployment, V1MutatingWebhookConfiguration, V1Pod } from "@kubernetes/client-node";
+import type { V1Deployment, V1MutatingWebhookConfiguration, V1Pod, V1Secret, V1TokenReview } from "@kubernetes/client-node";
 import { INIT_CONTAINER, INJECTOR_NAME_LABEL, SIDECAR_CONTAINER } from "./diagnose";
 import { KubeconfigPolicy, KubeconfigSource, vetKubeconfig } from "./kubeconfig";
-import { Expectations, Observations, Observed, PodObservation, VaultAuthConfig, VaultObservations, VaultRole } from "./types";
+import {
+    Expectations, Observations, Observed, PodObservation, ReviewerTokenObservation, VaultAuthConfig, VaultObservations, VaultRole,
+} from "./types";
 
 /** Where the doctor's kubeconfig comes from by default. */
 export const STACK_KUBECONFIG: KubeconfigSource = { kind: "stack", label: "stack output `kubeconfig`" };
 
-/** The Kubernetes reads the doctor makes; nothing here writes. */
+/**
+ * The Kubernetes reads the doctor makes; nothing here writes (a TokenReview is a create that the
+ * API server answers and never stores).
+ */
 export interface ClusterReader {
     listDeployments(namespace: string, labelSelector: string): Promise<V1Deployment[]>;
     listMutatingWebhookConfigurations(labelSelector: string): Promise<V1MutatingWebhookConfiguration[]>;
     listPods(namespace: string, labelSelector: string): Promise<V1Pod[]>;
     /** The last `tailLines` lines of one container's log. */
     readLog(namespace: string, pod: string, container: string, tailLines: number): Promise<string>;
+    readSecret(namespace: string, name: string): Promise<V1Secret>;
+    /**
+     * `POST /apis/authentication.k8s.io/v1/tokenreviews` with `spec.token` and no audiences, so the
+     * API server checks the token against its own audiences: the same check it makes when Vault
+     * calls TokenReview with that token as its bearer (the reviewer JWT). Secret: the token.
+     */
+    createTokenReview(token: string): Promise<V1TokenReview>;
 }
 
 /** The Vault reads (both need only `read` on the auth mount's paths). */
@@ -131,9 +143,36 @@ export async function gather(
         pods[w.name] = listed.ok ? { ok: true, value: await Promise.all(listed.value.map((p) => observePod(k8s, p, tailLines))) } : listed;
     }
     const obs: Observations = { injectorDeployments, webhooks, pods };
+    if (expect.reviewerTokenSecret !== undefined) obs.reviewerToken = await observeReviewerToken(k8s, expect.reviewerTokenSecret);
     // Without the mount path (stack not deployed through vault-auth) there is nothing to read.
     if (vault !== undefined && expect.authPath !== undefined) obs.vault = await gatherVault(expect, expect.authPath, vault);
     return obs;
+}
+
+/**
+ * The reviewer's token Secret and a TokenReview of its token. Vault never shows the JWT it holds
+ * (`token_reviewer_jwt_set` only), so this is how a dead one is seen: the Secret gone, its token
+ * refused, or a Secret other than the one the last `up` read (diagnose.ts). The token stays in
+ * this function: only the Secret's uid and the review's status are kept.
+ */
+async function observeReviewerToken(
+    k8s: ClusterReader, secret: { namespace: string; name: string },
+): Promise<Observed<ReviewerTokenObservation>> {
+    const read = await observe(() => k8s.readSecret(secret.namespace, secret.name));
+    if (!read.ok) return read;
+    const uid = read.value.metadata?.uid;
+    const encoded = read.value.data?.token ?? "";
+    if (encoded === "") return { ok: true, value: { ...(uid === undefined ? {} : { uid }), hasToken: false } };
+    const token = Buffer.from(encoded, "base64").toString("utf8");
+    const review = await observe(async () => {
+        const status = (await k8s.createTokenReview(token)).status;
+        return {
+            authenticated: status?.authenticated === true,
+            ...(status?.user?.username === undefined ? {} : { username: status.user.username }),
+            ...(status?.error === undefined || status.error === "" ? {} : { error: status.error }),
+        };
+    });
+    return { ok: true, value: { ...(uid === undefined ? {} : { uid }), hasToken: true, review } };
 }
 
 async function gatherVault(expect: Expectations, path: string, vault: VaultReader): Promise<VaultObservations> {
@@ -163,12 +202,17 @@ export async function kubernetesReader(
     const apps = kc.makeApiClient(k.AppsV1Api);
     const admission = kc.makeApiClient(k.AdmissionregistrationV1Api);
     const core = kc.makeApiClient(k.CoreV1Api);
+    const authn = kc.makeApiClient(k.AuthenticationV1Api);
     return {
         listDeployments: async (namespace, labelSelector) => (await apps.listNamespacedDeployment({ namespace, labelSelector })).items,
         listMutatingWebhookConfigurations: async (labelSelector) =>
             (await admission.listMutatingWebhookConfiguration({ labelSelector })).items,
         listPods: async (namespace, labelSelector) => (await core.listNamespacedPod({ namespace, labelSelector })).items,
         readLog: (namespace, name, container, tailLines) => core.readNamespacedPodLog({ namespace, name, container, tailLines }),
+        readSecret: (namespace, name) => core.readNamespacedSecret({ namespace, name }),
+        createTokenReview: (token) => authn.createTokenReview({
+            body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token } },
+        }),
     };
 }
 

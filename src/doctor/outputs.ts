@@ -69,6 +69,12 @@ export function expectationsFromOutputs(outputs: OutputMap, modes: Record<string
             // Only a JWT stack exports these; a Kubernetes-auth stack's expectations stay as they were.
             ...(o.vaultAuthMethod === undefined ? {} : { authMethod: o.vaultAuthMethod }),
             ...(o.vaultJwtAudience === undefined ? {} : { jwtAudience: o.vaultJwtAudience }),
+            ...(o.reviewerTokenSecret === undefined ? {} : {
+                reviewerTokenSecret: {
+                    namespace: o.injectorNamespace, name: o.reviewerTokenSecret,
+                    ...(o.reviewerTokenSecretUid === undefined ? {} : { uid: o.reviewerTokenSecretUid }),
+                },
+            }),
             workloads: Object.entries(o.workloads).map(([name, w]) => ({
                 name, namespace: w.namespace, serviceAccount: w.serviceAccount, role: w.role, files: w.files, mode: modes[name],
             })),

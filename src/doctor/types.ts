@@ -58,6 +58,12 @@ export interface Expectations {
     authMethod?: "kubernetes" | "jwt";
     /** Method jwt: the audience of the pods' projected token and the roles' `bound_audiences`. */
     jwtAudience?: string;
+    /**
+     * The reviewer's long-lived token Secret (stack outputs `injectorNamespace`,
+     * `reviewerTokenSecret`, `reviewerTokenSecretUid`); absent unless kubernetesAuth.reviewer is
+     * serviceAccountToken. `uid`: the Secret whose JWT the last `up` wrote to Vault.
+     */
+    reviewerTokenSecret?: { namespace: string; name: string; uid?: string };
     workloads: WorkloadExpectation[];
 }
 
@@ -107,6 +113,23 @@ export interface VaultObservations {
     unreachable?: { code: string };
 }
 
+/** What the API server's TokenReview said of the reviewer's token (`status`; never the token). */
+export interface TokenReviewResult {
+    authenticated: boolean;
+    /** `status.user.username`, e.g. `system:serviceaccount:vault:vault-token-reviewer`. */
+    username?: string;
+    /** `status.error`, e.g. `[invalid bearer token, Token has been invalidated]`. */
+    error?: string;
+}
+
+/** The reviewer's token Secret as read (its `data` is dropped at once) and the review of its token. */
+export interface ReviewerTokenObservation {
+    uid?: string;
+    /** False: the token controller has not filled `data.token`; no review was made. */
+    hasToken: boolean;
+    review?: Observed<TokenReviewResult>;
+}
+
 export interface Observations {
     /** Deployments labelled `app.kubernetes.io/name=vault-agent-injector` in the injector namespace. */
     injectorDeployments: Observed<V1Deployment[]>;
@@ -114,6 +137,8 @@ export interface Observations {
     webhooks: Observed<V1MutatingWebhookConfiguration[]>;
     /** Keyed by workload name. */
     pods: Record<string, Observed<PodObservation[]>>;
+    /** Absent: the stack has no reviewer token Secret (reviewer clientJwt, method jwt, or an older stack). */
+    reviewerToken?: Observed<ReviewerTokenObservation>;
     /** Absent: the Vault side was not read (no token given). */
     vault?: VaultObservations;
     /**

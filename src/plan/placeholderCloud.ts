@@ -68,6 +68,7 @@ export class PlaceholderCloud implements pulumi.runtime.Mocks {
             return {
                 id: args.id,
                 state: {
+                    metadata: { name: args.id.split("/")[1], namespace, uid: field("metadata.uid") },
                     data: secretWire({
                         token: b64(field("data.token (service account JWT)")),
                         namespace: b64(namespace),

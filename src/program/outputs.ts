@@ -30,6 +30,10 @@ export const stackOutputsSchema = z.object({
     injectorChartVersion: z.string().optional(),
     /** Absent unless kubernetesAuth.reviewer is serviceAccountToken. */
     reviewerServiceAccount: z.string().optional(),
+    /** The reviewer's token Secret, in `injectorNamespace`; absent unless kubernetesAuth.reviewer is serviceAccountToken. */
+    reviewerTokenSecret: z.string().optional(),
+    /** `metadata.uid` of that Secret as the last `up` read it: the Secret whose JWT Vault holds. */
+    reviewerTokenSecretUid: z.string().optional(),
     // vault-auth
     vaultAuthPath: z.string().min(1).optional(),
     /** Only a JWT stack exports it (kubernetes stacks keep their outputs unchanged). */

@@ -82,6 +82,9 @@ export function buildProgram(settings: Settings, secrets: SecretInputs, options:
     outputs.injectorNamespace = injector.namespace;
     outputs.injectorChartVersion = injector.chartVersion;
     outputs.reviewerServiceAccount = injector.reviewerServiceAccountName;
+    // For the doctor's TokenReview of the reviewer's token (src/doctor/gather.ts).
+    outputs.reviewerTokenSecret = injector.reviewerTokenSecretName;
+    outputs.reviewerTokenSecretUid = injector.reviewerTokenSecretUid;
     if (!includes(stage, "vault-auth")) return outputs;
 
     const vaultAuth = addVaultAuth(settings, secrets, options, cluster, injector);

@@ -138,7 +138,19 @@ describe("AksCluster (adopt)", () => {
         const cluster = new AksCluster("legacy", { mode: "adopt", name: "legacy", resourceGroupName: "rg-old" });
         await assert.rejects(stateOf(cluster.oidcIssuerUrl), (e: Error) => {
             assert.equal(e.message, oidcOffMessage("rg-old", "legacy"));
-            assert.match(e.message, /az aks update --resource-group rg-old --name legacy --enable-oidc-issuer/);
+            // The whole text, so a change to what it says to restart is seen here.
+            assert.equal(
+                e.message,
+                'AKS cluster "legacy" in resource group "rg-old" has its OIDC issuer turned off; ' +
+                    "Vault checks service-account tokens against its issuer URL " +
+                    "(kubernetesAuth.method jwt, kubernetesAuth.validateIssuer). Turn it on with " +
+                    '"az aks update --resource-group rg-old --name legacy --enable-oidc-issuer" ' +
+                    "(it cannot be turned off again). This changes the issuer of the cluster's service-account tokens and " +
+                    "restarts the API server; tokens already mounted in pods keep the old issuer, so then restart every pod " +
+                    "that uses a service-account token, the Vault Agent Injector's included " +
+                    '("kubectl rollout restart deployment,statefulset,daemonset -n <namespace>" in each namespace; ' +
+                    "https://learn.microsoft.com/azure/aks/use-oidc-issuer), then run this program again.",
+            );
             return true;
         });
         await stateOf(cluster.kubeconfig).catch(() => undefined);

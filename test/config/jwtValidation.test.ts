@@ -88,7 +88,8 @@ describe("config validation: kubernetesAuth.method", () => {
             method: "kubernetes",
             path: "kubernetes",
             description: "Kubernetes auth for AKS workloads",
-            validateIssuer: true,
+            // Off since issue 23 item 5: upstream's default (docs/design.md); the jwt method did not change it.
+            validateIssuer: false,
             reviewer: "serviceAccountToken",
         });
     });

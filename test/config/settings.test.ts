@@ -1,7 +1,15 @@
 /** Settings validation at the edge: bad values stop the program before any resource, naming the key. */
 import assert from "node:assert/strict";
 import { parseSettings, SettingsError } from "../../src/config/validate";
-import { stackConfig } from "../support/harness";
+import { reference, stackConfig } from "../support/harness";
+
+/** Upstream's default for `disable_iss_validation` (vault-plugin-auth-kubernetes path_config.go), which ours follows. */
+function upstreamValidatesIssuer(): boolean {
+    const { config: params } = reference<{ config: { name: string; default: unknown }[] }>("vault-plugin-auth-kubernetes/params.json");
+    const p = params.find((x) => x.name === "disable_iss_validation");
+    assert.equal(typeof p?.default, "boolean");
+    return p?.default === false;
+}
 
 const dev = () => JSON.parse(JSON.stringify(stackConfig())) as Record<string, any>;
 
@@ -22,7 +30,8 @@ describe("settings", () => {
         assert.equal(s.injector.replicas, 3);
         assert.equal(s.injector.reviewerServiceAccount, undefined, "the default name is the component's (method jwt has no reviewer)");
         assert.equal(s.kubernetesAuth.path, "aks");
-        assert.equal(s.kubernetesAuth.method === "kubernetes" && s.kubernetesAuth.validateIssuer, true);
+        assert.ok(s.kubernetesAuth.method === "kubernetes");
+        assert.equal(s.kubernetesAuth.validateIssuer, upstreamValidatesIssuer());
         assert.equal(s.kv.path, "secret");
         assert.equal(s.workloads[0].createNamespace, true);
     });
@@ -78,7 +87,8 @@ describe("settings defaults for a minimal stack", () => {
         assert.equal(s.injector.replicas, 2);
         assert.equal(s.injector.reviewerServiceAccount, undefined, "the default name is the component's (method jwt has no reviewer)");
         assert.equal(s.kubernetesAuth.path, "kubernetes");
-        assert.equal(s.kubernetesAuth.method === "kubernetes" && s.kubernetesAuth.validateIssuer, true);
+        assert.ok(s.kubernetesAuth.method === "kubernetes");
+        assert.equal(s.kubernetesAuth.validateIssuer, upstreamValidatesIssuer());
         assert.equal(s.kv.path, "secret");
         assert.equal(s.kv.protect, true);
         assert.equal(s.cluster.mode, "create");

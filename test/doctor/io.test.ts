@@ -21,7 +21,9 @@ import { diagnose, doctor, renderText, verify, VerifyError } from "../../src/doc
 import { DoctorInputError, expectationsFromOutputs } from "../../src/doctor/outputs";
 import { Check } from "../../src/doctor/types";
 import { selfSignedCert } from "../support/tls";
-import { deployments, fixture, labExpectations, labOutputs, logFixture, pod, RecordedReader, webhooks } from "../support/doctorFixtures";
+import {
+    deployments, fixture, labExpectations, labOutputs, logFixture, pod, RecordedReader, reviewerTokenSecret, tokenReview, webhooks,
+} from "../support/doctorFixtures";
 
 const TLS = selfSignedCert();
 
@@ -123,7 +125,7 @@ describe("doctor: gathering", () => {
 describe("doctor: @kubernetes/client-node against a stand-in API server", () => {
     let server: https.Server;
     let url: string;
-    const requests: { path: string; auth?: string }[] = [];
+    const requests: { path: string; auth?: string; method?: string; body?: string }[] = [];
 
     before(async () => {
         const routes: Record<string, () => { type: string; body: string }> = {
@@ -138,9 +140,15 @@ describe("doctor: @kubernetes/client-node against a stand-in API server", () => 
             }),
             "/api/v1/namespaces/busybox/pods/busybox-7d9c6b5f4d-q8r7t/log?container=vault-agent-init&tailLines=100":
                 () => ({ type: "text/plain", body: `${logFixture("namespace-not-authorized").join("\n")}\n` }),
+            "/api/v1/namespaces/vault/secrets/vault-token-reviewer-token":
+                () => ({ type: "application/json", body: JSON.stringify(reviewerTokenSecret()) }),
+            "/apis/authentication.k8s.io/v1/tokenreviews":
+                () => ({ type: "application/json", body: JSON.stringify(tokenReview("authenticated")) }),
         };
-        server = https.createServer({ cert: TLS.cert, key: TLS.key }, (req, res) => {
-            requests.push({ path: req.url ?? "", auth: req.headers.authorization });
+        server = https.createServer({ cert: TLS.cert, key: TLS.key }, async (req, res) => {
+            let sent = "";
+            for await (const chunk of req) sent += String(chunk);
+            requests.push({ path: req.url ?? "", auth: req.headers.authorization, method: req.method, body: sent });
             const route = routes[req.url ?? ""];
             if (route === undefined) {
                 res.writeHead(404, { "content-type": "application/json" });
@@ -169,6 +177,18 @@ describe("doctor: @kubernetes/client-node against a stand-in API server", () => 
         const log = await reader.readLog("busybox", "busybox-7d9c6b5f4d-q8r7t", "vault-agent-init", 100);
         assert.match(log, /\* namespace not authorized/);
         assert.ok(requests.every((r) => r.auth === "Bearer kubeconfig-secret-token-value"), "the kubeconfig's credentials are used");
+    });
+
+    it("reads the reviewer's token Secret and POSTs a TokenReview of its token (authentication.k8s.io/v1)", async () => {
+        requests.length = 0;
+        const reader = await kubernetesReader(kubeconfigFor(url));
+        const secret = await reader.readSecret("vault", "vault-token-reviewer-token");
+        const token = Buffer.from(secret.data?.token ?? "", "base64").toString("utf8");
+        const review = await reader.createTokenReview(token);
+        assert.equal(review.status?.authenticated, true);
+        const post = requests.find((r) => r.path === "/apis/authentication.k8s.io/v1/tokenreviews");
+        assert.equal(post?.method, "POST");
+        assert.deepEqual(JSON.parse(post?.body ?? "{}"), { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token } });
     });
 
     it("runs doctor() end to end from the stack outputs and explains the failure", async () => {
@@ -363,6 +383,8 @@ describe("doctor: verify after up", () => {
             listMutatingWebhookConfigurations: (l) => (calls < 2 ? stuck : healthy).listMutatingWebhookConfigurations(l),
             listPods: async (n, l) => (calls++ < 2 ? stuck : healthy).listPods(n, l),
             readLog: async () => "",
+            readSecret: (n, name) => healthy.readSecret(n, name),
+            createTokenReview: (t) => healthy.createTokenReview(t),
         };
         const slept: number[] = [];
         const report = await verify(
@@ -421,6 +443,10 @@ describe("doctor: API server unreachable", () => {
         assert.equal(check.target, server);
         assert.equal(check.detail, "cannot connect to the API server (ECONNREFUSED); no cluster check ran");
         assert.match(check.cause ?? "", /authorized IP ranges .*private cluster/);
+        assert.match(
+            check.fix ?? "",
+            /^Add this machine's public IP \(`<ip>\/32`\) to cluster\.apiServerAuthorizedIpRanges and run `aks-vault up --stage cluster`/,
+        );
         assert.match(check.fix ?? "", /--api-server-authorized-ip-ranges/);
         assert.doesNotMatch(renderText(report), /ECONNREFUSED 127\.0\.0\.1/);
     });

@@ -70,11 +70,17 @@ describe("cluster.mode existing", () => {
         assert.equal(p.inputs.clusterIdentifier, "existing/local-e2e");
     });
 
-    it("configures Vault's Kubernetes auth with the kubeconfig's server and CA and the configured issuer", () => {
+    it("configures Vault's Kubernetes auth with the kubeconfig's server and CA, and the configured issuer when it validates", async () => {
         const cfg = cloud.one("vault:kubernetes/authBackendConfig:AuthBackendConfig").inputs;
         assert.equal(cfg.kubernetesHost, SERVER);
         assert.equal(cfg.kubernetesCaCert, CA);
-        assert.equal(cfg.issuer, ISSUER);
+        assert.equal(cfg.issuer, undefined, "issuer validation is off by default");
+        const config = existingConfig();
+        const validating = await runProgram({ ...config, kubernetesAuth: { ...(config.kubernetesAuth as object), validateIssuer: true } });
+        await settle(validating.cloud);
+        const checked = validating.cloud.one("vault:kubernetes/authBackendConfig:AuthBackendConfig").inputs;
+        assert.equal(checked.issuer, ISSUER);
+        assert.equal(checked.disableIssValidation, false);
     });
 
     it("exports the cluster's name and issuer, no resource group, and the kubeconfig only as a secret", async () => {

@@ -117,6 +117,8 @@ describe("kubernetesAuth.method jwt", function () {
         const sas = run.cloud.of(SA).map((s) => (s.inputs.metadata as { name: string }).name).sort();
         assert.deepEqual(sas, ["api-sa", "busybox"], "only the workloads' own service accounts");
         assert.equal(run.outputs.reviewerServiceAccount, undefined);
+        assert.equal(run.outputs.reviewerTokenSecret, undefined);
+        assert.equal(run.outputs.reviewerTokenSecretUid, undefined);
     });
 
     it("binds each JWT role to exactly the service account the program creates, with a real audience", () => {

@@ -55,11 +55,12 @@ describe("index.ts with Pulumi.dev.yaml (the blog's lab)", () => {
         assert.ok(facts, "the cluster exists in the mock cloud");
         assert.equal(cfg.kubernetesHost, `https://${facts.fqdn}:443`);
         assert.equal(cfg.kubernetesCaCert, facts.caCertPem);
-        assert.equal(cfg.issuer, facts.issuerUrl);
+        // Issuer validation off, upstream's default: the deprecated `issuer` is not sent.
+        assert.equal(cfg.issuer, undefined);
         assert.equal(cfg.tokenReviewerJwt, cloud.minted.get("vault/vault-token-reviewer-token"));
         assert.equal(cfg.backend, "aks");
         assert.equal(cfg.disableLocalCaJwt, true);
-        assert.equal(cfg.disableIssValidation, false);
+        assert.equal(cfg.disableIssValidation, true);
     });
 
     it("mounts Kubernetes auth at aks and KV v2 at secret", () => {

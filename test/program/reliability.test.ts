@@ -9,7 +9,9 @@ import { parse } from "yaml";
 import { unknownChartKeys } from "../../policies/chartKeys";
 import { renderInjectorValues } from "../../components/injectorValues";
 import { setAt } from "../support/fixtures";
-import { referenceText, stackConfig } from "../support/harness";
+import type * as pulumi from "@pulumi/pulumi";
+import { secretUid } from "../support/cloud";
+import { referenceText, stackConfig, valueOf } from "../support/harness";
 import { Run, runLab } from "../support/run";
 
 const MC = "azure-native:containerservice:ManagedCluster";
@@ -107,6 +109,16 @@ describe("reliability", () => {
             // Read through the cluster's provider, never the ambient kubeconfig.
             assert.deepEqual(run.cloud.reads.map((r) => r.id), ["vault/vault-token-reviewer-token"]);
             assert.equal(run.cloud.reads[0].provider, run.cloud.one(SECRET, "vault-injector-reviewer-token").provider);
+        });
+
+        it("exports the token Secret's name and the uid of the Secret the up read, for the doctor's TokenReview", async () => {
+            const id = "vault/vault-token-reviewer-token";
+            const recreated = await runLab(() => undefined, { recreatedSecrets: [id] });
+            for (const [run, incarnation] of [[lab, ""], [recreated, "recreated"]] as const) {
+                assert.equal(await valueOf(run.outputs.reviewerTokenSecret as pulumi.Output<string>), "vault-token-reviewer-token");
+                // The uid the API server gave the live Secret, not the managed Secret's state.
+                assert.equal(await valueOf(run.outputs.reviewerTokenSecretUid as pulumi.Output<string>), secretUid(id, incarnation));
+            }
         });
 
         it("replaces the token Secret create-before-delete, so Vault never holds a deleted token", () => {

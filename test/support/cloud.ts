@@ -164,6 +164,12 @@ export function legacyServiceAccountJwt(namespace: string, secretName: string, s
     return `${header}.${payload}.${hex(`sig:${namespace}/${secretName}/${rotation}`, 64)}`;
 }
 
+/** The `metadata.uid` the API server gives a Secret (a UUID; `incarnation` tells a recreated one apart). */
+export function secretUid(id: string, incarnation = ""): string {
+    const h = hex(`secret-uid:${id}:${incarnation}`, 32);
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
 export interface CloudMockOptions {
     preview?: boolean;
     /** The token controller never fills service-account-token Secrets (the Secret comes back without data). */
@@ -235,7 +241,9 @@ export class CloudMock implements pulumi.runtime.Mocks {
             throw new Error(`resource "${id}" does not exist`);
         }
         const [ns, secretName] = id.split("/");
-        const meta = { metadata: { name: secretName, namespace: ns }, type: "kubernetes.io/service-account-token" };
+        // The API server gives every object a new uid; a Secret recreated out of band is another object.
+        const uid = secretUid(id, this.recreatedSecrets.has(id) ? "recreated" : "");
+        const meta = { metadata: { name: secretName, namespace: ns, uid }, type: "kubernetes.io/service-account-token" };
         if (secret.data === undefined) return { id, state: meta };
         let data = secret.data;
         if (this.recreatedSecrets.has(id)) {

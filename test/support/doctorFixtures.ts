@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "fs";
 import * as path from "path";
-import type { V1Deployment, V1MutatingWebhookConfiguration, V1Pod } from "@kubernetes/client-node";
+import type { V1Deployment, V1MutatingWebhookConfiguration, V1Pod, V1Secret, V1TokenReview } from "@kubernetes/client-node";
 import { ClusterReader } from "../../src/doctor/gather";
 import { Expectations } from "../../src/doctor/types";
 
@@ -23,6 +23,9 @@ export function logFixture(name: string): string[] {
 export const deployments = (): V1Deployment[] => fixture<{ items: V1Deployment[] }>("deployments.json").items;
 export const webhooks = (): V1MutatingWebhookConfiguration[] => fixture<{ items: V1MutatingWebhookConfiguration[] }>("webhooks.json").items;
 export const pod = (name: string): V1Pod => fixture<V1Pod>(`pod-${name}.json`);
+export const reviewerTokenSecret = (): V1Secret => fixture<V1Secret>("reviewer-token-secret.json");
+/** `authenticated` or `refused`: the API server's answer to a TokenReview of the reviewer Secret's token. */
+export const tokenReview = (name: "authenticated" | "refused"): V1TokenReview => fixture<V1TokenReview>(`tokenreview-${name}.json`);
 
 /** The stack outputs `program.ts` exports for Pulumi.dev.yaml's lab, as `stack.outputs()` returns them. */
 export function labOutputs(): Record<string, { value: unknown; secret: boolean }> {
@@ -71,6 +74,9 @@ export interface RecordedCluster {
     pods?: V1Pod[];
     /** `<pod>/<container>` -> log lines. */
     logs?: Record<string, string[]>;
+    secrets?: V1Secret[];
+    /** The API server's answer to a TokenReview, by the token under review. */
+    tokenReviews?: Record<string, V1TokenReview>;
     /** Method name -> error to throw. */
     errors?: Partial<Record<keyof ClusterReader, Error>>;
 }
@@ -119,5 +125,23 @@ export class RecordedReader implements ClusterReader {
         this.fail("readLog");
         const lines = this.data.logs?.[`${podName}/${container}`] ?? [];
         return `${lines.slice(-tailLines).join("\n")}\n`;
+    }
+
+    async readSecret(namespace: string, name: string): Promise<V1Secret> {
+        this.calls.push(`readSecret ${namespace} ${name}`);
+        this.fail("readSecret");
+        const found = (this.data.secrets ?? []).find((s) => s.metadata?.namespace === namespace && s.metadata?.name === name);
+        // client-node's ApiException for the API server's 404 Status.
+        if (found === undefined) throw Object.assign(new Error(`HTTP-Code: 404\nMessage: secrets "${name}" not found`), { code: 404 });
+        return found;
+    }
+
+    /** Records the call, never the token. */
+    async createTokenReview(token: string): Promise<V1TokenReview> {
+        this.calls.push("createTokenReview");
+        this.fail("createTokenReview");
+        const review = this.data.tokenReviews?.[token];
+        if (review === undefined) throw new Error("TokenReview of a token this recording has no answer for");
+        return review;
     }
 }
