@@ -20,10 +20,12 @@ export const REFERENCE = existsSync(SHARED_REFERENCE) ? SHARED_REFERENCE : VENDO
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const runtimeSettings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
 
-/** Installs a fresh cloud mock; returns it for assertions. */
-export async function useCloud(opts: CloudMockOptions & { config?: Record<string, unknown> } = {}): Promise<CloudMock> {
+/** Installs a fresh cloud mock (as Pulumi stack `stack`, default dev); returns it for assertions. */
+export async function useCloud(
+    opts: CloudMockOptions & { config?: Record<string, unknown>; stack?: string } = {},
+): Promise<CloudMock> {
     const cloud = new CloudMock(opts);
-    await pulumi.runtime.setMocks(cloud, PROJECT, "dev", opts.preview ?? false);
+    await pulumi.runtime.setMocks(cloud, PROJECT, opts.stack ?? "dev", opts.preview ?? false);
     setConfig(opts.config ?? {});
     return cloud;
 }
@@ -38,9 +40,9 @@ export function setConfig(values: Record<string, unknown>, secretKeys: string[] 
     pulumi.runtime.setAllConfig(all, secretKeys.map((k) => (k.includes(":") ? k : `${PROJECT}:${k}`)));
 }
 
-/** The `config:` map of a stack file, keys without the project prefix. */
+/** The `config:` map of a stack file (relative to the repository root, or absolute), keys without the project prefix. */
 export function stackConfig(file = "Pulumi.dev.yaml"): Record<string, unknown> {
-    const doc = parse(readFileSync(path.join(ROOT, file), "utf8")) as { config: Record<string, unknown> };
+    const doc = parse(readFileSync(path.resolve(ROOT, file), "utf8")) as { config: Record<string, unknown> };
     return Object.fromEntries(Object.entries(doc.config).map(([k, v]) => [k.replace(`${PROJECT}:`, ""), v]));
 }
 

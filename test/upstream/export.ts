@@ -20,6 +20,7 @@ import { OPERATOR_POLICY_NAME, operatorPolicyParams, renderOperatorPolicy } from
 import { CloudMock, RecordedResource, secretAt } from "../support/cloud";
 import { providerName, settle, stackConfig, useCloud, valueOf } from "../support/harness";
 import { secretInputs } from "../support/run";
+import { generateStacks } from "./property";
 
 /** The stacks the oracles judge: name -> stack file (relative to the repository root). */
 export const STACKS: Record<string, string> = {
@@ -28,6 +29,17 @@ export const STACKS: Record<string, string> = {
     tenants: "test/upstream/stacks/tenants.yaml",
     jwt: "test/upstream/stacks/jwt.yaml",
 };
+
+/**
+ * The property test's generated stacks (property.ts; acl/property_test.go judges them): written
+ * with their fixtures under `$UPSTREAM_FIXTURES/property/` (the stack files as `<id>.yaml`, the
+ * fixtures in `<id>/`), from this seed, in this many groups of stacks sharing one Vault.
+ * `UPSTREAM_PROPERTY_SEED` and `UPSTREAM_PROPERTY_GROUPS` override them; with `UPSTREAM_STACKS`
+ * they are generated only when it names `property`.
+ */
+export const PROPERTY_DIR = "property";
+export const PROPERTY_SEED = 22;
+export const PROPERTY_GROUPS = 4;
 
 /** The format of the files below; bump it when a field changes meaning. */
 export const FORMAT_VERSION = 2;
@@ -225,15 +237,20 @@ export function fixtureFiles(
     };
 }
 
-/** Evaluates one stack file under the mock cloud; returns its fixture files. */
-export async function exportStack(stack: string, file: string): Promise<Record<string, unknown>> {
+/** Evaluates one stack file under the mock cloud, as Pulumi stack `pulumiStack`; returns its fixture files. */
+export async function exportStack(stack: string, file: string, pulumiStack = "dev"): Promise<Record<string, unknown>> {
     const raw = rawSettings(file);
     const settings = parseSettings(structuredClone(raw));
-    const cloud = await useCloud();
+    const cloud = await useCloud({ stack: pulumiStack });
     const outputs = buildProgram(settings, secretInputs());
     await settle(cloud);
     const resolved = await valueOf(pulumi.output(outputs));
     return fixtureFiles(stack, file, settings, cloud, resolved);
+}
+
+function writeFixtures(out: string, files: Record<string, unknown>): void {
+    mkdirSync(out, { recursive: true });
+    for (const [name, content] of Object.entries(files)) writeFileSync(path.join(out, name), `${JSON.stringify(content, null, 2)}\n`);
 }
 
 export async function main(): Promise<string> {
@@ -241,10 +258,28 @@ export async function main(): Promise<string> {
     const only = process.env.UPSTREAM_STACKS?.split(",").filter((s) => s !== "");
     for (const [stack, file] of Object.entries(STACKS)) {
         if (only !== undefined && !only.includes(stack)) continue;
-        const files = await exportStack(stack, file);
-        const out = path.join(dir, stack);
-        mkdirSync(out, { recursive: true });
-        for (const [name, content] of Object.entries(files)) writeFileSync(path.join(out, name), `${JSON.stringify(content, null, 2)}\n`);
+        writeFixtures(path.join(dir, stack), await exportStack(stack, file));
+    }
+    if (only === undefined || only.includes(PROPERTY_DIR)) {
+        const seed = Number(process.env.UPSTREAM_PROPERTY_SEED ?? PROPERTY_SEED);
+        const groups = Number(process.env.UPSTREAM_PROPERTY_GROUPS ?? PROPERTY_GROUPS);
+        const stacks = generateStacks(seed, groups);
+        const base = path.join(dir, PROPERTY_DIR);
+        mkdirSync(base, { recursive: true });
+        for (const s of stacks) {
+            // Absolute: the stack file lives beside its fixtures, not in the repository.
+            const file = path.join(base, `${s.id}.yaml`);
+            writeFileSync(file, s.yaml);
+            try {
+                writeFixtures(path.join(base, s.id), await exportStack(s.id, file, s.pulumiStack));
+            } catch (err) {
+                const why = err instanceof Error ? err.message : String(err);
+                throw new Error(`generated stack ${file} (Pulumi stack ${s.pulumiStack}): ${why}`);
+            }
+        }
+        // What was generated: the Go test judges every one, and fails when one is missing.
+        writeFileSync(path.join(base, "manifest.json"),
+            `${JSON.stringify({ seed, groups, stacks: stacks.map((s) => ({ id: s.id, pulumiStack: s.pulumiStack })) }, null, 2)}\n`);
     }
     return dir;
 }

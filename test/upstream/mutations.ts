@@ -81,6 +81,14 @@ export const MUTATIONS: Mutation[] = [
         replacement: "boundServiceAccountNamespaces: [\"*\"],",
     },
     {
+        name: "role-without-audience",
+        oracle: "kubeauth",
+        why: "the Kubernetes role binds no audience: any token the API server accepts logs in "
+            + "(the pod's default token, one minted for another relying party)",
+        anchor: "        audience: auth.audience,\n        tokenTtl: args.tokenTtl,",
+        replacement: "        tokenTtl: args.tokenTtl,",
+    },
+    {
         name: "no-reviewer-jwt",
         oracle: "kubeauth",
         why: "the auth config loses the reviewer JWT: Vault reviews with each pod's own token, which may not call TokenReview",
@@ -164,6 +172,22 @@ export const MUTATIONS: Mutation[] = [
         why: "list goes on paths shared with the workload too, not only its own",
         anchor: "for (const p of unique) if (owned.has(p)) blocks.push(",
         replacement: "for (const p of unique) blocks.push(",
+    },
+    {
+        name: "policy-prefix-case-collision",
+        oracle: "acl",
+        why: "the default policy prefix keeps upper case: Vault lower-cases policy names, "
+            + "so stack Qa's policies replace stack qa's on a shared Vault",
+        anchor: "const escape = (s: string) => s.replace(/[A-Z]/g, (c) => `~${c.toLowerCase()}`);",
+        replacement: "const escape = (s: string) => s;",
+    },
+    {
+        name: "policy-prefix-dashes",
+        oracle: "acl",
+        why: "the default policy prefix goes back to <project>-<stack>-: "
+            + "workload eu-web of stack dev and web of stack dev-eu share one policy",
+        anchor: "return `${escape(project)}.${escape(stack)}.`;",
+        replacement: "return `${escape(project)}-${escape(stack)}-`;",
     },
 ];
 

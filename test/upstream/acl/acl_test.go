@@ -53,7 +53,8 @@ var kvOps = []struct {
 // declares: `read` on the paths its secrets name (its own, or granted by their owner's
 // `sharedWith` and named with `from`) and the kv.external paths naming it as a reader; an extra
 // capability (`extraCapabilities`) on the paths it owns only (`list` on their metadata path);
-// nothing else (no metadata, no destroy, no subkeys, no other path).
+// nothing else (no metadata, no destroy, no subkeys, no other path). A kv.external path is no
+// workload's own, so no extra capability reaches it.
 func kvExpected(f stackfile.File, w stackfile.Workload, op, p string) bool {
 	readable := false
 	for _, s := range w.Secrets {
@@ -66,16 +67,19 @@ func kvExpected(f stackfile.File, w stackfile.Workload, op, p string) bool {
 			readable = true
 		}
 	}
+	external := false
 	for _, e := range f.KV.External {
-		if e.Path == p && slices.Contains(e.Readers, w.Name) {
-			readable = true
+		if e.Path == p {
+			// Written outside the program: no workload owns it (docs/security.md), whoever reads it.
+			external = true
+			readable = readable || slices.Contains(e.Readers, w.Name)
 		}
 	}
 	switch op {
 	case "read":
 		return readable
 	case "create", "update", "patch", "delete", "list":
-		return readable && w.Owns(p) && slices.Contains(w.ExtraCapabilities, op)
+		return readable && w.Owns(p) && !external && slices.Contains(w.ExtraCapabilities, op)
 	}
 	return false
 }

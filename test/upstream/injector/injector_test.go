@@ -37,6 +37,8 @@ type stackCase struct {
 	injector Stack
 	injected map[string]Injected
 	k8s      fixtures.Kubernetes
+	// fqdn is the cluster's, as the cloud computed it (stack.json): the API server's audience.
+	fqdn string
 }
 
 func load(t *testing.T, name string) stackCase {
@@ -48,6 +50,7 @@ func load(t *testing.T, name string) stackCase {
 		injector: s,
 		injected: map[string]Injected{},
 		k8s:      fixtures.Load[fixtures.Kubernetes](t, name, "kubernetes.json"),
+		fqdn:     fixtures.Load[fixtures.Stack](t, name, "stack.json").Cluster.FQDN,
 	}
 	for _, in := range s.InjectAll(t) {
 		c.injected[in.Deployment.Name] = in
@@ -207,6 +210,8 @@ func TestInjector(t *testing.T) {
 							checkJWTLogin(t, c, w, in, ctr, m.Config)
 						} else if !boundRole(c.vault.Roles, f.KubernetesAuth.Path, role, w) {
 							t.Errorf("%s: no role %q on %s bound to exactly %s/%s", label, role, m.MountPath, w.Namespace, w.ServiceAccount)
+						} else {
+							checkKubernetesLogin(t, c, w, in, ctr, m.Config)
 						}
 
 						// One template per declared file, at /vault/secrets/<file> (lower-cased: no
@@ -297,23 +302,7 @@ func checkJWTLogin(t *testing.T, c stackCase, w stackfile.Workload, in Injected,
 		t.Errorf("%s: jwt auto-auth has no token path", ctr.Name)
 		return
 	}
-	var source *corev1.ServiceAccountTokenProjection
-	for _, vm := range ctr.VolumeMounts {
-		rel, ok := strings.CutPrefix(tokenPath, strings.TrimSuffix(vm.MountPath, "/")+"/")
-		if !ok {
-			continue
-		}
-		for _, v := range in.Pod.Spec.Volumes {
-			if v.Name != vm.Name || v.Projected == nil {
-				continue
-			}
-			for _, src := range v.Projected.Sources {
-				if src.ServiceAccountToken != nil && src.ServiceAccountToken.Path == rel {
-					source = src.ServiceAccountToken
-				}
-			}
-		}
-	}
+	source := projectedSource(in, ctr, tokenPath)
 	if source == nil {
 		t.Errorf("%s: the agent reads its JWT from %s, which is no projected service-account token mounted into it", ctr.Name, tokenPath)
 		return
@@ -421,5 +410,53 @@ func TestDevStackFile(t *testing.T) {
 				t.Errorf("mount path %q, want %s", m.MountPath, mount)
 			}
 		})
+	}
+}
+
+// projectedSource is the projected service-account token source behind file tokenPath in the
+// agent container ctr of the injected pod, or nil.
+func projectedSource(in Injected, ctr *corev1.Container, tokenPath string) *corev1.ServiceAccountTokenProjection {
+	var source *corev1.ServiceAccountTokenProjection
+	for _, vm := range ctr.VolumeMounts {
+		rel, ok := strings.CutPrefix(tokenPath, strings.TrimSuffix(vm.MountPath, "/")+"/")
+		if !ok {
+			continue
+		}
+		for _, v := range in.Pod.Spec.Volumes {
+			if v.Name != vm.Name || v.Projected == nil {
+				continue
+			}
+			for _, src := range v.Projected.Sources {
+				if src.ServiceAccountToken != nil && src.ServiceAccountToken.Path == rel {
+					source = src.ServiceAccountToken
+				}
+			}
+		}
+	}
+	return source
+}
+
+// checkKubernetesLogin: with method kubernetes the agent logs in with the token at its auto-auth
+// `token_path`, which the injector points at a projected service-account token mounted into this
+// agent container (the agent-service-account-token-volume-name annotation) for the audience the
+// role binds (docs/security.md: Vault's own with the default reviewer, the API server's with
+// clientJwt); the role the agent names binds exactly that audience.
+func checkKubernetesLogin(t *testing.T, c stackCase, w stackfile.Workload, in Injected, ctr *corev1.Container, conf map[string]any) {
+	t.Helper()
+	f := c.file
+	audience := f.KubernetesRoleAudience(c.fqdn)
+	tokenPath, _ := conf["token_path"].(string)
+	source := projectedSource(in, ctr, tokenPath)
+	if source == nil {
+		t.Errorf("%s: the agent logs in with the token at %q, which is no projected service-account token mounted into it (the pod's default token has the API server's audience)", ctr.Name, tokenPath)
+	} else if source.Audience != audience {
+		t.Errorf("%s: the token at %s has audience %q, want the role's %q", ctr.Name, tokenPath, source.Audience, audience)
+	}
+	for _, r := range c.vault.Roles {
+		if vaultinputs.String(r, "backend") == f.KubernetesAuth.Path && vaultinputs.String(r, "roleName") == w.RoleName() {
+			if got := vaultinputs.String(r, "audience"); got != audience {
+				t.Errorf("%s: role %s binds audience %q, want %q", ctr.Name, w.RoleName(), got, audience)
+			}
+		}
 	}
 }

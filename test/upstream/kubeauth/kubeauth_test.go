@@ -4,7 +4,8 @@
 //
 // What it shows, per stack using `kubernetesAuth.method: kubernetes`: the service account each
 // Deployment runs as logs in with the role its pods name and gets exactly the role's policies;
-// every other service account, namespace, issuer, key or expired token is refused by the plugin.
+// every other service account, namespace, issuer, audience (the pod's default token among them), key
+// or expired token is refused by the plugin.
 package kubeauth
 
 import (
@@ -121,12 +122,18 @@ func loginMatrix(t *testing.T, stack string, st fixtures.Stack) {
 	roles := vaultinputs.WriteRoles(t, host, raw.Roles, st.Auth.Path)
 
 	// Who must get in, from the stack file: each workload's service account in its namespace, with
-	// its role (documented defaults applied). Each Deployment's pods must name that role.
+	// its role (documented defaults applied), and a token for the audience every role binds
+	// (docs/security.md: with the default reviewer Vault's own, `<vault.address>/v1/[<ns>/]auth/<path>`;
+	// with clientJwt the API server's, `https://<cluster FQDN>`). Each Deployment's pods must name
+	// that role, and their agents must log in with a projected token for exactly that audience:
+	// the bound account logs in with the token its pod spec asks the kubelet for.
+	audience := file.KubernetesRoleAudience(st.Cluster.FQDN)
 	owner := map[string]stackfile.Workload{}
-	allowed := map[binding]bool{}
+	allowed := map[binding]fixtures.ProjectedToken{}
 	for _, w := range file.Workloads {
 		owner[w.RoleName()] = w
-		allowed[binding{w.RoleName(), akscluster.ServiceAccount{Namespace: w.Namespace, Name: w.ServiceAccount}}] = true
+		allowed[binding{w.RoleName(), akscluster.ServiceAccount{Namespace: w.Namespace, Name: w.ServiceAccount}}] =
+			fixtures.ProjectedToken{Audience: audience, Expiration: time.Hour}
 	}
 	for _, d := range deployments {
 		var tpl struct {
@@ -139,7 +146,14 @@ func loginMatrix(t *testing.T, stack string, st fixtures.Stack) {
 		w, ok := file.Workload(d.Name)
 		if !ok || role != w.RoleName() {
 			t.Errorf("Deployment %s/%s asks for role %q; the stack file declares role %q for workload %s", d.Namespace, d.Name, role, w.RoleName(), d.Name)
+			continue
 		}
+		tok := fixtures.AgentToken(t, d)
+		if tok.Audience != audience {
+			t.Errorf("Deployment %s/%s: the agents' projected token has audience %q; the role's audience is %q (stack file, docs/security.md)",
+				d.Namespace, d.Name, tok.Audience, audience)
+		}
+		allowed[binding{role, akscluster.ServiceAccount{Namespace: d.Namespace, Name: w.ServiceAccount}}] = tok
 	}
 	for role := range owner {
 		if _, ok := roles[role]; !ok {
@@ -163,8 +177,15 @@ func loginMatrix(t *testing.T, stack string, st fixtures.Stack) {
 	for _, role := range roleNames {
 		w := owner[role]
 		for _, sa := range accounts {
-			want := allowed[binding{role, sa}]
-			resp, err := host.Login(role, cluster.Token(t, sa, akscluster.TokenSpec{}))
+			// Anyone who can create a pod can ask the kubelet for a token with any audience: every
+			// other account presents the role's audience, so only the role's binding can stop it.
+			tok, want := allowed[binding{role, sa}]
+			if !want {
+				tok = fixtures.ProjectedToken{Audience: audience, Expiration: time.Hour}
+			}
+			resp, err := host.Login(role, cluster.Token(t, sa, akscluster.TokenSpec{
+				Audiences: []string{tok.Audience}, Expiry: time.Now().Add(tok.Expiration),
+			}))
 			if !want {
 				refusal := errNamespace
 				if sa.Name != w.ServiceAccount {
@@ -199,18 +220,26 @@ func loginMatrix(t *testing.T, stack string, st fixtures.Stack) {
 	}
 
 	// The bound service account with a token the cluster did not issue this way: each is refused by
-	// the check that names it, with that check's exact error. Vault checks issuer and expiry itself
-	// (hashicorp/cap jwt.Validate, as 403) where the stack file leaves kubernetesAuth.validateIssuer
-	// on (its default); a token signed by another key passes Vault's parse (no public keys are
-	// configured) and is refused by the API server's TokenReview: logical.ErrPermissionDenied.
+	// the check that names it, with that check's exact error. Vault checks the claims itself
+	// (hashicorp/cap jwt.Validate, as 403), in its order: issuer (where the stack file leaves
+	// kubernetesAuth.validateIssuer on, its default), audience (the role's), then expiry; so each
+	// token below is right in every claim Vault checks before the one it gets wrong. A token
+	// signed by another key passes Vault's parse (no public keys are configured) and is refused by
+	// the API server's TokenReview: logical.ErrPermissionDenied.
 	const capMod = "github.com/hashicorp/cap"
 	errIssuer := upstreamsrc.Literal(t, capMod, "jwt/jwt.go", "invalid issuer (iss) claim")
+	errAudience := upstreamsrc.Format(t, capMod, "jwt/jwt.go", "invalid audience (aud) claim: %w",
+		errors.New(upstreamsrc.Literal(t, capMod, "jwt/jwt.go", "audience claim does not match any expected audience")))
 	errExpired := upstreamsrc.Literal(t, capMod, "jwt/jwt.go", "invalid expiration time (exp) claim: token is expired")
 	validateIssuer := file.KubernetesAuth.ValidateIssuer == nil || *file.KubernetesAuth.ValidateIssuer
-	for b := range allowed {
+	for b, tok := range allowed {
 		other := akscluster.OtherKey(t)
+		aud := []string{tok.Audience}
 		trimmed := strings.TrimSuffix(st.Cluster.IssuerURL, "/")
-		issuerRefusal := func(err error) bool { return codedError(err, http.StatusForbidden, errIssuer) }
+		coded := func(message string) func(error) bool {
+			return func(err error) bool { return codedError(err, http.StatusForbidden, message) }
+		}
+		issuerRefusal := coded(errIssuer)
 		if !validateIssuer {
 			// Vault does not look at `iss`; the API server still refuses a token it did not issue.
 			issuerRefusal = func(err error) bool { return errors.Is(err, logical.ErrPermissionDenied) }
@@ -221,14 +250,27 @@ func loginMatrix(t *testing.T, stack string, st fixtures.Stack) {
 			want    string
 			spec    akscluster.TokenSpec
 		}{
-			{"issuer without its trailing slash", issuerRefusal, errIssuer, akscluster.TokenSpec{Issuer: trimmed}},
+			{"issuer without its trailing slash", issuerRefusal, errIssuer, akscluster.TokenSpec{Audiences: aud, Issuer: trimmed}},
 			{"another cluster's issuer", issuerRefusal, errIssuer,
-				akscluster.TokenSpec{Issuer: strings.Replace(st.Cluster.IssuerURL, ".azure.com/", ".azure.com/0", 1)}},
-			{"the legacy issuer", issuerRefusal, errIssuer, akscluster.TokenSpec{Issuer: "kubernetes/serviceaccount"}},
-			{"expired", func(err error) bool { return codedError(err, http.StatusForbidden, errExpired) }, errExpired,
-				akscluster.TokenSpec{IssuedAt: time.Now().Add(-3 * time.Hour), Expiry: time.Now().Add(-2 * time.Hour)}},
+				akscluster.TokenSpec{Audiences: aud, Issuer: strings.Replace(st.Cluster.IssuerURL, ".azure.com/", ".azure.com/0", 1)}},
+			{"the legacy issuer", issuerRefusal, errIssuer, akscluster.TokenSpec{Audiences: aud, Issuer: "kubernetes/serviceaccount"}},
+			{"for another relying party", coded(errAudience), errAudience,
+				akscluster.TokenSpec{Audiences: []string{"api://AzureADTokenExchange"}}},
+			{"expired", coded(errExpired), errExpired,
+				akscluster.TokenSpec{Audiences: aud, IssuedAt: time.Now().Add(-3 * time.Hour), Expiry: time.Now().Add(-2 * time.Hour)}},
 			{"signed by another key", func(err error) bool { return errors.Is(err, logical.ErrPermissionDenied) }, logical.ErrPermissionDenied.Error(),
-				akscluster.TokenSpec{SignWith: other}},
+				akscluster.TokenSpec{Audiences: aud, SignWith: other}},
+		}
+		if !slices.Contains(cluster.APIAudiences, tok.Audience) {
+			// The pod's own token (audience: the API server) is valid in the cluster, and refused
+			// only because the role binds another audience. (With reviewer clientJwt the role binds
+			// the API server's audience, so the pod's own token is the one it accepts.)
+			cases = append(cases, struct {
+				name    string
+				refused func(error) bool
+				want    string
+				spec    akscluster.TokenSpec
+			}{"the pod's default token (API server audience)", coded(errAudience), errAudience, akscluster.TokenSpec{}})
 		}
 		for _, c := range cases {
 			resp, err := host.Login(b.role, cluster.Token(t, b.sa, c.spec))

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -29,7 +30,15 @@ type File struct {
 	Injector       Injector       `json:"injector"`
 	KubernetesAuth KubernetesAuth `json:"kubernetesAuth"`
 	KV             KV             `json:"kv"`
+	Platform       Platform       `json:"platform"`
 	Workloads      []Workload     `json:"workloads"`
+}
+
+// Platform is `platform`: the platform team's settings (docs/configuration.md, docs/security.md).
+type Platform struct {
+	ReservedNamespaces []string `json:"reservedNamespaces"`
+	WildcardWorkloads  []string `json:"wildcardWorkloads"`
+	SecretConfigKeys   []string `json:"secretConfigKeys"`
 }
 
 // Vault is `vault`.
@@ -39,6 +48,7 @@ type Vault struct {
 	CACertPEM       string   `json:"caCertPem"`
 	AllowedPolicies []string `json:"allowedPolicies"`
 	PolicyPrefix    *string  `json:"policyPrefix"`
+	PolicyNaming    string   `json:"policyNaming"`
 }
 
 // Injector is `injector` (the keys the oracles read).
@@ -107,6 +117,7 @@ type Workload struct {
 	Name              string   `json:"name"`
 	Namespace         string   `json:"namespace"`
 	ServiceAccount    string   `json:"serviceAccount"`
+	AllowWildcard     bool     `json:"allowWildcard"`
 	Role              string   `json:"role"`
 	TokenTTL          *int     `json:"tokenTtl"`
 	TokenMaxTTL       *int     `json:"tokenMaxTtl"`
@@ -138,6 +149,8 @@ const (
 	DefaultMode              = "init-only"
 	DefaultTokenTTL          = 3600
 	DefaultTokenExpiration   = 3600
+	DefaultReviewer          = "serviceAccountToken"
+	DefaultPolicyNaming      = "scoped"
 )
 
 // DefaultAuthPath is `kubernetesAuth.path` when omitted: the method's name.
@@ -189,16 +202,54 @@ func (w Workload) ExtraPolicies() []string {
 }
 
 // JWTAudience is the audience of the pods' tokens with method jwt: `kubernetesAuth.audience`, else
-// `<vault.address>/v1/[<vault.namespace>/]auth/<path>` (docs/configuration.md).
+// the documented default (DefaultAudience).
 func (f File) JWTAudience() string {
 	if f.KubernetesAuth.Audience != "" {
 		return f.KubernetesAuth.Audience
 	}
+	return f.DefaultAudience()
+}
+
+// DefaultAudience is `<vault.address>/v1/[<vault.namespace>/]auth/<path>`, the login URL's prefix
+// (docs/configuration.md `kubernetesAuth.audience`, docs/security.md).
+func (f File) DefaultAudience() string {
 	ns := ""
 	if f.Vault.Namespace != "" {
 		ns = f.Vault.Namespace + "/"
 	}
 	return strings.TrimRight(f.Vault.Address, "/") + "/v1/" + ns + "auth/" + f.KubernetesAuth.Path
+}
+
+// KubernetesRoleAudience is the audience every Kubernetes auth role binds and the pods' projected
+// token carries, with method kubernetes (docs/security.md, "Every Kubernetes auth role is bound to
+// one audience"): with the default reviewer (`serviceAccountToken`) Vault's own, DefaultAudience
+// (`kubernetesAuth.audience` is jwt only); with `clientJwt` the API server's, `https://<cluster
+// FQDN>` (the API server URL without `:443`). fqdn is the cluster's, as the cloud computed it
+// (stack.json); the oracles' stacks all create their cluster (an `existing` one would use its
+// service-account issuer).
+func (f File) KubernetesRoleAudience(fqdn string) string {
+	if f.KubernetesAuth.Reviewer == "clientJwt" {
+		return "https://" + fqdn
+	}
+	return f.DefaultAudience()
+}
+
+// ReservedNamespaces are the namespaces no workload may use (docs/security.md, "Reserved
+// namespaces"): `default`, the injector's, `platform.reservedNamespaces`; and any `kube-` one
+// (IsReserved).
+func (f File) ReservedNamespaces() []string {
+	return append([]string{"default", f.Injector.Namespace}, f.Platform.ReservedNamespaces...)
+}
+
+// IsReserved: no workload may use namespace ns (ReservedNamespaces, or a `kube-` prefix).
+func (f File) IsReserved(ns string) bool {
+	return strings.HasPrefix(ns, "kube-") || slices.Contains(f.ReservedNamespaces(), ns)
+}
+
+// MayBindWildcard: the workload may bind `*` as namespace or service account: its own
+// `allowWildcard` and the platform's exemption, `platform.wildcardWorkloads` (docs/security.md).
+func (f File) MayBindWildcard(w Workload) bool {
+	return w.AllowWildcard && slices.Contains(f.Platform.WildcardWorkloads, w.Name)
 }
 
 // Workload returns the workload named name.
@@ -211,15 +262,36 @@ func (f File) Workload(name string) (Workload, bool) {
 	return Workload{}, false
 }
 
-// PolicyName is the name of the workload's generated policy: `vault.policyPrefix` + name, the
-// prefix defaulting to `<project>-<stack>-` lower-cased (docs/configuration.md). stack is the
-// Pulumi stack the fixtures were evaluated as (stack.json's pulumiStack).
-func (f File) PolicyName(pulumiStack string, w Workload) string {
-	prefix := strings.ToLower(f.Project + "-" + pulumiStack + "-")
+// PolicyPrefix is `vault.policyPrefix`, else the documented default (docs/configuration.md
+// `vault.policyPrefix`, `vault.policyNaming`): with policyNaming `scoped` (the default)
+// `<project>.<stack>.`, each upper-case letter written `~` + its lower case; with `legacy`
+// `<project>-<stack>-` lower-cased. pulumiStack is the Pulumi stack the fixtures were evaluated as
+// (stack.json's pulumiStack).
+func (f File) PolicyPrefix(pulumiStack string) string {
 	if f.Vault.PolicyPrefix != nil {
-		prefix = *f.Vault.PolicyPrefix
+		return *f.Vault.PolicyPrefix
 	}
-	return prefix + w.Name
+	if f.Vault.PolicyNaming == "legacy" {
+		return strings.ToLower(f.Project + "-" + pulumiStack + "-")
+	}
+	escape := func(s string) string {
+		var b strings.Builder
+		for _, r := range s {
+			if r >= 'A' && r <= 'Z' {
+				b.WriteRune('~')
+				r += 'a' - 'A'
+			}
+			b.WriteRune(r)
+		}
+		return b.String()
+	}
+	return escape(f.Project) + "." + escape(pulumiStack) + "."
+}
+
+// PolicyName is the name of the workload's generated policy as Vault stores it (trimmed and
+// lower-cased, vault/policy_store.go sanitizeName): PolicyPrefix + the workload's name.
+func (f File) PolicyName(pulumiStack string, w Workload) string {
+	return strings.ToLower(strings.TrimSpace(f.PolicyPrefix(pulumiStack) + w.Name))
 }
 
 // TokenPolicies are the policies a workload's Vault token must carry, sorted: its generated
@@ -285,7 +357,8 @@ func Load(t testing.TB, stack string) File {
 	return f
 }
 
-// Read parses a stack file (relative to root) and Pulumi.yaml beside it.
+// Read parses a stack file (relative to root, or absolute: the generated stacks of the property
+// test live in the fixture directory) and root's Pulumi.yaml.
 func Read(root, file string) (File, error) {
 	var project struct {
 		Name string `json:"name"`
@@ -299,12 +372,17 @@ func Read(root, file string) (File, error) {
 	var doc struct {
 		Config map[string]json.RawMessage `json:"config"`
 	}
-	if err := readYAML(filepath.Join(root, file), &doc); err != nil {
+	path := file
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(root, file)
+	}
+	if err := readYAML(path, &doc); err != nil {
 		return File{}, err
 	}
 	f := File{Path: file, Project: project.Name}
 	fields := map[string]any{
 		"vault": &f.Vault, "injector": &f.Injector, "kubernetesAuth": &f.KubernetesAuth, "kv": &f.KV, "workloads": &f.Workloads,
+		"platform": &f.Platform,
 	}
 	for key, into := range fields {
 		raw, ok := doc.Config[project.Name+":"+key]
@@ -327,6 +405,12 @@ func Read(root, file string) (File, error) {
 	}
 	if f.KubernetesAuth.Path == "" {
 		f.KubernetesAuth.Path = DefaultAuthPath(f.KubernetesAuth.Method)
+	}
+	if f.KubernetesAuth.Reviewer == "" {
+		f.KubernetesAuth.Reviewer = DefaultReviewer
+	}
+	if f.Vault.PolicyNaming == "" {
+		f.Vault.PolicyNaming = DefaultPolicyNaming
 	}
 	if f.KubernetesAuth.TokenExpirationSeconds == 0 {
 		f.KubernetesAuth.TokenExpirationSeconds = DefaultTokenExpiration
