@@ -69,9 +69,9 @@ export const MUTATIONS: Mutation[] = [
     {
         name: "parse-validate-issuer-default",
         oracle: "kubeauth",
-        why: "a parsing bug: an omitted kubernetesAuth.validateIssuer turns issuer validation off (the documented default is on)",
-        anchor: "const KUBERNETES_METHOD_DEFAULTS = { validateIssuer: true,",
-        replacement: "const KUBERNETES_METHOD_DEFAULTS = { validateIssuer: false,",
+        why: "a parsing bug: an omitted kubernetesAuth.validateIssuer turns issuer validation on (the documented default is off)",
+        anchor: "const KUBERNETES_METHOD_DEFAULTS = { validateIssuer: false,",
+        replacement: "const KUBERNETES_METHOD_DEFAULTS = { validateIssuer: true,",
     },
     {
         name: "role-any-namespace",

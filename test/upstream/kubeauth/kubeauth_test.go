@@ -221,8 +221,8 @@ func loginMatrix(t *testing.T, stack string, st fixtures.Stack) {
 
 	// The bound service account with a token the cluster did not issue this way: each is refused by
 	// the check that names it, with that check's exact error. Vault checks the claims itself
-	// (hashicorp/cap jwt.Validate, as 403), in its order: issuer (where the stack file leaves
-	// kubernetesAuth.validateIssuer on, its default), audience (the role's), then expiry; so each
+	// (hashicorp/cap jwt.Validate, as 403), in its order: issuer (where the stack file turns
+	// kubernetesAuth.validateIssuer on; off by default), audience (the role's), then expiry; so each
 	// token below is right in every claim Vault checks before the one it gets wrong. A token
 	// signed by another key passes Vault's parse (no public keys are configured) and is refused by
 	// the API server's TokenReview: logical.ErrPermissionDenied.
@@ -231,7 +231,8 @@ func loginMatrix(t *testing.T, stack string, st fixtures.Stack) {
 	errAudience := upstreamsrc.Format(t, capMod, "jwt/jwt.go", "invalid audience (aud) claim: %w",
 		errors.New(upstreamsrc.Literal(t, capMod, "jwt/jwt.go", "audience claim does not match any expected audience")))
 	errExpired := upstreamsrc.Literal(t, capMod, "jwt/jwt.go", "invalid expiration time (exp) claim: token is expired")
-	validateIssuer := file.KubernetesAuth.ValidateIssuer == nil || *file.KubernetesAuth.ValidateIssuer
+	// Off unless the stack file turns it on (the documented default, upstream's: docs/design.md).
+	validateIssuer := file.KubernetesAuth.ValidateIssuer != nil && *file.KubernetesAuth.ValidateIssuer
 	for b, tok := range allowed {
 		other := akscluster.OtherKey(t)
 		aud := []string{tok.Audience}
