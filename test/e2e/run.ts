@@ -81,11 +81,15 @@ async function deployAndCheck(stack: string, env: StackEnv, kube: Kube, vault: V
 
 async function checkNothingLeft(x: ReturnType<typeof expectations>, kube: Kube, vault: Vault, checks: Checks): Promise<void> {
     for (const ns of [x.injectorNamespace, x.workload.namespace]) {
-        await checks.attempt(`namespace ${ns} is gone after destroy`, () =>
-            waitFor(`namespace ${ns} to be deleted`, () => (kube.get("namespace", ns) === undefined ? true : undefined), 120000).then(() => {}));
+        const gone = () => (kube.get("namespace", ns) === undefined ? true : undefined);
+        await checks.attempt(`namespace ${ns} is gone after destroy`, async () => {
+            await waitFor(`namespace ${ns} to be deleted`, gone, 120000);
+        });
     }
-    checks.that("no webhook configuration is left", kube.get("mutatingwebhookconfiguration", `${x.release}-agent-injector-cfg`) === undefined);
-    const crbs = kube.list("clusterrolebinding").filter((b) => b.roleRef?.name === "system:auth-delegator" && b.metadata.name !== "system:auth-delegator");
+    const webhook = kube.get("mutatingwebhookconfiguration", `${x.release}-agent-injector-cfg`);
+    checks.that("no webhook configuration is left", webhook === undefined);
+    const crbs = kube.list("clusterrolebinding")
+        .filter((b) => b.roleRef?.name === "system:auth-delegator" && b.metadata.name !== "system:auth-delegator");
     checks.equal("no auth-delegator binding is left", crbs.map((b) => b.metadata.name), []);
     const auths = Object.keys((await vault.read("sys/auth")).data);
     checks.that(`auth mount ${x.authPath}/ is gone`, !auths.includes(`${x.authPath}/`), auths.join(", "));

@@ -76,7 +76,9 @@ export class StackRunner {
                     const changes = e.changes === undefined ? "" : ` ${JSON.stringify(e.changes)}`;
                     console.log(`    [${this.stack}] stage ${e.stage}: ${e.status}${changes}${e.reason ? ` (${e.reason})` : ""}`);
                 }
-                if (e.type === "diagnostic" && e.severity === "error") console.log(`    [${this.stack}] error: ${e.message.trim().split("\n")[0]}`);
+                if (e.type === "diagnostic" && e.severity === "error") {
+                    console.log(`    [${this.stack}] error: ${e.message.trim().split("\n")[0]}`);
+                }
             },
             ...extra,
         };

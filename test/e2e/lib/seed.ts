@@ -133,12 +133,14 @@ export async function checkSeed(
     kube.run(["delete", "serviceaccount", "e2e-intruder", "-n", w.namespace]);
     if (x.method === "kubernetes") {
         // vault-plugin-auth-kubernetes path_login.go: logical.CodedError(403, "service account name not authorized").
-        checks.equal("another account of the namespace is refused", [other.status, other.error], [403, "service account name not authorized"]);
+        const refusal = [403, "service account name not authorized"];
+        checks.equal("another account of the namespace is refused", [other.status, other.error], refusal);
         const reviewer = await login(kube.token(x.injectorNamespace, "vault-token-reviewer"));
-        checks.equal("the reviewer account is refused", [reviewer.status, reviewer.error], [403, "service account name not authorized"]);
+        checks.equal("the reviewer account is refused", [reviewer.status, reviewer.error], refusal);
     } else {
         // vault-plugin-auth-jwt path_login.go validates bound_subject before claims.
-        checks.equal("another account of the namespace is refused", [other.status, other.error], [400, "sub claim does not match bound subject"]);
+        const refusal = [400, "sub claim does not match bound subject"];
+        checks.equal("another account of the namespace is refused", [other.status, other.error], refusal);
         const wrongAudience = await login(kube.token(w.namespace, w.serviceAccount));
         checks.equal(
             "the bound account with the API server's audience is refused",
@@ -148,7 +150,8 @@ export async function checkSeed(
     }
 
     // The pod, mutated by the real injector through the real API server.
-    const pod = await waitFor(`a running pod in ${w.namespace}`, () => kube.list("pod", w.namespace).find((p) => p.status?.phase === "Running"));
+    const running = () => kube.list("pod", w.namespace).find((p) => p.status?.phase === "Running");
+    const pod = await waitFor(`a running pod in ${w.namespace}`, running);
     checks.equal("pod injection status", pod.metadata.annotations?.["vault.hashicorp.com/agent-inject-status"], "injected");
     checks.equal("pod init containers", (pod.spec.initContainers ?? []).map((c: any) => c.name), ["vault-agent-init"]);
     checks.that("pod runs the agent sidecar", pod.spec.containers.some((c: any) => c.name === "vault-agent"));
