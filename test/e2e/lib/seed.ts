@@ -87,6 +87,8 @@ export async function checkSeed(
     if (x.method === "kubernetes") {
         checks.equal("role bound_service_account_names", role.bound_service_account_names, [w.serviceAccount]);
         checks.equal("role bound_service_account_namespaces", role.bound_service_account_namespaces, [w.namespace]);
+        // The documented audience with a reviewer token: the mount's login URL (docs/security.md).
+        checks.equal("role audience", role.audience, `${env.vaultAddr}/v1/auth/${x.authPath}`);
     } else {
         checks.equal("role role_type", role.role_type, "jwt");
         checks.equal("role bound_subject", role.bound_subject, `system:serviceaccount:${w.namespace}:${w.serviceAccount}`);
@@ -122,7 +124,7 @@ export async function checkSeed(
     );
 
     // Logins: the bound account with the audience the role binds, then two others.
-    const audience = x.method === "jwt" ? role.bound_audiences[0] : undefined;
+    const audience: string = x.method === "jwt" ? role.bound_audiences[0] : role.audience;
     const login = (jwt: string) => vault.call("POST", `auth/${x.authPath}/login`, { role: x.role, jwt }, null);
     const ok = await login(kube.token(w.namespace, w.serviceAccount, { audience }));
     checks.equal("the bound account logs in", ok.status, 200);
@@ -135,8 +137,15 @@ export async function checkSeed(
         // vault-plugin-auth-kubernetes path_login.go: logical.CodedError(403, "service account name not authorized").
         const refusal = [403, "service account name not authorized"];
         checks.equal("another account of the namespace is refused", [other.status, other.error], refusal);
-        const reviewer = await login(kube.token(x.injectorNamespace, "vault-token-reviewer"));
+        const reviewer = await login(kube.token(x.injectorNamespace, "vault-token-reviewer", { audience }));
         checks.equal("the reviewer account is refused", [reviewer.status, reviewer.error], refusal);
+        // path_login.go: a failed TokenReview (here: the token's audience is not the role's) is ErrPermissionDenied.
+        const apiAudience = await login(kube.token(w.namespace, w.serviceAccount));
+        checks.equal(
+            "the bound account with the API server's audience is refused",
+            [apiAudience.status, apiAudience.error],
+            [403, "permission denied"],
+        );
     } else {
         // vault-plugin-auth-jwt path_login.go validates bound_subject before claims.
         const refusal = [400, "sub claim does not match bound subject"];
