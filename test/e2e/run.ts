@@ -9,6 +9,7 @@ import * as path from "path";
 import { Checks, waitFor } from "./lib/checks";
 import { StackRunner, installPlugins, localSettings } from "./lib/deploy";
 import { checkSeed, expectations } from "./lib/seed";
+import { checkPreflight } from "./lib/preflight";
 import { Kube, StackEnv, Vault, sh, stackEnv } from "./lib/systems";
 import type { RunResult } from "../../src/automation/runner";
 
@@ -65,6 +66,7 @@ async function deployAndCheck(stack: string, env: StackEnv, kube: Kube, vault: V
 
         const report = await checkSeed(raw, env, kube, vault, checks, path.join(env.stateDir, "agent", stack));
         outcome.rendered = report?.renderedFile;
+        await checkPreflight(raw, stack, env, vault, checks);
 
         // The documented tear-down (docs/security.md): unprotect the KV mount on purpose, then destroy.
         await runner.run(localSettings(stack, env, (s) => (s.kv = { ...(s.kv ?? {}), protect: false })));
