@@ -73,8 +73,10 @@ export async function checkSeed(
     if (x.method === "kubernetes") {
         checks.equal("auth config kubernetes_host", cfg.kubernetes_host, env.apiServerUrl);
         checks.equal("auth config kubernetes_ca_cert", cfg.kubernetes_ca_cert?.trim(), readFileSync(env.caFile, "utf8").trim());
-        checks.equal("auth config issuer", cfg.issuer, env.issuer);
-        checks.equal("auth config disable_iss_validation", cfg.disable_iss_validation, false);
+        // Issuer validation is off unless the stack turns it on (upstream's default; docs/design.md).
+        const validate = raw.kubernetesAuth?.validateIssuer === true;
+        checks.equal("auth config issuer", cfg.issuer, validate ? env.issuer : "");
+        checks.equal("auth config disable_iss_validation", cfg.disable_iss_validation, !validate);
         checks.equal("auth config disable_local_ca_jwt", cfg.disable_local_ca_jwt, true);
         checks.equal("auth config token_reviewer_jwt_set", cfg.token_reviewer_jwt_set, true);
     } else {
