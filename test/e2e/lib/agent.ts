@@ -66,9 +66,18 @@ export function runInitAgent(env: StackEnv, kube: Kube, pod: any, workDir: strin
     if (relocated.exit_after_auth !== true) throw new Error(`${AGENT_INIT}'s config does not exit after auth`);
     const configFile = path.join(workDir, "agent.json");
     writeFileSync(configFile, JSON.stringify(relocated, null, 2));
-    for (const t of relocated.template ?? []) mkdirSync(path.dirname(t.destination), { recursive: true });
+    // The folders the pod's volumes would provide: secrets, the sink's and the pid file's.
+    for (const dir of ["vault/secrets", "home/vault"]) mkdirSync(path.join(workDir, dir), { recursive: true });
 
-    sh(env.bao, ["agent", "-config", configFile], { timeoutMs: 90000, env: { ...process.env, BAO_ADDR: "", VAULT_ADDR: "" } });
+    // Only what the pod's agent has: its config (no address or token from this shell's environment).
+    const agentEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(BAO|VAULT)_/.test(k)));
+    try {
+        sh(env.bao, ["agent", "-config", configFile], { timeoutMs: 90000, env: agentEnv });
+    } catch (err) {
+        const e = err as { stderr?: string; stdout?: string; message: string };
+        const out = `${e.stdout ?? ""}${e.stderr ?? ""}`.trim().split("\n").slice(-8).join("\n");
+        throw new Error(`bao agent failed: ${out || e.message}`);
+    }
 
     const files: Record<string, string> = {};
     for (const t of config.template ?? []) files[t.destination] = readFileSync(path.join(workDir, t.destination), "utf8");

@@ -52,6 +52,8 @@ export class StackRunner {
         this.projectDir = path.join(env.stateDir, "projects", stack);
         mkdirSync(this.projectDir, { recursive: true });
         for (const f of ["Pulumi.yaml", "package.json"]) copyFileSync(path.join(ROOT, f), path.join(this.projectDir, f));
+        // A file backend's folder must exist before the CLI logs in to it.
+        mkdirSync(path.join(env.stateDir, "pulumi-state"), { recursive: true });
     }
 
     options(settings: Record<string, any> | undefined, extra: Partial<RunOptions> = {}): RunOptions {

@@ -56,9 +56,11 @@ export async function checkPreflight(raw: Record<string, any>, stack: string, en
     const method: "kubernetes" | "jwt" = raw.kubernetesAuth?.method ?? "kubernetes";
     const authPath: string = raw.kubernetesAuth.path;
     const kv: string = raw.kv?.path ?? "secret";
-    const policy = `${PROJECT}-${stack}-${w.name}`;
     const dataPath = `${kv}/data/${w.secrets[0].path}`;
     const rolePath = `auth/${authPath}/role/${role}`;
+    // The generated policy: the one the role carries besides those the stack file lists.
+    const carried: string[] = (await vault.read(rolePath)).data.token_policies;
+    const policy = carried.find((name) => !(w.policies ?? []).includes(name)) ?? `${PROJECT}.${stack}.${w.name}`;
     const p = (name: string) => `preflight: ${name}`;
 
     // Healthy. The login's tokens are revoked: no token of the run is left behind.

@@ -106,8 +106,13 @@ export async function checkSeed(
     // The generated policy, judged by Vault's own ACL: a token holding only it.
     const kvData = `${x.kvPath}/data/${x.secret.path}`;
     const child = await vault.call("POST", "auth/token/create", { policies: [generated], no_default_policy: true, ttl: "5m" });
-    const childToken: string = child.body.auth?.client_token;
-    const caps = async (p: string) => (await vault.call("POST", "sys/capabilities-self", { paths: [p] }, childToken)).body.capabilities;
+    if (child.status !== 200) throw new Error(`vault token create with policy ${generated}: ${child.status} ${child.error}`);
+    const childToken: string = child.body.auth.client_token;
+    // Vault answers with the capabilities under the path itself (and, for one path, `capabilities`), in `data`.
+    const caps = async (p: string) => {
+        const body = (await vault.call("POST", "sys/capabilities-self", { paths: [p] }, childToken)).body;
+        return (body.data ?? body)[p];
+    };
     checks.equal(`policy ${generated} reads ${kvData}`, await caps(kvData), ["read"]);
     checks.equal(`policy ${generated} denies ${x.kvPath}/data/other-team`, await caps(`${x.kvPath}/data/other-team`), ["deny"]);
     checks.equal(`policy ${generated} denies sys/policies/acl/${generated}`, await caps(`sys/policies/acl/${generated}`), ["deny"]);
@@ -141,12 +146,13 @@ export async function checkSeed(
         checks.equal("another account of the namespace is refused", [other.status, other.error], refusal);
         const reviewer = await login(kube.token(x.injectorNamespace, "vault-token-reviewer", { audience }));
         checks.equal("the reviewer account is refused", [reviewer.status, reviewer.error], refusal);
-        // path_login.go: a failed TokenReview (here: the token's audience is not the role's) is ErrPermissionDenied.
+        // With a role audience the plugin checks the token's `aud` itself before any TokenReview
+        // (path_login.go parseAndValidateJWT, hashicorp/cap jwt: "invalid audience (aud) claim").
         const apiAudience = await login(kube.token(w.namespace, w.serviceAccount));
         checks.equal(
             "the bound account with the API server's audience is refused",
             [apiAudience.status, apiAudience.error],
-            [403, "permission denied"],
+            [403, "invalid audience (aud) claim: audience claim does not match any expected audience"],
         );
     } else {
         // vault-plugin-auth-jwt path_login.go validates bound_subject before claims.
@@ -165,7 +171,10 @@ export async function checkSeed(
     const pod = await waitFor(`a running pod in ${w.namespace}`, running);
     checks.equal("pod injection status", pod.metadata.annotations?.["vault.hashicorp.com/agent-inject-status"], "injected");
     checks.equal("pod init containers", (pod.spec.initContainers ?? []).map((c: any) => c.name), ["vault-agent-init"]);
-    checks.that("pod runs the agent sidecar", pod.spec.containers.some((c: any) => c.name === "vault-agent"));
+    // The documented default injection mode is init-only: the agent renders once, no sidecar (docs/injection-modes.md).
+    const sidecar = (w.injection?.mode ?? "init-only") !== "init-only";
+    const hasSidecar = pod.spec.containers.some((c: any) => c.name === "vault-agent");
+    checks.equal("pod runs the agent sidecar as the injection mode says", hasSidecar, sidecar);
 
     // The real agent runs that pod's init config with that pod's token.
     const file = `/vault/secrets/${String(x.secret.file).toLowerCase()}`;
