@@ -37,8 +37,11 @@ async function patchRole(vault: Vault, path: string, fields: Record<string, unkn
         const r = await vault.call("POST", path, body);
         if (r.status >= 300) throw new Error(`vault write ${path}: ${r.status} ${r.error}`);
     };
-    await put(fields);
-    return () => put(Object.fromEntries(Object.keys(fields).map((k) => [k, before[k]])));
+    // A JWT role write is checked whole: its type and user claim go with every write
+    // (vault-plugin-auth-jwt path_role.go: "'allowed_redirect_uris' must be set if 'role_type' is 'oidc' or unspecified").
+    const keep = before.role_type === undefined ? {} : { role_type: before.role_type, user_claim: before.user_claim };
+    await put({ ...keep, ...fields });
+    return () => put({ ...keep, ...Object.fromEntries(Object.keys(fields).map((k) => [k, before[k]])) });
 }
 
 async function writePolicy(vault: Vault, name: string, text: string): Promise<void> {

@@ -108,10 +108,12 @@ export async function checkSeed(
     const child = await vault.call("POST", "auth/token/create", { policies: [generated], no_default_policy: true, ttl: "5m" });
     if (child.status !== 200) throw new Error(`vault token create with policy ${generated}: ${child.status} ${child.error}`);
     const childToken: string = child.body.auth.client_token;
-    // Vault answers with the capabilities under the path itself (and, for one path, `capabilities`), in `data`.
+    // Asked by the operator about the child token (`sys/capabilities`): a token without the default
+    // policy may not ask `sys/capabilities-self` itself. Vault answers under the path, in `data`.
     const caps = async (p: string) => {
-        const body = (await vault.call("POST", "sys/capabilities-self", { paths: [p] }, childToken)).body;
-        return (body.data ?? body)[p];
+        const r = await vault.call("POST", "sys/capabilities", { token: childToken, paths: [p] });
+        if (r.status !== 200) throw new Error(`vault sys/capabilities for ${p}: ${r.status} ${r.error}`);
+        return r.body.data[p];
     };
     checks.equal(`policy ${generated} reads ${kvData}`, await caps(kvData), ["read"]);
     checks.equal(`policy ${generated} denies ${x.kvPath}/data/other-team`, await caps(`${x.kvPath}/data/other-team`), ["deny"]);
@@ -155,14 +157,15 @@ export async function checkSeed(
             [403, "invalid audience (aud) claim: audience claim does not match any expected audience"],
         );
     } else {
-        // vault-plugin-auth-jwt path_login.go validates bound_subject before claims.
-        const refusal = [400, "sub claim does not match bound subject"];
+        // vault-plugin-auth-jwt path_login.go: `error validating token: %s` around hashicorp/cap's
+        // jwt.Validate, which checks the role's bound_subject as the expected `sub`.
+        const refusal = [400, "error validating token: invalid subject (sub) claim"];
         checks.equal("another account of the namespace is refused", [other.status, other.error], refusal);
         const wrongAudience = await login(kube.token(w.namespace, w.serviceAccount));
         checks.equal(
             "the bound account with the API server's audience is refused",
             [wrongAudience.status, wrongAudience.error],
-            [400, "error validating claims: aud claim does not match any bound audience"],
+            [400, "error validating token: invalid audience (aud) claim: audience claim does not match any expected audience"],
         );
     }
 
@@ -185,7 +188,8 @@ export async function checkSeed(
         checks.equal("the agent logs in with the method of the stack", run.authMethod, x.method);
     });
     if (rendered === undefined) return undefined;
-    checks.equal(`${file} content`, rendered, `${x.secret.prefix ?? ""}${value}`);
+    // The file as the workload's template writes it: the prefix, the value, and the line's end.
+    checks.equal(`${file} content`, rendered, `${x.secret.prefix ?? ""}${value}\n`);
     return { renderedFile: file, rendered };
 }
 
