@@ -45,6 +45,7 @@ export function localSettings(stack: string, env: StackEnv, overrides: (s: Recor
 export class StackRunner {
     readonly projectDir: string;
     readonly events: RunEvent[] = [];
+    private readonly stageStarted = new Map<string, number>();
 
     constructor(readonly stack: string, private readonly env: StackEnv, private readonly pulumiHome: string) {
         // A project folder of its own: the Automation API writes Pulumi.<stack>.yaml (the
@@ -74,9 +75,14 @@ export class StackRunner {
             },
             onEvent: (e) => {
                 this.events.push(e);
+                // A stage's time: from its first phase (preview, the gate) to done, both real engine runs.
+                if (e.type === "stage" && !this.stageStarted.has(e.stage)) this.stageStarted.set(e.stage, Date.now());
                 if (e.type === "stage" && (e.status === "done" || e.status === "failed" || e.status === "skipped")) {
                     const changes = e.changes === undefined ? "" : ` ${JSON.stringify(e.changes)}`;
-                    console.log(`    [${this.stack}] stage ${e.stage}: ${e.status}${changes}${e.reason ? ` (${e.reason})` : ""}`);
+                    const took = ((Date.now() - (this.stageStarted.get(e.stage) ?? Date.now())) / 1000).toFixed(1);
+                    this.stageStarted.delete(e.stage);
+                    const reason = e.reason ? ` (${e.reason})` : "";
+                    console.log(`    [${this.stack}] stage ${e.stage}: ${e.status}${changes} in ${took} s${reason}`);
                 }
                 if (e.type === "diagnostic" && e.severity === "error") {
                     console.log(`    [${this.stack}] error: ${e.message.trim().split("\n")[0]}`);
