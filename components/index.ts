@@ -4,7 +4,7 @@
  * program needs one.
  */
 export { AksCluster } from "./aksCluster";
-export type { AksAdoptArgs, AksClusterArgs, AksCreateArgs, AksCredentialsArgs, AksPoolArgs } from "./aksCluster";
+export type { AksAdoptArgs, AksClusterArgs, AksCreateArgs, AksCredentialsArgs, AksPoolArgs, ExistingClusterArgs } from "./aksCluster";
 export { VaultInjector } from "./vaultInjector";
 export type { VaultInjectorArgs } from "./vaultInjector";
 export { VaultJwtAuth } from "./vaultJwtAuth";

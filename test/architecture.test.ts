@@ -31,6 +31,8 @@ const RANKS: Array<[prefix: string, rank: number]> = [
     ["src/program/", 4],
     ["src/plan/", 5],
     ["src/doctor/", 5],
+    // The preflight acts as each workload against live systems; the CLI and the runner wire it up.
+    ["src/preflight/", 5],
     ["src/automation/", 6],
     ["src/cli/", 7],
     // Entry points and tools: the Pulumi program, the benchmark, the generators, the examples.

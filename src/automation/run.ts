@@ -23,7 +23,7 @@ import { Stage } from "../stages";
 
 
 /** What `run` takes: the stage runner's request (see runner.ts) plus where the stack lives. */
-export interface RunOptions extends Omit<RunRequest, "sleep"> {
+export interface RunOptions extends Omit<RunRequest, "sleep" | "preflight"> {
     /** Stack name, e.g. `dev` or `team-a`. */
     stack: string;
     /**
@@ -60,6 +60,11 @@ export interface RunOptions extends Omit<RunRequest, "sleep"> {
     env?: NodeJS.ProcessEnv;
     /** Install the pinned provider plugins first (default true); false when PULUMI_HOME's cache is filled beforehand. */
     installPlugins?: boolean;
+    /**
+     * `up` only: run the preflight (docs/preflight.md) before applying, when the state holds the
+     * vault-auth stage or later; a failing finding stops the run (`PreflightError`). Default true.
+     */
+    preflight?: boolean;
 }
 
 function secretInputs(secrets: RunOptions["secrets"]): SecretInputs {
@@ -128,10 +133,25 @@ export async function run(options: RunOptions): Promise<RunResult> {
             onEvent: options.onEvent,
             signal: options.signal,
             retry: options.retry,
+            preflight: options.operation === "up" && options.preflight !== false ? gateFor(options, settings, engine,
+                projectDir) : undefined,
         });
     } finally {
         derived?.cleanup();
     }
+}
+
+/** The preflight gate for this run: the settings `up` applies, the stack's outputs in clear, the operator's token. */
+function gateFor(options: RunOptions, settings: Settings | undefined, engine: PulumiEngine, projectDir: string): RunRequest["preflight"] {
+    return async (deployed) => {
+        const { preflightGate } = await import("./preflight");
+        return preflightGate({
+            stack: options.stack,
+            settings: settings ?? readStackFile(projectDir, options.stack).settings,
+            outputs: () => engine.revealedOutputs(),
+            vaultToken: options.secrets?.vaultToken ?? (options.env ?? process.env).VAULT_TOKEN,
+        })(deployed);
+    };
 }
 
 /** `vault.caCertPem` of the stack file, if it has one and is valid (the program names bad settings itself). */

@@ -16,6 +16,8 @@ import { ChangeSummary, EngineCall, EngineEvent, StackEngine, StackOutput } from
 import { PlannedStage, planDestroy, planUp } from "./planner";
 import { STAGES, Stage, stageIndex } from "../stages";
 import { deployedStage } from "../program/stages";
+import { PreflightError } from "../preflight/error";
+import type { PreflightReport } from "../preflight/types";
 
 export const OPERATIONS = ["preview", "up", "destroy", "refresh", "outputs"] as const;
 export type Operation = (typeof OPERATIONS)[number];
@@ -52,6 +54,12 @@ export interface RunRequest {
     retry?: Partial<RetryPolicy>;
     /** Injected in tests; default: a timer that the signal interrupts. */
     sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+    /**
+     * `up` only: the preflight (src/preflight), run before the first stage is applied when the
+     * state holds the vault-auth stage or later (the auth mount exists, so logins can be tried).
+     * A failing finding stops the run with `PreflightError`; nothing is applied. Omitted: no gate.
+     */
+    preflight?: (deployed: Stage) => Promise<PreflightReport>;
 }
 
 export type StageStatus = "skipped" | "previewing" | "updating" | "destroying" | "refreshing" | "done" | "failed";
@@ -66,7 +74,9 @@ export type RunEvent =
     | { type: "diagnostic"; stage: Stage; severity: string; message: string; urn?: string }
     /** `mandatory` stops the run; anything else (the engine says `advisory`) is a warning. */
     | { type: "policy"; stage: Stage; level: "advisory" | "mandatory" | (string & Record<never, never>); violation: PolicyViolation }
-    | { type: "retry"; stage: Stage; phase: Phase; attempt: number; delayMs: number };
+    | { type: "retry"; stage: Stage; phase: Phase; attempt: number; delayMs: number }
+    /** The preflight gate before `up`: `skipped` with the reason, or its report. */
+    | { type: "preflight"; status: "running" | "passed" | "failed" | "skipped"; reason?: string; report?: PreflightReport };
 
 export interface StageReport {
     stage: Stage;
@@ -275,9 +285,11 @@ async function runUp(x: Executor, operation: "preview" | "up", result: RunResult
     // A preview of a stack that does not exist fails (a mistyped --stack in CI must not
     // create an empty stack), unless the caller asks for it.
     await x.open(req.createStack ?? operation === "up");
-    const plan = planUp(await x.deployed(), { operation, stage: req.stage, singleUpdate: req.singleUpdate });
+    const deployed = await x.deployed();
+    const plan = planUp(deployed, { operation, stage: req.stage, singleUpdate: req.singleUpdate });
     if (plan.refused) throw plan.refused;
     x.emit({ type: "plan", operation, stages: plan.stages });
+    if (operation === "up" && req.preflight !== undefined) await preflightGate(x, deployed, req.preflight);
     // Reports keep the plan's order: a skipped stage is reported where it stands.
     for (const p of plan.stages) {
         if (!p.run) {
@@ -298,6 +310,22 @@ async function runUp(x: Executor, operation: "preview" | "up", result: RunResult
         result.stages.push({ stage: p.stage, status: "done", phase: "up", changes });
     }
     if (operation === "up") result.outputs = await x.engine.outputs();
+}
+
+/**
+ * Before anything is applied: act as each workload against what is deployed. Below vault-auth
+ * there is no auth mount to log in at, so the gate has nothing to prove yet.
+ */
+async function preflightGate(x: Executor, deployed: Stage | undefined, run: (deployed: Stage) => Promise<PreflightReport>): Promise<void> {
+    if (deployed === undefined || stageIndex(deployed) < stageIndex("vault-auth")) {
+        x.emit({ type: "preflight", status: "skipped", reason: `no auth mount deployed yet (deployed: ${deployed ?? "nothing"})` });
+        return;
+    }
+    x.emit({ type: "preflight", status: "running" });
+    const report = await run(deployed);
+    x.emit({ type: "preflight", status: report.ok ? "passed" : "failed", report });
+    if (!report.ok) throw new PreflightError(report);
+    if (x.req.signal?.aborted) throw new CancelledError(undefined);
 }
 
 async function runDestroy(x: Executor, result: RunResult): Promise<void> {

@@ -19,7 +19,9 @@ import type { BackendLookup } from "../automation/backend";
 import { PROJECT_DIR } from "../projectDir";
 import { findPulumi } from "../automation/findPulumi";
 import { doctorCommand } from "../doctor/command";
-import { sanitize } from "../doctor/redact";
+import { clean, sanitize } from "../doctor/redact";
+import { preflightCommand } from "../preflight/command";
+import { renderText as renderPreflight, summaryLine } from "../preflight/render";
 import { ClassifiedError, EXIT } from "../exitCodes";
 import { STAGES, Stage, parseStage } from "../stages";
 import { planHeader } from "../plan/header";
@@ -96,6 +98,8 @@ interface OperationFlags {
     secretsProvider?: string;
     verify?: boolean;
     createStack?: boolean;
+    /** `up --no-preflight` sets it false. */
+    preflight?: boolean;
 }
 
 function line(stream: NodeJS.WritableStream, text: string) {
@@ -181,6 +185,13 @@ async function progress(io: CliIO, json: boolean): Promise<{ onEvent: (e: RunEve
                     `stack locked by another update; retry ${e.attempt} in ${Math.round(e.delayMs / 1000)}s (not cancelling it)`,
                 );
                 break;
+            case "preflight":
+                if (e.status === "skipped") line(io.stderr, `preflight: skipped (${e.reason ?? "nothing deployed to check"})`);
+                else if (e.report !== undefined) {
+                    // Passing: the summary line; failing: every finding that did not pass, with its fix.
+                    io.stderr.write(e.report.ok ? `${summaryLine(e.report)}\n` : renderPreflight(e.report, clean, { showPassing: false }));
+                }
+                break;
             case "policy":
                 if (e.level !== "mandatory") {
                     line(io.stderr, `policy warning ${e.violation.policyPack}/${e.violation.policy}: ${e.violation.message}`);
@@ -250,6 +261,7 @@ export function buildCli(
     addPlanCommand(program, io);
     for (const operation of OPERATIONS) addOperationCommand(program, io, operation, runOperationFn, outcome);
     addDoctorCommand(program, io, outcome);
+    addPreflightCommand(program, io, outcome);
     return program;
 }
 
@@ -299,7 +311,12 @@ function operationCommand(program: Command, operation: Operation): Command {
         cmd.option("--create-stack", "create the stack if it does not exist yet (default: a missing stack is an error)");
     }
     if (operation === "up") {
-        cmd.option("--verify", "after a successful up, run the doctor's checks on the live deployment (retried while pods start)");
+        cmd.option("--verify", "after a successful up, run the doctor's checks on the live deployment (retried while pods start)")
+            .option(
+                "--no-preflight",
+                "skip the preflight gate (by default, when the vault-auth stage is deployed, every workload's login and read access " +
+                    "is proven against the live cluster and Vault before anything is applied; docs/preflight.md)",
+            );
     }
     if (operation === "up" || operation === "preview" || operation === "destroy") {
         cmd.option("--policy-pack <dir...>", "policy pack folder(s) to enforce (default: policies/ if it holds a pack)")
@@ -356,6 +373,7 @@ async function runOperationCommand(
             signal: controller.signal,
             projectDir: io.projectDir,
             env: io.env,
+            ...(operation === "up" && flags.preflight === false ? { preflight: false } : {}),
         });
         await view.finish();
         printResult(io, result, flags.json === true);
@@ -453,6 +471,24 @@ function addDoctorCommand(program: Command, io: CliIO, outcome: CliOutcome): voi
         write: (text) => io.stdout.write(text),
         setExitCode: (code) => { outcome.exitCode = code; },
     }));
+}
+
+/** `preflight`, built in src/preflight, with this CLI's output streams, stack readers and the doctor's kubeconfig vetting. */
+function addPreflightCommand(program: Command, io: CliIO, outcome: CliOutcome): void {
+    program.addCommand(preflightCommand({
+        // The kubeconfig is a secret output: read in clear, handed only to the token issuer.
+        loadOutputs: async (stack, where) => {
+            await announceBackend(io, { backendUrl: where?.backendUrl, env: io.env, projectDir: io.projectDir }, false);
+            const { readStackOutputs } = await import("../automation/run");
+            return readStackOutputs({ stack, projectDir: io.projectDir, env: io.env, ...where });
+        },
+        loadSettings: async (stack) => (await import("../plan/stackFile")).readStackFile(io.projectDir, stack).settings,
+        tokenIssuer: async (outputs, flags) => (await import("../automation/preflight")).liveTokenIssuer(outputs, flags),
+        scrub: (text) => clean(text),
+        env: io.env,
+        write: (text) => io.stdout.write(text),
+        setExitCode: (code) => { outcome.exitCode = code; },
+    }).copyInheritedSettings(program));
 }
 
 /** This package's version (package.json next to the sources). */

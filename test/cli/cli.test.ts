@@ -232,7 +232,7 @@ describe("CLI", () => {
         assert.equal(res.code, EXIT.usage);
         assert.match(
             res.stderr,
-            /^error: unknown command 'frobnicate' \(commands: plan, preview, up, destroy, refresh, outputs, doctor; see --help\)\n/,
+            /^error: unknown command 'frobnicate' \(commands: plan, preview, up, destroy, refresh, outputs, doctor, preflight; see --help\)\n/,
         );
         assert.doesNotMatch(res.stderr, /too many arguments/);
         assert.equal(res.stdout, "");
@@ -242,7 +242,7 @@ describe("CLI", () => {
             type: "error",
             kind: "UsageError",
             exitCode: EXIT.usage,
-            message: "unknown command 'frobnicate' (commands: plan, preview, up, destroy, refresh, outputs, doctor; see --help)",
+            message: "unknown command 'frobnicate' (commands: plan, preview, up, destroy, refresh, outputs, doctor, preflight; see --help)",
         });
         // Commander's own usage errors too: an unknown option, a missing required option, a bad value.
         for (const args of [

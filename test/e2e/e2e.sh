@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# npm run test:e2e: the whole program for real on this machine. Builds what is missing into a cache
+# outside the clone (test/e2e/toolchain, keyed by versions), starts the local stack on 127.0.0.1
+# (test/e2e/stack.sh: etcd, kube-apiserver, controller manager, scheduler, kwok, the issuer
+# endpoint, OpenBao), runs test/e2e/run.ts against it, and stops everything it started, also on
+# failure or Ctrl-C.
+#   E2E_STACKS=dev,jwt     which stacks (default both)
+#   E2E_KEEP=1             keep the state folder (logs, kubeconfig, Pulumi state) for a post-mortem
+#   AKS_VAULT_E2E_CACHE    the build cache (default ~/.cache/aks-vault-e2e)
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+start=$SECONDS
+
+say() { printf 'e2e: %s\n' "$*"; }
+# Each toolchain script builds into the cache when missing and prints its bin folder last.
+toolchain() { "$here/toolchain/$1.sh" | tail -n 1; }
+
+say "toolchain (cache ${AKS_VAULT_E2E_CACHE:-$HOME/.cache/aks-vault-e2e})"
+pulumi_bin=$(toolchain pulumi)
+k8s_provider=$(toolchain kubernetes-provider)
+vault_provider=$(toolchain vault-provider)
+random_provider=$(toolchain random-provider)
+# stack.sh and webhook.sh call the rest (kubernetes, kwok, etcd, openbao, vault-k8s) themselves;
+# built here first so their time is counted as toolchain time, not stack start-up.
+for t in kubernetes kwok etcd openbao vault-k8s; do toolchain "$t" >/dev/null; done
+say "toolchain ready in $((SECONDS - start)) s"
+
+export PATH="$pulumi_bin:$PATH"
+export PULUMI_RESOURCE_KUBERNETES="$k8s_provider/pulumi-resource-kubernetes"
+export PULUMI_RESOURCE_VAULT="$vault_provider/pulumi-resource-vault"
+export PULUMI_RESOURCE_RANDOM="$random_provider/pulumi-resource-random"
+
+state="$(mktemp -d "${TMPDIR:-/tmp}/aks-vault-e2e-XXXXXX")"
+cleanup() {
+    local code=$?
+    trap - EXIT INT TERM
+    bash "$here/webhook.sh" stop "$state" >/dev/null 2>&1 || true
+    bash "$here/stack.sh" stop "$state" || true
+    if [ "${E2E_KEEP:-0}" = "1" ] || [ "$code" -ne 0 ]; then
+        say "state kept in $state (logs/, kubeconfig, pulumi-state/)"
+    else
+        rm -rf "$state"
+    fi
+    say "finished in $((SECONDS - start)) s"
+    exit "$code"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+stack_start=$SECONDS
+bash "$here/stack.sh" start "$state"
+say "local stack ready in $((SECONDS - stack_start)) s"
+set -a
+# shellcheck disable=SC1091
+. "$state/env"
+set +a
+node "$root/node_modules/ts-node/dist/bin.js" --transpile-only "$here/run.ts"
