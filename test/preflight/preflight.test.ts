@@ -19,7 +19,7 @@ import { EXIT } from "../../src/errors";
 // From Pulumi.dev.yaml: vault.address, kubernetesAuth.path aks, kv.path secret, workload busybox.
 const AUDIENCE = "https://vault.mydomain.com:8200/v1/auth/aks";
 const DATA = "secret/data/devops";
-const POLICY = "aks-vault-dev-busybox";
+const POLICY = "aks-vault.dev.busybox";
 const JWT = [
     "eyJhbGciOiJSUzI1NiIsImtpZCI6IkFCQyJ9",
     "eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6YnVzeWJveDpidXN5Ym94In0",
@@ -118,7 +118,7 @@ describe("preflight: the plan from the stack file", () => {
         const plan = preflightPlan(lab((r) => { r.kubernetesAuth = { method: "jwt", path: "aks-jwt", audience: "vault-prod" }; }),
             { project: "aks-vault", stack: "jwt" });
         assert.equal(plan.workloads[0].audience, "vault-prod");
-        assert.equal(plan.workloads[0].policy, "aks-vault-jwt-busybox");
+        assert.equal(plan.workloads[0].policy, "aks-vault.jwt.busybox");
     });
 
     it("a template's secret calls are what renders, and another workload's path is foreign", () => {
