@@ -5,7 +5,7 @@
  * regex in the problem renderer ran on the whole value before it was cut).
  */
 import assert from "node:assert/strict";
-import { parseSettings, SettingsError, SettingsProblem } from "../../src/config/validate";
+import { problemsOf } from "../support/problems";
 import { LONGER_STRINGS, MAX_STRING } from "../../src/config/limits";
 import { labRaw, setAt } from "../support/fixtures";
 
@@ -30,16 +30,6 @@ function stringLeaves(v: unknown, key = ""): string[] {
     if (Array.isArray(v)) return v.flatMap((x, i) => stringLeaves(x, `${key}[${i}]`));
     if (typeof v === "object" && v !== null) {
         return Object.entries(v).flatMap(([k, x]) => stringLeaves(x, key === "" ? k : `${key}.${k}`));
-    }
-    return [];
-}
-
-function problemsOf(raw: unknown): SettingsProblem[] {
-    try {
-        parseSettings(raw);
-    } catch (err) {
-        assert.ok(err instanceof SettingsError, String(err));
-        return err.problems;
     }
     return [];
 }

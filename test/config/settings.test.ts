@@ -1,6 +1,7 @@
 /** Settings validation at the edge: bad values stop the program before any resource, naming the key. */
 import assert from "node:assert/strict";
-import { parseSettings, SettingsError } from "../../src/config/validate";
+import { parseSettings } from "../../src/config/validate";
+import { problemLines } from "../support/problems";
 import { reference, stackConfig } from "../support/harness";
 
 /** Upstream's default for `disable_iss_validation` (vault-plugin-auth-kubernetes path_config.go), which ours follows. */
@@ -13,15 +14,7 @@ function upstreamValidatesIssuer(): boolean {
 
 const dev = () => JSON.parse(JSON.stringify(stackConfig())) as Record<string, any>;
 
-function problems(raw: unknown): string[] {
-    try {
-        parseSettings(raw);
-    } catch (e) {
-        if (e instanceof SettingsError) return e.problems.map((p) => `${p.key}: found ${p.found}; expected ${p.expected}`);
-        throw e;
-    }
-    return [];
-}
+const problems = problemLines;
 
 describe("settings", () => {
     it("accepts the dev stack and fills the documented defaults", () => {

@@ -4,7 +4,8 @@
  * paths, foreign and root policies, code in the agent, credentials in URLs, '.'/'..' segments.
  */
 import assert from "node:assert/strict";
-import { parseSettings, SettingsError, SettingsProblem } from "../../src/config/validate";
+import { parseSettings, SettingsProblem } from "../../src/config/validate";
+import { problemsOf } from "../support/problems";
 import { kvAccess } from "../../src/config/trust";
 import { labRaw } from "../support/fixtures";
 
@@ -27,16 +28,6 @@ function tenants(mallory: Record<string, unknown> = {}, payments: Record<string,
         ...mallory,
     });
     return raw;
-}
-
-function problemsOf(raw: unknown): SettingsProblem[] {
-    try {
-        parseSettings(raw);
-    } catch (err) {
-        assert.ok(err instanceof SettingsError, String(err));
-        return err.problems;
-    }
-    return [];
 }
 
 /** Exactly one problem names `key`, and its expectation matches `pattern`. */

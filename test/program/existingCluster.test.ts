@@ -11,7 +11,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import { CloudMock, secretAt } from "../support/cloud";
 import { setConfig, settle, stackConfig, stateOf, useCloud } from "../support/harness";
-import { parseSettings, SettingsError } from "../../src/config/validate";
+import { parseSettings } from "../../src/config/validate";
+import { problemLines } from "../support/problems";
 import { stackConfigProblems } from "../../src/config/configKeys";
 
 const ISSUER = "https://eastus.oic.prod-aks.azure.com/00000000-0000-0000-0000-000000000000/11111111-1111-1111-1111-111111111111/";
@@ -145,15 +146,7 @@ describe("injector.chartPath", () => {
 
 describe("validation of the existing-cluster and local-chart settings", () => {
     const MISSING_ISSUER = "cluster.oidcIssuerUrl: found nothing; expected a string (this setting is required)";
-    function problems(raw: unknown): string[] {
-        try {
-            parseSettings(raw);
-        } catch (e) {
-            if (e instanceof SettingsError) return e.problems.map((p) => `${p.key}: found ${p.found}; expected ${p.expected}`);
-            throw e;
-        }
-        return [];
-    }
+    const problems = problemLines;
     const base = () => {
         const raw = existingConfig();
         delete raw.kubeconfig;
