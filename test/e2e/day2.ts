@@ -9,7 +9,6 @@
  *
  * Prints `day2 <scenario>: ok` or what did not hold, then `day2: K/N scenarios hold`.
  */
-import { mkdirSync } from "fs";
 import * as path from "path";
 import { Checks, waitFor } from "./lib/checks";
 import { StackRunner, chartPath, installPlugins, localSettings } from "./lib/deploy";
@@ -61,7 +60,6 @@ async function main(): Promise<number> {
     const kube = new Kube(env);
     const vault = new Vault(env.vaultAddr, env.vaultToken);
     const pulumiHome = path.join(env.stateDir, "pulumi-home");
-    mkdirSync(path.join(env.stateDir, "pulumi-state"), { recursive: true });
     installPlugins(pulumiHome, {
         kubernetes: binary("PULUMI_RESOURCE_KUBERNETES"),
         vault: binary("PULUMI_RESOURCE_VAULT"),
