@@ -60,6 +60,19 @@ set +a
 rc=0
 node "$root/node_modules/ts-node/dist/bin.js" --transpile-only "$here/run.ts" || rc=$?
 if [ "${E2E_DAY2:-1}" != "0" ]; then
+    if [ "$rc" -ne 0 ]; then
+        # A failed run.ts can leave its stack deployed (Helm release, webhook configuration, mounts,
+        # namespaces) and day2 would then fail on its leftovers: day2 gets a freshly started stack.
+        say "run.ts failed: restarting the local stack for day2 (run.ts's logs kept in logs-run/)"
+        bash "$here/webhook.sh" stop "$state" >/dev/null 2>&1 || true
+        bash "$here/stack.sh" stop "$state"
+        rm -rf "$state/logs-run" && cp -r "$state/logs" "$state/logs-run"
+        bash "$here/stack.sh" start "$state"
+        set -a
+        # shellcheck disable=SC1091
+        . "$state/env"
+        set +a
+    fi
     day2_start=$SECONDS
     node "$root/node_modules/ts-node/dist/bin.js" --transpile-only "$here/day2.ts" || rc=$((rc == 0 ? $? : rc))
     say "day2 finished in $((SECONDS - day2_start)) s"
