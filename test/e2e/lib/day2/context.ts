@@ -121,6 +121,25 @@ export class Day2 {
     stopWebhook(): void {
         sh("bash", [WEBHOOK_SH, "stop", this.env.stateDir]);
     }
+
+    /**
+     * Runs `fn`, an up that upgrades the Helm release (chart version, chart values). webhook.sh
+     * pointed the chart's MutatingWebhookConfiguration at 127.0.0.1 (clientConfig.url instead of
+     * .service: kwok pods serve nothing), which Helm's upgrade patch cannot merge back ("cannot
+     * patch vault-agent-injector-cfg"); on a real cluster the injector only sets its caBundle. That
+     * local artifact is undone first (Helm recreates the object as the chart renders it), and the
+     * webhook served again after.
+     */
+    async helmUpgrade<T>(fn: () => Promise<T>): Promise<T> {
+        const release = this.settings.injector?.releaseName ?? "vault";
+        this.stopWebhook();
+        this.kube.run(["delete", "mutatingwebhookconfiguration", `${release}-agent-injector-cfg`, "--ignore-not-found"]);
+        try {
+            return await fn();
+        } finally {
+            this.startWebhook();
+        }
+    }
 }
 
 /**

@@ -253,14 +253,15 @@ export async function switchMethod(d: Day2, checks: Checks, to: "kubernetes" | "
     const auth = esc(d.settings.kubernetesAuth.path);
     const next = esc(path);
     const inj = esc(d.settings.injector?.namespace ?? "vault");
-    const { after } = await applied(d, checks, switched(d, to, path), {
+    // The chart's injector.authPath follows the mount: a Helm upgrade.
+    const { after } = await d.helmUpgrade(() => applied(d, checks, switched(d, to, path), {
         changed: [new RegExp(`^vault auth (${auth}|${next})/$`)],
         // The reviewer (account, token Secret, auth-delegator binding) exists for the kubernetes method only.
         gone: [new RegExp(`^k8s (serviceaccount|secret|rolebinding) ${inj}/.*reviewer`), /^k8s clusterrolebinding .*/,
             new RegExp(`^vault role ${auth}/`)],
         added: [new RegExp(`^k8s (serviceaccount|secret|rolebinding) ${inj}/.*reviewer`), /^k8s clusterrolebinding .*/,
             new RegExp(`^vault role ${next}/`)],
-    }, /^(vault\.auth-mount|workload\.role|workload\.login) /);
+    }, /^(vault\.auth-mount|workload\.role|workload\.login) /));
     const mount = after.get(`vault auth ${d.settings.kubernetesAuth.path}/`);
     checks.that(`auth mount ${d.settings.kubernetesAuth.path}/ is ${to}`, mount?.startsWith(`${to} `) === true, mount);
     for (const w of d.settings.workloads) {
@@ -291,20 +292,12 @@ export async function chartBump(d: Day2, checks: Checks, version: string, file: 
     const release = d.settings.injector?.releaseName ?? "vault";
     const revision = helmRelease(d.kube, ns, release).version as number;
     const bumped = d.edit((s) => (s.injector = { ...s.injector, chartVersion: version, chartPath: file }));
-    // webhook.sh pointed the chart's MutatingWebhookConfiguration at 127.0.0.1 (clientConfig.url
-    // instead of .service: kwok pods serve nothing), which Helm's upgrade patch cannot merge back
-    // ("cannot patch vault-agent-injector-cfg"). On a real cluster the injector only sets its
-    // caBundle. Undo that local artifact first: Helm recreates the object as the chart renders it.
-    d.stopWebhook();
-    d.kube.run(["delete", "mutatingwebhookconfiguration", `${release}-agent-injector-cfg`]);
-    const { before, after } = await applied(d, checks, bumped, {});
+    const { before, after } = await d.helmUpgrade(() => applied(d, checks, bumped, {}));
     const rel = helmRelease(d.kube, ns, release);
     checks.equal("Helm release upgraded to the new chart",
         [rel.chart.metadata.version, rel.version, rel.info.status], [version, revision + 1, "deployed"]);
     const dep = `k8s deployment ${ns}/${release}-agent-injector`;
     checks.equal("the injector Deployment is kept (same uid)", after.get(dep), before.get(dep));
-    // The upgrade re-applied the chart's MutatingWebhookConfiguration: serve it again (webhook.sh).
-    d.startWebhook();
 }
 
 /** Removes the workload that created a namespace another one uses. */
