@@ -33,5 +33,9 @@ export function renderKvPolicy(
         // Vault checks a LIST against the path with a trailing '/' (the keys under it).
         for (const p of unique) if (owned.has(p)) blocks.push(`path "${mount}/metadata/${p}/" {\n  capabilities = ["list"]\n}\n`);
     }
+    // Vault refuses an empty policy text ("'policy' parameter not supplied or empty"), which made
+    // the whole `up` fail for a workload that reads no KV path (found by test/e2e/day2.ts). A
+    // comment is a valid policy that grants nothing.
+    if (blocks.length === 0) return "# No KV path: this workload reads nothing from the KV mount.\n";
     return blocks.join("\n");
 }

@@ -8,7 +8,7 @@ import { readFileSync } from "fs";
 import type { Settings } from "../config/schema";
 import { KubeconfigSource, vetKubeconfig } from "../doctor/kubeconfig";
 import { DoctorInputError } from "../doctor/outputs";
-import { deployedFromStage, kubernetesTokenIssuer, preflight, TokenIssuer, vaultClient } from "../preflight";
+import { deployedFromState, kubernetesTokenIssuer, preflight, TokenIssuer, vaultClient } from "../preflight";
 import type { PreflightReport } from "../preflight/types";
 import type { Stage } from "../stages";
 
@@ -48,14 +48,14 @@ export interface GateInputs {
 }
 
 /** The runner's gate: the preflight on what the state says is deployed. */
-export function preflightGate(inputs: GateInputs): (deployed: Stage) => Promise<PreflightReport> {
-    return async (deployed) => {
+export function preflightGate(inputs: GateInputs): (deployed: Stage, stateUrns: readonly string[]) => Promise<PreflightReport> {
+    return async (deployed, stateUrns) => {
         const outputs = await inputs.outputs();
         return preflight({
             settings: inputs.settings,
             stack: inputs.stack,
             outputs,
-            deployed: deployedFromStage(deployed),
+            deployed: deployedFromState(deployed, stateUrns),
             k8s: await liveTokenIssuer(outputs),
             vault: vaultClient({
                 address: inputs.settings.vault.address,

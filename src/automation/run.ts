@@ -143,14 +143,14 @@ export async function run(options: RunOptions): Promise<RunResult> {
 
 /** The preflight gate for this run: the settings `up` applies, the stack's outputs in clear, the operator's token. */
 function gateFor(options: RunOptions, settings: Settings | undefined, engine: PulumiEngine, projectDir: string): RunRequest["preflight"] {
-    return async (deployed) => {
+    return async (deployed, stateUrns) => {
         const { preflightGate } = await import("./preflight");
         return preflightGate({
             stack: options.stack,
             settings: settings ?? readStackFile(projectDir, options.stack).settings,
             outputs: () => engine.revealedOutputs(),
             vaultToken: options.secrets?.vaultToken ?? (options.env ?? process.env).VAULT_TOKEN,
-        })(deployed);
+        })(deployed, stateUrns);
     };
 }
 

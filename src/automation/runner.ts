@@ -59,7 +59,7 @@ export interface RunRequest {
      * state holds the vault-auth stage or later (the auth mount exists, so logins can be tried).
      * A failing finding stops the run with `PreflightError`; nothing is applied. Omitted: no gate.
      */
-    preflight?: (deployed: Stage) => Promise<PreflightReport>;
+    preflight?: (deployed: Stage, stateUrns: readonly string[]) => Promise<PreflightReport>;
 }
 
 export type StageStatus = "skipped" | "previewing" | "updating" | "destroying" | "refreshing" | "done" | "failed";
@@ -316,13 +316,17 @@ async function runUp(x: Executor, operation: "preview" | "up", result: RunResult
  * Before anything is applied: act as each workload against what is deployed. Below vault-auth
  * there is no auth mount to log in at, so the gate has nothing to prove yet.
  */
-async function preflightGate(x: Executor, deployed: Stage | undefined, run: (deployed: Stage) => Promise<PreflightReport>): Promise<void> {
+async function preflightGate(
+    x: Executor, deployed: Stage | undefined, run: NonNullable<RunRequest["preflight"]>,
+): Promise<void> {
     if (deployed === undefined || stageIndex(deployed) < stageIndex("vault-auth")) {
         x.emit({ type: "preflight", status: "skipped", reason: `no auth mount deployed yet (deployed: ${deployed ?? "nothing"})` });
         return;
     }
     x.emit({ type: "preflight", status: "running" });
-    const report = await run(deployed);
+    // The state's resources, not only its highest stage: a stage whose last run failed half way,
+    // or a workload this up adds, is not "gone" (the rerun must be able to resume).
+    const report = await run(deployed, await x.engine.stateUrns());
     x.emit({ type: "preflight", status: report.ok ? "passed" : "failed", report });
     if (!report.ok) throw new PreflightError(report);
     if (x.req.signal?.aborted) throw new CancelledError(undefined);

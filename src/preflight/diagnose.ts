@@ -7,6 +7,7 @@ import {
     Answer, Deployed, Finding, FindingStatus, LiveRole, PlannedWorkload, PreflightObservations, PreflightPlan, PreflightReport,
     WorkloadObservation,
 } from "./types";
+import { expectsAuthMount, expectsKvMount, expectsRole, expectsServiceAccount } from "./deployed";
 
 const CAPABILITY_REFS = ["hashicorp/vault#20772", "hashicorp/vault-k8s#477"];
 
@@ -54,7 +55,7 @@ function mountFindings(plan: PreflightPlan, deployed: Deployed, obs: PreflightOb
                     `auth/${plan.authPath} if nothing uses it.`,
             });
     } else if (notFound(auth)) {
-        out.push(deployed.vaultAuth
+        out.push(expectsAuthMount(deployed)
             ? {
                 id: "vault.auth-mount", target: authTarget, status: "fail", detail: "not enabled",
                 cause: "The stack deployed its vault-auth stage, but the auth mount is gone (disabled outside Pulumi).",
@@ -79,7 +80,7 @@ function mountFindings(plan: PreflightPlan, deployed: Deployed, obs: PreflightOb
                     : "Point kv.path at a KV v2 mount.",
             });
     } else if (notFound(kv)) {
-        out.push(deployed.vaultAuth
+        out.push(expectsKvMount(deployed)
             ? {
                 id: "vault.kv-mount", target: kvTarget, status: "fail", detail: "not mounted",
                 cause: "The stack deployed its vault-auth stage, but the KV mount is gone.", fix: restoreSentence(plan, "the KV mount"),
@@ -105,7 +106,7 @@ function roleFinding(plan: PreflightPlan, deployed: Deployed, w: PlannedWorkload
     const base = { id: "workload.role", workload: w.name, target };
     if (!role.ok) {
         if (!notFound(role)) return { ...base, ...unreadable("workload.role", target, target.slice(6), role), workload: w.name };
-        return deployed.workloads
+        return expectsRole(deployed, w.name)
             ? {
                 ...base, status: "fail", detail: "the role does not exist",
                 cause: "The stack deployed its workloads stage, but the role is gone (deleted outside Pulumi).",
@@ -220,7 +221,7 @@ function tokenFinding(plan: PreflightPlan, deployed: Deployed, w: PlannedWorkloa
     if (t.ok) return undefined;
     const base = { id: "workload.token", workload: w.name, target };
     if (t.status === 404) {
-        return deployed.workloads
+        return expectsServiceAccount(deployed, w.name)
             ? {
                 ...base, status: "fail", detail: `TokenRequest refused: ${t.message}`,
                 cause: "The stack deployed its workloads stage, but the namespace or service account is gone.",

@@ -10,6 +10,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import {
     Answer, CallError, Deployed, LiveMount, LiveRole, OperatorReads, PreflightObservations, PreflightPlan, WorkloadObservation,
 } from "./types";
+import { expectsAuthMount, expectsRole } from "./deployed";
 
 /** The shortest lifetime TokenRequest accepts (`expirationSeconds` must be at least 10 minutes). */
 export const TOKEN_SECONDS = 600;
@@ -91,7 +92,7 @@ async function operatorReads(plan: PreflightPlan, op: NonNullable<VaultClient["o
     const kvMount = await answer(() => op.readMount(plan.kvMount));
     const roles: Record<string, Answer<LiveRole>> = {};
     // Roles are read once the mount answered; without it each read would fail the same way.
-    if (authMount.ok || !deployed.vaultAuth) {
+    if (authMount.ok || !expectsAuthMount(deployed)) {
         for (const role of new Set(plan.workloads.map((w) => w.role))) {
             roles[role] = authMount.ok ? await answer(() => op.readRole(plan.authPath, role)) : { ok: false, status: 404,
                 message: "no auth mount" };
@@ -132,6 +133,8 @@ export async function gather(
             }
             continue;
         }
+        // A role the state does not hold is one this `up` creates: no login to try yet.
+        if (deployed.inState !== undefined && !expectsRole(deployed, w.name)) continue;
         let token: string;
         try {
             const login = await vault.login(plan.authPath, w.role, jwt);

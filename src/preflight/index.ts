@@ -11,6 +11,7 @@ import { diagnose } from "./diagnose";
 import { gather, TokenIssuer, VaultClient } from "./gather";
 import { preflightPlan } from "./plan";
 import { Deployed, PreflightReport } from "./types";
+import { stateKey } from "./deployed";
 
 export interface PreflightOptions {
     /** The stack's settings (what `up` will bind). */
@@ -44,6 +45,11 @@ export function deployedFromOutputs(outputs: Record<string, unknown>): Deployed 
 export function deployedFromStage(stage: Stage | undefined): Deployed {
     const at = stage === undefined ? -1 : stageIndex(stage);
     return { vaultAuth: at >= stageIndex("vault-auth"), workloads: at >= stageIndex("workloads") };
+}
+
+/** The deployed stage, refined by the resources the state holds (the gate before `up`). */
+export function deployedFromState(stage: Stage | undefined, urns: readonly string[]): Deployed {
+    return { ...deployedFromStage(stage), inState: new Set(urns.map(stateKey)) };
 }
 
 export async function preflight(options: PreflightOptions): Promise<PreflightReport> {

@@ -119,6 +119,13 @@ export interface Deployed {
     vaultAuth: boolean;
     /** Namespaces, service accounts, roles and policies (stage workloads). */
     workloads: boolean;
+    /**
+     * The resources the stack's state holds, as `<type>::<name>` (a URN's last type and its name),
+     * when known (the gate before `up`: src/preflight/deployed.ts). A piece missing live is then
+     * "gone" only when the state holds it; one the state does not hold is what this `up` creates:
+     * a workload just added or renamed, or the rest of a stage whose last run failed half way.
+     */
+    inState?: ReadonlySet<string>;
 }
 
 /** One line of the report. */

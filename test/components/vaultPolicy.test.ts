@@ -18,4 +18,11 @@ describe("Vault policy", () => {
         assert.ok(!text.includes("*"), "no wildcard");
         assert.ok(!text.includes("sudo"));
     });
+
+    it("a workload that reads no KV path gets a policy that grants nothing, not an empty text Vault refuses", () => {
+        const text = renderKvPolicy("secret", []);
+        assert.notEqual(text.trim(), "", "Vault: 'policy' parameter not supplied or empty");
+        assert.ok(!text.includes("path "), "grants nothing");
+        assert.ok(text.split("\n").every((l) => l === "" || l.startsWith("#")), "only a comment");
+    });
 });

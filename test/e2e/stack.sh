@@ -9,9 +9,14 @@
 #   test/e2e/stack.sh start <statedir>   # prints "stack: ready ..." and exits 0
 #   source <statedir>/env                # KUBECONFIG, VAULT_ADDR, VAULT_TOKEN, ...
 #   test/e2e/stack.sh stop <statedir>    # idempotent
+#   test/e2e/stack.sh restart <statedir> <component>
+#                                        # stops one component if it runs, relaunches it with
+#                                        # its recorded command line, waits until it is ready
 #
 # statedir gets: kubeconfig (admin, 0600), ca.crt, env, pki/, pids/<name>.pid,
-# logs/<name>.log, etcd/ (data), home/ (HOME of kwok and bao).
+# pids/<name>.cmd (the command line, shell-quoted), logs/<name>.log, etcd/
+# (data), home/ (HOME of kwok and bao). Restarting bao gives a fresh in-memory
+# dev server: everything Vault held is gone (same address and root token).
 # Binaries come from test/e2e/toolchain/*.sh (cached outside the clone; a cold
 # kubernetes build takes ~10 CPU-minutes).
 set -euo pipefail
@@ -37,7 +42,7 @@ COMPONENTS=(etcd bao kube-apiserver issuer kube-controller-manager kube-schedule
 say() { printf 'stack: %s\n' "$*" >&2; }
 
 usage() {
-  echo "usage: $0 start <statedir> | stop <statedir>" >&2
+  echo "usage: $0 start <statedir> | stop <statedir> | restart <statedir> <component>" >&2
   exit 2
 }
 
@@ -139,7 +144,9 @@ on_start_exit() {
 launch() { # launch NAME BINARY ARGS... (extra env via LAUNCH_ENV array)
   local name=$1; shift
   local -a envs=("${LAUNCH_ENV[@]+"${LAUNCH_ENV[@]}"}")
-  env "${envs[@]+"${envs[@]}"}" "$@" </dev/null >"$STATE/logs/$name.log" 2>&1 &
+  # The exact command line, for `restart`.
+  printf '%q ' env "${envs[@]+"${envs[@]}"}" "$@" >"$STATE/pids/$name.cmd"
+  env "${envs[@]+"${envs[@]}"}" "$@" </dev/null >>"$STATE/logs/$name.log" 2>&1 &
   local pid=$!
   printf '%s\n' "$pid" >"$STATE/pids/$name.pid"
   local start
@@ -503,9 +510,54 @@ EOF
   say "  apiserver $APISERVER_URL  vault $VAULT_ADDR  issuer $K8S_ISSUER"
 }
 
-[[ $# -eq 2 ]] || usage
-case $1 in
-  start) cmd_start "$2" ;;
-  stop) cmd_stop "$2" ;;
+# stop_one STATE NAME: TERM, then KILL after ~15 s; never a recycled PID.
+stop_one() {
+  local state=$1 name=$2 pid i
+  pid=$(is_ours "$state" "$name") || return 0
+  say "stopping $name (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 150; i++)); do is_ours "$state" "$name" >/dev/null || return 0; sleep 0.1; done
+  say "$name (pid $pid) ignored SIGTERM; sending SIGKILL"
+  kill -KILL "$pid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do is_ours "$state" "$name" >/dev/null || return 0; sleep 0.1; done
+  say "error: $name is still running"
+  return 1
+}
+
+# restart STATE NAME: relaunches one component of a started stack with the command line `start`
+# recorded, on the same ports, and waits for the readiness `start` waits for.
+cmd_restart() {
+  STATE=$(cd "$1" && pwd)
+  local name=$2 cmd pid start
+  [[ -f "$STATE/env" && -f "$STATE/pids/$name.cmd" ]] || { say "error: no recorded command for $name in $STATE"; exit 1; }
+  # shellcheck disable=SC1091
+  . "$STATE/env"
+  stop_one "$STATE" "$name" || exit 1
+  cmd=$(<"$STATE/pids/$name.cmd")
+  printf '\n--- restart %s ---\n' "$(date -u +%FT%TZ)" >>"$STATE/logs/$name.log"
+  eval "$cmd" </dev/null >>"$STATE/logs/$name.log" 2>&1 &
+  pid=$!
+  printf '%s\n' "$pid" >"$STATE/pids/$name.pid"
+  start=$(proc_field "$pid" 22) || fail "$name" "exited immediately"
+  printf '%s\n' "$start" >"$STATE/pids/$name.start"
+  say "restarted $name (pid $pid)"
+  local pki=$STATE/pki
+  case $name in
+    etcd) wait_until etcd "etcd /health" http_ok "http://127.0.0.1:$ETCD_PORT/health" ;;
+    bao) wait_until bao "sys/health" http_ok "$VAULT_ADDR/v1/sys/health" ;;
+    kube-apiserver)
+      wait_until kube-apiserver "/readyz" http_ok --cacert "$pki/ca.crt" \
+        --cert "$pki/admin.crt" --key "$pki/admin.key" "$APISERVER_URL/readyz" ;;
+    kube-controller-manager) wait_until "$name" "/healthz" http_ok -k "https://127.0.0.1:$KCM_PORT/healthz" ;;
+    kube-scheduler) wait_until "$name" "/readyz" http_ok -k "https://127.0.0.1:$SCHEDULER_PORT/readyz" ;;
+    *) is_ours "$STATE" "$name" >/dev/null || fail "$name" "exited after restart" ;;
+  esac
+  say "$name ready"
+}
+
+case ${1:-} in
+  start) [[ $# -eq 2 ]] || usage; cmd_start "$2" ;;
+  stop) [[ $# -eq 2 ]] || usage; cmd_stop "$2" ;;
+  restart) [[ $# -eq 3 ]] || usage; cmd_restart "$2" "$3" ;;
   *) usage ;;
 esac

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { labRaw } from "../support/fixtures";
 import { parseSettings } from "../../src/config/validate";
 import { clean } from "../../src/doctor/redact";
-import { preflight, preflightPlan, renderJson, renderText, summaryLine, vaultClient } from "../../src/preflight";
+import { deployedFromState, preflight, preflightPlan, renderJson, renderText, summaryLine, vaultClient } from "../../src/preflight";
 import type { TokenIssuer, VaultClient } from "../../src/preflight";
 import { VaultCallError } from "../../src/preflight/gather";
 import type { Deployed, Finding, LiveMount, LiveRole, PreflightReport } from "../../src/preflight/types";
@@ -251,6 +251,32 @@ describe("preflight: acting as each workload (recorded answers)", () => {
         assert.deepEqual(failing(late), ["workload.role vault:auth/aks/role/busybox", "workload.token busybox/busybox"]);
         assert.equal(one(late, "workload.token").detail, 'TokenRequest refused: serviceaccounts "busybox" not found');
     });
+
+    it("with the state's resources: what the state does not hold is 'not yet' (a workload added, a stage that failed half way)",
+        async () => {
+            // Found on the local stack (test/e2e/day2.ts): a vault-auth stage that failed before its
+            // mounts were created, and a workload added to a deployed stack, were refused as "gone".
+            const urn = (type: string, name: string) => `urn:pulumi:dev::aks-vault::aksvault:index:WorkloadBinding$${type}::${name}`;
+            const held = (urns: string[]): Deployed => deployedFromState("workloads", urns);
+            const world = new FakeWorld();
+            world.role = undefined;
+            world.tokenError = new HttpError(404, 'serviceaccounts "busybox" not found');
+            const added = await run(world, held([]));
+            assert.deepEqual(failing(added), []);
+            assert.equal(one(added, "workload.role").detail, "the role does not exist yet: the workloads stage creates it");
+            assert.equal(one(added, "workload.token").status, "skip");
+            const gone = await run(world, held([
+                urn("vault:kubernetes/authBackendRole:AuthBackendRole", "busybox-role"),
+                urn("kubernetes:core/v1:ServiceAccount", "busybox-sa"),
+            ]));
+            assert.deepEqual(failing(gone), ["workload.role vault:auth/aks/role/busybox", "workload.token busybox/busybox"]);
+            // A service account that exists (kept by a rename) with a role this up creates: no login is tried.
+            const renamed = new FakeWorld();
+            renamed.role = undefined;
+            const report = await run(renamed, held([]));
+            assert.deepEqual(failing(report), []);
+            assert.equal(renamed.calls.filter((c) => c.startsWith("login")).length, 0);
+        });
 
     it("revokes the token even when the capabilities call fails", async () => {
         const world = new FakeWorld();

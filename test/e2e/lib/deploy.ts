@@ -52,6 +52,8 @@ export class StackRunner {
         // passphrase's salt) there, which must not land in the repository's dev/jwt stack files.
         this.projectDir = path.join(env.stateDir, "projects", stack);
         mkdirSync(this.projectDir, { recursive: true });
+        // The file backend does not create its folder ("unable to open state directory").
+        mkdirSync(path.join(env.stateDir, "pulumi-state"), { recursive: true });
         for (const f of ["Pulumi.yaml", "package.json"]) copyFileSync(path.join(ROOT, f), path.join(this.projectDir, f));
         // A file backend's folder must exist before the CLI logs in to it.
         mkdirSync(path.join(env.stateDir, "pulumi-state"), { recursive: true });

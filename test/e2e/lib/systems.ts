@@ -36,12 +36,16 @@ export function stackEnv(env: NodeJS.ProcessEnv = process.env): StackEnv {
     };
 }
 
+const MAX_OUTPUT = 256 * 1024 * 1024;
+
 export class Kube {
     constructor(private readonly env: StackEnv) {}
 
     /** kubectl with the stack's admin kubeconfig; throws with kubectl's own stderr. */
     run(args: string[], input?: string): string {
-        const r = spawnSync(this.env.kubectl, ["--kubeconfig", this.env.kubeconfig, ...args], { input, encoding: "utf8" });
+        // Helm keeps every release revision as a Secret of ~100 kB: a list outgrows spawnSync's 1 MB default.
+        const r = spawnSync(this.env.kubectl, ["--kubeconfig", this.env.kubeconfig, ...args],
+            { input, encoding: "utf8", maxBuffer: MAX_OUTPUT });
         if (r.status !== 0) throw new Error(`kubectl ${args.join(" ")}: ${(r.stderr || r.stdout).trim()}`);
         return r.stdout;
     }
@@ -51,7 +55,7 @@ export class Kube {
         const r = spawnSync(
             this.env.kubectl,
             ["--kubeconfig", this.env.kubeconfig, "get", kind, name, "-o", "json", ...(namespace ? ["-n", namespace] : [])],
-            { encoding: "utf8" },
+            { encoding: "utf8", maxBuffer: MAX_OUTPUT },
         );
         if (r.status === 0) return JSON.parse(r.stdout) as T;
         if (/\(NotFound\)/.test(r.stderr)) return undefined;
