@@ -9,10 +9,8 @@
  *
  * Prints `day2 <scenario>: ok` or what did not hold, then `day2: K/N scenarios hold`.
  */
-import * as path from "path";
 import { Checks, waitFor } from "./lib/checks";
-import { StackRunner, chartPath, installPlugins, localSettings } from "./lib/deploy";
-import { Kube, Vault, stackEnv } from "./lib/systems";
+import { StackRunner, chartPath, localSettings, prepareLocalStack } from "./lib/deploy";
 import { Day2, Settings } from "./lib/day2/context";
 import {
     addWorkload, chartBump, idempotence, reader, relabelledChart, removeShared, rename, switchMethod, switchMethodSamePath,
@@ -26,12 +24,6 @@ import { destroyTopDown } from "./lib/day2/destroy";
 import { doctorScenario } from "./lib/day2/doctor";
 
 const STACK = "day2";
-
-function binary(variable: string): string {
-    const v = process.env[variable];
-    if (v === undefined || v === "") throw new Error(`${variable} is not set: run this through test/e2e/e2e.sh`);
-    return v;
-}
 
 interface Outcome {
     name: string;
@@ -56,17 +48,7 @@ const bare = (name: string): Settings => ({ name, namespace: name, serviceAccoun
 
 async function main(): Promise<number> {
     const started = Date.now();
-    const env = stackEnv();
-    const kube = new Kube(env);
-    const vault = new Vault(env.vaultAddr, env.vaultToken);
-    const pulumiHome = path.join(env.stateDir, "pulumi-home");
-    installPlugins(pulumiHome, {
-        kubernetes: binary("PULUMI_RESOURCE_KUBERNETES"),
-        vault: binary("PULUMI_RESOURCE_VAULT"),
-        random: binary("PULUMI_RESOURCE_RANDOM"),
-    });
-    // A dev server mounts KV v2 at secret/ already (run.ts's tear-down removed it): the program mounts its own.
-    await vault.call("DELETE", "sys/mounts/secret");
+    const { env, kube, vault, pulumiHome } = await prepareLocalStack();
 
     // The dev stack file plus a second workload sharing busybox's namespace.
     const initial = localSettings("dev", env, (s) => {

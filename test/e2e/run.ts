@@ -7,20 +7,14 @@
  */
 import * as path from "path";
 import { Checks, waitFor } from "./lib/checks";
-import { StackRunner, installPlugins, localSettings } from "./lib/deploy";
+import { StackRunner, localSettings, prepareLocalStack } from "./lib/deploy";
 import { checkSeed, expectations } from "./lib/seed";
 import { checkPreflight } from "./lib/preflight";
-import { Kube, StackEnv, Vault, sh, stackEnv } from "./lib/systems";
+import { Kube, StackEnv, Vault, sh } from "./lib/systems";
 import type { RunResult } from "../../src/automation/runner";
 
 const STACKS = ["dev", "jwt"] as const;
 const WEBHOOK = path.join(__dirname, "webhook.sh");
-
-function binary(variable: string): string {
-    const v = process.env[variable];
-    if (v === undefined || v === "") throw new Error(`${variable} is not set: run this through test/e2e/e2e.sh`);
-    return v;
-}
 
 /** Resources the engine holds after an update that changed nothing: the `same` count of the stage that ran. */
 function unchanged(result: RunResult): { total: number; changed: Record<string, number> } {
@@ -106,17 +100,7 @@ async function checkNothingLeft(x: ReturnType<typeof expectations>, kube: Kube, 
 }
 
 async function main(): Promise<number> {
-    const env = stackEnv();
-    const kube = new Kube(env);
-    const vault = new Vault(env.vaultAddr, env.vaultToken);
-    const pulumiHome = path.join(env.stateDir, "pulumi-home");
-    installPlugins(pulumiHome, {
-        kubernetes: binary("PULUMI_RESOURCE_KUBERNETES"),
-        vault: binary("PULUMI_RESOURCE_VAULT"),
-        random: binary("PULUMI_RESOURCE_RANDOM"),
-    });
-    // A dev server mounts KV v2 at secret/ already; removed, so the program creates its mount.
-    await vault.call("DELETE", "sys/mounts/secret");
+    const { env, kube, vault, pulumiHome } = await prepareLocalStack();
 
     const wanted = (process.env.E2E_STACKS ?? STACKS.join(",")).split(",").filter((s) => s !== "");
     const outcomes: StackOutcome[] = [];

@@ -8,7 +8,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { run, RunOptions } from "../../../src/automation";
 import type { RunEvent, RunResult } from "../../../src/automation/runner";
-import { StackEnv, sh } from "./systems";
+import { Kube, StackEnv, Vault, sh, stackEnv } from "./systems";
 
 export const ROOT = path.resolve(__dirname, "..", "..", "..");
 const PROJECT = "aks-vault";
@@ -110,4 +110,26 @@ export function installPlugins(pulumiHome: string, bins: Record<string, string>)
             env: { ...process.env, PULUMI_HOME: pulumiHome, PULUMI_SKIP_UPDATE_CHECK: "true" },
         });
     }
+}
+
+function binary(variable: string): string {
+    const v = process.env[variable];
+    if (v === undefined || v === "") throw new Error(`${variable} is not set: run this through test/e2e/e2e.sh`);
+    return v;
+}
+
+/** What run.ts and day2.ts start from: the stack's env and clients, a filled plugin cache, Vault without the dev `secret/` mount. */
+export async function prepareLocalStack(): Promise<{ env: StackEnv; kube: Kube; vault: Vault; pulumiHome: string }> {
+    const env = stackEnv();
+    const kube = new Kube(env);
+    const vault = new Vault(env.vaultAddr, env.vaultToken);
+    const pulumiHome = path.join(env.stateDir, "pulumi-home");
+    installPlugins(pulumiHome, {
+        kubernetes: binary("PULUMI_RESOURCE_KUBERNETES"),
+        vault: binary("PULUMI_RESOURCE_VAULT"),
+        random: binary("PULUMI_RESOURCE_RANDOM"),
+    });
+    // A dev server mounts KV v2 at secret/ already; removed, so the program creates its mount.
+    await vault.call("DELETE", "sys/mounts/secret");
+    return { env, kube, vault, pulumiHome };
 }
