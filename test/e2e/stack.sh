@@ -37,7 +37,7 @@ SERVICE_CIDR=10.96.0.0/16                            # config value only; no tra
 SERVICE_IP=10.96.0.1
 NODE_ZONES=(eastus-1 eastus-2 eastus-3)
 # Start order; stop goes the other way.
-COMPONENTS=(etcd bao kube-apiserver issuer kube-controller-manager kube-scheduler kwok)
+COMPONENTS=(etcd bao egress kube-apiserver issuer kube-controller-manager kube-scheduler kwok)
 
 say() { printf 'stack: %s\n' "$*" >&2; }
 
@@ -343,7 +343,7 @@ cmd_start() {
   local t1=$SECONDS
 
   local f
-  for f in etcd logs pids pki home kcm scheduler env kubeconfig ca.crt kwok.yaml issuer-discovery.yaml; do
+  for f in etcd logs pids pki home kcm scheduler env kubeconfig ca.crt kwok.yaml issuer-discovery.yaml egress webhook; do
     rm -rf "${STATE:?}/$f"
   done
   mkdir -p "$STATE/pids" "$STATE/logs" "$STATE/home" "$STATE/kcm" "$STATE/scheduler"
@@ -384,6 +384,24 @@ cmd_start() {
 
   wait_until etcd "etcd /health" http_ok "http://127.0.0.1:$ETCD_PORT/health"
 
+  # The API server's traffic to Services (webhooks) goes through egress.js, which splices a
+  # Service's ClusterIP:port to the 127.0.0.1 port webhook.sh serves it on (egress/routes): the
+  # chart's webhook configuration stays as Helm rendered it. A Unix socket: no TCP port.
+  mkdir -m 0700 "$STATE/egress"
+  : >"$STATE/egress/routes"
+  printf '%s\n' \
+    "apiVersion: apiserver.k8s.io/v1beta1" \
+    "kind: EgressSelectorConfiguration" \
+    "egressSelections:" \
+    "- name: cluster" \
+    "  connection:" \
+    "    proxyProtocol: HTTPConnect" \
+    "    transport:" \
+    "      uds:" \
+    "        udsName: $STATE/egress/egress.sock" >"$STATE/egress/config.yaml"
+  launch egress node "$HERE/egress.js" "$STATE/egress/egress.sock" "$STATE/egress/routes"
+  wait_until egress "the proxy's socket" test -S "$STATE/egress/egress.sock"
+
   launch kube-apiserver "$K8S_BIN/kube-apiserver" \
     --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$APISERVER_PORT" \
     --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
@@ -402,6 +420,7 @@ cmd_start() {
     --endpoint-reconciler-type=none \
     --allow-privileged=true \
     --profiling=false \
+    --egress-selector-config-file="$STATE/egress/config.yaml" \
     "${extra_apiserver_args[@]+"${extra_apiserver_args[@]}"}"
 
   wait_until kube-apiserver "/readyz" http_ok --cacert "$pki/ca.crt" \
@@ -550,6 +569,7 @@ cmd_restart() {
         --cert "$pki/admin.crt" --key "$pki/admin.key" "$APISERVER_URL/readyz" ;;
     kube-controller-manager) wait_until "$name" "/healthz" http_ok -k "https://127.0.0.1:$KCM_PORT/healthz" ;;
     kube-scheduler) wait_until "$name" "/readyz" http_ok -k "https://127.0.0.1:$SCHEDULER_PORT/readyz" ;;
+    egress) wait_until egress "the proxy's socket" test -S "$STATE/egress/egress.sock" ;;
     *) is_ours "$STATE" "$name" >/dev/null || fail "$name" "exited after restart" ;;
   esac
   say "$name ready"

@@ -13,15 +13,18 @@
 # the chart rendered it, resolves valueFrom the way the kubelet would for a pod
 # of that Deployment, and runs `vault-k8s <container args>` with that env,
 # overriding only:
-#   AGENT_INJECT_LISTEN          127.0.0.1:<free port>
-#   AGENT_INJECT_TLS_CERT_FILE   <statedir>/webhook/tls.crt (IP SAN 127.0.0.1,
-#   AGENT_INJECT_TLS_KEY_FILE    <statedir>/webhook/tls.key  signed by a CA made here)
-#   AGENT_INJECT_TLS_AUTO, AGENT_INJECT_TLS_AUTO_HOSTS   removed (no auto TLS, so
-#                                the injector never patches the webhook itself)
-#   AGENT_INJECT_USE_LEADER_ELECTOR  false
-# Then it points every webhook of the chart's MutatingWebhookConfiguration
-# (<release>-agent-injector-cfg) at https://127.0.0.1:<port>/mutate with that CA
-# as caBundle; selectors, rules and failurePolicy stay as the chart made them.
+#   AGENT_INJECT_LISTEN              127.0.0.1:<free port>
+#   AGENT_INJECT_USE_LEADER_ELECTOR  false (one process, no lease to contend for)
+# So TLS is the chart's: vault-k8s's auto TLS makes a CA and a certificate for
+# AGENT_INJECT_TLS_AUTO_HOSTS (the Service's DNS names) and patches that CA into
+# the MutatingWebhookConfiguration (<release>-agent-injector-cfg) itself, as it
+# does on AKS; nothing else of that object is touched, so Helm upgrades patch it
+# as they would there. The API server reaches the webhook through the Service
+# (clientConfig.service): stack.sh sends its cluster traffic through egress.js,
+# and `start` adds `<the Service's ClusterIP>:<port> 127.0.0.1:<port>` to
+# <statedir>/egress/routes for every Service the configuration's webhooks name.
+# `start` returns once a TLS request to the Service's name (resolved to
+# 127.0.0.1), verified with the patched caBundle, gets /health/ready 204.
 #
 # Kubernetes client: vault-k8s 1.6.2 only uses rest.InClusterConfig()
 # (subcommand/injector/command.go), i.e. KUBERNETES_SERVICE_HOST/PORT plus a
@@ -35,7 +38,8 @@
 #
 # Files: <statedir>/pids/webhook.{pid,start} (stack.sh's convention, so
 # `stack.sh stop` stops it as well), <statedir>/logs/webhook.log,
-# <statedir>/webhook/ (CA, cert, token, resolved env).
+# <statedir>/webhook/ (token, resolved env, the patched CA), <statedir>/egress/routes
+# (emptied by `stop`).
 # Env knobs: WEBHOOK_READY_TIMEOUT (s, default 90), WEBHOOK_TOKEN_DURATION
 # (default 24h), KUBECTL (kubectl binary; else PATH, else toolchain/kubernetes.sh).
 set -euo pipefail
@@ -83,6 +87,7 @@ cmd_stop() {
   if ! pid=$(pid_is_ours "$statedir"); then
     log "not running (statedir $statedir)"
     rm -f "$statedir/pids/webhook.pid" "$statedir/pids/webhook.start"
+    clear_routes "$statedir"
     return 0
   fi
   kill -TERM "$pid" 2>/dev/null || true
@@ -100,7 +105,15 @@ cmd_stop() {
   fi
   pid_is_ours "$statedir" >/dev/null && die "could not stop pid $pid"
   rm -f "$statedir/pids/webhook.pid" "$statedir/pids/webhook.start"
+  clear_routes "$statedir"
   log "stopped vault-k8s (pid $pid)"
+}
+
+# clear_routes STATEDIR: the API server's calls get 502 from egress.js, as from a
+# Service without ready endpoints.
+clear_routes() {
+  [[ -f $1/egress/routes ]] && : >"$1/egress/routes"
+  return 0
 }
 
 find_kubectl() {
@@ -128,29 +141,6 @@ free_port() {
     fi
   done
   die "no free port found"
-}
-
-# make_tls DIR -> DIR/ca.{crt,key}, DIR/tls.{crt,key} (server cert for 127.0.0.1)
-make_tls() {
-  local dir=$1
-  (
-    umask 077
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-      -keyout "$dir/ca.key" -out "$dir/ca.crt" -days 7 \
-      -subj "/CN=aks-vault-e2e webhook CA" \
-      -addext "basicConstraints=critical,CA:TRUE" \
-      -addext "keyUsage=critical,keyCertSign,cRLSign"
-    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-      -keyout "$dir/tls.key" -out "$dir/tls.csr" -subj "/CN=127.0.0.1"
-    printf '%s\n' \
-      "basicConstraints=critical,CA:FALSE" \
-      "keyUsage=critical,digitalSignature,keyEncipherment" \
-      "extendedKeyUsage=serverAuth" \
-      "subjectAltName=IP:127.0.0.1,DNS:localhost" >"$dir/tls.ext"
-    openssl x509 -req -in "$dir/tls.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" \
-      -CAcreateserial -days 7 -extfile "$dir/tls.ext" -out "$dir/tls.crt"
-  ) >/dev/null 2>"$dir/openssl.err" || { cat "$dir/openssl.err" >&2; die "openssl failed"; }
-  openssl verify -CAfile "$dir/ca.crt" "$dir/tls.crt" >/dev/null || die "generated cert does not verify"
 }
 
 cmd_start() {
@@ -256,15 +246,24 @@ cmd_start() {
       esac
     fi
     case $name in
-      AGENT_INJECT_LISTEN | AGENT_INJECT_TLS_AUTO | AGENT_INJECT_TLS_AUTO_HOSTS | \
-        AGENT_INJECT_TLS_CERT_FILE | AGENT_INJECT_TLS_KEY_FILE | AGENT_INJECT_USE_LEADER_ELECTOR)
+      AGENT_INJECT_LISTEN | AGENT_INJECT_USE_LEADER_ELECTOR)
         continue ;; # overridden below
     esac
     envs+=("$name=$val")
   done < <(jq -c '.env // [] | .[]' <<<"$ctr")
 
-  # --- TLS for 127.0.0.1 from a CA made for this stack
-  make_tls "$wdir"
+  [[ -f $statedir/egress/routes ]] || die "$statedir/egress/routes not found (stack.sh starts egress.js)"
+  # The Services the webhooks name, as `<ClusterIP>:<port>`, and one DNS name to probe TLS with.
+  local -a targets=()
+  local svc svc_ns svc_port ip probe_host="" probe_port=""
+  while IFS=$'\t' read -r svc svc_ns svc_port; do
+    ip=$("$kubectl" -n "$svc_ns" get service "$svc" -o jsonpath='{.spec.clusterIP}') \
+      || die "cannot read service $svc_ns/$svc named by $mwc"
+    [[ $ip =~ ^[0-9.]+$ ]] || die "service $svc_ns/$svc has no ClusterIP ('$ip')"
+    targets+=("$ip:$svc_port")
+    [[ -n $probe_host ]] || { probe_host="$svc.$svc_ns.svc"; probe_port=$svc_port; }
+  done < <(jq -r '.webhooks[] | .clientConfig.service // empty | [.name, .namespace, (.port // 443 | tostring)] | @tsv' <<<"$cfg" | sort -u)
+  ((${#targets[@]} > 0)) || die "$mwc has no webhook with clientConfig.service"
 
   # --- in-cluster credentials for the injector: its own ServiceAccount's token
   local sadir="$wdir/serviceaccount" token
@@ -307,8 +306,6 @@ cmd_start() {
   port=$(free_port)
   envs+=(
     "AGENT_INJECT_LISTEN=127.0.0.1:$port"
-    "AGENT_INJECT_TLS_CERT_FILE=$wdir/tls.crt"
-    "AGENT_INJECT_TLS_KEY_FILE=$wdir/tls.key"
     "AGENT_INJECT_USE_LEADER_ELECTOR=false"
   )
   (umask 077; printf '%s\n' "${envs[@]}" >"$wdir/injector.env")
@@ -356,42 +353,38 @@ exec env -i "$@"
   # shellcheck disable=SC2064
   trap "cmd_stop $(printf %q "$statedir"); exit 130" INT TERM
 
-  # --- wait for readiness: the TLS cert is loaded and /health/ready answers 204
-  local timeout=${WEBHOOK_READY_TIMEOUT:-90} start=$SECONDS code
+  # --- wait for readiness: vault-k8s made its certificate and patched its CA into
+  # the webhook configuration; the Service's name verifies against it on 127.0.0.1
+  local timeout=${WEBHOOK_READY_TIMEOUT:-90} start=$SECONDS code="" cab
   while :; do
     if ! pid_is_ours "$statedir" >/dev/null; then
       tail -n 30 "$logfile" >&2 || true
       rm -f "$pidfile" "$statedir/pids/webhook.start"
       die "vault-k8s exited during startup (log: $logfile)"
     fi
-    code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 2 --cacert "$wdir/ca.crt" \
-      "https://127.0.0.1:$port/health/ready" 2>/dev/null || true)
-    [[ $code == 204 ]] && break
+    cab=$("$kubectl" get mutatingwebhookconfiguration "$mwc" -o jsonpath='{.webhooks[0].clientConfig.caBundle}' 2>/dev/null || true)
+    if [[ -n $cab ]] && base64 -d <<<"$cab" >"$wdir/ca.crt" 2>/dev/null; then
+      code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 2 --cacert "$wdir/ca.crt" \
+        --resolve "$probe_host:$probe_port:127.0.0.1" --connect-to "$probe_host:$probe_port:127.0.0.1:$port" \
+        "https://$probe_host:$probe_port/health/ready" 2>/dev/null || true)
+      [[ $code == 204 ]] && break
+    fi
     if ((SECONDS - start >= timeout)); then
       tail -n 30 "$logfile" >&2 || true
       cmd_stop "$statedir"
-      die "vault-k8s not ready after ${timeout} s (last HTTP code '$code'; log: $logfile)"
+      die "vault-k8s not ready after ${timeout} s (caBundle ${cab:+set}${cab:-empty}, last HTTP code '$code'; log: $logfile)"
     fi
     sleep 0.2
   done
-  log "vault-k8s ready in $((SECONDS - start)) s (pid $pid)"
+  log "vault-k8s ready in $((SECONDS - start)) s (pid $pid); it patched the caBundle of $mwc"
 
-  # --- point the chart's webhook(s) at it
-  local url="https://127.0.0.1:$port/mutate" cab patch
-  cab=$(base64 -w0 <"$wdir/ca.crt")
-  patch=$(jq -c --arg url "$url" --arg cab "$cab" \
-    '[.webhooks | keys[] | {op: "replace", path: "/webhooks/\(.)/clientConfig", value: {url: $url, caBundle: $cab}}]' <<<"$cfg")
-  "$kubectl" patch mutatingwebhookconfiguration "$mwc" --type=json -p "$patch" >/dev/null || {
-    cmd_stop "$statedir"
-    die "patching mutatingwebhookconfiguration $mwc failed"
-  }
-  "$kubectl" get mutatingwebhookconfiguration "$mwc" -o json \
-    | jq -e --arg url "$url" --arg cab "$cab" \
-      'all(.webhooks[]; .clientConfig.url == $url and .clientConfig.caBundle == $cab and (.clientConfig | has("service") | not))' >/dev/null \
-    || { cmd_stop "$statedir"; die "$mwc does not read back as patched"; }
-  log "patched mutatingwebhookconfiguration $mwc ($(jq '.webhooks | length' <<<"$cfg") webhook(s)) -> $url"
+  # --- route the Services' ClusterIPs to it (egress.js reads the file per connection)
+  local t
+  for t in "${targets[@]}"; do printf '%s 127.0.0.1:%s\n' "$t" "$port"; done >"$statedir/egress/routes.tmp"
+  mv "$statedir/egress/routes.tmp" "$statedir/egress/routes"
+  log "routed ${targets[*]} -> 127.0.0.1:$port"
   trap - INT TERM
-  printf 'webhook: vault-k8s %s serving %s\n' "$VAULT_K8S_VERSION" "$url"
+  printf 'webhook: vault-k8s %s serving %s (%s) on 127.0.0.1:%s\n' "$VAULT_K8S_VERSION" "$mwc" "${targets[*]}" "$port"
 }
 
 case ${1:-} in

@@ -42,8 +42,14 @@ export class Day2 {
     /** A real `up` of `settings`; on success they become the current settings. */
     async up(settings: Settings, extra: Parameters<StackRunner["run"]>[1] = {}): Promise<RunResult> {
         const from = this.runner.events.length;
+        const base = this.runner.options(settings, extra).onEvent;
+        // The injector's rollout, as a real cluster does it before the next stage starts.
+        const onEvent = (e: RunEvent) => {
+            base?.(e);
+            if (e.type === "stage" && e.stage === "injector" && e.status === "done") this.followInjector();
+        };
         try {
-            const r = await this.runner.run(settings, extra);
+            const r = await this.runner.run(settings, { ...extra, onEvent });
             if ((extra.operation ?? "up") === "up") this.settings = settings;
             return r;
         } finally {
@@ -113,32 +119,41 @@ export class Day2 {
 
     /** kwok pods run no process: the injector's own code serves the chart's webhook (webhook.sh). */
     startWebhook(): void {
-        const ns = this.settings.injector?.namespace ?? "vault";
-        const release = this.settings.injector?.releaseName ?? "vault";
+        const { ns, release } = this.injector();
         sh("bash", [WEBHOOK_SH, "start", this.env.stateDir, ns, release], { timeoutMs: 300000 });
+        this.webhookFrom = this.injectorTemplate();
     }
 
     stopWebhook(): void {
         sh("bash", [WEBHOOK_SH, "stop", this.env.stateDir]);
+        this.webhookFrom = undefined;
+    }
+
+    /** The pod template webhook.sh last started vault-k8s from (its env is the chart's). */
+    private webhookFrom: string | undefined;
+
+    private injector(): { ns: string; release: string } {
+        return { ns: this.settings.injector?.namespace ?? "vault", release: this.settings.injector?.releaseName ?? "vault" };
+    }
+
+    private injectorTemplate(): string | undefined {
+        const { ns, release } = this.injector();
+        const dep = this.kube.get(`deployment`, `${release}-agent-injector`, ns);
+        return dep === undefined ? undefined : JSON.stringify(dep.spec.template);
     }
 
     /**
-     * Runs `fn`, an up that upgrades the Helm release (chart version, chart values). webhook.sh
-     * pointed the chart's MutatingWebhookConfiguration at 127.0.0.1 (clientConfig.url instead of
-     * .service: kwok pods serve nothing), which Helm's upgrade patch cannot merge back ("cannot
-     * patch vault-agent-injector-cfg"); on a real cluster the injector only sets its caBundle. That
-     * local artifact is undone first (Helm recreates the object as the chart renders it), and the
-     * webhook served again after.
+     * A Helm upgrade that changes the injector's pod template (its env: chart values such as the
+     * auth path) rolls the Deployment, so new injector pods serve the webhook before the later
+     * stages run. Here vault-k8s is restarted from the new template at the same point (the end
+     * of the injector stage); an upgrade that leaves the template alone leaves it running.
      */
-    async helmUpgrade<T>(fn: () => Promise<T>): Promise<T> {
-        const release = this.settings.injector?.releaseName ?? "vault";
+    followInjector(): void {
+        if (this.webhookFrom === undefined) return;
+        const now = this.injectorTemplate();
+        if (now === undefined || now === this.webhookFrom) return;
         this.stopWebhook();
-        this.kube.run(["delete", "mutatingwebhookconfiguration", `${release}-agent-injector-cfg`, "--ignore-not-found"]);
-        try {
-            return await fn();
-        } finally {
-            this.startWebhook();
-        }
+        this.startWebhook();
     }
 }
 

@@ -253,15 +253,15 @@ export async function switchMethod(d: Day2, checks: Checks, to: "kubernetes" | "
     const auth = esc(d.settings.kubernetesAuth.path);
     const next = esc(path);
     const inj = esc(d.settings.injector?.namespace ?? "vault");
-    // The chart's injector.authPath follows the mount: a Helm upgrade.
-    const { after } = await d.helmUpgrade(() => applied(d, checks, switched(d, to, path), {
+    // The chart's injector.authPath follows the mount: a Helm upgrade that rolls the injector.
+    const { after } = await applied(d, checks, switched(d, to, path), {
         changed: [new RegExp(`^vault auth (${auth}|${next})/$`)],
         // The reviewer (account, token Secret, auth-delegator binding) exists for the kubernetes method only.
         gone: [new RegExp(`^k8s (serviceaccount|secret|rolebinding) ${inj}/.*reviewer`), /^k8s clusterrolebinding .*/,
             new RegExp(`^vault role ${auth}/`)],
         added: [new RegExp(`^k8s (serviceaccount|secret|rolebinding) ${inj}/.*reviewer`), /^k8s clusterrolebinding .*/,
             new RegExp(`^vault role ${next}/`)],
-    }, /^(vault\.auth-mount|workload\.role|workload\.login) /));
+    }, /^(vault\.auth-mount|workload\.role|workload\.login) /);
     const mount = after.get(`vault auth ${d.settings.kubernetesAuth.path}/`);
     checks.that(`auth mount ${d.settings.kubernetesAuth.path}/ is ${to}`, mount?.startsWith(`${to} `) === true, mount);
     for (const w of d.settings.workloads) {
@@ -292,7 +292,7 @@ export async function chartBump(d: Day2, checks: Checks, version: string, file: 
     const release = d.settings.injector?.releaseName ?? "vault";
     const revision = helmRelease(d.kube, ns, release).version as number;
     const bumped = d.edit((s) => (s.injector = { ...s.injector, chartVersion: version, chartPath: file }));
-    const { before, after } = await d.helmUpgrade(() => applied(d, checks, bumped, {}));
+    const { before, after } = await applied(d, checks, bumped, {});
     const rel = helmRelease(d.kube, ns, release);
     checks.equal("Helm release upgraded to the new chart",
         [rel.chart.metadata.version, rel.version, rel.info.status], [version, revision + 1, "deployed"]);
