@@ -3,7 +3,9 @@
 # end-to-end test:
 #   etcd + kube-apiserver + kube-controller-manager + kube-scheduler (v1.34.4),
 #   kwok faking the kubelets of 3 Nodes (pods go Running, nothing runs),
-#   OpenBao `bao server -dev` as Vault.
+#   OpenBao `bao server -dev` as Vault,
+#   issuer.js (the AKS-shaped OIDC issuer host) and egress.js (the API server's
+#   route to webhook Services: an HTTP CONNECT proxy on a Unix socket).
 # Everything listens on 127.0.0.1 only, on free ports picked at start.
 #
 #   test/e2e/stack.sh start <statedir>   # prints "stack: ready ..." and exits 0
