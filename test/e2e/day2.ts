@@ -21,7 +21,7 @@ import {
     vaultSealedInVaultAuth,
 } from "./lib/day2/faults";
 import { destroyTopDown } from "./lib/day2/destroy";
-import { doctorScenario } from "./lib/day2/doctor";
+import { doctorJwtScenario, doctorScenario } from "./lib/day2/doctor";
 
 const STACK = "day2";
 
@@ -94,6 +94,7 @@ async function main(): Promise<number> {
         await scenario("edit-ttl-and-policy-path", (c) => ttlAndPolicyPath(d, c, "reader"));
         await scenario("edit-method-jwt-same-path", (c) => switchMethodSamePath(d, c, "jwt"));
         await scenario("edit-method-jwt", (c) => switchMethod(d, c, "jwt", "aks-jwt"));
+        await scenario("doctor-jwt", (c) => doctorJwtScenario(d, c));
         await scenario("edit-method-kubernetes", (c) => switchMethod(d, c, "kubernetes", initial.kubernetesAuth.path));
         await scenario("edit-chart-bump", (c) => chartBump(d, c, "0.34.1", chartPath()));
         await scenario("fault-ctrl-c", (c) => ctrlC(d, c, d.edit((s) => s.workloads.push(bare("late")))));

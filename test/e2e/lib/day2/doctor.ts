@@ -88,3 +88,24 @@ export async function doctorScenario(d: Day2, checks: Checks): Promise<void> {
         await waitFor("the old pods gone", one, 120000);
     }, baseline);
 }
+
+/**
+ * The doctor on the JWT stack: healthy, then a role whose `bound_audiences` no longer holds the
+ * stack's audience (the audience fault it claims to diagnose: `vault.role` (jwt) in docs/doctor.md),
+ * with its fix applied as worded.
+ */
+export async function doctorJwtScenario(d: Day2, checks: Checks): Promise<void> {
+    const healthy = await report(d);
+    const baseline = failing(healthy).map(line);
+    checks.equal("all checks pass on the healthy JWT deploy", baseline, []);
+    const auth = d.settings.kubernetesAuth.path;
+    const w: Settings = d.settings.workloads[0];
+    const role = w.role ?? w.name;
+    await fault(d, checks, "wrong audience", async () => {
+        const r = await d.vault.call("POST", `auth/${auth}/role/${role}`, { bound_audiences: ["https://elsewhere.example/"] });
+        if (r.status >= 300) throw new Error(`vault write role: ${r.status} ${r.error}`);
+    }, (c) => c.id === "vault.role" && c.target.endsWith(`/role/${role}`) && /bound_audiences/.test(c.detail), /up/, async () => {
+        await d.up(d.settings, { operation: "refresh" });
+        await d.up(d.settings);
+    }, baseline);
+}

@@ -260,7 +260,7 @@ export async function switchMethod(d: Day2, checks: Checks, to: "kubernetes" | "
         gone: [new RegExp(`^k8s (serviceaccount|secret|rolebinding) ${inj}/.*reviewer`), /^k8s clusterrolebinding .*/,
             new RegExp(`^vault role ${auth}/`)],
         added: [new RegExp(`^k8s (serviceaccount|secret|rolebinding) ${inj}/.*reviewer`), /^k8s clusterrolebinding .*/,
-            new RegExp(`^vault role ${next}/`)],
+            new RegExp(`^vault (role ${next}/|auth ${next}/$)`)],
     }, /^(vault\.auth-mount|workload\.role|workload\.login) /);
     const mount = after.get(`vault auth ${d.settings.kubernetesAuth.path}/`);
     checks.that(`auth mount ${d.settings.kubernetesAuth.path}/ is ${to}`, mount?.startsWith(`${to} `) === true, mount);
