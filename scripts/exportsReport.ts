@@ -214,6 +214,12 @@ export function exportUse(root: string): { names: ExportedName[]; opaque: string
         return [...info.own, ...info.links.keys(), ...info.stars.flatMap((s) => namesOf(s, seen).filter((n) => n !== "default"))];
     };
 
+    // What an entry module passes on is used by its outside callers, whom no scan sees.
+    for (const entry of ENTRY_MODULES) {
+        const info = modules.get(entry);
+        for (const link of info?.links.values() ?? []) imports.get(entry)?.push(link);
+        for (const star of info?.stars ?? []) imports.get(entry)?.push([star, "*"]);
+    }
     const callers = new Map<string, Set<string>>();
     for (const [file, used] of imports) {
         for (const [mod, name] of used) {

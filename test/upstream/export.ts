@@ -16,7 +16,7 @@ import { SETTINGS_KEYS } from "../../src/config/load";
 import { Settings } from "../../src/config/schema";
 import { parseSettings } from "../../src/config/validate";
 import { buildProgram } from "../../src/program/program";
-import { OPERATOR_POLICY_NAME, operatorPolicyParams, renderOperatorPolicy } from "../../src/program/operatorPolicy";
+import { OPERATOR_POLICY_NAME, operatorPolicyParams, renderOperatorPolicy } from "../../scripts/operatorPolicy";
 import { CloudMock, RecordedResource, secretAt } from "../support/cloud";
 import { providerName, settle, stackConfig, useCloud, valueOf } from "../support/harness";
 import { secretInputs } from "../support/run";
