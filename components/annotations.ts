@@ -7,7 +7,6 @@ import { DEFAULT_INJECTION, InjectionArgs, resolveAgentResources } from "../src/
 import { jwtLoginAnnotations, tokenVolumeAnnotations } from "../src/agent/jwtLogin";
 import { ANNOTATION } from "../src/agent/vocabulary";
 
-export { ANNOTATION_PREFIX } from "../src/agent/vocabulary";
 
 export interface SecretFile {
     /** File under /vault/secrets. */

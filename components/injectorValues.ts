@@ -5,11 +5,8 @@
  */
 import type { InjectorSettings } from "../src/config/schema";
 import {
-    DEFAULT_RELEASE_NAME, DEFAULT_REVIEWER_SERVICE_ACCOUNT, INJECTION_LABEL, INJECTION_LABEL_VALUE, INJECTOR_APP_NAME, VAULT_CHART,
+    DEFAULT_RELEASE_NAME, INJECTION_LABEL, INJECTION_LABEL_VALUE, INJECTOR_APP_NAME, VAULT_CHART,
 } from "../src/agent/vocabulary";
-
-// In src/agent/vocabulary.ts, which imports nothing, so the schema can state them without a cycle.
-export { DEFAULT_RELEASE_NAME, DEFAULT_REVIEWER_SERVICE_ACCOUNT };
 
 /** CPU and memory of the injector pods, as Kubernetes quantities (what the chart accepts). */
 export interface InjectorResources {
@@ -53,7 +50,6 @@ export interface InjectorValuesArgs
     vaultCaCertPem?: string;
 }
 
-export { INJECTION_LABEL, INJECTION_LABEL_VALUE };
 
 /** Namespaces the webhook never sees: control plane, and the injector itself (hashicorp/vault-k8s#258). */
 export function excludedNamespaces(injectorNamespace: string | undefined): string[] {

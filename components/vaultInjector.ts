@@ -4,7 +4,8 @@ import * as random from "@pulumi/random";
 import { INJECTOR_PART_OF, PART_OF_LABEL } from "../src/agent/vocabulary";
 import { TYPE_PREFIX } from "./typePrefix";
 import { decodeBase64 } from "./kubeconfig";
-import { ChartValues, DEFAULT_REVIEWER_SERVICE_ACCOUNT, InjectorOptions, chartSource, renderInjectorValues } from "./injectorValues";
+import { DEFAULT_REVIEWER_SERVICE_ACCOUNT } from "../src/agent/vocabulary";
+import { ChartValues, InjectorOptions, chartSource, renderInjectorValues } from "./injectorValues";
 
 export interface VaultInjectorArgs extends InjectorOptions {
     /** Kubernetes provider of the target cluster (required: never the ambient kubeconfig). */

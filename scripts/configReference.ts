@@ -8,8 +8,8 @@ import { isDeepStrictEqual } from "util";
 import { parseDocument } from "yaml";
 import { z } from "zod";
 import { STAGE_KEY, STAGE_KEY_DESCRIPTION, STAGES } from "../src/stages";
-import { PROJECT_NAME, VAULT_TOKEN_KEY } from "../src/config/configKeys";
-import { settingsSchema } from "../src/config/schema";
+import { PROJECT_NAME } from "../src/config/configKeys";
+import { VAULT_TOKEN_KEY, settingsSchema } from "../src/config/schema";
 
 export const CONFIG_DOCS_PATH = "docs/configuration.md";
 export const PROJECT_FILE = "Pulumi.yaml";

@@ -4,9 +4,7 @@
  * `agentFootprint` reads those annotations back into the resources the cluster reserves.
  */
 
-import { INJECTION_MODES, InjectionMode } from "./vocabulary";
-
-export { INJECTION_MODES, InjectionMode };
+import { InjectionMode } from "./vocabulary";
 
 export interface ResourceQuantities {
     /** CPU quantity, e.g. `25m`. */

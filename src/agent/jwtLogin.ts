@@ -24,7 +24,6 @@
  */
 import { ANNOTATION, INJECTOR_TOKEN_MOUNT } from "./vocabulary";
 
-export { INJECTOR_TOKEN_MOUNT };
 
 /** The pod volume holding the projected token. */
 export const JWT_TOKEN_VOLUME = "vault-jwt-token";

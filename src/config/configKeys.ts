@@ -17,7 +17,6 @@ export const PROJECT_NAME = "aks-vault";
 export const SETTINGS_KEYS = Object.keys(settingsSchema.shape) as ReadonlyArray<keyof Settings>;
 
 /** The secret config key holding this program's Vault token. */
-export { VAULT_TOKEN_KEY };
 
 /** One key of the stack config in the project namespace (without `aks-vault:`), and whether its value is secure. */
 export interface StackConfigKey {

@@ -4,10 +4,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Settings } from "./schema";
 import { parseSettings } from "./validate";
-import { SETTINGS_KEYS, StackConfigKey, VAULT_TOKEN_KEY, stackConfigProblems } from "./configKeys";
+import { SETTINGS_KEYS, StackConfigKey, stackConfigProblems } from "./configKeys";
+import { VAULT_TOKEN_KEY } from "./schema";
 
 // Re-exported: they live with the stack-config rules, which the CLI loads without the Pulumi SDK.
-export { PROJECT_NAME, SETTINGS_KEYS, VAULT_TOKEN_KEY } from "./configKeys";
 
 /** Secret inputs that never live in the settings object. */
 export interface SecretInputs {

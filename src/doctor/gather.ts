@@ -3,7 +3,8 @@
  * `gather` collected through two small interfaces, which the tests implement with recorded JSON.
  */
 import type { V1Deployment, V1MutatingWebhookConfiguration, V1Pod, V1Secret, V1TokenReview } from "@kubernetes/client-node";
-import { INIT_CONTAINER, INJECTOR_NAME_LABEL, SIDECAR_CONTAINER } from "./diagnose";
+import { INJECTOR_NAME_LABEL } from "../agent/vocabulary";
+import { INIT_CONTAINER, SIDECAR_CONTAINER } from "./diagnose";
 import { KubeconfigPolicy, KubeconfigSource, vetKubeconfig } from "./kubeconfig";
 import {
     Expectations, Observations, Observed, PodObservation, ReviewerTokenObservation, VaultAuthConfig, VaultObservations, VaultRole,

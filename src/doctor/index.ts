@@ -10,7 +10,8 @@ import { diagnose, summarize } from "./diagnose";
 import { ClusterReader, gather, kubernetesReader, STACK_KUBECONFIG, VaultReader, vaultReader } from "./gather";
 import { KubeconfigSource, vetKubeconfig } from "./kubeconfig";
 import { expectationsFromOutputs, OutputMap } from "./outputs";
-import { Check, DoctorReport, InjectionMode } from "./types";
+import type { InjectionMode } from "../agent/vocabulary";
+import { Check, DoctorReport } from "./types";
 
 export interface DoctorVaultOptions {
     address: string;
@@ -140,13 +141,3 @@ export async function verify(stack: { outputs(): Promise<OutputMap> }, options: 
         await sleep(options.intervalMs ?? 6000);
     }
 }
-
-export { diagnose, globMatch, summarize } from "./diagnose";
-export { gather, kubernetesReader, vaultReader } from "./gather";
-export type { ClusterReader, VaultReader } from "./gather";
-export { expectationsFromOutputs, DoctorInputError } from "./outputs";
-export type { OutputMap } from "./outputs";
-export { LOG_RULES, matchLogRules } from "./logRules";
-export { redact } from "./redact";
-export { renderJson, renderText } from "./render";
-export type * from "./types";

@@ -6,7 +6,8 @@ import { z } from "zod";
 import { ClassifiedError, EXIT } from "../exitCodes";
 import { stackOutputsSchema } from "../program/outputs";
 import { settingsErrorMap } from "../config/wording";
-import { Expectations, InjectionMode } from "./types";
+import type { InjectionMode } from "../agent/vocabulary";
+import { Expectations } from "./types";
 
 /** The program's own output definition; the doctor needs the injector's namespace. */
 const outputsSchema = stackOutputsSchema.extend({ injectorNamespace: z.string().min(1) });

@@ -31,7 +31,6 @@ export interface Check {
  * `sidecar`: the pod carries `vault-agent-init` and `vault-agent` (the injector's default);
  * `init-only`: only `vault-agent-init`, via `vault.hashicorp.com/agent-pre-populate-only: "true"`.
  */
-export type { InjectionMode };
 
 export interface WorkloadExpectation {
     /** Workload name; also the pods' `app` label (components/workloadBinding.ts). */

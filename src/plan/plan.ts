@@ -12,7 +12,7 @@ import { Settings } from "../config/schema";
 import { STAGES, Stage } from "../stages";
 import { STAGE_ROOT_TYPES } from "../program/stages";
 import { PLACEHOLDER, PlaceholderCloud, Source, isSecretWire } from "./placeholderCloud";
-import { PROJECT_NAME } from "./stackFile";
+import { PROJECT_NAME } from "../config/configKeys";
 import { planHeader } from "./header";
 import { PROJECT_DIR } from "../projectDir";
 import type { PolicyVerdict } from "../../policies/evaluate";

@@ -13,8 +13,6 @@ import { stackConfigProblems } from "../config/configKeys";
 import { Settings } from "../config/schema";
 import { STAGE_KEY, Stage, configuredStage } from "../stages";
 
-export { PROJECT_NAME };
-
 export class StackFileError extends ClassifiedError {
     /** The CLI's exit code for it: invalid settings. */
     readonly exitCode = EXIT.settings;

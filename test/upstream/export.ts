@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { SETTINGS_KEYS } from "../../src/config/load";
+import { SETTINGS_KEYS } from "../../src/config/configKeys";
 import { Settings } from "../../src/config/schema";
 import { parseSettings } from "../../src/config/validate";
 import { buildProgram } from "../../src/program/program";
