@@ -18,7 +18,7 @@ export interface SecretFile {
     template?: string;
 }
 
-export interface AnnotationArgs {
+interface AnnotationArgs {
     role: string;
     /** Auth mount path without `auth/` (e.g. `aks`). */
     authPath: string;

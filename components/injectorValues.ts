@@ -9,7 +9,7 @@ import {
 } from "../src/agent/vocabulary";
 
 /** CPU and memory of the injector pods, as Kubernetes quantities (what the chart accepts). */
-export interface InjectorResources {
+interface InjectorResources {
     requests?: { cpu?: string; memory?: string };
     limits?: { cpu?: string; memory?: string };
 }
@@ -39,7 +39,7 @@ export interface InjectorOptions extends Omit<InjectorSettings, "resources"> {
 }
 
 /** What the chart values are rendered from: the options (namespace, release and policy may be left to the chart) plus where Vault is. */
-export interface InjectorValuesArgs
+interface InjectorValuesArgs
     extends Pick<InjectorOptions, "replicas" | "logLevel" | "logFormat" | "imageTag" | "agentImageTag" | "nodeSelector" | "resources">,
         Partial<Pick<InjectorOptions, "namespace" | "releaseName" | "failurePolicy">> {
     /** The external Vault's address (becomes `global.externalVaultAddr`). */
@@ -52,7 +52,7 @@ export interface InjectorValuesArgs
 
 
 /** Namespaces the webhook never sees: control plane, and the injector itself (hashicorp/vault-k8s#258). */
-export function excludedNamespaces(injectorNamespace: string | undefined): string[] {
+function excludedNamespaces(injectorNamespace: string | undefined): string[] {
     return [...new Set(["kube-system", ...(injectorNamespace === undefined ? [] : [injectorNamespace])])];
 }
 

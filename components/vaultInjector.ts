@@ -25,7 +25,7 @@ export interface VaultInjectorArgs extends InjectorOptions {
 }
 
 /** How long the reviewer token Secret may take to be filled by the token controller. */
-export const REVIEWER_TOKEN_TIMEOUTS = { create: "5m", update: "5m" } as const;
+const REVIEWER_TOKEN_TIMEOUTS = { create: "5m", update: "5m" } as const;
 
 /**
  * The Vault Agent Injector (vault chart, injector only, external Vault) and the token reviewer

@@ -6,14 +6,14 @@
 
 import { InjectionMode } from "./vocabulary";
 
-export interface ResourceQuantities {
+interface ResourceQuantities {
     /** CPU quantity, e.g. `25m`. */
     cpu?: string;
     /** Memory quantity, e.g. `48Mi`. */
     memory?: string;
 }
 
-export interface AgentResources {
+interface AgentResources {
     requests?: ResourceQuantities;
     limits?: ResourceQuantities;
 }
@@ -28,7 +28,7 @@ export interface InjectionArgs {
     resources?: AgentResources;
 }
 
-export interface ResolvedAgentResources {
+interface ResolvedAgentResources {
     requests: Required<ResourceQuantities>;
     limits: Required<ResourceQuantities>;
 }

@@ -35,7 +35,7 @@ const record = (v: unknown): Record<string, unknown> =>
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? Array.from(v as unknown[]) : []);
 
 /** The secret config keys the raw settings refer to (seed values, the service principal's secret). */
-export function secretConfigReferences(raw: Record<string, unknown>): Reference[] {
+function secretConfigReferences(raw: Record<string, unknown>): Reference[] {
     const refs: Reference[] = [];
     const cluster = record(raw.cluster);
     const spn = record(cluster.credentials).clientSecretConfig;

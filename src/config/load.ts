@@ -17,7 +17,7 @@ export interface SecretInputs {
     secretConfig: (key: string) => pulumi.Input<string>;
 }
 
-export function rawSettingsFromConfig(config: pulumi.Config): Record<string, unknown> {
+function rawSettingsFromConfig(config: pulumi.Config): Record<string, unknown> {
     const raw: Record<string, unknown> = {};
     for (const key of SETTINGS_KEYS) {
         const value = config.getObject<unknown>(key);
@@ -35,7 +35,7 @@ const runtimeConfig = require("@pulumi/pulumi/runtime/config") as {
 };
 
 /** The stack config's keys in the project namespace, and whether each is secure. */
-export function stackConfigKeys(namespace: string): StackConfigKey[] {
+function stackConfigKeys(namespace: string): StackConfigKey[] {
     return Object.keys(runtimeConfig.allConfig())
         .filter((k) => k.startsWith(`${namespace}:`))
         .map((k) => ({ key: k.slice(namespace.length + 1), secret: runtimeConfig.isConfigSecret(k) }));

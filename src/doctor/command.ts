@@ -14,7 +14,7 @@ import type { KubeconfigSource } from "./kubeconfig";
 import type { OutputMap } from "./outputs";
 import type { InjectionMode } from "../agent/vocabulary";
 
-export interface DoctorCommandDeps {
+interface DoctorCommandDeps {
     /** The outputs of stack `name` (the CLI: Automation API `selectStack(...).outputs()`). */
     loadOutputs(stack: string, where?: { backendUrl?: string; secretsProvider?: string }): Promise<OutputMap>;
     /**

@@ -716,7 +716,7 @@ function unreachableCheck(code: string, server: string | undefined): Check {
     };
 }
 
-export interface DiagnoseContext {
+interface DiagnoseContext {
     /** The API server URL the kubeconfig points at (for the unreachable check). */
     server?: string;
 }

@@ -13,7 +13,7 @@ import { expectationsFromOutputs, OutputMap } from "./outputs";
 import type { InjectionMode } from "../agent/vocabulary";
 import { Check, DoctorReport } from "./types";
 
-export interface DoctorVaultOptions {
+interface DoctorVaultOptions {
     address: string;
     /** Secret. */
     token: string;
@@ -100,7 +100,7 @@ export async function doctor(options: DoctorOptions): Promise<DoctorReport> {
     }]);
 }
 
-export interface VerifyOptions extends Omit<DoctorOptions, "outputs"> {
+interface VerifyOptions extends Omit<DoctorOptions, "outputs"> {
     /** Checks are repeated until they pass or this many attempts ran. Default 10. */
     attempts?: number;
     /** Pause between attempts. Default 6000 ms: pods still in Init right after `up` get a minute. */

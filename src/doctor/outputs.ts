@@ -13,7 +13,7 @@ import { Expectations } from "./types";
 const outputsSchema = stackOutputsSchema.extend({ injectorNamespace: z.string().min(1) });
 
 /** One output as the Automation API returns it. */
-export interface OutputValue {
+interface OutputValue {
     value: unknown;
     secret?: boolean;
 }
@@ -36,7 +36,7 @@ function unwrap(outputs: OutputMap): Record<string, unknown> {
     }));
 }
 
-export interface DoctorInput {
+interface DoctorInput {
     /** Secret: only ever handed to the Kubernetes client. Absent when not required and not in the outputs. */
     kubeconfig?: string;
     expectations: Expectations;

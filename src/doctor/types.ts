@@ -113,7 +113,7 @@ export interface VaultObservations {
 }
 
 /** What the API server's TokenReview said of the reviewer's token (`status`; never the token). */
-export interface TokenReviewResult {
+interface TokenReviewResult {
     authenticated: boolean;
     /** `status.user.username`, e.g. `system:serviceaccount:vault:vault-token-reviewer`. */
     username?: string;

@@ -26,7 +26,7 @@ import { ProgramOutputs } from "./outputs";
 import { STAGES, Stage } from "../stages";
 import { KvAccess, kvAccess, normalizePolicy, policyPrefixOf } from "../config/trust";
 
-export interface ProgramOptions {
+interface ProgramOptions {
     /** Build the graph only up to this stage (inclusive). Default: `workloads` (everything). */
     stage?: Stage;
     /**
