@@ -88,9 +88,12 @@ function destructured(pattern: string): string[] {
     return pattern.split(",").map((s) => s.trim().split(/[\s:=]/)[0]).filter((s) => s !== "" && !s.startsWith("..."));
 }
 
-/** Collects who uses what, and sorts every exported name of the production folders. */
-export function exportUse(root: string): { names: ExportedName[]; opaque: string[] } {
-    const files = listFiles(root).sort();
+/**
+ * Collects who uses what, and sorts every exported name of the production folders. `edits` (path
+ * → text) replaces or adds files, for a test that breaks the tree without writing to it.
+ */
+export function exportUse(root: string, edits: Record<string, string> = {}): { names: ExportedName[]; opaque: string[] } {
+    const files = [...new Set([...listFiles(root), ...Object.keys(edits)])].sort();
     const known = new Set(files);
     const resolve = (from: string, spec: string): string | undefined => {
         const base = path.posix.normalize(path.posix.join(path.posix.dirname(from), spec));
@@ -102,7 +105,7 @@ export function exportUse(root: string): { names: ExportedName[]; opaque: string
     const opaque: string[] = [];
 
     for (const file of files) {
-        const text = readFileSync(path.join(root, file), "utf8");
+        const text = edits[file] ?? readFileSync(path.join(root, file), "utf8");
         const info: ModuleInfo = { own: new Set(), links: new Map(), stars: [] };
         const used: Array<[string, string]> = [];
         modules.set(file, info);
