@@ -7,7 +7,6 @@ import { DEFAULT_INJECTION, InjectionArgs, resolveAgentResources } from "../src/
 import { jwtLoginAnnotations, tokenVolumeAnnotations } from "../src/agent/jwtLogin";
 import { ANNOTATION } from "../src/agent/vocabulary";
 
-export { ANNOTATION_PREFIX } from "../src/agent/vocabulary";
 
 export interface SecretFile {
     /** File under /vault/secrets. */
@@ -19,7 +18,7 @@ export interface SecretFile {
     template?: string;
 }
 
-export interface AnnotationArgs {
+interface AnnotationArgs {
     role: string;
     /** Auth mount path without `auth/` (e.g. `aks`). */
     authPath: string;

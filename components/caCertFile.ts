@@ -19,10 +19,10 @@ import * as path from "path";
 import { PROJECT_DIR } from "../src/projectDir";
 
 /** The folder, relative to the project root, that holds the CA files (git-ignored). */
-export const CA_CERT_FOLDER = ".vault-ca";
+const CA_CERT_FOLDER = ".vault-ca";
 
 /** The path recorded in state: relative to the project root, the same on every machine. */
-export function vaultCaCertRelativePath(pem: string): string {
+function vaultCaCertRelativePath(pem: string): string {
     return `${CA_CERT_FOLDER}/vault-ca-${createHash("sha256").update(pem).digest("hex").slice(0, 16)}.pem`;
 }
 

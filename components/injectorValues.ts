@@ -5,14 +5,11 @@
  */
 import type { InjectorSettings } from "../src/config/schema";
 import {
-    DEFAULT_RELEASE_NAME, DEFAULT_REVIEWER_SERVICE_ACCOUNT, INJECTION_LABEL, INJECTION_LABEL_VALUE, INJECTOR_APP_NAME, VAULT_CHART,
+    DEFAULT_RELEASE_NAME, INJECTION_LABEL, INJECTION_LABEL_VALUE, INJECTOR_APP_NAME, VAULT_CHART,
 } from "../src/agent/vocabulary";
 
-// In src/agent/vocabulary.ts, which imports nothing, so the schema can state them without a cycle.
-export { DEFAULT_RELEASE_NAME, DEFAULT_REVIEWER_SERVICE_ACCOUNT };
-
 /** CPU and memory of the injector pods, as Kubernetes quantities (what the chart accepts). */
-export interface InjectorResources {
+interface InjectorResources {
     requests?: { cpu?: string; memory?: string };
     limits?: { cpu?: string; memory?: string };
 }
@@ -42,7 +39,7 @@ export interface InjectorOptions extends Omit<InjectorSettings, "resources"> {
 }
 
 /** What the chart values are rendered from: the options (namespace, release and policy may be left to the chart) plus where Vault is. */
-export interface InjectorValuesArgs
+interface InjectorValuesArgs
     extends Pick<InjectorOptions, "replicas" | "logLevel" | "logFormat" | "imageTag" | "agentImageTag" | "nodeSelector" | "resources">,
         Partial<Pick<InjectorOptions, "namespace" | "releaseName" | "failurePolicy">> {
     /** The external Vault's address (becomes `global.externalVaultAddr`). */
@@ -53,10 +50,9 @@ export interface InjectorValuesArgs
     vaultCaCertPem?: string;
 }
 
-export { INJECTION_LABEL, INJECTION_LABEL_VALUE };
 
 /** Namespaces the webhook never sees: control plane, and the injector itself (hashicorp/vault-k8s#258). */
-export function excludedNamespaces(injectorNamespace: string | undefined): string[] {
+function excludedNamespaces(injectorNamespace: string | undefined): string[] {
     return [...new Set(["kube-system", ...(injectorNamespace === undefined ? [] : [injectorNamespace])])];
 }
 

@@ -4,7 +4,7 @@
  */
 import { parse } from "yaml";
 
-export interface KubeconfigFacts {
+interface KubeconfigFacts {
     /** `https://<fqdn>:443` as AKS writes it. */
     server: string;
     /** The cluster CA certificate(s), PEM. */

@@ -13,7 +13,7 @@ export const AKS_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630";
 export const KUBELOGIN_LOGINS = ["spn", "msi", "azurecli"] as const;
 export type KubeloginLogin = (typeof KUBELOGIN_LOGINS)[number];
 
-export interface KubeloginOptions {
+interface KubeloginOptions {
     login: KubeloginLogin;
     /** spn: the application (client) ID; msi: a user-assigned identity's client ID. */
     clientId?: string;
@@ -129,7 +129,7 @@ export function toKubeloginKubeconfig(kubeconfig: string, opts: KubeloginOptions
  * system-assigned identity for msi, an empty tenant the CLI's own for azurecli, an empty
  * certificate path no certificate.
  */
-export function kubeloginEnv(opts: KubeloginOptions, tenantId: string | undefined): Array<{ name: string; value: string }> {
+function kubeloginEnv(opts: KubeloginOptions, tenantId: string | undefined): Array<{ name: string; value: string }> {
     const spn = opts.login === "spn";
     return [
         { name: "AAD_LOGIN_METHOD", value: opts.login },

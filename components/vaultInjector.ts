@@ -4,7 +4,8 @@ import * as random from "@pulumi/random";
 import { INJECTOR_PART_OF, PART_OF_LABEL } from "../src/agent/vocabulary";
 import { TYPE_PREFIX } from "./typePrefix";
 import { decodeBase64 } from "./kubeconfig";
-import { ChartValues, DEFAULT_REVIEWER_SERVICE_ACCOUNT, InjectorOptions, chartSource, renderInjectorValues } from "./injectorValues";
+import { DEFAULT_REVIEWER_SERVICE_ACCOUNT } from "../src/agent/vocabulary";
+import { ChartValues, InjectorOptions, chartSource, renderInjectorValues } from "./injectorValues";
 
 export interface VaultInjectorArgs extends InjectorOptions {
     /** Kubernetes provider of the target cluster (required: never the ambient kubeconfig). */
@@ -24,7 +25,7 @@ export interface VaultInjectorArgs extends InjectorOptions {
 }
 
 /** How long the reviewer token Secret may take to be filled by the token controller. */
-export const REVIEWER_TOKEN_TIMEOUTS = { create: "5m", update: "5m" } as const;
+const REVIEWER_TOKEN_TIMEOUTS = { create: "5m", update: "5m" } as const;
 
 /**
  * The Vault Agent Injector (vault chart, injector only, external Vault) and the token reviewer

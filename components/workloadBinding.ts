@@ -134,7 +134,7 @@ export interface KubernetesLoginArgs {
 }
 
 /** The pod volume holding the projected token for the workload's audience. */
-export type TokenVolume = ReturnType<typeof projectedTokenVolume<pulumi.Input<string>>>;
+type TokenVolume = ReturnType<typeof projectedTokenVolume<pulumi.Input<string>>>;
 
 /** How the workload's pods log in: `WorkloadBindingArgs.auth` with its default applied. */
 type WorkloadAuth = NonNullable<WorkloadBindingArgs["auth"]>;

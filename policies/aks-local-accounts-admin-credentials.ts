@@ -2,7 +2,7 @@ import { PolicyResource } from "@pulumi/policy";
 import { parse } from "yaml";
 import { StackPolicyFactory, TYPES, isRecord } from "./lib";
 
-export const NAME = "aks-local-accounts-admin-credentials";
+const NAME = "aks-local-accounts-admin-credentials";
 
 /**
  * Whether a kubeconfig authenticates with a local account: a client certificate or a static token

@@ -2,7 +2,7 @@ import { ManagedCluster } from "@pulumi/azure-native/containerservice";
 import { validateResourceOfType } from "@pulumi/policy";
 import { ResourcePolicyFactory } from "./lib";
 
-export const NAME = "aks-oidc-issuer-enabled";
+const NAME = "aks-oidc-issuer-enabled";
 
 /**
  * Vault validates each workload's service-account JWT against the cluster's OIDC issuer; without

@@ -2,7 +2,7 @@ import { ManagedCluster } from "@pulumi/azure-native/containerservice";
 import { validateResourceOfType } from "@pulumi/policy";
 import { ResourcePolicyFactory } from "./lib";
 
-export const NAME = "aks-rbac-enabled";
+const NAME = "aks-rbac-enabled";
 
 /**
  * The token reviewer's `system:auth-delegator` binding and every workload's least privilege rest on

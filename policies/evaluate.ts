@@ -17,7 +17,7 @@ import type {
 } from "@pulumi/policy";
 
 /** A resource as a mock runtime recorded it: inputs (secrets unwrapped), provider reference `urn::id`. */
-export interface Recorded {
+interface Recorded {
     type: string;
     name: string;
     inputs: Record<string, unknown>;
@@ -25,7 +25,7 @@ export interface Recorded {
     custom: boolean;
 }
 
-export interface Violation {
+interface Violation {
     message: string;
     urn?: string;
 }
@@ -41,7 +41,7 @@ export interface Fixture {
 class NotApplicable extends Error {}
 
 /** Thrown on reading a value unknown during preview; the policy server then skips the check. */
-export class UnknownValue extends Error {}
+class UnknownValue extends Error {}
 
 // How the mock runtime hands an unknown (preview) value to the CloudMock's recording.
 function isUnknown(v: unknown): boolean {
@@ -52,7 +52,7 @@ function isUnknown(v: unknown): boolean {
  * Props as the policy server presents them: reading an unknown value throws (the server's
  * `unknownCheckingProxy`), and the server skips that policy for that resource (or stack).
  */
-export function unknownChecking<T>(v: T): T {
+function unknownChecking<T>(v: T): T {
     if (typeof v !== "object" || v === null) return v;
     return new Proxy(v, {
         get(target, prop, receiver) {
@@ -132,7 +132,7 @@ export async function resourceViolations(
     return messages;
 }
 
-export function policyResource(r: Fixture): PolicyResource {
+function policyResource(r: Fixture): PolicyResource {
     const self: PolicyResource = {
         type: r.type,
         name: r.name,

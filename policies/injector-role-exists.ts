@@ -1,7 +1,7 @@
 import { ANNOTATION } from "../src/agent/vocabulary";
 import { StackPolicyFactory, TYPES, JWT_TYPES, ROLE_ANNOTATION, at, isInjected, isRecord, podAnnotations } from "./lib";
 
-export const NAME = "injector-role-exists";
+const NAME = "injector-role-exists";
 
 const AUTH_PATH_ANNOTATION = ANNOTATION.authPath;
 const AUTH_TYPE_ANNOTATION = ANNOTATION.authType;

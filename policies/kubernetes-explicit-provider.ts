@@ -1,10 +1,10 @@
 import { PolicyProviderResource } from "@pulumi/policy";
 import { StackPolicyFactory } from "./lib";
 
-export const NAME = "kubernetes-explicit-provider";
+const NAME = "kubernetes-explicit-provider";
 
 /** The engine names a default provider `default` or `default_<version>` (e.g. `default_4_34_2`). */
-export function isDefaultProvider(p: PolicyProviderResource | undefined): boolean {
+function isDefaultProvider(p: PolicyProviderResource | undefined): boolean {
     return p === undefined || /^default(_|$)/.test(p.name);
 }
 

@@ -41,7 +41,7 @@ export function withDefaults<T extends object>(given: Partial<T>, defaults: T): 
     return out;
 }
 
-export type Props = Record<string, unknown>;
+type Props = Record<string, unknown>;
 
 export function isRecord(v: unknown): v is Props {
     return typeof v === "object" && v !== null && !Array.isArray(v);

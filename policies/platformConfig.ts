@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from "fs";
 import * as path from "path";
 
-export type PackConfig = Record<string, unknown>;
+type PackConfig = Record<string, unknown>;
 
 /** The platform's pack config file for `stack` (the per-stack file if present), or undefined. */
 export function platformConfigFile(packDir: string, stack: string): string | undefined {

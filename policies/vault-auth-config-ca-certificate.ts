@@ -2,7 +2,7 @@ import { AuthBackendConfig } from "@pulumi/vault/kubernetes";
 import { validateResourceOfType } from "@pulumi/policy";
 import { ResourcePolicyFactory } from "./lib";
 
-export const NAME = "vault-auth-config-ca-certificate";
+const NAME = "vault-auth-config-ca-certificate";
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
 

@@ -4,7 +4,7 @@ import { unknownChartKeys } from "./chartKeys";
 import { ResourcePolicyFactory, isVaultChart, isRecord } from "./lib";
 import chartKeys from "./chartKeys.generated.json";
 
-export const NAME = "vault-chart-values-known-keys";
+const NAME = "vault-chart-values-known-keys";
 
 /** Key trees of the vault chart's values.yaml, by chart version (generated, embedded). */
 const KEY_TREES: Record<string, Record<string, unknown>> = chartKeys.versions;

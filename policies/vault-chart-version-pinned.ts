@@ -2,7 +2,7 @@ import { Release } from "@pulumi/kubernetes/helm/v3";
 import { validateResourceOfType } from "@pulumi/policy";
 import { ResourcePolicyFactory, isVaultChart } from "./lib";
 
-export const NAME = "vault-chart-version-pinned";
+const NAME = "vault-chart-version-pinned";
 
 const EXACT = /^\d+\.\d+\.\d+$/;
 

@@ -2,9 +2,9 @@ import { Release } from "@pulumi/kubernetes/helm/v3";
 import { validateResourceOfType } from "@pulumi/policy";
 import { ResourcePolicyFactory, isVaultChart, at, withDefaults } from "./lib";
 
-export const NAME = "vault-injector-high-availability";
+const NAME = "vault-injector-high-availability";
 
-export interface InjectorHaConfig {
+interface InjectorHaConfig {
     /** Fewest injector replicas allowed. Default 2. */
     minReplicas: number;
 }

@@ -2,7 +2,7 @@ import { AuthBackend } from "@pulumi/vault/jwt";
 import { validateResourceOfType } from "@pulumi/policy";
 import { ResourcePolicyFactory } from "./lib";
 
-export const NAME = "vault-jwt-auth-issuer";
+const NAME = "vault-jwt-auth-issuer";
 
 /**
  * A JWT auth mount trusts whatever keys its discovery URL publishes. It must be an https URL (the

@@ -3,7 +3,7 @@ import { isGlob, pathMatches, pathRules } from "./vaultPolicyRules";
 
 export const NAME = "vault-kv-mount-wide-read";
 
-export interface KvMountWideReadConfig {
+interface KvMountWideReadConfig {
     /**
      * Vault policies allowed a glob over a whole KV mount (a backup or audit job's), named by the
      * platform team in policies/platform-config.json, compared as Vault stores names (trimmed,

@@ -1,7 +1,7 @@
 import { StackPolicyFactory, TYPES, SECRET_ANNOTATION_PREFIX, isInjected, podAnnotations } from "./lib";
 import { isGlob, pathMatches, pathRules } from "./vaultPolicyRules";
 
-export const NAME = "vault-policy-least-privilege";
+const NAME = "vault-policy-least-privilege";
 
 /**
  * Workload policies grant what the workload reads and nothing more: `sudo` and `sys/` are Vault

@@ -1,6 +1,6 @@
 import { StackPolicyFactory, TYPES, at, isVaultRelease } from "./lib";
 
-export const NAME = "vault-reviewer-token-namespace";
+const NAME = "vault-reviewer-token-namespace";
 
 const SA_TOKEN = "kubernetes.io/service-account-token";
 

@@ -3,9 +3,9 @@ import { AuthBackendRole as JwtAuthBackendRole } from "@pulumi/vault/jwt";
 import { validateResourceOfType } from "@pulumi/policy";
 import { ResourcePolicyFactory, SERVICE_ACCOUNT_SUBJECT, withDefaults } from "./lib";
 
-export const NAME = "vault-role-bound-service-accounts";
+const NAME = "vault-role-bound-service-accounts";
 
-export interface BoundServiceAccountsConfig {
+interface BoundServiceAccountsConfig {
     /** Allow `prefix*` / `*suffix` globs in bound names and namespaces. Default false. */
     allowGlobs: boolean;
     /**

@@ -4,9 +4,9 @@ import { validateResourceOfType } from "@pulumi/policy";
 import { ResourcePolicyFactory, withDefaults } from "./lib";
 import { MAX_TOKEN_TTL_SECONDS } from "../src/config/schema";
 
-export const NAME = "vault-role-token-ttl";
+const NAME = "vault-role-token-ttl";
 
-export interface TokenTtlConfig {
+interface TokenTtlConfig {
     /** Longest token TTL (and max TTL, explicit max TTL, period) allowed, in seconds. Default 86400 (24 h). */
     maxTtlSeconds: number;
 }

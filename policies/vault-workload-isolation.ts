@@ -6,9 +6,9 @@ import {
 } from "./lib";
 import { pathMatches, pathRules } from "./vaultPolicyRules";
 
-export const NAME = "vault-workload-isolation";
+const NAME = "vault-workload-isolation";
 
-export interface WorkloadIsolationConfig {
+interface WorkloadIsolationConfig {
     /**
      * Policies a role may carry besides its workload's generated one, compared as Vault stores
      * names (trimmed, lower-case). Set by the platform team in the pack config, never derived from

@@ -5,7 +5,7 @@
  * is installed, and the subset Vault policies use is small and regular.
  */
 
-export interface PathRule {
+interface PathRule {
     path: string;
     capabilities: string[];
 }

@@ -4,7 +4,7 @@
  */
 import { readFileSync, writeFileSync } from "fs";
 import * as path from "path";
-import { CONFIG_DOCS_PATH, PROJECT_FILE, pulumiYamlInStep, renderConfigDocs } from "../src/config/reference";
+import { CONFIG_DOCS_PATH, PROJECT_FILE, pulumiYamlInStep, renderConfigDocs } from "./configReference";
 
 const root = path.join(__dirname, "..");
 writeFileSync(path.join(root, CONFIG_DOCS_PATH), renderConfigDocs());

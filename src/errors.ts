@@ -5,7 +5,6 @@
 import { ClassifiedError, EXIT } from "./exitCodes";
 import { Stage } from "./stages";
 
-export { EXIT } from "./exitCodes";
 
 export abstract class AutomationError extends ClassifiedError {
     constructor(message: string) {
@@ -53,15 +52,6 @@ export class StackLockedError extends AutomationError {
             "Wait for it to finish (it was not cancelled), then rerun.");
     }
 }
-
-/**
- * The library API's earlier names, kept so existing callers keep working (`instanceof` sees the
- * same classes). They shadowed the Automation API's own error classes of the same names.
- */
-export const StackNotFoundError = StackMissingError;
-export type StackNotFoundError = StackMissingError;
-export const ConcurrentUpdateError = StackLockedError;
-export type ConcurrentUpdateError = StackLockedError;
 
 export interface PolicyViolation {
     policyPack: string;

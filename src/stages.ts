@@ -15,9 +15,6 @@ export function stageIndex(stage: Stage): number {
 
 /** The stack config key that cuts the graph (`aks-vault:stage`); read only through `configuredStage`. */
 export const STAGE_KEY = "stage";
-export const STAGE_KEY_DESCRIPTION =
-    "Build the graph only up to this stage. With plain `pulumi up`, lowering it deletes the later stages: " +
-    "prefer the CLI's `--stage`, which refuses that.";
 
 /**
  * The stage a stack's config asks for, `undefined` when it sets none. `get` reads one key of the

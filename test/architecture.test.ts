@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "fs";
 import * as path from "path";
 import * as ts from "typescript";
+import { ENTRY_MODULES, exportUse } from "../scripts/exportsReport";
 import { ROOT } from "./support/harness";
 
 /** Rank of each folder (by the first path segments under the root); lower is further down. */
@@ -165,5 +166,47 @@ describe("architecture: arrows point down", () => {
         } finally {
             GRAPH.set("src/config/validate.ts", saved);
         }
+    });
+});
+
+/**
+ * Exports: a module exports what some other file imports, nothing more. The entry modules
+ * (ENTRY_MODULES in scripts/exportsReport.ts: the Pulumi program, the library, components/index.ts)
+ * are called from outside the repository, so their names count as used, and so does what they pass
+ * on. `npx ts-node --transpile-only scripts/exportsReport.ts --list` says who imports what.
+ */
+describe("architecture: every export has a caller", () => {
+    const { names, opaque } = exportUse(ROOT);
+    const deadNow = names.filter((n) => n.use === "dead").map((n) => `${n.module} ${n.name}`);
+    /** What an edit of the tree makes dead, beyond what is dead now. */
+    const newlyDead = (edits: Record<string, string>) => exportUse(ROOT, edits).names
+        .filter((n) => n.use === "dead").map((n) => `${n.module} ${n.name}`).filter((n) => !deadNow.includes(n));
+    const callersOf = (module: string, name: string) => names.find((n) => n.module === module && n.name === name)?.callers ?? [];
+
+    it("no module outside the entry modules exports a name nobody imports", () => {
+        assert.deepEqual(deadNow, []);
+    });
+
+    it("sees the imports it judges (destructured dynamic, Promise.all, member of an import(), require, type-only, re-exports)", () => {
+        assert.ok(callersOf("src/plan/stackFile.ts", "readStackFile").includes("src/cli/index.ts"), "const { x } = await import()");
+        assert.ok(callersOf("src/doctor/render.ts", "renderJson").includes("src/doctor/command.ts"), "await Promise.all([import()])");
+        assert.ok(callersOf("src/automation/run.ts", "run").includes("src/cli/index.ts"), "(await import()).run");
+        assert.ok(callersOf("src/cli/index.ts", "main").includes("cli.js"), "cli = require(); cli.main");
+        assert.ok(callersOf("src/doctor/gather.ts", "ClusterReader").includes("src/doctor/command.ts"), "import type");
+        const binding = callersOf("components/workloadBinding.ts", "WorkloadBinding");
+        assert.ok(binding.includes("src/program/program.ts"), "through components/index.ts");
+        // A dynamic import it cannot read counts as using every name: allowed only on an entry module.
+        assert.deepEqual(opaque.filter((o) => !ENTRY_MODULES.includes(o.split(" ")[1])), []);
+        assert.ok(names.length > 300, `${names.length} names`);
+    });
+
+    it("finds a dead export when there is one: a new name, or the last import of one removed", () => {
+        assert.deepEqual(newlyDead({ "src/agent/unused.ts": "export const NOBODY = 1;\nexport function nobody() {}\n" }),
+            ["src/agent/unused.ts NOBODY", "src/agent/unused.ts nobody"]);
+        // src/plan/placeholderCloud.ts's isSecretWire has one caller, src/plan/plan.ts.
+        const plan = readFileSync(path.join(ROOT, "src/plan/plan.ts"), "utf8");
+        const without = plan.replace(/, isSecretWire \}/, " }");
+        assert.notEqual(without, plan);
+        assert.deepEqual(newlyDead({ "src/plan/plan.ts": without }), ["src/plan/placeholderCloud.ts isSecretWire"]);
     });
 });

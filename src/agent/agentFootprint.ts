@@ -6,13 +6,13 @@
 import { ANNOTATION } from "./vocabulary";
 import { cpuMillicores, memoryMiB } from "./quantity";
 
-export interface Reservation {
+interface Reservation {
     cpuMillicores: number;
     memMiB: number;
 }
 
 /** What the injector uses for an absent resource annotation (its flags / the chart's `injector.agentDefaults`). */
-export interface AgentDefaults {
+interface AgentDefaults {
     requests: { cpu: string; memory: string };
     limits: { cpu: string; memory: string };
 }
@@ -23,7 +23,7 @@ export const VAULT_K8S_AGENT_DEFAULTS: AgentDefaults = {
     limits: { cpu: "500m", memory: "128Mi" },
 };
 
-export interface AgentFootprint {
+interface AgentFootprint {
     /** The agent containers the injector adds. */
     containers: { init: boolean; sidecar: boolean };
     /** Requests of one agent container (the init container and the sidecar get the same). */
@@ -36,7 +36,7 @@ export interface AgentFootprint {
     steadyState: Reservation;
 }
 
-export interface FootprintOptions {
+interface FootprintOptions {
     /** Sum of the app containers' requests. Default zero (the program's Deployment sets none). */
     appRequests?: Reservation;
     /** Injector defaults for absent annotations. Default vault-k8s's. */

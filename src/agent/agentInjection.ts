@@ -4,18 +4,16 @@
  * `agentFootprint` reads those annotations back into the resources the cluster reserves.
  */
 
-import { INJECTION_MODES, InjectionMode } from "./vocabulary";
+import { InjectionMode } from "./vocabulary";
 
-export { INJECTION_MODES, InjectionMode };
-
-export interface ResourceQuantities {
+interface ResourceQuantities {
     /** CPU quantity, e.g. `25m`. */
     cpu?: string;
     /** Memory quantity, e.g. `48Mi`. */
     memory?: string;
 }
 
-export interface AgentResources {
+interface AgentResources {
     requests?: ResourceQuantities;
     limits?: ResourceQuantities;
 }
@@ -30,7 +28,7 @@ export interface InjectionArgs {
     resources?: AgentResources;
 }
 
-export interface ResolvedAgentResources {
+interface ResolvedAgentResources {
     requests: Required<ResourceQuantities>;
     limits: Required<ResourceQuantities>;
 }

@@ -13,15 +13,15 @@
  * cannot satisfy or hide anything.
  */
 
-export type TokenKind = "string" | "raw" | "char" | "number" | "identifier" | "field" | "variable" | "dot" | "punct";
+type TokenKind = "string" | "raw" | "char" | "number" | "identifier" | "field" | "variable" | "dot" | "punct";
 
-export interface Token {
+interface Token {
     kind: TokenKind;
     /** The token's text as written (strings with their quotes). */
     text: string;
 }
 
-export interface Action {
+interface Action {
     /** Tokens inside one `{{ }}` (comments have none). */
     tokens: Token[];
     comment: boolean;
@@ -118,7 +118,7 @@ const KEYWORDS = new Set(["if", "else", "end", "range", "with", "true", "false",
  * `executeTemplate`, `writeToFile`, `pkiCert`, `secrets`, `sockaddr` and Consul/Nomad lookups,
  * and Go's `call`.
  */
-export const ALLOWED_FUNCTIONS = [
+const ALLOWED_FUNCTIONS = [
     "secret",
     "index", "len", "print", "printf", "println",
     "eq", "ne", "lt", "le", "gt", "ge", "and", "or", "not",
@@ -127,12 +127,12 @@ export const ALLOWED_FUNCTIONS = [
 ] as const;
 const ALLOWED = new Set<string>(ALLOWED_FUNCTIONS);
 
-export interface SecretRead {
+interface SecretRead {
     /** The path as written, query string removed (`secret/data/app`). */
     path: string;
 }
 
-export interface TemplateFacts {
+interface TemplateFacts {
     /** Each `secret` call's path. */
     reads: SecretRead[];
     /** Identifiers used as functions or keywords that are not allowed. */
@@ -186,7 +186,7 @@ function literal(tok: Token): string | undefined {
     return undefined;
 }
 
-export interface TemplateRules {
+interface TemplateRules {
     /** KV v2 mount. */
     kvMount: string;
     /** Paths inside the mount the workload may read (its own and those granted to it). */

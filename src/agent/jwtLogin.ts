@@ -24,12 +24,11 @@
  */
 import { ANNOTATION, INJECTOR_TOKEN_MOUNT } from "./vocabulary";
 
-export { INJECTOR_TOKEN_MOUNT };
 
 /** The pod volume holding the projected token. */
-export const JWT_TOKEN_VOLUME = "vault-jwt-token";
+const JWT_TOKEN_VOLUME = "vault-jwt-token";
 /** File name of the token inside the volume (the projection's `path`). */
-export const JWT_TOKEN_FILE = "token";
+const JWT_TOKEN_FILE = "token";
 /** The default lifetime of the projected token, seconds. */
 export const DEFAULT_TOKEN_EXPIRATION_SECONDS = 3600;
 
@@ -46,7 +45,7 @@ export function serviceAccountSubject(namespace: string, serviceAccount: string)
 }
 
 /** The path the agent reads the token from. */
-export function jwtTokenPath(): string {
+function jwtTokenPath(): string {
     return `${INJECTOR_TOKEN_MOUNT}/${JWT_TOKEN_FILE}`;
 }
 

@@ -18,7 +18,7 @@ export function isQuantity(text: string): boolean {
 }
 
 /** The quantity's value in base units (cores for CPU, bytes for memory). Throws on a bad quantity. */
-export function parseQuantity(text: string): number {
+function parseQuantity(text: string): number {
     const m = QUANTITY.exec(text);
     if (m === null) throw new Error(`"${text}" is not a Kubernetes quantity (e.g. 250m, 0.5, 64Mi, 1Gi)`);
     const [, number, suffix = ""] = m;

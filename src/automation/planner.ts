@@ -16,7 +16,7 @@ export interface PlannedStage {
     reason?: string;
 }
 
-export interface UpPlanRequest {
+interface UpPlanRequest {
     operation: "preview" | "up";
     /** Up to this stage. Default: the last. */
     stage?: Stage;
@@ -24,7 +24,7 @@ export interface UpPlanRequest {
     singleUpdate?: boolean;
 }
 
-export type UpPlan =
+type UpPlan =
     | { refused: UnsafeStageError }
     /** `steps`: the stages to preview (and, for `up`, apply), in order; each is a cut of the program. */
     | { refused?: undefined; stages: PlannedStage[]; steps: Stage[] };
@@ -49,7 +49,7 @@ export function planUp(deployed: Stage | undefined, req: UpPlanRequest): UpPlan 
     return { stages, steps: stages.filter((p) => p.run).map((p) => p.stage) };
 }
 
-export interface DestroyPlanRequest {
+interface DestroyPlanRequest {
     /** Down to (and including) this stage. Default: the first, i.e. everything. */
     stage?: Stage;
     /** One update removing every requested stage at once. Default false. */
@@ -65,7 +65,7 @@ export interface DestroyStep {
     cut?: Stage;
 }
 
-export interface DestroyPlan {
+interface DestroyPlan {
     stages: PlannedStage[];
     steps: DestroyStep[];
 }

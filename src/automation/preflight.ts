@@ -38,7 +38,7 @@ export async function liveTokenIssuer(
     return kubernetesTokenIssuer(kc);
 }
 
-export interface GateInputs {
+interface GateInputs {
     stack: string;
     settings: Settings;
     /** The stack's outputs with secrets in clear (the kubeconfig goes to the token issuer only). */

@@ -16,9 +16,9 @@ import { EngineConflict, EngineFailure, EngineStackMissing, PulumiNotInstalledEr
 import { STAGES, Stage } from "../stages";
 
 /** The provider packages whose plugins the workspace installs, at the versions in package.json. */
-export const PROVIDER_PACKAGES = ["@pulumi/azure-native", "@pulumi/kubernetes", "@pulumi/random", "@pulumi/vault"] as const;
+const PROVIDER_PACKAGES = ["@pulumi/azure-native", "@pulumi/kubernetes", "@pulumi/random", "@pulumi/vault"] as const;
 
-export interface PulumiEngineOptions {
+interface PulumiEngineOptions {
     /** Folder with Pulumi.yaml and package.json (the workspace's workDir). */
     projectDir: string;
     stackName: string;
@@ -44,10 +44,8 @@ export interface PulumiEngineOptions {
     installPlugins?: boolean;
 }
 
-export { findPulumi } from "./findPulumi";
-
 /** `{ "azure-native": "v3.28.0", ... }` from the project's package.json. */
-export function pluginVersions(projectDir: string): Record<string, string> {
+function pluginVersions(projectDir: string): Record<string, string> {
     const pkg = JSON.parse(readFileSync(path.join(projectDir, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
     const out: Record<string, string> = {};
     for (const name of PROVIDER_PACKAGES) {

@@ -80,7 +80,7 @@ function secretInputs(secrets: RunOptions["secrets"]): SecretInputs {
 }
 
 /** The program cut after `stage`, for the inline Automation API program. */
-export function programFactory(
+function programFactory(
     settings: Settings | undefined, secrets: RunOptions["secrets"], projectDir?: string,
 ): (stage: Stage) => PulumiFn {
     return (stage) => async () => {

@@ -32,7 +32,7 @@ export interface RetryPolicy {
     maxDelayMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 2000, maxDelayMs: 30000 };
+const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 2000, maxDelayMs: 30000 };
 
 export interface RunRequest {
     operation: Operation;

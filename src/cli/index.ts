@@ -29,7 +29,7 @@ import { planHeader } from "../plan/header";
 /** The library's `run`, loaded on first use (it loads the Pulumi SDK and the program). */
 const runLazily = async (o: RunOptions): Promise<RunResult> => (await import("../automation/run")).run(o);
 
-export interface CliIO {
+interface CliIO {
     stdout: NodeJS.WritableStream & { isTTY?: boolean };
     stderr: NodeJS.WritableStream;
     env: NodeJS.ProcessEnv;
@@ -55,7 +55,7 @@ const DESCRIPTIONS: Record<Operation, string> = {
 /** Operations that change resources and need --yes. */
 const MUTATING: readonly Operation[] = ["up", "destroy", "refresh"];
 
-export function exitCodeOf(err: unknown): number {
+function exitCodeOf(err: unknown): number {
     // AutomationError, SettingsError, StackFileError, DoctorInputError, VerifyError.
     if (err instanceof ClassifiedError) return err.exitCode;
     if (err instanceof CommanderError || err instanceof UsageError) return EXIT.usage;
@@ -242,11 +242,11 @@ async function announceBackend(io: CliIO, lookup: BackendLookup, json: boolean):
 }
 
 /** What a command asks the process to exit with, when it finishes without throwing (doctor). */
-export interface CliOutcome {
+interface CliOutcome {
     exitCode: number;
 }
 
-export function buildCli(
+function buildCli(
     io: CliIO,
     runOperationFn: (o: RunOptions) => Promise<RunResult> = runLazily,
     outcome: CliOutcome = { exitCode: EXIT.ok },

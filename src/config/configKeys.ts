@@ -17,7 +17,6 @@ export const PROJECT_NAME = "aks-vault";
 export const SETTINGS_KEYS = Object.keys(settingsSchema.shape) as ReadonlyArray<keyof Settings>;
 
 /** The secret config key holding this program's Vault token. */
-export { VAULT_TOKEN_KEY };
 
 /** One key of the stack config in the project namespace (without `aks-vault:`), and whether its value is secure. */
 export interface StackConfigKey {
@@ -36,7 +35,7 @@ const record = (v: unknown): Record<string, unknown> =>
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? Array.from(v as unknown[]) : []);
 
 /** The secret config keys the raw settings refer to (seed values, the service principal's secret). */
-export function secretConfigReferences(raw: Record<string, unknown>): Reference[] {
+function secretConfigReferences(raw: Record<string, unknown>): Reference[] {
     const refs: Reference[] = [];
     const cluster = record(raw.cluster);
     const spn = record(cluster.credentials).clientSecretConfig;

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { injectorSchema, poolSchema, PoolSettings, vaultSchema } from "./schema";
 
-export interface DeployFinding {
+interface DeployFinding {
     key: string;
     found: unknown;
     expected: string;
@@ -21,7 +21,7 @@ function record(v: unknown): Record<string, unknown> {
 }
 
 /** `a.b.c` (leading digits of each part) compared: negative, zero or positive. */
-export function compareVersions(a: string, b: string): number {
+function compareVersions(a: string, b: string): number {
     const parts = (v: string) => (/^v?(\d+)\.(\d+)\.(\d+)/.exec(v) ?? ["", "0", "0", "0"]).slice(1).map(Number);
     const [x, y] = [parts(a), parts(b)];
     for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i] - y[i];
@@ -33,8 +33,8 @@ export function compareVersions(a: string, b: string): number {
  * vault-k8s 1.3.1 added it (hashicorp/vault-k8s#507, CHANGELOG 1.3.1), and chart 0.26.0 is the
  * first to ship that injector; chart 0.25.0 ships vault-k8s 1.2.1, which ignores the variable.
  */
-export const CA_BYTES_CHART = "0.26.0";
-export const CA_BYTES_INJECTOR = "1.3.1";
+const CA_BYTES_CHART = "0.26.0";
+const CA_BYTES_INJECTOR = "1.3.1";
 
 function caCertChartFindings(root: Record<string, unknown>): DeployFinding[] {
     const v = parsed(vaultSchema, root.vault);
@@ -68,7 +68,7 @@ function nodeLabels(pool: PoolSettings, mode: "system" | "user"): Record<string,
  * without NoSchedule/NoExecute taints (the injector has no tolerations) whose node labels match
  * `injector.nodeSelector` count.
  */
-export function injectorNodes(
+function injectorNodes(
     pools: ReadonlyArray<{ pool: PoolSettings; mode: "system" | "user" }>,
     nodeSelector: Record<string, string>,
 ): { atStart: number; atMost: number } {
@@ -111,7 +111,7 @@ function injectorSchedulingFindings(root: Record<string, unknown>): DeployFindin
  * Azure RBAC (learn.microsoft.com/azure/role-based-access-control/built-in-roles/containers:
  * "Azure Kubernetes Service RBAC Cluster Admin").
  */
-export const AKS_RBAC_CLUSTER_ADMIN_ROLE = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b";
+const AKS_RBAC_CLUSTER_ADMIN_ROLE = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b";
 
 /**
  * With Entra ID and Azure RBAC (`entraId.azureRbac`, the default), Kubernetes rights come only
@@ -139,7 +139,7 @@ function entraRbacFindings(root: Record<string, unknown>): DeployFinding[] {
     }];
 }
 
-export const DEPLOY_RULES: ReadonlyArray<(root: Record<string, unknown>) => DeployFinding[]> = [
+const DEPLOY_RULES: ReadonlyArray<(root: Record<string, unknown>) => DeployFinding[]> = [
     caCertChartFindings,
     injectorSchedulingFindings,
     entraRbacFindings,

@@ -3,7 +3,8 @@
  * Kept apart from schema.ts so the resource checks (quantities, request <= limit) stay together.
  */
 import { z } from "zod";
-import { DEFAULT_INJECTION_MODE, INJECTION_MODES, resolveAgentResources } from "../agent/agentInjection";
+import { DEFAULT_INJECTION_MODE, resolveAgentResources } from "../agent/agentInjection";
+import { INJECTION_MODES } from "../agent/vocabulary";
 import { cpuMillicores, isQuantity, memoryMiB } from "../agent/quantity";
 
 const quantity = z.string().refine(isQuantity, "a Kubernetes quantity such as 25m, 0.5, 48Mi or 1Gi");

@@ -21,7 +21,7 @@ export const LONGER_STRINGS: Readonly<Record<string, number>> = {
 };
 
 /** A string over its limit: where (path parts), how long, and the limit. */
-export interface Oversize {
+interface Oversize {
     path: Array<string | number>;
     length: number;
     limit: number;
@@ -30,7 +30,7 @@ export interface Oversize {
 }
 
 /** The limit for a string value at `path`: by the nearest property name on it. */
-export function limitAt(path: ReadonlyArray<string | number>): number {
+function limitAt(path: ReadonlyArray<string | number>): number {
     for (let i = path.length - 1; i >= 0; i--) {
         const p = path[i];
         if (typeof p === "string") return LONGER_STRINGS[p] ?? MAX_STRING;

@@ -4,10 +4,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Settings } from "./schema";
 import { parseSettings } from "./validate";
-import { SETTINGS_KEYS, StackConfigKey, VAULT_TOKEN_KEY, stackConfigProblems } from "./configKeys";
+import { SETTINGS_KEYS, StackConfigKey, stackConfigProblems } from "./configKeys";
+import { VAULT_TOKEN_KEY } from "./schema";
 
 // Re-exported: they live with the stack-config rules, which the CLI loads without the Pulumi SDK.
-export { PROJECT_NAME, SETTINGS_KEYS, VAULT_TOKEN_KEY } from "./configKeys";
 
 /** Secret inputs that never live in the settings object. */
 export interface SecretInputs {
@@ -17,7 +17,7 @@ export interface SecretInputs {
     secretConfig: (key: string) => pulumi.Input<string>;
 }
 
-export function rawSettingsFromConfig(config: pulumi.Config): Record<string, unknown> {
+function rawSettingsFromConfig(config: pulumi.Config): Record<string, unknown> {
     const raw: Record<string, unknown> = {};
     for (const key of SETTINGS_KEYS) {
         const value = config.getObject<unknown>(key);
@@ -35,7 +35,7 @@ const runtimeConfig = require("@pulumi/pulumi/runtime/config") as {
 };
 
 /** The stack config's keys in the project namespace, and whether each is secure. */
-export function stackConfigKeys(namespace: string): StackConfigKey[] {
+function stackConfigKeys(namespace: string): StackConfigKey[] {
     return Object.keys(runtimeConfig.allConfig())
         .filter((k) => k.startsWith(`${namespace}:`))
         .map((k) => ({ key: k.slice(namespace.length + 1), secret: runtimeConfig.isConfigSecret(k) }));

@@ -11,17 +11,17 @@ import { cidrProblem, MAX_AUTHORIZED_IP_RANGES } from "./cidr";
 import { injectionSchema } from "./injection";
 
 /** DNS-1123 label: Kubernetes namespaces and service account names. */
-export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** A Vault mount or auth path: segments of safe characters, no leading or trailing slash. */
-export const VAULT_PATH = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
+const VAULT_PATH = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
 /** An exact chart version (no ranges: a range would let `pulumi up` pick a new chart silently). */
-export const EXACT_SEMVER = /^\d+\.\d+\.\d+$/;
+const EXACT_SEMVER = /^\d+\.\d+\.\d+$/;
 /**
  * A file name under /vault/secrets that is also valid as the suffix of an annotation name
  * (`vault.hashicorp.com/agent-inject-secret-<file>`: the name part of a Kubernetes annotation key
  * is at most 63 characters, alphanumerics with `-`, `_`, `.` inside).
  */
-export const SECRET_FILE = /^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/;
+const SECRET_FILE = /^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/;
 const ANNOTATION_NAME_MAX = 63;
 // The longest annotation prefix a file name is used with (the template's), without the namespace:
 // the 63-character limit is on the name part after the `/`.
@@ -43,10 +43,10 @@ const dns1123OrWildcard = () =>
         .refine((v) => v === "*" || DNS1123_LABEL.test(v), `${DNS1123_EXPECTED}, or '*' with allowWildcard`);
 
 /** A Vault policy name prefix: what Vault keeps unchanged (it trims and lower-cases policy names). */
-export const POLICY_PREFIX = /^[a-z0-9][a-z0-9_.-]*$/;
+const POLICY_PREFIX = /^[a-z0-9][a-z0-9_.-]*$/;
 
 /** A path segment `.` or `..`: Vault and the agents would resolve it to another path than the one reviewed. */
-export const DOT_SEGMENT = /(^|\/)\.\.?(\/|$)/;
+const DOT_SEGMENT = /(^|\/)\.\.?(\/|$)/;
 
 const GUID_EXPECTED = "a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47";
 
@@ -300,7 +300,7 @@ const existingCluster = z
     })
     .strict();
 
-export const clusterSchema = z
+const clusterSchema = z
     .discriminatedUnion("mode", [createCluster, adoptCluster, existingCluster])
     .describe("The cluster: an AKS cluster created by this program or adopted by name, or an existing cluster reached by kubeconfig.");
 
@@ -377,7 +377,7 @@ export const MAX_TOKEN_TTL_SECONDS = 86400;
 const TTL_LIMIT = `at most ${MAX_TOKEN_TTL_SECONDS} seconds (24 h, the limit of the guardrail vault-role-token-ttl)`;
 
 /** The injector pods' own requests and limits (the chart sets none). */
-export const INJECTOR_RESOURCES = { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } } as const;
+const INJECTOR_RESOURCES = { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } } as const;
 
 const quantities = (what: string) =>
     z.object({ cpu: z.string().describe(`CPU ${what}.`), memory: z.string().describe(`Memory ${what}.`) }).partial().strict();
@@ -482,11 +482,11 @@ export const injectorSchema = z
     .describe("The Vault Agent Injector (vault Helm chart, injector only).");
 
 /** How pods log in to Vault. See docs/private-clusters.md for when to choose which. */
-export const AUTH_METHODS = ["kubernetes", "jwt"] as const;
-export type AuthMethod = (typeof AUTH_METHODS)[number];
+const AUTH_METHODS = ["kubernetes", "jwt"] as const;
+type AuthMethod = (typeof AUTH_METHODS)[number];
 
 /** The mount path when none is set. Different per method: see `kubernetesAuth.path`. */
-export const DEFAULT_AUTH_PATH: Readonly<Record<AuthMethod, string>> = { kubernetes: "kubernetes", jwt: "jwt" };
+const DEFAULT_AUTH_PATH: Readonly<Record<AuthMethod, string>> = { kubernetes: "kubernetes", jwt: "jwt" };
 const DEFAULT_AUTH_DESCRIPTION: Readonly<Record<AuthMethod, string>> = {
     kubernetes: "Kubernetes auth for AKS workloads",
     jwt: "JWT auth for AKS workloads (service-account tokens checked against the cluster's OIDC issuer)",
@@ -501,7 +501,7 @@ const DEFAULT_AUTH_DESCRIPTION: Readonly<Record<AuthMethod, string>> = {
 const KUBERNETES_METHOD_DEFAULTS = { validateIssuer: false, reviewer: "serviceAccountToken" } as const;
 
 /** Kubernetes' floor for a projected token's `expirationSeconds` (10 minutes). */
-export const MIN_PROJECTED_TOKEN_SECONDS = 600;
+const MIN_PROJECTED_TOKEN_SECONDS = 600;
 
 export const kubernetesAuthSchema = z
     .object({
@@ -590,7 +590,7 @@ export const kubernetesAuthSchema = z
     })
     .describe("How pods log in to Vault: its Kubernetes or JWT auth method for the cluster.");
 
-export interface KubernetesAuthMethodSettings {
+interface KubernetesAuthMethodSettings {
     method: "kubernetes";
     path: string;
     description: string;
@@ -598,7 +598,7 @@ export interface KubernetesAuthMethodSettings {
     reviewer: "serviceAccountToken" | "clientJwt";
 }
 
-export interface JwtAuthMethodSettings {
+interface JwtAuthMethodSettings {
     method: "jwt";
     path: string;
     description: string;
@@ -664,7 +664,7 @@ const seedValue = z.union(
     { error: "one of {secretConfig: KEY}, {random: {length, special}} or {value: STRING}" },
 );
 
-export const secretFileSchema = z
+const secretFileSchema = z
     .object({
         file: z
             .string()
@@ -710,7 +710,7 @@ export const secretFileSchema = z
     })
     .strict();
 
-export const seedSchema = z
+const seedSchema = z
     .object({
         path: vaultPath().describe("Path inside the KV v2 mount to write."),
         values: z
@@ -732,7 +732,7 @@ export const seedSchema = z
     })
     .strict();
 
-export const deploymentSchema = z
+const deploymentSchema = z
     .object({
         image: z.string().min(1).default("busybox:1.36").describe("Container image."),
         command: z.array(z.string()).optional().describe("Container command. Omitted: the image's own."),
@@ -852,11 +852,7 @@ export const settingsSchema = z
 
 export type SettingsInput = z.input<typeof settingsSchema>;
 export type Settings = z.output<typeof settingsSchema>;
-export type ClusterSettings = Settings["cluster"];
-export type KubernetesAuthSettings = Settings["kubernetesAuth"];
 export type PoolSettings = z.output<typeof poolSchema>;
 export type InjectorSettings = Settings["injector"];
 export type WorkloadSettings = z.output<typeof workloadSchema>;
-export type SecretFileSettings = z.output<typeof secretFileSchema>;
-export type SeedSettings = z.output<typeof seedSchema>;
 export type SeedValue = z.output<typeof seedValue>;

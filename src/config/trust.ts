@@ -20,7 +20,7 @@ import { STAGE_KEY } from "../stages";
 import { PROTECTED_MOUNTS, authDelegatorBindingName, childNames } from "./names";
 
 /** A problem before rendering: validate.ts renders `found` (never echoing a secret). */
-export interface Finding {
+interface Finding {
     key: string;
     found: unknown;
     expected: string;
@@ -147,7 +147,7 @@ export function trustProblems(raw: unknown): Finding[] {
 const kvOf = (root: Record<string, unknown>) => parsed(kvSchema, root.kv ?? {});
 
 /** One owner per path; reads of others' paths only when granted; seeds and extra capabilities only on owned paths. */
-export function ownershipProblems(root: Record<string, unknown>): Finding[] {
+function ownershipProblems(root: Record<string, unknown>): Finding[] {
     const out: Finding[] = [];
     const add = (key: string, found: unknown, expected: string) => out.push({ key, found, expected });
     const ws = workloadsOf(root);
@@ -290,7 +290,7 @@ export function ownershipProblems(root: Record<string, unknown>): Finding[] {
 }
 
 /** Roles carry the generated policy plus allow-listed ones; never root. */
-export function policyProblems(root: Record<string, unknown>): Finding[] {
+function policyProblems(root: Record<string, unknown>): Finding[] {
     const out: Finding[] = [];
     const vault = parsed(vaultSchema, root.vault);
     const rawVault = record(root.vault);
@@ -362,7 +362,7 @@ export function policyProblems(root: Record<string, unknown>): Finding[] {
 }
 
 /** Templates read only readable paths with allowed functions; prefixes are text; a file renders something. */
-export function templateRuleProblems(root: Record<string, unknown>): Finding[] {
+function templateRuleProblems(root: Record<string, unknown>): Finding[] {
     const out: Finding[] = [];
     const kv = kvOf(root);
     const ws = workloadsOf(root);
@@ -397,7 +397,7 @@ export function templateRuleProblems(root: Record<string, unknown>): Finding[] {
 }
 
 /** `user:password@` in a URL ends up in logs, plans and the chart's values: refused, never echoed. */
-export function urlCredentialProblems(root: Record<string, unknown>): Finding[] {
+function urlCredentialProblems(root: Record<string, unknown>): Finding[] {
     const out: Finding[] = [];
     const check = (key: string, value: unknown, fix: string) => {
         if (typeof value === "string" && hasUrlCredentials(value)) {
@@ -418,7 +418,7 @@ export function urlCredentialProblems(root: Record<string, unknown>): Finding[] 
 }
 
 /** Whether a URL carries a user name or password. */
-export function hasUrlCredentials(value: string): boolean {
+function hasUrlCredentials(value: string): boolean {
     try {
         const u = new URL(value);
         return u.username !== "" || u.password !== "";
@@ -428,7 +428,7 @@ export function hasUrlCredentials(value: string): boolean {
 }
 
 /** `formerName` names a previous name: not the current one, not another workload's. */
-export function renameProblems(root: Record<string, unknown>): Finding[] {
+function renameProblems(root: Record<string, unknown>): Finding[] {
     const out: Finding[] = [];
     const ws = workloadsOf(root);
     const names = new Set(ws.map(({ w }) => w.name));
@@ -455,7 +455,7 @@ export function renameProblems(root: Record<string, unknown>): Finding[] {
  * the auth-delegator ClusterRoleBindings (cluster-scoped); the mounts Vault keeps for itself.
  * Vault role names are compared lower-cased with the other identities (validate.ts).
  */
-export function derivedNameProblems(root: Record<string, unknown>): Finding[] {
+function derivedNameProblems(root: Record<string, unknown>): Finding[] {
     const out: Finding[] = [];
     const ws = workloadsOf(root);
     const taken = new Map<string, string>();
@@ -508,7 +508,7 @@ export function derivedNameProblems(root: Record<string, unknown>): Finding[] {
  * kubeconfig and service principal secret, the keys `platform.secretConfigKeys` lists, and the
  * program's own settings keys (not secrets at all).
  */
-export function platformSecretKeys(root: Record<string, unknown>): Map<string, string> {
+function platformSecretKeys(root: Record<string, unknown>): Map<string, string> {
     const keys = new Map<string, string>();
     for (const k of Object.keys(settingsSchema.shape)) keys.set(k, `the settings key aks-vault:${k}`);
     keys.set(STAGE_KEY, `the settings key aks-vault:${STAGE_KEY}`);
@@ -532,7 +532,7 @@ export function platformSecretKeys(root: Record<string, unknown>): Map<string, s
  * the operator's Vault token, the kubeconfig or another team's secret into a path its team reads.
  * Config keys are compared exactly, as the Pulumi runtime looks them up (runtime/config.ts getConfig).
  */
-export function secretOwnerProblems(root: Record<string, unknown>): Finding[] {
+function secretOwnerProblems(root: Record<string, unknown>): Finding[] {
     const out: Finding[] = [];
     const platform = platformSecretKeys(root);
     const owner = new Map<string, { name: string; key: string }>();

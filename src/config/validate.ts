@@ -50,7 +50,7 @@ export class SettingsError extends ClassifiedError {
 
 const PLAIN_KEY = /^[A-Za-z_$][\w$-]*$/;
 
-export function formatKey(path: ReadonlyArray<PropertyKey>): string {
+function formatKey(path: ReadonlyArray<PropertyKey>): string {
     let out = "";
     for (const part of path) {
         if (typeof part === "number") out += `[${part}]`;
@@ -520,7 +520,7 @@ const DNS_PREFIX = /^[A-Za-z0-9]([A-Za-z0-9-]{0,52}[A-Za-z0-9])?$/;
  * (kubernetes.io namespaces: "Avoid creating namespaces with the prefix kube-"), and the webhook
  * never sees kube-system. The injector's namespace: the webhook skips it.
  */
-export function reservedNamespace(ns: string, injectorNamespace: string | undefined, platform: readonly string[]): string | undefined {
+function reservedNamespace(ns: string, injectorNamespace: string | undefined, platform: readonly string[]): string | undefined {
     if (ns === "default") return "default (every pod without a namespace runs there, and the injection label would hold them all)";
     if (ns.startsWith("kube-")) return "a kube- namespace (Kubernetes reserves the prefix; the webhook never sees kube-system)";
     if (ns === injectorNamespace) return "the injector's namespace (its webhook never sees it)";

@@ -54,7 +54,7 @@ function bound(origin: string, limit: number | bigint, inclusive: boolean | unde
 type RawIssue = z.core.$ZodRawIssue;
 
 /** What was expected, as a noun phrase; undefined leaves zod's message (never reached for our schema). */
-export function expectation(issue: RawIssue): string | undefined {
+function expectation(issue: RawIssue): string | undefined {
     switch (issue.code) {
         case "invalid_type": {
             const noun = TYPE_NOUNS[issue.expected] ?? `a value of type ${issue.expected}`;

@@ -6,14 +6,15 @@
 import { readFileSync } from "fs";
 import * as path from "path";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { EXIT, PulumiNotInstalledError } from "../errors";
+import { EXIT } from "../exitCodes";
+import { PulumiNotInstalledError } from "../errors";
 import type { DoctorOptions } from "./index";
 import type { ClusterReader, VaultReader } from "./gather";
 import type { KubeconfigSource } from "./kubeconfig";
 import type { OutputMap } from "./outputs";
-import type { InjectionMode } from "./types";
+import type { InjectionMode } from "../agent/vocabulary";
 
-export interface DoctorCommandDeps {
+interface DoctorCommandDeps {
     /** The outputs of stack `name` (the CLI: Automation API `selectStack(...).outputs()`). */
     loadOutputs(stack: string, where?: { backendUrl?: string; secretsProvider?: string }): Promise<OutputMap>;
     /**

@@ -8,6 +8,7 @@ import {
     ANNOTATION,
     INJECTOR_APP_NAME,
     INJECTOR_NAME_LABEL,
+    InjectionMode,
     WEBHOOK_NAME,
     shortAnnotationName,
 } from "../agent/vocabulary";
@@ -15,13 +16,12 @@ import { LOG_RULES, fill, matchLogRules, renderedFiles, RuleContext } from "./lo
 import { redact } from "./redact";
 import { cleanCheck } from "./render";
 import {
-    Check, CheckStatus, DoctorReport, Expectations, InjectionMode, Observations, Observed, PodObservation,
+    Check, CheckStatus, DoctorReport, Expectations, Observations, Observed, PodObservation,
     VaultObservations, VaultRole, WorkloadExpectation,
 } from "./types";
 
 export const INIT_CONTAINER = AGENT_CONTAINERS.init;
 export const SIDECAR_CONTAINER = AGENT_CONTAINERS.sidecar;
-export { INJECTOR_NAME_LABEL, WEBHOOK_NAME };
 
 function unreadable(id: string, target: string, what: string, o: Observed<unknown> & { ok: false }): Check {
     const forbidden = o.status === 403;
@@ -716,7 +716,7 @@ function unreachableCheck(code: string, server: string | undefined): Check {
     };
 }
 
-export interface DiagnoseContext {
+interface DiagnoseContext {
     /** The API server URL the kubeconfig points at (for the unreachable check). */
     server?: string;
 }

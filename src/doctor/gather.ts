@@ -3,7 +3,8 @@
  * `gather` collected through two small interfaces, which the tests implement with recorded JSON.
  */
 import type { V1Deployment, V1MutatingWebhookConfiguration, V1Pod, V1Secret, V1TokenReview } from "@kubernetes/client-node";
-import { INIT_CONTAINER, INJECTOR_NAME_LABEL, SIDECAR_CONTAINER } from "./diagnose";
+import { INJECTOR_NAME_LABEL } from "../agent/vocabulary";
+import { INIT_CONTAINER, SIDECAR_CONTAINER } from "./diagnose";
 import { KubeconfigPolicy, KubeconfigSource, vetKubeconfig } from "./kubeconfig";
 import {
     Expectations, Observations, Observed, PodObservation, ReviewerTokenObservation, VaultAuthConfig, VaultObservations, VaultRole,
@@ -59,11 +60,11 @@ function firstLine(err: unknown): string {
 }
 
 /** Network errors that mean "no connection to the server at all" (Node's errno codes, undici's connect timeout). */
-export const NETWORK_ERRORS = [
+const NETWORK_ERRORS = [
     "ECONNREFUSED", "ETIMEDOUT", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT",
 ];
 /** TLS failures: the server answered with a certificate the configured CA does not vouch for (Node/OpenSSL codes). */
-export const TLS_ERRORS = [
+const TLS_ERRORS = [
     "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "UNABLE_TO_GET_ISSUER_CERT", "DEPTH_ZERO_SELF_SIGNED_CERT",
     "SELF_SIGNED_CERT_IN_CHAIN", "CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID", "ERR_TLS_CERT_ALTNAME_INVALID", "CERT_SIGNATURE_FAILURE",
 ];
@@ -91,7 +92,7 @@ export async function observe<T>(read: () => Promise<T>): Promise<Observed<T>> {
     }
 }
 
-export interface GatherOptions {
+interface GatherOptions {
     /** Log lines read per agent container. Default 100. */
     tailLines?: number;
 }
@@ -216,14 +217,14 @@ export async function kubernetesReader(
     };
 }
 
-export class VaultHttpError extends Error {
+class VaultHttpError extends Error {
     constructor(public readonly status: number, message: string) {
         super(message);
         this.name = "VaultHttpError";
     }
 }
 
-export interface VaultReaderOptions {
+interface VaultReaderOptions {
     address: string;
     /** Secret: sent only as the `X-Vault-Token` header, never logged. */
     token: string;

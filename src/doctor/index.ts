@@ -10,9 +10,10 @@ import { diagnose, summarize } from "./diagnose";
 import { ClusterReader, gather, kubernetesReader, STACK_KUBECONFIG, VaultReader, vaultReader } from "./gather";
 import { KubeconfigSource, vetKubeconfig } from "./kubeconfig";
 import { expectationsFromOutputs, OutputMap } from "./outputs";
-import { Check, DoctorReport, InjectionMode } from "./types";
+import type { InjectionMode } from "../agent/vocabulary";
+import { Check, DoctorReport } from "./types";
 
-export interface DoctorVaultOptions {
+interface DoctorVaultOptions {
     address: string;
     /** Secret. */
     token: string;
@@ -99,7 +100,7 @@ export async function doctor(options: DoctorOptions): Promise<DoctorReport> {
     }]);
 }
 
-export interface VerifyOptions extends Omit<DoctorOptions, "outputs"> {
+interface VerifyOptions extends Omit<DoctorOptions, "outputs"> {
     /** Checks are repeated until they pass or this many attempts ran. Default 10. */
     attempts?: number;
     /** Pause between attempts. Default 6000 ms: pods still in Init right after `up` get a minute. */
@@ -140,13 +141,3 @@ export async function verify(stack: { outputs(): Promise<OutputMap> }, options: 
         await sleep(options.intervalMs ?? 6000);
     }
 }
-
-export { diagnose, globMatch, summarize } from "./diagnose";
-export { gather, kubernetesReader, vaultReader } from "./gather";
-export type { ClusterReader, VaultReader } from "./gather";
-export { expectationsFromOutputs, DoctorInputError } from "./outputs";
-export type { OutputMap } from "./outputs";
-export { LOG_RULES, matchLogRules } from "./logRules";
-export { redact } from "./redact";
-export { renderJson, renderText } from "./render";
-export type * from "./types";

@@ -35,7 +35,7 @@ export interface KubeconfigPolicy {
 }
 
 /** What was connected to, for the report. */
-export interface VettedKubeconfig {
+interface VettedKubeconfig {
     /** A kubeconfig holding only the checked context. Secret. */
     text: string;
     context: string;
@@ -52,7 +52,7 @@ export class KubeconfigRefusedError extends DoctorInputError {
 }
 
 /** API server host suffixes of AKS clusters (public, private/privatelink, Azure China, Azure US Government). */
-export const AKS_API_SUFFIXES = [".azmk8s.io", ".azk8s.cn", ".containerservice.azure.us"] as const;
+const AKS_API_SUFFIXES = [".azmk8s.io", ".azk8s.cn", ".containerservice.azure.us"] as const;
 
 /** The clouds kubelogin's `--environment` names (Azure/kubelogin pkg/token: azure.EnvironmentFromName). */
 const ENVIRONMENTS = ["AzurePublicCloud", "AzureChinaCloud", "AzureUSGovernmentCloud"];
@@ -105,7 +105,7 @@ function asRecord(v: unknown): Record<string, unknown> | undefined {
 }
 
 /** Why this exec entry is not the program's kubelogin, or undefined when it is. */
-export function notProgramKubelogin(exec: ExecConfig, server: URL): string | undefined {
+function notProgramKubelogin(exec: ExecConfig, server: URL): string | undefined {
     if (exec.command !== "kubelogin") return "its command is not `kubelogin` (found a different program)";
     const args = Array.isArray(exec.args) ? exec.args : [];
     if (args[0] !== "get-token") return "kubelogin is not run as `get-token`";

@@ -13,7 +13,7 @@ import { ANNOTATION, ANNOTATION_PREFIX, INJECTOR_TOKEN_MOUNT, shortAnnotationNam
 /** How the fix texts name the token path annotation, as vault-k8s's docs do. */
 const AUTH_CONFIG_PATH = shortAnnotationName(JWT_AUTH_CONFIG_ANNOTATION.path);
 
-export interface LogRule {
+interface LogRule {
     id: string;
     /** Matched against one log entry (a line plus its continuation lines, joined with `\n`). */
     pattern: RegExp;
@@ -268,7 +268,7 @@ export function logEntries(lines: readonly string[]): string[] {
     return entries;
 }
 
-export interface RuleMatch {
+interface RuleMatch {
     rule: LogRule;
     /** How many entries matched. */
     count: number;

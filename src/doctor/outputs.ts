@@ -6,13 +6,14 @@ import { z } from "zod";
 import { ClassifiedError, EXIT } from "../exitCodes";
 import { stackOutputsSchema } from "../program/outputs";
 import { settingsErrorMap } from "../config/wording";
-import { Expectations, InjectionMode } from "./types";
+import type { InjectionMode } from "../agent/vocabulary";
+import { Expectations } from "./types";
 
 /** The program's own output definition; the doctor needs the injector's namespace. */
 const outputsSchema = stackOutputsSchema.extend({ injectorNamespace: z.string().min(1) });
 
 /** One output as the Automation API returns it. */
-export interface OutputValue {
+interface OutputValue {
     value: unknown;
     secret?: boolean;
 }
@@ -35,7 +36,7 @@ function unwrap(outputs: OutputMap): Record<string, unknown> {
     }));
 }
 
-export interface DoctorInput {
+interface DoctorInput {
     /** Secret: only ever handed to the Kubernetes client. Absent when not required and not in the outputs. */
     kubeconfig?: string;
     expectations: Expectations;

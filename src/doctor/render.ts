@@ -18,7 +18,7 @@ export function cleanCheck(c: Check): Check {
     return out;
 }
 
-export interface TextOptions {
+interface TextOptions {
     /** Also print passing checks (default true). */
     showPassing?: boolean;
 }

@@ -31,7 +31,6 @@ export interface Check {
  * `sidecar`: the pod carries `vault-agent-init` and `vault-agent` (the injector's default);
  * `init-only`: only `vault-agent-init`, via `vault.hashicorp.com/agent-pre-populate-only: "true"`.
  */
-export type { InjectionMode };
 
 export interface WorkloadExpectation {
     /** Workload name; also the pods' `app` label (components/workloadBinding.ts). */
@@ -114,7 +113,7 @@ export interface VaultObservations {
 }
 
 /** What the API server's TokenReview said of the reviewer's token (`status`; never the token). */
-export interface TokenReviewResult {
+interface TokenReviewResult {
     authenticated: boolean;
     /** `status.user.username`, e.g. `system:serviceaccount:vault:vault-token-reviewer`. */
     username?: string;

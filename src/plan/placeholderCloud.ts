@@ -12,7 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { stringify } from "yaml";
 
-export interface Recorded {
+interface Recorded {
     type: string;
     name: string;
     /** Inputs as the program sent them; secrets wrapped (`isSecretWire`). */

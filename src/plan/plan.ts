@@ -12,7 +12,7 @@ import { Settings } from "../config/schema";
 import { STAGES, Stage } from "../stages";
 import { STAGE_ROOT_TYPES } from "../program/stages";
 import { PLACEHOLDER, PlaceholderCloud, Source, isSecretWire } from "./placeholderCloud";
-import { PROJECT_NAME } from "./stackFile";
+import { PROJECT_NAME } from "../config/configKeys";
 import { planHeader } from "./header";
 import { PROJECT_DIR } from "../projectDir";
 import type { PolicyVerdict } from "../../policies/evaluate";
@@ -22,9 +22,9 @@ import { ANNOTATION_PREFIX } from "../agent/vocabulary";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const runtimeSettings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
 
-export const SECRET = "[secret]";
+const SECRET = "[secret]";
 
-export interface PlanNode {
+interface PlanNode {
     type: string;
     name: string;
     parent?: PlanNode;
@@ -38,7 +38,7 @@ export interface PlanNode {
     provider?: string;
 }
 
-export interface Wire {
+interface Wire {
     source: Source;
     consumer: { type: string; name: string };
     input: string;
@@ -104,7 +104,7 @@ async function resolve(value: unknown): Promise<unknown> {
 }
 
 /** Wire-form inputs for display: secrets replaced by `[secret]`. */
-export function display(value: unknown): unknown {
+function display(value: unknown): unknown {
     if (isSecretWire(value)) return SECRET;
     if (Array.isArray(value)) return value.map(display);
     if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, display(v)]));

@@ -13,9 +13,7 @@ import { stackConfigProblems } from "../config/configKeys";
 import { Settings } from "../config/schema";
 import { STAGE_KEY, Stage, configuredStage } from "../stages";
 
-export { PROJECT_NAME };
-
-export class StackFileError extends ClassifiedError {
+class StackFileError extends ClassifiedError {
     /** The CLI's exit code for it: invalid settings. */
     readonly exitCode = EXIT.settings;
     constructor(message: string) {
@@ -24,7 +22,7 @@ export class StackFileError extends ClassifiedError {
     }
 }
 
-export interface StackFile {
+interface StackFile {
     file: string;
     settings: Settings;
     /** `stage` from the file, if set. */

@@ -9,7 +9,7 @@ import type { Settings } from "../config/schema";
 import type { TokenIssuer, VaultClient } from "./gather";
 import type { Scrub } from "./render";
 
-export interface PreflightCommandDeps {
+interface PreflightCommandDeps {
     /** The outputs of stack `name`, secrets in clear (the kubeconfig); only handed to `tokenIssuer`. */
     loadOutputs(stack: string, where?: { backendUrl?: string; secretsProvider?: string }): Promise<Record<string, unknown>>;
     /** The stack's settings (`Pulumi.<stack>.yaml`): what `up` would bind. */

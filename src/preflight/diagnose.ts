@@ -11,7 +11,7 @@ import { expectsAuthMount, expectsKvMount, expectsRole, expectsServiceAccount } 
 
 const CAPABILITY_REFS = ["hashicorp/vault#20772", "hashicorp/vault-k8s#477"];
 
-export function summarize(findings: Finding[], green: number, total: number): PreflightReport {
+function summarize(findings: Finding[], green: number, total: number): PreflightReport {
     const summary: Record<FindingStatus, number> = { pass: 0, fail: 0, warn: 0, skip: 0 };
     for (const f of findings) summary[f.status]++;
     return { ok: summary.fail === 0, summary, workloads: { green, total }, findings };

@@ -13,7 +13,7 @@ import {
 import { expectsAuthMount, expectsRole } from "./deployed";
 
 /** The shortest lifetime TokenRequest accepts (`expirationSeconds` must be at least 10 minutes). */
-export const TOKEN_SECONDS = 600;
+const TOKEN_SECONDS = 600;
 
 /** The one Kubernetes call the preflight makes. */
 export interface TokenIssuer {
@@ -55,7 +55,7 @@ function unreachableCode(err: unknown): string | undefined {
 }
 
 /** An error as the report may show it: status, network code, the first line of the message. */
-export function callError(err: unknown): CallError {
+function callError(err: unknown): CallError {
     const e = (typeof err === "object" && err !== null ? err : {}) as { status?: unknown; code?: unknown; body?: unknown };
     const status = typeof e.status === "number" ? e.status : typeof e.code === "number" ? e.code : undefined;
     const code = unreachableCode(err);
@@ -83,7 +83,7 @@ async function answer<T>(call: () => Promise<T>): Promise<Answer<T>> {
 }
 
 /** Every path one workload's token is asked about, once each. */
-export function pathsToAsk(w: PreflightPlan["workloads"][number]): string[] {
+function pathsToAsk(w: PreflightPlan["workloads"][number]): string[] {
     return [...new Set([...w.renders.map((r) => r.path), ...Object.keys(w.declared), ...w.foreign.map((f) => f.path)])];
 }
 
@@ -184,7 +184,7 @@ export class VaultCallError extends Error {
     }
 }
 
-export interface VaultClientOptions {
+interface VaultClientOptions {
     address: string;
     /** The preflight's own token, for the reads in docs/preflight.md (secret: only the X-Vault-Token header). Omitted: no reads. */
     operatorToken?: string;

@@ -13,7 +13,7 @@ import { preflightPlan } from "./plan";
 import { Deployed, PreflightReport } from "./types";
 import { stateKey } from "./deployed";
 
-export interface PreflightOptions {
+interface PreflightOptions {
     /** The stack's settings (what `up` will bind). */
     settings: Settings;
     stack: string;
@@ -33,7 +33,7 @@ function value(outputs: Record<string, unknown>, key: string): unknown {
 }
 
 /** What the outputs say is deployed: the vault-auth stage exports `vaultAuthPath`, the workloads stage `workloads`. */
-export function deployedFromOutputs(outputs: Record<string, unknown>): Deployed {
+function deployedFromOutputs(outputs: Record<string, unknown>): Deployed {
     const workloads = value(outputs, "workloads");
     return {
         vaultAuth: typeof value(outputs, "vaultAuthPath") === "string",
@@ -42,7 +42,7 @@ export function deployedFromOutputs(outputs: Record<string, unknown>): Deployed 
 }
 
 /** What the state's highest deployed stage says is deployed. */
-export function deployedFromStage(stage: Stage | undefined): Deployed {
+function deployedFromStage(stage: Stage | undefined): Deployed {
     const at = stage === undefined ? -1 : stageIndex(stage);
     return { vaultAuth: at >= stageIndex("vault-auth"), workloads: at >= stageIndex("workloads") };
 }
@@ -64,10 +64,7 @@ export async function preflight(options: PreflightOptions): Promise<PreflightRep
     return diagnose(plan, deployed, await gather(plan, deployed, options.k8s, options.vault));
 }
 
-export { PreflightError } from "./error";
-export { diagnose, summarize } from "./diagnose";
-export { gather, kubernetesTokenIssuer, vaultClient, TOKEN_SECONDS } from "./gather";
-export type { TokenIssuer, VaultClient, VaultClientOptions } from "./gather";
-export { preflightPlan, PreflightInputError } from "./plan";
-export { renderJson, renderText, summaryLine } from "./render";
-export type * from "./types";
+// What the library's gate (src/automation/preflight.ts) and docs/preflight.md's example use.
+export { kubernetesTokenIssuer, vaultClient } from "./gather";
+export type { TokenIssuer } from "./gather";
+export { renderText } from "./render";

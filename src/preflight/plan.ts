@@ -12,7 +12,7 @@ import { defaultJwtAudience } from "../../components/vaultJwtAuth";
 import { kvDataPath } from "../../components/vaultPolicy";
 import { PlannedWorkload, PreflightPlan, RenderedPath } from "./types";
 
-export class PreflightInputError extends ClassifiedError {
+class PreflightInputError extends ClassifiedError {
     /** The CLI's exit code for it: a missing input (output, flag). */
     readonly exitCode = EXIT.settings;
     constructor(message: string) {
@@ -21,7 +21,7 @@ export class PreflightInputError extends ClassifiedError {
     }
 }
 
-export interface PlanContext {
+interface PlanContext {
     /** Pulumi project name (the default policy prefix is `<project>-<stack>-`). */
     project: string;
     stack: string;
@@ -33,12 +33,12 @@ export interface PlanContext {
 }
 
 /** The probe that finds a grant on the whole mount: no exact policy path matches the literal `*`. */
-export function mountProbe(kvMount: string): string {
+function mountProbe(kvMount: string): string {
     return kvDataPath(kvMount, "*");
 }
 
 /** The audience every role is bound to (program.ts `addVaultAuth`). */
-export function plannedAudience(settings: Settings, ctx: PlanContext): string {
+function plannedAudience(settings: Settings, ctx: PlanContext): string {
     const ka = settings.kubernetesAuth;
     const vaultDefault = defaultJwtAudience(settings.vault.address, ka.path, settings.vault.namespace);
     if (ka.method === "jwt") return ka.audience ?? vaultDefault;

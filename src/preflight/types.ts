@@ -35,7 +35,7 @@ export interface PlannedWorkload {
 }
 
 /** A path the workload must have no capability on, and whose it is. */
-export interface ForeignPath {
+interface ForeignPath {
     path: string;
     /** The owning workload; `external` (kv.external, not naming this workload); `mount` (the `<kv>/data/*` probe). */
     owner: string;

@@ -7,7 +7,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 
-export const workloadOutputSchema = z.object({
+const workloadOutputSchema = z.object({
     namespace: z.string().min(1),
     serviceAccount: z.string().min(1),
     role: z.string().min(1),
@@ -46,7 +46,7 @@ export const stackOutputsSchema = z.object({
 });
 
 /** The outputs as a stack holds them (resolved values). */
-export type StackOutputs = z.input<typeof stackOutputsSchema>;
+type StackOutputs = z.input<typeof stackOutputsSchema>;
 
 /** A value as the program produces it: plain, an Output, or an object of those. */
 type Produced<T> = pulumi.Input<T> | (T extends readonly unknown[] ? never : T extends object ? { [K in keyof T]: Produced<T[K]> } : never);

@@ -26,10 +26,7 @@ import { ProgramOutputs } from "./outputs";
 import { STAGES, Stage } from "../stages";
 import { KvAccess, kvAccess, normalizePolicy, policyPrefixOf } from "../config/trust";
 
-export { STAGES, Stage };
-
-
-export interface ProgramOptions {
+interface ProgramOptions {
     /** Build the graph only up to this stage (inclusive). Default: `workloads` (everything). */
     stage?: Stage;
     /**
@@ -39,7 +36,6 @@ export interface ProgramOptions {
     projectDir?: string;
 }
 
-export type { ProgramOutputs } from "./outputs";
 
 function includes(stage: Stage, wanted: Stage): boolean {
     return STAGES.indexOf(wanted) <= STAGES.indexOf(stage);

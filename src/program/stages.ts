@@ -27,7 +27,7 @@ export const STAGE_ROOT_TYPES: Readonly<Record<string, Stage>> = {
 const STAGELESS = /^pulumi:pulumi:Stack$|^pulumi:providers:/;
 
 /** `urn:pulumi:<stack>::<project>::<parent$...$type>::<name>` -> the first type of the chain. */
-export function rootTypeOfUrn(urn: string): string {
+function rootTypeOfUrn(urn: string): string {
     const parts = urn.split("::");
     if (parts.length < 4 || !parts[0].startsWith("urn:pulumi:")) throw new Error(`not a Pulumi URN: ${urn}`);
     return parts[2].split("$")[0];

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { platformPackConfig } from "../../src/automation";
+import { platformPackConfig } from "../../src/automation/run";
 import { runOperation } from "../../src/automation/runner";
 import { platformConfig } from "../../policies/platformConfig";
 import { FakeEngine } from "../support/fakeEngine";

@@ -6,8 +6,9 @@ import assert from "node:assert/strict";
 import { FakeEngine, STAGE_URNS } from "../support/fakeEngine";
 import { RunEvent, runOperation } from "../../src/automation/runner";
 import {
-    CancelledError, ConcurrentUpdateError, EXIT, EngineConflict, GateError, StackNotFoundError, StageFailedError, UnsafeStageError,
+    CancelledError, EngineConflict, GateError, StackLockedError, StackMissingError, StageFailedError, UnsafeStageError,
 } from "../../src/errors";
+import { EXIT } from "../../src/exitCodes";
 import { deployedStage, stageOfUrn } from "../../src/program/stages";
 
 const PACKS = ["policies"];
@@ -92,7 +93,7 @@ describe("automation runner: stages over the engine seam", () => {
     it("preview never creates a missing stack unless asked; up does", async () => {
         const missing = new FakeEngine("typo", { exists: false });
         const err = await runOperation(missing, { operation: "preview" }).then(() => undefined, (e: unknown) => e);
-        assert.ok(err instanceof StackNotFoundError, String(err));
+        assert.ok(err instanceof StackMissingError, String(err));
         assert.deepEqual(missing.calls, [{ op: "open", create: false }]);
         const asked = new FakeEngine("new", { exists: false });
         await runOperation(asked, { operation: "preview", createStack: true });
@@ -145,7 +146,7 @@ describe("automation runner: stages over the engine seam", () => {
         const locked = new FakeEngine("dev", { exists: false }).fault({ op: "preview", kind: "conflict" });
         const err = await runOperation(locked, { operation: "up", sleep, retry: { attempts: 4, baseDelayMs: 1000, maxDelayMs: 3000 } })
             .then(() => undefined, (e: unknown) => e);
-        assert.ok(err instanceof ConcurrentUpdateError, String(err));
+        assert.ok(err instanceof StackLockedError, String(err));
         assert.equal(err.attempts, 4);
         assert.equal(err.exitCode, EXIT.concurrentUpdate);
         assert.deepEqual(sleeps, [1000, 2000, 3000]);
@@ -177,7 +178,7 @@ describe("automation runner: stages over the engine seam", () => {
         for (const operation of ["outputs", "refresh", "destroy"] as const) {
             const engine = new FakeEngine("prod", { exists: false });
             const err = await runOperation(engine, { operation }).then(() => undefined, (e: unknown) => e);
-            assert.ok(err instanceof StackNotFoundError, `${operation}: ${String(err)}`);
+            assert.ok(err instanceof StackMissingError, `${operation}: ${String(err)}`);
             assert.equal(err.exitCode, EXIT.stackMissing);
             assert.match(err.message, /stack "prod" does not exist/);
             assert.deepEqual(engine.calls, [{ op: "open", create: false }]);

@@ -10,7 +10,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from "os";
 import * as path from "path";
 import {
-    ConcurrentUpdateError, RunEvent, RunOptions, StackNotFoundError, StageFailedError, UnsafeStageError, run,
+    RunEvent, RunOptions, StackLockedError, StackMissingError, StageFailedError, UnsafeStageError, run,
 } from "../../src/automation";
 import { FakeEngine } from "../support/fakeEngine";
 import { ROOT, stackConfig } from "../support/harness";
@@ -180,7 +180,7 @@ describe("Automation API against a stand-in pulumi CLI", function () {
         delete process.env.STANDIN_FAIL_UP;
         process.env.STANDIN_LOCKED = "1";
         const locked = await runWith({ settings: stackConfig() as RunOptions["settings"] }).then(() => undefined, (e: unknown) => e);
-        assert.ok(locked instanceof ConcurrentUpdateError, String(locked));
+        assert.ok(locked instanceof StackLockedError, String(locked));
         assert.equal(locked.attempts, 2);
         assert.ok(!commands().some((c) => c.startsWith("cancel")), "never cancels someone else's update");
     });
@@ -203,9 +203,9 @@ describe("Automation API against a stand-in pulumi CLI", function () {
         assert.ok(!commands().some((c) => c.startsWith("stack init")));
     });
 
-    it("outputs of a missing stack is StackNotFoundError, without creating it; a deployed later stage blocks a lower cut", async () => {
+    it("outputs of a missing stack is StackMissingError, without creating it; a deployed later stage blocks a lower cut", async () => {
         const missing = await runWith({ operation: "outputs", stack: "prod" }).then(() => undefined, (e: unknown) => e);
-        assert.ok(missing instanceof StackNotFoundError, String(missing));
+        assert.ok(missing instanceof StackMissingError, String(missing));
         assert.deepEqual(commands(), ["version", "stack select --stack prod"]);
 
         mkdirSync(path.join(work, "stacks"), { recursive: true });

@@ -8,9 +8,9 @@ import * as path from "path";
 import { parse } from "yaml";
 import {
     CONFIG_DOCS_COMMAND, CONFIG_DOCS_PATH, PROJECT_FILE, declaredStage, renderConfigDocs, settingsKeys,
-} from "../../src/config/reference";
+} from "../../scripts/configReference";
 import { parseSettings } from "../../src/config/validate";
-import { PROJECT_NAME } from "../../src/config/load";
+import { PROJECT_NAME } from "../../src/config/configKeys";
 import { STAGE_KEY, STAGES } from "../../src/stages";
 import { ROOT } from "../support/harness";
 

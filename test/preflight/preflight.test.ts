@@ -7,14 +7,16 @@ import assert from "node:assert/strict";
 import { labRaw } from "../support/fixtures";
 import { parseSettings } from "../../src/config/validate";
 import { clean } from "../../src/doctor/redact";
-import { deployedFromState, preflight, preflightPlan, renderJson, renderText, summaryLine, vaultClient } from "../../src/preflight";
-import type { TokenIssuer, VaultClient } from "../../src/preflight";
+import { deployedFromState, preflight, renderText, vaultClient } from "../../src/preflight";
+import type { TokenIssuer, VaultClient } from "../../src/preflight/gather";
+import { preflightPlan } from "../../src/preflight/plan";
+import { renderJson, summaryLine } from "../../src/preflight/render";
 import { VaultCallError } from "../../src/preflight/gather";
 import type { Deployed, Finding, LiveMount, LiveRole, PreflightReport } from "../../src/preflight/types";
 import { FakeEngine } from "../support/fakeEngine";
 import { RunEvent, runOperation } from "../../src/automation/runner";
 import { PreflightError } from "../../src/preflight/error";
-import { EXIT } from "../../src/errors";
+import { EXIT } from "../../src/exitCodes";
 
 // From Pulumi.dev.yaml: vault.address, kubernetesAuth.path aks, kv.path secret, workload busybox.
 const AUDIENCE = "https://vault.mydomain.com:8200/v1/auth/aks";

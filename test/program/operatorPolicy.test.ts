@@ -13,7 +13,7 @@ import {
     operatorPolicyParams,
     renderOperatorPolicy,
     renderOperatorPolicyFile,
-} from "../../src/program/operatorPolicy";
+} from "../../scripts/operatorPolicy";
 import { labRaw } from "../support/fixtures";
 import { PROJECT, ROOT } from "../support/harness";
 import { runLab } from "../support/run";
@@ -134,7 +134,7 @@ describe("operator Vault policy", () => {
             operatorPolicyParams(parseSettings(labRaw()), PROJECT, "dev"),
             "the dev stack (Pulumi.dev.yaml)",
         );
-        assert.equal(SHIPPED, expected, "deploy/vault-operator-policy.hcl is stale: regenerate it from renderOperatorPolicyFile");
+        assert.equal(SHIPPED, expected, "deploy/vault-operator-policy.hcl is stale: npm run generate:operator-policy");
     });
 
     it("covers every call the provider makes for the dev stack, and grants nothing else", async () => {

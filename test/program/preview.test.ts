@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { loadFromConfig } from "../../src/config/load";
-import { buildProgram, STAGES } from "../../src/program/program";
+import { buildProgram } from "../../src/program/program";
+import { STAGES } from "../../src/stages";
 import * as pulumi from "@pulumi/pulumi";
 import { settle, stackConfig, stateOf, useCloud } from "../support/harness";
 

@@ -3,7 +3,7 @@
  * object, and a dotted-path setter to break one property of it.
  */
 import { stackConfig } from "./harness";
-import { SETTINGS_KEYS } from "../../src/config/load";
+import { SETTINGS_KEYS } from "../../src/config/configKeys";
 
 /** The raw settings of Pulumi.dev.yaml (a new deep copy on every call). */
 let lab: Record<string, unknown> | undefined;

@@ -8,16 +8,11 @@ import type { Fixture } from "../../policies/evaluate";
 export {
     Fixture,
     RunNotes,
-    UnknownValue,
-    Violation,
     defaultProvider,
-    evaluatePack,
     fromRecording,
-    policyResource,
     resourceViolations,
     runPack,
     stackViolations,
-    unknownChecking,
     urnOf,
 } from "../../policies/evaluate";
 

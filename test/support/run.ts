@@ -2,7 +2,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { parseSettings } from "../../src/config/validate";
 import { SecretInputs } from "../../src/config/load";
-import { buildProgram, ProgramOutputs } from "../../src/program/program";
+import { buildProgram } from "../../src/program/program";
+import { ProgramOutputs } from "../../src/program/outputs";
 import { CloudMock, CloudMockOptions } from "./cloud";
 import { labRaw } from "./fixtures";
 import { settle, useCloud } from "./harness";

@@ -6,7 +6,8 @@
  */
 import { parseSettings } from "../../../src/config/validate";
 import { liveTokenIssuer } from "../../../src/automation/preflight";
-import { preflight, renderText, summaryLine, vaultClient } from "../../../src/preflight";
+import { preflight, renderText, vaultClient } from "../../../src/preflight";
+import { summaryLine } from "../../../src/preflight/render";
 import type { Finding, PreflightReport } from "../../../src/preflight/types";
 import { Checks } from "./checks";
 import { StackEnv, Vault } from "./systems";

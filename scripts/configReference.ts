@@ -7,13 +7,17 @@
 import { isDeepStrictEqual } from "util";
 import { parseDocument } from "yaml";
 import { z } from "zod";
-import { STAGE_KEY, STAGE_KEY_DESCRIPTION, STAGES } from "../stages";
-import { PROJECT_NAME, VAULT_TOKEN_KEY } from "./configKeys";
-import { settingsSchema } from "./schema";
+import { STAGE_KEY, STAGES } from "../src/stages";
+import { PROJECT_NAME } from "../src/config/configKeys";
+import { VAULT_TOKEN_KEY, settingsSchema } from "../src/config/schema";
 
 export const CONFIG_DOCS_PATH = "docs/configuration.md";
 export const PROJECT_FILE = "Pulumi.yaml";
 export const CONFIG_DOCS_COMMAND = "npm run generate:config-docs";
+/** The `stage` key's description in Pulumi.yaml and docs/configuration.md (the key is not in the schema). */
+const STAGE_KEY_DESCRIPTION =
+    "Build the graph only up to this stage. With plain `pulumi up`, lowering it deletes the later stages: " +
+    "prefer the CLI's `--stage`, which refuses that.";
 
 /** The subset of JSON Schema zod emits for this schema. */
 interface Node {

@@ -9,8 +9,8 @@
  * policies and bind them to roles it owns, so it is as powerful as anything those policies could
  * grant: keep it out of reach (docs/vault-operator.md).
  */
-import { Settings } from "../config/schema";
-import { policyPrefixOf } from "../config/trust";
+import { Settings } from "../src/config/schema";
+import { policyPrefixOf } from "../src/config/trust";
 
 /** The name the docs use for this policy (`vault policy write aks-vault-operator ...`). */
 export const OPERATOR_POLICY_NAME = "aks-vault-operator";
