@@ -519,7 +519,9 @@ export const kubernetesAuthSchema = z
             .describe(
                 `Mount path without \`auth/\`. ` +
                     `Omitted: \`${DEFAULT_AUTH_PATH.kubernetes}\` (method kubernetes) or \`${DEFAULT_AUTH_PATH.jwt}\` (method jwt): ` +
-                    "switching methods creates the new mount before deleting the old one, and Vault refuses two mounts at one path.",
+                    "switching methods creates the new mount before deleting the old one, and Vault refuses two mounts at one path " +
+                    "(`path is already in use`): a switch that keeps this path is refused by the CLI and `run()` before anything " +
+                    "runs; set another path or omit it (docs/data-safety.md).",
             ),
         description: z.string().optional().describe("Description of the auth mount. Omitted: one per method."),
         validateIssuer: z
