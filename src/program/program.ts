@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { Settings, SeedValue, WorkloadSettings } from "../config/schema";
 import { SecretInputs } from "../config/load";
+import { INJECTOR_NAME } from "../config/names";
 import { resolveChartPath } from "../config/validate";
 import {
     AksCluster,
@@ -119,7 +120,7 @@ function addCluster(settings: Settings, secrets: SecretInputs): AksCluster {
 /** Stage `injector`: the Vault Agent Injector and, with method kubernetes, the token reviewer. */
 function addInjector(settings: Settings, cluster: AksCluster): VaultInjector {
     const ka = settings.kubernetesAuth;
-    return new VaultInjector("vault-injector", {
+    return new VaultInjector(INJECTOR_NAME, {
         ...settings.injector,
         chartPath: settings.injector.chartPath === undefined ? undefined : resolveChartPath(settings.injector.chartPath),
         provider: cluster.provider,
