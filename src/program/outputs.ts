@@ -15,6 +15,12 @@ export const workloadOutputSchema = z.object({
     policy: z.string().optional(),
     /** The files the injector writes (`/vault/secrets/<file>`, lower-cased). */
     files: z.array(z.string()).default([]),
+    /**
+     * `false` when the workload has no Deployment (settings `deployment` omitted): the doctor then
+     * expects no pods. Absent: it has one (stacks with a Deployment keep their outputs unchanged),
+     * or the stack was deployed before this output existed.
+     */
+    deployment: z.literal(false).optional(),
 });
 
 export const stackOutputsSchema = z.object({

@@ -249,6 +249,7 @@ function addWorkloads(
             policy: binding.policyName,
             // The injector lower-cases file names (no preserve-secret-case annotation is set).
             files: w.secrets.map((s) => `/vault/secrets/${s.file.toLowerCase()}`),
+            ...(w.deployment === undefined ? { deployment: false as const } : {}),
         };
     }
     return workloads;
