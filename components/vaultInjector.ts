@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { INJECTOR_PART_OF, PART_OF_LABEL } from "../src/agent/vocabulary";
 import { TYPE_PREFIX } from "./typePrefix";
+import { injectorChildNames } from "../src/config/names";
 import { decodeBase64 } from "./kubeconfig";
 import { DEFAULT_REVIEWER_SERVICE_ACCOUNT } from "../src/agent/vocabulary";
 import { ChartValues, InjectorOptions, chartSource, renderInjectorValues } from "./injectorValues";
@@ -130,7 +131,7 @@ export class VaultInjector extends pulumi.ComponentResource {
 
             // A long-lived token: a pod's projected token expires and dies with the pod
             // (hashicorp/vault#12855), which would break every login once it did.
-            const tokenSecret = new k8s.core.v1.Secret(`${name}-reviewer-token`, {
+            const tokenSecret = new k8s.core.v1.Secret(injectorChildNames.reviewerTokenSecret(name), {
                 metadata: {
                     name: secretName,
                     namespace: this.namespace,

@@ -103,6 +103,28 @@ export class UnsafeStageError extends AutomationError {
     }
 }
 
+/**
+ * The settings switch `kubernetesAuth.method` while keeping the path of the mount the stack holds:
+ * the engine creates the new method's mount before it deletes the old one, and Vault refuses a
+ * second mount at one path ("path is already in use"), half way through `up`. Refused before
+ * anything runs; a settings error, so the exit code of one.
+ */
+export class AuthMountSwitchError extends AutomationError {
+    readonly exitCode = EXIT.settings;
+    constructor(
+        public readonly path: string,
+        public readonly deployedMethod: "kubernetes" | "jwt",
+        public readonly method: "kubernetes" | "jwt",
+        /** The new method's default path, unless it is this very path (then omitting it does not help). */
+        defaultPath: string | undefined,
+    ) {
+        super(`kubernetesAuth.path: "${path}" is this stack's ${deployedMethod} auth mount; Vault holds one mount per path, ` +
+            `so switching kubernetesAuth.method to ${method} needs a new path (set kubernetesAuth.path to another path` +
+            `${defaultPath === undefined ? "" : `, or omit it for the default "${defaultPath}"`}): the new mount is created ` +
+            "beside the old one, which the same up removes (docs/data-safety.md)");
+    }
+}
+
 export class CancelledError extends AutomationError {
     readonly exitCode = EXIT.cancelled;
     constructor(public readonly stage: Stage | undefined) {

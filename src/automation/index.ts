@@ -18,7 +18,7 @@ export type { SettingsInput, Settings } from "../config/schema";
 // Every failure `run` rejects with; each carries `exitCode` (docs/automation.md, "Exit codes").
 export { SettingsError } from "../config/validate";
 export {
-    AutomationError, CancelledError, GateError, PulumiNotInstalledError, RunConfigurationError, StackLockedError,
+    AuthMountSwitchError, AutomationError, CancelledError, GateError, PulumiNotInstalledError, RunConfigurationError, StackLockedError,
     StackMissingError, StageFailedError, UnsafeStageError,
 } from "../errors";
 export type { PolicyViolation } from "../errors";

@@ -18,12 +18,13 @@ import { PulumiEngine } from "./pulumiEngine";
 import type { StackOutput } from "./engine";
 import { EngineStackMissing, StackMissingError } from "../errors";
 import { RunRequest, RunResult, runOperation } from "./runner";
+import { checkDeployedAuthMount } from "../program/authMount";
 import { Stage } from "../stages";
 
 
 
 /** What `run` takes: the stage runner's request (see runner.ts) plus where the stack lives. */
-export interface RunOptions extends Omit<RunRequest, "sleep" | "preflight"> {
+export interface RunOptions extends Omit<RunRequest, "sleep" | "preflight" | "checkDeployed"> {
     /** Stack name, e.g. `dev` or `team-a`. */
     stack: string;
     /**
@@ -101,7 +102,7 @@ function programFactory(
 /**
  * Runs one operation. Rejects with a typed error (`SettingsError`, `PulumiNotInstalledError`,
  * `StackMissingError`, `StackLockedError`, `GateError`, `StageFailedError`,
- * `UnsafeStageError`, `CancelledError`); each carries `exitCode`.
+ * `UnsafeStageError`, `AuthMountSwitchError`, `CancelledError`); each carries `exitCode`.
  */
 export async function run(options: RunOptions): Promise<RunResult> {
     // Validate before touching Pulumi: a bad object fails here with every key named.
@@ -135,6 +136,8 @@ export async function run(options: RunOptions): Promise<RunResult> {
             retry: options.retry,
             preflight: options.operation === "up" && options.preflight !== false ? gateFor(options, settings, engine,
                 projectDir) : undefined,
+            checkDeployed: options.operation === "up" || options.operation === "preview" ? checkFor(settings ?? stackFileSettings(options))
+                : undefined,
         });
     } finally {
         derived?.cleanup();
@@ -154,15 +157,25 @@ function gateFor(options: RunOptions, settings: Settings | undefined, engine: Pu
     };
 }
 
-/** `vault.caCertPem` of the stack file, if it has one and is valid (the program names bad settings itself). */
-function stackCaCertPem(options: RunOptions): string | undefined {
+/** The runner's check of the settings against the deployed stack (src/program/authMount.ts); none without settings. */
+function checkFor(settings: Settings | undefined): RunRequest["checkDeployed"] {
+    return settings === undefined ? undefined : checkDeployedAuthMount(settings.kubernetesAuth);
+}
+
+/** The stack file's settings, if it exists and is valid (the program names bad settings itself). */
+function stackFileSettings(options: RunOptions): Settings | undefined {
     const dir = options.projectDir ?? PROJECT_DIR;
     if (!existsSync(stackFilePath(dir, options.stack))) return undefined;
     try {
-        return readStackFile(dir, options.stack).settings.vault.caCertPem;
+        return readStackFile(dir, options.stack).settings;
     } catch {
         return undefined;
     }
+}
+
+/** `vault.caCertPem` of the stack file, if it has one and is valid. */
+function stackCaCertPem(options: RunOptions): string | undefined {
+    return stackFileSettings(options)?.vault.caCertPem;
 }
 
 type StackLocation = Pick<RunOptions, "stack" | "backendUrl" | "secretsProvider" | "envVars" | "env" | "projectDir" | "installPlugins">;

@@ -60,6 +60,15 @@ export interface RunRequest {
      * A failing finding stops the run with `PreflightError`; nothing is applied. Omitted: no gate.
      */
     preflight?: (deployed: Stage, stateUrns: readonly string[]) => Promise<PreflightReport>;
+    /**
+     * `preview` and `up`: asked once the state is read, when the stack holds resources, before
+     * anything is previewed or applied (and before the preflight); an error it returns is thrown
+     * and nothing runs. For settings the deployed stack cannot take in one `up` (an auth method
+     * switched at an unchanged mount path: src/program/authMount.ts). `outputs` reads the stack's
+     * outputs (secrets masked) only when called. Omitted: no check. Not the preflight: a run
+     * without the preflight still asks it.
+     */
+    checkDeployed?: (deployed: Stage, outputs: () => Promise<Record<string, StackOutput>>) => Promise<Error | undefined>;
 }
 
 export type StageStatus = "skipped" | "previewing" | "updating" | "destroying" | "refreshing" | "done" | "failed";
@@ -288,6 +297,10 @@ async function runUp(x: Executor, operation: "preview" | "up", result: RunResult
     const deployed = await x.deployed();
     const plan = planUp(deployed, { operation, stage: req.stage, singleUpdate: req.singleUpdate });
     if (plan.refused) throw plan.refused;
+    if (deployed !== undefined && req.checkDeployed !== undefined) {
+        const refused = await req.checkDeployed(deployed, () => x.engine.outputs());
+        if (refused !== undefined) throw refused;
+    }
     x.emit({ type: "plan", operation, stages: plan.stages });
     if (operation === "up" && req.preflight !== undefined) await preflightGate(x, deployed, req.preflight);
     // Reports keep the plan's order: a skipped stage is reported where it stands.

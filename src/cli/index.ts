@@ -188,8 +188,12 @@ async function progress(io: CliIO, json: boolean): Promise<{ onEvent: (e: RunEve
             case "preflight":
                 if (e.status === "skipped") line(io.stderr, `preflight: skipped (${e.reason ?? "nothing deployed to check"})`);
                 else if (e.report !== undefined) {
-                    // Passing: the summary line; failing: every finding that did not pass, with its fix.
-                    io.stderr.write(e.report.ok ? `${summaryLine(e.report)}\n` : renderPreflight(e.report, clean, { showPassing: false }));
+                    // Passing: the summary line, after the warnings (a login this up repairs); failing: every finding that
+                    // did not pass, with its fix.
+                    const r = e.report;
+                    io.stderr.write(!r.ok ? renderPreflight(r, clean, { showPassing: false })
+                        : r.summary.warn === 0 ? `${summaryLine(r)}\n`
+                            : renderPreflight({ ...r, findings: r.findings.filter((f) => f.status === "warn") }, clean));
                 }
                 break;
             case "policy":

@@ -42,6 +42,15 @@ export const childNames = {
     deployment: (workload: string) => `${workload}-deploy`,
 } as const;
 
+/** The Pulumi name of the one `VaultInjector` the program registers (src/program/program.ts). */
+export const INJECTOR_NAME = "vault-injector";
+
+/** The Pulumi name of each child a `VaultInjector` named `injector` registers that another module looks up in the state. */
+export const injectorChildNames = {
+    /** The reviewer's long-lived token Secret (the preflight gate sees a deleted one dropped by `refresh`). */
+    reviewerTokenSecret: (injector: string) => `${injector}-reviewer-token`,
+} as const;
+
 /** The Kubernetes name of the `system:auth-delegator` ClusterRoleBinding of a service account (cluster-scoped). */
 export function authDelegatorBindingName(namespace: string, serviceAccount: string): string {
     return `${namespace}-${serviceAccount}-auth-delegator`;

@@ -486,7 +486,7 @@ const AUTH_METHODS = ["kubernetes", "jwt"] as const;
 type AuthMethod = (typeof AUTH_METHODS)[number];
 
 /** The mount path when none is set. Different per method: see `kubernetesAuth.path`. */
-const DEFAULT_AUTH_PATH: Readonly<Record<AuthMethod, string>> = { kubernetes: "kubernetes", jwt: "jwt" };
+export const DEFAULT_AUTH_PATH: Readonly<Record<AuthMethod, string>> = { kubernetes: "kubernetes", jwt: "jwt" };
 const DEFAULT_AUTH_DESCRIPTION: Readonly<Record<AuthMethod, string>> = {
     kubernetes: "Kubernetes auth for AKS workloads",
     jwt: "JWT auth for AKS workloads (service-account tokens checked against the cluster's OIDC issuer)",
@@ -519,7 +519,9 @@ export const kubernetesAuthSchema = z
             .describe(
                 `Mount path without \`auth/\`. ` +
                     `Omitted: \`${DEFAULT_AUTH_PATH.kubernetes}\` (method kubernetes) or \`${DEFAULT_AUTH_PATH.jwt}\` (method jwt): ` +
-                    "switching methods creates the new mount before deleting the old one, and Vault refuses two mounts at one path.",
+                    "switching methods creates the new mount before deleting the old one, and Vault refuses two mounts at one path " +
+                    "(`path is already in use`): a switch that keeps this path is refused by the CLI and `run()` before anything " +
+                    "runs; set another path or omit it (docs/data-safety.md).",
             ),
         description: z.string().optional().describe("Description of the auth mount. Omitted: one per method."),
         validateIssuer: z
@@ -854,5 +856,6 @@ export type SettingsInput = z.input<typeof settingsSchema>;
 export type Settings = z.output<typeof settingsSchema>;
 export type PoolSettings = z.output<typeof poolSchema>;
 export type InjectorSettings = Settings["injector"];
+export type KubernetesAuthSettings = Settings["kubernetesAuth"];
 export type WorkloadSettings = z.output<typeof workloadSchema>;
 export type SeedValue = z.output<typeof seedValue>;

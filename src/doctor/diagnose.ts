@@ -304,6 +304,11 @@ function workloadChecks(expect: Expectations, w: WorkloadExpectation, o: Observe
     if (o === undefined) return [{ id: "workload.pods", target, status: "skip", detail: "pods were not read" }];
     if (!o.ok) return [unreadable("workload.pods", target, "pods", o)];
     if (o.value.length === 0) {
+        // Only a namespace, an account, a policy and a role: nothing of the stack's runs as it.
+        if (w.deployment === false) {
+            const detail = "no Deployment: the workload declares none (deployment omitted)";
+            return [{ id: "workload.pods", target, status: "skip", detail }];
+        }
         return [{
             id: "workload.pods", target, status: "fail", detail: `no pods labelled app=${w.name} in namespace ${w.namespace}`,
             fix: `kubectl -n ${w.namespace} describe deployment ${w.name} (replicas 0, or pods rejected by the webhook: see events).`,

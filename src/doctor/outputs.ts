@@ -78,6 +78,7 @@ export function expectationsFromOutputs(outputs: OutputMap, modes: Record<string
             }),
             workloads: Object.entries(o.workloads).map(([name, w]) => ({
                 name, namespace: w.namespace, serviceAccount: w.serviceAccount, role: w.role, files: w.files, mode: modes[name],
+                ...(w.deployment === false ? { deployment: false as const } : {}),
             })),
         },
     };

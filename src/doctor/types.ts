@@ -43,6 +43,8 @@ export interface WorkloadExpectation {
     files: string[];
     /** Omitted: read from the pod's `agent-pre-populate-only` annotation. */
     mode?: InjectionMode;
+    /** `false`: the workload has no Deployment (stack output `workloads.<name>.deployment`), so no pods are expected. */
+    deployment?: false;
 }
 
 export interface Expectations {

@@ -2,13 +2,14 @@
  * Which pieces the preflight should find live: those the stack's state holds. Without the state
  * (the `preflight` command reads outputs), the deployed stage stands for all of its pieces.
  */
-import { childNames } from "../config/names";
+import { INJECTOR_NAME, childNames, injectorChildNames } from "../config/names";
 import type { Deployed } from "./types";
 
 const AUTH_MOUNT = ["vault:index/authBackend:AuthBackend", "vault:jwt/authBackend:AuthBackend"];
 const KV_MOUNT = ["vault:index/mount:Mount"];
 const ROLE = ["vault:kubernetes/authBackendRole:AuthBackendRole", "vault:jwt/authBackendRole:AuthBackendRole"];
 const SERVICE_ACCOUNT = ["kubernetes:core/v1:ServiceAccount"];
+const SECRET = ["kubernetes:core/v1:Secret"];
 
 /** `urn:pulumi:<stack>::<project>::<parent$...$type>::<name>` -> `<type>::<name>`. */
 export function stateKey(urn: string): string {
@@ -30,3 +31,9 @@ export const expectsKvMount = (d: Deployed): boolean => held(d, d.vaultAuth, KV_
 export const expectsRole = (d: Deployed, workload: string): boolean => held(d, d.workloads, ROLE, childNames.role(workload));
 export const expectsServiceAccount = (d: Deployed, workload: string): boolean =>
     held(d, d.workloads, SERVICE_ACCOUNT, childNames.serviceAccount(workload));
+/**
+ * The reviewer's token Secret (injector stage; the gate runs from vault-auth on). A deleted one
+ * is dropped from the state by `refresh`: the next `up` creates a new one and gives Vault its token.
+ */
+export const expectsReviewerTokenSecret = (d: Deployed): boolean =>
+    held(d, d.vaultAuth, SECRET, injectorChildNames.reviewerTokenSecret(INJECTOR_NAME));

@@ -7,7 +7,7 @@ import {
     Answer, Deployed, Finding, FindingStatus, LiveRole, PlannedWorkload, PreflightObservations, PreflightPlan, PreflightReport,
     WorkloadObservation,
 } from "./types";
-import { expectsAuthMount, expectsKvMount, expectsRole, expectsServiceAccount } from "./deployed";
+import { expectsAuthMount, expectsKvMount, expectsReviewerTokenSecret, expectsRole, expectsServiceAccount } from "./deployed";
 
 const CAPABILITY_REFS = ["hashicorp/vault#20772", "hashicorp/vault-k8s#477"];
 
@@ -156,6 +156,21 @@ interface LoginRule {
     ref: string[];
 }
 
+/**
+ * The last rule: what the kubernetes method answers when the TokenReview fails, a dead reviewer
+ * JWT included (path_login.go returns `logical.ErrPermissionDenied` for any lookup error; the
+ * role's namespace, name and audience checks come before it, with their own messages).
+ */
+const PERMISSION_DENIED: LoginRule = {
+    test: /permission denied/,
+    cause: () =>
+        "Vault hides the reason: often the TokenReview failed (reviewer without auth-delegator, API server unreachable from " +
+            "Vault, expired reviewer JWT), or the mount does not exist.",
+    fix: (_w, plan) => `Read Vault's server log (\`login unauthorized due to\`) or run \`aks-vault doctor --stack ` +
+        `${plan.stack}\` with a Vault token.`,
+    ref: ["hashicorp/vault-k8s#69", "hashicorp/vault#12855"],
+};
+
 /** Vault's refusals of a login, first match wins (the texts are the plugins' own). */
 const LOGIN_RULES: LoginRule[] = [
     {
@@ -204,15 +219,7 @@ const LOGIN_RULES: LoginRule[] = [
         fix: () => "Run `up` through the vault-auth stage: the reviewer's token is rewritten.",
         ref: ["hashicorp/vault-helm#376"],
     },
-    {
-        test: /permission denied/,
-        cause: () =>
-            "Vault hides the reason: often the TokenReview failed (reviewer without auth-delegator, API server unreachable from " +
-                "Vault, expired reviewer JWT), or the mount does not exist.",
-        fix: (_w, plan) => `Read Vault's server log (\`login unauthorized due to\`) or run \`aks-vault doctor --stack ` +
-            `${plan.stack}\` with a Vault token.`,
-        ref: ["hashicorp/vault-k8s#69", "hashicorp/vault#12855"],
-    },
+    PERMISSION_DENIED,
 ];
 
 function tokenFinding(plan: PreflightPlan, deployed: Deployed, w: PlannedWorkload, o: WorkloadObservation): Finding | undefined {
@@ -238,7 +245,70 @@ function tokenFinding(plan: PreflightPlan, deployed: Deployed, w: PlannedWorkloa
     };
 }
 
-function loginFinding(plan: PreflightPlan, w: PlannedWorkload, o: WorkloadObservation): Finding | undefined {
+/** What the reviewer's token Secret explains about logins refused with a bare `permission denied`. */
+interface ReviewerVerdict {
+    finding: Finding;
+    /** Such a refusal is this: a warning (this `up` replaces the reviewer's token) or a failure (gone, not replaced). */
+    login?: { status: "warn" | "fail"; cause: string; fix?: string };
+}
+
+/**
+ * The reviewer's token Secret: Vault holds its token as `token_reviewer_jwt`, and shows only that
+ * one is set. Gone from the state (a `refresh` dropped the deleted Secret), or recreated live
+ * since the last `up` read it, this `up` gives Vault a new token: the logins it refuses until then
+ * are the damage the `up` repairs, not a reason to stop it (docs/doctor.md `reviewer.token`).
+ */
+function reviewerVerdict(plan: PreflightPlan, deployed: Deployed, obs: PreflightObservations): ReviewerVerdict | undefined {
+    const s = plan.reviewerTokenSecret;
+    if (s === undefined) return undefined;
+    const target = `${s.namespace}/${s.name}`;
+    const base = { id: "reviewer.token", target };
+    if (deployed.inState !== undefined && !expectsReviewerTokenSecret(deployed)) {
+        return {
+            finding: { ...base, status: "warn", detail: "not in the stack's state (a refresh found it deleted): this up creates a new " +
+                "token Secret and rewrites Vault's token_reviewer_jwt" },
+            login: { status: "warn", cause: `The reviewer's token Secret ${target} is gone; this up recreates it and rewrites ` +
+                "Vault's token_reviewer_jwt." },
+        };
+    }
+    const live = obs.reviewerTokenSecret;
+    // No answer at all: the token request says so (`cluster.reachable`).
+    if (live === undefined || (!live.ok && live.code !== undefined)) return undefined;
+    if (live.ok) {
+        if (s.uid === undefined || live.value === s.uid) {
+            return { finding: { ...base, status: "pass", detail: "the Secret whose token the last up gave Vault" } };
+        }
+        return {
+            finding: { ...base, status: "warn", detail: `recreated since the last up (uid ${live.value}, the up read ${s.uid}): this up ` +
+                "gives Vault its token" },
+            login: { status: "warn", cause: `The reviewer's token Secret ${target} was recreated since the last up; this up rewrites ` +
+                "Vault's token_reviewer_jwt with its token." },
+        };
+    }
+    if (live.status === 404) {
+        const fix = restoreSentence(plan, `the reviewer's token Secret ${target}`);
+        return {
+            finding: {
+                ...base, status: "fail", detail: "gone (deleted outside Pulumi)",
+                cause: "Vault's token_reviewer_jwt is this Secret's token, which the API server no longer accepts: every login is " +
+                    "refused (permission denied). `up` alone fails reading the Secret.",
+                fix,
+            },
+            login: { status: "fail", cause: `The reviewer's token Secret ${target} is gone: Vault's TokenReview calls are refused.`, fix },
+        };
+    }
+    return {
+        finding: {
+            ...base, status: "warn", detail: `could not read the Secret: ${live.message}`,
+            ...(live.status === 403 ? { fix: `Grant the kubeconfig's user \`get\` on secrets in namespace ${s.namespace} ` +
+                `(docs/preflight.md, "Permissions").` } : {}),
+        },
+    };
+}
+
+function loginFinding(
+    plan: PreflightPlan, w: PlannedWorkload, o: WorkloadObservation, reviewer: ReviewerVerdict | undefined,
+): Finding | undefined {
     const login = o.login;
     if (login === undefined) return undefined;
     const target = `vault:auth/${plan.authPath}/login`;
@@ -248,8 +318,13 @@ function loginFinding(plan: PreflightPlan, w: PlannedWorkload, o: WorkloadObserv
             `${list(login.value.policies)})` };
     }
     const rule = LOGIN_RULES.find((r) => r.test.test(login.message));
+    const detail = `role ${w.role} refused the token for ${w.namespace}/${w.serviceAccount}: ${login.message}`;
+    if (rule === PERMISSION_DENIED && reviewer?.login !== undefined) {
+        const { status, cause, fix } = reviewer.login;
+        return { ...base, status, detail, cause, ...(fix === undefined ? {} : { fix }) };
+    }
     return {
-        ...base, status: "fail", detail: `role ${w.role} refused the token for ${w.namespace}/${w.serviceAccount}: ${login.message}`,
+        ...base, status: "fail", detail,
         ...(rule === undefined ? {} : { cause: rule.cause(w, plan), fix: rule.fix(w, plan),
             ...(rule.ref.length > 0 ? { ref: rule.ref } : {}) }),
     };
@@ -355,6 +430,8 @@ export function diagnose(plan: PreflightPlan, deployed: Deployed, obs: Preflight
         }], 0, total);
     }
     const findings = mountFindings(plan, deployed, obs);
+    const reviewer = reviewerVerdict(plan, deployed, obs);
+    if (reviewer !== undefined) findings.push(reviewer.finding);
     if (obs.clusterUnreachable !== undefined) {
         findings.push({
             id: "cluster.reachable", target: "kubernetes", status: "fail",
@@ -380,7 +457,7 @@ export function diagnose(plan: PreflightPlan, deployed: Deployed, obs: Preflight
         if (o !== undefined) {
             const token = tokenFinding(plan, deployed, w, o);
             if (token !== undefined) own.push(token);
-            const login = loginFinding(plan, w, o);
+            const login = loginFinding(plan, w, o, reviewer);
             if (login !== undefined) own.push(login);
             own.push(...pathFindings(plan, w, o, o.login?.ok ? o.login.value.policies : []));
             own.push(...kvVersionFindings(plan, w, obs));

@@ -15,10 +15,15 @@ import { expectsAuthMount, expectsRole } from "./deployed";
 /** The shortest lifetime TokenRequest accepts (`expirationSeconds` must be at least 10 minutes). */
 const TOKEN_SECONDS = 600;
 
-/** The one Kubernetes call the preflight makes. */
+/** The Kubernetes calls the preflight makes. */
 export interface TokenIssuer {
     /** `POST /api/v1/namespaces/<ns>/serviceaccounts/<sa>/token` for `audience`; resolves with the token (secret). */
     requestToken(namespace: string, serviceAccount: string, audience: string, expirationSeconds: number): Promise<string>;
+    /**
+     * `GET /api/v1/namespaces/<ns>/secrets/<name>`, resolving with its `metadata.uid` only (the
+     * reviewer's token Secret: is it still the one whose token Vault holds?). Optional.
+     */
+    secretUid?(namespace: string, name: string): Promise<string>;
 }
 
 /** The Vault calls. The operator reads are absent without an operator token. */
@@ -109,6 +114,11 @@ export async function gather(
     plan: PreflightPlan, deployed: Deployed, k8s: TokenIssuer, vault: VaultClient,
 ): Promise<PreflightObservations> {
     const obs: PreflightObservations = { workloads: {} };
+    const reviewer = plan.reviewerTokenSecret;
+    if (reviewer !== undefined && k8s.secretUid !== undefined) {
+        const read = k8s.secretUid.bind(k8s);
+        obs.reviewerTokenSecret = await answer(() => read(reviewer.namespace, reviewer.name));
+    }
     if (vault.operator !== undefined) {
         obs.operator = await operatorReads(plan, vault.operator, deployed);
         const down = obs.operator.authMount;
@@ -174,6 +184,8 @@ export async function kubernetesTokenIssuer(kc: KubeConfig): Promise<TokenIssuer
             if (token === undefined || token === "") throw new Error(`TokenRequest for ${namespace}/${name}: no token in the answer`);
             return token;
         },
+        // The answer carries the Secret's token too: only the uid leaves this function.
+        secretUid: async (namespace, name) => (await core.readNamespacedSecret({ namespace, name })).metadata?.uid ?? "",
     };
 }
 

@@ -54,11 +54,19 @@ export function deployedFromState(stage: Stage | undefined, urns: readonly strin
 
 export async function preflight(options: PreflightOptions): Promise<PreflightReport> {
     const outputs = options.outputs ?? {};
-    const apiServerUrl = value(outputs, "apiServerUrl");
+    const text = (key: string) => {
+        const v = value(outputs, key);
+        return typeof v === "string" && v !== "" ? v : undefined;
+    };
+    const apiServerUrl = text("apiServerUrl");
+    const reviewerSecret = text("reviewerTokenSecret");
     const plan = preflightPlan(options.settings, {
         project: options.project ?? PROJECT_NAME,
         stack: options.stack,
-        ...(typeof apiServerUrl === "string" ? { apiServerUrl } : {}),
+        ...(apiServerUrl === undefined ? {} : { apiServerUrl }),
+        ...(reviewerSecret === undefined ? {} : {
+            reviewerTokenSecret: { namespace: text("injectorNamespace"), name: reviewerSecret, uid: text("reviewerTokenSecretUid") },
+        }),
     });
     const deployed = options.deployed ?? deployedFromOutputs(outputs);
     return diagnose(plan, deployed, await gather(plan, deployed, options.k8s, options.vault));

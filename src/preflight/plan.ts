@@ -30,6 +30,8 @@ interface PlanContext {
      * adopted AKS cluster, the roles' audience is the API server's (its URL without `:443`).
      */
     apiServerUrl?: string;
+    /** The stack's `injectorNamespace`, `reviewerTokenSecret` and `reviewerTokenSecretUid` outputs: the Secret the last `up` read. */
+    reviewerTokenSecret?: { namespace?: string; name: string; uid?: string };
 }
 
 /** The probe that finds a grant on the whole mount: no exact policy path matches the literal `*`. */
@@ -97,12 +99,17 @@ export function preflightPlan(settings: Settings, ctx: PlanContext): PreflightPl
             foreign: [...foreign, { path: mountProbe(kv), owner: "mount" }],
         };
     });
+    const ka = settings.kubernetesAuth;
+    const reviewer = ctx.reviewerTokenSecret;
     return {
         stack: ctx.stack,
-        authMethod: settings.kubernetesAuth.method,
-        authPath: settings.kubernetesAuth.path,
+        authMethod: ka.method,
+        authPath: ka.path,
         kvMount: kv,
         ...(settings.vault.namespace === undefined ? {} : { vaultNamespace: settings.vault.namespace }),
+        ...(ka.method === "kubernetes" && ka.reviewer === "serviceAccountToken" && reviewer !== undefined
+            ? { reviewerTokenSecret: { ...reviewer, namespace: reviewer.namespace ?? settings.injector.namespace } }
+            : {}),
         workloads,
     };
 }

@@ -51,6 +51,12 @@ export interface PreflightPlan {
     kvMount: string;
     /** Vault Enterprise namespace, when set. */
     vaultNamespace?: string;
+    /**
+     * Method kubernetes with reviewer serviceAccountToken: the reviewer's token Secret, whose token
+     * Vault holds as `token_reviewer_jwt`, as the last `up` read it (outputs `injectorNamespace`,
+     * `reviewerTokenSecret`, `reviewerTokenSecretUid`). Absent when the outputs do not name it.
+     */
+    reviewerTokenSecret?: { namespace: string; name: string; uid?: string };
     workloads: PlannedWorkload[];
 }
 
@@ -107,6 +113,8 @@ export interface PreflightObservations {
     operator?: OperatorReads;
     /** Keyed by workload name. */
     workloads: Record<string, WorkloadObservation>;
+    /** The live reviewer token Secret's `metadata.uid` (the plan names the Secret and the issuer can read it). */
+    reviewerTokenSecret?: Answer<string>;
     /** Set when Vault could not be reached at all (network or TLS): nothing else was asked. */
     vaultUnreachable?: CallError;
     /** Set when the API server could not be reached at all. */

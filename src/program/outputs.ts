@@ -15,6 +15,12 @@ const workloadOutputSchema = z.object({
     policy: z.string().optional(),
     /** The files the injector writes (`/vault/secrets/<file>`, lower-cased). */
     files: z.array(z.string()).default([]),
+    /**
+     * `false` when the workload has no Deployment (settings `deployment` omitted): the doctor then
+     * expects no pods. Absent: it has one (stacks with a Deployment keep their outputs unchanged),
+     * or the stack was deployed before this output existed.
+     */
+    deployment: z.literal(false).optional(),
 });
 
 export const stackOutputsSchema = z.object({
@@ -46,7 +52,7 @@ export const stackOutputsSchema = z.object({
 });
 
 /** The outputs as a stack holds them (resolved values). */
-type StackOutputs = z.input<typeof stackOutputsSchema>;
+export type StackOutputs = z.input<typeof stackOutputsSchema>;
 
 /** A value as the program produces it: plain, an Output, or an object of those. */
 type Produced<T> = pulumi.Input<T> | (T extends readonly unknown[] ? never : T extends object ? { [K in keyof T]: Produced<T[K]> } : never);

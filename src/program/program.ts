@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import { Settings, SeedValue, WorkloadSettings } from "../config/schema";
 import { SecretInputs } from "../config/load";
+import { INJECTOR_NAME } from "../config/names";
 import { resolveChartPath } from "../config/validate";
 import {
     AksCluster,
@@ -115,7 +116,7 @@ function addCluster(settings: Settings, secrets: SecretInputs): AksCluster {
 /** Stage `injector`: the Vault Agent Injector and, with method kubernetes, the token reviewer. */
 function addInjector(settings: Settings, cluster: AksCluster): VaultInjector {
     const ka = settings.kubernetesAuth;
-    return new VaultInjector("vault-injector", {
+    return new VaultInjector(INJECTOR_NAME, {
         ...settings.injector,
         chartPath: settings.injector.chartPath === undefined ? undefined : resolveChartPath(settings.injector.chartPath),
         provider: cluster.provider,
@@ -244,6 +245,7 @@ function addWorkloads(
             policy: binding.policyName,
             // The injector lower-cases file names (no preserve-secret-case annotation is set).
             files: w.secrets.map((s) => `/vault/secrets/${s.file.toLowerCase()}`),
+            ...(w.deployment === undefined ? { deployment: false as const } : {}),
         };
     }
     return workloads;

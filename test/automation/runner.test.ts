@@ -6,10 +6,14 @@ import assert from "node:assert/strict";
 import { FakeEngine, STAGE_URNS } from "../support/fakeEngine";
 import { RunEvent, runOperation } from "../../src/automation/runner";
 import {
-    CancelledError, EngineConflict, GateError, StackLockedError, StackMissingError, StageFailedError, UnsafeStageError,
+    AuthMountSwitchError, CancelledError, EngineConflict, GateError, StackLockedError, StackMissingError, StageFailedError,
+    UnsafeStageError,
 } from "../../src/errors";
 import { EXIT } from "../../src/exitCodes";
 import { deployedStage, stageOfUrn } from "../../src/program/stages";
+import { checkDeployedAuthMount } from "../../src/program/authMount";
+import { kubernetesAuthSchema } from "../../src/config/schema";
+import { STAGES, Stage } from "../../src/stages";
 
 const PACKS = ["policies"];
 
@@ -113,6 +117,79 @@ describe("automation runner: stages over the engine seam", () => {
             assert.deepEqual(engine.commands, []);
             assert.equal(deployedStage(engine.state), "workloads");
         }
+    });
+
+    describe("kubernetesAuth.method switched at the deployed mount's path (issue 20: Vault's 'path is already in use' mid-up)", () => {
+        /** A stack deployed through `deployed` whose auth mount is `path`, with `method` (kubernetes stacks export no method). */
+        function deployedWith(deployed: Stage, path: string, method: "kubernetes" | "jwt"): FakeEngine {
+            const engine = new FakeEngine("dev", { deployed });
+            engine.heldOutputs = {
+                vaultAuthPath: { value: path, secret: false },
+                ...(method === "jwt" ? { vaultAuthMethod: { value: "jwt", secret: false } } : {}),
+            };
+            return engine;
+        }
+        const attempt = (engine: FakeEngine, operation: "up" | "preview", kubernetesAuth: Record<string, unknown>) =>
+            runOperation(engine, { operation, checkDeployed: checkDeployedAuthMount(kubernetesAuthSchema.parse(kubernetesAuth)),
+                preflight: async () => { throw new Error("the refusal comes before the preflight"); } })
+                .then(() => undefined, (e: unknown) => e);
+
+        it("kubernetes -> jwt at the same explicit path: one line naming the settings and the fix, before any engine command, " +
+            "up and preview alike", async () => {
+            for (const operation of ["up", "preview"] as const) {
+                const engine = deployedWith("workloads", "aks", "kubernetes");
+                const err = await attempt(engine, operation, { method: "jwt", path: "aks" });
+                assert.ok(err instanceof AuthMountSwitchError, String(err));
+                assert.equal(err.message, 'kubernetesAuth.path: "aks" is this stack\'s kubernetes auth mount; Vault holds one mount per ' +
+                    "path, so switching kubernetesAuth.method to jwt needs a new path (set kubernetesAuth.path to another path, or " +
+                    'omit it for the default "jwt"): the new mount is created beside the old one, which the same up removes ' +
+                    "(docs/data-safety.md)");
+                assert.equal(err.exitCode, EXIT.settings);
+                assert.deepEqual([err.path, err.deployedMethod, err.method], ["aks", "kubernetes", "jwt"]);
+                assert.deepEqual(engine.commands, [], "nothing previewed or applied");
+                assert.equal(deployedStage(engine.state), "workloads");
+            }
+        });
+
+        it("jwt -> kubernetes at the same path is refused too; when the new default is that path, only another path helps", async () => {
+            const back = await attempt(deployedWith("vault-auth", "aks-jwt", "jwt"), "up", { method: "kubernetes", path: "aks-jwt" });
+            assert.ok(back instanceof AuthMountSwitchError, String(back));
+            assert.equal(back.message, 'kubernetesAuth.path: "aks-jwt" is this stack\'s jwt auth mount; Vault holds one mount per path, ' +
+                "so switching kubernetesAuth.method to kubernetes needs a new path (set kubernetesAuth.path to another path, or omit " +
+                'it for the default "kubernetes"): the new mount is created beside the old one, which the same up removes ' +
+                "(docs/data-safety.md)");
+            // A kubernetes mount at `jwt`, switched to jwt with the path omitted: the default is that very path.
+            const onDefault = await attempt(deployedWith("workloads", "jwt", "kubernetes"), "preview", { method: "jwt" });
+            assert.ok(onDefault instanceof AuthMountSwitchError, String(onDefault));
+            assert.equal(onDefault.message, 'kubernetesAuth.path: "jwt" is this stack\'s kubernetes auth mount; Vault holds one mount ' +
+                "per path, so switching kubernetesAuth.method to jwt needs a new path (set kubernetesAuth.path to another path): the " +
+                "new mount is created beside the old one, which the same up removes (docs/data-safety.md)");
+        });
+
+        it("a new or omitted path, the same method, or a stack without an auth mount runs as before", async () => {
+            const runs = async (engine: FakeEngine, kubernetesAuth: Record<string, unknown>) => {
+                const checkDeployed = checkDeployedAuthMount(kubernetesAuthSchema.parse(kubernetesAuth));
+                await runOperation(engine, { operation: "up", checkDeployed });
+                return engine.commands;
+            };
+            const allFrom = (s: Stage) => STAGES.slice(STAGES.indexOf(s)).flatMap((x) => [`preview:${x}`, `up:${x}`]);
+            const k8sAtAks = () => deployedWith("workloads", "aks", "kubernetes");
+            assert.deepEqual(await runs(k8sAtAks(), { method: "jwt", path: "aks-jwt" }), allFrom("workloads"));
+            assert.deepEqual(await runs(k8sAtAks(), { method: "jwt" }), allFrom("workloads"));
+            assert.deepEqual(await runs(deployedWith("workloads", "aks-jwt", "jwt"), { method: "kubernetes" }), allFrom("workloads"));
+            assert.deepEqual(await runs(k8sAtAks(), { method: "kubernetes", path: "aks" }), allFrom("workloads"));
+            assert.deepEqual(await runs(deployedWith("workloads", "aks", "jwt"), { method: "jwt", path: "aks" }), allFrom("workloads"));
+            // No state at all: nothing to compare with, and the hook is not asked.
+            const asked: unknown[] = [];
+            const fresh = new FakeEngine("dev", { exists: false });
+            await runOperation(fresh, { operation: "up", checkDeployed: async (d) => { asked.push(d); return new Error("asked"); } });
+            assert.deepEqual([asked, fresh.commands], [[], allFrom("cluster")]);
+            // Below vault-auth the stack holds no auth mount: its outputs are not even read.
+            const early = new FakeEngine("dev", { deployed: "injector" });
+            await runOperation(early, { operation: "preview", checkDeployed: checkDeployedAuthMount(kubernetesAuthSchema.parse({
+                method: "jwt", path: "aks" })) });
+            assert.deepEqual(early.calls.filter((c) => c.op === "outputs"), []);
+        });
     });
 
     it("destroy --stage removes stages from the top down to it, each as a gated update, and keeps the rest", async () => {

@@ -10,7 +10,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from "os";
 import * as path from "path";
 import {
-    RunEvent, RunOptions, StackLockedError, StackMissingError, StageFailedError, UnsafeStageError, run,
+    AuthMountSwitchError, RunEvent, RunOptions, StackLockedError, StackMissingError, StageFailedError, UnsafeStageError, run,
 } from "../../src/automation";
 import { FakeEngine } from "../support/fakeEngine";
 import { ROOT, stackConfig } from "../support/harness";
@@ -215,5 +215,32 @@ describe("Automation API against a stand-in pulumi CLI", function () {
             .then(() => undefined, (e: unknown) => e);
         assert.ok(unsafe instanceof UnsafeStageError, String(unsafe));
         assert.ok(!commands().some((c) => c.startsWith("up") || c.startsWith("preview")), "nothing ran");
+    });
+
+    it("kubernetesAuth.method switched at the deployed mount's path: refused from the stack's outputs before any preview, " +
+        "with the settings given or read from the stack file, and with the preflight off", async () => {
+        mkdirSync(path.join(work, "stacks"), { recursive: true });
+        writeFileSync(path.join(work, "stacks", "dev"), "");
+        writeState(FakeEngine.through("workloads"));
+        // A kubernetes stack: it exports the mount's path and no method.
+        writeFileSync(path.join(work, "outputs.json"), JSON.stringify({ clusterName: "aks-vault-dev", vaultAuthPath: "aks" }));
+        const jwt = stackConfig() as Record<string, any>;
+        jwt.kubernetesAuth = { method: "jwt", path: "aks" };
+        const given = await runWith({ operation: "preview", settings: jwt as RunOptions["settings"] })
+            .then(() => undefined, (e: unknown) => e);
+        assert.ok(given instanceof AuthMountSwitchError, String(given));
+        const stackFile = readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8");
+        assert.ok(stackFile.includes("  aks-vault:kubernetesAuth:\n    path: aks\n"));
+        writeFileSync(path.join(projectDir, "Pulumi.dev.yaml"), stackFile.replace("  aks-vault:kubernetesAuth:\n    path: aks\n",
+            "  aks-vault:kubernetesAuth:\n    method: jwt\n    path: aks\n"));
+        const fromFile = await runWith({ preflight: false }).then(() => undefined, (e: unknown) => e);
+        assert.ok(fromFile instanceof AuthMountSwitchError, String(fromFile));
+        assert.equal(fromFile.message, given.message);
+        assert.ok(!commands().some((c) => c.startsWith("up") || c.startsWith("preview")), "nothing ran");
+        assert.ok(commands().includes("stack output --json --stack dev"), "the deployed mount came from the outputs");
+        // A new path: the same outputs let the run go on.
+        jwt.kubernetesAuth = { method: "jwt", path: "aks-jwt" };
+        await runWith({ operation: "preview", settings: jwt as RunOptions["settings"] });
+        assert.ok(commands().some((c) => c.startsWith("preview")));
     });
 });

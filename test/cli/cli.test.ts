@@ -76,6 +76,36 @@ describe("CLI", () => {
         assert.ok(res.stderr.includes(PULUMI_INSTALL_URL));
     });
 
+    it("a passing preflight gate prints its warnings (a login this up repairs) above the summary line; a clean one only the line",
+        async () => {
+            const warn = {
+                id: "workload.login", workload: "busybox", target: "vault:auth/aks/login", status: "warn" as const,
+                detail: "role busybox refused the token for busybox/busybox: POST /v1/auth/aks/login: 403 permission denied",
+                cause: "The reviewer's token Secret vault/vault-token-reviewer-token is gone; this up recreates it and rewrites Vault's " +
+                    "token_reviewer_jwt.",
+            };
+            const pass = { id: "vault.kv-mount", target: "vault:secret", status: "pass" as const, detail: "KV version 2" };
+            const gate = (findings: Array<typeof warn | typeof pass>) => async (o: RunOptions) => {
+                const summary = { pass: 1, fail: 0, warn: findings.length - 1, skip: 0 };
+                const report = { ok: true, summary, workloads: { green: 0, total: 1 }, findings };
+                o.onEvent?.({ type: "preflight", status: "passed", report });
+                return OK;
+            };
+            const warned = await cli(["up", "--yes"], gate([pass, warn]));
+            assert.equal(warned.code, EXIT.ok);
+            assert.ok(warned.stderr.includes([
+                `WARN  workload.login       vault:auth/aks/login: ${warn.detail}`,
+                `      cause: ${warn.cause}`,
+                "",
+                "1 passed, 0 failed, 1 warnings, 0 skipped",
+                "preflight: 0/1 workloads can read every path they render",
+            ].join("\n")), warned.stderr);
+            assert.ok(!warned.stderr.includes("PASS"), warned.stderr);
+            const clean = await cli(["up", "--yes"], gate([pass]));
+            assert.ok(clean.stderr.includes("preflight: 0/1 workloads can read every path they render\n"), clean.stderr);
+            assert.ok(!clean.stderr.includes("1 passed"), clean.stderr);
+        });
+
     it("passes stack, stage, policy packs and single-update through to the library API", async () => {
         let seen: RunOptions | undefined;
         const res = await cli(

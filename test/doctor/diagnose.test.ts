@@ -7,7 +7,8 @@ import type { V1Pod } from "@kubernetes/client-node";
 import { diagnose, globMatch } from "../../src/doctor/diagnose";
 import { renderJson, renderText } from "../../src/doctor/render";
 import { Check, Observations, PodObservation, VaultObservations } from "../../src/doctor/types";
-import { deployments, labExpectations, logFixture, pod, webhooks } from "../support/doctorFixtures";
+import { expectationsFromOutputs } from "../../src/doctor/outputs";
+import { deployments, labExpectations, labOutputs, logFixture, pod, webhooks } from "../support/doctorFixtures";
 
 const ok = <T>(value: T) => ({ ok: true as const, value });
 
@@ -192,6 +193,21 @@ describe("doctor: diagnosis of recorded objects", () => {
         const wh = one(r.checks, "injector.webhook");
         assert.equal(wh.status, "fail");
         assert.match(wh.fix ?? "", /kubeconfig that can get\/list/);
+    });
+
+    it("a workload without a Deployment (deployment omitted): workload.pods is skipped, not failed; pods are still expected of " +
+        "the others", () => {
+        const outputs = labOutputs();
+        const workloads = outputs.workloads.value as Record<string, unknown>;
+        // As the program exports it (test/program/workloadEdges.test.ts): `deployment: false` only without one.
+        workloads.reader = { namespace: "reader", serviceAccount: "reader", role: "reader", files: [], deployment: false };
+        const expect = expectationsFromOutputs(outputs).expectations;
+        const r = diagnose(expect, observed([], { pods: { busybox: ok([]), reader: ok([]) } }));
+        const pods = only(r.checks, "workload.pods");
+        assert.deepEqual(pods.map((c) => [c.target, c.status, c.detail]), [
+            ["busybox/busybox", "fail", "no pods labelled app=busybox in namespace busybox"],
+            ["reader/reader", "skip", "no Deployment: the workload declares none (deployment omitted)"],
+        ]);
     });
 
     describe("Vault side", () => {

@@ -29,6 +29,13 @@ const JWT = [
 ].join(".");
 const CHILD = "hvs.CAESIJ9x7Q2mZb4kLw8pRt5sVn3yUa6cXe1dHf0gKj2lMo4p";
 const ALL: Deployed = { vaultAuth: true, workloads: true };
+/** The outputs naming the reviewer's token Secret, as the last `up` read it (the uid is the API server's). */
+const REVIEWER = { namespace: "vault", name: "vault-token-reviewer-token", uid: "3f9a2c71-5d1e-4b8a-9c0f-6e2d4a7b1c35" };
+const REVIEWER_OUTPUTS = {
+    injectorNamespace: REVIEWER.namespace, reviewerTokenSecret: REVIEWER.name, reviewerTokenSecretUid: REVIEWER.uid,
+};
+/** What a dead reviewer JWT makes Vault answer (the TokenReview is refused: path_login.go's ErrPermissionDenied). */
+const DENIED = "POST /v1/auth/aks/login: 403 permission denied";
 
 class HttpError extends Error {
     constructor(public readonly status: number, message: string) {
@@ -50,11 +57,18 @@ class FakeWorld implements TokenIssuer, VaultClient {
     };
     revoked: string[] = [];
     operatorEnabled = true;
+    /** The live reviewer token Secret's uid; an HttpError when it cannot be read. */
+    secret: string | HttpError = REVIEWER.uid;
 
     async requestToken(namespace: string, sa: string, audience: string, seconds: number): Promise<string> {
         this.calls.push(`token ${namespace}/${sa} aud=${audience} ${seconds}s`);
         if (this.tokenError) throw this.tokenError;
         return JWT;
+    }
+    async secretUid(namespace: string, name: string): Promise<string> {
+        this.calls.push(`get secret ${namespace}/${name}`);
+        if (this.secret instanceof HttpError) throw this.secret;
+        return this.secret;
     }
     get operator(): VaultClient["operator"] {
         if (!this.operatorEnabled) return undefined;
@@ -308,6 +322,107 @@ describe("preflight: acting as each workload (recorded answers)", () => {
                 for (let i = 0; i + 16 <= secret.length; i += 8) assert.ok(!out.includes(secret.slice(i, i + 16)), out);
             }
         }
+    });
+});
+
+describe("preflight: the reviewer's token Secret (issue 20: the gate refused doctor's documented repair)", () => {
+    // The URNs as the engine writes them: the workload's role and account, and the reviewer's token Secret.
+    const URNS = {
+        role: "urn:pulumi:dev::aks-vault::aksvault:index:WorkloadBinding$vault:kubernetes/authBackendRole:AuthBackendRole::busybox-role",
+        sa: "urn:pulumi:dev::aks-vault::aksvault:index:WorkloadBinding$kubernetes:core/v1:ServiceAccount::busybox-sa",
+        secret: "urn:pulumi:dev::aks-vault::aksvault:index:VaultInjector$kubernetes:core/v1:Secret::vault-injector-reviewer-token",
+        mount: "urn:pulumi:dev::aks-vault::aksvault:index:VaultKubernetesAuth$vault:index/authBackend:AuthBackend::vault-k8s-auth-backend",
+    };
+    const TARGET = `${REVIEWER.namespace}/${REVIEWER.name}`;
+    const withState = (world: FakeWorld, urns: string[], settings = lab()) => preflight({
+        settings, stack: "dev", outputs: { ...REVIEWER_OUTPUTS, apiServerUrl: "https://aks-vault-dev.hcp.westeurope.azmk8s.io:443" },
+        deployed: deployedFromState("workloads", urns), k8s: world, vault: world,
+    });
+
+    it("deleted, then `refresh` (it left the state): this up recreates it, so the refused logins are a warning naming it", async () => {
+        const world = new FakeWorld();
+        world.loginError = new VaultCallError(403, DENIED);
+        world.secret = new HttpError(404, `secrets "${REVIEWER.name}" not found`);
+        const r = await withState(world, [URNS.role, URNS.sa, URNS.mount]);
+        assert.deepEqual(failing(r), []);
+        assert.equal(r.ok, true);
+        const login = one(r, "workload.login");
+        assert.equal(login.status, "warn");
+        assert.equal(login.detail, `role busybox refused the token for busybox/busybox: ${DENIED}`);
+        assert.equal(login.cause, `The reviewer's token Secret ${TARGET} is gone; this up recreates it and rewrites Vault's ` +
+            "token_reviewer_jwt.");
+        const secret = one(r, "reviewer.token");
+        assert.deepEqual([secret.status, secret.target], ["warn", TARGET]);
+        assert.equal(secret.detail, "not in the stack's state (a refresh found it deleted): this up creates a new token Secret and " +
+            "rewrites Vault's token_reviewer_jwt");
+    });
+
+    it("any other refusal still fails, and so does a denied login while the state holds a Secret that is there", async () => {
+        const world = new FakeWorld();
+        world.loginError = new VaultCallError(403, "POST /v1/auth/aks/login: 403 namespace not authorized");
+        const other = await withState(world, [URNS.role, URNS.sa, URNS.mount]);
+        assert.deepEqual(failing(other), ["workload.login vault:auth/aks/login"]);
+        assert.equal(one(other, "workload.login").fix, "Bind namespace busybox in role busybox (bound_service_account_namespaces), " +
+            "or deploy the workload into the bound namespace.");
+        world.loginError = new VaultCallError(403, DENIED);
+        const held = await withState(world, [URNS.role, URNS.sa, URNS.mount, URNS.secret]);
+        assert.deepEqual(failing(held), ["workload.login vault:auth/aks/login"]);
+        assert.equal(one(held, "reviewer.token").status, "pass");
+        assert.match(one(held, "workload.login").cause ?? "", /^Vault hides the reason/);
+        // Another reviewer (clientJwt) has no token Secret: nothing excuses the refusal.
+        const clientJwt = await withState(world, [URNS.role, URNS.sa, URNS.mount], lab((raw) => {
+            raw.kubernetesAuth = { ...raw.kubernetesAuth, reviewer: "clientJwt" };
+        }));
+        assert.equal(one(clientJwt, "workload.login").status, "fail");
+        assert.deepEqual(clientJwt.findings.filter((f) => f.id === "reviewer.token"), []);
+    });
+
+    it("deleted, no refresh yet: the gate fails naming the Secret and the documented fix, refresh then up", async () => {
+        const world = new FakeWorld();
+        world.loginError = new VaultCallError(403, DENIED);
+        world.secret = new HttpError(404, `secrets "${REVIEWER.name}" not found`);
+        const r = await withState(world, [URNS.role, URNS.sa, URNS.mount, URNS.secret]);
+        assert.deepEqual(failing(r), [`reviewer.token ${TARGET}`, "workload.login vault:auth/aks/login"]);
+        const fix = `Restore the reviewer's token Secret ${TARGET} from the stack file: \`aks-vault refresh --stack dev --yes\`, ` +
+            "then `aks-vault up --stack dev --yes`.";
+        assert.equal(one(r, "reviewer.token").fix, fix);
+        assert.equal(one(r, "workload.login").cause, `The reviewer's token Secret ${TARGET} is gone: Vault's TokenReview calls are ` +
+            "refused.");
+        assert.equal(one(r, "workload.login").fix, fix);
+        assert.ok(world.calls.includes(`get secret ${TARGET}`));
+    });
+
+    it("recreated since the last up (another uid): this up gives Vault its token, so the refused logins are a warning", async () => {
+        const world = new FakeWorld();
+        world.loginError = new VaultCallError(403, DENIED);
+        world.secret = "8d0e5b42-1f3c-4e6a-b7d9-2c5a9f8e4b10";
+        const r = await withState(world, [URNS.role, URNS.sa, URNS.mount, URNS.secret]);
+        assert.deepEqual(failing(r), []);
+        assert.equal(one(r, "workload.login").status, "warn");
+        assert.equal(one(r, "workload.login").cause, `The reviewer's token Secret ${TARGET} was recreated since the last up; this ` +
+            "up rewrites Vault's token_reviewer_jwt with its token.");
+        assert.equal(one(r, "reviewer.token").detail, `recreated since the last up (uid ${world.secret}, the up read ${REVIEWER.uid}): ` +
+            "this up gives Vault its token");
+    });
+
+    it("through the gate: after the refresh the documented `up` runs, without --no-preflight", async () => {
+        const engine = new FakeEngine("dev", { deployed: "workloads" });
+        for (const u of [URNS.role, URNS.sa]) engine.state.add(u);
+        const world = new FakeWorld();
+        world.loginError = new VaultCallError(403, DENIED);
+        world.secret = new HttpError(404, `secrets "${REVIEWER.name}" not found`);
+        const gate = (d: Parameters<typeof deployedFromState>[0], urns: readonly string[]) => preflight({
+            settings: lab(), stack: "dev", outputs: REVIEWER_OUTPUTS, deployed: deployedFromState(d, urns), k8s: world, vault: world,
+        });
+        await runOperation(engine, { operation: "up", preflight: gate });
+        assert.deepEqual(engine.commands, ["preview:workloads", "up:workloads"]);
+        // The same with the Secret still in the state (no refresh): refused, nothing applied.
+        const unrefreshed = new FakeEngine("dev", { deployed: "workloads" });
+        for (const u of [URNS.role, URNS.sa, URNS.secret]) unrefreshed.state.add(u);
+        await assert.rejects(runOperation(unrefreshed, { operation: "up", preflight: gate }),
+            (err: unknown) => err instanceof PreflightError && err.report.findings.some((f) => f.id === "reviewer.token" &&
+                f.status === "fail"));
+        assert.deepEqual(unrefreshed.commands, []);
     });
 });
 

@@ -68,6 +68,16 @@ describe("workload bindings at the edges", () => {
         );
     });
 
+    it("says in its outputs which workload has no Deployment (for the doctor), and nothing more for one that has", async () => {
+        const { outputs } = await run((raw) => {
+            raw.workloads.push({ name: "reader", namespace: "reader", serviceAccount: "reader",
+                secrets: [{ file: "t", path: "reader/t", key: "token" }] });
+        });
+        const workloads = await stateOf(pulumi.output(outputs.workloads) as pulumi.Output<Record<string, Record<string, unknown>>>);
+        assert.equal(workloads.value.reader.deployment, false);
+        assert.ok(!("deployment" in workloads.value.busybox), "a stack with Deployments keeps its outputs unchanged");
+    });
+
     it("reports the file paths the injector really writes (lower-cased)", async () => {
         const { outputs } = await run((raw) => { raw.workloads[0].secrets[0].file = "Devops_Token"; });
         const workloads = await stateOf(pulumi.output(outputs.workloads) as pulumi.Output<Record<string, { files: string[] }>>);

@@ -61,6 +61,8 @@ export class FakeEngine implements StackEngine {
     readonly calls: Call[] = [];
     state: Set<string>;
     exists: boolean;
+    /** Outputs the stack holds beyond the two every test sees (e.g. `vaultAuthPath` of a deployed mount). */
+    heldOutputs: Record<string, StackOutput> = {};
     private readonly faults: Fault[] = [];
     private conflictsLeft = new Map<Fault, number>();
 
@@ -175,6 +177,8 @@ export class FakeEngine implements StackEngine {
 
     async outputs(): Promise<Record<string, StackOutput>> {
         this.calls.push({ op: "outputs" });
-        return { clusterName: { value: "aks-vault-dev", secret: false }, kubeconfig: { value: "[secret]", secret: true } };
+        return {
+            clusterName: { value: "aks-vault-dev", secret: false }, kubeconfig: { value: "[secret]", secret: true }, ...this.heldOutputs,
+        };
     }
 }
