@@ -66,8 +66,7 @@ export async function doctorScenario(d: Day2, checks: Checks): Promise<void> {
         d.kube.run(["delete", "secret", s.metadata.name, "-n", ns]);
     }, (c) => c.id === "reviewer.token", /refresh.*up/, async () => {
         await d.up(d.settings, { operation: "refresh" });
-        // Without the gate: its logins fail until the new JWT is in Vault (fault-reviewer-secret-deleted).
-        await d.up(d.settings, { preflight: false });
+        await d.up(d.settings);
     }, baseline);
 
     // The webhook not reaching the namespace: the injection label removed, a pod recreated unmutated.
