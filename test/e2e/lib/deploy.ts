@@ -41,11 +41,15 @@ export function localSettings(stack: string, env: StackEnv, overrides: (s: Recor
     return s;
 }
 
+/** A resource step at least this long is printed (test/e2e's timings, BENCHMARKS.md). */
+const SLOW_SECONDS = 15;
+
 /** What every run of one stack shares: backend, passphrase, plugin cache, secrets. */
 export class StackRunner {
     readonly projectDir: string;
     readonly events: RunEvent[] = [];
     private readonly stageStarted = new Map<string, number>();
+    private readonly resourceStarted = new Map<string, number>();
 
     constructor(readonly stack: string, private readonly env: StackEnv, private readonly pulumiHome: string) {
         // A project folder of its own: the Automation API writes Pulumi.<stack>.yaml (the
@@ -85,6 +89,15 @@ export class StackRunner {
                     this.stageStarted.delete(e.stage);
                     const reason = e.reason ? ` (${e.reason})` : "";
                     console.log(`    [${this.stack}] stage ${e.stage}: ${e.status}${changes} in ${took} s${reason}`);
+                }
+                // A resource that keeps the engine waiting (a rollout, a Helm release) is named with its time.
+                if (e.type === "resource" && e.phase !== "preview") {
+                    const key = `${e.phase} ${e.urn}`;
+                    if (e.status === "started") this.resourceStarted.set(key, Date.now());
+                    const took = (Date.now() - (this.resourceStarted.get(key) ?? Date.now())) / 1000;
+                    if (e.status !== "started" && took >= SLOW_SECONDS) {
+                        console.log(`    [${this.stack}] ${e.op} ${e.resourceType} ${e.name}: ${e.status} after ${took.toFixed(1)} s`);
+                    }
                 }
                 if (e.type === "diagnostic" && e.severity === "error") {
                     console.log(`    [${this.stack}] error: ${e.message.trim().split("\n")[0]}`);
