@@ -6,6 +6,7 @@
  */
 import type { EnforcementLevel, PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { ANNOTATION, VAULT_CHART } from "../src/agent/vocabulary";
+import { isRecord } from "../src/config/raw";
 
 /** Type tokens exactly as the program registers them (see `test/support/cloud.ts` recordings). */
 export const TYPES = {
@@ -42,10 +43,6 @@ export function withDefaults<T extends object>(given: Partial<T>, defaults: T): 
 }
 
 export type Props = Record<string, unknown>;
-
-export function isRecord(v: unknown): v is Props {
-    return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 /** The value at a dotted path of a props object, or undefined. */
 export function at(props: unknown, path: string): unknown {

@@ -2,8 +2,9 @@ import type { PolicyResource } from "@pulumi/policy";
 import { templateProblems } from "../src/agent/goTemplate";
 import {
     JWT_TYPES, ROLE_ANNOTATION, SECRET_ANNOTATION_PREFIX, TEMPLATE_ANNOTATION_PREFIX, StackPolicyFactory, TYPES,
-    isInjected, isRecord, podAnnotations, withDefaults,
+    isInjected, podAnnotations, withDefaults,
 } from "./lib";
+import { isRecord } from "../src/config/raw";
 import { pathMatches, pathRules } from "./vaultPolicyRules";
 
 export const NAME = "vault-workload-isolation";

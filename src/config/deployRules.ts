@@ -2,22 +2,13 @@
  * Cross-field rules about what a real deploy needs from the versions and sizes configured: each
  * returns the problems it finds (validate.ts renders them). Pure.
  */
-import { z } from "zod";
 import { injectorSchema, poolSchema, PoolSettings, vaultSchema } from "./schema";
+import { parsed, record } from "./raw";
 
 export interface DeployFinding {
     key: string;
     found: unknown;
     expected: string;
-}
-
-function parsed<S extends z.ZodType>(schema: S, value: unknown): z.output<S> | undefined {
-    const r = schema.safeParse(value);
-    return r.success ? r.data : undefined;
-}
-
-function record(v: unknown): Record<string, unknown> {
-    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
 /** `a.b.c` (leading digits of each part) compared: negative, zero or positive. */

@@ -11,12 +11,12 @@
  * - a reader lists the path in `secrets` with `from: <owner>`;
  * - paths written outside this program are named once, in `kv.external: [{path, readers}]`.
  */
-import { z } from "zod";
 import { templateProblems } from "../agent/goTemplate";
 import {
     DEFAULT_KUBECONFIG_KEY, VAULT_TOKEN_KEY, kvSchema, platformSchema, settingsSchema, vaultSchema, workloadSchema, WorkloadSettings,
 } from "./schema";
 import { STAGE_KEY } from "../stages";
+import { list, parsed, record } from "./raw";
 import { PROTECTED_MOUNTS, authDelegatorBindingName, childNames } from "./names";
 
 /** A problem before rendering: validate.ts renders `found` (never echoing a secret). */
@@ -112,19 +112,9 @@ export function policyPrefixOf(
     return vault.policyNaming === "legacy" ? legacyPolicyPrefix(project, stack) : defaultPolicyPrefix(project, stack);
 }
 
-function parsed<S extends z.ZodType>(schema: S, value: unknown): z.output<S> | undefined {
-    const r = schema.safeParse(value);
-    return r.success ? r.data : undefined;
-}
-
-function record(v: unknown): Record<string, unknown> {
-    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-}
-
 /** The workloads that parse on their own, with their index in the config. */
 function workloadsOf(root: Record<string, unknown>): Array<{ i: number; w: WorkloadSettings }> {
-    const raw = Array.isArray(root.workloads) ? Array.from(root.workloads as unknown[]) : [];
-    return raw.flatMap((r, i) => {
+    return list(root.workloads).flatMap((r, i) => {
         const w = parsed(workloadSchema, r);
         return w === undefined ? [] : [{ i, w }];
     });

@@ -26,6 +26,7 @@ import {
 import { didYouMean, settingsErrorMap } from "./wording";
 import { oversizeStrings } from "./limits";
 import { normalizeRole } from "./names";
+import { list, parsed, record } from "./raw";
 
 export interface SettingsProblem {
     /** Dotted key, as in the stack config: `workloads[0].secrets[1].file`. */
@@ -100,20 +101,6 @@ function render(key: string, value: unknown): string {
     return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-/** Parses one part on its own: the cross-field rules run on every part that is valid by itself. */
-function part<S extends z.ZodType>(schema: S, value: unknown): z.output<S> | undefined {
-    const r = schema.safeParse(value);
-    return r.success ? r.data : undefined;
-}
-
-function asRecord(v: unknown): Record<string, unknown> {
-    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-}
-
-function asArray(v: unknown): unknown[] {
-    return Array.isArray(v) ? Array.from(v) : []; // Array.from: holes become undefined
-}
-
 /** The raw input as the cross-field rules see it: the parts several rules share, parsed on their own. */
 interface RawSettings {
     root: Record<string, unknown>;
@@ -149,13 +136,13 @@ const CROSS_FIELD_RULES: ReadonlyArray<(raw: RawSettings) => SettingsProblem[]> 
 ];
 
 function crossFieldProblems(input: unknown): SettingsProblem[] {
-    const root = asRecord(input);
+    const root = record(input);
     const raw: RawSettings = {
         root,
-        cluster: asRecord(root.cluster),
-        injector: part(injectorSchema, root.injector ?? {}),
-        kubernetesAuth: part(kubernetesAuthSchema, root.kubernetesAuth ?? {}),
-        platform: part(platformSchema, root.platform ?? {}),
+        cluster: record(root.cluster),
+        injector: parsed(injectorSchema, root.injector ?? {}),
+        kubernetesAuth: parsed(kubernetesAuthSchema, root.kubernetesAuth ?? {}),
+        platform: parsed(platformSchema, root.platform ?? {}),
     };
     return CROSS_FIELD_RULES.flatMap((rule) => rule(raw));
 }
@@ -166,9 +153,9 @@ function poolProblems({ cluster }: RawSettings): SettingsProblem[] {
     if (cluster.mode !== "create") return problems;
     const rawPools: Array<[string, unknown]> = [
         ["cluster.systemPool", cluster.systemPool ?? { name: "system" }],
-        ...asArray(cluster.userPools).map((p, i): [string, unknown] => [`cluster.userPools[${i}]`, p]),
+        ...list(cluster.userPools).map((p, i): [string, unknown] => [`cluster.userPools[${i}]`, p]),
     ];
-    const pools = rawPools.map(([key, p]) => [key, part(poolSchema, p)] as const);
+    const pools = rawPools.map(([key, p]) => [key, parsed(poolSchema, p)] as const);
     const seen = new Set<string>();
     for (const [key, p] of pools) {
         if (p === undefined) continue;
@@ -210,9 +197,9 @@ function clusterProblems({ cluster }: RawSettings): SettingsProblem[] {
             `a DNS prefix (1-54 letters, digits or '-'): the default, the cluster name "${cluster.name}", is not one`,
         );
     }
-    const net = part(networkSchema, cluster.network ?? {});
+    const net = parsed(networkSchema, cluster.network ?? {});
     if (net !== undefined) problems.push(...networkProblems(net));
-    if (asRecord(cluster.credentials).mode === "kubelogin" && cluster.entraId === undefined) {
+    if (record(cluster.credentials).mode === "kubelogin" && cluster.entraId === undefined) {
         add(
             "cluster.entraId",
             undefined,
@@ -225,7 +212,7 @@ function clusterProblems({ cluster }: RawSettings): SettingsProblem[] {
 /** How this program logs in to the cluster: what each kubelogin login takes, and local accounts off. */
 function credentialProblems({ cluster }: RawSettings): SettingsProblem[] {
     const { problems, add } = problemList();
-    const credentials = part(credentialsSchema, cluster.credentials ?? { mode: "admin" });
+    const credentials = parsed(credentialsSchema, cluster.credentials ?? { mode: "admin" });
     if (cluster.mode === "create" && cluster.disableLocalAccounts === true) {
         if (cluster.entraId === undefined) {
             add("cluster.entraId", undefined, "Entra ID settings when disableLocalAccounts is true (no one could log in otherwise)");
@@ -271,7 +258,7 @@ function credentialProblems({ cluster }: RawSettings): SettingsProblem[] {
 /** The external Vault: TLS unless explicitly a lab, and a CA only when it is verified against. */
 function vaultProblems({ root }: RawSettings): SettingsProblem[] {
     const { problems, add } = problemList();
-    const v = part(vaultSchema, root.vault);
+    const v = parsed(vaultSchema, root.vault);
     if (v === undefined) return problems;
     if (v.address.startsWith("http://") && !v.allowHttp) {
         add("vault.address", v.address, "an https:// URL (set vault.allowHttp: true to accept http:// for a lab)");
@@ -287,7 +274,7 @@ function injectorProblems({ root, injector: inj, kubernetesAuth: auth }: RawSett
     const { problems, add } = problemList();
     if (inj === undefined) return problems;
     if (inj.chartPath !== undefined) {
-        if (asRecord(root.injector).chartRepository !== undefined) {
+        if (record(root.injector).chartRepository !== undefined) {
             add("injector.chartRepository", inj.chartRepository, "unset when injector.chartPath is set (the chart comes from one place)");
         }
         if (!existsSync(resolveChartPath(inj.chartPath))) {
@@ -322,11 +309,11 @@ function trustRuleProblems({ root }: RawSettings): SettingsProblem[] {
 
 /** Every workload: unique identities across workloads, then each one's own rules. */
 function workloadProblems(raw: RawSettings): SettingsProblem[] {
-    const rawWorkloads = asArray(raw.root.workloads);
+    const rawWorkloads = list(raw.root.workloads);
     return [
         ...workloadIdentityProblems(rawWorkloads),
         ...rawWorkloads.flatMap((rawW, i) => {
-            const w = part(workloadSchema, rawW);
+            const w = parsed(workloadSchema, rawW);
             return w === undefined ? [] : oneWorkloadProblems(`workloads[${i}]`, w, raw);
         }),
     ];
@@ -345,7 +332,7 @@ function workloadIdentityProblems(rawWorkloads: unknown[]): SettingsProblem[] {
     const str = (v: unknown) => (typeof v === "string" ? v : undefined);
     rawWorkloads.forEach((rawW, i) => {
         const key = `workloads[${i}]`;
-        const r = asRecord(rawW);
+        const r = record(rawW);
         const name = str(r.name);
         const role = str(r.role) ?? name;
         const namespace = str(r.namespace);
@@ -476,17 +463,17 @@ const JWT_ONLY = ["audience", "tokenExpirationSeconds"] as const;
  */
 function authMethodProblems({ root }: RawSettings): SettingsProblem[] {
     const { problems, add } = problemList();
-    const rawAuth = asRecord(root.kubernetesAuth);
+    const rawAuth = record(root.kubernetesAuth);
     const method = rawAuth.method ?? "kubernetes";
     if (method === "jwt") {
         for (const [section, key, why] of KUBERNETES_ONLY) {
-            const value = asRecord(root[section])[key];
+            const value = record(root[section])[key];
             if (value !== undefined) {
                 add(`${section}.${key}`, value, `unset with kubernetesAuth.method jwt (${why}); it applies to method kubernetes only`);
             }
         }
-        asArray(root.workloads).forEach((rawW, i) => {
-            const w = asRecord(rawW);
+        list(root.workloads).forEach((rawW, i) => {
+            const w = record(rawW);
             for (const field of ["namespace", "serviceAccount"] as const) {
                 if (w[field] === "*") {
                     add(
