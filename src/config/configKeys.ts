@@ -7,7 +7,7 @@
  */
 import { DEFAULT_KUBECONFIG_KEY, Settings, VAULT_TOKEN_KEY, settingsSchema } from "./schema";
 import { STAGE_KEY } from "../stages";
-import type { SettingsProblem } from "./validate";
+import type { SettingsProblem } from "./problem";
 import { didYouMean } from "./wording";
 import { list, record } from "./raw";
 

@@ -17,14 +17,8 @@ import {
 } from "./schema";
 import { STAGE_KEY } from "../stages";
 import { list, parsed, record } from "./raw";
+import { SettingsProblem, problemList } from "./problem";
 import { PROTECTED_MOUNTS, authDelegatorBindingName, childNames } from "./names";
-
-/** A problem before rendering: validate.ts renders `found` (never echoing a secret). */
-export interface Finding {
-    key: string;
-    found: unknown;
-    expected: string;
-}
 
 type Workload = Pick<WorkloadSettings, "name" | "secrets" | "seed" | "extraCapabilities">;
 interface External {
@@ -121,7 +115,7 @@ function workloadsOf(root: Record<string, unknown>): Array<{ i: number; w: Workl
 }
 
 /** Every trust rule, in one list (validate.ts runs it with the other cross-field rules). */
-export function trustProblems(raw: unknown): Finding[] {
+export function trustProblems(raw: unknown): SettingsProblem[] {
     const root = record(raw);
     return [
         ...ownershipProblems(root),
@@ -137,9 +131,8 @@ export function trustProblems(raw: unknown): Finding[] {
 const kvOf = (root: Record<string, unknown>) => parsed(kvSchema, root.kv ?? {});
 
 /** One owner per path; reads of others' paths only when granted; seeds and extra capabilities only on owned paths. */
-export function ownershipProblems(root: Record<string, unknown>): Finding[] {
-    const out: Finding[] = [];
-    const add = (key: string, found: unknown, expected: string) => out.push({ key, found, expected });
+export function ownershipProblems(root: Record<string, unknown>): SettingsProblem[] {
+    const { problems: out, add } = problemList();
     const ws = workloadsOf(root);
     const kv = kvOf(root);
     const external = kv?.external ?? [];
@@ -280,21 +273,20 @@ export function ownershipProblems(root: Record<string, unknown>): Finding[] {
 }
 
 /** Roles carry the generated policy plus allow-listed ones; never root. */
-export function policyProblems(root: Record<string, unknown>): Finding[] {
-    const out: Finding[] = [];
+export function policyProblems(root: Record<string, unknown>): SettingsProblem[] {
+    const { problems: out, add } = problemList();
     const vault = parsed(vaultSchema, root.vault);
     const rawVault = record(root.vault);
     const allowedRaw = vault?.allowedPolicies ?? (Array.isArray(rawVault.allowedPolicies) ? [] : ["default"]);
     const ws = workloadsOf(root);
     const prefix = vault?.policyPrefix;
     if (prefix !== undefined && vault?.policyNaming !== "legacy" && !prefix.endsWith(".")) {
-        out.push({
-            key: "vault.policyPrefix",
-            found: prefix,
-            expected:
-                "a prefix ending in '.' (workload names have none, so <prefix><workload> never equals another stack's name), " +
+        add(
+            "vault.policyPrefix",
+            prefix,
+            "a prefix ending in '.' (workload names have none, so <prefix><workload> never equals another stack's name), " +
                 "or vault.policyNaming: legacy to keep the names an existing stack has (docs/data-safety.md)",
-        });
+        );
     }
     // With the default prefix (`<project>-<stack>-`) the stack name is not known here; the program
     // and the policy pack check the generated names then.
@@ -304,14 +296,13 @@ export function policyProblems(root: Record<string, unknown>): Finding[] {
         const n = normalizePolicy(p);
         const key = `vault.allowedPolicies[${k}]`;
         if (n === "root") {
-            out.push({ key, found: p, expected: "not root: Vault refuses root through an auth method, and no workload may hold it" });
+            add(key, p, "not root: Vault refuses root through an auth method, and no workload may hold it");
         } else if (generated.has(n)) {
-            out.push({
+            add(
                 key,
-                found: p,
-                expected:
-                    "a policy made outside this stack: allowing a workload's generated policy would let every workload carry its grants",
-            });
+                p,
+                "a policy made outside this stack: allowing a workload's generated policy would let every workload carry its grants",
+            );
         } else {
             allowed.add(n);
         }
@@ -321,30 +312,28 @@ export function policyProblems(root: Record<string, unknown>): Finding[] {
             const n = normalizePolicy(p);
             const key = `workloads[${i}].policies[${j}]`;
             if (n === "root") {
-                out.push({
+                add(
                     key,
-                    found: p,
-                    expected: "not root (compared as Vault does, ignoring case and spaces): a workload never holds root",
-                });
+                    p,
+                    "not root (compared as Vault does, ignoring case and spaces): a workload never holds root",
+                );
             } else if (allowed.has(n)) {
                 return;
             } else if (n === w.name || (prefix !== undefined && n === `${prefix}${w.name}`)) {
-                out.push({
+                add(
                     key,
-                    found: p,
-                    expected:
-                        `no entry for the workload's own policy: ` +
+                    p,
+                    `no entry for the workload's own policy: ` +
                         `the generated policy (${prefix ?? "<project>.<stack>."}${w.name}) is always attached; remove it`,
-                });
+                );
             } else if (!allowed.has(n)) {
-                out.push({
+                add(
                     key,
-                    found: p,
-                    expected:
-                        `one of vault.allowedPolicies (${[...allowed].join(", ") || "none"}): ` +
+                    p,
+                    `one of vault.allowedPolicies (${[...allowed].join(", ") || "none"}): ` +
                         `another policy could grant other teams' paths; ` +
                         `the platform adds it to vault.allowedPolicies if it is meant for workloads`,
-                });
+                );
             }
         });
     }
@@ -352,8 +341,8 @@ export function policyProblems(root: Record<string, unknown>): Finding[] {
 }
 
 /** Templates read only readable paths with allowed functions; prefixes are text; a file renders something. */
-export function templateRuleProblems(root: Record<string, unknown>): Finding[] {
-    const out: Finding[] = [];
+export function templateRuleProblems(root: Record<string, unknown>): SettingsProblem[] {
+    const { problems: out, add } = problemList();
     const kv = kvOf(root);
     const ws = workloadsOf(root);
     const access = kvAccess(ws.map(({ w }) => w), kv?.external ?? []);
@@ -361,24 +350,23 @@ export function templateRuleProblems(root: Record<string, unknown>): Finding[] {
         w.secrets.forEach((s, j) => {
             const key = `workloads[${i}].secrets[${j}]`;
             if (s.prefix !== undefined && (s.prefix.includes("{{") || s.prefix.includes("}}") || s.prefix.endsWith("{"))) {
-                out.push({
-                    key: `${key}.prefix`,
-                    found: "a prefix with template delimiters",
-                    expected:
-                        "plain text without '{{', '}}' or a trailing '{' (it is pasted into the template); " +
+                add(
+                    `${key}.prefix`,
+                    "a prefix with template delimiters",
+                    "plain text without '{{', '}}' or a trailing '{' (it is pasted into the template); " +
                         "use template for template code",
-                });
+                );
             }
             if (s.key === undefined && s.template === undefined) {
-                out.push({
-                    key: `${key}.key`,
-                    found: undefined,
-                    expected: "the key to render (or a template): without either the injector writes the secret's raw map[...] form",
-                });
+                add(
+                    `${key}.key`,
+                    undefined,
+                    "the key to render (or a template): without either the injector writes the secret's raw map[...] form",
+                );
             }
             if (s.template !== undefined && kv !== undefined) {
                 for (const p of templateProblems(s.template, { kvMount: kv.path, readable: access.readable.get(w.name) ?? new Set() })) {
-                    out.push({ key: `${key}.template`, found: "a template", expected: p });
+                    add(`${key}.template`, "a template", p);
                 }
             }
         });
@@ -387,11 +375,11 @@ export function templateRuleProblems(root: Record<string, unknown>): Finding[] {
 }
 
 /** `user:password@` in a URL ends up in logs, plans and the chart's values: refused, never echoed. */
-export function urlCredentialProblems(root: Record<string, unknown>): Finding[] {
-    const out: Finding[] = [];
+export function urlCredentialProblems(root: Record<string, unknown>): SettingsProblem[] {
+    const { problems: out, add } = problemList();
     const check = (key: string, value: unknown, fix: string) => {
         if (typeof value === "string" && hasUrlCredentials(value)) {
-            out.push({ key, found: "a URL with credentials (not shown)", expected: `the URL without user:password@; ${fix}` });
+            add(key, "a URL with credentials (not shown)", `the URL without user:password@; ${fix}`);
         }
     };
     check(
@@ -418,8 +406,8 @@ export function hasUrlCredentials(value: string): boolean {
 }
 
 /** `formerName` names a previous name: not the current one, not another workload's. */
-export function renameProblems(root: Record<string, unknown>): Finding[] {
-    const out: Finding[] = [];
+export function renameProblems(root: Record<string, unknown>): SettingsProblem[] {
+    const { problems: out, add } = problemList();
     const ws = workloadsOf(root);
     const names = new Set(ws.map(({ w }) => w.name));
     const former = new Set<string>();
@@ -428,11 +416,11 @@ export function renameProblems(root: Record<string, unknown>): Finding[] {
         const key = `workloads[${i}].formerName`;
         const found = w.formerName;
         if (found === w.name) {
-            out.push({ key, found, expected: "the previous name, not the current one (remove formerName when there was no rename)" });
+            add(key, found, "the previous name, not the current one (remove formerName when there was no rename)");
         } else if (names.has(found)) {
-            out.push({ key, found, expected: "a name no current workload has (the aliases would take that workload's resources)" });
+            add(key, found, "a name no current workload has (the aliases would take that workload's resources)");
         } else if (former.has(found)) {
-            out.push({ key, found, expected: "a former name used once" });
+            add(key, found, "a former name used once");
         }
         former.add(w.formerName);
     }
@@ -445,15 +433,15 @@ export function renameProblems(root: Record<string, unknown>): Finding[] {
  * the auth-delegator ClusterRoleBindings (cluster-scoped); the mounts Vault keeps for itself.
  * Vault role names are compared lower-cased with the other identities (validate.ts).
  */
-export function derivedNameProblems(root: Record<string, unknown>): Finding[] {
-    const out: Finding[] = [];
+export function derivedNameProblems(root: Record<string, unknown>): SettingsProblem[] {
+    const { problems: out, add } = problemList();
     const ws = workloadsOf(root);
     const taken = new Map<string, string>();
     const claim = (kind: string, name: string, key: string, found: unknown, what: string) => {
         const id = `${kind}\0${name}`;
         const first = taken.get(id);
         if (first === undefined) taken.set(id, key);
-        else out.push({ key, found, expected: `${what} that no other entry gives: ${name} is also ${first}'s` });
+        else add(key, found, `${what} that no other entry gives: ${name} is also ${first}'s`);
     };
     for (const { i, w } of ws) {
         w.seed.forEach((s, j) => {
@@ -484,11 +472,11 @@ export function derivedNameProblems(root: Record<string, unknown>): Finding[] {
     const kvFirst = first(record(root.kv).path);
     if (kvFirst !== undefined && (PROTECTED_MOUNTS as readonly string[]).includes(kvFirst)) {
         const expected = `a path outside Vault's own mounts (${PROTECTED_MOUNTS.join(", ")})`;
-        out.push({ key: "kv.path", found: record(root.kv).path, expected });
+        add("kv.path", record(root.kv).path, expected);
     }
     if (first(auth.path) === "token") {
         const expected = "a path other than token (auth/token is Vault's own token method)";
-        out.push({ key: "kubernetesAuth.path", found: auth.path, expected });
+        add("kubernetesAuth.path", auth.path, expected);
     }
     return out;
 }
@@ -522,8 +510,8 @@ export function platformSecretKeys(root: Record<string, unknown>): Map<string, s
  * the operator's Vault token, the kubeconfig or another team's secret into a path its team reads.
  * Config keys are compared exactly, as the Pulumi runtime looks them up (runtime/config.ts getConfig).
  */
-export function secretOwnerProblems(root: Record<string, unknown>): Finding[] {
-    const out: Finding[] = [];
+export function secretOwnerProblems(root: Record<string, unknown>): SettingsProblem[] {
+    const { problems: out, add } = problemList();
     const platform = platformSecretKeys(root);
     const owner = new Map<string, { name: string; key: string }>();
     for (const { i, w } of workloadsOf(root)) {
@@ -535,15 +523,14 @@ export function secretOwnerProblems(root: Record<string, unknown>): Finding[] {
                 const why = platform.get(ref);
                 const first = owner.get(ref);
                 if (why !== undefined) {
-                    out.push({ key, found: ref, expected: `a secret config key of ${w.name}'s own: ${ref} is ${why}, the platform's` });
+                    add(key, ref, `a secret config key of ${w.name}'s own: ${ref} is ${why}, the platform's`);
                 } else if (first !== undefined && first.name !== w.name) {
-                    out.push({
+                    add(
                         key,
-                        found: ref,
-                        expected:
-                            `a secret config key of ${w.name}'s own: ${ref} is read by workload ${first.name} (${first.key}); ` +
+                        ref,
+                        `a secret config key of ${w.name}'s own: ${ref} is read by workload ${first.name} (${first.key}); ` +
                             "a config secret has one owner (to share the value, its owner shares the seeded path with sharedWith)",
-                    });
+                    );
                 } else if (first === undefined) {
                     owner.set(ref, { name: w.name, key });
                 }

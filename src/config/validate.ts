@@ -8,7 +8,7 @@ import * as path from "path";
 import { PROJECT_DIR } from "../projectDir";
 import { z } from "zod";
 import { trustProblems } from "./trust";
-import { deployFindings } from "./deployRules";
+import { deployProblems } from "./deployRules";
 import { ClassifiedError, EXIT } from "../exitCodes";
 import {
     credentialsSchema,
@@ -27,14 +27,7 @@ import { didYouMean, settingsErrorMap } from "./wording";
 import { oversizeStrings } from "./limits";
 import { normalizeRole } from "./names";
 import { list, parsed, record } from "./raw";
-
-export interface SettingsProblem {
-    /** Dotted key, as in the stack config: `workloads[0].secrets[1].file`. */
-    key: string;
-    /** The value found, rendered short; `<secret>` for values that may hold a credential. */
-    found: string;
-    expected: string;
-}
+import { SettingsProblem, problem, problemList } from "./problem";
 
 /** Thrown before any resource is registered when the settings are not valid. */
 export class SettingsError extends ClassifiedError {
@@ -70,37 +63,6 @@ function valueAt(raw: unknown, path: ReadonlyArray<PropertyKey>): unknown {
     return cur;
 }
 
-/** Keys under which a found value is never echoed. */
-const SECRET_KEY = /(^|\.)(values|value|token|password|secret)(\.|\[|$)/i;
-
-/** Property names whose values are never echoed, wherever they sit in a rendered value. */
-const SECRET_NAME = /^(values|value|token|password|secret)$/i;
-
-/** A copy with every secret-named property replaced, so a misplaced `{value: ...}` is not echoed either. */
-function redact(value: unknown): unknown {
-    if (Array.isArray(value)) return value.map(redact);
-    if (typeof value === "object" && value !== null) {
-        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_NAME.test(k) ? "<secret>" : redact(v)]));
-    }
-    return value;
-}
-
-function render(key: string, value: unknown): string {
-    if (SECRET_KEY.test(key)) return "<secret>";
-    if (value === undefined) return "nothing";
-    let text: string;
-    try {
-        text = JSON.stringify(redact(value)) ?? typeof value;
-    } catch {
-        text = typeof value; // cycles, BigInt: not config a YAML file can hold
-    }
-    // A URL's user:password@ is a credential wherever it appears (vault.address, a chart repository).
-    // Anchored on "://", not on the scheme: `[a-z][a-z0-9+.-]*://` tried at every position of a
-    // long run of letters is quadratic (issue 22: 30 s for a 100 KB name).
-    text = text.replace(/:\/\/[^/?#@\s"]*@/g, "://<credentials>@");
-    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
 /** The raw input as the cross-field rules see it: the parts several rules share, parsed on their own. */
 interface RawSettings {
     root: Record<string, unknown>;
@@ -109,12 +71,6 @@ interface RawSettings {
     kubernetesAuth: z.output<typeof kubernetesAuthSchema> | undefined;
     /** The platform team's settings; undefined when they do not parse (their own problems are reported). */
     platform: z.output<typeof platformSchema> | undefined;
-}
-
-/** Collects problems, rendering each found value (never a secret one). */
-function problemList(): { problems: SettingsProblem[]; add: (key: string, found: unknown, expected: string) => void } {
-    const problems: SettingsProblem[] = [];
-    return { problems, add: (key, found, expected) => problems.push({ key, found: render(key, found), expected }) };
 }
 
 /**
@@ -299,12 +255,12 @@ export function resolveChartPath(chartPath: string): string {
 
 /** What a real deploy needs of versions and sizes (src/config/deployRules.ts). */
 function deployRuleProblems({ root }: RawSettings): SettingsProblem[] {
-    return deployFindings(root).map((f) => ({ key: f.key, found: render(f.key, f.found), expected: f.expected }));
+    return deployProblems(root);
 }
 
 /** Ownership, grants, policies, templates, URL credentials, renames (src/config/trust.ts). */
 function trustRuleProblems({ root }: RawSettings): SettingsProblem[] {
-    return trustProblems(root).map((f) => ({ key: f.key, found: render(f.key, f.found), expected: f.expected }));
+    return trustProblems(root);
 }
 
 /** Every workload: unique identities across workloads, then each one's own rules. */
@@ -585,7 +541,7 @@ function toProblem(raw: unknown, issue: z.core.$ZodIssue): SettingsProblem {
     }
     const key = formatKey(issue.path);
     // The message is what is expected, worded by src/config/wording.ts or the schema's own.
-    return { key, found: render(key, valueAt(raw, issue.path)), expected: issue.message };
+    return problem(key, valueAt(raw, issue.path), issue.message);
 }
 
 interface ZodInternals {

@@ -3,7 +3,8 @@
  * before anything is registered; JWT audiences Vault would split or never match are refused.
  */
 import assert from "node:assert/strict";
-import { parseSettings, SettingsError, SettingsProblem } from "../../src/config/validate";
+import { parseSettings, SettingsError } from "../../src/config/validate";
+import type { SettingsProblem } from "../../src/config/problem";
 import { labRaw, setAt } from "../support/fixtures";
 
 type Mutation = (raw: Record<string, any>) => void;

@@ -3,7 +3,8 @@
  * value found and what is expected; every problem reported in one run; nothing registered.
  */
 import assert from "node:assert/strict";
-import { parseSettings, SettingsError, SettingsProblem } from "../../src/config/validate";
+import { parseSettings, SettingsError } from "../../src/config/validate";
+import type { SettingsProblem } from "../../src/config/problem";
 import { loadFromConfig } from "../../src/config/load";
 import { labRaw, secondWorkload, setAt } from "../support/fixtures";
 import { setConfig, useCloud } from "../support/harness";
