@@ -6,6 +6,7 @@ import {
 } from "./lib";
 import { isRecord } from "../src/config/raw";
 import { pathMatches, pathRules } from "./vaultPolicyRules";
+import { normalizePolicy } from "../src/config/names";
 
 export const NAME = "vault-workload-isolation";
 
@@ -28,7 +29,6 @@ interface Workload {
     readable: Set<string>;
 }
 
-const normalize = (p: string) => p.trim().toLowerCase();
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
 
 /** The workloads as the program registered them (WorkloadBinding component props). */
@@ -38,7 +38,7 @@ function workloadsOf(resources: readonly PolicyResource[]): Workload[] {
         return {
             name: String(r.props.workload ?? r.name),
             role: String(r.props.role ?? r.name),
-            policy: normalize(String(r.props.policy ?? r.name)),
+            policy: normalizePolicy(String(r.props.policy ?? r.name)),
             owned: new Set(strings(access.owned)),
             readable: new Set(strings(access.readable)),
         };
@@ -71,7 +71,7 @@ export const vaultWorkloadIsolation: StackPolicyFactory = (enforcementLevel = "m
     },
     validateStack: (args, reportViolation) => {
         const { allowedPolicies } = withDefaults(args.getConfig<Partial<WorkloadIsolationConfig>>(), DEFAULTS);
-        const allowed = new Set(allowedPolicies.map(normalize).filter((p) => p !== "root"));
+        const allowed = new Set(allowedPolicies.map(normalizePolicy).filter((p) => p !== "root"));
         const workloads = workloadsOf(args.resources);
         if (workloads.length === 0) return;
         const kv = args.resources.find((r) => r.type === TYPES.vaultKv);
@@ -88,7 +88,7 @@ export const vaultWorkloadIsolation: StackPolicyFactory = (enforcementLevel = "m
 
         for (const p of args.resources) {
             if (p.type !== TYPES.vaultPolicy) continue;
-            const w = workloads.find((x) => x.policy === normalize(String(p.props.name ?? "")));
+            const w = workloads.find((x) => x.policy === normalizePolicy(String(p.props.name ?? "")));
             if (w === undefined) continue;
             for (const rule of pathRules(String(p.props.policy ?? "")) ?? []) {
                 const reached = [...known].filter((k) =>
@@ -127,7 +127,7 @@ export const vaultWorkloadIsolation: StackPolicyFactory = (enforcementLevel = "m
             const roleName = String(r.props.roleName ?? "");
             const own = workloads.find((w) => w.role === roleName);
             for (const pol of strings(r.props.tokenPolicies)) {
-                const n = normalize(pol);
+                const n = normalizePolicy(pol);
                 if (n === "root") {
                     reportViolation(`Role "${roleName}" carries the root policy ("${pol}"). Remove it: no workload holds root.`, r.urn);
                 } else if (n !== own?.policy && !allowed.has(n)) {

@@ -18,7 +18,7 @@ import {
 import { STAGE_KEY } from "../stages";
 import { list, parsed, record } from "./raw";
 import { SettingsProblem, problemList } from "./problem";
-import { PROTECTED_MOUNTS, authDelegatorBindingName, childNames } from "./names";
+import { PROTECTED_MOUNTS, authDelegatorBindingName, childNames, normalizePolicy } from "./names";
 
 type Workload = Pick<WorkloadSettings, "name" | "secrets" | "seed" | "extraCapabilities">;
 interface External {
@@ -71,11 +71,6 @@ export function kvAccess(workloads: readonly Workload[], external: readonly Exte
     }
     for (const e of external) for (const r of e.readers) readable.get(r)?.add(e.path);
     return { owner, owned, readable };
-}
-
-/** Vault trims and lower-cases policy names (vault/policy_store.go, `sanitizeName`). */
-export function normalizePolicy(name: string): string {
-    return name.trim().toLowerCase();
 }
 
 /**

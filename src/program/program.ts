@@ -24,7 +24,8 @@ import { defaultJwtAudience } from "../../components/vaultJwtAuth";
 import { writeVaultCaCertFile } from "../../components/caCertFile";
 import { ProgramOutputs } from "./outputs";
 import { STAGES, Stage } from "../stages";
-import { KvAccess, kvAccess, normalizePolicy, policyPrefixOf } from "../config/trust";
+import { KvAccess, kvAccess, policyPrefixOf } from "../config/trust";
+import { normalizePolicy } from "../config/names";
 
 export { STAGES, Stage };
 
