@@ -7,7 +7,7 @@ import { TYPE_PREFIX } from "./typePrefix";
 import { SecretFile, renderPodAnnotations } from "./annotations";
 import { InjectionArgs } from "../src/agent/agentInjection";
 import { ExtraCapability, renderKvPolicy } from "./vaultPolicy";
-import { JwtLoginArgs, projectedTokenVolume, serviceAccountSubject } from "../src/agent/jwtLogin";
+import { JwtLoginArgs, isOneAudience, projectedTokenVolume, serviceAccountSubject, wildcardSubjectParts } from "../src/agent/jwtLogin";
 import { authDelegatorBindingName, childNames } from "../src/config/names";
 
 /** Where a seeded value comes from. */
@@ -247,10 +247,10 @@ export class WorkloadBinding extends pulumi.ComponentResource {
 /** `args.auth` with its default applied; throws when a jwt role would not name one subject and one audience. */
 function checkedAuth(name: string, args: WorkloadBindingArgs): WorkloadAuth {
     const auth: WorkloadAuth = args.auth ?? { method: "kubernetes" };
-    if (auth.method === "jwt" && (args.serviceAccount === "*" || args.namespace === "*")) {
+    if (auth.method === "jwt" && wildcardSubjectParts(args).length > 0) {
         throw new Error(`WorkloadBinding ${name}: auth method jwt binds one exact subject; namespace and serviceAccount cannot be "*"`);
     }
-    if (auth.method === "jwt" && (auth.audience === "" || auth.audience === "*" || auth.audience.includes(","))) {
+    if (auth.method === "jwt" && !isOneAudience(auth.audience)) {
         throw new Error(`WorkloadBinding ${name}: auth.audience must be one audience (not empty, not "*", no commas)`);
     }
     if (auth.method === "kubernetes" && typeof auth.audience === "string" && (auth.audience === "" || auth.audience === "*")) {

@@ -28,6 +28,7 @@ import { oversizeStrings } from "./limits";
 import { normalizeRole } from "./names";
 import { list, parsed, record } from "./raw";
 import { SettingsProblem, problem, problemList } from "./problem";
+import { wildcardSubjectParts } from "../agent/jwtLogin";
 
 /** Thrown before any resource is registered when the settings are not valid. */
 export class SettingsError extends ClassifiedError {
@@ -429,16 +430,13 @@ function authMethodProblems({ root }: RawSettings): SettingsProblem[] {
             }
         }
         list(root.workloads).forEach((rawW, i) => {
-            const w = record(rawW);
-            for (const field of ["namespace", "serviceAccount"] as const) {
-                if (w[field] === "*") {
-                    add(
-                        `workloads[${i}].${field}`,
-                        "*",
-                        "a DNS-1123 label with kubernetesAuth.method jwt: each JWT role is bound to one exact subject, " +
-                            "system:serviceaccount:<namespace>:<serviceAccount>",
-                    );
-                }
+            for (const field of wildcardSubjectParts(record(rawW))) {
+                add(
+                    `workloads[${i}].${field}`,
+                    "*",
+                    "a DNS-1123 label with kubernetesAuth.method jwt: each JWT role is bound to one exact subject, " +
+                        "system:serviceaccount:<namespace>:<serviceAccount>",
+                );
             }
         });
     } else if (method === "kubernetes") {
