@@ -18,7 +18,7 @@ export const TYPES = {
     secret: "kubernetes:core/v1:Secret",
     deployment: "kubernetes:apps/v1:Deployment",
     kubernetesProvider: "pulumi:providers:kubernetes",
-    /** This program's components: who owns and reads which KV path (src/config/trust.ts). */
+    /** This program's components: who owns and reads which KV path (`kvAccess`, src/config/access.ts). */
     workloadBinding: "aksvault:index:WorkloadBinding",
     vaultKv: "aksvault:index:VaultKv",
 } as const;

@@ -1,16 +1,10 @@
 /**
  * Trust boundaries between the workloads of one stack, and between the stack and the Vault it
- * shares: who owns each KV path, who may read it, which policies a role may carry, what a
- * template may do. Pure; the rules run before any resource is registered (validate.ts) and the
- * program renders policies from the same `kvAccess` answer.
- *
- * The grant syntax, kept small on purpose (docs/security.md, "Who reads what"):
- * - a workload owns every path it seeds and every path it lists in `secrets` without `from`;
- *   a path has one owner;
- * - the owner shares a path by listing readers in `sharedWith` on its own secret or seed entry;
- * - a reader lists the path in `secrets` with `from: <owner>`;
- * - paths written outside this program are named once, in `kv.external: [{path, readers}]`.
+ * shares: one owner per KV path and reads only where granted (judged against `kvAccess`,
+ * access.ts, the answer the program renders policies from), which policies a role may carry, what
+ * a template may do. Pure; the rules run before any resource is registered (validate.ts).
  */
+import type { z } from "zod";
 import { templateProblems } from "../agent/goTemplate";
 import {
     DEFAULT_KUBECONFIG_KEY, VAULT_TOKEN_KEY, kvSchema, platformSchema, settingsSchema, vaultSchema, workloadSchema, WorkloadSettings,
@@ -18,60 +12,8 @@ import {
 import { STAGE_KEY } from "../stages";
 import { list, parsed, record } from "./raw";
 import { SettingsProblem, problemList } from "./problem";
+import { KvAccess, kvAccess } from "./access";
 import { PROTECTED_MOUNTS, authDelegatorBindingName, childNames, normalizePolicy } from "./names";
-
-type Workload = Pick<WorkloadSettings, "name" | "secrets" | "seed" | "extraCapabilities">;
-interface External {
-    path: string;
-    readers: readonly string[];
-}
-
-/** What each workload owns and may read, by KV path inside the mount. */
-export interface KvAccess {
-    /** Path -> owning workload (first claimer; validation refuses a second). */
-    owner: Map<string, string>;
-    /** Workload -> paths it owns. */
-    owned: Map<string, Set<string>>;
-    /** Workload -> paths it may read: owned, granted to it, external naming it. */
-    readable: Map<string, Set<string>>;
-}
-
-/** Who owns and who may read each path; the single answer validation and the program share. */
-export function kvAccess(workloads: readonly Workload[], external: readonly External[]): KvAccess {
-    const externalPaths = new Set(external.map((e) => e.path));
-    const owner = new Map<string, string>();
-    const owned = new Map<string, Set<string>>();
-    const readable = new Map<string, Set<string>>();
-    for (const w of workloads) {
-        owned.set(w.name, new Set());
-        readable.set(w.name, new Set());
-    }
-    for (const w of workloads) {
-        const claims = [...w.secrets.filter((s) => s.from === undefined).map((s) => s.path), ...w.seed.map((s) => s.path)];
-        for (const p of claims) {
-            if (externalPaths.has(p)) continue;
-            if (!owner.has(p)) owner.set(p, w.name);
-            if (owner.get(p) === w.name) {
-                owned.get(w.name)?.add(p);
-                readable.get(w.name)?.add(p);
-            }
-        }
-    }
-    for (const w of workloads) {
-        for (const s of w.secrets) {
-            if (s.from === undefined || owner.get(s.path) !== s.from) continue;
-            const o = workloads.find((x) => x.name === s.from);
-            const granted =
-                o !== undefined &&
-                [...o.secrets.filter((x) => x.from === undefined), ...o.seed].some(
-                    (x) => x.path === s.path && x.sharedWith.includes(w.name),
-                );
-            if (granted) readable.get(w.name)?.add(s.path);
-        }
-    }
-    for (const e of external) for (const r of e.readers) readable.get(r)?.add(e.path);
-    return { owner, owned, readable };
-}
 
 /**
  * The default policy prefix before issue 22 (`vault.policyNaming: legacy`): `<project>-<stack>-`,
@@ -109,27 +51,37 @@ function workloadsOf(root: Record<string, unknown>): Array<{ i: number; w: Workl
     });
 }
 
+/** The raw settings as the trust rules read them, with the parts they share parsed and computed once. */
+interface TrustInput {
+    root: Record<string, unknown>;
+    /** The workloads that parse on their own, with their index in the config. */
+    ws: Array<{ i: number; w: WorkloadSettings }>;
+    /** `kv`, when it parses on its own. */
+    kv: z.output<typeof kvSchema> | undefined;
+    /** Who owns and may read each path among those workloads. */
+    access: KvAccess;
+}
+
 /** Every trust rule, in one list (validate.ts runs it with the other cross-field rules). */
 export function trustProblems(raw: unknown): SettingsProblem[] {
     const root = record(raw);
+    const ws = workloadsOf(root);
+    const kv = parsed(kvSchema, root.kv ?? {});
+    const input: TrustInput = { root, ws, kv, access: kvAccess(ws.map(({ w }) => w), kv?.external ?? []) };
     return [
-        ...ownershipProblems(root),
-        ...policyProblems(root),
-        ...templateRuleProblems(root),
-        ...urlCredentialProblems(root),
-        ...renameProblems(root),
-        ...derivedNameProblems(root),
-        ...secretOwnerProblems(root),
-    ];
+        ownershipProblems,
+        policyProblems,
+        templateRuleProblems,
+        urlCredentialProblems,
+        renameProblems,
+        derivedNameProblems,
+        secretOwnerProblems,
+    ].flatMap((rule) => rule(input));
 }
 
-const kvOf = (root: Record<string, unknown>) => parsed(kvSchema, root.kv ?? {});
-
 /** One owner per path; reads of others' paths only when granted; seeds and extra capabilities only on owned paths. */
-export function ownershipProblems(root: Record<string, unknown>): SettingsProblem[] {
+export function ownershipProblems({ ws, kv, access }: TrustInput): SettingsProblem[] {
     const { problems: out, add } = problemList();
-    const ws = workloadsOf(root);
-    const kv = kvOf(root);
     const external = kv?.external ?? [];
     const names = new Map(ws.map(({ i, w }) => [w.name, i]));
     const workloadNames = [...names.keys()].join(", ");
@@ -201,7 +153,6 @@ export function ownershipProblems(root: Record<string, unknown>): SettingsProble
         }
     }
 
-    const access = kvAccess(ws.map(({ w }) => w), external);
     for (const { i, w } of ws) {
         w.secrets.forEach((s, j) => {
             const key = `workloads[${i}].secrets[${j}]`;
@@ -268,12 +219,11 @@ export function ownershipProblems(root: Record<string, unknown>): SettingsProble
 }
 
 /** Roles carry the generated policy plus allow-listed ones; never root. */
-export function policyProblems(root: Record<string, unknown>): SettingsProblem[] {
+export function policyProblems({ root, ws }: TrustInput): SettingsProblem[] {
     const { problems: out, add } = problemList();
     const vault = parsed(vaultSchema, root.vault);
     const rawVault = record(root.vault);
     const allowedRaw = vault?.allowedPolicies ?? (Array.isArray(rawVault.allowedPolicies) ? [] : ["default"]);
-    const ws = workloadsOf(root);
     const prefix = vault?.policyPrefix;
     if (prefix !== undefined && vault?.policyNaming !== "legacy" && !prefix.endsWith(".")) {
         add(
@@ -336,11 +286,8 @@ export function policyProblems(root: Record<string, unknown>): SettingsProblem[]
 }
 
 /** Templates read only readable paths with allowed functions; prefixes are text; a file renders something. */
-export function templateRuleProblems(root: Record<string, unknown>): SettingsProblem[] {
+export function templateRuleProblems({ ws, kv, access }: TrustInput): SettingsProblem[] {
     const { problems: out, add } = problemList();
-    const kv = kvOf(root);
-    const ws = workloadsOf(root);
-    const access = kvAccess(ws.map(({ w }) => w), kv?.external ?? []);
     for (const { i, w } of ws) {
         w.secrets.forEach((s, j) => {
             const key = `workloads[${i}].secrets[${j}]`;
@@ -370,7 +317,7 @@ export function templateRuleProblems(root: Record<string, unknown>): SettingsPro
 }
 
 /** `user:password@` in a URL ends up in logs, plans and the chart's values: refused, never echoed. */
-export function urlCredentialProblems(root: Record<string, unknown>): SettingsProblem[] {
+export function urlCredentialProblems({ root }: TrustInput): SettingsProblem[] {
     const { problems: out, add } = problemList();
     const check = (key: string, value: unknown, fix: string) => {
         if (typeof value === "string" && hasUrlCredentials(value)) {
@@ -401,9 +348,8 @@ export function hasUrlCredentials(value: string): boolean {
 }
 
 /** `formerName` names a previous name: not the current one, not another workload's. */
-export function renameProblems(root: Record<string, unknown>): SettingsProblem[] {
+export function renameProblems({ ws }: TrustInput): SettingsProblem[] {
     const { problems: out, add } = problemList();
-    const ws = workloadsOf(root);
     const names = new Set(ws.map(({ w }) => w.name));
     const former = new Set<string>();
     for (const { i, w } of ws) {
@@ -428,9 +374,8 @@ export function renameProblems(root: Record<string, unknown>): SettingsProblem[]
  * the auth-delegator ClusterRoleBindings (cluster-scoped); the mounts Vault keeps for itself.
  * Vault role names are compared lower-cased with the other identities (validate.ts).
  */
-export function derivedNameProblems(root: Record<string, unknown>): SettingsProblem[] {
+export function derivedNameProblems({ root, ws }: TrustInput): SettingsProblem[] {
     const { problems: out, add } = problemList();
-    const ws = workloadsOf(root);
     const taken = new Map<string, string>();
     const claim = (kind: string, name: string, key: string, found: unknown, what: string) => {
         const id = `${kind}\0${name}`;
@@ -505,11 +450,11 @@ export function platformSecretKeys(root: Record<string, unknown>): Map<string, s
  * the operator's Vault token, the kubeconfig or another team's secret into a path its team reads.
  * Config keys are compared exactly, as the Pulumi runtime looks them up (runtime/config.ts getConfig).
  */
-export function secretOwnerProblems(root: Record<string, unknown>): SettingsProblem[] {
+export function secretOwnerProblems({ root, ws }: TrustInput): SettingsProblem[] {
     const { problems: out, add } = problemList();
     const platform = platformSecretKeys(root);
     const owner = new Map<string, { name: string; key: string }>();
-    for (const { i, w } of workloadsOf(root)) {
+    for (const { i, w } of ws) {
         w.seed.forEach((s, j) => {
             for (const [k, v] of Object.entries(s.values)) {
                 if (!("secretConfig" in v)) continue;
