@@ -238,7 +238,7 @@ function checkedAuth(name: string, args: WorkloadBindingArgs): WorkloadAuth {
     if (auth.method === "jwt" && wildcardSubjectParts(args).length > 0) {
         throw new Error(`WorkloadBinding ${name}: auth method jwt binds one exact subject; namespace and serviceAccount cannot be "*"`);
     }
-    if (auth.method === "jwt" && !isOneAudience(auth.audience)) {
+    if (auth.method === "jwt" && (auth.audience === "" || !isOneAudience(auth.audience))) {
         throw new Error(`WorkloadBinding ${name}: auth.audience must be one audience (not empty, not "*", no commas)`);
     }
     if (auth.method === "kubernetes" && typeof auth.audience === "string" && (auth.audience === "" || auth.audience === "*")) {

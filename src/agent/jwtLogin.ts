@@ -41,12 +41,13 @@ export interface JwtLoginArgs {
 }
 
 /**
- * Whether `audience` is one audience a JWT role can be bound to: not empty, not `*`, no commas
- * (Vault splits `bound_audiences` on them). Checked by the settings schema, WorkloadBinding and
- * the policy pack's vault-role-bound-service-accounts.
+ * Whether `audience` names at most one audience for a JWT role: not `*`, no commas (Vault splits
+ * `bound_audiences` on them). Emptiness is a rule of its own (the schema's `min(1)`, its own
+ * message). Checked by the settings schema, WorkloadBinding and the policy pack's
+ * vault-role-bound-service-accounts.
  */
 export function isOneAudience(audience: string): boolean {
-    return audience !== "" && audience !== "*" && !audience.includes(",");
+    return audience !== "*" && !audience.includes(",");
 }
 
 /**
