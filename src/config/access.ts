@@ -13,7 +13,7 @@
  */
 
 /** A workload's KV entries, as the ownership rule reads them (settings, or a WorkloadBinding's args). */
-export interface KvClaims {
+interface KvClaims {
     name: string;
     secrets: ReadonlyArray<{ path: string; from?: string; sharedWith?: readonly string[] }>;
     seed: ReadonlyArray<{ path: string; sharedWith?: readonly string[] }>;
