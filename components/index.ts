@@ -15,5 +15,5 @@ export { VaultKv } from "./vaultKv";
 export type { VaultKvArgs } from "./vaultKv";
 export { WorkloadBinding } from "./workloadBinding";
 export type {
-    KubernetesLoginArgs, SeedArgs, SeedValueArgs, WorkloadAccessArgs, WorkloadBindingArgs, WorkloadDeploymentArgs,
+    KubernetesLoginArgs, SeedArgs, SeedValueArgs, WorkloadBindingArgs, WorkloadDeploymentArgs,
 } from "./workloadBinding";

@@ -7,8 +7,9 @@ import { TYPE_PREFIX } from "./typePrefix";
 import { SecretFile, renderPodAnnotations } from "./annotations";
 import { InjectionArgs } from "../src/agent/agentInjection";
 import { ExtraCapability, renderKvPolicy } from "./vaultPolicy";
-import { JwtLoginArgs, projectedTokenVolume, serviceAccountSubject } from "../src/agent/jwtLogin";
+import { JwtLoginArgs, isOneAudience, projectedTokenVolume, serviceAccountSubject, wildcardSubjectParts } from "../src/agent/jwtLogin";
 import { authDelegatorBindingName, childNames } from "../src/config/names";
+import { WorkloadAccess, kvAccess, workloadAccess } from "../src/config/access";
 
 /** Where a seeded value comes from. */
 export type SeedValueArgs =
@@ -22,20 +23,6 @@ export interface SeedArgs {
     values: Record<string, SeedValueArgs>;
     /** Write once, then leave the values alone (`ignoreChanges`) so a rotation in Vault is kept. Default true. */
     writeOnce?: boolean;
-}
-
-/**
- * Who owns and who may read this workload's KV paths (from `kvAccess`, src/config/trust.ts). Also
- * registered on the component, so the policy pack can check the generated policy, the role and the
- * templates against it.
- */
-export interface WorkloadAccessArgs {
-    /** Paths this workload owns (seeds, or reads without `from`). */
-    owned: string[];
-    /** Paths it may read: owned, shared with it, or external paths naming it. */
-    readable: string[];
-    /** Owned path -> the workloads it is shared with. */
-    sharedWith: Record<string, string[]>;
 }
 
 export interface WorkloadDeploymentArgs {
@@ -78,8 +65,13 @@ export interface WorkloadBindingArgs {
     policies: string[];
     /** Name of the generated Vault policy (a stack prefix keeps it apart from others'). Default: the binding's name. */
     policyName?: string;
-    /** What the workload owns and may read. Default: it owns every path it reads, shares none. */
-    access?: WorkloadAccessArgs;
+    /**
+     * Who owns and may read this workload's KV paths: its part of the stack-wide `kvAccess`
+     * (src/config/access.ts). Also registered on the component, so the policy pack can check the
+     * generated policy, the role and the templates against it. Default: the same rule applied to
+     * this binding alone (it owns every path it reads or seeds, and shares none).
+     */
+    access?: WorkloadAccess;
     /**
      * Keep the namespace in the cluster when this binding is deleted (`retainOnDelete`): another
      * workload of the stack uses it, and deleting a namespace deletes everything in it. Default false.
@@ -187,11 +179,7 @@ export class WorkloadBinding extends pulumi.ComponentResource {
         // Refused before anything (the component included) is registered.
         const auth = checkedAuth(name, args);
         const readPaths = args.secrets.map((s) => s.path);
-        const access: WorkloadAccessArgs = args.access ?? {
-            owned: [...new Set(readPaths)].sort(),
-            readable: [...new Set(readPaths)].sort(),
-            sharedWith: {},
-        };
+        const access = args.access ?? workloadAccess(kvAccess([{ name, secrets: args.secrets, seed: args.seed }], []), name);
         // Registered as inputs (and outputs below) so the policy pack sees who owns what.
         super(`${TYPE_PREFIX}:WorkloadBinding`, name, { workload: name, role: args.role, policy: args.policyName ?? name, access }, opts);
         const scope: BindingScope = {
@@ -247,10 +235,10 @@ export class WorkloadBinding extends pulumi.ComponentResource {
 /** `args.auth` with its default applied; throws when a jwt role would not name one subject and one audience. */
 function checkedAuth(name: string, args: WorkloadBindingArgs): WorkloadAuth {
     const auth: WorkloadAuth = args.auth ?? { method: "kubernetes" };
-    if (auth.method === "jwt" && (args.serviceAccount === "*" || args.namespace === "*")) {
+    if (auth.method === "jwt" && wildcardSubjectParts(args).length > 0) {
         throw new Error(`WorkloadBinding ${name}: auth method jwt binds one exact subject; namespace and serviceAccount cannot be "*"`);
     }
-    if (auth.method === "jwt" && (auth.audience === "" || auth.audience === "*" || auth.audience.includes(","))) {
+    if (auth.method === "jwt" && (auth.audience === "" || !isOneAudience(auth.audience))) {
         throw new Error(`WorkloadBinding ${name}: auth.audience must be one audience (not empty, not "*", no commas)`);
     }
     if (auth.method === "kubernetes" && typeof auth.audience === "string" && (auth.audience === "" || auth.audience === "*")) {
@@ -306,7 +294,7 @@ function createServiceAccount(
 
 /** The least-privilege Vault policy: `read` on the declared paths, extra capabilities only on owned ones. */
 function createPolicy(
-    { name, args, vaultOpts }: BindingScope, readPaths: string[], access: WorkloadAccessArgs,
+    { name, args, vaultOpts }: BindingScope, readPaths: string[], access: WorkloadAccess,
 ): { text: pulumi.Output<string>; resource: vault.Policy } {
     const owned = new Set(access.owned);
     const text = pulumi.output(args.kvMount).apply((mount) => renderKvPolicy(mount, readPaths, args.extraCapabilities, owned));

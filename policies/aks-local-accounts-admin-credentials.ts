@@ -1,6 +1,7 @@
 import { PolicyResource } from "@pulumi/policy";
 import { parse } from "yaml";
-import { StackPolicyFactory, TYPES, isRecord } from "./lib";
+import { isRecord } from "../src/config/raw";
+import { StackPolicyFactory, TYPES } from "./lib";
 
 const NAME = "aks-local-accounts-admin-credentials";
 

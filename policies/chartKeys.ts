@@ -4,11 +4,9 @@
  * silently dropped; comparing against the chart's own values.yaml is what catches it.
  */
 
-type Tree = { [key: string]: unknown };
+import { isRecord } from "../src/config/raw";
 
-function isMap(v: unknown): v is Tree {
-    return typeof v === "object" && v !== null && !Array.isArray(v);
-}
+type Tree = Record<string, unknown>;
 
 /**
  * Dotted paths in `values` that `defaults` (the chart's values.yaml) does not define. A default of
@@ -21,11 +19,11 @@ export function unknownChartKeys(values: Tree, defaults: Tree, prefix = ""): str
         const dotted = prefix === "" ? key : `${prefix}.${key}`;
         if (!Object.prototype.hasOwnProperty.call(defaults, key)) {
             // Report the full paths the user wrote, not just the first unknown segment.
-            unknown.push(...(isMap(value) && Object.keys(value).length > 0 ? leafPaths(value, dotted) : [dotted]));
+            unknown.push(...(isRecord(value) && Object.keys(value).length > 0 ? leafPaths(value, dotted) : [dotted]));
             continue;
         }
         const d = defaults[key];
-        if (isMap(value) && isMap(d) && Object.keys(d).length > 0) unknown.push(...unknownChartKeys(value, d, dotted));
+        if (isRecord(value) && isRecord(d) && Object.keys(d).length > 0) unknown.push(...unknownChartKeys(value, d, dotted));
     }
     return unknown;
 }
@@ -34,6 +32,6 @@ export function unknownChartKeys(values: Tree, defaults: Tree, prefix = ""): str
 export function leafPaths(values: Tree, prefix = ""): string[] {
     return Object.entries(values).flatMap(([k, v]) => {
         const dotted = prefix === "" ? k : `${prefix}.${k}`;
-        return isMap(v) && Object.keys(v).length > 0 ? leafPaths(v, dotted) : [dotted];
+        return isRecord(v) && Object.keys(v).length > 0 ? leafPaths(v, dotted) : [dotted];
     });
 }

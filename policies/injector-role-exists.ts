@@ -1,5 +1,6 @@
 import { ANNOTATION } from "../src/agent/vocabulary";
-import { StackPolicyFactory, TYPES, JWT_TYPES, ROLE_ANNOTATION, at, isInjected, isRecord, podAnnotations } from "./lib";
+import { isRecord } from "../src/config/raw";
+import { StackPolicyFactory, TYPES, JWT_TYPES, ROLE_ANNOTATION, at, isInjected, podAnnotations } from "./lib";
 
 const NAME = "injector-role-exists";
 

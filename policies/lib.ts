@@ -6,6 +6,8 @@
  */
 import type { EnforcementLevel, PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { ANNOTATION, VAULT_CHART } from "../src/agent/vocabulary";
+import { isRecord, list, record } from "../src/config/raw";
+import { normalizePolicy } from "../src/config/names";
 
 /** Type tokens exactly as the program registers them (see `test/support/cloud.ts` recordings). */
 export const TYPES = {
@@ -17,7 +19,7 @@ export const TYPES = {
     secret: "kubernetes:core/v1:Secret",
     deployment: "kubernetes:apps/v1:Deployment",
     kubernetesProvider: "pulumi:providers:kubernetes",
-    /** This program's components: who owns and reads which KV path (src/config/trust.ts). */
+    /** This program's components: who owns and reads which KV path (`kvAccess`, src/config/access.ts). */
     workloadBinding: "aksvault:index:WorkloadBinding",
     vaultKv: "aksvault:index:VaultKv",
 } as const;
@@ -42,10 +44,6 @@ export function withDefaults<T extends object>(given: Partial<T>, defaults: T): 
 }
 
 type Props = Record<string, unknown>;
-
-export function isRecord(v: unknown): v is Props {
-    return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 /** The value at a dotted path of a props object, or undefined. */
 export function at(props: unknown, path: string): unknown {
@@ -81,4 +79,41 @@ export const TEMPLATE_ANNOTATION_PREFIX = ANNOTATION.templatePrefix;
 /** A Deployment whose pods the injector mutates (`agent-inject: "true"`). */
 export function isInjected(deployment: { props: Props }): boolean {
     return podAnnotations(deployment)[INJECT_ANNOTATION] === "true";
+}
+
+/** A workload as the program registered it: its `WorkloadBinding`'s role, generated policy and part of `kvAccess`. */
+export interface RegisteredWorkload {
+    name: string;
+    role: string;
+    /** The generated policy's name, normalised as Vault stores it. */
+    policy: string;
+    owned: Set<string>;
+    readable: Set<string>;
+}
+
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+
+/** The workloads of the stack, from the `WorkloadBinding` components' props (who owns and reads what). */
+export function registeredWorkloads(resources: readonly PolicyResource[]): RegisteredWorkload[] {
+    return resources.filter((r) => r.type === TYPES.workloadBinding && isRecord(r.props.access)).map((r) => {
+        const access = record(r.props.access);
+        return {
+            name: String(r.props.workload ?? r.name),
+            role: String(r.props.role ?? r.name),
+            policy: normalizePolicy(String(r.props.policy ?? r.name)),
+            owned: new Set(strings(access.owned)),
+            readable: new Set(strings(access.readable)),
+        };
+    });
+}
+
+/** The KV mount and the paths written outside the program (`kv.external`), from the `VaultKv` component's props. */
+export function registeredKv(
+    resources: readonly PolicyResource[],
+): { mount: string; external: Array<{ path: string; readers: string[] }> } {
+    const kv = resources.find((r) => r.type === TYPES.vaultKv);
+    return {
+        mount: String(kv?.props.mount ?? "secret"),
+        external: list(kv?.props.external).filter(isRecord).map((e) => ({ path: String(e.path), readers: strings(e.readers) })),
+    };
 }

@@ -7,6 +7,7 @@ import { aksLocalAccountsAdminCredentials } from "./aks-local-accounts-admin-cre
 import { aksOidcIssuerEnabled } from "./aks-oidc-issuer-enabled";
 import { aksRbacEnabled } from "./aks-rbac-enabled";
 import { injectorRoleExists } from "./injector-role-exists";
+import { injectorSecretsWorkloadPaths } from "./injector-secrets-workload-paths";
 import { kubernetesExplicitProvider } from "./kubernetes-explicit-provider";
 import { vaultAuthConfigCaCertificate } from "./vault-auth-config-ca-certificate";
 import { vaultChartValuesKnownKeys } from "./vault-chart-values-known-keys";
@@ -15,10 +16,11 @@ import { vaultInjectorHighAvailability } from "./vault-injector-high-availabilit
 import { vaultJwtAuthIssuer } from "./vault-jwt-auth-issuer";
 import { vaultKvMountWideRead } from "./vault-kv-mount-wide-read";
 import { vaultPolicyLeastPrivilege } from "./vault-policy-least-privilege";
+import { vaultPolicyWorkloadPaths } from "./vault-policy-workload-paths";
 import { vaultReviewerTokenNamespace } from "./vault-reviewer-token-namespace";
+import { vaultRoleAllowedPolicies } from "./vault-role-allowed-policies";
 import { vaultRoleBoundServiceAccounts } from "./vault-role-bound-service-accounts";
 import { vaultRoleTokenTtl } from "./vault-role-token-ttl";
-import { vaultWorkloadIsolation } from "./vault-workload-isolation";
 
 export const PACK_NAME = "aks-vault-guardrails";
 
@@ -34,7 +36,9 @@ export function guardrailPolicies(): Policies {
         vaultRoleTokenTtl(),
         vaultPolicyLeastPrivilege(),
         vaultKvMountWideRead(),
-        vaultWorkloadIsolation(),
+        vaultPolicyWorkloadPaths(),
+        vaultRoleAllowedPolicies(),
+        injectorSecretsWorkloadPaths(),
         vaultAuthConfigCaCertificate(),
         vaultJwtAuthIssuer(),
         vaultReviewerTokenNamespace(),

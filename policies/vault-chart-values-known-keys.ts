@@ -1,7 +1,8 @@
 import { Release } from "@pulumi/kubernetes/helm/v3";
 import { validateResourceOfType } from "@pulumi/policy";
 import { unknownChartKeys } from "./chartKeys";
-import { ResourcePolicyFactory, isVaultChart, isRecord } from "./lib";
+import { isRecord } from "../src/config/raw";
+import { ResourcePolicyFactory, isVaultChart } from "./lib";
 import chartKeys from "./chartKeys.generated.json";
 
 const NAME = "vault-chart-values-known-keys";

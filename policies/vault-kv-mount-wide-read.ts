@@ -1,5 +1,6 @@
 import { StackPolicyFactory, TYPES, withDefaults } from "./lib";
 import { isGlob, pathMatches, pathRules } from "./vaultPolicyRules";
+import { normalizePolicy } from "../src/config/names";
 
 export const NAME = "vault-kv-mount-wide-read";
 
@@ -14,7 +15,6 @@ interface KvMountWideReadConfig {
 
 const DEFAULTS: KvMountWideReadConfig = { exemptPolicies: [] };
 
-const normalize = (p: string) => p.trim().toLowerCase();
 
 /**
  * Paths under no team's prefix (`~` starts no real path segment one would glob on): a rule
@@ -47,7 +47,7 @@ export const vaultKvMountWideRead: StackPolicyFactory = (enforcementLevel = "man
     },
     validateStack: (args, reportViolation) => {
         const { exemptPolicies } = withDefaults(args.getConfig<Partial<KvMountWideReadConfig>>(), DEFAULTS);
-        const exempt = new Set(exemptPolicies.map(normalize));
+        const exempt = new Set(exemptPolicies.map(normalizePolicy));
         const mounts = [
             ...new Set(args.resources.filter((r) => r.type === TYPES.vaultKv).map((r) => String(r.props.mount ?? "secret"))),
         ];
@@ -55,7 +55,7 @@ export const vaultKvMountWideRead: StackPolicyFactory = (enforcementLevel = "man
         for (const p of args.resources) {
             if (p.type !== TYPES.vaultPolicy) continue;
             const name = String(p.props.name ?? p.name);
-            if (exempt.has(normalize(name))) continue;
+            if (exempt.has(normalizePolicy(name))) continue;
             for (const rule of pathRules(String(p.props.policy ?? "")) ?? []) {
                 if (!isGlob(rule.path) || rule.capabilities.every((c) => c === "deny")) continue;
                 for (const m of mounts) {

@@ -1,6 +1,7 @@
 import { AuthBackendRole } from "@pulumi/vault/kubernetes";
 import { AuthBackendRole as JwtAuthBackendRole } from "@pulumi/vault/jwt";
 import { validateResourceOfType } from "@pulumi/policy";
+import { isOneAudience } from "../src/agent/jwtLogin";
 import { ResourcePolicyFactory, SERVICE_ACCOUNT_SUBJECT, withDefaults } from "./lib";
 
 const NAME = "vault-role-bound-service-accounts";
@@ -116,7 +117,7 @@ export const vaultRoleBoundServiceAccounts: ResourcePolicyFactory = (enforcement
             );
         }
         for (const a of audiences) {
-            if (a === "*" || a.includes(",")) {
+            if (!isOneAudience(a)) {
                 reportViolation(
                     `JWT role "${name}" binds \`boundAudiences\` to "${a}". Bind it to one audience that names this Vault mount.`,
                 );

@@ -5,7 +5,7 @@
  * is installed, and the subset Vault policies use is small and regular.
  */
 
-interface PathRule {
+export interface PathRule {
     path: string;
     capabilities: string[];
 }

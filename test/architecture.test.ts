@@ -154,17 +154,17 @@ describe("architecture: arrows point down", () => {
     it("sees the imports it judges (static, dynamic and type-only)", () => {
         assert.ok(GRAPH.get("src/cli/index.ts")?.includes("src/plan/stackFile.ts"), "a dynamic import() of the CLI");
         assert.ok(GRAPH.get("src/plan/plan.ts")?.includes("policies/evaluate.ts"), "an `import type`");
-        assert.ok(GRAPH.get("src/config/configKeys.ts")?.includes("src/config/validate.ts"), "an `import type` within a folder");
+        assert.ok(GRAPH.get("src/config/configKeys.ts")?.includes("src/config/problem.ts"), "an `import type` within a folder");
         assert.ok(FILES.length > 70, `${FILES.length} files`);
     });
 
     it("finds a cycle when there is one", () => {
-        const saved = GRAPH.get("src/config/validate.ts") ?? [];
-        GRAPH.set("src/config/validate.ts", [...saved, "src/config/configKeys.ts"]);
+        const saved = GRAPH.get("src/config/problem.ts") ?? [];
+        GRAPH.set("src/config/problem.ts", [...saved, "src/config/deployRules.ts"]);
         try {
-            assert.deepEqual(cycles(), [["src/config/configKeys.ts", "src/config/validate.ts"]]);
+            assert.deepEqual(cycles(), [["src/config/deployRules.ts", "src/config/problem.ts"]]);
         } finally {
-            GRAPH.set("src/config/validate.ts", saved);
+            GRAPH.set("src/config/problem.ts", saved);
         }
     });
 });

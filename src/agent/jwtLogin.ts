@@ -39,6 +39,25 @@ export interface JwtLoginArgs {
     tokenExpirationSeconds?: number;
 }
 
+/**
+ * Whether `audience` names at most one audience for a JWT role: not `*`, no commas (Vault splits
+ * `bound_audiences` on them). Emptiness is a rule of its own (the schema's `min(1)`, its own
+ * message). Checked by the settings schema, WorkloadBinding and the policy pack's
+ * vault-role-bound-service-accounts.
+ */
+export function isOneAudience(audience: string): boolean {
+    return audience !== "*" && !audience.includes(",");
+}
+
+/**
+ * The parts of a JWT role's subject that are `*`: a JWT role binds one exact `sub`
+ * (vault-plugin-auth-jwt compares `bound_subject` exactly, hashicorp/cap jwt.Validate), so a
+ * wildcard namespace or service account has no meaning there.
+ */
+export function wildcardSubjectParts(subject: { namespace?: unknown; serviceAccount?: unknown }): Array<"namespace" | "serviceAccount"> {
+    return (["namespace", "serviceAccount"] as const).filter((part) => subject[part] === "*");
+}
+
 /** The `sub` claim of a Kubernetes service-account token. */
 export function serviceAccountSubject(namespace: string, serviceAccount: string): string {
     return `system:serviceaccount:${namespace}:${serviceAccount}`;

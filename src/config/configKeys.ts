@@ -7,8 +7,9 @@
  */
 import { DEFAULT_KUBECONFIG_KEY, Settings, VAULT_TOKEN_KEY, settingsSchema } from "./schema";
 import { STAGE_KEY } from "../stages";
-import type { SettingsProblem } from "./validate";
+import type { SettingsProblem } from "./problem";
 import { didYouMean } from "./wording";
+import { list, record } from "./raw";
 
 /** The Pulumi project name (Pulumi.yaml `name`): the namespace of every config key. */
 export const PROJECT_NAME = "aks-vault";
@@ -30,9 +31,6 @@ interface Reference {
     at: string;
 }
 
-const record = (v: unknown): Record<string, unknown> =>
-    typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? Array.from(v as unknown[]) : []);
 
 /** The secret config keys the raw settings refer to (seed values, the service principal's secret). */
 function secretConfigReferences(raw: Record<string, unknown>): Reference[] {

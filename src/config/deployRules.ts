@@ -2,23 +2,9 @@
  * Cross-field rules about what a real deploy needs from the versions and sizes configured: each
  * returns the problems it finds (validate.ts renders them). Pure.
  */
-import { z } from "zod";
 import { injectorSchema, poolSchema, PoolSettings, vaultSchema } from "./schema";
-
-interface DeployFinding {
-    key: string;
-    found: unknown;
-    expected: string;
-}
-
-function parsed<S extends z.ZodType>(schema: S, value: unknown): z.output<S> | undefined {
-    const r = schema.safeParse(value);
-    return r.success ? r.data : undefined;
-}
-
-function record(v: unknown): Record<string, unknown> {
-    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-}
+import { parsed, record } from "./raw";
+import { SettingsProblem, problem } from "./problem";
 
 /** `a.b.c` (leading digits of each part) compared: negative, zero or positive. */
 function compareVersions(a: string, b: string): number {
@@ -36,20 +22,19 @@ function compareVersions(a: string, b: string): number {
 const CA_BYTES_CHART = "0.26.0";
 const CA_BYTES_INJECTOR = "1.3.1";
 
-function caCertChartFindings(root: Record<string, unknown>): DeployFinding[] {
+function caCertChartProblems(root: Record<string, unknown>): SettingsProblem[] {
     const v = parsed(vaultSchema, root.vault);
     const inj = parsed(injectorSchema, root.injector ?? {});
     if (v?.caCertPem === undefined || inj === undefined) return [];
     if (compareVersions(inj.chartVersion, CA_BYTES_CHART) >= 0) return [];
     if (inj.imageTag !== undefined && compareVersions(inj.imageTag, CA_BYTES_INJECTOR) >= 0) return [];
-    return [{
-        key: "injector.chartVersion",
-        found: inj.chartVersion,
-        expected:
-            `${CA_BYTES_CHART} or later with vault.caCertPem: the injector of chart ${inj.chartVersion} ` +
+    return [problem(
+        "injector.chartVersion",
+        inj.chartVersion,
+        `${CA_BYTES_CHART} or later with vault.caCertPem: the injector of chart ${inj.chartVersion} ` +
             `ignores AGENT_INJECT_VAULT_CACERT_BYTES (vault-k8s ${CA_BYTES_INJECTOR} added it), ` +
             `so agents would not trust Vault's certificate`,
-    }];
+    )];
 }
 
 /** Labels AKS puts on every node of a pool besides the pool's own (learn.microsoft.com/azure/aks/use-labels). */
@@ -87,7 +72,7 @@ function injectorNodes(
  * What is refused: no pool the injector can run on at all (every pool tainted, or none matching
  * `injector.nodeSelector`), where every replica would stay Pending and Helm roll the release back.
  */
-function injectorSchedulingFindings(root: Record<string, unknown>): DeployFinding[] {
+function injectorSchedulingProblems(root: Record<string, unknown>): SettingsProblem[] {
     const cluster = record(root.cluster);
     const inj = parsed(injectorSchema, root.injector ?? {});
     if (cluster.mode !== "create" || inj === undefined) return [];
@@ -99,11 +84,11 @@ function injectorSchedulingFindings(root: Record<string, unknown>): DeployFindin
         ...users.map((pool) => ({ pool: pool as PoolSettings, mode: "user" as const })),
     ];
     if (injectorNodes(pools, inj.nodeSelector).atMost > 0) return [];
-    return [{
-        key: "injector.replicas",
-        found: inj.replicas,
-        expected: "a pool the injector can run on: every pool is tainted NoSchedule/NoExecute or misses injector.nodeSelector's labels",
-    }];
+    return [problem(
+        "injector.replicas",
+        inj.replicas,
+        "a pool the injector can run on: every pool is tainted NoSchedule/NoExecute or misses injector.nodeSelector's labels",
+    )];
 }
 
 /**
@@ -121,31 +106,30 @@ const AKS_RBAC_CLUSTER_ADMIN_ROLE = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b";
  * needs roleAssignments/write, which a Contributor deploy identity lacks), so the config must say
  * how the identity is covered: an admin group, or Kubernetes RBAC instead of Azure RBAC.
  */
-function entraRbacFindings(root: Record<string, unknown>): DeployFinding[] {
+function entraRbacProblems(root: Record<string, unknown>): SettingsProblem[] {
     const cluster = record(root.cluster);
     if (cluster.mode !== "create" || record(cluster.credentials).mode !== "kubelogin" || cluster.entraId === undefined) return [];
     const entra = record(cluster.entraId);
     const groups = Array.isArray(entra.adminGroupObjectIds) ? entra.adminGroupObjectIds : [];
     if (entra.azureRbac === false || groups.length > 0) return [];
-    return [{
-        key: "cluster.entraId.adminGroupObjectIds",
-        found: groups,
-        expected:
-            "an Entra group the kubelogin identity belongs to: " +
+    return [problem(
+        "cluster.entraId.adminGroupObjectIds",
+        groups,
+        "an Entra group the kubelogin identity belongs to: " +
             "with Azure RBAC, Owner or Contributor carry no Kubernetes rights and every Kubernetes call " +
             `would get 403 (or grant the identity "Azure Kubernetes Service RBAC Cluster Admin", ` +
             `role ${AKS_RBAC_CLUSTER_ADMIN_ROLE}, on the cluster ` +
             "and list a group holding it here)",
-    }];
+    )];
 }
 
-const DEPLOY_RULES: ReadonlyArray<(root: Record<string, unknown>) => DeployFinding[]> = [
-    caCertChartFindings,
-    injectorSchedulingFindings,
-    entraRbacFindings,
+const DEPLOY_RULES: ReadonlyArray<(root: Record<string, unknown>) => SettingsProblem[]> = [
+    caCertChartProblems,
+    injectorSchedulingProblems,
+    entraRbacProblems,
 ];
 
-export function deployFindings(input: unknown): DeployFinding[] {
+export function deployProblems(input: unknown): SettingsProblem[] {
     const root = record(input);
     return DEPLOY_RULES.flatMap((rule) => rule(root));
 }

@@ -27,6 +27,11 @@ export function normalizeRole(name: string): string {
     return name.toLowerCase();
 }
 
+/** Vault's storage key for a policy name: trimmed and lower-cased (vault/policy_store.go `sanitizeName`). */
+export function normalizePolicy(name: string): string {
+    return name.trim().toLowerCase();
+}
+
 /** The Pulumi name of each child a `WorkloadBinding` named `workload` registers. */
 export const childNames = {
     namespace: (workload: string) => `${workload}-ns`,

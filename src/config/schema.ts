@@ -5,7 +5,7 @@
  * Automation API. Components never read config themselves.
  */
 import { z } from "zod";
-import { DEFAULT_TOKEN_EXPIRATION_SECONDS } from "../agent/jwtLogin";
+import { DEFAULT_TOKEN_EXPIRATION_SECONDS, isOneAudience } from "../agent/jwtLogin";
 import { ANNOTATION, DEFAULT_RELEASE_NAME, DEFAULT_REVIEWER_SERVICE_ACCOUNT, shortAnnotationName } from "../agent/vocabulary";
 import { cidrProblem, MAX_AUTHORIZED_IP_RANGES } from "./cidr";
 import { injectionSchema } from "./injection";
@@ -548,7 +548,7 @@ export const kubernetesAuthSchema = z
             .string()
             .min(1)
             .max(256)
-            .refine((v) => v !== "*" && !v.includes(",") && v.trim() === v, "one audience: not '*', no commas, no surrounding spaces")
+            .refine((v) => isOneAudience(v) && v.trim() === v, "one audience: not '*', no commas, no surrounding spaces")
             .optional()
             .describe(
                 "Method jwt only: the audience (`aud`) of the pods' projected tokens and the roles' `bound_audiences`; " +

@@ -1,88 +1,19 @@
 /**
  * Trust boundaries between the workloads of one stack, and between the stack and the Vault it
- * shares: who owns each KV path, who may read it, which policies a role may carry, what a
- * template may do. Pure; the rules run before any resource is registered (validate.ts) and the
- * program renders policies from the same `kvAccess` answer.
- *
- * The grant syntax, kept small on purpose (docs/security.md, "Who reads what"):
- * - a workload owns every path it seeds and every path it lists in `secrets` without `from`;
- *   a path has one owner;
- * - the owner shares a path by listing readers in `sharedWith` on its own secret or seed entry;
- * - a reader lists the path in `secrets` with `from: <owner>`;
- * - paths written outside this program are named once, in `kv.external: [{path, readers}]`.
+ * shares: one owner per KV path and reads only where granted (judged against `kvAccess`,
+ * access.ts, the answer the program renders policies from), which policies a role may carry, what
+ * a template may do. Pure; the rules run before any resource is registered (validate.ts).
  */
-import { z } from "zod";
+import type { z } from "zod";
 import { templateProblems } from "../agent/goTemplate";
 import {
     DEFAULT_KUBECONFIG_KEY, VAULT_TOKEN_KEY, kvSchema, platformSchema, settingsSchema, vaultSchema, workloadSchema, WorkloadSettings,
 } from "./schema";
 import { STAGE_KEY } from "../stages";
-import { PROTECTED_MOUNTS, authDelegatorBindingName, childNames } from "./names";
-
-/** A problem before rendering: validate.ts renders `found` (never echoing a secret). */
-interface Finding {
-    key: string;
-    found: unknown;
-    expected: string;
-}
-
-type Workload = Pick<WorkloadSettings, "name" | "secrets" | "seed" | "extraCapabilities">;
-interface External {
-    path: string;
-    readers: readonly string[];
-}
-
-/** What each workload owns and may read, by KV path inside the mount. */
-export interface KvAccess {
-    /** Path -> owning workload (first claimer; validation refuses a second). */
-    owner: Map<string, string>;
-    /** Workload -> paths it owns. */
-    owned: Map<string, Set<string>>;
-    /** Workload -> paths it may read: owned, granted to it, external naming it. */
-    readable: Map<string, Set<string>>;
-}
-
-/** Who owns and who may read each path; the single answer validation and the program share. */
-export function kvAccess(workloads: readonly Workload[], external: readonly External[]): KvAccess {
-    const externalPaths = new Set(external.map((e) => e.path));
-    const owner = new Map<string, string>();
-    const owned = new Map<string, Set<string>>();
-    const readable = new Map<string, Set<string>>();
-    for (const w of workloads) {
-        owned.set(w.name, new Set());
-        readable.set(w.name, new Set());
-    }
-    for (const w of workloads) {
-        const claims = [...w.secrets.filter((s) => s.from === undefined).map((s) => s.path), ...w.seed.map((s) => s.path)];
-        for (const p of claims) {
-            if (externalPaths.has(p)) continue;
-            if (!owner.has(p)) owner.set(p, w.name);
-            if (owner.get(p) === w.name) {
-                owned.get(w.name)?.add(p);
-                readable.get(w.name)?.add(p);
-            }
-        }
-    }
-    for (const w of workloads) {
-        for (const s of w.secrets) {
-            if (s.from === undefined || owner.get(s.path) !== s.from) continue;
-            const o = workloads.find((x) => x.name === s.from);
-            const granted =
-                o !== undefined &&
-                [...o.secrets.filter((x) => x.from === undefined), ...o.seed].some(
-                    (x) => x.path === s.path && x.sharedWith.includes(w.name),
-                );
-            if (granted) readable.get(w.name)?.add(s.path);
-        }
-    }
-    for (const e of external) for (const r of e.readers) readable.get(r)?.add(e.path);
-    return { owner, owned, readable };
-}
-
-/** Vault trims and lower-cases policy names (vault/policy_store.go, `sanitizeName`). */
-export function normalizePolicy(name: string): string {
-    return name.trim().toLowerCase();
-}
+import { list, parsed, record } from "./raw";
+import { SettingsProblem, problemList } from "./problem";
+import { KvAccess, kvAccess } from "./access";
+import { PROTECTED_MOUNTS, authDelegatorBindingName, childNames, normalizePolicy } from "./names";
 
 /**
  * The default policy prefix before issue 22 (`vault.policyNaming: legacy`): `<project>-<stack>-`,
@@ -112,46 +43,45 @@ export function policyPrefixOf(
     return vault.policyNaming === "legacy" ? legacyPolicyPrefix(project, stack) : defaultPolicyPrefix(project, stack);
 }
 
-function parsed<S extends z.ZodType>(schema: S, value: unknown): z.output<S> | undefined {
-    const r = schema.safeParse(value);
-    return r.success ? r.data : undefined;
-}
-
-function record(v: unknown): Record<string, unknown> {
-    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-}
-
 /** The workloads that parse on their own, with their index in the config. */
 function workloadsOf(root: Record<string, unknown>): Array<{ i: number; w: WorkloadSettings }> {
-    const raw = Array.isArray(root.workloads) ? Array.from(root.workloads as unknown[]) : [];
-    return raw.flatMap((r, i) => {
+    return list(root.workloads).flatMap((r, i) => {
         const w = parsed(workloadSchema, r);
         return w === undefined ? [] : [{ i, w }];
     });
 }
 
-/** Every trust rule, in one list (validate.ts runs it with the other cross-field rules). */
-export function trustProblems(raw: unknown): Finding[] {
-    const root = record(raw);
-    return [
-        ...ownershipProblems(root),
-        ...policyProblems(root),
-        ...templateRuleProblems(root),
-        ...urlCredentialProblems(root),
-        ...renameProblems(root),
-        ...derivedNameProblems(root),
-        ...secretOwnerProblems(root),
-    ];
+/** The raw settings as the trust rules read them, with the parts they share parsed and computed once. */
+interface TrustInput {
+    root: Record<string, unknown>;
+    /** The workloads that parse on their own, with their index in the config. */
+    ws: Array<{ i: number; w: WorkloadSettings }>;
+    /** `kv`, when it parses on its own. */
+    kv: z.output<typeof kvSchema> | undefined;
+    /** Who owns and may read each path among those workloads. */
+    access: KvAccess;
 }
 
-const kvOf = (root: Record<string, unknown>) => parsed(kvSchema, root.kv ?? {});
+/** Every trust rule, in one list (validate.ts runs it with the other cross-field rules). */
+export function trustProblems(raw: unknown): SettingsProblem[] {
+    const root = record(raw);
+    const ws = workloadsOf(root);
+    const kv = parsed(kvSchema, root.kv ?? {});
+    const input: TrustInput = { root, ws, kv, access: kvAccess(ws.map(({ w }) => w), kv?.external ?? []) };
+    return [
+        ownershipProblems,
+        policyProblems,
+        templateRuleProblems,
+        urlCredentialProblems,
+        renameProblems,
+        derivedNameProblems,
+        secretOwnerProblems,
+    ].flatMap((rule) => rule(input));
+}
 
 /** One owner per path; reads of others' paths only when granted; seeds and extra capabilities only on owned paths. */
-function ownershipProblems(root: Record<string, unknown>): Finding[] {
-    const out: Finding[] = [];
-    const add = (key: string, found: unknown, expected: string) => out.push({ key, found, expected });
-    const ws = workloadsOf(root);
-    const kv = kvOf(root);
+function ownershipProblems({ ws, kv, access }: TrustInput): SettingsProblem[] {
+    const { problems: out, add } = problemList();
     const external = kv?.external ?? [];
     const names = new Map(ws.map(({ i, w }) => [w.name, i]));
     const workloadNames = [...names.keys()].join(", ");
@@ -223,7 +153,6 @@ function ownershipProblems(root: Record<string, unknown>): Finding[] {
         }
     }
 
-    const access = kvAccess(ws.map(({ w }) => w), external);
     for (const { i, w } of ws) {
         w.secrets.forEach((s, j) => {
             const key = `workloads[${i}].secrets[${j}]`;
@@ -290,21 +219,19 @@ function ownershipProblems(root: Record<string, unknown>): Finding[] {
 }
 
 /** Roles carry the generated policy plus allow-listed ones; never root. */
-function policyProblems(root: Record<string, unknown>): Finding[] {
-    const out: Finding[] = [];
+function policyProblems({ root, ws }: TrustInput): SettingsProblem[] {
+    const { problems: out, add } = problemList();
     const vault = parsed(vaultSchema, root.vault);
     const rawVault = record(root.vault);
     const allowedRaw = vault?.allowedPolicies ?? (Array.isArray(rawVault.allowedPolicies) ? [] : ["default"]);
-    const ws = workloadsOf(root);
     const prefix = vault?.policyPrefix;
     if (prefix !== undefined && vault?.policyNaming !== "legacy" && !prefix.endsWith(".")) {
-        out.push({
-            key: "vault.policyPrefix",
-            found: prefix,
-            expected:
-                "a prefix ending in '.' (workload names have none, so <prefix><workload> never equals another stack's name), " +
+        add(
+            "vault.policyPrefix",
+            prefix,
+            "a prefix ending in '.' (workload names have none, so <prefix><workload> never equals another stack's name), " +
                 "or vault.policyNaming: legacy to keep the names an existing stack has (docs/data-safety.md)",
-        });
+        );
     }
     // With the default prefix (`<project>-<stack>-`) the stack name is not known here; the program
     // and the policy pack check the generated names then.
@@ -314,14 +241,13 @@ function policyProblems(root: Record<string, unknown>): Finding[] {
         const n = normalizePolicy(p);
         const key = `vault.allowedPolicies[${k}]`;
         if (n === "root") {
-            out.push({ key, found: p, expected: "not root: Vault refuses root through an auth method, and no workload may hold it" });
+            add(key, p, "not root: Vault refuses root through an auth method, and no workload may hold it");
         } else if (generated.has(n)) {
-            out.push({
+            add(
                 key,
-                found: p,
-                expected:
-                    "a policy made outside this stack: allowing a workload's generated policy would let every workload carry its grants",
-            });
+                p,
+                "a policy made outside this stack: allowing a workload's generated policy would let every workload carry its grants",
+            );
         } else {
             allowed.add(n);
         }
@@ -331,30 +257,28 @@ function policyProblems(root: Record<string, unknown>): Finding[] {
             const n = normalizePolicy(p);
             const key = `workloads[${i}].policies[${j}]`;
             if (n === "root") {
-                out.push({
+                add(
                     key,
-                    found: p,
-                    expected: "not root (compared as Vault does, ignoring case and spaces): a workload never holds root",
-                });
+                    p,
+                    "not root (compared as Vault does, ignoring case and spaces): a workload never holds root",
+                );
             } else if (allowed.has(n)) {
                 return;
             } else if (n === w.name || (prefix !== undefined && n === `${prefix}${w.name}`)) {
-                out.push({
+                add(
                     key,
-                    found: p,
-                    expected:
-                        `no entry for the workload's own policy: ` +
+                    p,
+                    `no entry for the workload's own policy: ` +
                         `the generated policy (${prefix ?? "<project>.<stack>."}${w.name}) is always attached; remove it`,
-                });
+                );
             } else if (!allowed.has(n)) {
-                out.push({
+                add(
                     key,
-                    found: p,
-                    expected:
-                        `one of vault.allowedPolicies (${[...allowed].join(", ") || "none"}): ` +
+                    p,
+                    `one of vault.allowedPolicies (${[...allowed].join(", ") || "none"}): ` +
                         `another policy could grant other teams' paths; ` +
                         `the platform adds it to vault.allowedPolicies if it is meant for workloads`,
-                });
+                );
             }
         });
     }
@@ -362,33 +286,29 @@ function policyProblems(root: Record<string, unknown>): Finding[] {
 }
 
 /** Templates read only readable paths with allowed functions; prefixes are text; a file renders something. */
-function templateRuleProblems(root: Record<string, unknown>): Finding[] {
-    const out: Finding[] = [];
-    const kv = kvOf(root);
-    const ws = workloadsOf(root);
-    const access = kvAccess(ws.map(({ w }) => w), kv?.external ?? []);
+function templateRuleProblems({ ws, kv, access }: TrustInput): SettingsProblem[] {
+    const { problems: out, add } = problemList();
     for (const { i, w } of ws) {
         w.secrets.forEach((s, j) => {
             const key = `workloads[${i}].secrets[${j}]`;
             if (s.prefix !== undefined && (s.prefix.includes("{{") || s.prefix.includes("}}") || s.prefix.endsWith("{"))) {
-                out.push({
-                    key: `${key}.prefix`,
-                    found: "a prefix with template delimiters",
-                    expected:
-                        "plain text without '{{', '}}' or a trailing '{' (it is pasted into the template); " +
+                add(
+                    `${key}.prefix`,
+                    "a prefix with template delimiters",
+                    "plain text without '{{', '}}' or a trailing '{' (it is pasted into the template); " +
                         "use template for template code",
-                });
+                );
             }
             if (s.key === undefined && s.template === undefined) {
-                out.push({
-                    key: `${key}.key`,
-                    found: undefined,
-                    expected: "the key to render (or a template): without either the injector writes the secret's raw map[...] form",
-                });
+                add(
+                    `${key}.key`,
+                    undefined,
+                    "the key to render (or a template): without either the injector writes the secret's raw map[...] form",
+                );
             }
             if (s.template !== undefined && kv !== undefined) {
                 for (const p of templateProblems(s.template, { kvMount: kv.path, readable: access.readable.get(w.name) ?? new Set() })) {
-                    out.push({ key: `${key}.template`, found: "a template", expected: p });
+                    add(`${key}.template`, "a template", p);
                 }
             }
         });
@@ -397,11 +317,11 @@ function templateRuleProblems(root: Record<string, unknown>): Finding[] {
 }
 
 /** `user:password@` in a URL ends up in logs, plans and the chart's values: refused, never echoed. */
-function urlCredentialProblems(root: Record<string, unknown>): Finding[] {
-    const out: Finding[] = [];
+function urlCredentialProblems({ root }: TrustInput): SettingsProblem[] {
+    const { problems: out, add } = problemList();
     const check = (key: string, value: unknown, fix: string) => {
         if (typeof value === "string" && hasUrlCredentials(value)) {
-            out.push({ key, found: "a URL with credentials (not shown)", expected: `the URL without user:password@; ${fix}` });
+            add(key, "a URL with credentials (not shown)", `the URL without user:password@; ${fix}`);
         }
     };
     check(
@@ -428,9 +348,8 @@ function hasUrlCredentials(value: string): boolean {
 }
 
 /** `formerName` names a previous name: not the current one, not another workload's. */
-function renameProblems(root: Record<string, unknown>): Finding[] {
-    const out: Finding[] = [];
-    const ws = workloadsOf(root);
+function renameProblems({ ws }: TrustInput): SettingsProblem[] {
+    const { problems: out, add } = problemList();
     const names = new Set(ws.map(({ w }) => w.name));
     const former = new Set<string>();
     for (const { i, w } of ws) {
@@ -438,11 +357,11 @@ function renameProblems(root: Record<string, unknown>): Finding[] {
         const key = `workloads[${i}].formerName`;
         const found = w.formerName;
         if (found === w.name) {
-            out.push({ key, found, expected: "the previous name, not the current one (remove formerName when there was no rename)" });
+            add(key, found, "the previous name, not the current one (remove formerName when there was no rename)");
         } else if (names.has(found)) {
-            out.push({ key, found, expected: "a name no current workload has (the aliases would take that workload's resources)" });
+            add(key, found, "a name no current workload has (the aliases would take that workload's resources)");
         } else if (former.has(found)) {
-            out.push({ key, found, expected: "a former name used once" });
+            add(key, found, "a former name used once");
         }
         former.add(w.formerName);
     }
@@ -455,15 +374,14 @@ function renameProblems(root: Record<string, unknown>): Finding[] {
  * the auth-delegator ClusterRoleBindings (cluster-scoped); the mounts Vault keeps for itself.
  * Vault role names are compared lower-cased with the other identities (validate.ts).
  */
-function derivedNameProblems(root: Record<string, unknown>): Finding[] {
-    const out: Finding[] = [];
-    const ws = workloadsOf(root);
+function derivedNameProblems({ root, ws }: TrustInput): SettingsProblem[] {
+    const { problems: out, add } = problemList();
     const taken = new Map<string, string>();
     const claim = (kind: string, name: string, key: string, found: unknown, what: string) => {
         const id = `${kind}\0${name}`;
         const first = taken.get(id);
         if (first === undefined) taken.set(id, key);
-        else out.push({ key, found, expected: `${what} that no other entry gives: ${name} is also ${first}'s` });
+        else add(key, found, `${what} that no other entry gives: ${name} is also ${first}'s`);
     };
     for (const { i, w } of ws) {
         w.seed.forEach((s, j) => {
@@ -494,11 +412,11 @@ function derivedNameProblems(root: Record<string, unknown>): Finding[] {
     const kvFirst = first(record(root.kv).path);
     if (kvFirst !== undefined && (PROTECTED_MOUNTS as readonly string[]).includes(kvFirst)) {
         const expected = `a path outside Vault's own mounts (${PROTECTED_MOUNTS.join(", ")})`;
-        out.push({ key: "kv.path", found: record(root.kv).path, expected });
+        add("kv.path", record(root.kv).path, expected);
     }
     if (first(auth.path) === "token") {
         const expected = "a path other than token (auth/token is Vault's own token method)";
-        out.push({ key: "kubernetesAuth.path", found: auth.path, expected });
+        add("kubernetesAuth.path", auth.path, expected);
     }
     return out;
 }
@@ -532,11 +450,11 @@ function platformSecretKeys(root: Record<string, unknown>): Map<string, string> 
  * the operator's Vault token, the kubeconfig or another team's secret into a path its team reads.
  * Config keys are compared exactly, as the Pulumi runtime looks them up (runtime/config.ts getConfig).
  */
-function secretOwnerProblems(root: Record<string, unknown>): Finding[] {
-    const out: Finding[] = [];
+function secretOwnerProblems({ root, ws }: TrustInput): SettingsProblem[] {
+    const { problems: out, add } = problemList();
     const platform = platformSecretKeys(root);
     const owner = new Map<string, { name: string; key: string }>();
-    for (const { i, w } of workloadsOf(root)) {
+    for (const { i, w } of ws) {
         w.seed.forEach((s, j) => {
             for (const [k, v] of Object.entries(s.values)) {
                 if (!("secretConfig" in v)) continue;
@@ -545,15 +463,14 @@ function secretOwnerProblems(root: Record<string, unknown>): Finding[] {
                 const why = platform.get(ref);
                 const first = owner.get(ref);
                 if (why !== undefined) {
-                    out.push({ key, found: ref, expected: `a secret config key of ${w.name}'s own: ${ref} is ${why}, the platform's` });
+                    add(key, ref, `a secret config key of ${w.name}'s own: ${ref} is ${why}, the platform's`);
                 } else if (first !== undefined && first.name !== w.name) {
-                    out.push({
+                    add(
                         key,
-                        found: ref,
-                        expected:
-                            `a secret config key of ${w.name}'s own: ${ref} is read by workload ${first.name} (${first.key}); ` +
+                        ref,
+                        `a secret config key of ${w.name}'s own: ${ref} is read by workload ${first.name} (${first.key}); ` +
                             "a config secret has one owner (to share the value, its owner shares the seeded path with sharedWith)",
-                    });
+                    );
                 } else if (first === undefined) {
                     owner.set(ref, { name: w.name, key });
                 }

@@ -8,7 +8,7 @@ import * as path from "path";
 import { PROJECT_DIR } from "../projectDir";
 import { z } from "zod";
 import { trustProblems } from "./trust";
-import { deployFindings } from "./deployRules";
+import { deployProblems } from "./deployRules";
 import { ClassifiedError, EXIT } from "../exitCodes";
 import {
     credentialsSchema,
@@ -26,14 +26,9 @@ import {
 import { didYouMean, settingsErrorMap } from "./wording";
 import { oversizeStrings } from "./limits";
 import { normalizeRole } from "./names";
-
-export interface SettingsProblem {
-    /** Dotted key, as in the stack config: `workloads[0].secrets[1].file`. */
-    key: string;
-    /** The value found, rendered short; `<secret>` for values that may hold a credential. */
-    found: string;
-    expected: string;
-}
+import { list, parsed, record } from "./raw";
+import { SettingsProblem, problem, problemList } from "./problem";
+import { wildcardSubjectParts } from "../agent/jwtLogin";
 
 /** Thrown before any resource is registered when the settings are not valid. */
 export class SettingsError extends ClassifiedError {
@@ -69,51 +64,6 @@ function valueAt(raw: unknown, path: ReadonlyArray<PropertyKey>): unknown {
     return cur;
 }
 
-/** Keys under which a found value is never echoed. */
-const SECRET_KEY = /(^|\.)(values|value|token|password|secret)(\.|\[|$)/i;
-
-/** Property names whose values are never echoed, wherever they sit in a rendered value. */
-const SECRET_NAME = /^(values|value|token|password|secret)$/i;
-
-/** A copy with every secret-named property replaced, so a misplaced `{value: ...}` is not echoed either. */
-function redact(value: unknown): unknown {
-    if (Array.isArray(value)) return value.map(redact);
-    if (typeof value === "object" && value !== null) {
-        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_NAME.test(k) ? "<secret>" : redact(v)]));
-    }
-    return value;
-}
-
-function render(key: string, value: unknown): string {
-    if (SECRET_KEY.test(key)) return "<secret>";
-    if (value === undefined) return "nothing";
-    let text: string;
-    try {
-        text = JSON.stringify(redact(value)) ?? typeof value;
-    } catch {
-        text = typeof value; // cycles, BigInt: not config a YAML file can hold
-    }
-    // A URL's user:password@ is a credential wherever it appears (vault.address, a chart repository).
-    // Anchored on "://", not on the scheme: `[a-z][a-z0-9+.-]*://` tried at every position of a
-    // long run of letters is quadratic (issue 22: 30 s for a 100 KB name).
-    text = text.replace(/:\/\/[^/?#@\s"]*@/g, "://<credentials>@");
-    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
-/** Parses one part on its own: the cross-field rules run on every part that is valid by itself. */
-function part<S extends z.ZodType>(schema: S, value: unknown): z.output<S> | undefined {
-    const r = schema.safeParse(value);
-    return r.success ? r.data : undefined;
-}
-
-function asRecord(v: unknown): Record<string, unknown> {
-    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-}
-
-function asArray(v: unknown): unknown[] {
-    return Array.isArray(v) ? Array.from(v) : []; // Array.from: holes become undefined
-}
-
 /** The raw input as the cross-field rules see it: the parts several rules share, parsed on their own. */
 interface RawSettings {
     root: Record<string, unknown>;
@@ -122,12 +72,6 @@ interface RawSettings {
     kubernetesAuth: z.output<typeof kubernetesAuthSchema> | undefined;
     /** The platform team's settings; undefined when they do not parse (their own problems are reported). */
     platform: z.output<typeof platformSchema> | undefined;
-}
-
-/** Collects problems, rendering each found value (never a secret one). */
-function problemList(): { problems: SettingsProblem[]; add: (key: string, found: unknown, expected: string) => void } {
-    const problems: SettingsProblem[] = [];
-    return { problems, add: (key, found, expected) => problems.push({ key, found: render(key, found), expected }) };
 }
 
 /**
@@ -149,13 +93,13 @@ const CROSS_FIELD_RULES: ReadonlyArray<(raw: RawSettings) => SettingsProblem[]> 
 ];
 
 function crossFieldProblems(input: unknown): SettingsProblem[] {
-    const root = asRecord(input);
+    const root = record(input);
     const raw: RawSettings = {
         root,
-        cluster: asRecord(root.cluster),
-        injector: part(injectorSchema, root.injector ?? {}),
-        kubernetesAuth: part(kubernetesAuthSchema, root.kubernetesAuth ?? {}),
-        platform: part(platformSchema, root.platform ?? {}),
+        cluster: record(root.cluster),
+        injector: parsed(injectorSchema, root.injector ?? {}),
+        kubernetesAuth: parsed(kubernetesAuthSchema, root.kubernetesAuth ?? {}),
+        platform: parsed(platformSchema, root.platform ?? {}),
     };
     return CROSS_FIELD_RULES.flatMap((rule) => rule(raw));
 }
@@ -166,9 +110,9 @@ function poolProblems({ cluster }: RawSettings): SettingsProblem[] {
     if (cluster.mode !== "create") return problems;
     const rawPools: Array<[string, unknown]> = [
         ["cluster.systemPool", cluster.systemPool ?? { name: "system" }],
-        ...asArray(cluster.userPools).map((p, i): [string, unknown] => [`cluster.userPools[${i}]`, p]),
+        ...list(cluster.userPools).map((p, i): [string, unknown] => [`cluster.userPools[${i}]`, p]),
     ];
-    const pools = rawPools.map(([key, p]) => [key, part(poolSchema, p)] as const);
+    const pools = rawPools.map(([key, p]) => [key, parsed(poolSchema, p)] as const);
     const seen = new Set<string>();
     for (const [key, p] of pools) {
         if (p === undefined) continue;
@@ -210,9 +154,9 @@ function clusterProblems({ cluster }: RawSettings): SettingsProblem[] {
             `a DNS prefix (1-54 letters, digits or '-'): the default, the cluster name "${cluster.name}", is not one`,
         );
     }
-    const net = part(networkSchema, cluster.network ?? {});
+    const net = parsed(networkSchema, cluster.network ?? {});
     if (net !== undefined) problems.push(...networkProblems(net));
-    if (asRecord(cluster.credentials).mode === "kubelogin" && cluster.entraId === undefined) {
+    if (record(cluster.credentials).mode === "kubelogin" && cluster.entraId === undefined) {
         add(
             "cluster.entraId",
             undefined,
@@ -225,7 +169,7 @@ function clusterProblems({ cluster }: RawSettings): SettingsProblem[] {
 /** How this program logs in to the cluster: what each kubelogin login takes, and local accounts off. */
 function credentialProblems({ cluster }: RawSettings): SettingsProblem[] {
     const { problems, add } = problemList();
-    const credentials = part(credentialsSchema, cluster.credentials ?? { mode: "admin" });
+    const credentials = parsed(credentialsSchema, cluster.credentials ?? { mode: "admin" });
     if (cluster.mode === "create" && cluster.disableLocalAccounts === true) {
         if (cluster.entraId === undefined) {
             add("cluster.entraId", undefined, "Entra ID settings when disableLocalAccounts is true (no one could log in otherwise)");
@@ -271,7 +215,7 @@ function credentialProblems({ cluster }: RawSettings): SettingsProblem[] {
 /** The external Vault: TLS unless explicitly a lab, and a CA only when it is verified against. */
 function vaultProblems({ root }: RawSettings): SettingsProblem[] {
     const { problems, add } = problemList();
-    const v = part(vaultSchema, root.vault);
+    const v = parsed(vaultSchema, root.vault);
     if (v === undefined) return problems;
     if (v.address.startsWith("http://") && !v.allowHttp) {
         add("vault.address", v.address, "an https:// URL (set vault.allowHttp: true to accept http:// for a lab)");
@@ -287,7 +231,7 @@ function injectorProblems({ root, injector: inj, kubernetesAuth: auth }: RawSett
     const { problems, add } = problemList();
     if (inj === undefined) return problems;
     if (inj.chartPath !== undefined) {
-        if (asRecord(root.injector).chartRepository !== undefined) {
+        if (record(root.injector).chartRepository !== undefined) {
             add("injector.chartRepository", inj.chartRepository, "unset when injector.chartPath is set (the chart comes from one place)");
         }
         if (!existsSync(resolveChartPath(inj.chartPath))) {
@@ -312,21 +256,21 @@ export function resolveChartPath(chartPath: string): string {
 
 /** What a real deploy needs of versions and sizes (src/config/deployRules.ts). */
 function deployRuleProblems({ root }: RawSettings): SettingsProblem[] {
-    return deployFindings(root).map((f) => ({ key: f.key, found: render(f.key, f.found), expected: f.expected }));
+    return deployProblems(root);
 }
 
 /** Ownership, grants, policies, templates, URL credentials, renames (src/config/trust.ts). */
 function trustRuleProblems({ root }: RawSettings): SettingsProblem[] {
-    return trustProblems(root).map((f) => ({ key: f.key, found: render(f.key, f.found), expected: f.expected }));
+    return trustProblems(root);
 }
 
 /** Every workload: unique identities across workloads, then each one's own rules. */
 function workloadProblems(raw: RawSettings): SettingsProblem[] {
-    const rawWorkloads = asArray(raw.root.workloads);
+    const rawWorkloads = list(raw.root.workloads);
     return [
         ...workloadIdentityProblems(rawWorkloads),
         ...rawWorkloads.flatMap((rawW, i) => {
-            const w = part(workloadSchema, rawW);
+            const w = parsed(workloadSchema, rawW);
             return w === undefined ? [] : oneWorkloadProblems(`workloads[${i}]`, w, raw);
         }),
     ];
@@ -345,7 +289,7 @@ function workloadIdentityProblems(rawWorkloads: unknown[]): SettingsProblem[] {
     const str = (v: unknown) => (typeof v === "string" ? v : undefined);
     rawWorkloads.forEach((rawW, i) => {
         const key = `workloads[${i}]`;
-        const r = asRecord(rawW);
+        const r = record(rawW);
         const name = str(r.name);
         const role = str(r.role) ?? name;
         const namespace = str(r.namespace);
@@ -476,26 +420,23 @@ const JWT_ONLY = ["audience", "tokenExpirationSeconds"] as const;
  */
 function authMethodProblems({ root }: RawSettings): SettingsProblem[] {
     const { problems, add } = problemList();
-    const rawAuth = asRecord(root.kubernetesAuth);
+    const rawAuth = record(root.kubernetesAuth);
     const method = rawAuth.method ?? "kubernetes";
     if (method === "jwt") {
         for (const [section, key, why] of KUBERNETES_ONLY) {
-            const value = asRecord(root[section])[key];
+            const value = record(root[section])[key];
             if (value !== undefined) {
                 add(`${section}.${key}`, value, `unset with kubernetesAuth.method jwt (${why}); it applies to method kubernetes only`);
             }
         }
-        asArray(root.workloads).forEach((rawW, i) => {
-            const w = asRecord(rawW);
-            for (const field of ["namespace", "serviceAccount"] as const) {
-                if (w[field] === "*") {
-                    add(
-                        `workloads[${i}].${field}`,
-                        "*",
-                        "a DNS-1123 label with kubernetesAuth.method jwt: each JWT role is bound to one exact subject, " +
-                            "system:serviceaccount:<namespace>:<serviceAccount>",
-                    );
-                }
+        list(root.workloads).forEach((rawW, i) => {
+            for (const field of wildcardSubjectParts(record(rawW))) {
+                add(
+                    `workloads[${i}].${field}`,
+                    "*",
+                    "a DNS-1123 label with kubernetesAuth.method jwt: each JWT role is bound to one exact subject, " +
+                        "system:serviceaccount:<namespace>:<serviceAccount>",
+                );
             }
         });
     } else if (method === "kubernetes") {
@@ -598,7 +539,7 @@ function toProblem(raw: unknown, issue: z.core.$ZodIssue): SettingsProblem {
     }
     const key = formatKey(issue.path);
     // The message is what is expected, worded by src/config/wording.ts or the schema's own.
-    return { key, found: render(key, valueAt(raw, issue.path)), expected: issue.message };
+    return problem(key, valueAt(raw, issue.path), issue.message);
 }
 
 interface ZodInternals {

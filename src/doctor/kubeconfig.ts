@@ -18,6 +18,7 @@
  * Errors never quote the document (it holds credentials): they name the entry and the field.
  */
 import { parse, stringify } from "yaml";
+import { isRecord, record } from "../config/raw";
 import { AKS_SERVER_ID, KUBELOGIN_LOGINS } from "../../components/kubelogin";
 import { DoctorInputError } from "./outputs";
 import { sanitize } from "./redact";
@@ -100,10 +101,6 @@ function shown(v: unknown): string {
     return s.length > 64 ? `${s.slice(0, 63)}…` : s;
 }
 
-function asRecord(v: unknown): Record<string, unknown> | undefined {
-    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-}
-
 /** Why this exec entry is not the program's kubelogin, or undefined when it is. */
 function notProgramKubelogin(exec: ExecConfig, server: URL): string | undefined {
     if (exec.command !== "kubelogin") return "its command is not `kubelogin` (found a different program)";
@@ -123,11 +120,10 @@ function notProgramKubelogin(exec: ExecConfig, server: URL): string | undefined 
     const env = exec.env === null || exec.env === undefined ? [] : exec.env;
     if (!Array.isArray(env)) return "the exec env is not a list";
     for (const e of env) {
-        const entry = asRecord(e);
-        const name = entry?.name;
+        const { name, value } = record(e);
         const check = typeof name === "string" ? KUBELOGIN_ENV[name] : undefined;
         if (check === undefined) return `exec env \`${shown(name)}\` is not a variable the program sets for kubelogin`;
-        if (typeof entry?.value !== "string" || !check(entry.value)) {
+        if (typeof value !== "string" || !check(value)) {
             return `exec env \`${shown(name)}\` has a value the program does not write`;
         }
     }
@@ -144,9 +140,9 @@ function notProgramKubelogin(exec: ExecConfig, server: URL): string | undefined 
  */
 export function vetKubeconfig(text: string, source: KubeconfigSource, policy: KubeconfigPolicy = {}): VettedKubeconfig {
     const refuse = (what: string, fix: string) => new KubeconfigRefusedError(`${source.label}: ${what}; ${fix}`);
-    let doc: Record<string, unknown> | undefined;
+    let doc: unknown;
     try {
-        doc = asRecord(parse(text, { prettyErrors: false }));
+        doc = parse(text, { prettyErrors: false });
     } catch (err) {
         // YAMLParseError's message may quote the offending line: print only where it is.
         const offset = (err as { pos?: unknown }).pos;
@@ -156,8 +152,8 @@ export function vetKubeconfig(text: string, source: KubeconfigSource, policy: Ku
             "check that it is a kubeconfig file (its content is not shown: it holds credentials)",
         );
     }
-    if (doc === undefined) throw refuse("is not a kubeconfig (not a YAML mapping)", "check that it is a kubeconfig file");
-    const list = (key: string) => (Array.isArray(doc?.[key]) ? (doc?.[key] as Named<unknown>[]) : []);
+    if (!isRecord(doc)) throw refuse("is not a kubeconfig (not a YAML mapping)", "check that it is a kubeconfig file");
+    const list = (key: string) => (Array.isArray(doc[key]) ? (doc[key] as Named<unknown>[]) : []);
     const contexts = list("contexts");
     const current = doc["current-context"];
     const ctxEntry = typeof current === "string" && current !== ""
@@ -171,11 +167,11 @@ export function vetKubeconfig(text: string, source: KubeconfigSource, policy: Ku
             "set current-context to the stack's cluster",
         );
     }
-    const ctx = asRecord(ctxEntry.context) ?? {};
+    const ctx = record(ctxEntry.context);
     const ctxName = shown(ctxEntry.name);
     const clusterEntry = list("clusters").find((c) => c?.name === ctx.cluster);
-    const cluster = asRecord(clusterEntry?.cluster);
-    if (clusterEntry === undefined || cluster === undefined) {
+    const cluster = clusterEntry?.cluster;
+    if (clusterEntry === undefined || !isRecord(cluster)) {
         throw refuse(`context ${ctxName} names no cluster in clusters`, "fix the context's cluster");
     }
     // No user is valid (an anonymous cluster); a named one must exist.
@@ -183,7 +179,7 @@ export function vetKubeconfig(text: string, source: KubeconfigSource, policy: Ku
     if (ctx.user !== undefined && userEntry === undefined) {
         throw refuse(`context ${ctxName} names no user in users`, "fix the context's user");
     }
-    const user = asRecord(userEntry?.user) ?? {};
+    const user = record(userEntry?.user);
     const clusterName = shown(clusterEntry.name);
     const userName = shown(userEntry?.name);
 
@@ -223,7 +219,7 @@ export function vetKubeconfig(text: string, source: KubeconfigSource, policy: Ku
             ? "client certificate"
             : user.username !== undefined ? "basic auth" : "none";
     if (user["auth-provider"] !== undefined) {
-        const provider = shown(asRecord(user["auth-provider"])?.name);
+        const provider = shown(record(user["auth-provider"]).name);
         if (policy.allowExec !== true) {
             throw refuse(
                 `user ${userName} uses auth provider ${provider}, which can run a command or read files`,
@@ -232,8 +228,8 @@ export function vetKubeconfig(text: string, source: KubeconfigSource, policy: Ku
         }
         auth = `auth provider ${provider}`;
     }
-    const exec = asRecord(user.exec);
-    if (exec !== undefined) {
+    const exec = user.exec;
+    if (isRecord(exec)) {
         const why = notProgramKubelogin(exec, server);
         if (why !== undefined && policy.allowExec !== true) {
             throw refuse(

@@ -2,11 +2,12 @@
  * What the program will bind for each workload, computed from the stack's settings the way
  * src/program/program.ts and components/workloadBinding.ts compute it: the role, the generated
  * policy, the audience of the pods' token, the paths the injector annotations make the agent
- * read, and what the workload declared it may read (src/config/trust.ts `kvAccess`). Pure.
+ * read, and what the workload declared it may read (src/config/access.ts `kvAccess`). Pure.
  */
 import { templateFacts } from "../agent/goTemplate";
 import { Settings } from "../config/schema";
-import { defaultPolicyPrefix, kvAccess } from "../config/trust";
+import { defaultPolicyPrefix } from "../config/trust";
+import { kvAccess } from "../config/access";
 import { ClassifiedError, EXIT } from "../exitCodes";
 import { defaultJwtAudience } from "../../components/vaultJwtAuth";
 import { kvDataPath } from "../../components/vaultPolicy";

@@ -17,7 +17,6 @@ import {
     VaultJwtAuth,
     VaultKubernetesAuth,
     VaultKv,
-    WorkloadAccessArgs,
     WorkloadBinding,
     WorkloadBindingArgs,
 } from "../../components";
@@ -25,7 +24,9 @@ import { defaultJwtAudience } from "../../components/vaultJwtAuth";
 import { writeVaultCaCertFile } from "../../components/caCertFile";
 import { ProgramOutputs } from "./outputs";
 import { STAGES, Stage } from "../stages";
-import { KvAccess, kvAccess, normalizePolicy, policyPrefixOf } from "../config/trust";
+import { policyPrefixOf } from "../config/trust";
+import { KvAccess, kvAccess, workloadAccess } from "../config/access";
+import { normalizePolicy } from "../config/names";
 
 interface ProgramOptions {
     /** Build the graph only up to this stage (inclusive). Default: `workloads` (everything). */
@@ -251,20 +252,6 @@ function addWorkloads(
     return workloads;
 }
 
-/** Who owns `w`'s paths and who may read them, from the stack-wide `kvAccess`, each list sorted. */
-function workloadAccess(w: WorkloadSettings, access: KvAccess): WorkloadAccessArgs {
-    const owned = [...(access.owned.get(w.name) ?? [])].sort();
-    const sharedWith = Object.fromEntries(owned.flatMap((p) => {
-        const readers = [
-            ...new Set(
-                [...w.secrets.filter((s) => s.from === undefined), ...w.seed].filter((s) => s.path === p).flatMap((s) => s.sharedWith),
-            ),
-        ].sort();
-        return readers.length > 0 ? [[p, readers]] : [];
-    }));
-    return { owned, readable: [...(access.readable.get(w.name) ?? [])].sort(), sharedWith };
-}
-
 /** The WorkloadBinding of one workload, from its settings and what the earlier stages registered. */
 function addWorkload(
     { settings, secrets, cluster, injector, vaultAuth, access, policyPrefix }: WorkloadContext,
@@ -287,7 +274,7 @@ function addWorkload(
         tokenMaxTtl: w.tokenMaxTtl,
         policies: [...new Set(w.policies.map(normalizePolicy))],
         policyName: `${policyPrefix}${w.name}`,
-        access: workloadAccess(w, access),
+        access: workloadAccess(access, w.name),
         retainNamespace,
         secrets: w.secrets,
         seed: w.seed.map((s) => ({

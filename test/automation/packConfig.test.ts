@@ -54,7 +54,7 @@ describe("policy pack config from the platform team", () => {
     it("the repository's platform file exempts no role and allows only the default policy", () => {
         assert.deepEqual(platformConfig(path.join(ROOT, "policies"), "dev"), {
             "vault-role-bound-service-accounts": { allowGlobs: false, wildcardRoles: [] },
-            "vault-workload-isolation": { allowedPolicies: ["default"] },
+            "vault-role-allowed-policies": { allowedPolicies: ["default"] },
             "vault-kv-mount-wide-read": { exemptPolicies: [] },
         });
     });

@@ -132,4 +132,18 @@ describe("WorkloadBinding", () => {
         assert.deepEqual(patch.metadata, { name: "shared", labels: { "aks-vault.io/vault-injection": "enabled" } });
         assert.deepEqual(c2.one("vault:kubernetes/authBackendRole:AuthBackendRole").inputs.boundServiceAccountNamespaces, ["shared"]);
     });
+
+    it("without access, registers the ownership rule applied to it alone: owns what it reads and seeds, shares none", async () => {
+        const c3 = await useCloud();
+        const cluster = new AksCluster("c", createArgs());
+        const vp = new vault.Provider("vault", { address: "https://vault.example.com:8200" });
+        const b = new WorkloadBinding("audit", bindingArgs(cluster.provider, vp, {
+            seed: [{ path: "payments/audit", values: { key: { random: { length: 16, special: false } } } }],
+        }));
+        await stateOf(b.roleName);
+        await settle(c3);
+        // docs/security.md, "Who reads what": a workload owns every path it seeds and every path it reads without `from`.
+        const owned = ["payments/api", "payments/audit", "payments/db"];
+        assert.deepEqual(c3.one("aksvault:index:WorkloadBinding", "audit").inputs.access, { owned, readable: owned, sharedWith: {} });
+    });
 });

@@ -4,9 +4,10 @@
  * paths, foreign and root policies, code in the agent, credentials in URLs, '.'/'..' segments.
  */
 import assert from "node:assert/strict";
-import { parseSettings, SettingsProblem } from "../../src/config/validate";
+import { parseSettings } from "../../src/config/validate";
+import type { SettingsProblem } from "../../src/config/problem";
 import { problemsOf } from "../support/problems";
-import { kvAccess } from "../../src/config/trust";
+import { kvAccess } from "../../src/config/access";
 import { labRaw } from "../support/fixtures";
 
 /** The lab plus a `payments` team that owns payments/db (seeded) and a `mallory` workload. */

@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { parseSettings, SettingsError, SettingsProblem } from "../../src/config/validate";
+import { parseSettings, SettingsError } from "../../src/config/validate";
+import type { SettingsProblem } from "../../src/config/problem";
 import { oneOf, settingsErrorMap } from "../../src/config/wording";
 import { labRaw, setAt } from "../support/fixtures";
 

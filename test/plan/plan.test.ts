@@ -83,7 +83,7 @@ describe("offline plan", function () {
         }), "portal");
         const out = renderPlan(plan);
         const section = out.slice(out.indexOf("POLICY PACK ("));
-        assert.match(section, /^POLICY PACK \(16 policies on the planned resources: 1 with violations\)\n/);
+        assert.match(section, /^POLICY PACK \(18 policies on the planned resources: 1 with violations\)\n/);
         assert.match(section, /\n {2}VIOLATED {2}vault-role-bound-service-accounts \(mandatory\): .*\*/);
         assert.match(section, /\n {2}passed {4}vault-role-token-ttl\n/);
         assert.ok(!/passed {4}vault-role-bound-service-accounts/.test(section));
@@ -91,7 +91,7 @@ describe("offline plan", function () {
         const bad = json.policyVerdict.filter((v) => v.messages.length > 0);
         assert.deepEqual(bad.map((v) => [v.policy, v.enforcementLevel]), [["vault-role-bound-service-accounts", "mandatory"]]);
         // The dev stack's golden plan shows every policy passed.
-        assert.match(text, /POLICY PACK \(16 policies on the planned resources: 0 with violations\)/);
+        assert.match(text, /POLICY PACK \(18 policies on the planned resources: 0 with violations\)/);
     });
 
     it("plans a portal's minimal object (adopted cluster, every default) with the schema's defaults applied", async () => {

@@ -1,6 +1,7 @@
 /** What `parseSettings` refuses, for the validation tests: the problems, or each as the one line a user reads. */
 import assert from "node:assert/strict";
-import { parseSettings, SettingsError, SettingsProblem } from "../../src/config/validate";
+import { parseSettings, SettingsError } from "../../src/config/validate";
+import type { SettingsProblem } from "../../src/config/problem";
 
 /** The problems `parseSettings` reports for `raw`; none when it accepts it. Any other error fails the test. */
 export function problemsOf(raw: unknown): SettingsProblem[] {
