@@ -17,6 +17,7 @@ import { PlannedStage, planDestroy, planUp } from "./planner";
 import { STAGES, Stage, stageIndex } from "../stages";
 import { deployedStage } from "../program/stages";
 import { PreflightError } from "../preflight/error";
+import { settle, settleable } from "../preflight/settle";
 import type { PreflightReport } from "../preflight/types";
 
 export const OPERATIONS = ["preview", "up", "destroy", "refresh", "outputs"] as const;
@@ -57,7 +58,9 @@ export interface RunRequest {
     /**
      * `up` only: the preflight (src/preflight), run before the first stage is applied when the
      * state holds the vault-auth stage or later (the auth mount exists, so logins can be tried).
-     * A failing finding stops the run with `PreflightError`; nothing is applied. Omitted: no gate.
+     * A failing finding stops the run with `PreflightError`, nothing applied, unless this up's own
+     * preview changes the role, policy or mount it is about: then it is a warning (settle,
+     * src/preflight/settle.ts). Omitted: no gate.
      */
     preflight?: (deployed: Stage, stateUrns: readonly string[]) => Promise<PreflightReport>;
     /**
@@ -302,7 +305,9 @@ async function runUp(x: Executor, operation: "preview" | "up", result: RunResult
         if (refused !== undefined) throw refused;
     }
     x.emit({ type: "plan", operation, stages: plan.stages });
-    if (operation === "up" && req.preflight !== undefined) await preflightGate(x, deployed, req.preflight);
+    if (operation === "up" && req.preflight !== undefined) {
+        await preflightGate(x, deployed, req.preflight, plan.steps[plan.steps.length - 1]);
+    }
     // Reports keep the plan's order: a skipped stage is reported where it stands.
     for (const p of plan.stages) {
         if (!p.run) {
@@ -327,10 +332,12 @@ async function runUp(x: Executor, operation: "preview" | "up", result: RunResult
 
 /**
  * Before anything is applied: act as each workload against what is deployed. Below vault-auth
- * there is no auth mount to log in at, so the gate has nothing to prove yet.
+ * there is no auth mount to log in at, so the gate has nothing to prove yet. A failing report is
+ * judged again against what this up changes (`cut`: the last stage it applies), so the gate does
+ * not refuse the up that applies a purposeful change or repairs a refreshed drift.
  */
 async function preflightGate(
-    x: Executor, deployed: Stage | undefined, run: NonNullable<RunRequest["preflight"]>,
+    x: Executor, deployed: Stage | undefined, run: NonNullable<RunRequest["preflight"]>, cut: Stage,
 ): Promise<void> {
     if (deployed === undefined || stageIndex(deployed) < stageIndex("vault-auth")) {
         x.emit({ type: "preflight", status: "skipped", reason: `no auth mount deployed yet (deployed: ${deployed ?? "nothing"})` });
@@ -339,10 +346,41 @@ async function preflightGate(
     x.emit({ type: "preflight", status: "running" });
     // The state's resources, not only its highest stage: a stage whose last run failed half way,
     // or a workload this up adds, is not "gone" (the rerun must be able to resume).
-    const report = await run(deployed, await x.engine.stateUrns());
+    const first = await run(deployed, await x.engine.stateUrns());
+    let report = first;
+    if (!first.ok && settleable(first)) {
+        const changed = await changedBy(x, cut);
+        if (x.req.signal?.aborted) throw new CancelledError(undefined);
+        if (changed !== undefined) report = settle(first, changed);
+    }
     x.emit({ type: "preflight", status: report.ok ? "passed" : "failed", report });
     if (!report.ok) throw new PreflightError(report);
     if (x.req.signal?.aborted) throw new CancelledError(undefined);
+}
+
+/**
+ * The URNs this up changes: one preview of the graph it applies (the program cut after `cut`),
+ * every resource whose step is not `same` or `read`. Its events are the gate's, not a stage's:
+ * none reaches `onEvent`. Undefined when the preview fails (a lock, an error, a policy): the gate
+ * then keeps its refusal.
+ */
+async function changedBy(x: Executor, cut: Stage): Promise<string[] | undefined> {
+    const changed: string[] = [];
+    try {
+        await x.engine.preview({
+            stage: cut,
+            policyPacks: x.req.policyPacks ?? [],
+            policyPackConfigs: x.req.policyPackConfigs,
+            onEvent: (e) => {
+                const m = e.resourcePreEvent?.metadata;
+                if (m !== undefined && m.op !== "same" && m.op !== "read") changed.push(m.urn);
+            },
+            signal: x.req.signal,
+        });
+    } catch {
+        return undefined;
+    }
+    return changed;
 }
 
 async function runDestroy(x: Executor, result: RunResult): Promise<void> {

@@ -547,7 +547,10 @@ function roleChecks(
             checks.push({
                 ...unreadable("vault.role", target, `role ${w.role}`, o),
                 cause: o.status === 404 ? `Role ${w.role} does not exist: logins fail with \`${missingLogin(w.role)}\`.` : undefined,
-                fix: o.status === 404 ? "Run `up` through the workloads stage." : undefined,
+                fix: o.status === 404
+                    ? "Run `aks-vault refresh` and then `aks-vault up`: the refresh drops the deleted role from the state, the `up` " +
+                        "recreates it."
+                    : undefined,
             });
             continue;
         }
@@ -559,7 +562,8 @@ function roleChecks(
             }
             : {
                 id: "vault.role", target, status: "fail", detail: problems.join("; "),
-                fix: "Run `up` through the workloads stage to restore the role's bindings.",
+                fix: "Run `aks-vault refresh` and then `aks-vault up`: the refresh reads the changed role into the state, the " +
+                    "`up` restores its bindings from the stack file (`up` alone compares with its state and sees no change).",
                 ref: refs,
             });
     }

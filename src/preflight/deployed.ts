@@ -5,9 +5,10 @@
 import { INJECTOR_NAME, childNames, injectorChildNames } from "../config/names";
 import type { Deployed } from "./types";
 
-const AUTH_MOUNT = ["vault:index/authBackend:AuthBackend", "vault:jwt/authBackend:AuthBackend"];
-const KV_MOUNT = ["vault:index/mount:Mount"];
-const ROLE = ["vault:kubernetes/authBackendRole:AuthBackendRole", "vault:jwt/authBackendRole:AuthBackendRole"];
+export const AUTH_MOUNT = ["vault:index/authBackend:AuthBackend", "vault:jwt/authBackend:AuthBackend"];
+export const KV_MOUNT = ["vault:index/mount:Mount"];
+export const ROLE = ["vault:kubernetes/authBackendRole:AuthBackendRole", "vault:jwt/authBackendRole:AuthBackendRole"];
+export const POLICY = ["vault:index/policy:Policy"];
 const SERVICE_ACCOUNT = ["kubernetes:core/v1:ServiceAccount"];
 const SECRET = ["kubernetes:core/v1:Secret"];
 

@@ -144,8 +144,9 @@ function roleFinding(plan: PreflightPlan, deployed: Deployed, w: PlannedWorkload
         ...base, status: "fail", detail: problems.join("; "),
         cause: "The live role is not the one the stack file describes: changed outside Pulumi, or the stack file changed since the " +
             "last `up`.",
-        fix: `If the stack file changed on purpose, \`up\` rewrites the role (pass --no-preflight to apply it); otherwise ` +
-            `${restore(plan, `role ${w.role}`)}.`,
+        // The gate before `up` turns this into a warning when the up's preview rewrites the role
+        // (src/preflight/settle.ts); failing there, the state matches the plan: a drift not yet refreshed.
+        fix: `If the stack file changed on purpose, \`up\` rewrites the role; otherwise ${restore(plan, `role ${w.role}`)}.`,
     };
 }
 

@@ -106,6 +106,33 @@ describe("CLI", () => {
             assert.ok(!clean.stderr.includes("1 passed"), clean.stderr);
         });
 
+    it("a gate passed because this up rewrites what failed: the downgraded findings print with their cause and fix", async () => {
+        // The settled report the runner emits (src/preflight/settle.ts): the role drift this up rewrites.
+        const role = {
+            id: "workload.role", workload: "busybox", target: "vault:auth/aks/role/busybox", status: "warn" as const,
+            detail: "bound_service_account_namespaces [elsewhere] does not include busybox",
+            cause: "This up rewrites the Vault role of workload busybox: judged against the deployed one it replaces. The live role " +
+                "is not the one the stack file describes: changed outside Pulumi, or the stack file changed since the last `up`.",
+            fix: "If the stack file changed on purpose, `up` rewrites the role; otherwise restore role busybox from the stack file: " +
+                "`aks-vault refresh --stack dev --yes`, then `aks-vault up --stack dev --yes`.",
+        };
+        const res = await cli(["up", "--yes"], async (o: RunOptions) => {
+            const report = { ok: true, summary: { pass: 2, fail: 0, warn: 1, skip: 0 }, workloads: { green: 0, total: 1 },
+                findings: [role] };
+            o.onEvent?.({ type: "preflight", status: "passed", report });
+            return OK;
+        });
+        assert.equal(res.code, EXIT.ok);
+        assert.ok(res.stderr.includes([
+            `WARN  workload.role        vault:auth/aks/role/busybox: ${role.detail}`,
+            `      cause: ${role.cause}`,
+            `      fix:   ${role.fix}`,
+            "",
+            "2 passed, 0 failed, 1 warnings, 0 skipped",
+            "preflight: 0/1 workloads can read every path they render",
+        ].join("\n")), res.stderr);
+    });
+
     it("passes stack, stage, policy packs and single-update through to the library API", async () => {
         let seen: RunOptions | undefined;
         const res = await cli(

@@ -249,6 +249,9 @@ describe("doctor: diagnosis of recorded objects", () => {
                     "bound_service_account_namespaces [default] does not include busybox",
             );
             assert.deepEqual(c.ref, ["hashicorp/vault-plugin-auth-kubernetes#79", "hashicorp/vault-plugin-auth-kubernetes#89"]);
+            // A change made outside Pulumi: `up` alone compares with its state and would change nothing.
+            assert.equal(c.fix, "Run `aks-vault refresh` and then `aks-vault up`: the refresh reads the changed role into the " +
+                "state, the `up` restores its bindings from the stack file (`up` alone compares with its state and sees no change).");
         });
 
         it("fails a missing role (404) and a mount pointing at another API server", () => {
@@ -258,7 +261,9 @@ describe("doctor: diagnosis of recorded objects", () => {
             }));
             // The Kubernetes plugin's own login error for a missing role (path_login.go).
             assert.equal(one(r.checks, "vault.role").cause, "Role busybox does not exist: logins fail with `invalid role name`.");
-            assert.equal(one(r.checks, "vault.role").fix, "Run `up` through the workloads stage.");
+            // `up` alone compares with its state, which still holds the role: refresh first.
+            assert.equal(one(r.checks, "vault.role").fix, "Run `aks-vault refresh` and then `aks-vault up`: the refresh drops the " +
+                "deleted role from the state, the `up` recreates it.");
             assert.match(one(r.checks, "vault.auth-config").detail, /kubernetes_host is https:\/\/old-cluster/);
         });
 

@@ -17,6 +17,8 @@ import { FakeEngine } from "../support/fakeEngine";
 import { RunEvent, runOperation } from "../../src/automation/runner";
 import { PreflightError } from "../../src/preflight/error";
 import { EXIT } from "../../src/exitCodes";
+import { CancelledError } from "../../src/errors";
+import type { Stage } from "../../src/stages";
 
 // From Pulumi.dev.yaml: vault.address, kubernetesAuth.path aks, kv.path secret, workload busybox.
 const AUDIENCE = "https://vault.mydomain.com:8200/v1/auth/aks";
@@ -422,7 +424,8 @@ describe("preflight: the reviewer's token Secret (issue 20: the gate refused doc
         await assert.rejects(runOperation(unrefreshed, { operation: "up", preflight: gate }),
             (err: unknown) => err instanceof PreflightError && err.report.findings.some((f) => f.id === "reviewer.token" &&
                 f.status === "fail"));
-        assert.deepEqual(unrefreshed.commands, []);
+        // Nothing applied; the gate's one preview (what this up changes: nothing of the workload's) only.
+        assert.deepEqual(unrefreshed.commands, ["preview:workloads"]);
     });
 });
 
@@ -494,7 +497,7 @@ describe("preflight: the gate before up", () => {
             (err: unknown) => err instanceof PreflightError && err.exitCode === EXIT.checksFailed && err.report === failed,
         );
         assert.deepEqual(asked, ["workloads"]);
-        assert.deepEqual(engine.commands, [], "nothing previewed or applied");
+        assert.deepEqual(engine.commands, ["preview:workloads"], "nothing applied: one preview asked what this up changes");
         assert.deepEqual(events.filter((e) => e.type === "preflight").map((e) => e.type === "preflight" && e.status), ["running",
             "failed"]);
     });
@@ -515,5 +518,130 @@ describe("preflight: the gate before up", () => {
         assert.equal(ran, 0);
         const skipped = events.find((e) => e.type === "preflight");
         assert.deepEqual(skipped, { type: "preflight", status: "skipped", reason: "no auth mount deployed yet (deployed: injector)" });
+    });
+
+    describe("a failing finding this up changes is a warning (the up's own preview says what it changes)", () => {
+        const binding = (type: string, name: string) => `urn:pulumi:dev::aks-vault::aksvault:index:WorkloadBinding$${type}::${name}`;
+        const ROLE = binding("vault:kubernetes/authBackendRole:AuthBackendRole", "busybox-role");
+        const SA = binding("kubernetes:core/v1:ServiceAccount", "busybox-sa");
+        const gateEvents = (events: RunEvent[]) => events.filter((e) => e.type === "preflight");
+
+        /** The lab's role narrowed to another namespace (docs/preflight.md's sample), judged by the preflight itself. */
+        function drifted() {
+            const world = new FakeWorld();
+            world.role = { ...world.role, bound_service_account_namespaces: ["elsewhere"] };
+            world.loginError = new VaultCallError(403, "POST /v1/auth/aks/login: 403 namespace not authorized");
+            const engine = new FakeEngine("dev", { deployed: "workloads" });
+            for (const u of [ROLE, SA]) engine.state.add(u);
+            const gate = (d: Stage, urns: readonly string[]) => preflight({
+                settings: lab(), stack: "dev", deployed: deployedFromState(d, urns), k8s: world, vault: world,
+            });
+            return { engine, gate };
+        }
+
+        it("its role rewritten by this up (refreshed, or changed on purpose): the up runs, the gate passes with the warnings", async () => {
+            const { engine, gate } = drifted();
+            engine.previewOps = { [ROLE]: "update" };
+            const events: RunEvent[] = [];
+            await runOperation(engine, { operation: "up", preflight: gate, policyPacks: ["policies"], onEvent: (e) => events.push(e) });
+            assert.deepEqual(engine.commands, ["preview:workloads", "preview:workloads", "up:workloads"]);
+            assert.deepEqual(engine.calls.filter((c) => c.op === "preview").map((c) => c.policyPacks), [["policies"], ["policies"]]);
+            const [running, done] = gateEvents(events);
+            assert.deepEqual(running, { type: "preflight", status: "running" });
+            assert.ok(done.type === "preflight" && done.report !== undefined);
+            assert.equal(done.status, "passed");
+            const r = done.report;
+            assert.equal(r.ok, true);
+            assert.deepEqual(r.summary, { pass: 2, fail: 0, warn: 2, skip: 0 });
+            const first = "This up rewrites the Vault role of workload busybox: judged against the deployed one it replaces.";
+            assert.deepEqual([one(r, "workload.role").status, one(r, "workload.role").cause], ["warn", `${first} The live role is ` +
+                "not the one the stack file describes: changed outside Pulumi, or the stack file changed since the last `up`."]);
+            assert.deepEqual([one(r, "workload.login").status, one(r, "workload.login").cause], ["warn", `${first} Role busybox's ` +
+                "bound_service_account_namespaces does not include busybox (Vault configuration; Kubernetes RBAC plays no part)."]);
+            // The gate's preview reports nothing as a stage: its events reach no one.
+            assert.deepEqual(events.slice(events.indexOf(running) + 1, events.indexOf(done)), []);
+        });
+
+        it("nothing of it changed (a drift not refreshed: the state still matches the plan): refused, the fix refresh then up",
+            async () => {
+                const { engine, gate } = drifted();
+                engine.previewOps = { [ROLE]: "same", [SA]: "read" };
+                const events: RunEvent[] = [];
+                await assert.rejects(runOperation(engine, { operation: "up", preflight: gate, onEvent: (e) => events.push(e) }),
+                    (err: unknown) => {
+                        assert.ok(err instanceof PreflightError);
+                        assert.deepEqual(failing(err.report), ["workload.role vault:auth/aks/role/busybox",
+                            "workload.login vault:auth/aks/login"]);
+                        assert.equal(one(err.report, "workload.role").fix, "If the stack file changed on purpose, `up` rewrites the " +
+                            "role; otherwise restore role busybox from the stack file: `aks-vault refresh --stack dev --yes`, then " +
+                            "`aks-vault up --stack dev --yes`.");
+                        return true;
+                    });
+                assert.deepEqual(engine.commands, ["preview:workloads"], "nothing applied");
+                assert.deepEqual(gateEvents(events).map((e) => e.type === "preflight" && e.status), ["running", "failed"]);
+            });
+
+        it("another workload's failing finding that this up does not change still refuses it", async () => {
+            const engine = new FakeEngine("dev", { deployed: "vault-auth" });
+            engine.previewOps = { [ROLE]: "update" };
+            const report: PreflightReport = {
+                ok: false, summary: { pass: 0, fail: 2, warn: 0, skip: 0 }, workloads: { green: 0, total: 2 },
+                findings: [
+                    { id: "workload.role", workload: "busybox", target: "vault:auth/aks/role/busybox", status: "fail", detail: "drift" },
+                    { id: "path.read", workload: "api", target: "api:secret/data/api/db", status: "fail", detail: "no read" },
+                ],
+            };
+            const events: RunEvent[] = [];
+            await assert.rejects(runOperation(engine, { operation: "up", preflight: async () => report, onEvent: (e) => events.push(e) }),
+                (err: unknown) => {
+                    assert.ok(err instanceof PreflightError);
+                    assert.deepEqual(err.report.findings.map((f) => `${f.status} ${f.id} ${f.target}`), [
+                        "warn workload.role vault:auth/aks/role/busybox", "fail path.read api:secret/data/api/db",
+                    ]);
+                    assert.equal(err.message, "preflight: 2 of 2 workload(s) cannot read what they render; 1 finding(s) failed: " +
+                        "path.read api:secret/data/api/db (nothing was applied; fix them, or pass --no-preflight)");
+                    return true;
+                });
+            // The graph this up applies: the program cut after its last stage, not the deployed one.
+            assert.deepEqual(engine.commands, ["preview:workloads"]);
+            const done = gateEvents(events).pop();
+            assert.ok(done?.type === "preflight");
+            assert.equal(done.status, "failed");
+            assert.equal(done.report?.summary.warn, 1, "the event carries the settled report");
+        });
+
+        it("the gate's preview fails: the first refusal stands, and none of its events reaches the caller", async () => {
+            const engine = new FakeEngine("dev", { deployed: "workloads" }).fault({ op: "preview", kind: "fail" });
+            engine.previewOps = { [ROLE]: "update" };
+            const events: RunEvent[] = [];
+            await assert.rejects(runOperation(engine, { operation: "up", preflight: async () => failed, onEvent: (e) => events.push(e) }),
+                (err: unknown) => err instanceof PreflightError && err.report === failed);
+            assert.deepEqual(engine.commands, ["preview:workloads"]);
+            assert.deepEqual(events.map((e) => e.type), ["plan", "preflight", "preflight"]);
+        });
+
+        it("the preview runs only when the first report fails, and only when a change could answer a failing finding", async () => {
+            let ran = 0;
+            const ok = new FakeEngine("dev", { deployed: "workloads" });
+            await runOperation(ok, { operation: "up", preflight: async () => { ran++; return passed; } });
+            assert.deepEqual(ok.commands, ["preview:workloads", "up:workloads"], "one preview: the stage's own");
+            const unreachable: PreflightReport = {
+                ok: false, summary: { pass: 0, fail: 1, warn: 0, skip: 0 }, workloads: { green: 0, total: 1 },
+                findings: [{ id: "vault.reachable", target: "vault", status: "fail", detail: "no answer from Vault (ECONNREFUSED)" }],
+            };
+            const down = new FakeEngine("dev", { deployed: "workloads" });
+            await assert.rejects(runOperation(down, { operation: "up", preflight: async () => { ran++; return unreachable; } }),
+                PreflightError);
+            assert.deepEqual(down.commands, [], "no preview: no change of this up answers an unreachable Vault");
+            assert.equal(ran, 2);
+        });
+
+        it("cancelled during the gate's preview: CancelledError, nothing applied", async () => {
+            const engine = new FakeEngine("dev", { deployed: "workloads" }).fault({ op: "preview", kind: "hang" });
+            const abort = new AbortController();
+            const gate = async () => { setTimeout(() => abort.abort(), 5); return failed; };
+            await assert.rejects(runOperation(engine, { operation: "up", preflight: gate, signal: abort.signal }), CancelledError);
+            assert.deepEqual(engine.commands, ["preview:workloads"]);
+        });
     });
 });

@@ -1,8 +1,9 @@
 /**
  * A recorded fake of the StackEngine seam. It keeps a stack state the way the Pulumi engine would:
  * an `up` of the program cut after stage k leaves exactly the resources of stages <= k (later
- * ones are deleted), `destroy` empties it. Scripted faults: a failing command (with the engine
- * events a real failure emits), a lock held for N attempts, a policy violation, a hang until abort.
+ * ones are deleted), `destroy` empties it; a preview reports the steps `previewOps` scripts. Scripted
+ * faults: a failing command (with the engine events a real failure emits), a lock held for N
+ * attempts, a policy violation, a hang until abort.
  */
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { ChangeSummary, EngineCall, StackEngine, StackOutput } from "../../src/automation/engine";
@@ -61,6 +62,8 @@ export class FakeEngine implements StackEngine {
     readonly calls: Call[] = [];
     state: Set<string>;
     exists: boolean;
+    /** What each preview reports changing: URN -> step op (`update`, `replace`, ...), sent as `resourcePreEvent`s. */
+    previewOps: Record<string, string> = {};
     /** Outputs the stack holds beyond the two every test sees (e.g. `vaultAuthPath` of a deployed mount). */
     heldOutputs: Record<string, StackOutput> = {};
     private readonly faults: Fault[] = [];
@@ -144,6 +147,8 @@ export class FakeEngine implements StackEngine {
 
     async preview(call: EngineCall): Promise<ChangeSummary> {
         this.calls.push({ op: "preview", stage: call.stage, policyPacks: call.policyPacks, policyPackConfigs: call.policyPackConfigs });
+        // The steps come as the engine walks the graph, before an error that stops it.
+        for (const [urn, op] of Object.entries(this.previewOps)) call.onEvent(ev({ resourcePreEvent: { metadata: meta(op, urn) } }));
         await this.faultFor("preview", call);
         const want = new Set(FakeEngine.through(call.stage));
         return { create: [...want].filter((u) => !this.state.has(u)).length, delete: [...this.state].filter((u) => !want.has(u)).length };
