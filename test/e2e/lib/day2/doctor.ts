@@ -52,10 +52,9 @@ export async function doctorScenario(d: Day2, checks: Checks): Promise<void> {
     await fault(d, checks, "wrong role binding", async () => {
         const r = await d.vault.call("POST", `auth/${auth}/role/${role}`, { bound_service_account_namespaces: ["default"] });
         if (r.status >= 300) throw new Error(`vault write role: ${r.status} ${r.error}`);
-    }, (c) => c.id === "vault.role" && c.target.endsWith(`/role/${role}`), /up/, async () => {
-        // The fix says `up`; an out-of-band change is only seen by the engine after a refresh (docs/preflight.md).
+    }, (c) => c.id === "vault.role" && c.target.endsWith(`/role/${role}`), /`aks-vault refresh`.*`aks-vault up`/, async () => {
         await d.up(d.settings, { operation: "refresh" });
-        await d.up(d.settings, { preflight: false });
+        await d.up(d.settings);
     }, baseline);
 
     // The reviewer's token Secret deleted.
@@ -80,7 +79,7 @@ export async function doctorScenario(d: Day2, checks: Checks): Promise<void> {
             .find((p) => p.status?.phase === "Running") ?? undefined, 120000);
     }, (c) => c.id === "pod.injected", /rollout restart/, async () => {
         await d.up(d.settings, { operation: "refresh" });
-        await d.up(d.settings, { preflight: false });
+        await d.up(d.settings);
         d.kube.run(["-n", w.namespace, "rollout", "restart", `deployment/${w.name}`]);
         d.kube.run(["-n", w.namespace, "rollout", "status", `deployment/${w.name}`, "--timeout=120s"]);
         const one = () => (d.kube.list("pod", w.namespace, `app=${w.name}`).length === 1 ? true : undefined);
@@ -103,7 +102,8 @@ export async function doctorJwtScenario(d: Day2, checks: Checks): Promise<void> 
     await fault(d, checks, "wrong audience", async () => {
         const r = await d.vault.call("POST", `auth/${auth}/role/${role}`, { bound_audiences: ["https://elsewhere.example/"] });
         if (r.status >= 300) throw new Error(`vault write role: ${r.status} ${r.error}`);
-    }, (c) => c.id === "vault.role" && c.target.endsWith(`/role/${role}`) && /bound_audiences/.test(c.detail), /up/, async () => {
+    }, (c) => c.id === "vault.role" && c.target.endsWith(`/role/${role}`) && /bound_audiences/.test(c.detail),
+    /`aks-vault refresh`.*`aks-vault up`/, async () => {
         await d.up(d.settings, { operation: "refresh" });
         await d.up(d.settings);
     }, baseline);

@@ -240,7 +240,8 @@ export async function tokenWithoutOperatorPolicy(d: Day2, checks: Checks): Promi
     const made = await d.vault.call("POST", "auth/token/create", { policies: ["default"], ttl: "15m" });
     const weak: string = made.body.auth?.client_token;
     const before = await d.snapshot();
-    // Something for the run to write: a TTL change (applied without the gate, which would refuse the changed role first).
+    // Something for the run to write: a TTL change. Without the gate, whose reads would use the same
+    // token: this fault is about what the engine's own failure says.
     const settings = d.edit((s) => (s.workloads[0].tokenTtl = (s.workloads[0].tokenTtl ?? 3600) - 60));
     const secrets = { ...d.runner.options(undefined).secrets, vaultToken: weak };
     let err: unknown;
@@ -259,6 +260,6 @@ export async function tokenWithoutOperatorPolicy(d: Day2, checks: Checks): Promi
     }
     checks.equal("nothing was written", unexpected(before, await d.snapshot(), {}), []);
     await d.vault.call("POST", "auth/token/revoke", { token: weak });
-    const rerun = await d.up(settings, { preflight: false });
-    checks.that("the rerun with the operator's token completes", completed(rerun), JSON.stringify(rerun.stages));
+    const rerun = await d.up(settings);
+    checks.that("the rerun with the operator's token completes (the gate warns of the role it rewrites)", completed(rerun), JSON.stringify(rerun.stages));
 }
