@@ -261,5 +261,6 @@ export async function tokenWithoutOperatorPolicy(d: Day2, checks: Checks): Promi
     checks.equal("nothing was written", unexpected(before, await d.snapshot(), {}), []);
     await d.vault.call("POST", "auth/token/revoke", { token: weak });
     const rerun = await d.up(settings);
-    checks.that("the rerun with the operator's token completes (the gate warns of the role it rewrites)", completed(rerun), JSON.stringify(rerun.stages));
+    checks.that("the rerun with the operator's token completes (the gate warns of the role it rewrites)", completed(rerun),
+        JSON.stringify(rerun.stages));
 }
