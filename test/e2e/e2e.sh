@@ -39,6 +39,17 @@ cleanup() {
     trap - EXIT INT TERM
     bash "$here/webhook.sh" stop "$state" >/dev/null 2>&1 || true
     bash "$here/stack.sh" stop "$state" || true
+    # Every process was stopped by its recorded PID; one still naming the state folder escaped
+    # that bookkeeping (a bug): say so, stop it by its PID, and fail.
+    local pid left=()
+    for pid in $(pgrep -f -- "$state/" || true); do
+        [ "$pid" != "$$" ] && [ "$pid" != "$BASHPID" ] && left+=("$pid")
+    done
+    if [ "${#left[@]}" -gt 0 ]; then
+        say "left running after stack.sh stop: ${left[*]} ($(ps -o comm= -p "${left[@]}" | tr '\n' ' '))"
+        kill -TERM "${left[@]}" 2>/dev/null || true
+        [ "$code" -ne 0 ] || code=1
+    fi
     if [ "${E2E_KEEP:-0}" = "1" ] || [ "$code" -ne 0 ]; then
         say "state kept in $state (logs/, kubeconfig, pulumi-state/)"
     else

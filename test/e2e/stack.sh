@@ -556,7 +556,8 @@ cmd_restart() {
   stop_one "$STATE" "$name" || exit 1
   cmd=$(<"$STATE/pids/$name.cmd")
   printf '\n--- restart %s ---\n' "$(date -u +%FT%TZ)" >>"$STATE/logs/$name.log"
-  eval "$cmd" </dev/null >>"$STATE/logs/$name.log" 2>&1 &
+  # exec: the recorded PID is the component itself, not a subshell that would outlive a stop.
+  eval "exec $cmd" </dev/null >>"$STATE/logs/$name.log" 2>&1 &
   pid=$!
   printf '%s\n' "$pid" >"$STATE/pids/$name.pid"
   start=$(proc_field "$pid" 22) || fail "$name" "exited immediately"
