@@ -303,21 +303,27 @@ function workloadChecks(expect: Expectations, w: WorkloadExpectation, o: Observe
     const target = `${w.namespace}/${w.name}`;
     if (o === undefined) return [{ id: "workload.pods", target, status: "skip", detail: "pods were not read" }];
     if (!o.ok) return [unreadable("workload.pods", target, "pods", o)];
-    if (o.value.length === 0) {
+    // A pod being deleted (a rollout's old ReplicaSet, for up to its grace period) still carries the
+    // template it was made from: judged, it would report the previous annotations as wrong.
+    const live = o.value.filter((p) => p.pod.metadata?.deletionTimestamp == null);
+    const leaving = o.value.length - live.length;
+    const terminating = leaving === 0 ? "" : `; ${leaving} terminating, not judged`;
+    if (live.length === 0) {
         // Only a namespace, an account, a policy and a role: nothing of the stack's runs as it.
         if (w.deployment === false) {
             const detail = "no Deployment: the workload declares none (deployment omitted)";
             return [{ id: "workload.pods", target, status: "skip", detail }];
         }
         return [{
-            id: "workload.pods", target, status: "fail", detail: `no pods labelled app=${w.name} in namespace ${w.namespace}`,
+            id: "workload.pods", target, status: "fail",
+            detail: `no pods labelled app=${w.name} in namespace ${w.namespace}${terminating}`,
             fix: `kubectl -n ${w.namespace} describe deployment ${w.name} (replicas 0, or pods rejected by the webhook: see events).`,
         }];
     }
     const ctx: RuleContext = { namespace: w.namespace, serviceAccount: w.serviceAccount, role: w.role, authPath: expect.authPath ?? "" };
     return [
-        { id: "workload.pods", target, status: "pass", detail: `${o.value.length} pod(s)` },
-        ...o.value.flatMap((p) => podChecks(w, p, ctx, expect)),
+        { id: "workload.pods", target, status: "pass", detail: `${live.length} pod(s)${terminating}` },
+        ...live.flatMap((p) => podChecks(w, p, ctx, expect)),
     ];
 }
 

@@ -195,6 +195,21 @@ describe("doctor: diagnosis of recorded objects", () => {
         assert.match(wh.fix ?? "", /kubeconfig that can get\/list/);
     });
 
+    it("a rollout's terminating pod (deletionTimestamp) is not judged: its old annotations are not reported as wrong", () => {
+        const old = pod("healthy");
+        old.metadata!.name = "busybox-5d4b549997-n6swj";
+        old.metadata!.annotations!["vault.hashicorp.com/role"] = "previous";
+        old.metadata!.deletionTimestamp = new Date("2026-12-06T23:59:00Z");
+        const r = diagnose(labExpectations(), observed([podObs(old), podObs(pod("healthy"), "healthy-init")]));
+        const pods = one(r.checks, "workload.pods");
+        assert.deepEqual([pods.status, pods.detail], ["pass", "1 pod(s); 1 terminating, not judged"]);
+        assert.deepEqual(r.checks.filter((c) => c.target.includes("n6swj")), []);
+        assert.equal(r.ok, true);
+        const gone = diagnose(labExpectations(), observed([podObs(old)]));
+        assert.deepEqual([one(gone.checks, "workload.pods").status, one(gone.checks, "workload.pods").detail],
+            ["fail", "no pods labelled app=busybox in namespace busybox; 1 terminating, not judged"]);
+    });
+
     it("a workload without a Deployment (deployment omitted): workload.pods is skipped, not failed; pods are still expected of " +
         "the others", () => {
         const outputs = labOutputs();
