@@ -100,7 +100,9 @@ export async function doctorJwtScenario(d: Day2, checks: Checks): Promise<void> 
     const w: Settings = d.settings.workloads[0];
     const role = w.role ?? w.name;
     await fault(d, checks, "wrong audience", async () => {
-        const r = await d.vault.call("POST", `auth/${auth}/role/${role}`, { bound_audiences: ["https://elsewhere.example/"] });
+        // The JWT plugin replaces a role on write (an absent role_type reads as oidc): the whole role, one field changed.
+        const live = (await d.vault.read(`auth/${auth}/role/${role}`)).data;
+        const r = await d.vault.call("POST", `auth/${auth}/role/${role}`, { ...live, bound_audiences: ["https://elsewhere.example/"] });
         if (r.status >= 300) throw new Error(`vault write role: ${r.status} ${r.error}`);
     }, (c) => c.id === "vault.role" && c.target.endsWith(`/role/${role}`) && /bound_audiences/.test(c.detail),
     /`aks-vault refresh`.*`aks-vault up`/, async () => {
