@@ -7,7 +7,7 @@
 # on failure or Ctrl-C. Exits non-zero when either fails.
 #   E2E_STACKS=dev,jwt     which stacks (default both)
 #   E2E_KEEP=1             keep the state folder (logs, kubeconfig, Pulumi state) for a post-mortem
-#   E2E_DAY2=1             also run day2.ts (npm run test:e2e:day2); off by default, not yet in CI
+#   E2E_DAY2=0             skip day2.ts (on by default; CI runs it)
 #   AKS_VAULT_E2E_CACHE    the build cache (default ~/.cache/aks-vault-e2e)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -70,7 +70,7 @@ set -a
 set +a
 rc=0
 node "$root/node_modules/ts-node/dist/bin.js" --transpile-only "$here/run.ts" || rc=$?
-if [ "${E2E_DAY2:-0}" = "1" ]; then
+if [ "${E2E_DAY2:-1}" = "1" ]; then
     if [ "$rc" -ne 0 ]; then
         # A failed run.ts can leave its stack deployed (Helm release, webhook configuration, mounts,
         # namespaces) and day2 would then fail on its leftovers: day2 gets a freshly started stack.
