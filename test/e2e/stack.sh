@@ -370,7 +370,7 @@ cmd_start() {
   cat /etc/ssl/certs/ca-certificates.crt "$pki/ca.crt" >"$pki/trust-bundle.pem" 2>/dev/null ||
     cp "$pki/ca.crt" "$pki/trust-bundle.pem"
 
-  # etcd (3.4 from Debian): client and peer on loopback, data in statedir.
+  # etcd 3.5 (toolchain/etcd.sh): client and peer on loopback, data in statedir.
   mkdir -m 0700 "$STATE/etcd"
   launch etcd "$ETCD_BIN/etcd" --name=e2e --data-dir="$STATE/etcd" --logger=zap \
     --listen-client-urls="http://127.0.0.1:$ETCD_PORT" --advertise-client-urls="http://127.0.0.1:$ETCD_PORT" \

@@ -26,12 +26,21 @@ go_version() {
 # Builds PKG... from the wrapper module in MODULE_DIR into
 # $CACHE/NAME-VERSION-<goversion>/bin, via a temp dir and an atomic mv.
 # Extra go build flags may be passed in the GO_BUILD_EXTRA_LDFLAGS variable.
+# GO_BUILD_OUTPUT_NAME names the binary when one PKG is built whose default
+# name does not fit (go build names go.etcd.io/etcd/server/v3 `server`).
 go_build_into_cache() {
   local name=$1 version=$2 moddir=$3; shift 3
-  local gov dest tmp start elapsed mb pkgs=("$@") bins=() p
+  local gov dest tmp start elapsed mb pkgs=("$@") bins=() p out
   gov=$(go_version)
   dest="$CACHE/$name-$version-$gov"
-  for p in "${pkgs[@]}"; do bins+=("${p##*/}"); done
+  if [[ -n ${GO_BUILD_OUTPUT_NAME:-} ]]; then
+    ((${#pkgs[@]} == 1)) || die "GO_BUILD_OUTPUT_NAME needs exactly one package"
+    bins=("$GO_BUILD_OUTPUT_NAME")
+    out="$GO_BUILD_OUTPUT_NAME"
+  else
+    for p in "${pkgs[@]}"; do bins+=("${p##*/}"); done
+    out=""
+  fi
   if all_present "$dest/bin" "${bins[@]}"; then
     log "$name $version ($gov) cached in $dest/bin"
     printf '%s\n' "$dest/bin"
@@ -55,7 +64,7 @@ go_build_into_cache() {
     cd "$moddir" || exit 1
     CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -mod=readonly" exec setsid -w "${timer[@]}" \
       go build -trimpath -ldflags="-s -w ${GO_BUILD_EXTRA_LDFLAGS:-}" \
-      -o "$tmp/out/bin/" "${pkgs[@]}"
+      -o "$tmp/out/bin/$out" "${pkgs[@]}"
   ) >&2 &
   bpid=$!
   # shellcheck disable=SC2064
