@@ -131,27 +131,37 @@ export async function stageCutRefused(d: Day2, checks: Checks): Promise<void> {
     checks.equal("nothing changed", unexpected(before, await d.snapshot(), {}), []);
 }
 
-/** Two ups of the same stack at once: the second is refused as busy; nothing corrupted. */
+/**
+ * Two ups of the same stack at once: the second is refused as busy; nothing corrupted. The first
+ * must still hold the stack when the second asks for it: its new Deployment's rollout is kept
+ * waiting by pausing kwok (SIGSTOP: pods are scheduled but never reported Ready, as when a
+ * kubelet is slow), and resumed (SIGCONT) once the second has been answered.
+ */
 export async function concurrentUps(d: Day2, checks: Checks): Promise<void> {
-    // Something for the first up to do that holds the lock longer than the second's preview: a
-    // workload with a Deployment (the engine waits for its rollout).
     const settings = d.edit((s) => s.workloads.push({
         name: "busy", namespace: "busy", serviceAccount: "busy", secrets: [{ file: "cfg", path: "busy/cfg", key: "k" }],
         seed: [{ path: "busy/cfg", values: { k: { random: { length: 16 } } } }], deployment: { image: "busybox:1.36", replicas: 2 },
     }));
+    const kwok = d.pid("kwok");
     let started!: () => void;
     const updating = new Promise<void>((r) => (started = r));
-    const first = upWith(d, settings, (e) => {
-        if (e.type === "stage" && e.status === "updating") started();
-    });
-    // The first must reach its update; if it ends before, there is no lock to collide with.
-    await Promise.race([updating, first]);
     let second: unknown;
+    let first: Promise<unknown> | undefined;
+    process.kill(kwok, "SIGSTOP");
     try {
-        // No waiting on the lock: the busy stack must be reported at once.
-        await d.runner.run(settings, { retry: { attempts: 1 }, preflight: false });
-    } catch (e) {
-        second = e;
+        first = upWith(d, settings, (e) => {
+            if (e.type === "stage" && e.status === "updating") started();
+        });
+        // The first must reach its update; if it ends before, there is no lock to collide with.
+        await Promise.race([updating, first]);
+        try {
+            // No waiting on the lock: the busy stack must be reported at once.
+            await d.runner.run(settings, { retry: { attempts: 1 }, preflight: false });
+        } catch (e) {
+            second = e;
+        }
+    } finally {
+        process.kill(kwok, "SIGCONT");
     }
     checks.that("the second fails: the stack is busy (StackLockedError, exit 6)",
         second instanceof StackLockedError && /locked by another update/.test(second.message), String(second));
