@@ -112,7 +112,10 @@ export async function run(options: RunOptions): Promise<RunResult> {
     // destroy and refresh configure the Vault provider from the state without running the
     // program: its CA file must exist at the relative path the state names, under the project
     // root the engine starts the provider in (same content, same path, on any runner).
-    const caCertPem = settings !== undefined ? settings.vault.caCertPem : stackCaCertPem(options);
+    // Without settings given, the stack file's, read once (undefined when missing or invalid: the
+    // program names bad settings itself).
+    const known = settings ?? stackFileSettings(options);
+    const caCertPem = known?.vault.caCertPem;
     if (caCertPem !== undefined) writeVaultCaCertFile(caCertPem, projectDir);
     const packs = options.policyPacks ?? [];
     const ours = path.join(options.projectDir ?? PROJECT_DIR, "policies");
@@ -134,10 +137,9 @@ export async function run(options: RunOptions): Promise<RunResult> {
             onEvent: options.onEvent,
             signal: options.signal,
             retry: options.retry,
-            preflight: options.operation === "up" && options.preflight !== false ? gateFor(options, settings, engine,
+            preflight: options.operation === "up" && options.preflight !== false ? gateFor(options, known, engine,
                 projectDir) : undefined,
-            checkDeployed: options.operation === "up" || options.operation === "preview" ? checkFor(settings ?? stackFileSettings(options))
-                : undefined,
+            checkDeployed: options.operation === "up" || options.operation === "preview" ? checkFor(known) : undefined,
         });
     } finally {
         derived?.cleanup();
@@ -150,6 +152,7 @@ function gateFor(options: RunOptions, settings: Settings | undefined, engine: Pu
         const { preflightGate } = await import("./preflight");
         return preflightGate({
             stack: options.stack,
+            // An invalid stack file: read again to throw its SettingsError.
             settings: settings ?? readStackFile(projectDir, options.stack).settings,
             outputs: () => engine.revealedOutputs(),
             vaultToken: options.secrets?.vaultToken ?? (options.env ?? process.env).VAULT_TOKEN,
@@ -162,7 +165,7 @@ function checkFor(settings: Settings | undefined): RunRequest["checkDeployed"] {
     return settings === undefined ? undefined : checkDeployedAuthMount(settings.kubernetesAuth);
 }
 
-/** The stack file's settings, if it exists and is valid (the program names bad settings itself). */
+/** The stack file's settings, if it exists and is valid. */
 function stackFileSettings(options: RunOptions): Settings | undefined {
     const dir = options.projectDir ?? PROJECT_DIR;
     if (!existsSync(stackFilePath(dir, options.stack))) return undefined;
@@ -171,11 +174,6 @@ function stackFileSettings(options: RunOptions): Settings | undefined {
     } catch {
         return undefined;
     }
-}
-
-/** `vault.caCertPem` of the stack file, if it has one and is valid. */
-function stackCaCertPem(options: RunOptions): string | undefined {
-    return stackFileSettings(options)?.vault.caCertPem;
 }
 
 type StackLocation = Pick<RunOptions, "stack" | "backendUrl" | "secretsProvider" | "envVars" | "env" | "projectDir" | "installPlugins">;
