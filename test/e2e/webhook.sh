@@ -365,7 +365,7 @@ exec env -i "$@"
     cab=$("$kubectl" get mutatingwebhookconfiguration "$mwc" -o jsonpath='{.webhooks[0].clientConfig.caBundle}' 2>/dev/null || true)
     if [[ -n $cab ]] && base64 -d <<<"$cab" >"$wdir/ca.crt" 2>/dev/null; then
       code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 2 --cacert "$wdir/ca.crt" \
-        --resolve "$probe_host:$probe_port:127.0.0.1" --connect-to "$probe_host:$probe_port:127.0.0.1:$port" \
+        --connect-to "$probe_host:$probe_port:127.0.0.1:$port" \
         "https://$probe_host:$probe_port/health/ready" 2>/dev/null || true)
       [[ $code == 204 ]] && break
     fi

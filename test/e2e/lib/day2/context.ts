@@ -39,13 +39,17 @@ export class Day2 {
         return s;
     }
 
-    /** A real `up` of `settings`; on success they become the current settings. */
+    /**
+     * A real `up` of `settings`; on success they become the current settings. `extra.onEvent` is a
+     * hook called after the runner's own (which records and prints the events).
+     */
     async up(settings: Settings, extra: Parameters<StackRunner["run"]>[1] = {}): Promise<RunResult> {
         const from = this.runner.events.length;
-        const base = this.runner.options(settings, extra).onEvent;
-        // The injector's rollout, as a real cluster does it before the next stage starts.
+        const base = this.runner.options(settings).onEvent;
         const onEvent = (e: RunEvent) => {
             base?.(e);
+            extra.onEvent?.(e);
+            // The injector's rollout, as a real cluster does it before the next stage starts.
             if (e.type === "stage" && e.stage === "injector" && e.status === "done") this.followInjector();
         };
         try {

@@ -29,9 +29,8 @@ const completed = (r: RunResult) => r.stages.some((s) => s.stage === "workloads"
 
 /** Runs `up` with `onEvent` hooked; returns the error it rejected with (or undefined). */
 async function upWith(d: Day2, settings: Settings, hook: Hook, extra: Record<string, unknown> = {}): Promise<unknown> {
-    const base = d.runner.options(settings).onEvent;
     try {
-        await d.up(settings, { onEvent: (e) => { base?.(e); hook(e); }, ...extra });
+        await d.up(settings, { ...extra, onEvent: hook });
         return undefined;
     } catch (err) {
         return err;
